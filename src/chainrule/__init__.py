@@ -1,0 +1,84 @@
+"""chainrule: neural networks in plain NumPy, with every gradient derived and written by hand.
+
+The public API is re-exported here::
+
+    import chainrule as cr
+    net = cr.mlp([2, 16, 16, 1], activation="relu", output="sigmoid", seed=0)
+    report = cr.gradcheck(net, "binary_cross_entropy", X, y)
+"""
+
+from ._version import __version__
+from .errors import (
+    ModelFormatError,
+    NotBuiltError,
+    NotDifferentiableError,
+    ShapeError,
+    TrainingDivergedError,
+)
+from .gradcheck import GradcheckReport, gradcheck
+from .init import INITIALIZERS
+from .layers import (
+    ACTIVATIONS,
+    ELU,
+    GELU,
+    LAYERS,
+    Dense,
+    Dropout,
+    Identity,
+    Layer,
+    LeakyReLU,
+    ParameterSpec,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Step,
+    Tanh,
+    mlp,
+)
+from .losses import LOSSES, MAE, MSE, BinaryCrossEntropy, CrossEntropy, Huber, Loss
+from .objective import Objective
+
+__all__ = [
+    "__version__",
+    # errors
+    "ModelFormatError",
+    "NotBuiltError",
+    "NotDifferentiableError",
+    "ShapeError",
+    "TrainingDivergedError",
+    # layers and networks
+    "Layer",
+    "ParameterSpec",
+    "Dense",
+    "Dropout",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "Softplus",
+    "Identity",
+    "Softmax",
+    "Step",
+    "Sequential",
+    "mlp",
+    # losses
+    "Loss",
+    "MSE",
+    "MAE",
+    "Huber",
+    "BinaryCrossEntropy",
+    "CrossEntropy",
+    "Objective",
+    # checking
+    "gradcheck",
+    "GradcheckReport",
+    # registries
+    "ACTIVATIONS",
+    "INITIALIZERS",
+    "LAYERS",
+    "LOSSES",
+]

@@ -1,0 +1,165 @@
+"""Input checks shared by every public entry point.
+
+Each check either returns the cleaned value or raises a ``ValueError``/``TypeError`` (or the
+``ShapeError`` subclass) whose message names the argument, what was expected and what was
+received. Hot paths call these once, at the edge, never per batch.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import ShapeError
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def format_shape(dims: Sequence[int | str | None]) -> str:
+    """``(None -> "n_samples")``: ``format_shape(("n_samples", 64)) == "(n_samples, 64)"``."""
+    names = ["n_samples" if d is None else str(d) for d in dims]
+    return "(" + ", ".join(names) + (",)" if len(names) == 1 else ")")
+
+
+def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """``float32`` or ``float64`` as a ``np.dtype``; anything else is a ``TypeError``."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from None
+    if resolved not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got {resolved}")
+    return resolved
+
+
+def as_float_array(
+    value: Any,
+    name: str,
+    *,
+    dtype: Any = np.float64,
+    ndim: int | tuple[int, ...] = 2,
+    finite: bool = True,
+    allow_empty: bool = False,
+) -> np.ndarray:
+    """Convert ``value`` to a floating array of ``dtype`` after checking it is usable data.
+
+    Parameters
+    ----------
+    value : array_like
+        Numbers; booleans and integers are accepted and converted.
+    name : str
+        The argument's name, for messages (``"X"``, ``"y_true"``).
+    dtype : float32 or float64
+        Target dtype. No copy is made when ``value`` already is such an array.
+    ndim : int or tuple of int
+        Allowed numbers of dimensions.
+    finite : bool
+        Reject NaN and infinity.
+    allow_empty : bool
+        Accept arrays with no elements.
+
+    Raises
+    ------
+    TypeError
+        Strings, objects, complex numbers or anything not array-like.
+    ValueError
+        Wrong number of dimensions (``ShapeError``), empty, NaN or infinity.
+    """
+    dtype = check_float_dtype(dtype)
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists, objects numpy rejects
+        raise TypeError(f"{name} must be an array of numbers: {exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype}"
+        )
+    allowed = (ndim,) if isinstance(ndim, int) else ndim
+    if array.ndim not in allowed:
+        expected = " or ".join(f"{d}-D" for d in allowed)
+        raise ShapeError(f"{name} must be {expected}, got {array.ndim}-D array of shape {array.shape}")
+    if array.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    if array.dtype.kind == "f" and array.dtype.itemsize > dtype.itemsize:
+        # Converting float64 data to float32 can overflow to inf; check before casting.
+        _check_fits(array, name, dtype)
+    array = array.astype(dtype, copy=False)
+    if finite:
+        check_finite(array, name)
+    return array
+
+
+def _check_fits(array: np.ndarray, name: str, dtype: np.dtype) -> None:
+    finite = array[np.isfinite(array)]
+    limit = np.finfo(dtype).max
+    if finite.size and np.abs(finite).max() > limit:
+        raise ValueError(f"{name} has values beyond the {dtype} range (|x| > {limit:.3g})")
+
+
+def check_finite(array: np.ndarray, name: str) -> None:
+    """Raise a ``ValueError`` naming the first non-finite entry of ``array``."""
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = np.argwhere(~np.isfinite(array))
+        first = tuple(int(i) for i in bad[0])
+        raise ValueError(
+            f"{name} must be finite, got {len(bad)} NaN/inf value(s), "
+            f"the first at index {first}: {array[first]}"
+        )
+
+
+def check_n_samples(n_x: int, n_y: int, x_name: str = "X", y_name: str = "y") -> None:
+    """Two arrays describe the same samples: their first dimensions agree."""
+    if n_x != n_y:
+        raise ShapeError(
+            f"{x_name} and {y_name} must have the same number of samples, got {n_x} and {n_y}"
+        )
+
+
+def check_number(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+) -> Any:
+    """A real (or integer) scalar inside an interval; returns it as ``float`` (or ``int``).
+
+    ``check_number(lr, "lr", low=0, low_open=True)`` accepts ``lr`` in ``(0, inf)``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        kind = "an integer" if integer else "a real number"
+        raise TypeError(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
+    if integer:
+        if not isinstance(value, numbers.Integral):
+            if not float(value).is_integer():
+                raise TypeError(f"{name} must be an integer, got {value!r}")
+        value = int(value)
+    else:
+        value = float(value)
+        if not np.isfinite(value):
+            raise ValueError(f"{name} must be finite, got {value}")
+    too_low = low is not None and (value < low or (low_open and value == low))
+    too_high = high is not None and (value > high or (high_open and value == high))
+    if too_low or too_high:
+        left = "(" if low_open or low is None else "["
+        right = ")" if high_open or high is None else "]"
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}, got {value!r}")
+    return value
+
+
+def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    """``value`` is one of ``choices`` (compared with ``==``)."""
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
+    return value

@@ -1,0 +1,326 @@
+"""Activation layers: elementwise nonlinearities (and the row-wise softmax).
+
+Each class writes its derivative right under its forward, with the formula beside the code. With
+``Y = f(X)`` elementwise, the chain rule gives ``dX = dY ⊙ f'(X)`` (⊙: elementwise product);
+where ``f'`` is cheaper to get from the output than from the input it is computed from ``Y``
+(sigmoid: ``Y(1 − Y)``, tanh: ``1 − Y²``) and only ``Y`` is cached. Derivations:
+``docs/backprop.md#activations``.
+
+Shape
+-----
+Every activation maps (n_samples, n_features) to the same shape.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._special import ndtr
+from .._validation import check_number
+from ..errors import NotDifferentiableError
+from ..registry import Registry
+from .base import LAYERS, Layer
+
+#: Activation layers by name, for ``mlp(activation="relu")`` and architecture dicts.
+ACTIVATIONS: Registry[type[Layer]] = Registry("activation")
+
+
+def _register(name: str, *aliases: str):
+    """Register an activation class both as a layer type and as an activation name."""
+
+    def decorator(cls: type[Layer]) -> type[Layer]:
+        LAYERS.register(cls.__name__)(cls)
+        return ACTIVATIONS.register(name, *aliases)(cls)
+
+    return decorator
+
+
+def sigmoid(X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """σ(X) = 1 / (1 + e^(−X)) elementwise, into ``out`` (a new array if None).
+
+    No overflow warning for any input: e^(−x) overflows to inf for x < −709 (float64), and
+    1 / (1 + inf) = 0 is the correct limit; the relative precision is full on both tails.
+    """
+    if out is None:
+        out = np.empty_like(X)
+    with np.errstate(over="ignore"):
+        np.negative(X, out=out)
+        np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
+
+
+class _Elementwise(Layer):
+    """Shared plumbing: check shapes, allocate the output, cache, check ``dY``."""
+
+    def _start(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X = self._check_input(X)
+        return X, self._new_array("Y", X.shape, X.dtype)
+
+    def _upstream(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """The cached array ``key`` and a fresh array for ``dX`` of the same shape."""
+        cached = self._recall(key)
+        return cached, self._new_array("dX", cached.shape, cached.dtype)
+
+
+@_register("sigmoid", "logistic")
+class Sigmoid(_Elementwise):
+    """σ(x) = 1 / (1 + e^(−x)), output in (0, 1); derivative σ(x)(1 − σ(x)) = Y(1 − Y).
+
+    Computed without overflow warnings for any input (see :func:`sigmoid`). Paired with
+    :class:`~chainrule.losses.BinaryCrossEntropy`, training uses the fused, exact gradient
+    with respect to the logits instead of this layer's backward.
+
+    Examples
+    --------
+    >>> Sigmoid().forward(np.array([[0.0, 1e4, -1e4]]))
+    array([[0.5, 1. , 0. ]])
+    """
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        X, Y = self._start(X)
+        sigmoid(X, out=Y)
+        self._remember(training, Y=Y)
+        return Y
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        Y, dX = self._upstream("Y")
+        dY = self._check_upstream(dY, Y.shape)
+        np.subtract(1.0, Y, out=dX)
+        dX *= Y  # σ'(X) = σ(X)(1 − σ(X)) = Y(1 − Y)
+        dX *= dY
+        return dX
+
+
+@_register("tanh")
+class Tanh(_Elementwise):
+    """tanh(x), output in (−1, 1); derivative 1 − tanh²(x) = 1 − Y²."""
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        X, Y = self._start(X)
+        np.tanh(X, out=Y)
+        self._remember(training, Y=Y)
+        return Y
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        Y, dX = self._upstream("Y")
+        dY = self._check_upstream(dY, Y.shape)
+        np.multiply(Y, Y, out=dX)
+        np.subtract(1.0, dX, out=dX)  # tanh'(X) = 1 − Y²
+        dX *= dY
+        return dX
+
+
+@_register("relu")
+class ReLU(_Elementwise):
+    """max(0, x); derivative 1 where x > 0, else 0 (0 at x = 0, as PyTorch)."""
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        X, Y = self._start(X)
+        np.maximum(X, 0.0, out=Y)
+        self._remember(training, Y=Y)
+        return Y
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        Y, dX = self._upstream("Y")
+        dY = self._check_upstream(dY, Y.shape)
+        np.multiply(dY, Y > 0, out=dX)  # relu'(X) = [X > 0] = [Y > 0]
+        return dX
+
+
+@_register("leaky_relu")
+class LeakyReLU(_Elementwise):
+    """x for x > 0, else α·x; derivative 1 for x > 0, else α (α at x = 0, as PyTorch).
+
+    Parameters
+    ----------
+    alpha : float, default 0.01
+        Slope for negative inputs (PyTorch's ``negative_slope``).
+    """
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = check_number(alpha, "alpha", low=0)
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        X, Y = self._start(X)
+        np.multiply(X, self.alpha, out=Y)
+        np.copyto(Y, X, where=X > 0)
+        self._remember(training, X=X)
+        return Y
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        X, dX = self._upstream("X")
+        dY = self._check_upstream(dY, X.shape)
+        np.multiply(dY, self.alpha, out=dX)  # f'(X) = α where X ≤ 0
+        np.copyto(dX, dY, where=X > 0)  # f'(X) = 1 where X > 0
+        return dX
+
+    def get_config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+
+@_register("elu")
+class ELU(_Elementwise):
+    """x for x > 0, else α(eˣ − 1); derivative 1 for x > 0, else α·eˣ = Y + α.
+
+    Clevert, Unterthiner and Hochreiter, "Fast and accurate deep network learning by exponential
+    linear units (ELUs)", ICLR 2016.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Saturation value −α for large negative inputs; must be positive.
+    """
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = check_number(alpha, "alpha", low=0, low_open=True)
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        X, Y = self._start(X)
+        np.minimum(X, 0.0, out=Y)
+        np.expm1(Y, out=Y)
+        Y *= self.alpha  # α(e^min(X,0) − 1): exact where X ≤ 0, 0 where X > 0
+        np.copyto(Y, X, where=X > 0)
+        self._remember(training, Y=Y)
+        return Y
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        Y, dX = self._upstream("Y")
+        dY = self._check_upstream(dY, Y.shape)
+        np.add(Y, self.alpha, out=dX)  # f'(X) = α e^X = Y + α where X ≤ 0
+        np.copyto(dX, 1.0, where=Y > 0)  # f'(X) = 1 where X > 0 (Y > 0 ⇔ X > 0)
+        dX *= dY
+        return dX
+
+    def get_config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+
+@_register("gelu")
+class GELU(_Elementwise):
+    """Exact GELU: x·Φ(x), with Φ the standard normal CDF, Φ(x) = ½(1 + erf(x/√2)).
+
+    Derivative: Φ(x) + x·φ(x), with φ(x) = e^(−x²/2)/√(2π) the normal density. This is
+    PyTorch's ``GELU(approximate="none")``, not the tanh approximation.
+
+    Hendrycks and Gimpel, "Gaussian Error Linear Units (GELUs)", arXiv:1606.08415, 2016.
+    """
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        X, Y = self._start(X)
+        cdf = ndtr(X)  # Φ(X)
+        np.multiply(X, cdf, out=Y)
+        self._remember(training, X=X, cdf=cdf)
+        return Y
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        X, dX = self._upstream("X")
+        cdf = self._recall("cdf")
+        dY = self._check_upstream(dY, X.shape)
+        np.multiply(X, X, out=dX)
+        dX *= -0.5
+        np.exp(dX, out=dX)
+        dX *= X
+        dX *= 1.0 / math.sqrt(2.0 * math.pi)  # X φ(X), φ(X) = e^(−X²/2) / √(2π)
+        dX += cdf  # f'(X) = Φ(X) + X φ(X)
+        dX *= dY
+        return dX
+
+
+@_register("softplus")
+class Softplus(_Elementwise):
+    """log(1 + eˣ), a smooth ReLU; derivative σ(x) = 1 − e^(−Y).
+
+    Computed as ``logaddexp(0, x)``, exact for every x. PyTorch's ``Softplus`` returns x itself
+    when x > 20 (its ``threshold``), a relative difference below 1e-9.
+    """
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        X, Y = self._start(X)
+        np.logaddexp(0.0, X, out=Y)
+        self._remember(training, Y=Y)
+        return Y
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        Y, dX = self._upstream("Y")
+        dY = self._check_upstream(dY, Y.shape)
+        np.negative(Y, out=dX)
+        np.expm1(dX, out=dX)
+        np.negative(dX, out=dX)  # σ(X) = 1 − e^(−Y), via expm1 to stay exact for small Y
+        dX *= dY
+        return dX
+
+
+@_register("identity", "linear", "none")
+class Identity(_Elementwise):
+    """f(x) = x; derivative 1. The output of a regression network."""
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        X = self._check_input(X)
+        self._remember(training, Y=X)
+        return X
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        Y = self._recall("Y")
+        return self._check_upstream(dY, Y.shape)
+
+
+@_register("softmax")
+class Softmax(_Elementwise):
+    """Row-wise softmax: Y[i, j] = e^(X[i, j]) / Σ_k e^(X[i, k]); each row sums to one.
+
+    Computed after subtracting each row's maximum, which leaves the result unchanged and
+    keeps ``exp`` from overflowing.
+
+    Backward: the Jacobian of one row is ∂Y_j/∂X_k = Y_j(δ_jk − Y_k), so ::
+
+        dX[i, k] = Σ_j dY[i, j] Y[i, j](δ_jk − Y[i, k]) = Y[i, k] (dY[i, k] − Σ_j dY[i, j] Y[i, j])
+
+    Paired with :class:`~chainrule.losses.CrossEntropy`, training uses the fused gradient
+    ``(P − T) / n_samples`` with respect to the logits instead.
+    """
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        X, Y = self._start(X)
+        np.subtract(X, X.max(axis=1, keepdims=True), out=Y)
+        np.exp(Y, out=Y)
+        Y /= Y.sum(axis=1, keepdims=True)
+        self._remember(training, Y=Y)
+        return Y
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        Y, dX = self._upstream("Y")
+        dY = self._check_upstream(dY, Y.shape)
+        np.multiply(dY, Y, out=dX)
+        row_dot = dX.sum(axis=1, keepdims=True)  # Σ_j dY_ij Y_ij, (n_samples, 1)
+        np.subtract(dY, row_dot, out=dX)
+        dX *= Y  # Y ⊙ (dY − row_dot)
+        return dX
+
+
+@_register("step", "heaviside")
+class Step(_Elementwise):
+    """Rosenblatt's threshold unit: 1 where x ≥ 0, else 0.
+
+    Its derivative is zero everywhere except at 0, where it does not exist, so gradient
+    descent cannot train through it: :meth:`backward` raises. Train threshold units with the
+    perceptron's mistake-driven rule instead (:class:`chainrule.Perceptron`).
+    """
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        X, Y = self._start(X)
+        np.greater_equal(X, 0.0, out=Y, casting="unsafe")
+        self.cache = {}
+        return Y
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        raise NotDifferentiableError(
+            f"{self.label} has no useful derivative (it is 0 almost everywhere), so it cannot "
+            "be trained by backpropagation; use chainrule.Perceptron, which trains step units "
+            "with Rosenblatt's rule, or a smooth activation such as 'sigmoid'"
+        )

@@ -1,0 +1,254 @@
+"""The layer contract: ``forward(X, training=False) -> Y`` and ``backward(dY) -> dX``.
+
+Every layer, built-in or written by a user, derives from :class:`Layer`::
+
+    X  (n_samples, in_features)  ──forward──▶  Y  (n_samples, out_features)
+    dX (n_samples, in_features)  ◀─backward──  dY (n_samples, out_features)
+
+where ``dY`` is ∂L/∂Y, the gradient of the (scalar) loss with respect to the layer's output, and
+``dX`` is ∂L/∂X. A layer with parameters also fills ``grads[k]`` with ∂L/∂``params[k]``.
+
+Writing your own layer
+----------------------
+Subclass :class:`Layer`, implement :meth:`Layer.forward` and :meth:`Layer.backward`, and, when
+the layer changes the number of features or has parameters, :meth:`Layer.output_features` and
+:meth:`Layer.parameter_specs`. Store what backward needs with :meth:`Layer._remember` and read it
+back with :meth:`Layer._recall`. ``docs/custom_layers.md`` walks through a complete example that is
+then verified with :func:`chainrule.gradcheck`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._validation import format_shape
+from ..errors import NotBuiltError, ShapeError
+from ..registry import Registry
+
+#: Every layer class, by name: how configs and model files name layer types. Built-in layers are
+#: registered where they are defined; register your own with ``@LAYERS.register("MyLayer")`` so
+#: that model files containing it can be loaded.
+LAYERS: Registry[type[Layer]] = Registry("layer")
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """What a layer needs allocated for one parameter.
+
+    Attributes
+    ----------
+    name : str
+        Key in ``layer.params`` and ``layer.grads`` (``"W"``, ``"b"``).
+    shape : tuple of int
+        The parameter's shape.
+    role : {"weight", "bias"}
+        Weights are penalised (L1/L2) and weight-decayed; biases are not. Weights are stored
+        before biases in a network's flat buffer.
+    init : callable
+        ``init(shape, rng) -> float64 array`` that draws the starting value.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    role: str
+    init: Callable[[tuple[int, ...], np.random.Generator], np.ndarray]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+class Layer:
+    """Base class of all layers.
+
+    Attributes
+    ----------
+    params : dict[str, ndarray]
+        The layer's parameters (empty for activations). Inside a network each array is a view into
+        the network's single flat parameter buffer.
+    grads : dict[str, ndarray]
+        ∂L/∂params[k], same keys and shapes as ``params``. **``backward`` overwrites them**: they
+        hold the gradient of the last batch only, never an accumulation.
+    l1, l2 : float
+        Penalties on this layer's weights: ``l1 * Σ|W| + 0.5 * l2 * Σ W²`` is added to the loss
+        and ``l1 * sign(W) + l2 * W`` to ``grads["W"]`` (see :meth:`penalty`).
+    label : str
+        How messages name the layer: ``"Dense"`` alone, ``"Dense #2"`` at index 2 of a network.
+    cache : dict[str, ndarray]
+        What the last ``forward(X, training=True)`` kept for ``backward``; empty after an
+        inference pass, which keeps nothing.
+    """
+
+    #: Whether ``backward`` accepts ``input_grad=False`` to skip computing ``dX`` (used for the
+    #: first layer of a network, whose input needs no gradient).
+    supports_input_grad_skip: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.l1 = 0.0
+        self.l2 = 0.0
+        self.label = type(self).__name__
+        self.cache: dict[str, np.ndarray] = {}
+        self._workspace: dict[str, np.ndarray] = {}
+        self._reuse_buffers = False
+        self._owner: object | None = None
+
+    # ----------------------------------------------------------------- the contract
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """Compute ``Y`` from ``X`` (n_samples, in_features); cache for backward if ``training``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(X, training)")
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        """Given ``dY`` = ∂L/∂Y, fill ``grads`` and return ``dX`` = ∂L/∂X."""
+        raise NotImplementedError(f"{type(self).__name__} must implement backward(dY)")
+
+    def output_features(self, in_features: int) -> int:
+        """Number of output features for ``in_features`` inputs (default: unchanged)."""
+        return in_features
+
+    def parameter_specs(self) -> list[ParameterSpec]:
+        """The parameters to allocate (default: none)."""
+        return []
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON-able values; ``from_config`` rebuilds the layer."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Rebuild a layer (without its parameter values) from :meth:`get_config`'s output."""
+        return cls(**config)
+
+    # ----------------------------------------------------------------- parameters
+    @property
+    def built(self) -> bool:
+        """Whether every declared parameter exists."""
+        return all(spec.name in self.params for spec in self.parameter_specs())
+
+    def build(self, dtype: Any = np.float64, seed: Any = None) -> Layer:
+        """Allocate and initialise the parameters of a layer used on its own.
+
+        A layer put into a :class:`~chainrule.Sequential` is built by the network instead.
+        """
+        from .._random import as_generator
+        from .parameters import allocate_parameters
+
+        allocate_parameters([self], dtype, as_generator(seed))
+        return self
+
+    def copy(self) -> Layer:
+        """An independent copy: same settings and parameter values, no cache, in no network."""
+        state = {
+            key: value
+            for key, value in self.__dict__.items()
+            if key not in ("cache", "_workspace", "_owner", "params", "grads")
+        }
+        clone = object.__new__(type(self))
+        clone.__dict__.update(copy.deepcopy(state))
+        clone.params = {name: value.copy() for name, value in self.params.items()}
+        clone.grads = {name: value.copy() for name, value in self.grads.items()}
+        clone.cache, clone._workspace, clone._owner = {}, {}, None
+        clone._reuse_buffers = False
+        return clone
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of scalar parameters."""
+        return sum(spec.size for spec in self.parameter_specs())
+
+    def penalty(self) -> float:
+        """``l1 * Σ|W| + 0.5 * l2 * Σ W²`` over the layer's weights (biases are never penalised)."""
+        total = 0.0
+        for W in self._penalised():
+            if self.l1:
+                total += self.l1 * float(np.abs(W).sum())
+            if self.l2:
+                total += 0.5 * self.l2 * float(np.vdot(W, W))
+        return total
+
+    def add_penalty_gradient(self) -> None:
+        """Add ∂penalty/∂W = ``l1 * sign(W) + l2 * W`` to ``grads`` (after ``backward``)."""
+        for spec in self.parameter_specs():
+            if spec.role != "weight":
+                continue
+            W, dW = self.params[spec.name], self.grads[spec.name]
+            if self.l1:
+                dW += self.l1 * np.sign(W)
+            if self.l2:
+                dW += self.l2 * W
+
+    def _penalised(self) -> list[np.ndarray]:
+        if not (self.l1 or self.l2):
+            return []
+        return [self.params[s.name] for s in self.parameter_specs() if s.role == "weight"]
+
+    # ----------------------------------------------------------------- helpers for subclasses
+    def _remember(self, training: bool, **arrays: np.ndarray) -> None:
+        """Keep ``arrays`` for ``backward`` when training; an inference pass keeps nothing."""
+        self.cache = arrays if training else {}
+
+    def _recall(self, key: str) -> np.ndarray:
+        """An array kept by the last training forward; a clear error if there was none."""
+        try:
+            return self.cache[key]
+        except KeyError:
+            raise NotBuiltError(
+                f"{self.label}: backward() needs the values that forward(X, training=True) keeps; "
+                "call forward with training=True first (an inference pass keeps nothing)"
+            ) from None
+
+    def _new_array(self, key: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """An uninitialised array to write a result into.
+
+        Inside ``Sequential.reusing_buffers()`` (the trainer's hot loop) the same array is handed
+        out again on the next call with the same shape, so a training step allocates nothing.
+        Elsewhere a new array is returned, so results never alias each other.
+        """
+        if not self._reuse_buffers:
+            return np.empty(shape, dtype)
+        buffer = self._workspace.get(key)
+        if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+            buffer = self._workspace[key] = np.empty(shape, dtype)
+        return buffer
+
+    def _check_input(self, X: np.ndarray, in_features: int | None = None) -> np.ndarray:
+        """``X`` must be 2-D (n_samples, in_features); ``in_features=None`` accepts any width."""
+        if not isinstance(X, np.ndarray) or X.dtype.kind != "f":
+            X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or (in_features is not None and X.shape[1] != in_features):
+            width = "in_features" if in_features is None else in_features
+            raise ShapeError(
+                f"{self.label} expects X of shape {format_shape((None, width))}, got {X.shape}"
+            )
+        return X
+
+    def _check_upstream(self, dY: np.ndarray, expected: tuple[int, ...]) -> np.ndarray:
+        """``dY`` must have the shape of the output of the last forward pass."""
+        if not isinstance(dY, np.ndarray) or dY.shape != expected:
+            got = getattr(dY, "shape", type(dY).__name__)
+            raise ShapeError(
+                f"{self.label}.backward expects dY of shape {expected} "
+                f"(the shape of its last output), got {got}"
+            )
+        return dY
+
+    def _require_built(self) -> None:
+        if not self.built:
+            raise NotBuiltError(
+                f"{self.label} has no parameters yet: put it in a Sequential or call "
+                f"layer.build(dtype, seed) first"
+            )
+
+    # ----------------------------------------------------------------- presentation
+    def extra_repr(self) -> str:
+        """The part between the parentheses of ``repr``; subclasses describe their settings."""
+        return ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"

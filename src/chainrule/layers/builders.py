@@ -1,0 +1,145 @@
+"""Builders: a network from a list of sizes (``mlp``) or from the tutorials' list of dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_number
+from .activations import ACTIVATIONS, ELU, GELU, Identity, LeakyReLU, ReLU
+from .base import Layer
+from .dense import Dense
+from .dropout import Dropout
+
+ARCHITECTURE_KEYS = ("input_dim", "output_dim", "activation", "dropout", "bias", "l1", "l2", "init")
+_RELU_FAMILY = (ReLU, LeakyReLU, ELU, GELU)
+
+
+def make_activation(spec: Any) -> Layer:
+    """An activation layer from a name (``"relu"``), a dict (``{"name": "elu", "alpha": 0.5}``)
+    or a ready instance."""
+    if isinstance(spec, Layer):
+        return spec
+    if isinstance(spec, dict):
+        options = dict(spec)
+        name = options.pop("name", None)
+        if name is None:
+            raise ValueError(f"an activation dict needs a 'name' key, got {spec!r}")
+        return ACTIVATIONS.get(name)(**options)
+    return ACTIVATIONS.get(spec)()
+
+
+def architecture_layers(architecture: Sequence[dict[str, Any]]) -> list[Layer]:
+    """The layers described by a list of dicts (see :meth:`Sequential.from_architecture`).
+
+    Each entry gives a ``Dense(input_dim, output_dim)``, then its activation (none for
+    ``"identity"``), then ``Dropout(dropout)`` when ``dropout > 0``.
+    """
+    if isinstance(architecture, (str, bytes, dict)) or not isinstance(architecture, Sequence):
+        raise TypeError(
+            f"architecture must be a list of dicts, got {type(architecture).__name__}"
+        )
+    if not architecture:
+        raise ValueError("architecture must describe at least one layer, got an empty list")
+    layers: list[Layer] = []
+    for index, entry in enumerate(architecture):
+        where = f"architecture[{index}]"
+        if not isinstance(entry, dict):
+            raise TypeError(f"{where} must be a dict, got {type(entry).__name__}")
+        unknown = sorted(set(entry) - set(ARCHITECTURE_KEYS))
+        if unknown:
+            raise ValueError(f"{where} has unknown key(s) {unknown}; allowed: {list(ARCHITECTURE_KEYS)}")
+        missing = [key for key in ("input_dim", "output_dim") if key not in entry]
+        if missing:
+            raise ValueError(f"{where} is missing {missing}")
+        try:
+            activation = make_activation(entry.get("activation", "identity"))
+            dense = Dense(
+                entry["input_dim"],
+                entry["output_dim"],
+                bias=entry.get("bias", True),
+                init=entry.get("init", "glorot_uniform"),
+                l1=entry.get("l1", 0.0),
+                l2=entry.get("l2", 0.0),
+            )
+            dropout = check_number(entry.get("dropout", 0.0), "dropout", low=0, high=1, high_open=True)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{where}: {exc}") from None
+        layers.append(dense)
+        if not isinstance(activation, Identity):
+            layers.append(activation)
+        if dropout > 0:
+            layers.append(Dropout(dropout))
+    return layers
+
+
+def mlp(
+    sizes: Sequence[int],
+    activation: str | Sequence[str] = "relu",
+    output: str = "identity",
+    *,
+    dropout: float = 0.0,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    init: Any = None,
+    bias: bool = True,
+    dtype: Any = np.float32,
+    seed: Any = None,
+):
+    """A multilayer perceptron ``sizes[0] → sizes[1] → ... → sizes[-1]``.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths, input first: ``[2, 16, 16, 1]`` has two hidden layers of 16.
+    activation : str or sequence of str
+        Hidden activation, one for all or one per hidden layer.
+    output : str
+        Output activation: ``"identity"`` (regression, or logits), ``"sigmoid"`` (binary),
+        ``"softmax"`` (multi-class).
+    dropout : float
+        Dropout probability after each hidden activation.
+    l1, l2 : float
+        Weight penalties applied to every Dense layer.
+    init : initializer spec or None
+        None picks ``"he_uniform"`` for layers followed by a ReLU-like activation and
+        ``"glorot_uniform"`` otherwise.
+    bias, dtype, seed
+        As in :class:`Dense` and :class:`Sequential`.
+
+    Returns
+    -------
+    Sequential
+
+    Examples
+    --------
+    >>> net = mlp([2, 16, 16, 1], activation="relu", output="sigmoid", seed=0)
+    >>> net.forward(np.zeros((5, 2))).shape
+    (5, 1)
+    """
+    from .sequential import Sequential
+
+    sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
+    if not isinstance(sizes, list) or len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output size, got {sizes!r}")
+    n_hidden = len(sizes) - 2
+    hidden = [activation] * n_hidden if isinstance(activation, (str, dict)) else list(activation)
+    if len(hidden) != n_hidden:
+        raise ValueError(
+            f"activation lists {len(hidden)} activations for {n_hidden} hidden layers"
+        )
+    activations = [*hidden, output]
+    architecture = []
+    for index, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], activations)):
+        layer_init = init
+        if layer_init is None:
+            relu_like = isinstance(make_activation(act), _RELU_FAMILY)
+            layer_init = "he_uniform" if relu_like else "glorot_uniform"
+        entry = {"input_dim": n_in, "output_dim": n_out, "activation": act, "bias": bias,
+                 "init": layer_init, "l1": l1, "l2": l2}
+        if dropout and index < n_hidden:
+            entry["dropout"] = dropout
+        architecture.append(entry)
+    return Sequential.from_architecture(architecture, dtype=dtype, seed=seed)

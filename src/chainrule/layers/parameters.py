@@ -1,0 +1,114 @@
+"""Flat parameter storage: every parameter of a network in one contiguous buffer.
+
+A network of layers with parameters ``W0, b0, W1, b1, ...`` is laid out as ::
+
+    parameters = [ W0.ravel() | W1.ravel() | ... | b0 | b1 | ... ]      (n_parameters,)
+    gradients  = [ dW0        | dW1        | ... | db0 | db1 | ... ]    same layout
+                 \\__________ n_weights ________/
+
+and each ``layer.params[k]`` / ``layer.grads[k]`` is a reshaped *view* into these buffers. So:
+
+- an optimizer updates the whole network with a few vectorised in-place operations on two 1-D
+  arrays, and weight decay (weights only) touches one prefix slice ``[:n_weights]``;
+- saving a model is writing one array;
+- a layer's ``backward`` writes its gradients straight into the shared gradient buffer.
+
+Anything that replaces ``layer.params[k]`` with a new array (instead of writing into it) breaks
+the link; always assign in place: ``layer.params["W"][...] = value``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import check_float_dtype
+from .base import Layer
+
+
+@dataclass(frozen=True)
+class ParameterSlot:
+    """Where one parameter lives in the flat buffers: ``buffer[offset:offset + size]``."""
+
+    layer_index: int
+    name: str
+    shape: tuple[int, ...]
+    role: str
+    offset: int
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class ParameterStore:
+    """The two flat buffers of a network and the map from names to their slices.
+
+    Attributes
+    ----------
+    parameters, gradients : ndarray of shape (n_parameters,)
+    n_weights : int
+        ``parameters[:n_weights]`` are all the weights, ``parameters[n_weights:]`` the biases.
+    slots : tuple of ParameterSlot
+        In layer order (not storage order), so names come out as ``0.W, 0.b, 2.W, 2.b``.
+    """
+
+    parameters: np.ndarray
+    gradients: np.ndarray
+    n_weights: int
+    slots: tuple[ParameterSlot, ...]
+
+
+def allocate_parameters(
+    layers: Sequence[Layer], dtype: object, rng: np.random.Generator
+) -> ParameterStore:
+    """Give ``layers`` their parameters as views into two new flat buffers.
+
+    A layer that already holds a value for a parameter (built on its own earlier, or loaded)
+    keeps it, converted to ``dtype``; otherwise the value is drawn with the parameter's
+    initialiser from ``rng``, layer by layer in order. Gradients start at zero.
+    """
+    dtype = check_float_dtype(dtype)
+    specs = [(i, spec) for i, layer in enumerate(layers) for spec in layer.parameter_specs()]
+    for i, spec in specs:
+        if spec.role not in ("weight", "bias"):
+            raise ValueError(
+                f"{layers[i].label}: parameter {spec.name!r} has role {spec.role!r}; "
+                "expected 'weight' or 'bias'"
+            )
+    # Storage order: weights first, biases last; stable within each group.
+    storage = sorted(specs, key=lambda item: item[1].role != "weight")
+    offsets, position = {}, 0
+    for i, spec in storage:
+        offsets[(i, spec.name)] = position
+        position += spec.size
+    parameters = np.empty(position, dtype=dtype)
+    gradients = np.zeros(position, dtype=dtype)
+    n_weights = sum(spec.size for _, spec in specs if spec.role == "weight")
+
+    slots = []
+    for i, spec in specs:  # layer order, so initial values do not depend on storage order
+        layer, offset = layers[i], offsets[(i, spec.name)]
+        value = parameters[offset : offset + spec.size].reshape(spec.shape)
+        existing = layer.params.get(spec.name)
+        if existing is not None:
+            if existing.shape != spec.shape:
+                raise ValueError(
+                    f"{layer.label}: existing parameter {spec.name!r} has shape "
+                    f"{existing.shape}, expected {spec.shape}"
+                )
+            value[...] = existing
+        else:
+            value[...] = spec.init(spec.shape, rng)
+        slots.append(ParameterSlot(i, spec.name, spec.shape, spec.role, offset))
+
+    # Rebind only after every value is in place, so a failure leaves the layers untouched.
+    for slot in slots:
+        layer = layers[slot.layer_index]
+        stop = slot.offset + slot.size
+        layer.params[slot.name] = parameters[slot.offset : stop].reshape(slot.shape)
+        layer.grads[slot.name] = gradients[slot.offset : stop].reshape(slot.shape)
+    return ParameterStore(parameters, gradients, n_weights, tuple(slots))

@@ -1,0 +1,425 @@
+"""Loss functions, their gradients, and the fused output-activation pairs.
+
+A loss maps the network's output ``y_pred`` (n_samples, n_outputs) and the targets to a scalar
+``L``; ``backward()`` returns ``dY`` = ∂L/∂y_pred with ``y_pred``'s shape, which starts
+backpropagation. Derivations: ``docs/backprop.md#losses``.
+
+Reductions (PyTorch's defaults)
+-------------------------------
+Each loss first computes one value per *element* (MSE, MAE, Huber, binary cross-entropy: an array
+of shape (n_samples, n_outputs)) or per *sample* (cross-entropy: (n_samples,)). With
+``reduction="mean"`` ``L`` is the mean of those values, so MSE is the mean over all elements and
+cross-entropy the mean over samples; with ``reduction="sum"`` it is their sum. With per-sample
+weights ``w``, the mean is ``Σ_i w_i Σ_j ℓ_ij / (Σ_i w_i · n_values_per_sample)``.
+
+Fused pairs
+-----------
+``Sigmoid`` + :class:`BinaryCrossEntropy` and ``Softmax`` + :class:`CrossEntropy` have a simple
+gradient with respect to the *logits* Z (the activation's input)::
+
+    ∂L/∂Z = (P − T) / n        P = σ(Z) or softmax(Z), n = number of values averaged
+
+Chaining the two backward passes gives the same result in exact arithmetic, but for confidently
+wrong predictions P underflows (σ(−50) ≈ 2e-22 rounds P(1 − P) and log P badly, and in float32
+e^(−104) is 0), while the fused form stays exact. :class:`~chainrule.objective.Objective` uses
+the fused form whenever a network ends in the matching activation; ``from_logits=True`` lets a
+network end without the activation at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._validation import as_float_array, check_choice, check_n_samples, check_number
+from .errors import NotBuiltError, ShapeError
+from .layers.activations import Sigmoid, Softmax, sigmoid
+from .registry import Registry
+
+#: Losses by name.
+LOSSES: Registry[type["Loss"]] = Registry("loss")
+
+_LOG_FLOOR = -100.0  # log values are clamped here, as PyTorch's BCELoss does
+
+
+class Loss:
+    """Base class of losses: ``forward(y_pred, y_true, sample_weight=None) -> float`` and
+    ``backward() -> dL/dy_pred``.
+
+    Writing your own loss
+    ---------------------
+    Subclass and implement ``_values(Y, T)`` (the unreduced values, storing on ``self``
+    whatever the gradient needs) and ``_gradient()`` (∂(Σ values)/∂Y, shape of Y); the base
+    class checks shapes, applies the reduction and sample weights, and remembers what
+    ``backward`` needs. Override ``_target`` to accept targets other than an array shaped like
+    ``y_pred``. ``docs/custom_layers.md`` has a complete example.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum"}
+        How values are combined into ``L`` (see the module docstring).
+    """
+
+    #: The output activation this loss fuses with (see the module docstring), if any.
+    fused_activation: ClassVar[type | None] = None
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        self.reduction = check_choice(reduction, "reduction", ("mean", "sum"))
+        self._state: tuple[tuple[int, ...], np.ndarray | None, float] | None = None
+
+    # ------------------------------------------------------------------ public API
+    def forward(self, y_pred: Any, y_true: Any, sample_weight: Any = None) -> float:
+        """The loss value.
+
+        Parameters
+        ----------
+        y_pred : array of shape (n_samples, n_outputs) or (n_samples,)
+            The network's output.
+        y_true : array
+            Targets; see each loss for the accepted forms.
+        sample_weight : array of shape (n_samples,), optional
+            Non-negative weight of each sample.
+        """
+        Y = as_float_array(y_pred, "y_pred", dtype=_float_dtype(y_pred), ndim=(1, 2), finite=False)
+        shape = Y.shape
+        if Y.ndim == 1:
+            Y = Y.reshape(-1, 1)
+        T = self._target(y_true, Y)
+        w = self._sample_weight(sample_weight, Y.shape[0], Y.dtype)
+        values = self._values(Y, T)
+        per_sample = values.reshape(Y.shape[0], -1)
+        if w is None:
+            total, count = per_sample.sum(), per_sample.size
+        else:
+            total, count = w @ per_sample.sum(axis=1), w.sum() * per_sample.shape[1]
+        scale = 1.0 / count if self.reduction == "mean" else 1.0
+        self._state = (shape, w, scale)
+        return float(total * scale)
+
+    __call__ = forward
+
+    def backward(self) -> np.ndarray:
+        """∂L/∂y_pred for the last :meth:`forward`, with ``y_pred``'s shape."""
+        if self._state is None:
+            raise NotBuiltError(f"{type(self).__name__}.backward() called before forward()")
+        shape, w, scale = self._state
+        G = self._gradient()
+        G *= scale
+        if w is not None:
+            G *= w[:, None]
+        return G.reshape(shape)
+
+    # ------------------------------------------------------------------ for subclasses
+    def _values(self, Y: np.ndarray, T: Any) -> np.ndarray:
+        """Unreduced values, (n_samples, n_outputs) or (n_samples,)."""
+        raise NotImplementedError
+
+    def _gradient(self) -> np.ndarray:
+        """∂(Σ values)/∂Y for the last ``_values`` call, a new array of Y's shape."""
+        raise NotImplementedError
+
+    def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
+        """Check ``y_true`` against ``Y`` (n_samples, n_outputs); default: same shape as Y."""
+        T = as_float_array(y_true, "y_true", dtype=Y.dtype, ndim=(1, 2))
+        if T.ndim == 1 and Y.shape[1] == 1:
+            T = T.reshape(-1, 1)
+        if T.shape != Y.shape:
+            raise ShapeError(
+                f"{type(self).__name__} expects y_true of shape {Y.shape} like y_pred "
+                f"(n_samples, n_outputs), got {T.shape}"
+            )
+        return T
+
+    # ------------------------------------------------------------------ fused pairs
+    @property
+    def from_logits(self) -> bool:
+        return getattr(self, "_from_logits", False)
+
+    def logits_loss(self) -> Loss:
+        """The same loss taking logits (the fused form), for a network ending in
+        :attr:`fused_activation`."""
+        if self.fused_activation is None:
+            raise TypeError(f"{type(self).__name__} has no fused form")
+        config = self.get_config()
+        config["from_logits"] = True
+        return type(self).from_config(config)
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments; ``from_config`` rebuilds the loss."""
+        return {"reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Loss:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    @staticmethod
+    def _sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> np.ndarray | None:
+        if sample_weight is None:
+            return None
+        w = as_float_array(sample_weight, "sample_weight", dtype=dtype, ndim=1)
+        check_n_samples(n_samples, w.shape[0], "y_pred", "sample_weight")
+        if (w < 0).any() or not w.sum() > 0:
+            raise ValueError("sample_weight must be non-negative with a positive sum")
+        return w
+
+
+def _float_dtype(value: Any) -> Any:
+    """Keep float32 inputs float32; everything else is computed in float64."""
+    dtype = getattr(value, "dtype", None)
+    return np.float32 if dtype == np.float32 else np.float64
+
+
+@LOSSES.register("mse", "mean_squared_error", "squared_error")
+class MSE(Loss):
+    """Mean squared error: ℓ = (y − t)², mean over all elements.
+
+    ∂ℓ/∂y = 2(y − t). Matches ``torch.nn.MSELoss``. (Some tutorials use ½(y − t)² so that the 2
+    cancels; that halves the loss and its gradient, which a learning rate absorbs.)
+
+    Shape: y_pred and y_true (n_samples, n_outputs); y_true may be (n_samples,) for one output.
+    """
+
+    def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
+        self._residual = Y - T
+        return np.square(self._residual)
+
+    def _gradient(self) -> np.ndarray:
+        return 2.0 * self._residual  # ∂(y − t)²/∂y = 2(y − t)
+
+
+@LOSSES.register("mae", "mean_absolute_error", "absolute_error")
+class MAE(Loss):
+    """Mean absolute error: ℓ = |y − t|; ∂ℓ/∂y = sign(y − t) (0 where y = t, as PyTorch's
+    ``L1Loss``)."""
+
+    def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
+        self._residual = Y - T
+        return np.abs(self._residual)
+
+    def _gradient(self) -> np.ndarray:
+        return np.sign(self._residual)
+
+
+@LOSSES.register("huber")
+class Huber(Loss):
+    """Huber loss: quadratic near zero, linear beyond ``delta``; robust to outliers.
+
+    With r = y − t::
+
+        ℓ = ½ r²                 if |r| ≤ δ        ∂ℓ/∂y = r
+        ℓ = δ (|r| − ½ δ)        otherwise         ∂ℓ/∂y = δ sign(r)
+
+    i.e. ∂ℓ/∂y = clip(r, −δ, δ). Matches ``torch.nn.HuberLoss(delta=δ)``.
+    Huber, "Robust estimation of a location parameter", Ann. Math. Statist. 35 (1964).
+    """
+
+    def __init__(self, delta: float = 1.0, *, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.delta = check_number(delta, "delta", low=0, low_open=True)
+
+    def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
+        r = self._residual = Y - T
+        a = np.abs(r)
+        return np.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta))
+
+    def _gradient(self) -> np.ndarray:
+        return np.clip(self._residual, -self.delta, self.delta)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"delta": self.delta, **super().get_config()}
+
+
+class _SmoothedTargets(Loss):
+    """Shared options of the two cross-entropies: ``from_logits`` and ``label_smoothing``."""
+
+    def __init__(
+        self, *, from_logits: bool = False, label_smoothing: float = 0.0, reduction: str = "mean"
+    ) -> None:
+        super().__init__(reduction=reduction)
+        if not isinstance(from_logits, (bool, np.bool_)):
+            raise TypeError(f"from_logits must be True or False, got {from_logits!r}")
+        self._from_logits = bool(from_logits)
+        self.label_smoothing = check_number(label_smoothing, "label_smoothing", low=0, high=1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            **super().get_config(),
+        }
+
+
+@LOSSES.register("binary_cross_entropy", "bce", "log_loss")
+class BinaryCrossEntropy(_SmoothedTargets):
+    """Binary cross-entropy, mean over all elements (one or more independent yes/no outputs).
+
+    With p = y_pred (a probability) and target t ∈ [0, 1]::
+
+        ℓ = −[t log p + (1 − t) log(1 − p)]           ∂ℓ/∂p = (p − t) / (p(1 − p))
+
+    Logs are clamped at −100 and p(1 − p) at 1e-12, as ``torch.nn.BCELoss``.
+
+    With ``from_logits=True`` y_pred is the logit z, p = σ(z), and (stable for any z)::
+
+        ℓ = max(z, 0) − z t + log(1 + e^(−|z|))       ∂ℓ/∂z = σ(z) − t
+
+    as ``torch.nn.BCEWithLogitsLoss``. ``label_smoothing`` ε replaces t with t(1 − ε) + ε/2
+    (the tutorials' 0.05/0.95 targets are ε = 0.1).
+
+    Shape: y_pred and y_true (n_samples, n_outputs); y_true may be (n_samples,) for one output.
+    """
+
+    fused_activation = Sigmoid
+
+    def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
+        T = super()._target(y_true, Y)
+        if T.min() < 0 or T.max() > 1:
+            raise ValueError(
+                f"BinaryCrossEntropy expects y_true in [0, 1], got values in [{T.min()}, {T.max()}]"
+            )
+        if not self.from_logits and (Y.min() < 0 or Y.max() > 1):
+            raise ValueError(
+                "BinaryCrossEntropy expects y_pred to be probabilities in [0, 1], got values in "
+                f"[{Y.min():.3g}, {Y.max():.3g}]; for raw scores (logits) use from_logits=True"
+            )
+        if self.label_smoothing:
+            T = T * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        return T
+
+    def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
+        self._Y, self._T = Y, T
+        if self.from_logits:
+            # max(z,0) − z t + log1p(e^(−|z|)): no overflow for any z
+            return np.maximum(Y, 0.0) - Y * T + np.log1p(np.exp(-np.abs(Y)))
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(Y), _LOG_FLOOR)
+            log_q = np.maximum(np.log1p(-Y), _LOG_FLOOR)
+        return -(T * log_p + (1.0 - T) * log_q)
+
+    def _gradient(self) -> np.ndarray:
+        Y, T = self._Y, self._T
+        if self.from_logits:
+            P = sigmoid(Y)
+            P -= T  # ∂ℓ/∂z = σ(z) − t
+            return P
+        return (Y - T) / np.maximum(Y * (1.0 - Y), 1e-12)  # ∂ℓ/∂p = (p − t)/(p(1 − p))
+
+
+@LOSSES.register("cross_entropy", "ce", "categorical_cross_entropy")
+class CrossEntropy(_SmoothedTargets):
+    """Categorical cross-entropy, mean over samples.
+
+    With probabilities P (n_samples, n_classes) and targets T (rows of class probabilities,
+    one-hot for hard labels)::
+
+        ℓ_i = −Σ_k T_ik log P_ik          ∂ℓ_i/∂P_ik = −T_ik / P_ik
+
+    With ``from_logits=True`` y_pred is the logits Z, log P = Z − logsumexp(Z) (computed after
+    subtracting the row maximum, exact for any Z), and::
+
+        ∂ℓ_i/∂Z_ik = P_ik Σ_k' T_ik' − T_ik     (= P − T for rows of T that sum to one)
+
+    as ``torch.nn.CrossEntropyLoss``. ``label_smoothing`` ε replaces T with
+    (1 − ε) T + ε / n_classes, as PyTorch does (Szegedy et al., "Rethinking the Inception
+    architecture", CVPR 2016).
+
+    Shape: y_pred (n_samples, n_classes); y_true integer labels (n_samples,) with values in
+    [0, n_classes), or targets (n_samples, n_classes).
+    """
+
+    fused_activation = Softmax
+
+    def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
+        n_samples, n_classes = Y.shape
+        if not self.from_logits and (Y.min() < 0 or Y.max() > 1):
+            raise ValueError(
+                "CrossEntropy expects y_pred to be probabilities in [0, 1] (a Softmax output), "
+                f"got values in [{Y.min():.3g}, {Y.max():.3g}]; for raw scores (logits) use "
+                "from_logits=True"
+            )
+        labels = np.asarray(y_true)
+        if labels.ndim == 1:
+            labels = _class_labels(labels, n_classes)
+            check_n_samples(n_samples, labels.shape[0], "y_pred", "y_true")
+            if not self.label_smoothing:
+                return labels
+            T = np.zeros(Y.shape, Y.dtype)
+            T[np.arange(n_samples), labels] = 1.0
+        else:
+            T = as_float_array(y_true, "y_true", dtype=Y.dtype, ndim=2)
+            if T.shape != Y.shape:
+                raise ShapeError(
+                    f"CrossEntropy expects y_true of shape {Y.shape} (n_samples, n_classes) or "
+                    f"integer labels of shape ({n_samples},), got {T.shape}"
+                )
+            if T.min() < 0:
+                raise ValueError(f"CrossEntropy expects non-negative targets, got min {T.min()}")
+        if self.label_smoothing:
+            T = T * (1.0 - self.label_smoothing) + self.label_smoothing / n_classes
+        return T
+
+    def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
+        self._T = T
+        rows = np.arange(Y.shape[0])
+        if self.from_logits:
+            shifted = Y - Y.max(axis=1, keepdims=True)
+            log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            self._P = np.exp(log_P)
+        else:
+            self._P = Y
+            with np.errstate(divide="ignore"):
+                log_P = np.maximum(np.log(Y), _LOG_FLOOR)
+        if T.ndim == 1:  # integer labels: ℓ_i = −log P[i, t_i]
+            return -log_P[rows, T]
+        return -(T * log_P).sum(axis=1)
+
+    def _gradient(self) -> np.ndarray:
+        P, T = self._P, self._T
+        if self.from_logits:
+            if T.ndim == 1:
+                G = P.copy()
+                G[np.arange(P.shape[0]), T] -= 1.0  # P − onehot(t)
+                return G
+            return P * T.sum(axis=1, keepdims=True) - T
+        tiny = np.finfo(P.dtype).tiny
+        if T.ndim == 1:
+            G = np.zeros_like(P)
+            rows = np.arange(P.shape[0])
+            G[rows, T] = -1.0 / np.maximum(P[rows, T], tiny)  # −1/P at the true class
+            return G
+        return -T / np.maximum(P, tiny)
+
+
+def _class_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Integer class labels in [0, n_classes) as int64; floats must hold whole numbers."""
+    if labels.dtype.kind == "f":
+        if not np.isfinite(labels).all() or not (labels == np.round(labels)).all():
+            raise ValueError("y_true given as a 1-D array must hold integer class labels")
+        labels = labels.astype(np.int64)
+    elif labels.dtype.kind not in "iub":
+        raise TypeError(f"y_true must hold integer class labels, got dtype {labels.dtype}")
+    labels = labels.astype(np.int64, copy=False)
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"y_true labels must be in [0, {n_classes}) for {n_classes} classes, "
+            f"got values in [{labels.min()}, {labels.max()}]"
+        )
+    return labels
+
+
+def get_loss(spec: Any, **kwargs: Any) -> Loss:
+    """A loss from a name (with ``kwargs``), a ``{"name": ..., **options}`` dict or an instance."""
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, dict):
+        kwargs = {**spec, **kwargs}
+        spec = kwargs.pop("name", None)
+    if not isinstance(spec, str):
+        raise TypeError(f"loss must be a Loss, a name or a dict, got {type(spec).__name__}")
+    return LOSSES.get(spec)(**kwargs)

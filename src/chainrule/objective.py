@@ -1,0 +1,84 @@
+"""The function training minimises, and one forward-backward pass over it.
+
+For a network f with weights W, a loss ℓ and per-layer penalties::
+
+    J(W) = ℓ(f(X; W), y) + Σ_layers (l1 ‖W‖₁ + ½ l2 ‖W‖²)
+
+:class:`Objective` evaluates J and fills the network's gradient buffer with ∂J/∂W. It is the
+one place where the fused output pairs are chosen: when the network ends in the activation a
+loss fuses with (``Sigmoid`` + ``BinaryCrossEntropy``, ``Softmax`` + ``CrossEntropy``), the
+forward pass stops before that activation and the loss works on the logits directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .layers.sequential import Sequential
+from .losses import Loss, get_loss
+
+
+class Objective:
+    """``J = loss(net(X), y) + penalties`` and its gradient with respect to every parameter.
+
+    Parameters
+    ----------
+    net : Sequential
+    loss : Loss, name or dict
+
+    Attributes
+    ----------
+    fused : bool
+        Whether the last layer (the output activation) is folded into the loss.
+    head_loss : Loss
+        The loss actually evaluated: ``loss`` itself, or its logits form when fused.
+
+    Raises
+    ------
+    ValueError
+        ``from_logits=True`` on a network that already ends in the matching activation: its
+        outputs are probabilities, and the activation would be applied twice.
+    """
+
+    def __init__(self, net: Sequential, loss: Any) -> None:
+        if not isinstance(net, Sequential):
+            raise TypeError(f"net must be a Sequential, got {type(net).__name__}")
+        self.net = net
+        self.loss = get_loss(loss)
+        last = net.layers[-1]
+        activation = self.loss.fused_activation
+        ends_in_activation = activation is not None and isinstance(last, activation)
+        if ends_in_activation and self.loss.from_logits:
+            raise ValueError(
+                f"{self.loss!r} takes logits, but the network ends in {type(last).__name__}, "
+                f"whose outputs are probabilities; remove the {type(last).__name__} layer or use "
+                "from_logits=False (the pair is then fused automatically)"
+            )
+        self.fused = ends_in_activation
+        self.head_loss = self.loss.logits_loss() if self.fused else self.loss
+        self._stop = len(net.layers) - 1 if self.fused else None
+
+    def value(self, X: np.ndarray, y: Any, sample_weight: Any = None, *, training: bool = False) -> float:
+        """J at the current weights (forward only). ``X`` must already be checked."""
+        output = self.net._forward(X, training, self._stop)
+        return self.head_loss.forward(output, y, sample_weight) + self.net.penalty()
+
+    def value_and_gradients(
+        self, X: np.ndarray, y: Any, sample_weight: Any = None, *, input_grad: bool = False
+    ) -> float | tuple[float, np.ndarray]:
+        """One training pass: J, with ∂J/∂W written into ``net.gradients``.
+
+        With ``input_grad=True`` also returns ∂J/∂X (n_samples, in_features).
+        ``X`` must already be checked (see :meth:`Sequential.check_input`).
+        """
+        net = self.net
+        output = net._forward(X, True, self._stop)
+        value = self.head_loss.forward(output, y, sample_weight)
+        dX = net._backward(self.head_loss.backward(), self._stop, input_grad)
+        value += net.penalty()
+        net.add_penalty_gradients()
+        return (value, dX) if input_grad else value
+
+    __call__ = value_and_gradients

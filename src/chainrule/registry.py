@@ -1,0 +1,104 @@
+"""Name registries: one per kind of thing a user may name with a string.
+
+``mlp(..., activation="relu")``, a config file's ``loss = "cross_entropy"`` and a model file's
+layer list all resolve names here, so every kind has exactly one table and an unknown name always
+gets the same helpful error listing the valid ones.
+
+Example
+-------
+>>> from chainrule.registry import Registry
+>>> colours = Registry("colour")
+>>> @colours.register("red")
+... class Red:
+...     pass
+>>> colours.get("red") is Red
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def _normalise(name: str) -> str:
+    """Names are case-insensitive and ignore ``-``/``_``: ``"LeakyReLU" == "leaky_relu"``."""
+    return name.lower().replace("_", "").replace("-", "")
+
+
+class Registry(Generic[T]):
+    """A table from names to classes (or functions) of one kind.
+
+    Parameters
+    ----------
+    kind : str
+        What the entries are ("activation", "loss", ...); used in error messages.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, T] = {}
+        self._canonical: dict[str, str] = {}
+
+    def register(self, name: str, *aliases: str) -> Callable[[T], T]:
+        """Decorator that records ``obj`` under ``name`` (its canonical name) and ``aliases``."""
+
+        def decorator(obj: T) -> T:
+            for key in (name, *aliases):
+                normalised = _normalise(key)
+                if normalised in self._entries and self._entries[normalised] is not obj:
+                    raise ValueError(f"{self.kind} name {key!r} is already registered")
+                self._entries[normalised] = obj
+                self._canonical[normalised] = name
+            return obj
+
+        return decorator
+
+    def get(self, name: str) -> T:
+        """The entry registered as ``name``; a ``ValueError`` listing the valid names otherwise."""
+        if not isinstance(name, str):
+            raise TypeError(f"{self.kind} name must be a str, got {type(name).__name__}")
+        try:
+            return self._entries[_normalise(name)]
+        except KeyError:
+            raise ValueError(
+                f"unknown {self.kind} {name!r}; valid names: {', '.join(self.names())}"
+            ) from None
+
+    def name_of(self, obj: Any) -> str:
+        """The canonical name under which ``obj`` (or its class) is registered."""
+        target = obj if obj in self._entries.values() else type(obj)
+        for normalised, entry in self._entries.items():
+            if entry is target:
+                return self._canonical[normalised]
+        raise ValueError(f"{target!r} is not a registered {self.kind}")
+
+    def names(self) -> list[str]:
+        """The canonical names, sorted."""
+        return sorted(set(self._canonical.values()))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and _normalise(name) in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}, {self.names()})"
+
+
+def resolve(registry: Registry[Any], spec: Any, **kwargs: Any) -> Any:
+    """Turn ``spec`` into an instance: a name is looked up and called with ``kwargs``.
+
+    An instance passes through unchanged (``kwargs`` must then be empty); a registered class is
+    instantiated with ``kwargs``.
+    """
+    if isinstance(spec, str):
+        return registry.get(spec)(**kwargs)
+    if isinstance(spec, type):
+        return spec(**kwargs)
+    if kwargs:
+        raise TypeError(f"cannot apply {sorted(kwargs)} to an already built {registry.kind}")
+    return spec

@@ -1,0 +1,217 @@
+"""Finite-difference checks of every layer's backward, in float64, with random upstream gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.layers.activations import ACTIVATIONS
+
+N_SAMPLES = (1, 5)
+
+
+class Projection(cr.Loss):
+    """L = Σ R ⊙ Y with a fixed random R: the upstream gradient ∂L/∂Y is R itself.
+
+    A random R (never all ones) is what exposes a wrong backward: for instance softmax rows sum
+    to one, so an all-ones upstream gradient gives dX = 0 whatever the backward does.
+    """
+
+    def __init__(self, R: np.ndarray) -> None:
+        super().__init__(reduction="sum")
+        self.R = R
+
+    def _target(self, y_true, Y):
+        return None
+
+    def _values(self, Y, T):
+        return self.R * Y
+
+    def _gradient(self):
+        return self.R.copy()
+
+
+def away_from_kinks(X: np.ndarray) -> np.ndarray:
+    """Move entries at least 0.05 away from 0, where ReLU-like activations have a kink."""
+    return np.sign(X) * (np.abs(X) + 0.05)
+
+
+def check(net: cr.Sequential, X: np.ndarray, rng: np.random.Generator) -> cr.GradcheckReport:
+    R = rng.normal(size=(X.shape[0], net.forward(X).shape[1]))
+    report = cr.gradcheck(net, Projection(R), X, None, check_input=True)
+    assert report.passed, str(report)
+    assert report.max_relative_error < 1e-6
+    return report
+
+
+ACTIVATION_NAMES = [name for name in ACTIVATIONS.names() if name != "step"]
+
+
+@pytest.mark.parametrize("n_samples", N_SAMPLES)
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_activation_backward_matches_finite_differences(name, n_samples, rng):
+    net = cr.Sequential([ACTIVATIONS.get(name)()], dtype=np.float64)
+    X = away_from_kinks(rng.normal(scale=2.0, size=(n_samples, 6)))
+    check(net, X, rng)
+
+
+@pytest.mark.parametrize("layer", [cr.LeakyReLU(alpha=0.2), cr.ELU(alpha=0.7)], ids=repr)
+def test_activations_with_options(layer, rng):
+    X = away_from_kinks(rng.normal(scale=2.0, size=(4, 3)))
+    check(cr.Sequential([layer], dtype=np.float64), X, rng)
+
+
+@pytest.mark.parametrize("n_samples", N_SAMPLES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_dense_backward_matches_finite_differences(bias, n_samples, rng):
+    net = cr.Sequential([cr.Dense(4, 3, bias=bias)], dtype=np.float64, seed=1)
+    report = check(net, rng.normal(size=(n_samples, 4)), rng)
+    assert [c.name for c in report] == (["0.W", "0.b", "X"] if bias else ["0.W", "X"])
+
+
+@pytest.mark.parametrize("n_samples", N_SAMPLES)
+def test_dropout_backward_uses_the_forward_mask(n_samples, rng):
+    net = cr.Sequential([cr.Dense(5, 8), cr.Dropout(0.5), cr.Dense(8, 2)], dtype=np.float64, seed=3)
+    check(net, rng.normal(size=(n_samples, 5)), rng)
+
+
+def test_penalties_are_in_the_gradient(rng):
+    net = cr.Sequential(
+        [cr.Dense(3, 4, l1=0.3, l2=0.7), cr.Tanh(), cr.Dense(4, 2, l2=1.5)], dtype=np.float64, seed=0
+    )
+    report = check(net, rng.normal(size=(5, 3)), rng)
+    # The penalty must be visible: without it the gradients would differ by l1·sign(W) + l2·W.
+    W = net.layers[0].params["W"]
+    assert np.linalg.norm(0.3 * np.sign(W) + 0.7 * W) > 0.1
+    assert report["0.W"].relative_error < 1e-6
+
+
+@pytest.mark.parametrize("n_samples", N_SAMPLES)
+def test_deep_mixed_network(n_samples, rng):
+    layers = [cr.Dense(3, 6), cr.GELU(), cr.Dense(6, 5), cr.Softplus(), cr.Dense(5, 5), cr.Softmax(),
+              cr.Dense(5, 4), cr.ELU(), cr.Dense(4, 2), cr.Sigmoid()]
+    net = cr.Sequential(layers, dtype=np.float64, seed=7)
+    check(net, rng.normal(size=(n_samples, 3)), rng)
+
+
+# ----------------------------------------------------------------------------- losses
+
+def identity_net() -> cr.Sequential:
+    return cr.Sequential([cr.Identity()], dtype=np.float64)
+
+
+def loss_cases(rng, n_samples):
+    """(loss, y_pred, y_true, sample_weight) for every loss and its options."""
+    n_out, n_classes = 3, 4
+    regression = rng.normal(size=(n_samples, n_out)), rng.normal(size=(n_samples, n_out))
+    probabilities = rng.uniform(0.05, 0.95, size=(n_samples, n_out))
+    binary_targets = rng.uniform(0, 1, size=(n_samples, n_out))
+    logits = rng.normal(scale=3, size=(n_samples, n_classes))
+    # Probabilities not too close to 0: the central difference of −log p has an O(ε²/p³) error.
+    softmax_rows = rng.dirichlet(np.full(n_classes, 5.0), size=n_samples)
+    labels = rng.integers(0, n_classes, size=n_samples)
+    soft_targets = rng.dirichlet(np.ones(n_classes), size=n_samples)
+    weights = rng.uniform(0.1, 2.0, size=n_samples)
+    huber_pred = regression[1] + rng.choice([-3.0, -0.4, 0.5, 2.5], size=(n_samples, n_out))
+    return [
+        (cr.MSE(), *regression, None),
+        (cr.MSE(reduction="sum"), *regression, weights),
+        (cr.MAE(), away_from_kinks(regression[0]) + regression[1], regression[1], weights),
+        (cr.Huber(delta=1.0), huber_pred, regression[1], None),
+        (cr.Huber(delta=2.0, reduction="sum"), huber_pred, regression[1], weights),
+        (cr.BinaryCrossEntropy(), probabilities, binary_targets, None),
+        (cr.BinaryCrossEntropy(label_smoothing=0.1), probabilities, binary_targets, weights),
+        (cr.BinaryCrossEntropy(from_logits=True), regression[0] * 3, binary_targets, None),
+        (cr.BinaryCrossEntropy(from_logits=True, reduction="sum"), regression[0], binary_targets, weights),
+        (cr.CrossEntropy(), softmax_rows, labels, None),
+        (cr.CrossEntropy(), softmax_rows, soft_targets, weights),
+        (cr.CrossEntropy(label_smoothing=0.2), softmax_rows, labels, None),
+        (cr.CrossEntropy(from_logits=True), logits, labels, weights),
+        (cr.CrossEntropy(from_logits=True), logits, soft_targets, None),
+        (cr.CrossEntropy(from_logits=True, label_smoothing=0.1, reduction="sum"), logits, labels, None),
+    ]
+
+
+@pytest.mark.parametrize("n_samples", N_SAMPLES)
+@pytest.mark.parametrize("case", range(15))
+def test_loss_backward_matches_finite_differences(case, n_samples, rng):
+    loss, y_pred, y_true, weights = loss_cases(rng, n_samples)[case]
+    report = cr.gradcheck(identity_net(), loss, y_pred, y_true, sample_weight=weights,
+                          check_input=True)
+    assert report.passed, f"{loss!r}\n{report}"
+    assert report["X"].relative_error < 1e-6
+
+
+def test_every_registered_loss_is_covered(rng):
+    covered = {type(case[0]) for case in loss_cases(rng, 2)}
+    assert covered == {cr.LOSSES.get(name) for name in cr.LOSSES.names()}
+
+
+# ----------------------------------------------------------------------------- fused pairs
+
+@pytest.mark.parametrize("n_samples", N_SAMPLES)
+@pytest.mark.parametrize(
+    "output, loss, make_targets",
+    [
+        ("sigmoid", cr.BinaryCrossEntropy(), lambda rng, n: rng.integers(0, 2, size=(n, 3))),
+        ("softmax", cr.CrossEntropy(), lambda rng, n: rng.integers(0, 3, size=n)),
+        ("softmax", cr.CrossEntropy(label_smoothing=0.1), lambda rng, n: rng.integers(0, 3, size=n)),
+    ],
+    ids=["sigmoid+bce", "softmax+ce", "softmax+ce-smoothed"],
+)
+def test_fused_pairs_match_finite_differences_and_the_chained_path(
+    output, loss, make_targets, n_samples, rng
+):
+    net = cr.mlp([4, 5, 3], activation="tanh", output=output, dtype=np.float64, seed=2)
+    X, y = rng.normal(size=(n_samples, 4)), make_targets(rng, n_samples)
+    objective = cr.Objective(net, loss)
+    assert objective.fused
+    report = cr.gradcheck(net, loss, X, y, check_input=True)
+    assert report.passed, str(report)
+
+    value, dX = objective.value_and_gradients(X, y, input_grad=True)
+    fused = net.gradients.copy()
+    chained_value = loss.forward(net.forward(X, training=True), y)
+    chained_dX = net.backward(loss.backward())
+    assert value == pytest.approx(chained_value, rel=1e-12)
+    np.testing.assert_allclose(net.gradients, fused, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(chained_dX, dX, rtol=1e-9, atol=1e-14)
+
+
+def test_from_logits_on_a_network_ending_in_the_activation_is_refused():
+    net = cr.mlp([2, 3], output="softmax", seed=0)
+    with pytest.raises(ValueError, match="applied twice|probabilities"):
+        cr.Objective(net, cr.CrossEntropy(from_logits=True))
+
+
+def test_gradcheck_catches_a_wrong_backward(rng):
+    class WrongTanh(cr.Tanh):
+        def backward(self, dY):
+            return super().backward(dY) * 1.01
+
+    net = cr.Sequential([cr.Dense(3, 4), WrongTanh(), cr.Dense(4, 2)], dtype=np.float64, seed=0)
+    R = rng.normal(size=(5, 2))
+    report = cr.gradcheck(net, Projection(R), rng.normal(size=(5, 3)), None)
+    assert not report.passed
+    assert not report["0.W"].passed and report["2.W"].passed
+    assert "FAIL" in str(report)
+
+
+def test_gradcheck_leaves_the_network_untouched(rng):
+    net = cr.mlp([3, 4, 1], output="sigmoid", seed=0)
+    before = net.parameters.copy()
+    X = rng.normal(size=(4, 3))
+    X_before = X.copy()
+    cr.gradcheck(net, "bce", X, np.array([0, 1, 1, 0]), check_input=True)
+    np.testing.assert_array_equal(net.parameters, before)
+    np.testing.assert_array_equal(X, X_before)
+    assert net.dtype == np.float32
+
+
+def test_gradcheck_max_checks_samples_entries(rng):
+    net = cr.mlp([6, 10, 2], activation="tanh", dtype=np.float64, seed=0)
+    report = cr.gradcheck(net, "mse", rng.normal(size=(3, 6)), rng.normal(size=(3, 2)), max_checks=7)
+    assert report["0.W"].n_checked == 7 and report["0.b"].n_checked == 7
+    assert report["2.b"].n_checked == 2
+    assert report.passed

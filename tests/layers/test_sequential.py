@@ -1,0 +1,218 @@
+"""Sequential: flat storage, builders, reproducibility, presentation."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+def test_parameters_are_views_into_one_buffer_weights_first():
+    net = cr.mlp([3, 5, 4, 2], seed=0)
+    assert net.parameters.ndim == 1 and net.parameters.flags.c_contiguous
+    assert net.n_parameters == 3 * 5 + 5 + 5 * 4 + 4 + 4 * 2 + 2
+    assert net.n_weights == 3 * 5 + 5 * 4 + 4 * 2
+    for name, param, grad in net.named_parameters():
+        assert np.shares_memory(param, net.parameters), name
+        assert np.shares_memory(grad, net.gradients), name
+    W0 = net.layers[0].params["W"]
+    assert np.shares_memory(W0, net.parameters[: 3 * 5])
+    biases = net.parameters[net.n_weights :]
+    assert np.all(biases == 0)  # biases start at zero, and they are the suffix
+    net.parameters[0] = 42.0
+    assert W0[0, 0] == 42.0
+
+
+def test_named_parameters_order_and_names():
+    net = cr.Sequential([cr.Dense(2, 3), cr.ReLU(), cr.Dense(3, 1, bias=False), cr.Sigmoid()], seed=0)
+    names = [name for name, _, _ in net.named_parameters()]
+    assert names == ["0.W", "0.b", "2.W"]
+
+
+def test_backward_overwrites_the_gradient_buffer(rng):
+    net = cr.mlp([3, 4, 2], dtype=np.float64, seed=0)
+    X = rng.normal(size=(5, 3))
+    net.forward(X, training=True)
+    dY = rng.normal(size=(5, 2))
+    net.backward(dY)
+    first = net.gradients.copy()
+    net.forward(X, training=True)
+    net.backward(dY)
+    np.testing.assert_array_equal(net.gradients, first)  # overwritten, not accumulated
+
+
+def test_same_seed_gives_bit_identical_networks():
+    a = cr.mlp([4, 8, 3], seed=123)
+    b = cr.mlp([4, 8, 3], seed=123)
+    c = cr.mlp([4, 8, 3], seed=124)
+    assert a.parameters.tobytes() == b.parameters.tobytes()
+    assert not np.array_equal(a.parameters, c.parameters)
+
+
+def test_float32_and_float64_draw_the_same_initial_values():
+    a = cr.mlp([4, 8, 3], seed=5, dtype=np.float32)
+    b = cr.mlp([4, 8, 3], seed=5, dtype=np.float64)
+    assert a.parameters.dtype == np.float32 and b.parameters.dtype == np.float64
+    np.testing.assert_array_equal(a.parameters, b.parameters.astype(np.float32))
+
+
+def test_inputs_are_converted_once_to_the_network_dtype(rng):
+    net = cr.mlp([3, 2], seed=0)
+    Y = net.forward(rng.normal(size=(4, 3)))  # float64 in
+    assert Y.dtype == np.float32
+    assert net.forward(np.ones((2, 3), dtype=int)).dtype == np.float32
+
+
+def test_input_grad_false_skips_dx_but_keeps_parameter_gradients(rng):
+    net = cr.mlp([3, 4, 2], dtype=np.float64, seed=0)
+    X, dY = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    net.forward(X, training=True)
+    dX = net.backward(dY)
+    expected = net.gradients.copy()
+    net.gradients[:] = 0
+    assert net.backward(dY, input_grad=False) is None
+    np.testing.assert_array_equal(net.gradients, expected)
+    assert dX.shape == (5, 3)
+
+
+def test_reusing_buffers_gives_the_same_numbers(rng):
+    net = cr.mlp([3, 6, 2], activation="tanh", dtype=np.float64, seed=0)
+    X, dY = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    expected_Y = net.forward(X, training=True).copy()
+    net.backward(dY)
+    expected_grads = net.gradients.copy()
+    with net.reusing_buffers():
+        for _ in range(3):
+            Y = net.forward(X, training=True)
+            net.backward(dY)
+            np.testing.assert_array_equal(Y, expected_Y)
+            np.testing.assert_array_equal(net.gradients, expected_grads)
+        second = net.forward(X + 1.0, training=True)
+        assert np.shares_memory(Y, second)  # reused inside the block
+    first = net.forward(X)
+    assert not np.shares_memory(first, net.forward(X))  # fresh arrays outside it
+
+
+def test_inference_keeps_no_cache(rng):
+    net = cr.mlp([3, 4, 2], seed=0)
+    net.forward(rng.normal(size=(2, 3)), training=True)
+    assert net.layers[0].cache
+    net.forward(rng.normal(size=(2, 3)))
+    assert all(not layer.cache for layer in net.layers)
+    with pytest.raises(cr.NotBuiltError, match="training=True"):
+        net.backward(np.ones((2, 2)))
+
+
+def test_from_architecture_builds_the_tutorial_network():
+    architecture = [
+        {"input_dim": 2, "output_dim": 4, "activation": "relu"},
+        {"input_dim": 4, "output_dim": 3, "activation": "relu", "dropout": 0.2, "l2": 0.01},
+        {"input_dim": 3, "output_dim": 1, "activation": "sigmoid", "init": "small_normal"},
+    ]
+    net = cr.Sequential.from_architecture(architecture, seed=0)
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds == ["Dense", "ReLU", "Dense", "ReLU", "Dropout", "Dense", "Sigmoid"]
+    assert net.layers[2].l2 == 0.01 and net.layers[4].p == 0.2
+    assert abs(net.layers[5].params["W"]).max() < 0.1  # small_normal: std 0.01
+
+
+def test_mlp_per_layer_activations_and_default_inits():
+    net = cr.mlp([2, 8, 8, 3], activation=["tanh", "relu"], output="softmax", seed=0)
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds == ["Dense", "Tanh", "Dense", "ReLU", "Dense", "Softmax"]
+    assert [net.layers[i].init for i in (0, 2, 4)] == ["glorot_uniform", "he_uniform", "glorot_uniform"]
+
+
+def test_copy_is_independent_and_converts_dtype(rng):
+    net = cr.mlp([3, 4, 1], output="sigmoid", seed=0)
+    clone = net.copy(dtype=np.float64)
+    assert clone.dtype == np.float64
+    np.testing.assert_array_equal(clone.parameters, net.parameters.astype(np.float64))
+    clone.parameters[:] = 0
+    assert np.any(net.parameters != 0)
+    X = rng.normal(size=(3, 3))
+    assert net.forward(X).dtype == np.float32
+
+
+def test_config_round_trip_rebuilds_the_architecture():
+    net = cr.mlp([3, 5, 2], activation="leaky_relu", output="softmax", dropout=0.1, l1=0.01, seed=0)
+    rebuilt = cr.Sequential.from_config(net.get_config(), seed=0)
+    assert rebuilt.get_config() == net.get_config()
+    assert repr(rebuilt) == repr(net)
+
+
+def test_summary_lists_layers_shapes_and_totals():
+    net = cr.mlp([2, 16, 16, 1], output="sigmoid", seed=0)
+    text = net.summary()
+    assert "(n_samples, 16)" in text and "(n_samples, 1)" in text
+    assert "Sigmoid()" in text
+    assert f"parameters: {net.n_parameters:,}" in text
+    assert "weights 304" in text and "biases 33" in text  # 2·16 + 16·16 + 16·1
+
+
+def test_repr_and_info_show_weights_and_cached_values(rng):
+    net = cr.mlp([2, 3, 1], activation="tanh", output="sigmoid", seed=0)
+    assert "Dense(2 → 3" in repr(net) and "float32" in repr(net)
+    buffer = io.StringIO()
+    net.info(file=buffer)
+    assert "no cached values" in buffer.getvalue()
+    net.forward(rng.normal(size=(4, 2)), training=True)
+    buffer = io.StringIO()
+    net.info(file=buffer)
+    text = buffer.getvalue()
+    assert "W (2, 3)" in text and "b (3,)" in text and "cached Y (4, 1)" in text
+
+
+def test_dropout_is_inverted_and_identity_in_evaluation():
+    layer = cr.Dropout(0.25, seed=0)
+    X = np.ones((2000, 50))
+    np.testing.assert_array_equal(layer.forward(X), X)
+    Y = layer.forward(X, training=True)
+    kept = Y != 0
+    assert abs(kept.mean() - 0.75) < 0.01
+    np.testing.assert_allclose(Y[kept], 1 / 0.75)
+    dX = layer.backward(np.full_like(X, 2.0))
+    np.testing.assert_array_equal(dX != 0, kept)
+
+
+def test_dropout_masks_come_from_the_network_seed(rng):
+    X = rng.normal(size=(6, 4))
+    outputs = [
+        cr.mlp([4, 8, 2], dropout=0.5, seed=seed).forward(X, training=True) for seed in (1, 1, 2)
+    ]
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+    assert not np.array_equal(outputs[0], outputs[2])
+
+
+def test_sigmoid_has_no_overflow_for_huge_inputs():
+    # pytest turns RuntimeWarnings (overflow) into errors, so this also checks there are none.
+    for dtype in (np.float32, np.float64):
+        Y = cr.Sigmoid().forward(np.array([[-1e4, -750.0, 0.0, 750.0, 1e4]], dtype=dtype))
+        np.testing.assert_array_equal(Y, np.array([[0.0, 0.0, 0.5, 1.0, 1.0]], dtype=dtype))
+    # and full relative precision in the left tail: σ(−30) = e^−30/(1 + e^−30)
+    assert cr.Sigmoid().forward(np.array([[-30.0]]))[0, 0] == pytest.approx(
+        np.exp(-30) / (1 + np.exp(-30)), rel=1e-15)
+
+
+def test_softmax_rows_sum_to_one_and_large_inputs_are_stable():
+    X = np.array([[1000.0, 1001.0, 999.0], [-1000.0, 0.0, 1000.0], [0.0, 0.0, 0.0]])
+    Y = cr.Softmax().forward(X)
+    np.testing.assert_allclose(Y.sum(axis=1), 1.0)
+    np.testing.assert_allclose(Y[2], 1 / 3)
+    assert np.all(np.isfinite(Y))
+
+
+def test_step_is_rosenblatts_threshold():
+    Y = cr.Step().forward(np.array([[-0.5, 0.0, 2.0]]))
+    np.testing.assert_array_equal(Y, [[0.0, 1.0, 1.0]])
+
+
+def test_standalone_layer_build_and_reuse_in_a_network(rng):
+    layer = cr.Dense(3, 2).build(seed=0)
+    W = layer.params["W"].copy()
+    net = cr.Sequential([layer, cr.Tanh()], dtype=np.float64)
+    np.testing.assert_array_equal(net.layers[0].params["W"], W)  # values kept
+    assert np.shares_memory(layer.params["W"], net.parameters)
