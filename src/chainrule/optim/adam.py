@@ -1,0 +1,173 @@
+"""Adam (L2 weight decay) and AdamW (decoupled weight decay)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_number
+from .base import OPTIMIZERS, Optimizer, check_bool
+
+
+@OPTIMIZERS.register("adam")
+class Adam(Optimizer):
+    r"""Adam: adaptive moment estimation, with optional AMSGrad and L2 weight decay.
+
+    Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015; AMSGrad from Reddi,
+    Kale & Kumar, "On the Convergence of Adam and Beyond", ICLR 2018. Matches
+    ``torch.optim.Adam(lr, betas=(beta1, beta2), eps, weight_decay, amsgrad)``.
+
+    At step ``t`` (from 1), with gradient ``g`` and parameters ``p``::
+
+        g  ← g + λ p                         (weights only; coupled L2 decay, as torch.optim.Adam)
+        m  ← β1 m + (1 − β1) g               (first moment; computed as m + (1 − β1)(g − m))
+        v  ← β2 v + (1 − β2) g²              (second moment)
+        v̂  ← max(v̂, v) if amsgrad else v
+        step_size = lr / (1 − β1^t)                           (bias correction of m, folded)
+        denom     = sqrt(v̂) / sqrt(1 − β2^t) + eps            (bias correction of v, folded)
+        p  ← p − step_size · m / denom
+
+    which is the paper's ``p ← p − lr · m̂ / (sqrt(v̂) + eps)`` with ``m̂ = m/(1 − β1^t)``,
+    ``v̂ = v/(1 − β2^t)``, the corrections folded into two scalars as PyTorch does (so ``eps``
+    is added to the corrected root, as in the paper's Algorithm 1). With ``λ > 0`` the decay
+    passes through the adaptive scaling; prefer :class:`AdamW` for regularisation.
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+        Learning rate, > 0.
+    beta1, beta2 : float, default 0.9, 0.999
+        Decay rates of the moment estimates, in [0, 1).
+    eps : float, default 1e-8
+        Added to the denominator, > 0.
+    weight_decay : float, default 0.0
+        ``λ`` >= 0, added to the weights' gradient (``parameters[:n_weights]``; biases excluded).
+    amsgrad : bool, default False
+        Divide by the running maximum of ``v`` (AMSGrad).
+    clip_norm : float or None, default None
+        Clip the gradient buffer (in place) to this global L2 norm before the update.
+
+    Notes
+    -----
+    State arrays (see :meth:`state_dict`): ``exp_avg`` (m), ``exp_avg_sq`` (v) and, with
+    amsgrad, ``max_exp_avg_sq`` (v̂); each of shape (n_params,). The names are PyTorch's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p, g = np.zeros(3), np.array([1.0, -2.0, 0.0])          # shape (n_params,) = (3,)
+    >>> opt = Adam(lr=0.1).bind(p, g, n_weights=3)
+    >>> opt.step()                                             # first step moves ±lr
+    >>> np.round(p, 6)
+    array([-0.1,  0.1,  0. ])
+    """
+
+    #: Decoupled (AdamW) rather than L2 (Adam) weight decay.
+    _decoupled = False
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        *,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(lr, clip_norm=clip_norm)
+        self.beta1 = check_number(beta1, "beta1", low=0, high=1, high_open=True)
+        self.beta2 = check_number(beta2, "beta2", low=0, high=1, high_open=True)
+        self.eps = check_number(eps, "eps", low=0, low_open=True)
+        self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
+        self.amsgrad = check_bool(amsgrad, "amsgrad")
+
+    def _state_spec(self) -> dict[str, float]:
+        spec = {"exp_avg": 0.0, "exp_avg_sq": 0.0}
+        if self.amsgrad:
+            spec["max_exp_avg_sq"] = 0.0
+        return spec
+
+    def _update(self, t: int) -> None:
+        if self._decoupled:
+            if self.weight_decay != 0.0:  # p ← (1 − lr λ) p on the weights
+                self._params_w *= 1.0 - self.lr * self.weight_decay
+            g = self._grads
+        else:
+            g = self._l2_gradient(self.weight_decay)  # g + λp on the weights
+        m, v = self._state["exp_avg"], self._state["exp_avg_sq"]
+        tmp = self._tmp
+
+        np.subtract(g, m, out=tmp)  # m ← m + (1 − β1)(g − m)
+        tmp *= 1.0 - self.beta1
+        m += tmp
+        v *= self.beta2  # v ← β2 v + (1 − β2) g·g
+        np.multiply(g, 1.0 - self.beta2, out=tmp)
+        tmp *= g
+        v += tmp
+        if self.amsgrad:
+            v_max = self._state["max_exp_avg_sq"]
+            np.maximum(v_max, v, out=v_max)
+            v = v_max
+
+        bias_correction1 = 1.0 - self.beta1**t
+        bias_correction2 = 1.0 - self.beta2**t
+        step_size = self.lr / bias_correction1
+        denom = self._work  # g (possibly this buffer) is no longer needed
+        np.sqrt(v, out=denom)  # denom ← sqrt(v) / sqrt(1 − β2^t) + eps
+        denom /= bias_correction2**0.5
+        denom += self.eps
+        np.multiply(m, -step_size, out=tmp)  # p ← p − step_size · m / denom
+        tmp /= denom
+        self._params += tmp
+
+
+@OPTIMIZERS.register("adamw")
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay.
+
+    Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019. Matches
+    ``torch.optim.AdamW(lr, betas=(beta1, beta2), eps, weight_decay, amsgrad)``, including
+    PyTorch's choice of scaling the decay by ``lr`` (the paper's schedule multiplier ``η_t``
+    times ``λ``)::
+
+        p ← (1 − lr · λ) p                   (weights only, before the Adam step)
+        then the :class:`Adam` update with the raw gradient (no λ p added to g).
+
+    Unlike L2 decay in :class:`Adam`, the decay is not divided by ``sqrt(v̂)``: every weight
+    shrinks by the same factor whatever its gradient history.
+
+    Parameters
+    ----------
+    lr, beta1, beta2, eps, amsgrad, clip_norm
+        As :class:`Adam`.
+    weight_decay : float, default 0.01
+        ``λ`` >= 0 (PyTorch's AdamW default), applied to ``parameters[:n_weights]`` only.
+
+    Notes
+    -----
+    State arrays as :class:`Adam`.
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        *,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+        amsgrad: bool = False,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(
+            lr,
+            beta1=beta1,
+            beta2=beta2,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            clip_norm=clip_norm,
+        )

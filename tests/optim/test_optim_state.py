@@ -1,0 +1,190 @@
+"""state_dict / load_state_dict, get_config / from_config, binding and rebinding."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from _optim_cases import CASE_IDS, CASE_PARAMS, gradient_sequence
+
+from chainrule.errors import ShapeError
+from chainrule.optim.adam import Adam
+from chainrule.optim.base import OPTIMIZERS, Optimizer
+from chainrule.optim.sgd import SGD
+
+
+def run(opt: Optimizer, p: np.ndarray, g: np.ndarray, grads: np.ndarray) -> None:
+    for gt in grads:
+        g[...] = gt
+        opt.step()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("cls", "kwargs"), CASE_PARAMS, ids=CASE_IDS)
+def test_state_dict_round_trip_is_bit_exact(rng, cls, kwargs, dtype):
+    kwargs = {**kwargs, "clip_norm": 4.0}
+    p0 = rng.standard_normal(64).astype(dtype)
+    grads = gradient_sequence(rng, 100, 64).astype(dtype)
+
+    p_straight, g = p0.copy(), np.empty_like(p0)
+    run(cls(**kwargs).bind(p_straight, g, 48), p_straight, g, grads)
+
+    p, g = p0.copy(), np.empty_like(p0)
+    first = cls(**kwargs).bind(p, g, 48)
+    run(first, p, g, grads[:50])
+    state = first.state_dict()
+    fresh = type(first).from_config(first.get_config()).bind(p, g, 48)
+    fresh.load_state_dict(state)
+    assert fresh.n_steps == 50
+    run(fresh, p, g, grads[50:])
+    assert np.array_equal(p, p_straight)
+    assert fresh.n_steps == 100
+
+
+def test_state_dict_holds_copies_and_the_current_lr(rng):
+    p, g = rng.standard_normal(10), rng.standard_normal(10)
+    opt = Adam(lr=0.01, amsgrad=True).bind(p, g, 10)
+    opt.step()
+    opt.lr = 0.005
+    state = opt.state_dict()
+    assert set(state) == {"step", "lr", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    assert state["step"] == 1 and state["lr"] == 0.005
+    before = state["exp_avg"].copy()
+    opt.step()
+    assert np.array_equal(state["exp_avg"], before)  # a copy, not a view of live state
+    state["exp_avg"][:] = 123.0
+    assert not np.any(opt.state_dict()["exp_avg"] == 123.0)
+    json.dumps({k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in state.items()})
+
+
+def test_load_state_dict_restores_lr_and_step(rng):
+    p, g = rng.standard_normal(10), rng.standard_normal(10)
+    opt = SGD(lr=0.1, momentum=0.9).bind(p, g, 10)
+    opt.step()
+    opt.lr = 0.02
+    state = opt.state_dict()
+    other = SGD(lr=0.1, momentum=0.9).bind(p.copy(), g, 10)
+    other.load_state_dict(state)
+    assert other.lr == 0.02 and other.base_lr == 0.1 and other.n_steps == 1
+    assert np.array_equal(other.state_dict()["momentum_buffer"], state["momentum_buffer"])
+
+
+def test_rebinding_resets_state(rng):
+    p, g = rng.standard_normal(10), rng.standard_normal(10)
+    opt = Adam().bind(p, g, 10)
+    opt.step()
+    opt.step()
+    assert opt.n_steps == 2 and np.any(opt.state_dict()["exp_avg"] != 0)
+    p2, g2 = rng.standard_normal(7), rng.standard_normal(7)
+    opt.bind(p2, g2, 3)
+    assert opt.n_steps == 0
+    assert opt.state_dict()["exp_avg"].shape == (7,)
+    assert not np.any(opt.state_dict()["exp_avg"])
+
+
+def test_state_is_allocated_in_the_parameters_dtype(rng):
+    from chainrule.optim.adagrad import Adagrad
+
+    p = rng.standard_normal(5).astype(np.float32)
+    opt = Adagrad(initial_accumulator_value=0.25).bind(p, np.zeros_like(p), 5)
+    state = opt.state_dict()
+    assert state["sum"].dtype == np.float32 and np.all(state["sum"] == 0.25)
+
+
+def test_bind_network_uses_the_flat_buffers(rng):
+    class Net:  # the three attributes a Sequential exposes
+        parameters = rng.standard_normal(6)
+        gradients = np.ones(6)
+        n_weights = 4
+
+    net = Net()
+    before = net.parameters.copy()
+    SGD(lr=0.5, weight_decay=1.0).bind_network(net).step()
+    expected = before - 0.5 * (1.0 + np.r_[before[:4], np.zeros(2)])
+    np.testing.assert_allclose(net.parameters, expected, rtol=1e-15)
+
+
+# -- get_config / from_config ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
+def test_config_round_trip_for_every_registered_optimizer(name):
+    cls = OPTIMIZERS.get(name)
+    opt = cls(lr=0.03, clip_norm=2.5)
+    config = opt.get_config()
+    assert config["name"] == name
+    assert json.loads(json.dumps(config)) == config  # JSON-serialisable
+    rebuilt = Optimizer.from_config(config)  # dispatch through the registry
+    assert type(rebuilt) is cls
+    assert rebuilt.get_config() == config
+    assert type(cls.from_config(config)) is cls
+
+
+@pytest.mark.parametrize(("cls", "kwargs"), CASE_PARAMS, ids=CASE_IDS)
+def test_config_keeps_every_setting(cls, kwargs):
+    config = cls(**kwargs).get_config()
+    for key, value in kwargs.items():
+        assert config[key] == value
+    rebuilt = Optimizer.from_config(config)
+    assert rebuilt.get_config() == config
+
+
+def test_config_reports_the_constructor_lr_not_the_scheduled_one():
+    opt = Adam(lr=0.01)
+    opt.lr = 0.001
+    assert opt.get_config()["lr"] == 0.01
+
+
+def test_from_config_errors():
+    with pytest.raises(ValueError, match="needs a 'name'"):
+        Optimizer.from_config({"lr": 0.1})
+    with pytest.raises(ValueError, match="unknown optimizer 'adamm'.*adam, adamw"):
+        Optimizer.from_config({"name": "adamm"})
+    with pytest.raises(ValueError, match="not a SGD"):
+        SGD.from_config({"name": "adam"})
+    with pytest.raises(TypeError, match=r"unknown key\(s\) \['betas'\]"):
+        Optimizer.from_config({"name": "adam", "betas": [0.9, 0.99]})
+    with pytest.raises(TypeError, match="must be a dict"):
+        Optimizer.from_config("adam")
+
+
+def test_registry_resolves_names_and_aliases_case_insensitively():
+    from chainrule.optim.adam import AdamW
+
+    assert OPTIMIZERS.get("AdamW") is AdamW
+    assert set(OPTIMIZERS.names()) == {"sgd", "adam", "adamw", "rmsprop", "adagrad"}
+    with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'; valid names: adagrad"):
+        OPTIMIZERS.get("lbfgs")
+
+
+def test_repr_shows_the_settings():
+    assert repr(SGD(lr=0.1, momentum=0.9)) == (
+        "SGD(lr=0.1, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0, clip_norm=None)"
+    )
+
+
+def test_load_state_dict_rejects_bad_state(rng):
+    p, g = rng.standard_normal(10), rng.standard_normal(10)
+    opt = Adam().bind(p, g, 10)
+    opt.step()
+    good = opt.state_dict()
+    with pytest.raises(
+        ShapeError, match=r"state\['exp_avg'\] must have shape .*\(10,\), got \(9,\)"
+    ):
+        opt.load_state_dict({**good, "exp_avg": np.zeros(9)})
+    with pytest.raises(ValueError, match=r"dtype float64.*got float32"):
+        opt.load_state_dict({**good, "exp_avg": np.zeros(10, np.float32)})
+    with pytest.raises(ValueError, match=r"missing \['exp_avg_sq'\]"):
+        opt.load_state_dict({k: v for k, v in good.items() if k != "exp_avg_sq"})
+    with pytest.raises(ValueError, match=r"unexpected \['max_exp_avg_sq'\]"):
+        opt.load_state_dict({**good, "max_exp_avg_sq": np.zeros(10)})
+    with pytest.raises(ValueError, match="must be in"):
+        opt.load_state_dict({**good, "step": -1})
+    with pytest.raises(TypeError, match="must be a numpy array"):
+        opt.load_state_dict({**good, "exp_avg": [0.0] * 10})
+    with pytest.raises(TypeError, match="must be a dict"):
+        opt.load_state_dict([("step", 1)])
+    # Nothing was changed by the failed loads.
+    after = opt.state_dict()
+    assert all(np.array_equal(after[k], good[k]) for k in good)
