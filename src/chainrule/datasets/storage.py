@@ -1,0 +1,179 @@
+"""Where dataset files live, and fetching the ones that are missing.
+
+A data directory is laid out by dataset::
+
+    <root>/mnist/train-images-idx3-ubyte.gz
+    <root>/fashion_mnist/t10k-labels-idx1-ubyte.gz
+    <root>/california_housing/housing.csv
+
+Two roots are searched, in this order:
+
+1. the **data directory**, :func:`resolve_data_dir`: the ``data_dir`` argument if given, else the
+   environment variable ``CHAINRULE_DATA``, else the cache;
+2. the **cache**, :func:`cache_dir`: ``CHAINRULE_CACHE`` if set, else ``~/.cache/chainrule``.
+
+A file found in neither is downloaded into the cache (when downloads are allowed). A ``.gz``
+file may also be present decompressed (``train-images-idx3-ubyte``); the readers accept both.
+
+Downloads come from each file's URL in the catalog, or from a mirror with the same layout:
+the ``base_url`` argument or the environment variable ``CHAINRULE_DATA_URL`` (``base_url + "/" +
+relative path``). The SHA-256 recorded for the file is checked either way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .download import fetch
+
+__all__ = ["RemoteFile", "cache_dir", "file_url", "find", "locate", "resolve_data_dir"]
+
+DATA_ENV = "CHAINRULE_DATA"
+CACHE_ENV = "CHAINRULE_CACHE"
+URL_ENV = "CHAINRULE_DATA_URL"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a dataset.
+
+    Attributes
+    ----------
+    path : str
+        Relative path inside a data directory, with ``/`` separators
+        (``"mnist/train-images-idx3-ubyte.gz"``).
+    sha256 : str
+        SHA-256 of the file, verified on download.
+    size : int
+        Size in bytes.
+    url : str or None
+        Where to download it; ``None`` for a file that has no direct download.
+    """
+
+    path: str
+    sha256: str
+    size: int
+    url: str | None = None
+
+
+def _env_path(name: str) -> Path | None:
+    """The environment variable ``name`` as a path; unset or empty gives ``None``."""
+    value = os.environ.get(name, "")
+    return Path(value).expanduser() if value else None
+
+
+def cache_dir() -> Path:
+    """The download cache: ``$CHAINRULE_CACHE``, else ``~/.cache/chainrule``."""
+    return _env_path(CACHE_ENV) or Path.home() / ".cache" / "chainrule"
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The data directory: ``data_dir`` if given, else ``$CHAINRULE_DATA``, else :func:`cache_dir`.
+
+    Raises
+    ------
+    TypeError
+        ``data_dir`` is neither ``None``, a ``str`` nor path-like.
+    """
+    if data_dir is not None:
+        if not isinstance(data_dir, (str, os.PathLike)):
+            raise TypeError(
+                f"data_dir must be a str, a path or None, got {type(data_dir).__name__}"
+            )
+        return Path(data_dir).expanduser()
+    return _env_path(DATA_ENV) or cache_dir()
+
+
+def _search_roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
+    """The data directory, then the cache (once if they are the same folder)."""
+    roots = [resolve_data_dir(data_dir), cache_dir()]
+    return roots[:1] if roots[0] == roots[1] else roots
+
+
+def _candidates(relative: str) -> list[str]:
+    """``relative`` itself, then its decompressed name for a ``.gz`` file."""
+    return [relative, relative[:-3]] if relative.endswith(".gz") else [relative]
+
+
+def find(remote: RemoteFile, data_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """The first existing copy of ``remote`` in the data directory or the cache, else ``None``."""
+    for root in _search_roots(data_dir):
+        for relative in _candidates(remote.path):
+            path = root / relative
+            if path.is_file():
+                return path
+    return None
+
+
+def file_url(remote: RemoteFile, base_url: str | None = None) -> str | None:
+    """Where to download ``remote``: ``base_url``, else ``$CHAINRULE_DATA_URL``, else its own URL.
+
+    A base URL is a mirror laid out like a data directory: the file's relative path is appended.
+    A mirror replaces URLs but adds none: a file without a URL (``None``) stays local-only.
+    """
+    if remote.url is None:
+        return None
+    base = base_url or os.environ.get(URL_ENV, "")
+    return base.rstrip("/") + "/" + remote.path if base else remote.url
+
+
+def fetch_into(
+    root: str | os.PathLike[str],
+    remote: RemoteFile,
+    *,
+    progress: bool | None = None,
+    base_url: str | None = None,
+) -> Path:
+    """Download ``remote`` to ``root / remote.path`` (verified, atomic; see :func:`fetch`).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``remote`` has no download URL.
+    DownloadError, ChecksumError
+        From :func:`chainrule.datasets.download.fetch`.
+    """
+    url = file_url(remote, base_url)
+    if url is None:
+        raise FileNotFoundError(
+            f"{remote.path} has no download URL; place it in a data directory "
+            f"(the data_dir argument or ${DATA_ENV})"
+        )
+    return fetch(url, Path(root) / remote.path, remote.sha256, progress=progress)
+
+
+def locate(
+    remote: RemoteFile,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    download: bool = True,
+    progress: bool | None = None,
+    base_url: str | None = None,
+) -> Path:
+    """The path of ``remote``: found locally (:func:`find`), else downloaded into the cache.
+
+    Raises
+    ------
+    FileNotFoundError
+        Not found locally and ``download`` is false (or the file has no URL); the message lists
+        the folders searched and how to fix it.
+    DownloadError, ChecksumError
+        The download failed.
+    """
+    path = find(remote, data_dir)
+    if path is not None:
+        return path
+    searched = " and ".join(str(root) for root in _search_roots(data_dir))
+    if not download:
+        raise FileNotFoundError(
+            f"{remote.path} was not found in {searched} and download=False; pass "
+            f"download=True, or point data_dir / ${DATA_ENV} at a folder that holds {remote.path}"
+        )
+    if remote.url is None:
+        raise FileNotFoundError(
+            f"{remote.path} was not found in {searched}, and it has no direct download; "
+            f"copy it into a data directory (the data_dir argument or ${DATA_ENV})"
+        )
+    return fetch_into(cache_dir(), remote, progress=progress, base_url=base_url)

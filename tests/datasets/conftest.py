@@ -1,0 +1,91 @@
+"""Fixtures for the dataset tests: an isolated cache and a local HTTP server.
+
+No test here may touch the real network: every test gets a private cache and a
+``CHAINRULE_DATA_URL`` mirror that refuses connections, so a download that slipped through would
+fail fast on 127.0.0.1 instead of reaching the internet.
+"""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+
+def _closed_port() -> int:
+    """A local TCP port with nothing listening on it (connections are refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """``http://127.0.0.1:<port>`` where nothing listens: what an offline machine sees."""
+    return f"http://127.0.0.1:{_closed_port()}"
+
+
+@pytest.fixture(autouse=True)
+def isolated_storage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A fresh cache folder; downloads default to a refusing local mirror."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CHAINRULE_CACHE", str(cache))
+    monkeypatch.setenv("CHAINRULE_DATA_URL", f"http://127.0.0.1:{_closed_port()}")
+    return cache
+
+
+@dataclass
+class LocalServer:
+    """What the test server serves: ``files[path] = body``; ``truncate`` paths close early."""
+
+    url: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    truncate: set[str] = field(default_factory=set)
+    requests: list[str] = field(default_factory=list)
+
+
+def _handler(state: LocalServer) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # the http.server API names it so
+            path = self.path.lstrip("/")
+            state.requests.append(path)
+            body = state.files.get(path)
+            if body is None:
+                self.send_error(404, "not here")
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if path in state.truncate:
+                # Promise the whole body, send half, then hang up.
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # silence the test log
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def local_server() -> Iterator[LocalServer]:
+    """An HTTP server on 127.0.0.1 in a background thread, serving ``state.files``."""
+    state = LocalServer(url="")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

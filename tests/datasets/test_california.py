@@ -1,0 +1,175 @@
+"""California housing: both layouts, derived and raw features, blanks, damaged files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chainrule.datasets.california import (
+    DERIVED_NAMES,
+    RAW_COLUMNS,
+    CaliforniaHousing,
+    load_california_housing,
+)
+
+HEADER = (
+    "longitude,latitude,housing_median_age,total_rooms,total_bedrooms,population,households,"
+    "median_income,median_house_value,ocean_proximity\n"
+)
+ROWS = [
+    # longitude, latitude, age, rooms, bedrooms, population, households, income, value
+    (-122.23, 37.88, 41.0, 880.0, 129.0, 322.0, 126.0, 8.3252, 452600.0, "NEAR BAY"),
+    (-122.22, 37.86, 21.0, 7099.0, 1106.0, 2401.0, 1138.0, 8.3014, 358500.0, "NEAR BAY"),
+    (-118.0, 34.0, 30.0, 1000.0, None, 500.0, 200.0, 3.0, 150000.0, "INLAND"),
+    (-117.5, 33.5, 10.0, 600.0, 100.0, 400.0, 100.0, 2.5, 99000.0, "<1H OCEAN"),
+]
+
+
+def write_small(root: Path, rows=ROWS) -> Path:
+    """Both layouts of ``rows`` under ``root/california_housing``."""
+    folder = root / "california_housing"
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_lines = [",".join("" if v is None else str(v) for v in row) + "\n" for row in rows]
+    (folder / "housing.csv").write_text(HEADER + "".join(csv_lines))
+    data_lines = [
+        ",".join(f"{(v if v is not None else 150.0):f}" for v in row[:9]) + "\n" for row in rows
+    ]
+    (folder / "cal_housing.data").write_text("".join(data_lines))
+    return folder
+
+
+def test_derived_features_follow_the_documented_formulas(tmp_path):
+    write_small(tmp_path)
+    data = load_california_housing(tmp_path, download=False, layout="statlib")
+    assert isinstance(data, CaliforniaHousing)
+    assert data.feature_names == DERIVED_NAMES and data.target_name == "MedHouseVal"
+    row = ROWS[1]
+    np.testing.assert_allclose(
+        data.X[1],
+        [8.3014, 21.0, 7099 / 1138, 1106 / 1138, 2401.0, 2401 / 1138, 37.86, -122.22],
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(data.y, [r[8] / 100_000 for r in ROWS])
+    assert row[8] / 100_000 == data.y[1]
+    assert not data.imputed.any() and data.ocean_proximity is None
+
+
+def test_raw_columns(tmp_path):
+    write_small(tmp_path)
+    X, y, names = load_california_housing(tmp_path, download=False, layout="statlib", derived=False)
+    assert names == RAW_COLUMNS
+    np.testing.assert_array_equal(X[0], ROWS[0][:8])
+    np.testing.assert_array_equal(y, [r[8] for r in ROWS])
+
+
+def test_csv_blank_bedrooms_are_imputed_by_the_median_ratio(tmp_path):
+    write_small(tmp_path)
+    data = load_california_housing(tmp_path, download=False, layout="csv")
+    assert data.layout == "csv"
+    assert data.imputed.tolist() == [False, False, True, False]
+    ratio = np.median([129 / 126, 1106 / 1138, 100 / 100])
+    np.testing.assert_allclose(data.X[2, DERIVED_NAMES.index("AveBedrms")], ratio, rtol=1e-12)
+    raw = load_california_housing(tmp_path, download=False, layout="csv", derived=False)
+    np.testing.assert_allclose(raw.X[2, RAW_COLUMNS.index("total_bedrooms")], 200 * ratio)
+    assert raw.ocean_proximity.tolist() == ["NEAR BAY", "NEAR BAY", "INLAND", "<1H OCEAN"]
+
+
+def test_layouts_agree_except_imputed_rows(tmp_path):
+    write_small(tmp_path)
+    for derived in (True, False):
+        statlib = load_california_housing(tmp_path, layout="statlib", derived=derived)
+        csv = load_california_housing(tmp_path, layout="csv", derived=derived)
+        keep = ~csv.imputed
+        np.testing.assert_array_equal(statlib.X[keep], csv.X[keep])
+        np.testing.assert_array_equal(statlib.y, csv.y)
+        assert statlib.feature_names == csv.feature_names
+
+
+def test_auto_prefers_statlib_then_csv(tmp_path):
+    folder = write_small(tmp_path)
+    assert load_california_housing(tmp_path, download=False).layout == "statlib"
+    (folder / "cal_housing.data").unlink()
+    assert load_california_housing(tmp_path, download=False).layout == "csv"
+
+
+def test_missing_statlib_file_is_not_downloadable(tmp_path):
+    with pytest.raises(FileNotFoundError, match="cal_housing.data.*no direct download"):
+        load_california_housing(tmp_path, layout="statlib")
+
+
+def test_bad_layout(tmp_path):
+    with pytest.raises(ValueError, match="layout"):
+        load_california_housing(tmp_path, layout="excel")
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda text: text.replace("ocean_proximity", "ocean"), "expected the header"),
+        (lambda text: text.replace("8.3014,", "8.3014,1,"), "line 3: expected 10 fields"),
+        (lambda text: text.replace("41.0,", ",", 1), "line 2: housing_median_age"),
+        (lambda text: text.replace("358500.0", "n/a"), "line 3: median_house_value"),
+        (lambda text: text.replace("358500.0", "nan"), "median_house_value"),
+        (lambda text: text.replace(",1138.0,", ",0.0,"), "households must be positive"),
+        (lambda text: text.split("\n")[0] + "\n", "no data rows"),
+    ],
+)
+def test_damaged_csv_names_file_and_line(tmp_path, edit, match):
+    folder = write_small(tmp_path)
+    path = folder / "housing.csv"
+    path.write_text(edit(path.read_text()))
+    with pytest.raises(ValueError, match=match) as info:
+        load_california_housing(tmp_path, layout="csv")
+    assert "housing.csv" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [("1,2,3\n4,5,6\n", "rows of 9 numbers"), ("a,b\n", "not a StatLib"), ("", "rows of 9")],
+)
+def test_damaged_statlib_file(tmp_path, content, match):
+    folder = write_small(tmp_path)
+    (folder / "cal_housing.data").write_text(content)
+    with pytest.raises(ValueError, match=match):
+        load_california_housing(tmp_path, layout="statlib")
+
+
+# --------------------------------------------------------------------------- the real files
+
+
+@pytest.fixture
+def real_root(shared_data):
+    if not (shared_data / "california_housing").is_dir():
+        pytest.skip("california_housing absent")
+    return shared_data
+
+
+def test_real_layouts_give_the_same_data(real_root):
+    statlib = load_california_housing(real_root, download=False, layout="statlib")
+    csv = load_california_housing(real_root, download=False, layout="csv")
+    assert statlib.X.shape == csv.X.shape == (20640, 8)
+    assert csv.imputed.sum() == 207 and not statlib.imputed.any()
+    keep = ~csv.imputed
+    np.testing.assert_array_equal(statlib.X[keep], csv.X[keep])
+    np.testing.assert_array_equal(statlib.y, csv.y)
+    np.testing.assert_allclose(statlib.y.mean() * 100_000, 206855.8, atol=0.05)
+    assert statlib.y.min() == 0.14999 and statlib.y.max() == 5.00001
+    names, counts = np.unique(csv.ocean_proximity, return_counts=True)
+    assert dict(zip(names.tolist(), counts.tolist())) == {
+        "<1H OCEAN": 9136,
+        "INLAND": 6551,
+        "NEAR OCEAN": 2658,
+        "NEAR BAY": 2290,
+        "ISLAND": 5,
+    }
+    # The only differing column is AveBedrms, and only on the imputed rows.
+    differs = statlib.X != csv.X
+    assert set(np.flatnonzero(differs.any(axis=0))) == {DERIVED_NAMES.index("AveBedrms")}
+
+
+def test_real_raw_columns(real_root):
+    raw = load_california_housing(real_root, download=False, layout="statlib", derived=False)
+    np.testing.assert_array_equal(raw.X[0], [-122.23, 37.88, 41, 880, 129, 322, 126, 8.3252])
+    assert raw.y[0] == 452600.0

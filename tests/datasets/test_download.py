@@ -1,0 +1,135 @@
+"""fetch(): verified, atomic downloads, tested against a server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from chainrule.datasets.download import ChecksumError, DownloadError, fetch
+
+BODY = bytes(range(256)) * 400  # 100 KiB, more than one read chunk
+SHA = hashlib.sha256(BODY).hexdigest()
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Names in ``folder`` other than the expected final files (temporary files)."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_success_writes_the_verified_file(local_server, tmp_path):
+    local_server.files["data/file.bin"] = BODY
+    dest = tmp_path / "new" / "folder" / "file.bin"
+    result = fetch(f"{local_server.url}/data/file.bin", dest, SHA, progress=False)
+    assert result == dest
+    assert dest.read_bytes() == BODY
+    assert leftovers(dest.parent) == []
+
+
+def test_uppercase_checksum_is_accepted(local_server, tmp_path):
+    local_server.files["f"] = BODY
+    fetch(f"{local_server.url}/f", tmp_path / "f", SHA.upper(), progress=False)
+    assert (tmp_path / "f").read_bytes() == BODY
+
+
+def test_checksum_mismatch_keeps_nothing(local_server, tmp_path):
+    local_server.files["f"] = BODY[:-1] + b"X"
+    dest = tmp_path / "f"
+    with pytest.raises(ChecksumError, match="checksum mismatch") as info:
+        fetch(f"{local_server.url}/f", dest, SHA, progress=False)
+    assert SHA in str(info.value)
+    assert isinstance(info.value, DownloadError)
+    assert not dest.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_checksum_mismatch_leaves_existing_good_file(local_server, tmp_path):
+    dest = tmp_path / "f"
+    dest.write_bytes(BODY)
+    local_server.files["f"] = b"tampered" + BODY
+    with pytest.raises(ChecksumError):
+        fetch(f"{local_server.url}/f", dest, SHA, progress=False)
+    assert dest.read_bytes() == BODY
+    assert leftovers(tmp_path) == []
+
+
+def test_interrupted_transfer_leaves_no_partial_file(local_server, tmp_path):
+    local_server.files["f"] = BODY
+    local_server.truncate.add("f")
+    dest = tmp_path / "f"
+    with pytest.raises(DownloadError, match="interrupted|IncompleteRead") as info:
+        fetch(f"{local_server.url}/f", dest, SHA, progress=False)
+    assert not isinstance(info.value, ChecksumError)
+    assert not dest.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_interrupted_transfer_keeps_existing_file(local_server, tmp_path):
+    dest = tmp_path / "f"
+    dest.write_bytes(b"old content")
+    local_server.files["f"] = BODY
+    local_server.truncate.add("f")
+    with pytest.raises(DownloadError):
+        fetch(f"{local_server.url}/f", dest, SHA, progress=False)
+    assert dest.read_bytes() == b"old content"
+
+
+def test_offline_gives_a_helpful_download_error(tmp_path, refused_url):
+    url = f"{refused_url}/mnist/file.gz"
+    with pytest.raises(DownloadError) as info:
+        fetch(url, tmp_path / "file.gz", SHA, progress=False)
+    message = str(info.value)
+    assert "offline" in message
+    assert "CHAINRULE_DATA" in message
+    assert url in message
+    assert isinstance(info.value, OSError)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_http_error_status_is_a_download_error(local_server, tmp_path):
+    with pytest.raises(DownloadError, match="HTTP 404"):
+        fetch(f"{local_server.url}/missing", tmp_path / "f", SHA, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://example.com/file.gz", "ftp://127.0.0.1/file.gz", "file:///etc/passwd", "https://"],
+)
+def test_only_https_or_local_http(url, tmp_path):
+    with pytest.raises(ValueError, match="https"):
+        fetch(url, tmp_path / "f", SHA, progress=False)
+
+
+@pytest.mark.parametrize("sha", ["", "abc", "g" * 64, SHA + "0", None])
+def test_bad_checksum_argument(sha, tmp_path, local_server):
+    with pytest.raises(ValueError, match="sha256"):
+        fetch(f"{local_server.url}/f", tmp_path / "f", sha, progress=False)
+    assert local_server.requests == []
+
+
+def test_progress_true_without_terminal_reports(local_server, tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # force the no-tqdm path
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    local_server.files["f"] = BODY
+    fetch(f"{local_server.url}/f", tmp_path / "f", SHA, progress=True)
+    err = capsys.readouterr().err
+    assert "downloading" in err and f"{len(BODY):,} bytes" in err
+
+
+def test_progress_false_is_silent(local_server, tmp_path, capsys):
+    local_server.files["f"] = BODY
+    fetch(f"{local_server.url}/f", tmp_path / "f", SHA, progress=False)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_progress_true_with_tqdm(local_server, tmp_path, capsys):
+    pytest.importorskip("tqdm")
+    local_server.files["f"] = BODY
+    fetch(f"{local_server.url}/f", tmp_path / "f", SHA, progress=True)
+    assert (tmp_path / "f").read_bytes() == BODY
+    assert "f" in capsys.readouterr().err

@@ -1,0 +1,168 @@
+"""Standardizer and MinMaxScaler."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from chainrule.errors import NotBuiltError, ShapeError
+from chainrule.preprocessing import MinMaxScaler, Standardizer
+
+SCALERS = [Standardizer, MinMaxScaler]
+
+
+@pytest.fixture
+def X(rng):
+    """(50, 4) float64 with different locations and scales per column."""
+    return rng.standard_normal((50, 4)) * [1.0, 10.0, 0.01, 300.0] + [0.0, -5.0, 2.0, 1e3]
+
+
+def test_standardizer_formula(X):
+    Z = Standardizer().fit_transform(X)
+    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(Z.std(axis=0), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(Z, (X - X.mean(axis=0)) / X.std(axis=0), rtol=1e-12)
+
+
+def test_standardizer_constant_column_gets_scale_one():
+    X = np.array([[0.1, 1.0], [0.1, 2.0], [0.1, 4.0]] * 10)  # 0.1 sums inexactly
+    scaler = Standardizer().fit(X)
+    assert scaler.scale_[0] == 1.0
+    Z = scaler.transform(X)
+    np.testing.assert_allclose(Z[:, 0], 0.0, atol=1e-15)
+    assert np.isfinite(Z).all()
+    np.testing.assert_allclose(scaler.inverse_transform(Z), X)
+
+
+def test_minmax_formula_and_range(X):
+    scaler = MinMaxScaler(feature_range=(-1, 3)).fit(X)
+    Y = scaler.transform(X)
+    np.testing.assert_allclose(Y.min(axis=0), -1.0)
+    np.testing.assert_allclose(Y.max(axis=0), 3.0)
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    np.testing.assert_allclose(Y, (X - lo) / (hi - lo) * 4 - 1, rtol=1e-12, atol=1e-12)
+
+
+def test_minmax_constant_column_maps_to_low_end():
+    X = np.array([[5.0, 0.0], [5.0, 1.0]])
+    Y = MinMaxScaler(feature_range=(2, 3)).fit_transform(X)
+    np.testing.assert_array_equal(Y, [[2.0, 2.0], [2.0, 3.0]])
+
+
+def test_minmax_does_not_clip():
+    scaler = MinMaxScaler().fit([[0.0], [10.0]])
+    np.testing.assert_allclose(scaler.transform([[20.0], [-5.0]]), [[2.0], [-0.5]])
+
+
+@pytest.mark.parametrize("cls", SCALERS)
+def test_inverse_transform_round_trip(cls, X, rng):
+    scaler = cls().fit(X)
+    other = rng.standard_normal((7, 4)) * 100
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(other)), other, atol=1e-9)
+
+
+@pytest.mark.parametrize("cls", SCALERS)
+def test_inputs_not_modified_and_float32_kept(cls, X):
+    original = X.copy()
+    scaler = cls().fit(X)
+    scaler.transform(X)
+    np.testing.assert_array_equal(X, original)
+    X32 = X.astype(np.float32)
+    assert scaler.transform(X32).dtype == np.float32
+    assert scaler.inverse_transform(X32).dtype == np.float32
+    assert scaler.transform(X.astype(int)).dtype == np.float64
+    assert scaler.transform(X.tolist()).dtype == np.float64
+
+
+@pytest.mark.parametrize("cls", SCALERS)
+def test_config_round_trip_through_json(cls, X):
+    scaler = cls().fit(X)
+    config = json.loads(json.dumps(scaler.get_config()))
+    assert config["class"] == cls.__name__
+    restored = cls.from_config(config)
+    assert restored.n_features_ == 4
+    np.testing.assert_array_equal(restored.transform(X), scaler.transform(X))
+    np.testing.assert_array_equal(restored.inverse_transform(X), scaler.inverse_transform(X))
+
+
+def test_minmax_config_keeps_feature_range(X):
+    scaler = MinMaxScaler(feature_range=(-2, 2)).fit(X)
+    config = scaler.get_config()
+    assert config["feature_range"] == [-2.0, 2.0]
+    assert MinMaxScaler.from_config(config).feature_range == (-2.0, 2.0)
+
+
+@pytest.mark.parametrize("cls", SCALERS)
+def test_unfitted_config_round_trip(cls):
+    config = cls().get_config()
+    assert all(config[name] is None for name in cls._STATS)
+    restored = cls.from_config(config)
+    with pytest.raises(NotBuiltError, match="fit"):
+        restored.transform([[1.0]])
+
+
+@pytest.mark.parametrize(
+    "config, error, match",
+    [
+        ({"class": "MinMaxScaler", "mean": [0.0], "scale": [1.0]}, ValueError, "MinMaxScaler"),
+        ({"class": "Standardizer", "mean": [0.0]}, ValueError, "scale"),
+        ({"class": "Standardizer", "mean": [0.0, 1.0], "scale": [1.0]}, ValueError, "lengths"),
+        ({"class": "Standardizer", "mean": [0.0], "scale": [0.0]}, ValueError, "positive"),
+        ([1, 2], TypeError, "dict"),
+    ],
+)
+def test_bad_config(config, error, match):
+    with pytest.raises(error, match=match):
+        Standardizer.from_config(config)
+
+
+@pytest.mark.parametrize("cls", SCALERS)
+def test_shape_errors_name_the_fitted_feature_count(cls, X):
+    scaler = cls().fit(X)
+    with pytest.raises(ShapeError, match=r"fitted on 4 features.*\(n_samples, 4\).*\(3, 5\)"):
+        scaler.transform(np.zeros((3, 5)))
+    with pytest.raises(ShapeError, match="4"):
+        scaler.inverse_transform(np.zeros((3, 2)))
+    with pytest.raises(ShapeError, match="2-D"):
+        scaler.transform(np.zeros(4))
+
+
+@pytest.mark.parametrize("cls", SCALERS)
+def test_bad_input(cls):
+    with pytest.raises(NotBuiltError, match="not fitted"):
+        cls().transform([[1.0]])
+    with pytest.raises(ValueError, match="finite"):
+        cls().fit([[1.0], [np.nan]])
+    with pytest.raises(TypeError):
+        cls().fit([["a"], ["b"]])
+    with pytest.raises(ValueError, match="empty"):
+        cls().fit(np.zeros((0, 3)))
+
+
+@pytest.mark.parametrize("feature_range", [(1, 1), (2, 0), "ab", (0, np.inf), (0, 1, 2)])
+def test_bad_feature_range(feature_range):
+    with pytest.raises((TypeError, ValueError), match="feature_range"):
+        MinMaxScaler(feature_range=feature_range)
+
+
+def test_matches_scikit_learn(X):
+    preprocessing = pytest.importorskip("sklearn.preprocessing")
+    X_new = X[:10] * 1.5
+    X_const = np.column_stack([X, np.full(len(X), 7.0)])
+    for ours, theirs, data in [
+        (Standardizer(), preprocessing.StandardScaler(), X_const),
+        (MinMaxScaler(), preprocessing.MinMaxScaler(), X_const),
+        (MinMaxScaler((-3, 5)), preprocessing.MinMaxScaler((-3, 5)), X),
+    ]:
+        ours.fit(data)
+        theirs.fit(data)
+        new = np.column_stack([X_new, np.full(10, 7.0)]) if data is X_const else X_new
+        np.testing.assert_allclose(ours.transform(new), theirs.transform(new), atol=1e-12)
+        np.testing.assert_allclose(
+            ours.inverse_transform(new), theirs.inverse_transform(new), rtol=1e-12, atol=1e-9
+        )
+    np.testing.assert_allclose(
+        Standardizer().fit(X).mean_, preprocessing.StandardScaler().fit(X).mean_
+    )
