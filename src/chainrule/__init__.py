@@ -39,6 +39,33 @@ from .layers import (
 )
 from .losses import LOSSES, MAE, MSE, BinaryCrossEntropy, CrossEntropy, Huber, Loss
 from .objective import Objective
+from .optim import (
+    OPTIMIZERS,
+    SCHEDULES,
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    ConstantLR,
+    CosineLR,
+    ExponentialLR,
+    InverseScalingLR,
+    Optimizer,
+    RMSprop,
+    Schedule,
+    StepLR,
+)
+from .perceptron import Perceptron
+from .training import (
+    METRICS,
+    Callback,
+    EarlyStopping,
+    History,
+    LambdaCallback,
+    ReduceLROnPlateau,
+    Trainer,
+    batches,
+)
 
 __all__ = [
     "__version__",
@@ -73,6 +100,28 @@ __all__ = [
     "BinaryCrossEntropy",
     "CrossEntropy",
     "Objective",
+    # optimizers and schedules
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "Schedule",
+    "ConstantLR",
+    "StepLR",
+    "ExponentialLR",
+    "CosineLR",
+    "InverseScalingLR",
+    # training
+    "Trainer",
+    "History",
+    "Callback",
+    "EarlyStopping",
+    "ReduceLROnPlateau",
+    "LambdaCallback",
+    "batches",
+    "Perceptron",
     # checking
     "gradcheck",
     "GradcheckReport",
@@ -81,4 +130,7 @@ __all__ = [
     "INITIALIZERS",
     "LAYERS",
     "LOSSES",
+    "METRICS",
+    "OPTIMIZERS",
+    "SCHEDULES",
 ]

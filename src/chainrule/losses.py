@@ -75,7 +75,8 @@ class Loss:
         Parameters
         ----------
         y_pred : array of shape (n_samples, n_outputs) or (n_samples,)
-            The network's output.
+            The network's output. NaN or infinite predictions give a NaN or infinite loss
+            (how training notices that it diverged) rather than an error.
         y_true : array
             Targets; see each loss for the accepted forms.
         sample_weight : array of shape (n_samples,), optional
@@ -87,12 +88,13 @@ class Loss:
             Y = Y.reshape(-1, 1)
         T = self._target(y_true, Y)
         w = self._sample_weight(sample_weight, Y.shape[0], Y.dtype)
-        values = self._values(Y, T)
-        per_sample = values.reshape(Y.shape[0], -1)
-        if w is None:
-            total, count = per_sample.sum(), per_sample.size
-        else:
-            total, count = w @ per_sample.sum(axis=1), w.sum() * per_sample.shape[1]
+        with np.errstate(all="ignore"):  # non-finite predictions give a non-finite loss
+            values = self._values(Y, T)
+            per_sample = values.reshape(Y.shape[0], -1)
+            if w is None:
+                total, count = per_sample.sum(), per_sample.size
+            else:
+                total, count = w @ per_sample.sum(axis=1), w.sum() * per_sample.shape[1]
         scale = 1.0 / count if self.reduction == "mean" else 1.0
         self._state = (shape, w, scale)
         return float(total * scale)
@@ -104,10 +106,11 @@ class Loss:
         if self._state is None:
             raise NotBuiltError(f"{type(self).__name__}.backward() called before forward()")
         shape, w, scale = self._state
-        G = self._gradient()
-        G *= scale
-        if w is not None:
-            G *= w[:, None]
+        with np.errstate(all="ignore"):
+            G = self._gradient()
+            G *= scale
+            if w is not None:
+                G *= w[:, None]
         return G.reshape(shape)
 
     # ------------------------------------------------------------------ for subclasses

@@ -34,6 +34,10 @@ class Objective:
         Whether the last layer (the output activation) is folded into the loss.
     head_loss : Loss
         The loss actually evaluated: ``loss`` itself, or its logits form when fused.
+    head_stop : int or None
+        Forward passes run ``net.layers[:head_stop]`` (all layers when None) to feed the loss.
+    last_output : ndarray or None
+        What the last training pass fed the loss (logits when fused), (n_samples, n_outputs).
 
     Raises
     ------
@@ -58,11 +62,12 @@ class Objective:
             )
         self.fused = ends_in_activation
         self.head_loss = self.loss.logits_loss() if self.fused else self.loss
-        self._stop = len(net.layers) - 1 if self.fused else None
+        self.head_stop = len(net.layers) - 1 if self.fused else None
+        self.last_output: np.ndarray | None = None
 
     def value(self, X: np.ndarray, y: Any, sample_weight: Any = None, *, training: bool = False) -> float:
         """J at the current weights (forward only). ``X`` must already be checked."""
-        output = self.net._forward(X, training, self._stop)
+        output = self.net._forward(X, training, self.head_stop)
         return self.head_loss.forward(output, y, sample_weight) + self.net.penalty()
 
     def value_and_gradients(
@@ -74,9 +79,9 @@ class Objective:
         ``X`` must already be checked (see :meth:`Sequential.check_input`).
         """
         net = self.net
-        output = net._forward(X, True, self._stop)
+        output = self.last_output = net._forward(X, True, self.head_stop)
         value = self.head_loss.forward(output, y, sample_weight)
-        dX = net._backward(self.head_loss.backward(), self._stop, input_grad)
+        dX = net._backward(self.head_loss.backward(), self.head_stop, input_grad)
         value += net.penalty()
         net.add_penalty_gradients()
         return (value, dX) if input_grad else value

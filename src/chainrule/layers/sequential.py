@@ -143,9 +143,25 @@ class Sequential:
 
         ``X`` is checked (2-D, finite, numeric) and converted to the network's dtype.
         ``training=True`` turns dropout on and makes every layer keep what ``backward`` needs.
+
+        Raises
+        ------
+        ValueError
+            The output is not finite although ``X`` is: an overflow (inputs far too large for
+            the dtype) or non-finite weights (a diverged training run).
         """
         X = self.check_input(X)
-        return self._forward(X, training)
+        with np.errstate(all="ignore"):
+            Y = self._forward(X, training)
+        if not np.isfinite(Y).all():
+            cause = (
+                "the weights are not finite (did training diverge?)"
+                if not np.isfinite(self.parameters).all()
+                else f"an intermediate value overflowed {self.dtype.name}; scale the inputs down "
+                "(e.g. standardise them)"
+            )
+            raise ValueError(f"the network's output is not finite: {cause}")
+        return Y
 
     __call__ = forward
 
@@ -173,8 +189,9 @@ class Sequential:
         (n_samples, in_features); with ``input_grad=False`` the first layers skip what only
         ``dX`` needs, and ``None`` is returned.
         """
-        dY = np.asarray(dY, dtype=self.dtype)
-        return self._backward(dY, input_grad=input_grad)
+        dY = as_float_array(dY, "dY", dtype=self.dtype, ndim=2)
+        with np.errstate(all="ignore"):  # an overflow gives inf, as IEEE arithmetic says
+            return self._backward(dY, input_grad=input_grad)
 
     def _backward(
         self, dY: np.ndarray, start: int | None = None, input_grad: bool = True

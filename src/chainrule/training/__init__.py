@@ -1,0 +1,36 @@
+"""Training: the Trainer, callbacks, history, metrics, minibatches and splits."""
+
+from .batching import batches
+from .callbacks import Callback, EarlyStopping, LambdaCallback, ReduceLROnPlateau
+from .data import one_hot, train_test_split, train_val_test_split
+from .history import History
+from .metrics import (
+    METRICS,
+    accuracy,
+    confusion_matrix,
+    log_loss,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+)
+from .trainer import Trainer
+
+__all__ = [
+    "METRICS",
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "ReduceLROnPlateau",
+    "Trainer",
+    "accuracy",
+    "batches",
+    "confusion_matrix",
+    "log_loss",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "one_hot",
+    "r2_score",
+    "train_test_split",
+    "train_val_test_split",
+]

@@ -1,0 +1,263 @@
+"""Callbacks: code that runs at fixed points of ``Trainer.fit``.
+
+Write your own by subclassing :class:`Callback` and overriding any of its hooks; each receives
+the trainer (``trainer.net``, ``trainer.optimizer``, ``trainer.history``; set
+``trainer.stop_training = True`` to stop after the current epoch)::
+
+    on_train_begin(trainer)
+    on_epoch_begin(trainer, epoch)                 epoch counted from 1
+    on_batch_end(trainer, epoch, batch, logs)      logs = {"loss": batch loss}; batch from 1
+    on_epoch_end(trainer, epoch, logs)             logs = the epoch's "loss", metrics, "val_..."
+    on_train_end(trainer, logs)                    logs = the last epoch's logs
+
+Arrays reachable from the trainer inside ``on_batch_end`` may be reused by the next batch;
+copy what you keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._validation import check_choice, check_number
+from .metrics import higher_is_better
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .trainer import Trainer
+
+Logs = dict[str, float]
+
+
+class Callback:
+    """Base class: every hook does nothing; override the ones you need."""
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        """Before the first epoch."""
+
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+        """Before each epoch."""
+
+    def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, logs: Logs) -> None:
+        """After each optimizer step."""
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: Logs) -> None:
+        """After each epoch's evaluation, before the epoch is recorded in the history."""
+
+    def on_train_end(self, trainer: Trainer, logs: Logs) -> None:
+        """After the last epoch (also after an interruption)."""
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, one per hook (all optional).
+
+    >>> printer = LambdaCallback(on_epoch_end=lambda trainer, epoch, logs: print(epoch, logs["loss"]))
+    """
+
+    def __init__(
+        self,
+        *,
+        on_train_begin: Callable[..., Any] | None = None,
+        on_epoch_begin: Callable[..., Any] | None = None,
+        on_batch_end: Callable[..., Any] | None = None,
+        on_epoch_end: Callable[..., Any] | None = None,
+        on_train_end: Callable[..., Any] | None = None,
+    ) -> None:
+        hooks = {
+            "on_train_begin": on_train_begin,
+            "on_epoch_begin": on_epoch_begin,
+            "on_batch_end": on_batch_end,
+            "on_epoch_end": on_epoch_end,
+            "on_train_end": on_train_end,
+        }
+        for name, function in hooks.items():
+            if function is not None:
+                if not callable(function):
+                    raise TypeError(f"{name} must be callable, got {type(function).__name__}")
+                setattr(self, name, function)
+
+
+class _Monitor:
+    """Tracks the best value of one logged quantity (shared by the plateau-type callbacks)."""
+
+    def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
+        if not isinstance(monitor, str):
+            raise TypeError(f"monitor must be a str, got {type(monitor).__name__}")
+        self.monitor = monitor
+        self.mode = check_choice(mode, "mode", ("auto", "min", "max"))
+        self.min_delta = check_number(min_delta, "min_delta", low=0)
+        self.reset()
+
+    def reset(self) -> None:
+        self.best = np.nan
+        self.best_epoch = 0
+        self.wait = 0
+
+    def _maximise(self) -> bool:
+        if self.mode == "auto":
+            name = self.monitor.removeprefix("val_")
+            return name != "loss" and higher_is_better(name)
+        return self.mode == "max"
+
+    def check_available(self, trainer: Trainer, who: str) -> None:
+        available = trainer.logged_keys()
+        if self.monitor not in available:
+            raise ValueError(
+                f"{who} monitors {self.monitor!r}, which fit() will not log; it logs "
+                f"{sorted(available)} (val_ quantities need validation_data or validation_split)"
+            )
+
+    def improved(self, epoch: int, logs: Logs) -> bool:
+        """Record ``logs[monitor]``; True when it beats the best so far by ``min_delta``."""
+        value = logs.get(self.monitor, np.nan)
+        if not np.isfinite(value):
+            self.wait += 1
+            return False
+        if np.isnan(self.best):
+            better = True
+        elif self._maximise():
+            better = value > self.best + self.min_delta
+        else:
+            better = value < self.best - self.min_delta
+        if better:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+        else:
+            self.wait += 1
+        return better
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        A logged quantity: ``"loss"``, a metric name, or their ``"val_"`` versions.
+    patience : int, default 5
+        Epochs without improvement to wait before stopping.
+    min_delta : float, default 0
+        Smallest change that counts as an improvement.
+    restore_best : bool, default True
+        At the end of training, put back the weights of the best epoch.
+    mode : {"auto", "min", "max"}
+        Whether smaller or larger is better; "auto" decides from the name (accuracy and r2 are
+        maximised, losses and errors minimised).
+
+    Attributes
+    ----------
+    best, best_epoch : float, int
+        The best value seen and its epoch.
+    stopped_epoch : int
+        The epoch after which training stopped (0 when it ran to the end).
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        *,
+        patience: int = 5,
+        min_delta: float = 0.0,
+        restore_best: bool = True,
+        mode: str = "auto",
+    ) -> None:
+        self._tracker = _Monitor(monitor, mode, min_delta)
+        self.patience = check_number(patience, "patience", low=0, integer=True)
+        self.restore_best = bool(restore_best)
+        self.stopped_epoch = 0
+        self._best_parameters: np.ndarray | None = None
+
+    @property
+    def monitor(self) -> str:
+        return self._tracker.monitor
+
+    @property
+    def best(self) -> float:
+        return self._tracker.best
+
+    @property
+    def best_epoch(self) -> int:
+        return self._tracker.best_epoch
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self._tracker.check_available(trainer, "EarlyStopping")
+        self._tracker.reset()
+        self.stopped_epoch = 0
+        self._best_parameters = None
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: Logs) -> None:
+        if self._tracker.improved(epoch, logs):
+            if self.restore_best:
+                self._best_parameters = trainer.net.parameters.copy()
+        elif self._tracker.wait >= self.patience:
+            self.stopped_epoch = epoch
+            trainer.stop_training = True
+            trainer.history.stopped_early = True
+
+    def on_train_end(self, trainer: Trainer, logs: Logs) -> None:
+        if self.restore_best and self._best_parameters is not None:
+            trainer.net.parameters[...] = self._best_parameters
+        if self.stopped_epoch:
+            restored = f"; restored the weights of epoch {self.best_epoch}" if self.restore_best else ""
+            trainer.history.note = (
+                f"stopped early after epoch {self.stopped_epoch}: {self.monitor} did not improve "
+                f"for {self.patience} epochs (best {self.best:.6g} at epoch "
+                f"{self.best_epoch}){restored}"
+            )
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
+
+    Counts epochs. After ``patience`` epochs without an improvement of at least ``min_delta``,
+    the rate becomes ``max(lr · factor, min_lr)``; then ``cooldown`` epochs pass before waiting
+    starts again. The reduction composes with a schedule: the trainer multiplies the scheduled
+    rate by the accumulated factor (``trainer.lr_factor``).
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+    factor : float in (0, 1), default 0.1
+    patience : int, default 10
+    min_delta : float, default 1e-4
+    cooldown : int, default 0
+    min_lr : float, default 0
+    mode : {"auto", "min", "max"}
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        *,
+        factor: float = 0.1,
+        patience: int = 10,
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        mode: str = "auto",
+    ) -> None:
+        self._tracker = _Monitor(monitor, mode, min_delta)
+        self.factor = check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
+        self.patience = check_number(patience, "patience", low=0, integer=True)
+        self.cooldown = check_number(cooldown, "cooldown", low=0, integer=True)
+        self.min_lr = check_number(min_lr, "min_lr", low=0)
+        self._cooling = 0
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self._tracker.check_available(trainer, "ReduceLROnPlateau")
+        self._tracker.reset()
+        self._cooling = 0
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: Logs) -> None:
+        if self._cooling > 0:
+            self._cooling -= 1
+            self._tracker.wait = 0
+        if self._tracker.improved(epoch, logs) or self._tracker.wait < self.patience:
+            return
+        optimizer = trainer.optimizer
+        new_lr = max(optimizer.lr * self.factor, self.min_lr)
+        if new_lr < optimizer.lr:
+            trainer.lr_factor *= new_lr / optimizer.lr
+            optimizer.lr = new_lr
+        self._tracker.wait = 0
+        self._cooling = self.cooldown

@@ -1,0 +1,304 @@
+"""Preparing arrays for training: one-hot targets and train/validation/test splits.
+
+All functions return new arrays and never modify their inputs. Randomness comes only from
+``seed`` (an int, a ``numpy.random.Generator`` or ``None``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .._random import SeedLike, as_generator
+from .._validation import check_n_samples
+from ..errors import ShapeError
+
+__all__ = ["one_hot", "train_test_split", "train_val_test_split"]
+
+
+# --------------------------------------------------------------------------- one-hot
+
+
+def one_hot(labels: Any, n_classes: int | None = None, *, dtype: Any = np.float64) -> np.ndarray:
+    """Encode integer class labels as one-hot rows.
+
+    ``Y[i, k] = 1`` if ``labels[i] == k`` else ``0``.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n_samples,)
+        Integers in ``0 .. n_classes - 1``. Floats are accepted when they are whole numbers
+        (``3.0``), as labels read from a text file often are.
+    n_classes : int or None
+        Number of columns; default ``labels.max() + 1``.
+    dtype : numeric dtype, default float64
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+
+    Raises
+    ------
+    TypeError
+        Non-numeric labels, or non-integer ``n_classes``.
+    ValueError
+        Labels that are not whole numbers, negative, or ``>= n_classes``; empty labels without
+        ``n_classes``; 2-D labels (ShapeError).
+
+    Example
+    -------
+    >>> one_hot([0, 2, 1], dtype=int)
+    array([[1, 0, 0],
+           [0, 0, 1],
+           [0, 1, 0]])
+    """
+    labels = _as_integer_labels(labels)
+    if n_classes is None:
+        if labels.size == 0:
+            raise ValueError("labels is empty: pass n_classes to encode zero samples")
+        n_classes = int(labels.max()) + 1
+    elif isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
+        raise TypeError(f"n_classes must be an integer, got {n_classes!r}")
+    if n_classes < 1:
+        raise ValueError(f"n_classes must be >= 1, got {n_classes}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        bad = labels[(labels < 0) | (labels >= n_classes)][0]
+        raise ValueError(
+            f"labels must be in 0..{n_classes - 1} (n_classes={n_classes}), found {bad}"
+        )
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "biuf":
+        raise TypeError(f"dtype must be a numeric dtype, got {dtype}")
+    encoded = np.zeros((labels.size, n_classes), dtype=dtype)
+    encoded[np.arange(labels.size), labels] = 1
+    return encoded
+
+
+def _as_integer_labels(labels: Any) -> np.ndarray:
+    """``labels`` as a 1-D int64 array; whole-number floats are accepted."""
+    array = np.asarray(labels)
+    if array.ndim != 1:
+        raise ShapeError(
+            f"labels must have shape (n_samples,), got shape {array.shape}"
+            + ("; for one-hot input use labels.argmax(axis=1)" if array.ndim == 2 else "")
+        )
+    if array.dtype.kind in "iub":
+        return array.astype(np.int64)
+    if array.dtype.kind == "f" and array.size == 0:
+        return array.astype(np.int64)
+    if array.dtype.kind == "f":
+        whole = np.isfinite(array) & (array == np.round(array))
+        if not whole.all():
+            raise ValueError(
+                f"labels must be whole numbers, found {array[~whole][0]!r} at index "
+                f"{int(np.argmin(whole))}"
+            )
+        return array.astype(np.int64)
+    raise TypeError(f"labels must be integers, got dtype {array.dtype}")
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def train_test_split(
+    *arrays: Any,
+    test_size: float = 0.25,
+    stratify: Any = None,
+    seed: SeedLike = None,
+) -> list[np.ndarray]:
+    """Shuffle and split arrays into a training and a test part, the same rows for every array.
+
+    Parameters
+    ----------
+    *arrays : array_like, each of shape (n_samples, ...)
+        One or more arrays with the same first dimension (``X``, ``y``, sample weights, ...).
+    test_size : float or int, default 0.25
+        A fraction in ``(0, 1)``: the test part gets ``ceil(test_size * n_samples)`` rows; or an
+        int count in ``1 .. n_samples - 1``. The training part is never empty.
+    stratify : array_like of shape (n_samples,) or None
+        Class labels (any type ``numpy.unique`` can sort). If given, every class is split in
+        the same proportion, as closely as whole numbers allow; each class with at least two
+        samples keeps at least one on each side (a class of one sample goes to either).
+    seed : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    list of ndarray
+        ``[a_train, a_test, b_train, b_test, ...]``: for each input, its training then its test
+        rows (scikit-learn's order), as new arrays. Rows appear in shuffled order.
+
+    Raises
+    ------
+    ValueError
+        No arrays, different numbers of samples (ShapeError), a bad ``test_size``, or a
+        stratified split that cannot keep one sample of every class on each side.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> X, y = np.arange(20).reshape(10, 2), np.arange(10) % 2
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, seed=0)
+    >>> X_train.shape, X_test.shape
+    ((8, 2), (2, 2))
+    """
+    arrays_ = _check_arrays(arrays)
+    n_samples = len(arrays_[0])
+    n_test = _test_count(test_size, n_samples, "test_size")
+    rng = as_generator(seed)
+    if stratify is None:
+        order = rng.permutation(n_samples)
+        test, train = order[:n_test], order[n_test:]
+    else:
+        train, test = _stratified_indices(stratify, n_samples, n_test, rng)
+    return [part for array in arrays_ for part in (array[train], array[test])]
+
+
+def train_val_test_split(
+    X: Any,
+    y: Any,
+    *,
+    val_size: float,
+    test_size: float,
+    stratify: Any = "auto",
+    seed: SeedLike = None,
+) -> list[np.ndarray]:
+    """Split ``X`` and ``y`` three ways: training, validation and test.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, ...)
+    y : array_like of shape (n_samples, ...)
+    val_size, test_size : float or int
+        Each a fraction of **all** samples in ``(0, 1)`` (rounded up) or a count; together they
+        must leave at least one training sample.
+    stratify : "auto", array_like of shape (n_samples,) or None, default "auto"
+        Class labels to split in proportion (see :func:`train_test_split`). ``"auto"``
+        stratifies by ``y`` when ``y`` is 1-D with integer, boolean or string values
+        (classification) and not otherwise (float targets: regression).
+    seed : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    list of ndarray
+        ``[X_train, X_val, X_test, y_train, y_val, y_test]``.
+
+    Raises
+    ------
+    ValueError
+        Bad sizes, or the errors of :func:`train_test_split`.
+    """
+    X, y = _check_arrays((X, y))
+    n_samples = len(X)
+    n_val = _test_count(val_size, n_samples, "val_size")
+    n_test = _test_count(test_size, n_samples, "test_size")
+    if n_val + n_test >= n_samples:
+        raise ValueError(
+            f"val_size={val_size!r} and test_size={test_size!r} take {n_val} + {n_test} of "
+            f"{n_samples} samples, leaving none for training"
+        )
+    if isinstance(stratify, str) and stratify == "auto":
+        stratify = y if y.ndim == 1 and y.dtype.kind in "biuUS" else None
+    labels = None if stratify is None else np.asarray(stratify)
+    rng = as_generator(seed)
+    rest = [X, y] if labels is None else [X, y, labels]
+    parts = train_test_split(*rest, test_size=n_test, stratify=labels, seed=rng)
+    X_rest, X_test, y_rest, y_test = parts[:4]
+    labels_rest = None if labels is None else parts[4]
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_rest, y_rest, test_size=n_val, stratify=labels_rest, seed=rng
+    )
+    return [X_train, X_val, X_test, y_train, y_val, y_test]
+
+
+def _check_arrays(arrays: tuple[Any, ...]) -> list[np.ndarray]:
+    """At least one array, none 0-D, all with the same number of rows."""
+    if not arrays:
+        raise ValueError("train_test_split needs at least one array")
+    converted = [np.asarray(a) for a in arrays]
+    for i, array in enumerate(converted):
+        if array.ndim == 0:
+            raise ShapeError(f"array #{i} must have shape (n_samples, ...), got a scalar")
+    for i, array in enumerate(converted[1:], start=1):
+        check_n_samples(len(converted[0]), len(array), "array #0", f"array #{i}")
+    return converted
+
+
+def _test_count(size: Any, n_samples: int, name: str) -> int:
+    """A split size (fraction in (0, 1) or count in 1..n_samples-1) as a count."""
+    if isinstance(size, bool) or not isinstance(size, numbers.Real):
+        raise TypeError(f"{name} must be a fraction or an integer count, got {size!r}")
+    if isinstance(size, numbers.Integral):
+        count = int(size)
+        if not 1 <= count <= n_samples - 1:
+            raise ValueError(
+                f"{name} as a count must be in 1..{n_samples - 1} for {n_samples} samples, "
+                f"got {count}"
+            )
+        return count
+    if not 0.0 < size < 1.0:
+        raise ValueError(f"{name} as a fraction must be in (0, 1), got {size!r}")
+    # Round off float noise first: 0.07 * 100 is 7.000000000000001, which must give 7.
+    count = math.ceil(round(size * n_samples, 9))
+    if count > n_samples - 1:
+        raise ValueError(f"{name}={size!r} of {n_samples} samples leaves no training sample")
+    return count
+
+
+def _stratified_indices(
+    stratify: Any, n_samples: int, n_test: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test row indices with every class split in proportion (both shuffled)."""
+    labels = np.asarray(stratify)
+    if labels.ndim != 1:
+        raise ShapeError(f"stratify must have shape (n_samples,), got shape {labels.shape}")
+    check_n_samples(n_samples, len(labels), "the arrays", "stratify")
+    _, class_of = np.unique(labels, return_inverse=True)
+    counts = np.bincount(class_of)
+    per_class = _apportion(counts, n_test, rng)
+    train, test = [], []
+    for k in range(len(counts)):
+        members = rng.permutation(np.flatnonzero(class_of == k))
+        test.append(members[: per_class[k]])
+        train.append(members[per_class[k] :])
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
+
+
+def _apportion(counts: np.ndarray, n_test: int, rng: np.random.Generator) -> np.ndarray:
+    """How many test samples each class gets: shape (n_classes,), summing to ``n_test``.
+
+    The ideal share of class ``k`` is ``n_test * counts[k] / n_samples``. Each class gets its
+    floor, bounded to ``[1, counts[k] - 1]`` when ``counts[k] >= 2`` (``[0, 1]`` for a class of
+    one); the remaining samples go one at a time to the class furthest below its ideal share
+    (largest-remainder apportionment), or are taken from the class furthest above it. Ties are
+    broken by a random order drawn from ``rng``, so no class is favoured by its position.
+    """
+    ideal = n_test * counts / counts.sum()
+    low = np.where(counts >= 2, 1, 0)
+    high = np.where(counts >= 2, counts - 1, counts)
+    if low.sum() > n_test or high.sum() < n_test:
+        n_multi = int((counts >= 2).sum())
+        raise ValueError(
+            f"cannot stratify: {n_multi} classes have at least 2 samples and each needs one "
+            f"sample on each side, but the split puts {n_test} of {counts.sum()} samples in the "
+            f"test part; use a test_size between {low.sum()} and {high.sum()} samples"
+        )
+    share = np.clip(np.floor(ideal).astype(np.int64), low, high)
+    tiebreak = rng.permutation(len(counts))  # lexsort's last key is the primary one
+    while (missing := n_test - share.sum()) != 0:
+        gap = ideal - share  # > 0: below the ideal share
+        if missing > 0:
+            k = _best(-gap, share < high, tiebreak)
+        else:
+            k = _best(gap, share > low, tiebreak)
+        share[k] += 1 if missing > 0 else -1
+    return share
+
+
+def _best(cost: np.ndarray, allowed: np.ndarray, tiebreak: np.ndarray) -> int:
+    """Index of the smallest ``cost`` among ``allowed`` entries, ties by ``tiebreak``."""
+    candidates = np.flatnonzero(allowed)
+    order = np.lexsort((tiebreak[candidates], cost[candidates]))
+    return int(candidates[order[0]])

@@ -1,0 +1,99 @@
+"""``History``: what happened in each epoch of ``Trainer.fit``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+
+class History:
+    """Per-epoch records of a training run.
+
+    Each key maps to a list with one value per epoch: ``"loss"`` (training loss, mean over the
+    epoch's batches, penalties included), every metric, their ``"val_"`` versions when there is
+    validation data, ``"lr"`` (the learning rate of the epoch's last step) and ``"seconds"``
+    (wall time of the epoch, evaluation included).
+
+    Attributes
+    ----------
+    epochs : list of int
+        Epoch numbers, counted from 1 (continuing across a resumed run).
+    interrupted : bool
+        True when training was stopped by Ctrl-C; the history holds the epochs completed.
+    stopped_early : bool
+        True when a callback (e.g. ``EarlyStopping``) ended training before ``epochs``.
+    note : str
+        A human-readable remark about how training ended ("" when it simply finished).
+
+    Examples
+    --------
+    >>> history = History()
+    >>> history.record(1, {"loss": 0.7, "val_loss": 0.8})
+    >>> history["loss"]
+    [0.7]
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epochs: list[int] = []
+        self.interrupted = False
+        self.stopped_early = False
+        self.note = ""
+
+    def record(self, epoch: int, logs: Mapping[str, float]) -> None:
+        """Append one epoch's values. A key first seen now is padded with NaN for earlier epochs."""
+        for key in logs:
+            self.history.setdefault(key, [float("nan")] * len(self.epochs))
+        self.epochs.append(int(epoch))
+        for key, values in self.history.items():
+            values.append(float(logs.get(key, float("nan"))))
+
+    def __getitem__(self, key: str) -> list[float]:
+        try:
+            return self.history[key]
+        except KeyError:
+            raise KeyError(f"no {key!r} in history; recorded: {sorted(self.history)}") from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.history)
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def last(self) -> dict[str, float]:
+        """The values of the last epoch."""
+        return {key: values[-1] for key, values in self.history.items()} if self.epochs else {}
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain, JSON-able data: ``{"epoch": [...], "loss": [...], ...}`` plus how it ended."""
+        return {
+            "epoch": list(self.epochs),
+            **{key: list(values) for key, values in self.history.items()},
+            "interrupted": self.interrupted,
+            "stopped_early": self.stopped_early,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> History:
+        """Rebuild from :meth:`as_dict` (used when training resumes from a checkpoint)."""
+        history = cls()
+        epochs = [int(e) for e in data.get("epoch", [])]
+        for key, values in data.items():
+            if key in ("epoch", "interrupted", "stopped_early", "note"):
+                continue
+            if not isinstance(values, list) or len(values) != len(epochs):
+                raise ValueError(f"history entry {key!r} must be a list of {len(epochs)} values")
+            history.history[key] = [float(v) for v in values]
+        history.epochs = epochs
+        history.interrupted = bool(data.get("interrupted", False))
+        history.stopped_early = bool(data.get("stopped_early", False))
+        history.note = str(data.get("note", ""))
+        return history
+
+    def __repr__(self) -> str:
+        keys = ", ".join(self.history)
+        return f"History(epochs={len(self.epochs)}, keys=[{keys}])"

@@ -1,0 +1,418 @@
+"""Metrics: scalar scores of a network's output against the targets, ``f(y_true, y_pred) -> float``.
+
+Every metric takes the network's output as ``y_pred`` (class scores/probabilities or regression
+values), so a ``Trainer`` can evaluate any of them on the same array. Inputs are checked at the
+edge: wrong number of dimensions, mismatched numbers of samples, NaN/inf and empty arrays raise
+a ``ValueError``/``TypeError`` (``ShapeError`` for shapes) that names the argument.
+
+Classification inputs (``accuracy``, ``confusion_matrix``; ``log_loss`` has its own rules) are
+turned into integer class labels ``0 .. n_classes-1`` as follows.
+
+``y_true``
+    - ``(n_samples,)``: class labels (integers, or floats with integer values);
+    - ``(n_samples, 1)``: binary labels, 0 or 1;
+    - ``(n_samples, n_classes)`` with ``n_classes >= 2``: one-hot rows; the class is the column
+      of the largest entry.
+
+``y_pred``
+    - integer (or bool) dtype, ``(n_samples,)`` or ``(n_samples, 1)``: predicted labels;
+    - float dtype, ``(n_samples,)`` or ``(n_samples, 1)``: the probability of class 1 (a sigmoid
+      output, in ``[0, 1]``); ``p >= 0.5`` predicts class 1. Logits are refused (apply the
+      sigmoid first), and so are float arrays of labels (pass them as integers);
+    - ``(n_samples, n_classes)`` with ``n_classes >= 2``: scores, probabilities or logits; the
+      prediction is the ``argmax`` of each row (the first column on ties).
+
+``METRICS`` is the registry of the scalar metrics by name (``"accuracy"``, ``"mse"``, ``"mae"``,
+``"r2"``, ``"log_loss"``), and ``higher_is_better(name)`` tells early stopping and checkpoints
+which way is better.
+
+Example
+-------
+>>> import numpy as np
+>>> accuracy(np.array([0, 2, 1]), np.array([[0.8, 0.1, 0.1], [0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]))
+0.6666666666666666
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._validation import as_float_array, check_n_samples, check_number
+from ..errors import ShapeError
+from ..registry import Registry
+
+METRICS: Registry[Callable[..., float]] = Registry("metric")
+
+
+# --------------------------------------------------------------------------------------------
+# Classification inputs -> integer labels
+# --------------------------------------------------------------------------------------------
+
+
+def _as_labels(values: np.ndarray, name: str, n_classes: int = 0) -> np.ndarray:
+    """Integer class labels from a 1-D float array, checked to be in ``0 .. n_classes-1``.
+
+    ``n_classes = 0`` means no upper bound is implied by the shape.
+    """
+    if not np.array_equal(values, np.round(values)):
+        bad = values[values != np.round(values)][0]
+        raise ValueError(
+            f"{name} must hold integer class labels 0, 1, ..., got the value {bad!r}"
+            + (" (pass predicted labels as an integer array)" if name == "y_pred" else "")
+        )
+    if values.min() < 0:
+        raise ValueError(f"{name} must hold class labels >= 0, got {values.min():g}")
+    if n_classes and values.max() >= n_classes:
+        raise ValueError(
+            f"{name} must hold labels in 0..{n_classes - 1} here, got {values.max():g}"
+        )
+    return values.astype(np.int64)
+
+
+def _check_probabilities(values: np.ndarray, name: str, hint: str) -> None:
+    """All of ``values`` lie in ``[0, 1]``."""
+    low, high = values.min(), values.max()
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1], got values in [{low:g}, {high:g}]; {hint}"
+        )
+
+
+def _true_labels(y_true: Any) -> tuple[np.ndarray, int]:
+    """``(labels (n_samples,) int64, n_classes implied by the shape or 0)``."""
+    array = as_float_array(y_true, "y_true", ndim=(1, 2))
+    if array.ndim == 2 and array.shape[1] >= 2:  # one-hot
+        return array.argmax(axis=1), array.shape[1]
+    if array.ndim == 2:  # (n_samples, 1): binary
+        return _as_labels(array[:, 0], "y_true", n_classes=2), 2
+    return _as_labels(array, "y_true"), 0
+
+
+def _pred_labels(y_pred: Any) -> tuple[np.ndarray, int]:
+    """``(labels (n_samples,) int64, n_classes implied by the shape/kind or 0)``."""
+    raw = np.asarray(y_pred) if not isinstance(y_pred, (str, bytes)) else y_pred
+    array = as_float_array(raw, "y_pred", ndim=(1, 2))
+    if array.ndim == 2 and array.shape[1] >= 2:  # scores of n_classes classes
+        return array.argmax(axis=1), array.shape[1]
+    flat = array.reshape(-1)
+    if raw.dtype.kind in "biu":  # predicted labels; (n_samples, 1) ones are binary
+        implied = 2 if array.ndim == 2 else 0
+        return _as_labels(flat, "y_pred", n_classes=implied), implied
+    _check_probabilities(
+        flat,
+        "y_pred",
+        "a float y_pred of shape (n_samples,) or (n_samples, 1) is read as the probability of "
+        "class 1 (apply a sigmoid to logits; pass predicted labels as integers)",
+    )
+    return (flat >= 0.5).astype(np.int64), 2
+
+
+def _label_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """Both label arrays ``(n_samples,)`` and the number of classes the shapes imply (or 0)."""
+    true, true_classes = _true_labels(y_true)
+    pred, pred_classes = _pred_labels(y_pred)
+    check_n_samples(len(true), len(pred), "y_true", "y_pred")
+    if true_classes and pred_classes and true_classes != pred_classes:
+        raise ShapeError(
+            f"y_true describes {true_classes} classes but y_pred {pred_classes} "
+            f"(shapes {np.shape(y_true)} and {np.shape(y_pred)})"
+        )
+    n_classes = max(true_classes, pred_classes)
+    for labels, name in ((true, "y_true"), (pred, "y_pred")):
+        if n_classes and labels.max() >= n_classes:
+            raise ValueError(
+                f"{name} has the label {labels.max()} but the other argument describes only "
+                f"{n_classes} classes (shapes {np.shape(y_true)} and {np.shape(y_pred)})"
+            )
+    return true, pred, n_classes
+
+
+# --------------------------------------------------------------------------------------------
+# Classification metrics
+# --------------------------------------------------------------------------------------------
+
+
+@METRICS.register("accuracy")
+def accuracy(y_true: Any, y_pred: Any) -> float:
+    """Fraction of samples whose predicted class is the true class.
+
+    ``accuracy = (1 / n_samples) Σᵢ [ŷᵢ = yᵢ]``, with labels read as in the module notes.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
+        Integer labels, binary labels, or one-hot rows.
+    y_pred : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
+        Integer predicted labels, probabilities of class 1 (float, thresholded at 0.5), or
+        per-class scores (argmax).
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> accuracy([1, 0, 1, 1], [0.9, 0.2, 0.4, 0.5])
+    0.75
+    """
+    true, pred, _ = _label_pair(y_true, y_pred)
+    return float(np.mean(true == pred))
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> np.ndarray:
+    """Counts of (true class, predicted class) pairs.
+
+    ``C[i, j] = #{samples with true class i predicted as class j}``: rows are true classes,
+    columns predicted ones, so ``trace(C) / C.sum()`` is the accuracy. Labels are read as for
+    ``accuracy`` (see the module notes).
+
+    Parameters
+    ----------
+    y_true : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
+    y_pred : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
+    n_classes : int, optional
+        Size of the matrix. By default the number of classes the shapes imply (2 for the binary
+        forms, the number of columns for one-hot/score arrays), or the largest label + 1 if that
+        is larger. Labels must be below ``n_classes``.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_classes, n_classes)
+
+    Examples
+    --------
+    >>> confusion_matrix([0, 1, 1, 2], [0, 2, 1, 2])
+    array([[1, 0, 0],
+           [0, 1, 1],
+           [0, 0, 1]])
+    """
+    true, pred, implied = _label_pair(y_true, y_pred)
+    needed = max(implied, int(true.max()) + 1, int(pred.max()) + 1)
+    if n_classes is None:
+        n_classes = needed
+    else:
+        n_classes = check_number(n_classes, "n_classes", low=1, integer=True)
+        if n_classes < needed:
+            raise ValueError(
+                f"n_classes must be at least {needed} for these labels/shapes, got {n_classes}"
+            )
+    # Pair (i, j) -> the flat index i * n_classes + j, counted in one pass.
+    counts = np.bincount(true * n_classes + pred, minlength=n_classes * n_classes)
+    return counts.reshape(n_classes, n_classes).astype(np.int64)
+
+
+@METRICS.register("log_loss")
+def log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
+    """Mean negative log-likelihood of the true classes (cross-entropy), natural logarithm.
+
+    Probabilities are clipped to ``[eps, 1 - eps]`` first, so a confidently wrong prediction
+    costs at most ``-log(eps)`` (34.5 for the default) instead of infinity. They are used as
+    given: rows of a multi-class ``y_prob`` are not renormalised.
+
+    - Binary, ``y_prob`` of shape ``(n_samples,)`` or ``(n_samples, 1)``, the probability ``p``
+      of class 1, and ``y`` in {0, 1} of shape ``(n_samples,)`` or ``(n_samples, 1)``::
+
+          L = -(1/n_samples) Σᵢ [ yᵢ log pᵢ + (1 - yᵢ) log(1 - pᵢ) ]
+
+    - Multi-class, ``y_prob`` of shape ``(n_samples, n_classes)`` and targets ``T`` of the same
+      shape (one-hot, or soft targets in [0, 1]) or integer labels ``(n_samples,)``, which stand
+      for one-hot rows::
+
+          L = -(1/n_samples) Σᵢ Σⱼ Tᵢⱼ log Pᵢⱼ   (= -(1/n_samples) Σᵢ log P[i, yᵢ] for labels)
+
+    Parameters
+    ----------
+    y_true : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
+    y_prob : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
+        Probabilities in ``[0, 1]`` (a sigmoid or softmax output, not logits).
+    eps : float, default 1e-15
+        Clipping bound, in ``(0, 0.5)``.
+
+    Returns
+    -------
+    float
+        ``>= 0`` for one-hot targets.
+
+    Examples
+    --------
+    >>> round(log_loss([0, 1], [[0.9, 0.1], [0.2, 0.8]]), 6)
+    0.164252
+    """
+    eps = check_number(eps, "eps", low=0, high=0.5, low_open=True, high_open=True)
+    prob = as_float_array(y_prob, "y_prob", ndim=(1, 2))
+    target = as_float_array(y_true, "y_true", ndim=(1, 2))
+    check_n_samples(len(target), len(prob), "y_true", "y_prob")
+    _check_probabilities(prob, "y_prob", "apply a sigmoid or softmax to logits")
+    p = np.clip(prob, eps, 1.0 - eps)
+    if prob.ndim == 1 or prob.shape[1] == 1:  # binary
+        if target.ndim == 2 and target.shape[1] != 1:
+            raise ShapeError(
+                f"y_prob of shape {prob.shape} holds binary probabilities, so y_true must be of "
+                f"shape (n_samples,) or (n_samples, 1), got {target.shape}"
+            )
+        y = _as_labels(target.reshape(-1), "y_true", n_classes=2)
+        p = p.reshape(-1)
+        return float(-np.mean(np.where(y == 1, np.log(p), np.log1p(-p))))
+    n_classes = prob.shape[1]
+    if target.ndim == 1:  # integer labels: pick log P[i, y_i]
+        y = _as_labels(target, "y_true", n_classes=n_classes)
+        return float(-np.mean(np.log(p[np.arange(len(y)), y])))
+    if target.shape[1] != n_classes:
+        raise ShapeError(
+            f"y_true must be of shape (n_samples,) or (n_samples, {n_classes}) to match y_prob, "
+            f"got {target.shape}"
+        )
+    _check_probabilities(target, "y_true", "targets are one-hot rows (or soft targets)")
+    return float(-np.sum(target * np.log(p)) / len(target))
+
+
+# --------------------------------------------------------------------------------------------
+# Regression metrics
+# --------------------------------------------------------------------------------------------
+
+
+def _regression_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float64 ``(n_samples, n_outputs)``; ``(n_samples,)`` counts as one output.
+
+    A ``(n_samples,)`` array and a ``(n_samples, 1)`` array are compared sample by sample, never
+    broadcast into ``(n_samples, n_samples)``.
+    """
+    true = as_float_array(y_true, "y_true", ndim=(1, 2))
+    pred = as_float_array(y_pred, "y_pred", ndim=(1, 2))
+    check_n_samples(len(true), len(pred), "y_true", "y_pred")
+    true = true.reshape(len(true), -1)
+    pred = pred.reshape(len(pred), -1)
+    if true.shape != pred.shape:
+        raise ShapeError(
+            f"y_true and y_pred must have the same number of outputs, got shapes "
+            f"{np.shape(y_true)} and {np.shape(y_pred)}"
+        )
+    return true, pred
+
+
+@METRICS.register("mse", "mean_squared_error")
+def mean_squared_error(y_true: Any, y_pred: Any) -> float:
+    """Mean squared error over all samples and outputs.
+
+    ``MSE = (1 / (n_samples · n_outputs)) Σᵢⱼ (yᵢⱼ - ŷᵢⱼ)²``, equal to the average over outputs
+    of each output's MSE (scikit-learn's ``'uniform_average'``).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like, shape (n_samples,) or (n_samples, n_outputs)
+        ``(n_samples,)`` and ``(n_samples, 1)`` are interchangeable.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> mean_squared_error([1.0, 2.0, 3.0], [[1.0], [2.0], [5.0]])
+    1.3333333333333333
+    """
+    true, pred = _regression_pair(y_true, y_pred)
+    return float(np.mean((true - pred) ** 2))
+
+
+@METRICS.register("mae", "mean_absolute_error")
+def mean_absolute_error(y_true: Any, y_pred: Any) -> float:
+    """Mean absolute error over all samples and outputs.
+
+    ``MAE = (1 / (n_samples · n_outputs)) Σᵢⱼ |yᵢⱼ - ŷᵢⱼ|``, equal to the average over outputs of
+    each output's MAE (scikit-learn's ``'uniform_average'``).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like, shape (n_samples,) or (n_samples, n_outputs)
+        ``(n_samples,)`` and ``(n_samples, 1)`` are interchangeable.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> mean_absolute_error([1.0, 2.0, 3.0], [1.5, 2.0, 2.0])
+    0.5
+    """
+    true, pred = _regression_pair(y_true, y_pred)
+    return float(np.mean(np.abs(true - pred)))
+
+
+@METRICS.register("r2", "r2_score")
+def r2_score(y_true: Any, y_pred: Any) -> float:
+    """Coefficient of determination, averaged over outputs.
+
+    For each output ``j``::
+
+        R²ⱼ = 1 - Σᵢ (yᵢⱼ - ŷᵢⱼ)² / Σᵢ (yᵢⱼ - ȳⱼ)²,    ȳⱼ = mean of column j of y_true
+
+    and the result is the plain mean of ``R²ⱼ`` over outputs (scikit-learn's
+    ``'uniform_average'``). 1 is a perfect fit, 0 is as good as predicting the mean, and it can
+    be arbitrarily negative.
+
+    A constant output (``Σᵢ (yᵢⱼ - ȳⱼ)² = 0``) has no variance to explain: its ``R²ⱼ`` is 1.0 if
+    the predictions are exact and 0.0 otherwise (as scikit-learn's ``force_finite=True``), never
+    NaN or -inf.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like, shape (n_samples,) or (n_samples, n_outputs)
+        ``(n_samples,)`` and ``(n_samples, 1)`` are interchangeable; ``n_samples >= 2``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> r2_score([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
+    0.5
+    """
+    true, pred = _regression_pair(y_true, y_pred)
+    if len(true) < 2:
+        raise ValueError(f"r2_score needs at least 2 samples, got {len(true)}")
+    residual = np.sum((true - pred) ** 2, axis=0)  # (n_outputs,)
+    total = np.sum((true - true.mean(axis=0)) ** 2, axis=0)  # (n_outputs,)
+    constant = total == 0
+    scores = np.empty_like(total)
+    scores[constant] = residual[constant] == 0  # 1.0 if exact, else 0.0
+    scores[~constant] = 1.0 - residual[~constant] / total[~constant]
+    return float(np.mean(scores))
+
+
+_HIGHER_IS_BETTER = frozenset({accuracy, r2_score})
+
+
+def higher_is_better(name: str | Callable[..., float]) -> bool:
+    """Whether a larger value of the metric is better (``"max"`` mode) or a smaller one.
+
+    ``accuracy`` and ``r2`` → ``True``; ``mse``, ``mae`` and ``log_loss`` → ``False``.
+
+    Parameters
+    ----------
+    name : str or callable
+        A name (or alias) in ``METRICS``, or one of the registered metric functions.
+
+    Raises
+    ------
+    ValueError
+        An unknown name; the message lists the valid ones.
+
+    Examples
+    --------
+    >>> higher_is_better("accuracy"), higher_is_better("mean_squared_error")
+    (True, False)
+    """
+    if isinstance(name, str):
+        return METRICS.get(name) in _HIGHER_IS_BETTER
+    if not any(METRICS.get(known) is name for known in METRICS.names()):
+        raise ValueError(
+            f"{name!r} is not a registered metric; valid names: {', '.join(METRICS.names())}"
+        )
+    return name in _HIGHER_IS_BETTER

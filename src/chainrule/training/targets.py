@@ -1,0 +1,186 @@
+"""Targets: what kind of problem ``y`` describes, how it is encoded for the loss, and back.
+
+=============  =====================================  ==========================  ================
+task           loss and y                             encoded for the loss        prediction
+=============  =====================================  ==========================  ================
+multiclass     CrossEntropy, labels (n_samples,)      class indices (n_samples,)  argmax → label
+               CrossEntropy, targets (n, n_classes)   unchanged                   argmax
+binary         BinaryCrossEntropy, labels (n,),       0/1 column (n_samples, 1)   p ≥ 0.5 → label
+               network with one output
+multilabel     BinaryCrossEntropy, (n, n_outputs)     unchanged, values in [0,1]  p ≥ 0.5 → 0/1
+regression     any other loss                         floats (n, n_outputs)       the output
+=============  =====================================  ==========================  ================
+
+Class labels can be any sortable values (ints, strings). Integer labels that already lie in
+``[0, n_outputs)`` map to themselves, so a batch or split that lacks a class still encodes the
+others correctly; any other labels are sorted and numbered (``classes_``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import as_float_array
+from ..errors import ShapeError
+from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
+
+
+class TargetEncoder:
+    """Learns the task and classes from the training targets; encodes and decodes.
+
+    Parameters
+    ----------
+    loss : Loss
+        Decides classification (cross-entropies) versus regression.
+    n_outputs : int
+        Width of the network's output.
+
+    Attributes
+    ----------
+    task : {"multiclass", "binary", "multilabel", "regression"}
+    classes : ndarray or None
+        The class labels, in the order of the network's outputs (None for regression and
+        multilabel).
+    """
+
+    def __init__(self, loss: Loss, n_outputs: int) -> None:
+        self.loss = loss
+        self.n_outputs = n_outputs
+        self.task = ""
+        self.classes: np.ndarray | None = None
+        self.y_ndim = 1
+
+    def fit(self, y: Any) -> TargetEncoder:
+        """Decide the task and classes from the training targets ``y``."""
+        y = _as_target_array(y)
+        self.y_ndim = y.ndim
+        if isinstance(self.loss, CrossEntropy):
+            self.task = "multiclass"
+            if y.ndim == 2:
+                self._check_width(y, "class probabilities")
+                self.classes = np.arange(self.n_outputs)
+            else:
+                self.classes = _classes(y, self.n_outputs)
+        elif isinstance(self.loss, BinaryCrossEntropy):
+            if y.ndim == 2:
+                self.task = "multilabel"
+                self._check_width(y, "binary targets")
+            else:
+                self.task = "binary"
+                if self.n_outputs != 1:
+                    raise ShapeError(
+                        f"binary labels y of shape {y.shape} need a network with 1 output, "
+                        f"this one has {self.n_outputs}; for several yes/no outputs pass y of "
+                        f"shape (n_samples, {self.n_outputs})"
+                    )
+                self.classes = _classes(y, 2)
+        else:
+            self.task = "regression"
+            if y.ndim == 2:
+                self._check_width(y, "regression targets")
+            elif self.n_outputs != 1:
+                raise ShapeError(
+                    f"y of shape {y.shape} has one target per sample, but the network has "
+                    f"{self.n_outputs} outputs; pass y of shape (n_samples, {self.n_outputs})"
+                )
+        return self
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.task != "regression"
+
+    def transform(self, y: Any, dtype: Any = np.float64, name: str = "y") -> np.ndarray:
+        """``y`` in the form the loss takes (see the module table)."""
+        y = _as_target_array(y, name)
+        if y.ndim != self.y_ndim:
+            raise ShapeError(
+                f"{name} must be {self.y_ndim}-D like the training targets, got shape {y.shape}"
+            )
+        if self.task in ("multilabel", "regression") or (self.task == "multiclass" and y.ndim == 2):
+            y = as_float_array(y, name, dtype=dtype, ndim=(1, 2))
+            if y.ndim == 2:
+                self._check_width(y, name)
+            return y.reshape(-1, 1) if y.ndim == 1 else y
+        indices = _encode(y, self.classes, name)
+        if self.task == "binary":
+            return indices.astype(dtype).reshape(-1, 1)
+        return indices
+
+    def decode(self, probabilities: np.ndarray) -> np.ndarray:
+        """Predictions from the network's probabilities (or values, for regression)."""
+        if self.task == "multiclass":
+            return self.classes[np.argmax(probabilities, axis=1)]
+        if self.task == "binary":
+            return self.classes[(probabilities[:, 0] >= 0.5).astype(np.int64)]
+        if self.task == "multilabel":
+            return (probabilities >= 0.5).astype(np.int64)
+        return probabilities.ravel() if self.y_ndim == 1 else probabilities
+
+    def strata(self, y: Any) -> np.ndarray | None:
+        """Class index of every sample (n_samples,), to stratify splits; None when there are no
+        single classes (regression, multilabel)."""
+        y = _as_target_array(y)
+        if self.task == "multiclass":
+            return np.argmax(y, axis=1) if y.ndim == 2 else _encode(y, self.classes, "y")
+        if self.task == "binary":
+            return _encode(y, self.classes, "y")
+        return None
+
+    def _check_width(self, y: np.ndarray, what: str) -> None:
+        if y.shape[1] != self.n_outputs:
+            raise ShapeError(
+                f"y of shape {y.shape} has {y.shape[1]} {what} per sample, but the network has "
+                f"{self.n_outputs} outputs"
+            )
+
+
+def _as_target_array(y: Any, name: str = "y") -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim not in (1, 2):
+        raise ShapeError(f"{name} must be 1-D or 2-D, got shape {y.shape}")
+    if y.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if y.dtype.kind == "O":
+        try:
+            y = y.astype(str)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must hold numbers or strings, got objects") from None
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{name} must be finite, got NaN or inf")
+    if y.dtype.kind not in "biufUS":
+        raise TypeError(f"{name} must hold numbers or strings, got dtype {y.dtype}")
+    return y
+
+
+def _classes(y: np.ndarray, n_outputs: int) -> np.ndarray:
+    """The class labels, in output order: identity for ints already in [0, n_outputs)."""
+    found = np.unique(y)
+    if y.dtype.kind in "biuf" and np.all(found == np.round(found)):
+        if found.min() >= 0 and found.max() < n_outputs:
+            return np.arange(n_outputs, dtype=np.int64)
+    if len(found) != n_outputs:
+        raise ValueError(
+            f"y has {len(found)} distinct classes {found[:10].tolist()}, but the network has "
+            f"{n_outputs} outputs (one per class)"
+        )
+    return found
+
+
+def _encode(y: np.ndarray, classes: np.ndarray, name: str) -> np.ndarray:
+    if y.ndim != 1:
+        raise ShapeError(f"{name} must be 1-D class labels, got shape {y.shape}")
+    try:
+        indices = np.searchsorted(classes, y)
+    except TypeError:
+        raise TypeError(f"{name} labels of dtype {y.dtype} cannot be compared with the classes "
+                        f"{classes.tolist()[:10]}") from None
+    indices = np.minimum(indices, len(classes) - 1)
+    unknown = classes[indices] != y
+    if np.any(unknown):
+        raise ValueError(
+            f"{name} has labels outside the known classes {classes.tolist()[:10]}: "
+            f"{np.unique(y[unknown])[:10].tolist()}"
+        )
+    return indices.astype(np.int64)

@@ -1,0 +1,424 @@
+"""``Trainer``: the training loop — minibatches, validation, metrics, callbacks, progress."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._random import as_generator
+from .._validation import as_float_array, check_n_samples, check_number
+from ..errors import TrainingDivergedError
+from ..layers.activations import Sigmoid, Softmax, sigmoid
+from ..layers.sequential import Sequential
+from ..losses import CrossEntropy
+from ..objective import Objective
+from ..optim.base import OPTIMIZERS, Optimizer
+from ..optim.schedules import SCHEDULES, Schedule
+from .batching import batches
+from .callbacks import Callback
+from .data import train_test_split
+from .history import History
+from .metrics import METRICS
+from .progress import Progress
+from .targets import TargetEncoder
+
+#: Rows per forward pass when evaluating or predicting (bounds memory on large inputs).
+EVAL_CHUNK = 4096
+
+
+class Trainer:
+    """Trains a network: shuffled minibatches, an optimizer, validation, metrics, callbacks.
+
+    Parameters
+    ----------
+    net : Sequential
+    loss : Loss, name or dict
+        Paired with the network's output activation as :class:`~chainrule.Objective` does
+        (``Sigmoid`` + binary cross-entropy and ``Softmax`` + cross-entropy are fused).
+    optimizer : Optimizer, name or dict, default "adam"
+        Bound to the network's flat buffers here.
+    batch_size : int, default 32
+        The last, partial batch of an epoch is used, not dropped.
+    shuffle : bool, default True
+        Visit the training samples in a new random order every epoch.
+    seed : int, Generator or None
+        Source of the shuffling and of the validation split. With the network's own seed it
+        makes ``fit`` reproducible bit for bit.
+    metrics : sequence of str or callable
+        Metric names from :data:`chainrule.training.metrics.METRICS` (``"accuracy"``,
+        ``"mse"``, ``"mae"``, ``"r2"``, ``"log_loss"``) or functions ``f(y_true, y_pred)``.
+        Training values are averaged over the epoch's batches as they are trained; validation
+        values are computed on the whole validation set after each epoch.
+    callbacks : sequence of Callback
+    verbose : {0, 1, 2}, default 1
+        0 silent; 1 a progress bar on a terminal, one line per epoch otherwise; 2 one line per
+        epoch.
+    schedule : Schedule, name or dict, optional
+        Learning-rate schedule; ``lr = schedule(t, optimizer.base_lr) · lr_factor`` with ``t``
+        counting steps or epochs as the schedule's ``unit`` says.
+
+    Attributes
+    ----------
+    history : History
+    encoder : TargetEncoder
+        The task ("multiclass", "binary", "multilabel", "regression") and the classes, learnt
+        from the first ``fit``.
+    epoch : int
+        Epochs completed (over all ``fit`` calls).
+    stop_training : bool
+        Set by a callback to stop after the current epoch.
+    lr_factor : float
+        Product of the reductions applied by ``ReduceLROnPlateau``.
+
+    Examples
+    --------
+    >>> from chainrule import mlp
+    >>> from chainrule.datasets import make_circles
+    >>> X, y = make_circles(200, noise=0.05, seed=0)
+    >>> net = mlp([2, 16, 1], output="sigmoid", seed=0)
+    >>> trainer = Trainer(net, "binary_cross_entropy", "adam", batch_size=16, seed=0, verbose=0,
+    ...                   metrics=["accuracy"])
+    >>> history = trainer.fit(X, y, epochs=5)
+    >>> len(history["loss"])
+    5
+    """
+
+    def __init__(
+        self,
+        net: Sequential,
+        loss: Any,
+        optimizer: Any = "adam",
+        *,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: Any = None,
+        metrics: Sequence[str | Callable[..., float]] = (),
+        callbacks: Sequence[Callback] = (),
+        verbose: int = 1,
+        schedule: Any = None,
+    ) -> None:
+        self.objective = Objective(net, loss)
+        self.net = net
+        self.loss = self.objective.loss
+        self.optimizer = _resolve(OPTIMIZERS, Optimizer, optimizer, "optimizer").bind_network(net)
+        self.schedule = None if schedule is None else _resolve(SCHEDULES, Schedule, schedule, "schedule")
+        self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
+        self.shuffle = bool(shuffle)
+        self.rng = as_generator(seed)
+        self.metrics = _resolve_metrics(metrics)
+        self.callbacks = list(callbacks)
+        for index, callback in enumerate(self.callbacks):
+            if not isinstance(callback, Callback):
+                raise TypeError(
+                    f"callbacks[{index}] must be a Callback, got {type(callback).__name__}"
+                )
+        self.verbose = check_number(verbose, "verbose", low=0, high=2, integer=True)
+        self.history = History()
+        self.encoder: TargetEncoder | None = None
+        self.epoch = 0
+        self.stop_training = False
+        self.lr_factor = 1.0
+        self._has_validation = False
+        self._interrupted = False
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        epochs: int = 10,
+        *,
+        validation_data: tuple[Any, ...] | None = None,
+        validation_split: float | None = None,
+        sample_weight: Any = None,
+    ) -> History:
+        """Train for ``epochs`` epochs and return the :class:`History` (all epochs so far).
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, in_features)
+        y : targets: class labels (n_samples,) for classification (any ints or strings),
+            values (n_samples,) or (n_samples, n_outputs) for regression, 0/1 columns
+            (n_samples, n_outputs) for multilabel binary cross-entropy
+        epochs : int
+        validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
+        validation_split : float in (0, 1), optional
+            Hold out this fraction of (X, y), chosen at random with the trainer's seed and
+            stratified by class for classification, instead of ``validation_data``.
+        sample_weight : array of shape (n_samples,), optional
+
+        Raises
+        ------
+        TrainingDivergedError
+            The loss became NaN or infinite; the weights are those after the last step whose
+            loss was finite.
+        """
+        epochs = check_number(epochs, "epochs", low=1, integer=True)
+        X = self.net.check_input(X, "X")
+        if self.encoder is None:
+            self.encoder = TargetEncoder(self.loss, self.net.out_features or 1).fit(y)
+        y_encoded = self.encoder.transform(y, self.net.dtype)
+        check_n_samples(X.shape[0], y_encoded.shape[0], "X", "y")
+        weights = _weights(sample_weight, X.shape[0], self.net.dtype, "sample_weight")
+        train, validation = self._split(X, y, y_encoded, weights, validation_data, validation_split)
+        self._has_validation = validation is not None
+
+        for callback in self.callbacks:
+            callback.on_train_begin(self)
+        progress = Progress(self.verbose, self.epoch + epochs)
+        self.stop_training = False
+        logs: dict[str, float] = {}
+        try:
+            # Overflow shows up as a non-finite loss, which stops training with a clear error.
+            with _interrupt_flag(self), np.errstate(all="ignore"):
+                for _ in range(epochs):
+                    logs = self._run_epoch(train, validation, progress)
+                    if self._interrupted or self.stop_training:
+                        break
+        finally:
+            progress.close()
+        if self._interrupted:
+            self.history.interrupted = True
+            self.history.note = (
+                f"interrupted by the user during epoch {self.epoch + 1}; the history holds the "
+                f"{len(self.history)} completed epochs"
+            )
+        for callback in self.callbacks:
+            callback.on_train_end(self, logs)
+        if self.history.note:
+            progress.message(self.history.note)
+        return self.history
+
+    def _run_epoch(self, train: tuple, validation: tuple | None, progress: Progress) -> dict[str, float]:
+        epoch = self.epoch + 1
+        for callback in self.callbacks:
+            callback.on_epoch_begin(self, epoch)
+        started = time.perf_counter()
+        if self.schedule is not None and self.schedule.unit == "epoch":
+            self._set_lr(self.epoch)
+        X, y, w = train
+        n_batches = -(-X.shape[0] // self.batch_size)
+        progress.start(epoch, n_batches)
+        snapshot = self.net.parameters.copy()  # fallback if divergence left non-finite weights
+        totals = dict.fromkeys(["loss", *self.metrics], 0.0)
+        seen = 0
+        with self.net.reusing_buffers():
+            stream = batches(X, y, self.batch_size, self.shuffle, self.rng,
+                             sample_weight=w, reuse_buffers=True)
+            for batch, arrays in enumerate(stream, start=1):
+                Xb, yb = arrays[0], arrays[1]
+                wb = arrays[2] if w is not None else None
+                if self.schedule is not None and self.schedule.unit == "step":
+                    self._set_lr(self.optimizer.n_steps)
+                value = self.objective.value_and_gradients(Xb, yb, wb)
+                if not np.isfinite(value):
+                    raise self._diverged(epoch, batch, n_batches, value, snapshot)
+                self.optimizer.step()
+                n = Xb.shape[0]
+                seen += n
+                totals["loss"] += value * n
+                if self.metrics:
+                    probabilities = self._probabilities(self.objective.last_output)
+                    for name, metric in self.metrics.items():
+                        totals[name] += metric(yb, probabilities) * n
+                progress.advance(totals["loss"] / seen)
+                for callback in self.callbacks:
+                    callback.on_batch_end(self, epoch, batch, {"loss": value})
+                if self._interrupted:
+                    return {}
+        logs = {name: total / seen for name, total in totals.items()}
+        if validation is not None:
+            logs.update({f"val_{k}": v for k, v in self._evaluate(*validation).items()})
+        logs["lr"] = self.optimizer.lr
+        logs["seconds"] = time.perf_counter() - started
+        for callback in self.callbacks:
+            callback.on_epoch_end(self, epoch, logs)
+        self.epoch = epoch
+        self.history.record(epoch, logs)
+        progress.finish(epoch, logs)
+        return logs
+
+    def _set_lr(self, t: int) -> None:
+        self.optimizer.lr = self.schedule(t, self.optimizer.base_lr) * self.lr_factor
+
+    def _diverged(
+        self, epoch: int, batch: int, n_batches: int, value: float, snapshot: np.ndarray
+    ) -> TrainingDivergedError:
+        if np.isfinite(self.net.parameters).all():
+            restored = "the weights are those after the last step whose loss was finite"
+        else:  # the last finite loss came with non-finite gradients; fall back to the epoch start
+            self.net.parameters[...] = snapshot
+            restored = f"the weights were restored to their values at the start of epoch {epoch}"
+        return TrainingDivergedError(
+            f"training diverged: the loss became {value} at epoch {epoch}, batch {batch} of "
+            f"{n_batches}; {restored}. Try a lower learning rate (now {self.optimizer.lr:g}), "
+            "gradient clipping (clip_norm=...), or standardised inputs",
+            epoch=epoch,
+            batch=batch,
+            loss=float(value),
+        )
+
+    def _split(
+        self,
+        X: np.ndarray,
+        y: Any,
+        y_encoded: np.ndarray,
+        weights: np.ndarray | None,
+        validation_data: tuple[Any, ...] | None,
+        validation_split: float | None,
+    ) -> tuple[tuple, tuple | None]:
+        if validation_data is not None and validation_split is not None:
+            raise ValueError("give validation_data or validation_split, not both")
+        if validation_data is not None:
+            return (X, y_encoded, weights), self._prepare_validation(validation_data)
+        if validation_split is None:
+            return (X, y_encoded, weights), None
+        fraction = check_number(validation_split, "validation_split", low=0, high=1,
+                                low_open=True, high_open=True)
+        strata = self.encoder.strata(y)
+        index = np.arange(X.shape[0])
+        train_index, val_index = train_test_split(
+            index, test_size=fraction, stratify=strata, seed=self.rng
+        )
+        def take(array: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+            return None if array is None else array[rows]
+        train = (X[train_index], y_encoded[train_index], take(weights, train_index))
+        validation = (X[val_index], y_encoded[val_index], take(weights, val_index))
+        return train, validation
+
+    def _prepare_validation(self, data: tuple[Any, ...]) -> tuple:
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise TypeError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight)"
+            )
+        X_val = self.net.check_input(data[0], "X_val")
+        y_val = self.encoder.transform(data[1], self.net.dtype, "y_val")
+        check_n_samples(X_val.shape[0], y_val.shape[0], "X_val", "y_val")
+        w_val = _weights(data[2] if len(data) == 3 else None, X_val.shape[0], self.net.dtype,
+                         "validation sample_weight")
+        return X_val, y_val, w_val
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
+        """The loss (penalties included) and every metric on ``(X, y)``, in evaluation mode."""
+        self._require_fitted("evaluate")
+        X = self.net.check_input(X, "X")
+        y_encoded = self.encoder.transform(y, self.net.dtype)
+        check_n_samples(X.shape[0], y_encoded.shape[0], "X", "y")
+        weights = _weights(sample_weight, X.shape[0], self.net.dtype, "sample_weight")
+        return self._evaluate(X, y_encoded, weights)
+
+    def _evaluate(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> dict[str, float]:
+        scores = self._outputs(X)
+        results = {"loss": self.objective.head_loss.forward(scores, y, w) + self.net.penalty()}
+        if self.metrics:
+            probabilities = self._probabilities(scores)
+            results.update({name: metric(y, probabilities) for name, metric in self.metrics.items()})
+        return results
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels for classifiers (0/1 columns for multilabel), values for regression."""
+        self._require_fitted("predict")
+        return self.encoder.decode(self._probabilities(self._outputs(self.net.check_input(X))))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (n_samples, n_outputs): softmax rows, or sigmoid columns."""
+        self._require_fitted("predict_proba")
+        if not self.encoder.is_classifier:
+            raise TypeError("predict_proba is for classifiers; this trainer does regression")
+        return self._probabilities(self._outputs(self.net.check_input(X)))
+
+    def _outputs(self, X: np.ndarray) -> np.ndarray:
+        """The head's input (logits when fused, else the network output), in chunks."""
+        stop = self.objective.head_stop
+        out = None
+        for start in range(0, X.shape[0], EVAL_CHUNK):
+            part = self.net._forward(X[start : start + EVAL_CHUNK], False, stop)
+            if out is None:
+                out = np.empty((X.shape[0], part.shape[1]), part.dtype)
+            out[start : start + part.shape[0]] = part
+        return out
+
+    def _probabilities(self, scores: np.ndarray) -> np.ndarray:
+        """Network outputs as the loss sees them → probabilities (or values, for regression)."""
+        if self.objective.fused:
+            return self.net.layers[-1].forward(scores)
+        if self.loss.from_logits:
+            if isinstance(self.loss, CrossEntropy):
+                return Softmax().forward(scores)
+            return sigmoid(scores)
+        return scores
+
+    def _require_fitted(self, what: str) -> None:
+        if self.encoder is None:
+            raise RuntimeError(f"call fit() before {what}(): the classes are learnt from y")
+
+    def logged_keys(self) -> set[str]:
+        """The quantities ``fit`` records each epoch (what callbacks may monitor)."""
+        keys = {"loss", *self.metrics, "lr", "seconds"}
+        if self._has_validation:
+            keys |= {"val_loss", *(f"val_{name}" for name in self.metrics)}
+        return keys
+
+
+def _resolve(registry: Any, base: type, spec: Any, what: str) -> Any:
+    """An instance of ``base`` from an instance, a registered name or a ``{"name": ...}`` dict."""
+    if isinstance(spec, base):
+        return spec
+    if isinstance(spec, str):
+        return registry.get(spec)()
+    if isinstance(spec, dict):
+        return base.from_config(spec)
+    raise TypeError(f"{what} must be a {base.__name__}, a name or a dict, got {type(spec).__name__}")
+
+
+def _resolve_metrics(metrics: Iterable[Any]) -> dict[str, Callable[..., float]]:
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    resolved = {}
+    for metric in metrics:
+        if isinstance(metric, str):
+            resolved[metric] = METRICS.get(metric)
+        elif callable(metric):
+            resolved[getattr(metric, "__name__", "metric")] = metric
+        else:
+            raise TypeError(f"metrics must be names or functions, got {metric!r}")
+    return resolved
+
+
+def _weights(value: Any, n_samples: int, dtype: np.dtype, name: str) -> np.ndarray | None:
+    if value is None:
+        return None
+    w = as_float_array(value, name, dtype=dtype, ndim=1)
+    check_n_samples(n_samples, w.shape[0], "X", name)
+    if (w < 0).any() or not w.sum() > 0:
+        raise ValueError(f"{name} must be non-negative with a positive sum")
+    return w
+
+
+class _interrupt_flag:
+    """While active, Ctrl-C sets ``trainer._interrupted`` (training stops after the current
+    batch) instead of raising; a second Ctrl-C raises ``KeyboardInterrupt`` at once."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        self.previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.trainer._interrupted:
+            raise KeyboardInterrupt
+        self.trainer._interrupted = True
+
+    def __enter__(self) -> None:
+        self.trainer._interrupted = False
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)

@@ -1,0 +1,248 @@
+"""one_hot, train_test_split and train_val_test_split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chainrule.errors import ShapeError
+from chainrule.training.data import one_hot, train_test_split, train_val_test_split
+
+# --------------------------------------------------------------------------- one_hot
+
+
+def test_one_hot_values_and_shape():
+    Y = one_hot([2, 0, 1, 2])
+    assert Y.shape == (4, 3) and Y.dtype == np.float64
+    np.testing.assert_array_equal(Y, [[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
+
+
+def test_one_hot_n_classes_and_dtype():
+    Y = one_hot(np.array([1, 0], dtype=np.uint8), 4, dtype=np.float32)
+    assert Y.shape == (2, 4) and Y.dtype == np.float32
+    np.testing.assert_array_equal(Y.argmax(axis=1), [1, 0])
+    assert one_hot([1], dtype=int).dtype.kind == "i"
+
+
+def test_one_hot_accepts_whole_floats_and_empty():
+    np.testing.assert_array_equal(one_hot(np.array([1.0, 0.0])), [[0, 1], [1, 0]])
+    assert one_hot(np.array([], dtype=int), 3).shape == (0, 3)
+
+
+def test_one_hot_round_trip(rng):
+    labels = rng.integers(0, 7, 100)
+    np.testing.assert_array_equal(one_hot(labels, 7).argmax(axis=1), labels)
+    np.testing.assert_array_equal(one_hot(labels, 7).sum(axis=1), 1)
+
+
+@pytest.mark.parametrize(
+    "labels, n_classes, error, match",
+    [
+        ([0, 3], 3, ValueError, r"0\.\.2.*found 3"),
+        ([0, -1], None, ValueError, "found -1"),
+        ([0.5, 1.0], None, ValueError, "whole numbers.*0.5"),
+        ([0.0, np.nan], None, ValueError, "whole numbers"),
+        (["a", "b"], None, TypeError, "integers"),
+        ([[0, 1], [1, 0]], None, ShapeError, "argmax"),
+        ([], None, ValueError, "n_classes"),
+        ([0, 1], 0, ValueError, "n_classes"),
+        ([0, 1], 2.5, TypeError, "n_classes"),
+        ([0, 1], True, TypeError, "n_classes"),
+    ],
+)
+def test_one_hot_errors(labels, n_classes, error, match):
+    with pytest.raises(error, match=match):
+        one_hot(labels, n_classes)
+
+
+def test_one_hot_bad_dtype():
+    with pytest.raises(TypeError, match="dtype"):
+        one_hot([0, 1], dtype=object)
+
+
+# --------------------------------------------------------------------------- train_test_split
+
+
+def check_partition(train_idx, test_idx, n):
+    """Disjoint and covering 0..n-1."""
+    assert len(np.intersect1d(train_idx, test_idx)) == 0
+    np.testing.assert_array_equal(np.sort(np.concatenate([train_idx, test_idx])), np.arange(n))
+
+
+def test_split_order_sizes_and_partition():
+    X = np.arange(40).reshape(20, 2)
+    y = np.arange(20) * 10
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=0)
+    assert X_train.shape == (15, 2) and X_test.shape == (5, 2)
+    check_partition(X_train[:, 0] // 2, X_test[:, 0] // 2, 20)
+    # Rows stay aligned across arrays.
+    np.testing.assert_array_equal(X_train[:, 0] // 2 * 10, y_train)
+    np.testing.assert_array_equal(X_test[:, 0] // 2 * 10, y_test)
+
+
+@pytest.mark.parametrize("test_size, n_test", [(0.1, 10), (0.07, 7), (0.333, 34), (1, 1), (99, 99)])
+def test_test_size_fraction_or_count(test_size, n_test):
+    parts = train_test_split(np.arange(100), test_size=test_size, seed=0)
+    assert len(parts[1]) == n_test and len(parts[0]) == 100 - n_test
+
+
+def test_split_is_shuffled_and_deterministic():
+    a = np.arange(200)
+    first = train_test_split(a, seed=5)
+    second = train_test_split(a, seed=5)
+    other = train_test_split(a, seed=6)
+    for x, y in zip(first, second):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(first[1], other[1])
+    assert not np.array_equal(first[0], np.sort(first[0]))  # shuffled
+
+
+def test_inputs_are_not_modified_and_outputs_are_copies():
+    X = np.arange(30.0).reshape(10, 3)
+    y = np.arange(10)
+    X_copy, y_copy = X.copy(), y.copy()
+    parts = train_test_split(X, y, test_size=3, stratify=y % 2, seed=1)
+    np.testing.assert_array_equal(X, X_copy)
+    np.testing.assert_array_equal(y, y_copy)
+    parts[0][:] = -1
+    np.testing.assert_array_equal(X, X_copy)
+
+
+def test_accepts_lists_and_any_dimension():
+    images = np.zeros((12, 2, 2))
+    names = [f"s{i}" for i in range(12)]
+    a_train, a_test, n_train, n_test = train_test_split(images, names, test_size=4, seed=0)
+    assert a_train.shape == (8, 2, 2) and a_test.shape == (4, 2, 2)
+    assert set(n_train) | set(n_test) == set(names)
+
+
+def test_stratified_proportions_per_class():
+    y = np.repeat([0, 1, 2], [500, 300, 200])
+    X = np.arange(1000)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, seed=0)
+    assert np.bincount(y_test).tolist() == [100, 60, 40]
+    assert np.bincount(y_train).tolist() == [400, 240, 160]
+    check_partition(X_train, X_test, 1000)
+    np.testing.assert_array_equal(y[X_test], y_test)
+
+
+def test_stratified_counts_are_the_rounded_ideal_shares(rng):
+    unclipped = 0
+    for _ in range(40):
+        counts = rng.integers(2, 40, rng.integers(2, 8))
+        y = np.repeat(np.arange(len(counts)), counts)
+        n_test = int(rng.integers(len(counts), len(y) - len(counts) + 1))
+        _, test = train_test_split(y, test_size=n_test, stratify=y, seed=rng)
+        got = np.bincount(test, minlength=len(counts))
+        assert got.sum() == n_test
+        assert (got >= 1).all() and (got <= counts - 1).all()
+        ideal = n_test * counts / len(y)
+        if (ideal >= 1).all() and (ideal <= counts - 1).all():
+            # No bound is active: largest remainder gives floor or ceil of every share.
+            unclipped += 1
+            assert (got >= np.floor(ideal)).all() and (got <= np.ceil(ideal)).all()
+    assert unclipped >= 10
+
+
+def test_stratified_keeps_one_of_each_class_on_each_side():
+    # A tiny test part would give the rare classes no test sample by proportion alone.
+    y = np.array([0] * 50 + [1] * 2 + [2] * 2)
+    _, y_test = train_test_split(y, test_size=3, stratify=y, seed=0)
+    assert sorted(y_test.tolist()) == [0, 1, 2]
+    y_train, _ = train_test_split(y, test_size=0.9, stratify=y, seed=0)
+    assert set(y_train.tolist()) == {0, 1, 2}
+
+
+def test_stratified_with_string_labels_and_singletons():
+    labels = np.array(["a"] * 10 + ["b"] * 10 + ["c"])
+    train, test = train_test_split(np.arange(21), test_size=0.5, stratify=labels, seed=3)
+    assert np.sum(labels[test] == "a") == 5 and np.sum(labels[test] == "b") == 5
+    check_partition(train, test, 21)
+
+
+def test_stratified_tie_breaking_does_not_favour_the_first_class():
+    y = np.repeat([0, 1, 2], 10)
+    winners = set()
+    for seed in range(30):
+        _, test = train_test_split(y, test_size=4, stratify=y, seed=seed)
+        winners.add(int(np.argmax(np.bincount(test, minlength=3))))
+    assert winners == {0, 1, 2}
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"test_size": 0.0}, ValueError, r"\(0, 1\)"),
+        ({"test_size": 1.0}, ValueError, r"\(0, 1\)"),
+        ({"test_size": 0.99}, ValueError, "no training sample"),
+        ({"test_size": 0}, ValueError, r"1\.\.9"),
+        ({"test_size": 10}, ValueError, r"1\.\.9"),
+        ({"test_size": "half"}, TypeError, "test_size"),
+        ({"test_size": True}, TypeError, "test_size"),
+        ({"stratify": np.arange(9)}, ShapeError, "stratify"),
+        ({"stratify": np.zeros((10, 2))}, ShapeError, "stratify"),
+        ({"stratify": np.arange(10) // 2, "test_size": 3}, ValueError, "5 classes"),
+        ({"seed": -1}, ValueError, "seed"),
+    ],
+)
+def test_split_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        train_test_split(np.arange(10), **kwargs)
+
+
+def test_split_needs_arrays_of_equal_length():
+    with pytest.raises(ValueError, match="at least one array"):
+        train_test_split()
+    with pytest.raises(ShapeError, match="10 and 9"):
+        train_test_split(np.arange(10), np.arange(9))
+    with pytest.raises(ShapeError, match="scalar"):
+        train_test_split(np.arange(10), 3)
+
+
+# --------------------------------------------------------------------------- three-way split
+
+
+def test_train_val_test_split_sizes_partition_and_strata():
+    X = np.arange(1000)
+    y = np.repeat([0, 1], [800, 200])
+    X_train, X_val, X_test, y_train, y_val, y_test = train_val_test_split(
+        X, y, val_size=0.1, test_size=0.2, seed=0
+    )
+    assert (len(X_train), len(X_val), len(X_test)) == (700, 100, 200)
+    assert np.bincount(y_val).tolist() == [80, 20]
+    assert np.bincount(y_test).tolist() == [160, 40]
+    everything = np.concatenate([X_train, X_val, X_test])
+    np.testing.assert_array_equal(np.sort(everything), X)
+    for part_X, part_y in ((X_train, y_train), (X_val, y_val), (X_test, y_test)):
+        np.testing.assert_array_equal(y[part_X], part_y)
+
+
+def test_train_val_test_split_auto_skips_float_targets():
+    X = np.arange(100)
+    y = np.linspace(0, 1, 100)  # 100 distinct values: stratifying by them would be impossible
+    parts = train_val_test_split(X, y, val_size=10, test_size=20, seed=0)
+    assert [len(p) for p in parts] == [70, 10, 20, 70, 10, 20]
+
+
+def test_train_val_test_split_explicit_stratify_and_determinism():
+    X = np.arange(60)
+    groups = np.repeat([0, 1, 2], 20)
+    first = train_val_test_split(X, X, val_size=0.25, test_size=0.25, stratify=groups, seed=4)
+    second = train_val_test_split(X, X, val_size=0.25, test_size=0.25, stratify=groups, seed=4)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    assert np.bincount(groups[first[1]]).tolist() == [5, 5, 5]
+    assert np.bincount(groups[first[2]]).tolist() == [5, 5, 5]
+
+
+def test_train_val_test_split_without_stratification():
+    y = np.repeat([0, 1], 50)
+    parts = train_val_test_split(y, y, val_size=0.2, test_size=0.2, stratify=None, seed=0)
+    assert [len(p) for p in parts[:3]] == [60, 20, 20]
+
+
+def test_train_val_test_split_sizes_must_leave_training_data():
+    with pytest.raises(ValueError, match="leaving none for training"):
+        train_val_test_split(np.arange(10), np.arange(10), val_size=5, test_size=5)
+    with pytest.raises(ValueError, match="val_size"):
+        train_val_test_split(np.arange(10), np.arange(10), val_size=0, test_size=5)

@@ -1,0 +1,287 @@
+"""Metrics against scikit-learn, their input conventions, edge cases and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chainrule.errors import ShapeError
+from chainrule.training.metrics import (
+    METRICS,
+    accuracy,
+    confusion_matrix,
+    higher_is_better,
+    log_loss,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+)
+
+
+def _softmax(Z: np.ndarray) -> np.ndarray:
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def _one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    return np.eye(n_classes)[labels]
+
+
+@pytest.fixture
+def sk_metrics():
+    pytest.importorskip("sklearn")
+    from sklearn import metrics
+
+    return metrics
+
+
+# ------------------------------------------------------------------ accuracy, confusion matrix
+
+
+def test_accuracy_multiclass_all_input_forms_match_sklearn(rng, sk_metrics):
+    n, k = 200, 4
+    y = rng.integers(0, k, n)
+    P = _softmax(rng.standard_normal((n, k)))
+    labels = P.argmax(axis=1)
+    want = sk_metrics.accuracy_score(y, labels)
+    assert 0.1 < want < 0.5  # a non-trivial value
+    assert accuracy(y, P) == want  # scores -> argmax
+    assert accuracy(y, labels) == want  # integer labels
+    assert accuracy(_one_hot(y, k), P) == want  # one-hot y_true
+    assert accuracy(y.astype(np.float64), np.log(P)) == want  # float labels, logits
+    assert accuracy(list(y), P.tolist()) == want  # plain lists
+
+
+def test_accuracy_binary_both_shapes_match_sklearn(rng, sk_metrics):
+    n = 300
+    y = rng.integers(0, 2, n)
+    p = rng.uniform(0.0, 1.0, n)
+    p[:3] = 0.5  # exactly 0.5 predicts class 1
+    want = sk_metrics.accuracy_score(y, (p >= 0.5).astype(int))
+    for y_true in (y, y[:, None]):
+        for y_pred in (p, p[:, None], (p >= 0.5).astype(np.int64)):
+            assert accuracy(y_true, y_pred) == want
+    # Two-column probabilities are a 2-class score array.
+    assert accuracy(y, np.column_stack([1 - p, p])) == sk_metrics.accuracy_score(
+        y, np.column_stack([1 - p, p]).argmax(axis=1)
+    )
+
+
+def test_accuracy_edge_values():
+    assert accuracy([0, 1, 2], [0, 1, 2]) == 1.0
+    assert accuracy([0, 1, 2], [1, 2, 0]) == 0.0
+    assert accuracy([1], np.array([[0.2, 0.8]])) == 1.0  # one sample
+    assert isinstance(accuracy([0, 1], [0, 1]), float)
+
+
+def test_confusion_matrix_matches_sklearn(rng, sk_metrics):
+    n, k = 250, 5
+    y = rng.integers(0, k, n)
+    P = _softmax(rng.standard_normal((n, k)))
+    want = sk_metrics.confusion_matrix(y, P.argmax(axis=1), labels=np.arange(k))
+    for y_true in (y, _one_hot(y, k)):
+        got = confusion_matrix(y_true, P)
+        assert got.dtype == np.int64 and got.shape == (k, k)
+        assert np.array_equal(got, want)
+    assert np.trace(want) / n == accuracy(y, P)
+
+
+def test_confusion_matrix_binary_and_n_classes(rng, sk_metrics):
+    y = rng.integers(0, 2, 100)
+    p = rng.uniform(0.0, 1.0, (100, 1))
+    want = sk_metrics.confusion_matrix(y, (p[:, 0] >= 0.5).astype(int), labels=[0, 1])
+    assert np.array_equal(confusion_matrix(y, p), want)
+    # A class missing from both arrays still gets its row and column.
+    got = confusion_matrix([0, 0, 1], [0, 1, 1], n_classes=4)
+    assert got.shape == (4, 4) and got.sum() == 3 and got[0, 1] == 1
+    # Binary probabilities imply 2 classes even if only class 0 appears.
+    assert confusion_matrix([0, 0], [0.1, 0.2]).shape == (2, 2)
+    with pytest.raises(ValueError, match="n_classes must be at least 3"):
+        confusion_matrix([0, 2], [0, 1], n_classes=2)
+    with pytest.raises(ValueError, match="n_classes must be"):
+        confusion_matrix([0, 1], [0, 1], n_classes=0)
+
+
+# ------------------------------------------------------------------ log loss
+
+
+def test_log_loss_multiclass_matches_sklearn(rng, sk_metrics):
+    n, k = 150, 3
+    y = rng.integers(0, k, n)
+    P = _softmax(rng.standard_normal((n, k)))
+    want = sk_metrics.log_loss(y, P, labels=np.arange(k))
+    assert log_loss(y, P) == pytest.approx(want, rel=1e-12)
+    assert log_loss(_one_hot(y, k), P) == pytest.approx(want, rel=1e-12)
+
+
+def test_log_loss_binary_both_shapes_match_sklearn(rng, sk_metrics):
+    n = 200
+    y = rng.integers(0, 2, n)
+    p = rng.uniform(0.01, 0.99, n)
+    want = sk_metrics.log_loss(y, p)
+    for y_true in (y, y[:, None]):
+        for y_prob in (p, p[:, None]):
+            assert log_loss(y_true, y_prob) == pytest.approx(want, rel=1e-12)
+    assert log_loss(y, np.column_stack([1 - p, p])) == pytest.approx(want, rel=1e-12)
+
+
+def test_log_loss_clips_at_eps():
+    # Confidently wrong: -log(eps) per sample instead of infinity (up to the float64 rounding
+    # of 1 - eps, which is 1 - 0.9992e-15 for eps = 1e-15).
+    assert log_loss([1], [0.0]) == pytest.approx(-np.log(1e-15), rel=1e-12)
+    assert log_loss([1, 0], [0.0, 1.0]) == pytest.approx(-np.log(1e-15), rel=1e-4)
+    assert log_loss([1, 0], [0.0, 1.0], eps=1e-7) == pytest.approx(-np.log(1e-7), rel=1e-8)
+    assert log_loss([2], [[0.5, 0.5, 0.0]]) == pytest.approx(-np.log(1e-15), rel=1e-12)
+    # Perfect predictions cost -log(1 - eps) ≈ eps.
+    assert 0.0 < log_loss([0, 1, 2], np.eye(3)) < 1e-14
+    with pytest.raises(ValueError, match="eps must be in"):
+        log_loss([0, 1], [0.2, 0.7], eps=0.5)
+
+
+def test_log_loss_errors():
+    with pytest.raises(ValueError, match=r"y_prob must hold probabilities in \[0, 1\]"):
+        log_loss([0, 1], [-2.0, 3.0])  # logits
+    with pytest.raises(ValueError, match="y_true must hold labels in 0..1"):
+        log_loss([0, 2], [0.2, 0.7])
+    with pytest.raises(ValueError, match="y_true must hold labels in 0..2"):
+        log_loss([0, 3], np.full((2, 3), 1 / 3))
+    with pytest.raises(
+        ShapeError, match=r"y_true must be of shape \(n_samples,\) or \(n_samples, 3\)"
+    ):
+        log_loss(np.eye(2), np.full((2, 3), 1 / 3))
+    with pytest.raises(ShapeError, match="binary probabilities"):
+        log_loss(np.eye(2), [0.2, 0.7])
+    with pytest.raises(ShapeError, match="same number of samples, got 3 and 2"):
+        log_loss([0, 1, 1], [0.2, 0.7])
+
+
+# ------------------------------------------------------------------ regression
+
+
+@pytest.mark.parametrize("n_outputs", [None, 1, 3])
+def test_regression_metrics_match_sklearn(rng, sk_metrics, n_outputs):
+    shape = (80,) if n_outputs is None else (80, n_outputs)
+    y = rng.standard_normal(shape) * rng.uniform(0.5, 3.0, shape[1:])
+    y_pred = y + 0.5 * rng.standard_normal(shape)
+    assert mean_squared_error(y, y_pred) == pytest.approx(
+        sk_metrics.mean_squared_error(y, y_pred), rel=1e-12
+    )
+    assert mean_absolute_error(y, y_pred) == pytest.approx(
+        sk_metrics.mean_absolute_error(y, y_pred), rel=1e-12
+    )
+    want_r2 = sk_metrics.r2_score(y, y_pred)
+    assert 0.0 < want_r2 < 1.0
+    assert r2_score(y, y_pred) == pytest.approx(want_r2, rel=1e-12)
+
+
+def test_multi_output_r2_is_the_uniform_average(rng, sk_metrics):
+    y = rng.standard_normal((60, 2)) * [1.0, 10.0]
+    y_pred = y + rng.standard_normal((60, 2))
+    per_output = sk_metrics.r2_score(y, y_pred, multioutput="raw_values")
+    assert per_output[0] < 0.5 < per_output[1]  # the outputs differ, so averaging matters
+    assert r2_score(y, y_pred) == pytest.approx(per_output.mean(), rel=1e-12)
+
+
+def test_n_samples_and_column_vector_are_interchangeable(rng):
+    y = rng.standard_normal(30)
+    y_pred = y + rng.standard_normal(30)
+    for metric in (mean_squared_error, mean_absolute_error, r2_score):
+        want = metric(y, y_pred)
+        assert metric(y[:, None], y_pred) == want  # no (30, 30) broadcasting
+        assert metric(y, y_pred[:, None]) == want
+    assert mean_squared_error([1.0, 2.0], [[1.0], [4.0]]) == 2.0
+
+
+def test_regression_perfect_and_constant_targets(sk_metrics):
+    y = np.array([1.0, 2.0, 4.0])
+    assert mean_squared_error(y, y) == 0.0
+    assert mean_absolute_error(y, y) == 0.0
+    assert r2_score(y, y) == 1.0
+    assert r2_score(y, np.full(3, y.mean())) == pytest.approx(0.0, abs=1e-15)
+    # Constant y_true: 1.0 for exact predictions, 0.0 otherwise (never NaN or -inf),
+    # as scikit-learn's default force_finite=True.
+    constant = np.full(4, 3.0)
+    assert r2_score(constant, constant) == 1.0 == sk_metrics.r2_score(constant, constant)
+    off = constant + [0.0, 0.1, 0.0, 0.0]
+    assert r2_score(constant, off) == 0.0 == sk_metrics.r2_score(constant, off)
+    # Multi-output with one constant output: that output counts as 0.0 in the average.
+    Y = np.column_stack([[1.0, 2.0, 3.0, 4.0], constant])
+    Y_pred = np.column_stack([[1.0, 2.0, 3.0, 4.0], off])
+    assert r2_score(Y, Y_pred) == 0.5 == sk_metrics.r2_score(Y, Y_pred)
+
+
+def test_r2_can_be_negative_and_needs_two_samples():
+    assert r2_score([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]) == -3.0
+    with pytest.raises(ValueError, match="at least 2 samples, got 1"):
+        r2_score([1.0], [1.0])
+
+
+def test_regression_errors():
+    with pytest.raises(ShapeError, match="same number of outputs"):
+        mean_squared_error(np.zeros((4, 2)), np.zeros((4, 3)))
+    with pytest.raises(ShapeError, match="same number of samples, got 4 and 3"):
+        mean_absolute_error(np.zeros(4), np.zeros(3))
+    with pytest.raises(ShapeError, match="y_pred must be 1-D or 2-D, got 3-D"):
+        r2_score(np.zeros((4, 1)), np.zeros((4, 1, 1)))
+    with pytest.raises(ValueError, match="y_true must be finite"):
+        mean_squared_error([1.0, np.nan], [1.0, 2.0])
+    with pytest.raises(ValueError, match="y_pred must not be empty"):
+        mean_squared_error(np.zeros(1), np.zeros(0))
+    with pytest.raises(TypeError, match="y_true must"):
+        mean_squared_error("abc", [1.0])
+
+
+# ------------------------------------------------------------------ classification errors
+
+
+def test_classification_errors():
+    with pytest.raises(ShapeError, match="same number of samples, got 3 and 2"):
+        accuracy([0, 1, 1], [0, 1])
+    with pytest.raises(ValueError, match="y_pred must be finite"):
+        accuracy([0, 1], [0.2, np.nan])
+    with pytest.raises(ValueError, match="y_true must not be empty"):
+        accuracy([], [])
+    with pytest.raises(ShapeError, match="y_true must be 1-D or 2-D, got 3-D"):
+        accuracy(np.zeros((2, 2, 2)), [0, 1])
+    with pytest.raises(ValueError, match="y_true must hold integer class labels"):
+        accuracy([0, 1.5], [0, 1])
+    with pytest.raises(ValueError, match="y_true must hold class labels >= 0"):
+        accuracy([0, -1], [0, 1])
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*sigmoid"):
+        accuracy([0, 1], [-1.3, 2.0])  # binary logits
+    with pytest.raises(ValueError, match=r"pass predicted labels as integers"):
+        accuracy([0, 1, 2], [0.0, 1.0, 2.0])  # float labels are ambiguous
+    with pytest.raises(ShapeError, match="y_true describes 3 classes but y_pred 4"):
+        accuracy(np.eye(3), np.eye(4)[:3])
+    with pytest.raises(ValueError, match="y_true has the label 2 but the other argument"):
+        accuracy([0, 2], [0.3, 0.9])  # binary probabilities, 3-class labels
+    with pytest.raises(ValueError, match="y_pred has the label 3"):
+        confusion_matrix(np.eye(3), [0, 1, 3])
+    with pytest.raises(ValueError, match="y_true must hold labels in 0..1"):
+        accuracy([[0], [2]], [0, 1])  # (n_samples, 1) y_true is binary
+
+
+# ------------------------------------------------------------------ registry, direction
+
+
+def test_registry_names_and_aliases():
+    assert METRICS.names() == ["accuracy", "log_loss", "mae", "mse", "r2"]
+    assert METRICS.get("accuracy") is accuracy
+    assert METRICS.get("mse") is METRICS.get("mean_squared_error") is mean_squared_error
+    assert METRICS.get("mae") is mean_absolute_error
+    assert METRICS.get("r2") is r2_score
+    assert METRICS.get("log_loss") is log_loss
+    assert "confusion_matrix" not in METRICS
+    with pytest.raises(ValueError, match="unknown metric 'f1'; valid names: accuracy"):
+        METRICS.get("f1")
+
+
+def test_higher_is_better():
+    assert higher_is_better("accuracy") and higher_is_better("r2")
+    for name in ("mse", "mean_squared_error", "mae", "log_loss"):
+        assert not higher_is_better(name)
+    assert higher_is_better(r2_score) and not higher_is_better(log_loss)
+    with pytest.raises(ValueError, match="unknown metric"):
+        higher_is_better("f1")
+    with pytest.raises(ValueError, match="not a registered metric"):
+        higher_is_better(confusion_matrix)
