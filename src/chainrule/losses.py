@@ -19,9 +19,11 @@ gradient with respect to the *logits* Z (the activation's input)::
 
     ∂L/∂Z = (P − T) / n        P = σ(Z) or softmax(Z), n = number of values averaged
 
-Chaining the two backward passes gives the same result in exact arithmetic, but for confidently
-wrong predictions P underflows (σ(−50) ≈ 2e-22 rounds P(1 − P) and log P badly, and in float32
-e^(−104) is 0), while the fused form stays exact. :class:`~chainrule.objective.Objective` uses
+Chaining the two backward passes gives the same result in exact arithmetic, but not in floating
+point for confidently wrong predictions: σ(50) rounds to exactly 1, so the chained BCE gradient
+for a target of 0 is 0 instead of 1 (and its loss is clamped at 100 instead of 50); σ(−50) ≈ 2e-22
+hits the 1e-12 clamp of P(1 − P); a softmax probability of e^(−1000) underflows to 0. The fused
+form stays exact in all of these cases. :class:`~chainrule.objective.Objective` uses
 the fused form whenever a network ends in the matching activation; ``from_logits=True`` lets a
 network end without the activation at all.
 """
