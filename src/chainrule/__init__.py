@@ -17,6 +17,7 @@ from .errors import (
 )
 from .gradcheck import GradcheckReport, gradcheck
 from .init import INITIALIZERS
+from .io import load, save
 from .layers import (
     ACTIVATIONS,
     ELU,
@@ -29,6 +30,7 @@ from .layers import (
     LeakyReLU,
     ParameterSpec,
     ReLU,
+    Rescale,
     Sequential,
     Sigmoid,
     Softmax,
@@ -80,6 +82,7 @@ __all__ = [
     "ParameterSpec",
     "Dense",
     "Dropout",
+    "Rescale",
     "Sigmoid",
     "Tanh",
     "ReLU",
@@ -122,6 +125,9 @@ __all__ = [
     "LambdaCallback",
     "batches",
     "Perceptron",
+    # model files
+    "save",
+    "load",
     # checking
     "gradcheck",
     "GradcheckReport",

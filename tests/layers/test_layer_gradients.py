@@ -215,3 +215,10 @@ def test_gradcheck_max_checks_samples_entries(rng):
     assert report["0.W"].n_checked == 7 and report["0.b"].n_checked == 7
     assert report["2.b"].n_checked == 2
     assert report.passed
+
+
+@pytest.mark.parametrize("n_samples", N_SAMPLES)
+def test_rescale_backward_matches_finite_differences(n_samples, rng):
+    layer = cr.Rescale(offset=rng.normal(size=4), scale=rng.uniform(0.5, 3.0, size=4))
+    net = cr.Sequential([layer, cr.Dense(4, 2)], dtype=np.float64, seed=0)
+    check(net, rng.normal(size=(n_samples, 4)), rng)

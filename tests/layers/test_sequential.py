@@ -216,3 +216,17 @@ def test_standalone_layer_build_and_reuse_in_a_network(rng):
     net = cr.Sequential([layer, cr.Tanh()], dtype=np.float64)
     np.testing.assert_array_equal(net.layers[0].params["W"], W)  # values kept
     assert np.shares_memory(layer.params["W"], net.parameters)
+
+
+@pytest.mark.parametrize("scaler_name", ["Standardizer", "MinMaxScaler"])
+def test_rescale_layer_reproduces_a_fitted_scaler(scaler_name, rng):
+    from chainrule import preprocessing
+
+    X = rng.normal(loc=3.0, scale=[1.0, 10.0, 0.1], size=(50, 3))
+    scaler = getattr(preprocessing, scaler_name)().fit(X)
+    layer = cr.Rescale.from_scaler(scaler)
+    np.testing.assert_allclose(layer.forward(X), scaler.transform(X), rtol=1e-12, atol=1e-12)
+    net = cr.Sequential([layer, cr.Dense(3, 1)], seed=0)  # float32 network stays float32
+    assert net.forward(X).dtype == np.float32
+    with pytest.raises(ValueError, match="scale must be positive"):
+        cr.Rescale([0.0], [0.0])

@@ -17,6 +17,7 @@ from .base import LAYERS, Layer, ParameterSpec
 from .builders import make_activation, mlp
 from .dense import Dense
 from .dropout import Dropout
+from .rescale import Rescale
 from .sequential import Sequential
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "LeakyReLU",
     "ParameterSpec",
     "ReLU",
+    "Rescale",
     "Sequential",
     "Sigmoid",
     "Softmax",

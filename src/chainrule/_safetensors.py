@@ -1,0 +1,299 @@
+"""The safetensors container, in memory: encode tensors and metadata, validate, decode.
+
+A safetensors file (https://github.com/huggingface/safetensors) is::
+
+    bytes 0..8          N, the header length: an unsigned 64-bit little-endian integer
+    bytes 8..8+N        the header: a UTF-8 JSON object (padded with spaces)
+    bytes 8+N..         the data buffer: every tensor's raw little-endian bytes, back to back
+
+and the header maps each tensor name to ``{"dtype": "F32", "shape": [...], "data_offsets":
+[begin, end]}`` (offsets relative to the data buffer) plus an optional ``"__metadata__"``
+object of string values.
+
+Writing goes through the ``safetensors`` package. Reading validates the whole header with the
+parser below *before* the package sees the bytes, so that a damaged or hostile file is refused
+with a :class:`~chainrule.errors.ModelFormatError` and never makes us allocate more than the
+file's own size: every declared tensor must fit exactly in the bytes that are actually there.
+Only ``F32`` and ``F64`` tensors exist in chainrule files, and nothing is ever unpickled or
+evaluated.
+
+File handling (atomic writes, reading from disk) is in :mod:`chainrule.io`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelFormatError
+
+#: safetensors dtype strings chainrule reads and writes, and their (little-endian) NumPy dtypes.
+DTYPES: dict[str, np.dtype] = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+
+#: The largest header accepted (written or read). A header is the tensor table and the metadata
+#: strings: a few hundred bytes per layer, so 16 MiB is far beyond any real network, and it
+#: bounds the memory the JSON parser may use on a hostile file to a small multiple of it.
+MAX_HEADER_BYTES = 16 * 2**20
+
+_LENGTH_BYTES = 8  # the header-length prefix
+_ENTRY_KEYS = frozenset({"dtype", "shape", "data_offsets"})
+METADATA_KEY = "__metadata__"
+
+
+@dataclass(frozen=True)
+class TensorEntry:
+    """One tensor's line of the header: ``data[begin:end]`` holds its values."""
+
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    begin: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Header:
+    """A validated header: the tensor table and the metadata (``{str: str}``)."""
+
+    tensors: dict[str, TensorEntry]
+    metadata: dict[str, str] | None  # None when the header has no "__metadata__"
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+def encode(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> bytes:
+    """The bytes of a safetensors file holding ``tensors`` and ``metadata``.
+
+    Parameters
+    ----------
+    tensors : mapping of str to ndarray
+        Float32 or float64 arrays of any shape, by non-empty name (not ``"__metadata__"``).
+    metadata : mapping of str to str
+
+    Raises
+    ------
+    TypeError
+        A name, array or metadata value of the wrong type.
+    ValueError
+        An empty or reserved name, or a header beyond :data:`MAX_HEADER_BYTES`.
+    """
+    from safetensors.numpy import save
+
+    if not isinstance(tensors, Mapping):
+        raise TypeError(f"tensors must be a dict of str to ndarray, got {type(tensors).__name__}")
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a dict of str to str, got {type(metadata).__name__}")
+    arrays = {}
+    for name, array in tensors.items():
+        _check_name(name)
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"tensors[{name!r}] must be a numpy array, got {type(array).__name__}")
+        if array.dtype.kind != "f" or array.dtype.itemsize not in (4, 8):
+            raise TypeError(
+                f"tensors[{name!r}] must be float32 or float64, got dtype {array.dtype}"
+            )
+        # The package reads raw memory from the data pointer: it must be C-contiguous.
+        # (not np.ascontiguousarray, which would turn a 0-d array into shape (1,))
+        arrays[name] = array if array.flags.c_contiguous else np.array(array, order="C")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(
+                f"metadata must map str to str, got {key!r}: {type(value).__name__}"
+            )
+    data = save(arrays, metadata=dict(metadata))
+    header_length = int.from_bytes(data[:_LENGTH_BYTES], "little")
+    if header_length > MAX_HEADER_BYTES:
+        raise ValueError(
+            f"the file header would be {header_length:,} bytes, more than the "
+            f"{MAX_HEADER_BYTES:,} a reader accepts; store less metadata or fewer tensors"
+        )
+    return data
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"tensor names must be str, got {name!r} ({type(name).__name__})")
+    if not name or name == METADATA_KEY:
+        raise ValueError(f"tensor name must be non-empty and not {METADATA_KEY!r}, got {name!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def header_length(prefix: bytes, file_size: int, source: str) -> int:
+    """N from the first 8 bytes, checked against the file size and :data:`MAX_HEADER_BYTES`."""
+    if file_size < _LENGTH_BYTES or len(prefix) < _LENGTH_BYTES:
+        raise ModelFormatError(
+            f"{source}: the file is {file_size} bytes long, too short for a safetensors file "
+            f"(at least the {_LENGTH_BYTES}-byte header length is needed)"
+        )
+    n = int.from_bytes(prefix[:_LENGTH_BYTES], "little")  # unsigned: never negative
+    if n > file_size - _LENGTH_BYTES:
+        raise ModelFormatError(
+            f"{source}: the header length {n:,} points past the end of the file "
+            f"({file_size:,} bytes); the file is truncated or not a safetensors file"
+        )
+    if n > MAX_HEADER_BYTES:
+        raise ModelFormatError(
+            f"{source}: the header length {n:,} exceeds the limit of {MAX_HEADER_BYTES:,} bytes"
+        )
+    if n < 2:
+        raise ModelFormatError(f"{source}: the header is {n} bytes, too short for a JSON object")
+    return n
+
+
+def parse_header(raw: bytes, data_size: int, source: str) -> Header:
+    """Validate the header bytes against a data buffer of ``data_size`` bytes.
+
+    Checks, in order: UTF-8; one JSON object without duplicate keys or NaN/Infinity;
+    ``__metadata__``, if present, maps str to str (:attr:`Header.metadata` is None otherwise);
+    every other entry has exactly ``dtype`` (``"F32"`` or ``"F64"``), ``shape`` (a list of
+    ints >= 0) and ``data_offsets`` (``[begin, end]`` with ``end - begin == prod(shape) *
+    itemsize``); sorted by offset, the tensors tile the data buffer exactly, without gap or
+    overlap. So no declared size can exceed the bytes that are really in the file.
+
+    Raises
+    ------
+    ModelFormatError
+        Naming ``source`` and the first problem found.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelFormatError(f"{source}: the header is not valid UTF-8 ({exc})") from None
+    try:
+        document = loads_json(text)
+    except (ValueError, RecursionError) as exc:
+        raise ModelFormatError(f"{source}: the header is not valid JSON ({exc})") from None
+    if not isinstance(document, dict):
+        raise ModelFormatError(
+            f"{source}: the header must be a JSON object, got {type(document).__name__}"
+        )
+    metadata = document.pop(METADATA_KEY, None)
+    if metadata is not None and (
+        not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values())
+    ):
+        raise ModelFormatError(f"{source}: {METADATA_KEY} must be an object of string values")
+    tensors = {name: _entry(name, value, source) for name, value in document.items()}
+    _check_tiling(tensors, data_size, source)
+    return Header(tensors, metadata)
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads`` that refuses duplicate keys and the non-standard NaN/Infinity.
+
+    Raises ``ValueError`` (or ``RecursionError`` for absurdly deep nesting).
+    """
+    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON object hook: a repeated key is an error (the last one would silently win)."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _entry(name: str, value: Any, source: str) -> TensorEntry:
+    where = f"{source}: tensor {name!r}"
+    if not name:
+        raise ModelFormatError(f"{source}: a tensor has an empty name")
+    if not isinstance(value, dict) or set(value) != _ENTRY_KEYS:
+        keys = sorted(value) if isinstance(value, dict) else type(value).__name__
+        raise ModelFormatError(
+            f"{where} must have exactly the keys {sorted(_ENTRY_KEYS)}, got {keys}"
+        )
+    dtype = value["dtype"]
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        raise ModelFormatError(
+            f"{where} has dtype {dtype!r}; chainrule files hold only {sorted(DTYPES)}"
+        )
+    shape = value["shape"]
+    if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
+        raise ModelFormatError(f"{where} has shape {shape!r:.200}; expected a list of ints >= 0")
+    offsets = value["data_offsets"]
+    if (
+        not isinstance(offsets, list)
+        or len(offsets) != 2
+        or not all(_is_int(o) for o in offsets)
+        or not 0 <= offsets[0] <= offsets[1]
+    ):
+        raise ModelFormatError(
+            f"{where} has data_offsets {offsets!r:.200}; expected [begin, end], 0 <= begin <= end"
+        )
+    begin, end = offsets
+    nbytes = math.prod(shape) * DTYPES[dtype].itemsize  # a Python int: cannot overflow
+    if end - begin != nbytes:
+        raise ModelFormatError(
+            f"{where} of shape {tuple(shape)} and dtype {dtype} needs {nbytes:,} bytes, but its "
+            f"data_offsets [{begin}, {end}] span {end - begin:,}"
+        )
+    return TensorEntry(DTYPES[dtype], tuple(shape), begin, end)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_tiling(tensors: dict[str, TensorEntry], data_size: int, source: str) -> None:
+    """Sorted by offset, the tensors cover ``[0, data_size)`` exactly: no gap, no overlap."""
+    position, previous = 0, None
+    for name, entry in sorted(tensors.items(), key=lambda item: (item[1].begin, item[1].end)):
+        if entry.begin != position:
+            kind = "overlaps" if entry.begin < position else "leaves a gap after"
+            after = f"tensor {previous!r}" if previous is not None else "the start of the data"
+            raise ModelFormatError(
+                f"{source}: tensor {name!r} (data_offsets [{entry.begin}, {entry.end}]) "
+                f"{kind} {after}, which ends at byte {position}"
+            )
+        position, previous = entry.end, name
+    if position != data_size:
+        raise ModelFormatError(
+            f"{source}: the tensors declare {position:,} bytes of data but the file holds "
+            f"{data_size:,} after the header; the file is truncated or damaged"
+        )
+
+
+def decode(data: bytes, header: Header, source: str) -> dict[str, np.ndarray]:
+    """The tensors of ``data`` (a whole file whose ``header`` :func:`parse_header` validated).
+
+    The arrays are new, writeable and in native byte order.
+    """
+    from safetensors.numpy import load
+
+    try:
+        loaded = load(data)
+    except Exception as exc:  # noqa: BLE001 - SafetensorError, or anything else it raises
+        raise ModelFormatError(
+            f"{source}: the safetensors reader refused the file: {exc}"
+        ) from None
+    if set(loaded) != set(header.tensors):
+        raise ModelFormatError(
+            f"{source}: the safetensors reader found other tensors than the header lists"
+        )
+    tensors = {}
+    for name, entry in header.tensors.items():
+        array = loaded[name]
+        if array.shape != entry.shape or array.dtype != entry.dtype:
+            raise ModelFormatError(
+                f"{source}: tensor {name!r} decoded as {array.dtype}{array.shape}, "
+                f"the header says {entry.dtype}{entry.shape}"
+            )
+        tensors[name] = array.astype(entry.dtype.newbyteorder("="), copy=True)
+    return tensors

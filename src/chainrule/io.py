@@ -1,0 +1,563 @@
+"""Model files: :func:`save` and :func:`load` a network as one safetensors file.
+
+What a model file contains
+--------------------------
+One file in the `safetensors <https://github.com/huggingface/safetensors>`_ format::
+
+    8 bytes      N: length of the header (unsigned little-endian 64-bit integer)
+    N bytes      the header, UTF-8 JSON:
+                   {"0.W": {"dtype": "F32", "shape": [2, 16], "data_offsets": [0, 128]},
+                    "0.b": {"dtype": "F32", "shape": [16], "data_offsets": [...]}, ...,
+                    "__metadata__": {"format": "chainrule", "format_version": "1",
+                                     "chainrule_version": "0.1.0",
+                                     "config": "{\\"dtype\\": \\"float32\\", \\"layers\\": [...]}"}}
+    the rest     the raw little-endian values of every tensor, back to back
+
+- one tensor per parameter, named as :meth:`Sequential.named_parameters` names them: the
+  layer's index in the network and the parameter's key (``"0.W"``, ``"0.b"``, ``"2.W"``);
+  dtype ``F32`` or ``F64`` (the network's dtype), shape the parameter's shape (a Dense ``W`` is
+  ``(in_features, out_features)``);
+- ``__metadata__`` (every value a string): ``format`` is ``"chainrule"``, ``format_version`` the
+  version of this layout (``"1"``), ``chainrule_version`` the library that wrote it, and
+  ``config`` the JSON of :meth:`Sequential.get_config` (the dtype and each layer's type and
+  constructor arguments).
+
+The file holds data only: loading parses JSON and copies numbers; nothing is unpickled, imported
+or evaluated, so a model file from an untrusted source cannot run code. :func:`load` validates
+the whole file before it allocates anything (see :func:`read_tensors`).
+
+Inspecting a file with other tools
+----------------------------------
+Any safetensors reader opens it, e.g. in Python::
+
+    from safetensors import safe_open
+    with safe_open("model.safetensors", framework="numpy") as f:
+        print(f.metadata()["config"])           # the architecture, as JSON
+        W = f.get_tensor("0.W")                 # (in_features, out_features)
+
+or ``safetensors.torch.load_file`` to get torch tensors (transpose ``W`` for ``torch.nn.Linear``).
+The header is plain JSON, readable without any library::
+
+    import json, struct
+    with open("model.safetensors", "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        print(json.dumps(json.loads(f.read(n)), indent=2))
+
+Lower-level primitives
+----------------------
+:func:`write_tensors` and :func:`read_tensors` store any named float32/float64 arrays with string
+metadata in the same container, atomically and with the same validation; model files are built
+on them, and training checkpoints (weights, optimizer state, JSON metadata) use them too.
+
+The ``safetensors`` package is imported only when a file is written or read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from . import _safetensors as container
+from ._random import as_generator
+from ._version import __version__
+from .errors import ModelFormatError
+from .layers.base import LAYERS, Layer
+from .layers.sequential import Sequential
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "load",
+    "network_from",
+    "read_tensors",
+    "save",
+    "write_tensors",
+]
+
+#: ``__metadata__["format"]`` of every file chainrule writes.
+FORMAT = "chainrule"
+#: The newest layout this version reads and the one it writes (``__metadata__["format_version"]``).
+FORMAT_VERSION = 1
+
+_CONFIG_KEYS = frozenset({"dtype", "layers"})
+_LAYER_KEYS = frozenset({"type", "config"})
+
+
+# --------------------------------------------------------------------------------------------
+# Networks
+# --------------------------------------------------------------------------------------------
+
+
+def save(net: Sequential, path: str | os.PathLike[str]) -> None:
+    """Write ``net`` (architecture and parameter values) to ``path`` as a safetensors file.
+
+    The write is atomic: the file is written to a temporary file in the same folder, flushed
+    to disk, then renamed onto ``path``. A crash or an error at any moment leaves either the
+    previous file at ``path`` or the new one, never a mixture, and an error removes the
+    temporary file.
+
+    Parameters
+    ----------
+    net : Sequential
+        The network. Every layer's class must be registered in
+        :data:`chainrule.layers.LAYERS` and its ``get_config()`` must be JSON data that
+        ``from_config`` turns back into the same layer.
+    path : str or os.PathLike
+        Destination, conventionally ending in ``.safetensors``. Its folder must exist.
+
+    Raises
+    ------
+    TypeError
+        ``net`` is not a Sequential, or a layer cannot be described by a config (unregistered
+        class, a custom initializer function, a config that is not JSON or does not rebuild
+        the layer). Raised before anything is written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from chainrule.layers import mlp
+    >>> net = mlp([2, 8, 1], activation="relu", output="sigmoid", seed=0)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.safetensors"
+    >>> save(net, path)
+    >>> X = np.ones((3, 2))
+    >>> bool(np.array_equal(load(path).forward(X), net.forward(X)))
+    True
+    """
+    if not isinstance(net, Sequential):
+        raise TypeError(f"net must be a chainrule Sequential, got {type(net).__name__}")
+    for index, layer in enumerate(net.layers):
+        _check_saveable(index, layer)
+    config = json.dumps(net.get_config(), allow_nan=False)
+    tensors = {name: param for name, param, _ in net.named_parameters()}
+    write_tensors(path, tensors, {"config": config})
+
+
+def load(
+    path: str | os.PathLike[str], *, check_finite: bool = True, seed: Any = None
+) -> Sequential:
+    """Read a network written by :func:`save`.
+
+    Everything is validated before it is used (the container as in :func:`read_tensors`,
+    then the config: known layer types, layers that fit together, and exactly the parameters
+    that architecture has, with their shapes and the config's dtype); only then is the network
+    built and the values copied in. The result predicts exactly (bit for bit) like the saved
+    network.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    check_finite : bool, default True
+        Refuse parameters holding NaN or infinity (a network saved after training diverged).
+        ``False`` loads them anyway, e.g. to inspect what went wrong.
+    seed : int, Generator or None
+        Source of the loaded network's dropout masks (the parameters come from the file).
+
+    Returns
+    -------
+    Sequential
+        In the dtype the file was saved in.
+
+    Raises
+    ------
+    ModelFormatError
+        The file is damaged, not a chainrule model, written by a newer chainrule, or describes
+        an unknown layer type (a custom layer must be registered in
+        :data:`chainrule.layers.LAYERS` before loading). The message names the file and the
+        problem.
+    OSError
+        The file cannot be read (``FileNotFoundError`` when it does not exist).
+    """
+    rng = as_generator(seed)
+    source = os.fsdecode(os.fspath(path))
+    tensors, metadata = read_tensors(path, check_finite=check_finite)
+    if "config" not in metadata:
+        raise ModelFormatError(
+            f"{source}: the metadata has no 'config': the file holds tensors but no network "
+            "architecture (a training checkpoint or another tool's file?)"
+        )
+    return network_from(metadata["config"], tensors, source=source, seed=rng)
+
+
+def network_from(
+    config: str, tensors: Mapping[str, np.ndarray], *, source: str = "<memory>", seed: Any = None
+) -> Sequential:
+    """Build a network from its config's JSON and its parameter arrays, validating both.
+
+    The second half of :func:`load`, for files that hold a network among other things (a
+    training checkpoint stores ``json.dumps(net.get_config())`` in its metadata and the
+    parameters, by their :meth:`Sequential.named_parameters` names, among its tensors).
+
+    Parameters
+    ----------
+    config : str
+        JSON of :meth:`Sequential.get_config`.
+    tensors : mapping of str to ndarray
+        Exactly the network's parameters by name (``"0.W"``, ...), with its dtype.
+    source : str
+        Names the file in error messages.
+    seed : int, Generator or None
+        Source of the dropout masks.
+
+    Raises
+    ------
+    ModelFormatError
+        An invalid config, an unknown layer type, layers that do not fit together, or tensors
+        other than the ones the architecture has (missing, unexpected, wrong shape or dtype).
+    """
+    rng = as_generator(seed)
+    if not isinstance(config, str):
+        raise TypeError(f"config must be a JSON str, got {type(config).__name__}")
+    if not isinstance(tensors, Mapping) or not all(
+        isinstance(array, np.ndarray) for array in tensors.values()
+    ):
+        raise TypeError("tensors must be a dict of str to numpy arrays")
+    parsed = _model_config(config, source)
+    dtype = np.dtype(parsed["dtype"])
+    layers = _build_layers(parsed["layers"], dtype, dict(tensors), source)
+    # What Sequential.from_config does, with the layers already built and checked. The network
+    # initialises its parameters (no larger than the file's tensors, as checked), which are
+    # then overwritten in place, so each layer's params stay views into the flat buffer.
+    try:
+        net = Sequential(layers, dtype=dtype, seed=rng)
+    except (TypeError, ValueError) as exc:
+        raise ModelFormatError(
+            f"{source}: the layers in the config do not fit together: {exc}"
+        ) from None
+    for name, param, _ in net.named_parameters():
+        param[...] = tensors[name]
+    return net
+
+
+def _check_saveable(index: int, layer: Layer) -> None:
+    """A :class:`TypeError` unless ``load`` will rebuild ``layer`` from its saved config."""
+    label = f"layer #{index} ({type(layer).__name__})"
+    try:
+        name = LAYERS.name_of(layer)
+    except ValueError:
+        raise TypeError(
+            f"cannot save {label}: its class is not registered in chainrule.layers.LAYERS, so "
+            "load could not rebuild it; register it with "
+            f"@LAYERS.register({type(layer).__name__!r})"
+        ) from None
+    try:
+        config = layer.get_config()
+    except (TypeError, ValueError) as exc:  # e.g. a Dense with a custom initializer function
+        raise TypeError(f"cannot save {label}: {exc}") from None
+    try:
+        text = json.dumps(config, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"cannot save {label}: its get_config() is not JSON data ({exc}): {config!r:.200}"
+        ) from None
+    saved = json.loads(text)
+    try:
+        clone = LAYERS.get(name).from_config(json.loads(text))
+        same = json.loads(json.dumps(clone.get_config(), allow_nan=False)) == saved
+        same = same and _specs(clone) == _specs(layer)
+    except Exception as exc:  # noqa: BLE001 - whatever a (user-written) from_config raises
+        raise TypeError(
+            f"cannot save {label}: from_config(get_config()) fails ({exc}), so load could not "
+            "rebuild the layer"
+        ) from None
+    if not same:
+        raise TypeError(
+            f"cannot save {label}: from_config(get_config()) builds a different layer; its "
+            f"get_config() must return every constructor argument, got {saved!r:.200}"
+        )
+
+
+def _specs(layer: Layer) -> list[tuple[str, tuple[int, ...]]]:
+    return [(spec.name, tuple(spec.shape)) for spec in layer.parameter_specs()]
+
+
+def _model_config(text: str, source: str) -> dict[str, Any]:
+    """The network config parsed from its JSON, with its structure checked."""
+    try:
+        config = container.loads_json(text)
+    except (ValueError, RecursionError) as exc:
+        raise ModelFormatError(
+            f"{source}: the metadata 'config' is not valid JSON ({exc})"
+        ) from None
+    if not isinstance(config, dict) or set(config) != _CONFIG_KEYS:
+        keys = sorted(config) if isinstance(config, dict) else type(config).__name__
+        raise ModelFormatError(
+            f"{source}: the config must be an object with exactly the keys "
+            f"{sorted(_CONFIG_KEYS)}, got {keys}"
+        )
+    if config["dtype"] not in ("float32", "float64"):
+        raise ModelFormatError(
+            f"{source}: the config dtype must be 'float32' or 'float64', "
+            f"got {config['dtype']!r:.100}"
+        )
+    layers = config["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise ModelFormatError(f"{source}: the config 'layers' must be a non-empty list")
+    for index, entry in enumerate(layers):
+        if not isinstance(entry, dict) or set(entry) != _LAYER_KEYS:
+            raise ModelFormatError(
+                f"{source}: config layer #{index} must be an object with exactly the keys "
+                f"{sorted(_LAYER_KEYS)}, got {entry!r:.200}"
+            )
+        kind, options = entry["type"], entry["config"]
+        if not isinstance(kind, str) or kind not in LAYERS:
+            raise ModelFormatError(
+                f"{source}: config layer #{index} has unknown layer type {kind!r:.100}; known "
+                f"types: {', '.join(LAYERS.names())} (register a custom layer in "
+                "chainrule.layers.LAYERS before loading)"
+            )
+        if not isinstance(options, dict):
+            raise ModelFormatError(
+                f"{source}: config layer #{index} ({kind}) must have a 'config' object, "
+                f"got {options!r:.100}"
+            )
+    return config
+
+
+def _build_layers(
+    entries: list[dict[str, Any]],
+    dtype: np.dtype,
+    tensors: dict[str, np.ndarray],
+    source: str,
+) -> list[Layer]:
+    """The config's layers (no parameters allocated), checked against the file's tensors.
+
+    The names, shapes and dtype every parameter must have are known from the layers'
+    ``parameter_specs`` before any parameter exists, so a config declaring a huge layer is
+    refused here, by comparison with the tensors that really are in the file.
+    """
+    layers, expected = [], {}
+    for index, entry in enumerate(entries):
+        try:
+            layer = LAYERS.get(entry["type"]).from_config(dict(entry["config"]))
+            specs = _specs(layer)
+        except Exception as exc:  # noqa: BLE001 - whatever a (user-written) layer raises
+            raise ModelFormatError(
+                f"{source}: config layer #{index} ({entry['type']}) cannot be built from "
+                f"{entry['config']!r:.200}: {exc}"
+            ) from None
+        layers.append(layer)
+        for name, shape in specs:
+            expected[f"{index}.{name}"] = (shape, f"layer #{index} ({entry['type']})")
+    missing = [name for name in expected if name not in tensors]
+    unexpected = [name for name in tensors if name not in expected]
+    if missing or unexpected:
+        raise ModelFormatError(
+            f"{source}: the tensors do not match the architecture in the config: "
+            f"missing {_few(missing)}, unexpected {_few(unexpected)}"
+        )
+    for name, (shape, owner) in expected.items():
+        array = tensors[name]
+        if array.shape != shape:
+            raise ModelFormatError(
+                f"{source}: tensor {name!r} has shape {array.shape}, but {owner} in the config "
+                f"needs {shape}"
+            )
+        if array.dtype != dtype:
+            raise ModelFormatError(
+                f"{source}: tensor {name!r} is {array.dtype}, but the config's dtype is {dtype}"
+            )
+    return layers
+
+
+def _few(names: list[str], limit: int = 10) -> str:
+    shown = ", ".join(repr(name) for name in names[:limit])
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return f"[{shown}{more}]"
+
+
+# --------------------------------------------------------------------------------------------
+# Named tensors with metadata: the primitives model files and checkpoints are built on
+# --------------------------------------------------------------------------------------------
+
+
+def write_tensors(
+    path: str | os.PathLike[str],
+    tensors: Mapping[str, np.ndarray],
+    metadata: Mapping[str, str],
+) -> None:
+    """Atomically write named arrays and string metadata as a chainrule safetensors file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination; its folder must exist. Written as :func:`save` writes (a temporary file
+        in the same folder, flushed, fsync'ed, then renamed over ``path``): a crash leaves the
+        previous file or the new one, and an error removes the temporary file.
+    tensors : mapping of str to ndarray
+        float32 or float64 arrays of any shape (copied as they are; no other dtype is
+        stored). Names are non-empty and not ``"__metadata__"``.
+    metadata : mapping of str to str
+        Stored in the header's ``__metadata__``; store structured values as JSON strings.
+        ``format``, ``format_version`` and ``chainrule_version`` are filled in here; ``format``
+        and ``format_version``, if given, must equal :data:`FORMAT` and
+        :data:`FORMAT_VERSION`, and a given ``chainrule_version`` is replaced by this one's.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad names, arrays or metadata (nothing is written then).
+    OSError
+        The file cannot be written (the previous file, if any, is left as it was).
+    """
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a dict of str to str, got {type(metadata).__name__}")
+    identity = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
+    for key, value in identity.items():
+        if key in metadata and metadata[key] != value:
+            raise ValueError(
+                f"metadata[{key!r}] is set by write_tensors to {value!r}, got {metadata[key]!r}"
+            )
+    data = container.encode(tensors, {**metadata, **identity, "chainrule_version": __version__})
+    _atomic_write(path, data)
+
+
+def read_tensors(
+    path: str | os.PathLike[str], *, check_finite: bool = True
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read a file written by :func:`write_tensors`, validating it entirely first.
+
+    Before the ``safetensors`` package sees any byte, the header is checked by chainrule's own
+    parser: the file has the 8-byte length prefix; the header length lies within the file and
+    below 16 MiB; the header is UTF-8 JSON (an object, no duplicate keys); ``__metadata__``
+    exists with ``format == "chainrule"`` and a ``format_version`` this version reads (a newer
+    one gets its own message); each tensor has exactly ``dtype`` (``F32``/``F64``), ``shape``
+    and ``data_offsets``, whose sizes agree and which tile the bytes that follow the header
+    exactly. So no declared size can make the reader allocate more than the file holds.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    check_finite : bool, default True
+        Refuse tensors holding NaN or infinity.
+
+    Returns
+    -------
+    tensors : dict of str to ndarray
+        New writeable arrays, float32 or float64 as stored.
+    metadata : dict of str to str
+        Everything in ``__metadata__``, including ``format``, ``format_version`` and
+        ``chainrule_version``.
+
+    Raises
+    ------
+    ModelFormatError
+        Any problem with the content; the message names the file and the problem.
+    OSError
+        The file cannot be read (``FileNotFoundError`` when it does not exist).
+    """
+    source = os.fsdecode(os.fspath(path))
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        n = container.header_length(file.read(8), size, source)
+        header = container.parse_header(file.read(n), size - 8 - n, source)
+        metadata = _check_identity(header.metadata, source)
+        file.seek(0)
+        data = file.read(size + 1)
+    if len(data) != size:
+        raise ModelFormatError(f"{source}: the file changed size while it was being read")
+    tensors = container.decode(data, header, source)
+    if check_finite:
+        for name, array in tensors.items():
+            bad = array.size - int(np.count_nonzero(np.isfinite(array)))
+            if bad:
+                raise ModelFormatError(
+                    f"{source}: tensor {name!r} holds {bad} NaN or infinite value(s) (saved "
+                    "after training diverged?); pass check_finite=False to load it anyway"
+                )
+    return tensors, metadata
+
+
+def _check_identity(metadata: dict[str, str] | None, source: str) -> dict[str, str]:
+    """The metadata says this is a chainrule file of a layout this version reads."""
+    if metadata is None:
+        raise ModelFormatError(
+            f"{source}: the header has no __metadata__, so this is not a chainrule file"
+        )
+    if metadata.get("format") != FORMAT:
+        raise ModelFormatError(
+            f"{source}: not a chainrule file (__metadata__ format is "
+            f"{metadata.get('format')!r:.100}, expected {FORMAT!r})"
+        )
+    version = metadata.get("format_version")
+    if not (isinstance(version, str) and version.isascii() and version.isdigit()
+            and len(version) < 10 and int(version) >= 1):
+        raise ModelFormatError(
+            f"{source}: invalid format_version {version!r:.100}; expected a positive integer"
+        )
+    if int(version) > FORMAT_VERSION:
+        writer = metadata.get("chainrule_version", "an unknown version")
+        raise ModelFormatError(
+            f"{source}: the file was written by a newer chainrule ({writer:.50}, format_version "
+            f"{version}); chainrule {__version__} reads format_version {FORMAT_VERSION} and "
+            "older. Upgrade chainrule to load it."
+        )
+    return metadata
+
+
+# --------------------------------------------------------------------------------------------
+# Atomic writes
+# --------------------------------------------------------------------------------------------
+
+
+def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` only ever holds the old or the new bytes.
+
+    A temporary file is created in the same folder (so the final rename stays on one file
+    system, where ``os.replace`` is atomic), written, flushed and fsync'ed, then renamed over
+    ``path``; the folder is then fsync'ed (POSIX, best effort) so that the rename itself is on
+    disk. Any error removes the temporary file. Only a process killed mid-write (SIGKILL, power
+    loss) can leave a stray ``.<name>.<random>.tmp`` beside ``path``; ``path`` is intact then.
+    """
+    target = os.path.abspath(os.fsdecode(os.fspath(path)))
+    directory, name = os.path.split(target)
+    temporary, fd = _create_temporary(directory, name)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(OSError):  # keep the permissions of a file being replaced
+            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(directory)
+
+
+def _create_temporary(directory: str, name: str) -> tuple[str, int]:
+    """A new file ``directory/.name.<random>.tmp`` opened for writing: (its path, its fd).
+
+    Like ``tempfile.mkstemp``, but created with mode 0o666 so that the usual umask applies and
+    a new model file gets the same permissions ``open(path, "wb")`` would give it (mkstemp's
+    0o600 would make it private).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return temporary, os.open(temporary, flags, 0o666)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file beside {name!r} in {directory}")
+
+
+def _fsync_directory(directory: str) -> None:
+    """Flush a folder's entries (the rename) to disk; POSIX only, ignored where unsupported."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

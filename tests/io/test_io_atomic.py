@@ -1,0 +1,257 @@
+"""Atomic saving: a failure at any step leaves the previous file intact and no temporary file.
+
+What each test shows:
+
+- an error while writing, flushing or renaming (monkeypatched ``write``, ``os.fsync``,
+  ``os.replace``, and a ``KeyboardInterrupt``): the previous file still loads with its old
+  values and the folder holds nothing else;
+- a layer that cannot be saved: ``TypeError`` before anything is written;
+- a process killed with SIGKILL in the middle of saving in a loop: the destination always
+  loads as one of the two complete networks. A stray ``.model.safetensors.*.tmp`` may remain
+  then (nobody is left to remove it); that is accepted and the test reports how many.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chainrule.io import load, save
+from chainrule.layers.activations import LeakyReLU, ReLU
+from chainrule.layers.builders import mlp
+from chainrule.layers.dense import Dense
+from chainrule.layers.sequential import Sequential
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def saved(tmp_path):
+    """A folder holding model.safetensors (the 'previous' file) and the network in it."""
+    net = mlp([3, 5, 2], seed=0)
+    path = tmp_path / "model.safetensors"
+    save(net, path)
+    return path, net
+
+
+def _assert_previous_intact(path: Path, net) -> None:
+    assert sorted(os.listdir(path.parent)) == [path.name]  # no temporary file left
+    loaded = load(path)
+    assert loaded.get_config() == net.get_config()
+    assert np.array_equal(loaded.parameters, net.parameters)
+
+
+def _other_network():
+    return mlp([3, 8, 8, 2], seed=1)
+
+
+def test_failing_rename_keeps_the_previous_file(saved, monkeypatch):
+    path, net = saved
+
+    def fail(*args):
+        raise OSError("simulated crash before the rename")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="simulated"):
+        save(_other_network(), path)
+    monkeypatch.undo()
+    _assert_previous_intact(path, net)
+
+
+def test_failing_fsync_keeps_the_previous_file(saved, monkeypatch):
+    path, net = saved
+
+    def fail(fd):
+        raise OSError("simulated disk error")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(OSError, match="simulated"):
+        save(_other_network(), path)
+    monkeypatch.undo()
+    _assert_previous_intact(path, net)
+
+
+def test_disk_full_in_the_middle_of_the_write_keeps_the_previous_file(saved, monkeypatch):
+    path, net = saved
+    real_fdopen = os.fdopen
+
+    class HalfWritten:
+        """Writes half of the bytes, then fails like a full disk."""
+
+        def __init__(self, file):
+            self.file = file
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.file.close()
+
+        def write(self, data):
+            self.file.write(data[: len(data) // 2])
+            self.file.flush()
+            raise OSError(28, "No space left on device (simulated)")
+
+        def __getattr__(self, name):
+            return getattr(self.file, name)
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: HalfWritten(real_fdopen(fd, mode)))
+    with pytest.raises(OSError, match="No space left"):
+        save(_other_network(), path)
+    monkeypatch.undo()
+    _assert_previous_intact(path, net)
+
+
+def test_interrupt_during_save_removes_the_temporary_file(saved, monkeypatch):
+    path, net = saved
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        save(_other_network(), path)
+    monkeypatch.undo()
+    _assert_previous_intact(path, net)
+
+
+def test_a_successful_save_replaces_the_file_and_keeps_its_permissions(saved):
+    path, _ = saved
+    if os.name == "posix":
+        os.chmod(path, 0o600)
+    other = _other_network()
+    save(other, path)
+    assert sorted(os.listdir(path.parent)) == [path.name]
+    assert np.array_equal(load(path).parameters, other.parameters)
+    if os.name == "posix":
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_new_file_gets_the_umask_permissions(tmp_path):
+    if os.name != "posix":
+        pytest.skip("permissions are POSIX")
+    umask = os.umask(0o022)
+    try:
+        save(mlp([2, 1], seed=0), tmp_path / "model.safetensors")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(os.stat(tmp_path / "model.safetensors").st_mode) == 0o644
+
+
+def test_missing_folder_is_an_oserror_and_creates_nothing(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        save(mlp([2, 1], seed=0), tmp_path / "absent" / "model.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Networks that cannot be described by a config: TypeError before anything is written
+# ---------------------------------------------------------------------------------------------
+
+
+class _Unregistered(ReLU):
+    """A layer class nobody registered in LAYERS."""
+
+
+def _custom_init(shape, rng):
+    return rng.normal(size=shape)
+
+
+def _unsaveable_networks():
+    yield "custom initializer function", Sequential([Dense(3, 2, init=_custom_init)], seed=0)
+    yield "unregistered layer class", Sequential([Dense(3, 2), _Unregistered()], seed=0)
+
+
+@pytest.mark.parametrize(("why", "net"), list(_unsaveable_networks()),
+                         ids=[why for why, _ in _unsaveable_networks()])
+def test_unsaveable_network_raises_typeerror_before_writing(saved, why, net):
+    path, previous = saved
+    with pytest.raises(TypeError, match="cannot save layer #"):
+        save(net, path)
+    _assert_previous_intact(path, previous)
+
+
+def test_unregistered_layer_message_says_how_to_register(tmp_path):
+    net = Sequential([Dense(3, 2), _Unregistered()], seed=0)
+    with pytest.raises(TypeError, match=r"LAYERS\.register\('_Unregistered'\)"):
+        save(net, tmp_path / "model.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("bad_value", [float("nan"), np.int64(1), {1, 2}], ids=repr)
+def test_a_config_that_is_not_json_raises_typeerror(tmp_path, monkeypatch, bad_value):
+    monkeypatch.setattr(LeakyReLU, "get_config", lambda self: {"alpha": bad_value})
+    net = Sequential([Dense(3, 2), LeakyReLU(0.2)], seed=0)
+    with pytest.raises(TypeError, match=r"layer #1 \(LeakyReLU\).*not JSON"):
+        save(net, tmp_path / "model.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_config_that_does_not_rebuild_the_layer_raises_typeerror(tmp_path, monkeypatch):
+    original = Dense.get_config
+
+    def without(key):
+        def get_config(self):
+            config = original(self)
+            del config[key]
+            return config
+        return get_config
+
+    net = Sequential([Dense(3, 2, bias=False)], seed=0)
+    monkeypatch.setattr(Dense, "get_config", without("out_features"))  # from_config fails
+    with pytest.raises(TypeError, match="from_config"):
+        save(net, tmp_path / "model.safetensors")
+    monkeypatch.setattr(Dense, "get_config", without("bias"))  # rebuilds a layer with a bias
+    with pytest.raises(TypeError, match="builds a different layer"):
+        save(net, tmp_path / "model.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_rejects_what_is_not_a_network(tmp_path):
+    with pytest.raises(TypeError, match="Sequential"):
+        save(Dense(2, 2), tmp_path / "model.safetensors")
+
+
+# ---------------------------------------------------------------------------------------------
+# SIGKILL in the middle of saving
+# ---------------------------------------------------------------------------------------------
+
+_SAVER = r"""
+import sys
+from chainrule.io import save
+from chainrule.layers.builders import mlp
+nets = [mlp([64, 256, 256, 10], seed=seed) for seed in (1, 2)]
+for i in range(10**9):
+    save(nets[i % 2], sys.argv[1])
+    print(i, flush=True)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
+def test_sigkill_while_saving_leaves_a_complete_file(tmp_path):
+    path = tmp_path / "model.safetensors"
+    reference = [mlp([64, 256, 256, 10], seed=seed) for seed in (1, 2)]
+    for n_saves_before_kill in (3, 25):
+        child = subprocess.Popen([sys.executable, "-c", _SAVER, str(path)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            for _ in range(n_saves_before_kill):  # wait for that many completed saves
+                line = child.stdout.readline()
+                assert line, child.stderr.read()
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.communicate()
+        assert child.returncode == -signal.SIGKILL
+        loaded = load(path)  # whatever moment the kill hit: one complete network
+        assert any(np.array_equal(loaded.parameters, net.parameters) for net in reference)
+    # A temporary file of the killed write may be left over: accepted, never the destination.
+    leftovers = [name for name in os.listdir(tmp_path) if name != path.name]
+    assert all(name.startswith(".model.safetensors.") and name.endswith(".tmp")
+               for name in leftovers)
