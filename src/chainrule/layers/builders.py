@@ -75,6 +75,41 @@ def architecture_layers(architecture: Sequence[dict[str, Any]]) -> list[Layer]:
     return layers
 
 
+def mlp_architecture(
+    sizes: Sequence[int],
+    activation: str | Sequence[str] = "relu",
+    output: str = "identity",
+    *,
+    dropout: float = 0.0,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    init: Any = None,
+    bias: bool = True,
+) -> list[dict[str, Any]]:
+    """The list of dicts (see :func:`architecture_layers`) that :func:`mlp` builds."""
+    sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
+    if not isinstance(sizes, list) or len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output size, got {sizes!r}")
+    n_hidden = len(sizes) - 2
+    hidden = [activation] * n_hidden if isinstance(activation, (str, dict)) else list(activation)
+    if len(hidden) != n_hidden:
+        raise ValueError(
+            f"activation lists {len(hidden)} activations for {n_hidden} hidden layers"
+        )
+    architecture = []
+    for index, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], [*hidden, output])):
+        layer_init = init
+        if layer_init is None:
+            relu_like = isinstance(make_activation(act), _RELU_FAMILY)
+            layer_init = "he_uniform" if relu_like else "glorot_uniform"
+        entry = {"input_dim": n_in, "output_dim": n_out, "activation": act, "bias": bias,
+                 "init": layer_init, "l1": l1, "l2": l2}
+        if dropout and index < n_hidden:
+            entry["dropout"] = dropout
+        architecture.append(entry)
+    return architecture
+
+
 def mlp(
     sizes: Sequence[int],
     activation: str | Sequence[str] = "relu",
@@ -121,25 +156,6 @@ def mlp(
     """
     from .sequential import Sequential
 
-    sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
-    if not isinstance(sizes, list) or len(sizes) < 2:
-        raise ValueError(f"sizes must list at least an input and an output size, got {sizes!r}")
-    n_hidden = len(sizes) - 2
-    hidden = [activation] * n_hidden if isinstance(activation, (str, dict)) else list(activation)
-    if len(hidden) != n_hidden:
-        raise ValueError(
-            f"activation lists {len(hidden)} activations for {n_hidden} hidden layers"
-        )
-    activations = [*hidden, output]
-    architecture = []
-    for index, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], activations)):
-        layer_init = init
-        if layer_init is None:
-            relu_like = isinstance(make_activation(act), _RELU_FAMILY)
-            layer_init = "he_uniform" if relu_like else "glorot_uniform"
-        entry = {"input_dim": n_in, "output_dim": n_out, "activation": act, "bias": bias,
-                 "init": layer_init, "l1": l1, "l2": l2}
-        if dropout and index < n_hidden:
-            entry["dropout"] = dropout
-        architecture.append(entry)
+    architecture = mlp_architecture(sizes, activation, output, dropout=dropout, l1=l1, l2=l2,
+                                    init=init, bias=bias)
     return Sequential.from_architecture(architecture, dtype=dtype, seed=seed)

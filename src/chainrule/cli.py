@@ -1,0 +1,322 @@
+"""The ``chainrule`` command.
+
+``main(argv) -> int`` is the entry point (``chainrule`` on the command line, ``python -m
+chainrule``). Exit codes: 0 success, 1 the work failed (a failed gradient check, a diverged run,
+an unreadable file), 2 the command line or the config is wrong. Errors print as one line
+(``chainrule: error: ...``) unless ``--debug`` asks for the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ._version import __version__
+from .config import ConfigError
+
+EXAMPLES = {
+    "train": """examples:
+  chainrule train                                   # the built-in default: an MLP on the 8x8 digits
+  chainrule train examples/configs/two_circles.toml
+  chainrule train --set training.epochs=5 --set model.hidden=[128,64] --out runs/wide
+  chainrule train --set data.dataset=mnist --set data.data_dir=../shared/data""",
+    "evaluate": """examples:
+  chainrule evaluate runs/digits/model.safetensors --config runs/digits/config.toml
+  chainrule evaluate model.safetensors --data digits
+  chainrule evaluate model.safetensors --data test.csv --target label""",
+    "predict": """examples:
+  chainrule predict runs/digits/model.safetensors samples.csv -o predictions.csv
+  chainrule predict model.safetensors X.npy -o probabilities.npy --proba""",
+    "summary": """examples:
+  chainrule summary runs/digits/model.safetensors""",
+    "gradcheck": """examples:
+  chainrule gradcheck                               # the default network, float64 finite differences
+  chainrule gradcheck examples/configs/two_circles.toml --samples 16""",
+    "explain": """examples:
+  chainrule explain                                 # the 2-4-3-1 two-circles network
+  chainrule explain --samples 4 --format markdown
+  chainrule explain examples/configs/two_circles.toml --format json""",
+    "datasets": """examples:
+  chainrule datasets list
+  chainrule datasets download mnist
+  chainrule datasets download fashion_mnist --data-dir ~/data""",
+}
+
+
+class UsageError(ValueError):
+    """The command line is wrong (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit code 2, no usage dump
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (also used by the docs)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    parser = _Parser(
+        prog="chainrule",
+        description="Neural networks in plain NumPy, every gradient written by hand.",
+        epilog="run 'chainrule COMMAND --help' for the options and examples of each command",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text,
+                                   epilog=EXAMPLES[name], parents=[common],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    train = command("train", "train a network from a TOML config (or the built-in default)")
+    train.add_argument("config", nargs="?", help="TOML config file (default: built-in digits MLP)")
+    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key, e.g. training.epochs=5 (repeatable)")
+    train.add_argument("--out", help="run folder (default: runs/<time>-<dataset>)")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+
+    evaluate = command("evaluate", "evaluate a saved model on a dataset or a file")
+    evaluate.add_argument("model", help="model file (.safetensors)")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="dataset name, or a .csv/.npz file")
+    source.add_argument("--config", help="a run's config.toml: evaluate on its test split")
+    evaluate.add_argument("--target", default=-1, help="target column of a CSV (name or index)")
+    evaluate.add_argument("--data-dir", help="folder with the dataset files")
+
+    predict = command("predict", "predict with a saved model: CSV or .npy in, CSV or .npy out")
+    predict.add_argument("model", help="model file (.safetensors)")
+    predict.add_argument("input", help="features: .csv (header optional) or .npy")
+    predict.add_argument("-o", "--output", required=True, help="output file: .csv or .npy")
+    predict.add_argument("--proba", action="store_true",
+                         help="write the network's outputs (class probabilities) instead of labels")
+
+    summary = command("summary", "print a saved model's layers, shapes and parameter counts")
+    summary.add_argument("model", help="model file (.safetensors)")
+
+    gradcheck = command("gradcheck", "check backpropagation against finite differences")
+    gradcheck.add_argument("config", nargs="?", help="TOML config (default: the built-in one)")
+    gradcheck.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    gradcheck.add_argument("--samples", type=int, default=8, help="batch size to check (default 8)")
+    gradcheck.add_argument("--max-checks", type=int, default=50,
+                           help="entries checked per parameter array (default 50)")
+
+    explain = command("explain", "print every chain-rule term of one backward pass")
+    explain.add_argument("config", nargs="?", help="TOML config (default: the two-circles network)")
+    explain.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    explain.add_argument("--samples", type=int, default=4, help="batch size (default 4)")
+    explain.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+
+    datasets = command("datasets", "list the datasets or download one")
+    datasets.add_argument("action", choices=["list", "download"])
+    datasets.add_argument("name", nargs="?", help="dataset to download")
+    datasets.add_argument("--data-dir", help="download into this folder (default: the cache)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``chainrule`` command with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        return HANDLERS[args.command](args)
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        print("chainrule: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one readable line
+        if debug:
+            traceback.print_exc()
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"chainrule: error: {message}", file=sys.stderr)
+        return 2 if isinstance(exc, (UsageError, ConfigError)) else 1
+
+
+# ------------------------------------------------------------------------------- commands
+
+def _train(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .experiment import run
+
+    config = load_config(args.config, args.overrides)
+    if args.quiet:
+        config["training"]["verbose"] = 0
+    out = Path(args.out) if args.out else Path("runs") / (
+        time.strftime("%Y%m%d-%H%M%S") + f"-{config['data']['dataset']}")
+    result = run(config, out)
+    metrics = ", ".join(f"{name} {value:.4f}" for name, value in result.test_metrics.items())
+    print(f"test: {metrics} ({len(result.data.y_test)} samples, "
+          f"trained in {result.seconds:.1f} s)")
+    if result.trainer.history.note:
+        print(result.trainer.history.note)
+    print(f"run folder: {result.out_dir}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .experiment import Data, load_data, read_table
+    from .io import load
+
+    net = load(args.model)
+    if args.config:
+        data = load_data(load_config(args.config)["data"])
+        X, y, where = data.X_test, data.y_test, f"the test split of {args.config}"
+    elif Path(args.data).suffix in (".csv", ".npz", ".npy"):
+        X, y = read_table(args.data, _column(args.target))
+        where = args.data
+    else:
+        section = {"dataset": args.data, "data_dir": args.data_dir, "validation_size": 0.0}
+        section = {k: v for k, v in section.items() if v is not None}
+        data: Data = load_data(section)
+        X, y, where = data.X_test, data.y_test, f"the test split of {args.data}"
+    results = _model_metrics(net, np.asarray(X), np.asarray(y))
+    print(f"evaluated on {where} ({len(y)} samples)")
+    for name, value in results.items():
+        print(f"{name:>10}  {value:.4f}")
+    return 0
+
+
+def _model_metrics(net, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Metrics suited to the network's output activation."""
+    from .layers.activations import Sigmoid, Softmax
+    from .training import metrics
+
+    outputs = net.forward(X)
+    last = net.layers[-1]
+    if isinstance(last, Softmax):
+        return {"accuracy": metrics.accuracy(y, outputs), "log_loss": metrics.log_loss(y, outputs)}
+    if isinstance(last, Sigmoid) and outputs.shape[1] == 1:
+        return {"accuracy": metrics.accuracy(y, outputs[:, 0]), "log_loss": metrics.log_loss(y, outputs)}
+    return {"mse": metrics.mean_squared_error(y, outputs), "mae": metrics.mean_absolute_error(y, outputs),
+            "r2": metrics.r2_score(y, outputs)}
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .experiment import read_features, write_table
+    from .io import load
+    from .layers.activations import Sigmoid, Softmax
+
+    net = load(args.model)
+    outputs = net.forward(read_features(args.input))
+    last = net.layers[-1]
+    if args.proba or not isinstance(last, (Softmax, Sigmoid)):
+        values, header = outputs, [f"output_{i}" for i in range(outputs.shape[1])]
+    elif isinstance(last, Softmax):
+        values, header = outputs.argmax(axis=1), ["class"]
+    else:
+        values, header = (outputs >= 0.5).astype(np.int64), ["class"]
+    write_table(args.output, values, header)
+    print(f"wrote {len(outputs)} predictions to {args.output}")
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from .io import load
+
+    net = load(args.model)
+    print(f"{args.model}:")
+    print(net.summary())
+    return 0
+
+
+def _experiment_batch(args: argparse.Namespace):
+    """The network and loss of a config, and a small batch of its training data encoded as
+    the loss takes it: ``(net, loss, X, y)``."""
+    from .config import load_config
+    from .experiment import build_loss, build_network, load_data
+    from .training.targets import TargetEncoder
+
+    if args.samples < 1:
+        raise UsageError(f"--samples must be at least 1, got {args.samples}")
+    config = load_config(args.config, args.overrides)
+    data = load_data(config["data"])
+    net = build_network(config, data)
+    loss = build_loss(config, data, net)
+    encoder = TargetEncoder(loss, net.out_features).fit(data.y_train)
+    n = min(args.samples, len(data.y_train))
+    return net, loss, data.X_train[:n], encoder.transform(data.y_train[:n], np.float64)
+
+
+def _gradcheck(args: argparse.Namespace) -> int:
+    from .gradcheck import gradcheck
+
+    net, loss, X, y = _experiment_batch(args)
+    report = gradcheck(net, loss, X, y, max_checks=args.max_checks, check_input=True)
+    print(report)
+    return 0 if report.passed else 1
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from . import explain as explain_module
+
+    if args.config is None and not args.overrides:
+        net, loss, X, y = explain_module.default_example(n_samples=args.samples)
+    else:
+        net, loss, X, y = _experiment_batch(args)
+    explanation = explain_module.explain(net, X, y, loss)
+    renderers = {"text": explanation.to_text, "markdown": explanation.to_markdown,
+                 "json": explanation.to_json}
+    print(renderers[args.format]())
+    return 0 if explanation.passed else 1
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    from .datasets import download, list_datasets
+    from .datasets.storage import find
+
+    if args.action == "list":
+        rows = []
+        for info in list_datasets():
+            if info.bundled:
+                state = "bundled"
+            else:
+                found = [find(remote, args.data_dir) for remote in info.files]
+                state = "available" if any(found) and all(found) else "not downloaded"
+            rows.append((info.name, state, info.description))
+        width = max(len(name) for name, _, _ in rows)
+        for name, state, description in rows:
+            print(f"{name:<{width}}  {state:<14}  {description}")
+        return 0
+    if args.name is None:
+        raise UsageError("datasets download needs a NAME (see: chainrule datasets list)")
+    paths = download(args.name, args.data_dir)
+    if not paths:
+        print(f"{args.name}: nothing to download (it is bundled with chainrule)")
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _column(target: str | int) -> str | int:
+    try:
+        return int(target)
+    except (TypeError, ValueError):
+        return target
+
+
+HANDLERS = {
+    "train": _train,
+    "evaluate": _evaluate,
+    "predict": _predict,
+    "summary": _summary,
+    "gradcheck": _gradcheck,
+    "explain": _explain,
+    "datasets": _datasets,
+}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,375 @@
+"""Run configurations: the TOML files ``chainrule train`` reads, checked before anything runs.
+
+A config has these tables (every key optional; :data:`DEFAULT_CONFIG` fills the rest)::
+
+    [data]          where the samples come from and how they are split and scaled
+    dataset         a catalog or generator name (digits, mnist, fashion_mnist, california_housing,
+                    circles, moons, blobs, spiral, xor, regression) — or "files" with:
+    train, test     paths of .csv / .npy / .npz files (test optional)
+    target          the target column of a CSV (name or index; default: the last column)
+    task            "auto", "classification" or "regression" (for files)
+    options         a table passed to the generator or loader (n_samples, noise, ...)
+    preprocess      "standardize", "minmax" or "none" (fitted on the training part, then carried
+                    inside the network as a Rescale layer)
+    test_size, validation_size   fractions of the data (datasets with an official test set use it)
+    limit           use at most this many rows of each source (quick runs)
+    seed, data_dir
+
+    [model]         either layers = [ {input_dim, output_dim, activation, ...}, ... ] (the
+                    tutorials' list of dicts) or hidden = [64, 32] with activation, output
+                    ("auto": softmax, sigmoid or identity from the task), dropout, l1, l2, init;
+                    plus dtype and seed
+    [loss]          name ("auto", or a loss name) and its options
+    [optimizer]     name and its options (lr, momentum, beta1, ...)
+    [schedule]      name and its options (optional)
+    [training]      epochs, batch_size, shuffle, seed, metrics ("auto" or a list), verbose
+    [callbacks]     early_stopping = {...}, reduce_lr_on_plateau = {...}, checkpoint = {...}
+
+Overrides use dotted keys: ``--set training.epochs=5 --set model.hidden=[128,64]``; the value is
+read as TOML (a bare word is a string).
+
+Every problem raises :class:`ConfigError` naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import _toml
+from .layers.builders import ARCHITECTURE_KEYS
+from .losses import LOSSES
+from .optim.base import OPTIMIZERS
+from .optim.schedules import SCHEDULES
+from .training.callbacks import EarlyStopping, ReduceLROnPlateau
+
+
+class ConfigError(ValueError):
+    """A config file or ``--set`` override is invalid; the message names the key."""
+
+
+CLASSIFICATION_DATASETS = ("digits", "mnist", "fashion_mnist", "circles", "moons", "blobs",
+                           "spiral", "xor")
+REGRESSION_DATASETS = ("california_housing", "regression")
+DATASETS = (*CLASSIFICATION_DATASETS, *REGRESSION_DATASETS, "files")
+
+#: The built-in default run: an MLP on the bundled 8×8 digits.
+DEFAULT_CONFIG: dict[str, Any] = {
+    "data": {
+        "dataset": "digits",
+        "options": {},
+        "preprocess": "standardize",
+        "test_size": 0.2,
+        "validation_size": 0.1,
+        "seed": 0,
+        "target": -1,
+        "task": "auto",
+    },
+    "model": {
+        "hidden": [128],
+        "activation": "relu",
+        "output": "auto",
+        "dropout": 0.2,
+        "l1": 0.0,
+        "l2": 0.0,
+        "dtype": "float32",
+        "seed": 0,
+    },
+    "loss": {"name": "auto"},
+    "optimizer": {"name": "adam", "lr": 0.001},
+    "training": {
+        "epochs": 40,
+        "batch_size": 32,
+        "shuffle": True,
+        "seed": 0,
+        "metrics": "auto",
+        "verbose": 1,
+    },
+    "callbacks": {},
+}
+
+
+# ------------------------------------------------------------------------------- key checks
+
+def _of(*types: type, name: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) and bool not in types:
+            raise ValueError(f"must be {name}, got {value!r}")
+        if not isinstance(value, types):
+            raise ValueError(f"must be {name}, got {value!r}")
+        return value
+    return check
+
+
+def _number(low: float, high: float | None = None, *, integer: bool = False,
+            high_open: bool = False) -> Callable[[Any], Any]:
+    kind = "an integer" if integer else "a number"
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int,) if integer else (int, float)):
+            raise ValueError(f"must be {kind}, got {value!r}")
+        too_high = high is not None and (value > high or (high_open and value == high))
+        if value < low or too_high:
+            right = ")" if high_open or high is None else "]"
+            raise ValueError(f"must be in [{low}, {'inf' if high is None else high}{right}, got {value!r}")
+        return value
+    return check
+
+
+def _choice(*choices: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(map(repr, choices))}; got {value!r}")
+        return value
+    return check
+
+
+def _int_list(value: Any) -> Any:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value
+    ):
+        raise ValueError(f"must be a list of positive integers, got {value!r}")
+    return value
+
+
+def _architecture(value: Any) -> Any:
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+        raise ValueError("must be a non-empty list of tables {input_dim, output_dim, activation}")
+    for index, entry in enumerate(value):
+        unknown = sorted(set(entry) - set(ARCHITECTURE_KEYS))
+        if unknown:
+            raise ValueError(f"[{index}] has unknown key(s) {unknown}; allowed: {list(ARCHITECTURE_KEYS)}")
+    return value
+
+
+def _metrics(value: Any) -> Any:
+    from .training.metrics import METRICS
+
+    if value == "auto":
+        return value
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f'must be "auto" or a list of metric names, got {value!r}')
+    for name in value:
+        if name not in METRICS:
+            raise ValueError(f"unknown metric {name!r}; valid names: {', '.join(METRICS.names())}")
+    return value
+
+
+_ANY_TABLE = _of(dict, name="a table")
+
+SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "data": {
+        "dataset": _choice(*DATASETS),
+        "train": _of(str, name="a path"),
+        "test": _of(str, name="a path"),
+        "target": _of(str, int, name="a column name or index"),
+        "task": _choice("auto", "classification", "regression"),
+        "options": _ANY_TABLE,
+        "preprocess": _choice("standardize", "minmax", "none"),
+        "test_size": _number(0, 1, high_open=True),
+        "validation_size": _number(0, 1, high_open=True),
+        "limit": _number(1, integer=True),
+        "seed": _number(0, integer=True),
+        "data_dir": _of(str, name="a path"),
+    },
+    "model": {
+        "layers": _architecture,
+        "hidden": _int_list,
+        "activation": _of(str, list, name="an activation name or a list of them"),
+        "output": _of(str, name="an activation name or 'auto'"),
+        "dropout": _number(0, 1, high_open=True),
+        "l1": _number(0),
+        "l2": _number(0),
+        "init": _of(str, dict, name="an initializer name or table"),
+        "dtype": _choice("float32", "float64"),
+        "seed": _number(0, integer=True),
+    },
+    "training": {
+        "epochs": _number(1, integer=True),
+        "batch_size": _number(1, integer=True),
+        "shuffle": _of(bool, name="true or false"),
+        "seed": _number(0, integer=True),
+        "metrics": _metrics,
+        "verbose": _number(0, 2, integer=True),
+    },
+}
+
+#: Tables whose keys are ``name`` plus the options of the class that name picks.
+_NAMED = {"loss": LOSSES, "optimizer": OPTIMIZERS, "schedule": SCHEDULES}
+_CALLBACKS = {
+    "early_stopping": EarlyStopping,
+    "reduce_lr_on_plateau": ReduceLROnPlateau,
+    "checkpoint": None,  # resolved lazily: ModelCheckpoint lives with the model files
+}
+
+
+# ------------------------------------------------------------------------------- public API
+
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """The defaults, updated by the TOML file at ``path`` and then by ``overrides``; checked."""
+    config = copy.deepcopy(DEFAULT_CONFIG)
+    if path is not None:
+        try:
+            with open(path, "rb") as file:
+                document = tomllib.load(file)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+        _merge(config, document)
+    for override in overrides:
+        apply_override(config, override)
+    return validate(config)
+
+
+#: Keys of the ``mlp`` builder, replaced as a whole by an explicit ``model.layers`` list.
+_BUILDER_KEYS = ("hidden", "activation", "output", "dropout", "l1", "l2", "init")
+
+
+def apply_override(config: dict[str, Any], override: str) -> None:
+    """Apply one ``section.key=value`` override in place (the value is parsed as TOML)."""
+    key, separator, text = override.partition("=")
+    key = key.strip()
+    if not separator or not key:
+        raise ConfigError(f"--set expects key=value (e.g. training.epochs=5), got {override!r}")
+    parts = key.split(".")
+    if len(parts) < 2 or not all(parts):
+        raise ConfigError(f"--set key {key!r} must be section.key (e.g. optimizer.lr)")
+    try:
+        value = tomllib.loads(f"value = {text.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()  # a bare word: a string
+    table = config
+    for part in parts[:-1]:
+        table = table.setdefault(part, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"--set {key}: {part!r} is not a table")
+    if parts == ["model", "layers"]:
+        _use_architecture(config["model"], config["model"])
+    table[parts[-1]] = value
+
+
+def validate(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Check every key and value; return the config (with loss/optimizer options resolved)."""
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"a config must be a table, got {type(config).__name__}")
+    sections = {*SCHEMA, *_NAMED, "callbacks"}
+    unknown = sorted(set(config) - sections)
+    if unknown:
+        raise ConfigError(f"unknown section(s) {unknown}; allowed: {sorted(sections)}")
+    for section, checks in SCHEMA.items():
+        table = _table(config, section)
+        for key, value in table.items():
+            if key not in checks:
+                raise ConfigError(f"{section}.{key}: unknown key; allowed: {', '.join(sorted(checks))}")
+            try:
+                checks[key](value)
+            except ValueError as exc:
+                raise ConfigError(f"{section}.{key} {exc}") from None
+    for section, registry in _NAMED.items():
+        if section in config:
+            _check_named(section, _table(config, section), registry)
+    for name, options in _table(config, "callbacks").items():
+        if name not in _CALLBACKS:
+            raise ConfigError(f"callbacks.{name}: unknown callback; allowed: {', '.join(_CALLBACKS)}")
+        if not isinstance(options, dict):
+            raise ConfigError(f"callbacks.{name} must be a table of options")
+        _check_options(f"callbacks.{name}", _callback_class(name), options)
+    _check_data(config["data"])
+    _check_model(config["model"])
+    return dict(config)
+
+
+def dumps(config: Mapping[str, Any]) -> str:
+    """The config as TOML text (what ``chainrule train`` writes into the run folder)."""
+    return _toml.dumps(config)
+
+
+# ------------------------------------------------------------------------------- internals
+
+def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> None:
+    model = update.get("model")
+    if isinstance(model, Mapping) and "layers" in model and isinstance(base.get("model"), dict):
+        _use_architecture(base["model"], model)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict) and key != "options":
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _table(config: Mapping[str, Any], section: str) -> dict[str, Any]:
+    table = config.get(section, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{section}] must be a table, got {table!r}")
+    return table
+
+
+def _check_named(section: str, table: dict[str, Any], registry: Any) -> None:
+    name = table.get("name")
+    if name is None:
+        raise ConfigError(f"{section}.name is required; valid names: {', '.join(registry.names())}")
+    if section == "loss" and name == "auto":
+        if len(table) > 1:
+            raise ConfigError('loss.name = "auto" takes no options; name the loss to set them')
+        return
+    try:
+        cls = registry.get(name)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{section}.name: {exc}") from None
+    _check_options(section, cls, {k: v for k, v in table.items() if k != "name"})
+
+
+def _check_options(where: str, cls: type, options: dict[str, Any]) -> None:
+    """Unknown options name the allowed ones; bad values keep the class's own message."""
+    parameters = inspect.signature(cls.__init__).parameters
+    allowed = [p for p in parameters if p != "self"]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}: unknown option; allowed: {', '.join(allowed)}")
+    required = [p for p, spec in parameters.items() if p != "self" and spec.default is spec.empty]
+    if any(p not in options for p in required):
+        return  # filled in later (the checkpoint's path); nothing to try yet
+    try:
+        cls(**options)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _callback_class(name: str) -> type:
+    if name == "checkpoint":
+        from .training.checkpoint import ModelCheckpoint
+
+        return ModelCheckpoint
+    return _CALLBACKS[name]
+
+
+def _check_data(data: dict[str, Any]) -> None:
+    if data.get("dataset") == "files":
+        if "train" not in data:
+            raise ConfigError('data.train is required when data.dataset = "files"')
+    elif "train" in data or "test" in data:
+        raise ConfigError('data.train/data.test need data.dataset = "files"')
+    if data.get("test_size", 0) + data.get("validation_size", 0) >= 1:
+        raise ConfigError("data.test_size + data.validation_size must be below 1")
+
+
+def _use_architecture(defaults: dict[str, Any], model: Mapping[str, Any]) -> None:
+    """An explicit ``model.layers`` replaces the builder's keys (which must not be set too)."""
+    explicit = [key for key in _BUILDER_KEYS if key in model and model is not defaults]
+    if explicit:
+        raise ConfigError(
+            f"model.layers describes the whole network; remove model.{explicit[0]} "
+            "(or drop model.layers to use the hidden/activation builder)"
+        )
+    for key in _BUILDER_KEYS:
+        defaults.pop(key, None)
+
+
+def _check_model(model: dict[str, Any]) -> None:
+    clash = [key for key in _BUILDER_KEYS if key in model]
+    if "layers" in model and clash:
+        raise ConfigError(f"model.layers and model.{clash[0]} cannot both be given")
