@@ -64,6 +64,7 @@ from .training import (
     EarlyStopping,
     History,
     LambdaCallback,
+    ModelCheckpoint,
     ReduceLROnPlateau,
     Trainer,
     batches,
@@ -123,6 +124,7 @@ __all__ = [
     "EarlyStopping",
     "ReduceLROnPlateau",
     "LambdaCallback",
+    "ModelCheckpoint",
     "batches",
     "Perceptron",
     # model files

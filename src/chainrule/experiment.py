@@ -29,6 +29,7 @@ from .optim.base import Optimizer
 from .optim.schedules import Schedule
 from .preprocessing import MinMaxScaler, Standardizer
 from .training.callbacks import EarlyStopping, ReduceLROnPlateau
+from .training.checkpoint import ModelCheckpoint
 from .training.data import train_test_split
 from .training.trainer import Trainer
 
@@ -283,8 +284,13 @@ def _default_output(data: Data) -> str:
     return "sigmoid" if data.n_outputs == 1 else "softmax"
 
 
-def build_trainer(config: dict[str, Any], net: Sequential, data: Data, callbacks: list) -> Trainer:
-    """The Trainer of ``config``: loss, optimizer, schedule, training settings, callbacks."""
+def build_trainer(config: dict[str, Any], net: Sequential, data: Data, callbacks: list,
+                  out_dir: Path | None = None) -> Trainer:
+    """The Trainer of ``config``: loss, optimizer, schedule, training settings, callbacks.
+
+    A ``checkpoint`` callback without a ``path`` writes ``checkpoint.safetensors`` in
+    ``out_dir``.
+    """
     training = config["training"]
     metrics = training.get("metrics", "auto")
     if metrics == "auto":
@@ -294,6 +300,9 @@ def build_trainer(config: dict[str, Any], net: Sequential, data: Data, callbacks
             callbacks.append(EarlyStopping(**options))
         elif name == "reduce_lr_on_plateau":
             callbacks.append(ReduceLROnPlateau(**options))
+        elif name == "checkpoint":
+            default = Path(out_dir or ".") / "checkpoint.safetensors"
+            callbacks.append(ModelCheckpoint(**{"path": default, **options}))
     try:
         return Trainer(
             net,
@@ -337,8 +346,8 @@ def run(config: dict[str, Any], out_dir: str | Path) -> RunResult:
     """
     data = load_data(config["data"])
     net = build_network(config, data)
-    trainer = build_trainer(config, net, data, callbacks=[])
     out = Path(out_dir)
+    trainer = build_trainer(config, net, data, callbacks=[], out_dir=out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.toml").write_text(config_module.dumps(config), encoding="utf-8")
 

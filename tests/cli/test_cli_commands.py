@@ -197,3 +197,13 @@ def test_python_dash_m_runs_the_command():
     result = subprocess.run([sys.executable, "-m", "chainrule", "--version"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout.startswith("chainrule ")
+
+
+def test_a_checkpoint_callback_in_the_config_writes_into_the_run_folder(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "--quiet", "--out", str(out), "--set", "training.epochs=2",
+                 "--set", "callbacks.checkpoint={save_best_only=true}"]) == 0
+    from chainrule.training import checkpoint_network
+
+    net = checkpoint_network(out / "checkpoint.safetensors")
+    assert net.get_config() == __import__("chainrule").load(out / "model.safetensors").get_config()

@@ -2,6 +2,7 @@
 
 from .batching import batches
 from .callbacks import Callback, EarlyStopping, LambdaCallback, ReduceLROnPlateau
+from .checkpoint import ModelCheckpoint, checkpoint_network
 from .data import one_hot, train_test_split, train_val_test_split
 from .history import History
 from .metrics import (
@@ -21,10 +22,12 @@ __all__ = [
     "EarlyStopping",
     "History",
     "LambdaCallback",
+    "ModelCheckpoint",
     "ReduceLROnPlateau",
     "Trainer",
     "accuracy",
     "batches",
+    "checkpoint_network",
     "confusion_matrix",
     "log_loss",
     "mean_absolute_error",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -110,6 +111,9 @@ class Trainer:
         self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
         self.shuffle = bool(shuffle)
         self.rng = as_generator(seed)
+        # The validation split has its own seed, drawn once: every fit (and a resumed run)
+        # holds out the same samples, so validation data never leaks into training.
+        self.split_seed = int(self.rng.integers(2**63))
         self.metrics = _resolve_metrics(metrics)
         self.callbacks = list(callbacks)
         for index, callback in enumerate(self.callbacks):
@@ -136,6 +140,7 @@ class Trainer:
         validation_data: tuple[Any, ...] | None = None,
         validation_split: float | None = None,
         sample_weight: Any = None,
+        resume_from: str | os.PathLike[str] | None = None,
     ) -> History:
         """Train for ``epochs`` epochs and return the :class:`History` (all epochs so far).
 
@@ -151,6 +156,11 @@ class Trainer:
             Hold out this fraction of (X, y), chosen at random with the trainer's seed and
             stratified by class for classification, instead of ``validation_data``.
         sample_weight : array of shape (n_samples,), optional
+        resume_from : path, optional
+            A checkpoint written by :class:`~chainrule.training.checkpoint.ModelCheckpoint`:
+            weights, optimizer state, random generators, epoch count and history are restored
+            first, and ``epochs`` more epochs are trained, exactly as if training had never
+            stopped.
 
         Raises
         ------
@@ -159,6 +169,10 @@ class Trainer:
             loss was finite.
         """
         epochs = check_number(epochs, "epochs", low=1, integer=True)
+        if resume_from is not None:
+            from .checkpoint import load_checkpoint
+
+            load_checkpoint(self, resume_from)
         X = self.net.check_input(X, "X")
         if self.encoder is None:
             self.encoder = TargetEncoder(self.loss, self.net.out_features or 1).fit(y)
@@ -236,10 +250,10 @@ class Trainer:
             logs.update({f"val_{k}": v for k, v in self._evaluate(*validation).items()})
         logs["lr"] = self.optimizer.lr
         logs["seconds"] = time.perf_counter() - started
-        for callback in self.callbacks:
-            callback.on_epoch_end(self, epoch, logs)
         self.epoch = epoch
         self.history.record(epoch, logs)
+        for callback in self.callbacks:  # they see the epoch counted and recorded
+            callback.on_epoch_end(self, epoch, logs)
         progress.finish(epoch, logs)
         return logs
 
@@ -283,7 +297,7 @@ class Trainer:
         strata = self.encoder.strata(y)
         index = np.arange(X.shape[0])
         train_index, val_index = train_test_split(
-            index, test_size=fraction, stratify=strata, seed=self.rng
+            index, test_size=fraction, stratify=strata, seed=self.split_seed
         )
         def take(array: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
             return None if array is None else array[rows]
@@ -353,6 +367,16 @@ class Trainer:
                 return Softmax().forward(scores)
             return sigmoid(scores)
         return scores
+
+    def restore_encoder(self, state: dict[str, Any] | None) -> None:
+        """Set the task and classes (from a checkpoint) instead of learning them in ``fit``."""
+        if state is None:
+            self.encoder = None
+            return
+        encoder = TargetEncoder(self.loss, self.net.out_features or 1)
+        encoder.task, encoder.y_ndim = str(state["task"]), int(state["y_ndim"])
+        encoder.classes = None if state["classes"] is None else np.asarray(state["classes"])
+        self.encoder = encoder
 
     def _require_fitted(self, what: str) -> None:
         if self.encoder is None:

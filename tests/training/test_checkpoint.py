@@ -1,0 +1,103 @@
+"""Checkpoints: resuming is bit-identical to never stopping."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.datasets import make_blobs
+from chainrule.optim import SGD, Adam, CosineLR, StepLR
+from chainrule.training import LambdaCallback, Trainer
+from chainrule.training.checkpoint import ModelCheckpoint, checkpoint_network, load_checkpoint
+
+
+def data():
+    X, y = make_blobs(240, centers=3, std=2.0, seed=1)
+    return X, y
+
+
+def make_trainer(optimizer, schedule=None, callbacks=()):
+    net = cr.mlp([2, 16, 16, 3], output="softmax", dropout=0.2, seed=5)
+    return Trainer(net, "cross_entropy", optimizer, schedule=schedule, batch_size=32, seed=9,
+                   verbose=0, metrics=["accuracy"], callbacks=list(callbacks))
+
+
+@pytest.mark.parametrize(
+    "optimizer, schedule",
+    [
+        (lambda: SGD(lr=0.05, momentum=0.9), lambda: None),
+        (lambda: Adam(lr=0.01), lambda: CosineLR(t_max=60, warmup=5, unit="step")),
+        (lambda: Adam(lr=0.01), lambda: StepLR(step_size=3, gamma=0.5)),
+    ],
+    ids=["sgd-momentum", "adam-cosine-steps", "adam-step-epochs"],
+)
+def test_ten_epochs_equal_five_plus_resumed_five(optimizer, schedule, tmp_path):
+    X, y = data()
+    straight = make_trainer(optimizer(), schedule())
+    straight.fit(X, y, epochs=10, validation_split=0.2)
+
+    path = tmp_path / "checkpoint.safetensors"
+    first = make_trainer(optimizer(), schedule(), callbacks=[ModelCheckpoint(path)])
+    first.fit(X, y, epochs=5, validation_split=0.2)
+    resumed = make_trainer(optimizer(), schedule())
+    history = resumed.fit(X, y, epochs=5, validation_split=0.2, resume_from=path)
+
+    assert resumed.net.parameters.tobytes() == straight.net.parameters.tobytes()
+    assert history.epochs == list(range(1, 11))
+    for key in ("loss", "val_loss", "val_accuracy", "lr"):
+        assert history[key] == straight.history[key], key
+    assert resumed.optimizer.n_steps == straight.optimizer.n_steps
+
+
+def test_save_best_only_writes_when_the_monitor_improves(tmp_path):
+    X, y = data()
+    scripted = [3.0, 2.0, 2.5, 1.0, 1.5]
+    script = LambdaCallback(on_epoch_end=lambda t, e, logs: logs.update(val_loss=scripted[e - 1]))
+    checkpoint = ModelCheckpoint(tmp_path / "best.safetensors", save_best_only=True)
+    trainer = make_trainer(Adam(), callbacks=[script, checkpoint])
+    trainer.fit(X, y, epochs=5, validation_split=0.2)
+    assert checkpoint.saved_epochs == [1, 2, 4]
+
+
+def test_an_interrupted_run_saves_a_checkpoint(tmp_path):
+    X, y = data()
+    path = tmp_path / "interrupted.safetensors"
+
+    def interrupt(trainer, epoch, batch, logs):
+        if (epoch, batch) == (3, 2):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    trainer = make_trainer(Adam(), callbacks=[LambdaCallback(on_batch_end=interrupt),
+                                              ModelCheckpoint(path)])
+    history = trainer.fit(X, y, epochs=10)
+    assert history.interrupted and len(history) == 2
+    assert f"checkpoint saved to {path}" in history.note
+    net = checkpoint_network(path)
+    np.testing.assert_array_equal(net.parameters, trainer.net.parameters)
+    resumed = make_trainer(Adam())
+    assert len(resumed.fit(X, y, epochs=1, resume_from=path)) == 3
+
+
+def test_a_checkpoint_for_another_network_is_refused(tmp_path):
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    make_trainer(Adam(), callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=1)
+    other = Trainer(cr.mlp([2, 8, 3], output="softmax", seed=0), "cross_entropy", verbose=0)
+    with pytest.raises(cr.ModelFormatError, match="different network architecture"):
+        load_checkpoint(other, path)
+    sgd = make_trainer(SGD())
+    with pytest.raises(cr.ModelFormatError, match="'adam' optimizer state"):
+        load_checkpoint(sgd, path)
+    with pytest.raises(cr.ModelFormatError, match="no 'config'|checkpoint"):
+        cr.load(path)  # a checkpoint is not a model file
+
+
+def test_a_model_file_is_not_a_checkpoint(tmp_path):
+    trainer = make_trainer(Adam())
+    cr.save(trainer.net, tmp_path / "model.safetensors")
+    with pytest.raises(cr.ModelFormatError, match="not a chainrule training checkpoint"):
+        load_checkpoint(trainer, tmp_path / "model.safetensors")
