@@ -1,0 +1,117 @@
+"""Figures without pyplot: creating them, checking the common arguments, saving them.
+
+Every plot is drawn on a ``matplotlib.figure.Figure`` created directly and given its own
+``FigureCanvasAgg``. Nothing touches pyplot's global state (the "current figure", the
+interactive backend), so plotting works on a headless server, inside a thread, and never pops
+up a window or leaks figures that pyplot would keep alive.
+
+matplotlib is imported here, inside functions, so that ``import chainrule`` (and even
+``import chainrule.plots``) never imports it; a missing matplotlib surfaces as an
+``ImportError`` that says how to install it, on the first call that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from .._validation import check_number
+
+#: The message of the ``ImportError`` raised when matplotlib is not installed.
+MISSING_MATPLOTLIB = "chainrule.plots needs matplotlib: pip install 'chainrule[plot]'"
+
+#: Resolution of the figures made here when ``dpi`` is not given (pixels per inch).
+DEFAULT_DPI = 100
+
+
+def require_matplotlib() -> Any:
+    """Import and return the ``matplotlib`` module, or raise a helpful ``ImportError``."""
+    try:
+        # The parent package first: a submodule already in sys.modules would otherwise be
+        # found even when the package itself has been made unavailable.
+        import matplotlib
+        import matplotlib.axes
+        import matplotlib.backends.backend_agg
+        import matplotlib.figure
+    except ImportError as exc:
+        raise ImportError(MISSING_MATPLOTLIB, name="matplotlib") from exc
+    return matplotlib
+
+
+def check_figsize(figsize: Any, name: str = "figsize") -> tuple[float, float]:
+    """``(width, height)`` in inches, both positive and finite."""
+    if isinstance(figsize, (str, bytes)) or not isinstance(figsize, Sequence) or len(figsize) != 2:
+        raise TypeError(f"{name} must be a (width, height) pair in inches, got {figsize!r}")
+    width = check_number(figsize[0], f"{name}[0] (width)", low=0, low_open=True)
+    height = check_number(figsize[1], f"{name}[1] (height)", low=0, low_open=True)
+    return width, height
+
+
+def check_dpi(dpi: Any) -> float | None:
+    """``None`` (keep the figure's own resolution) or a positive number of pixels per inch."""
+    return None if dpi is None else check_number(dpi, "dpi", low=0, low_open=True)
+
+
+def check_path(path: Any) -> str | None:
+    """``None`` (do not save) or a ``str``/``os.PathLike`` file name, returned as ``str``."""
+    if path is None:
+        return None
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    return os.fspath(path)
+
+
+def new_figure(figsize: Any, dpi: Any = None) -> Any:
+    """A ``Figure`` of ``figsize`` inches at ``dpi`` (default 100), on its own Agg canvas.
+
+    The figure uses matplotlib's constrained layout, so titles, labels and colour bars never
+    overlap. Its pixel size is ``figsize × dpi``, and :func:`finish` saves it at that size.
+    """
+    matplotlib = require_matplotlib()
+    figsize = check_figsize(figsize)
+    dpi = check_dpi(dpi)
+    figure = matplotlib.figure.Figure(
+        figsize=figsize, dpi=DEFAULT_DPI if dpi is None else dpi, layout="constrained"
+    )
+    matplotlib.backends.backend_agg.FigureCanvasAgg(figure)
+    return figure
+
+
+def check_axes(ax: Any, name: str = "ax") -> Any:
+    """``ax`` is a matplotlib ``Axes``; returns it."""
+    matplotlib = require_matplotlib()
+    if not isinstance(ax, matplotlib.axes.Axes):
+        raise TypeError(f"{name} must be a matplotlib Axes, got {type(ax).__name__}")
+    return ax
+
+
+def root_figure(ax: Any) -> Any:
+    """The top-level ``Figure`` that holds ``ax`` (also when ``ax`` sits in a sub-figure)."""
+    figure = ax.figure
+    return getattr(figure, "figure", None) or figure
+
+
+def figure_and_axes(ax: Any, figsize: Any, dpi: Any = None) -> tuple[Any, Any]:
+    """``(figure, axes)`` to draw on: a new single-panel figure, or ``ax`` and its figure."""
+    if ax is None:
+        figure = new_figure(figsize, dpi)
+        return figure, figure.add_subplot()
+    check_axes(ax)
+    return root_figure(ax), ax
+
+
+def finish(figure: Any, path: Any, dpi: Any = None) -> Any:
+    """Save ``figure`` to ``path`` when one is given, and return the figure.
+
+    The format follows the file's suffix; a name without suffix gets a PNG, written under exactly
+    that name. ``dpi=None`` keeps the figure's own resolution, so the image is ``figsize × dpi``
+    pixels. No tight bounding box is used: the saved image has exactly the figure's size.
+    """
+    path = check_path(path)
+    if path is not None:
+        dpi = check_dpi(dpi)
+        # An explicit format for a name without suffix, or matplotlib would append ".png".
+        format_ = None if os.path.splitext(path)[1] else "png"
+        figure.savefig(path, dpi="figure" if dpi is None else dpi, format=format_)
+    return figure

@@ -1,0 +1,213 @@
+"""Confusion matrices as heatmaps, with the count (or rate) written in every cell."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_n_samples
+from ..training.metrics import confusion_matrix
+from ._figure import check_path, figure_and_axes, finish, require_matplotlib
+from ._labels import as_label_array, class_indices, is_numeric
+
+#: Cells are annotated up to this many classes; beyond, the numbers would not fit.
+_MAX_ANNOTATED = 30
+
+#: Column names stay upright while ``n_classes × longest name`` is at most this many characters.
+_MAX_UPRIGHT_CHARACTERS = 30
+
+#: ``normalize`` values → (how rates are formed, words for the title).
+_NORMALISATIONS = {
+    "true": (1, "rows sum to 1"),
+    "pred": (0, "columns sum to 1"),
+    "all": (None, "fractions of all samples"),
+}
+
+
+def plot_confusion_matrix(
+    y_true: Any,
+    y_pred: Any,
+    labels: Sequence[Any] | None = None,
+    normalize: bool | str = False,
+    path: Any = None,
+    *,
+    display_labels: Sequence[str] | None = None,
+    ax: Any = None,
+    cmap: Any = "Blues",
+    colorbar: bool = True,
+    title: str | None = "confusion matrix",
+    figsize: Any = None,
+    dpi: float | None = None,
+) -> Any:
+    """Plot the confusion matrix: true classes down the rows, predicted classes across.
+
+    Cell ``(i, j)`` counts the samples of true class ``i`` predicted as class ``j`` (see
+    :func:`chainrule.training.metrics.confusion_matrix`), so the diagonal holds the correct
+    predictions; the title gives the accuracy, ``trace(C) / sum(C)``.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
+        True classes: labels (integers or strings), or one-hot rows.
+    y_pred : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
+        Predicted classes: labels (integers or strings), probabilities of class 1 (floats,
+        thresholded at 0.5) or per-class scores (argmax), read as ``confusion_matrix`` reads
+        them. String labels must be used for both arguments or neither.
+    labels : sequence, optional
+        The classes to show, in this order (their values: class indices for numeric input,
+        the strings for string labels). Samples whose true or predicted class is not listed
+        are left out. Default: every class, ``0 .. n_classes-1`` for numeric input and the
+        sorted distinct labels otherwise.
+    normalize : {False, True, "true", "pred", "all"}, default False
+        Write counts (False) or rates: ``"true"`` (or True) divides each row by its total
+        (recall per class), ``"pred"`` each column (precision per class), ``"all"`` everything
+        by the number of samples. An empty row or column gives rates of 0.
+    path : str or os.PathLike, optional
+        Save the figure there (PNG unless the suffix names another format).
+    display_labels : sequence of str, optional
+        Names written on the axes, one per shown class (default: the class values).
+    ax : Axes, optional
+        Draw into this ``Axes`` instead of a new figure.
+    cmap : str or Colormap, default "Blues"
+    colorbar : bool, default True
+    title : str or None, default "confusion matrix"
+    figsize : (float, float), optional
+        Inches, for a new figure; default grows with the number of classes.
+    dpi : float, optional
+        Resolution of the new figure and of the saved image (default 100; with ``ax``, the
+        figure's own).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ShapeError
+        ``y_true`` and ``y_pred`` describe different numbers of samples or classes.
+    ValueError
+        ``labels`` repeat a class, or no sample falls in the listed classes; ``display_labels``
+        of the wrong length; a bad ``normalize``.
+    TypeError
+        String labels in one argument and numbers in the other.
+
+    Examples
+    --------
+    >>> figure = plot_confusion_matrix(["cat", "dog", "dog"], ["cat", "cat", "dog"])
+    >>> [text.get_text() for text in figure.axes[0].texts]
+    ['1', '0', '1', '1']
+    """
+    check_path(path)
+    require_matplotlib()
+    if normalize is None or isinstance(normalize, bool):
+        mode = "true" if normalize else None
+    elif isinstance(normalize, str) and normalize in _NORMALISATIONS:
+        mode = normalize
+    else:
+        raise ValueError(
+            f"normalize must be False, True, 'true', 'pred' or 'all', got {normalize!r}"
+        )
+    counts, classes = _counts(y_true, y_pred, labels)  # (n_classes, n_classes), (n_classes,)
+    names = _display_labels(display_labels, classes)
+    values = counts if mode is None else _rates(counts, mode)
+    n_classes = len(classes)
+
+    if figsize is None:
+        side = min(12.0, max(4.5, 0.45 * n_classes + 2.5))
+        figsize = (side + (1.0 if colorbar else 0.0), side)
+    figure, ax = figure_and_axes(ax, figsize, dpi)
+    vmax = float(values.max()) if values.max() > 0 else 1.0
+    image = ax.imshow(values, cmap=cmap, vmin=0.0, vmax=vmax, interpolation="nearest")
+    if n_classes <= _MAX_ANNOTATED:
+        _annotate(ax, values, vmax, n_classes)
+    # Slant the column names when they would not fit side by side under the cells.
+    rotate = n_classes * max(len(name) for name in names) > _MAX_UPRIGHT_CHARACTERS
+    ax.set_xticks(np.arange(n_classes), labels=names, rotation=45 if rotate else 0,
+                  ha="right" if rotate else "center", rotation_mode="anchor")
+    ax.set_yticks(np.arange(n_classes), labels=names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    if title:
+        total = int(counts.sum())
+        heading = title if mode is None else f"{title} ({_NORMALISATIONS[mode][1]})"
+        accuracy = np.trace(counts) / total
+        ax.set_title(f"{heading}\naccuracy {accuracy:.1%} of {total} samples")
+    if colorbar:
+        label = "samples" if mode is None else "rate"
+        figure.colorbar(image, ax=ax, label=label, shrink=0.85)
+    return finish(figure, path, dpi)
+
+
+def _counts(y_true: Any, y_pred: Any, labels: Sequence[Any] | None) -> tuple[np.ndarray, list]:
+    """``(C, classes)``: the matrix of counts (n_classes, n_classes) for the shown classes."""
+    true_array, pred_array = np.asarray(y_true), np.asarray(y_pred)
+    if labels is not None:
+        labels = list(np.asarray(labels).reshape(-1).tolist())
+        if len(set(labels)) != len(labels) or not labels:
+            raise ValueError(f"labels must list distinct classes, got {labels}")
+    if is_numeric(true_array) and is_numeric(pred_array):
+        full = confusion_matrix(y_true, y_pred)  # (n_classes, n_classes), every class
+        if labels is None:
+            return full, list(range(full.shape[0]))
+        indices = np.asarray(labels)
+        if indices.dtype.kind not in "biuf" or (indices < 0).any() or (
+            indices != np.round(indices)
+        ).any():
+            raise ValueError(
+                f"labels must be class indices 0, 1, ... for numeric y_true/y_pred, got {labels}"
+            )
+        indices = indices.astype(np.int64)
+        size = max(full.shape[0], int(indices.max()) + 1)  # a listed class may never occur
+        full = np.pad(full, (0, size - full.shape[0]))
+        return _nonempty(full[np.ix_(indices, indices)], labels), labels
+    if is_numeric(true_array) or is_numeric(pred_array):
+        raise TypeError(
+            f"y_true and y_pred must both hold string labels or both numbers, got dtypes "
+            f"{true_array.dtype} and {pred_array.dtype}"
+        )
+    true, pred = as_label_array(true_array, "y_true"), as_label_array(pred_array, "y_pred")
+    check_n_samples(len(true), len(pred), "y_true", "y_pred")
+    classes = labels if labels is not None else np.unique(np.concatenate([true, pred])).tolist()
+    true_index, pred_index = class_indices(true, classes), class_indices(pred, classes)
+    shown = (true_index >= 0) & (pred_index >= 0)
+    if not shown.any():
+        raise ValueError(f"no sample has both its true and predicted class in labels {labels}")
+    counts = confusion_matrix(true_index[shown], pred_index[shown], n_classes=len(classes))
+    return counts, classes
+
+
+def _nonempty(counts: np.ndarray, labels: list) -> np.ndarray:
+    """``counts`` itself, unless the listed classes hold no sample at all."""
+    if counts.sum() == 0:
+        raise ValueError(f"no sample has both its true and predicted class in labels {labels}")
+    return counts
+
+
+def _rates(counts: np.ndarray, normalize: str) -> np.ndarray:
+    """Counts divided by their row, column or grand total; 0 where that total is 0."""
+    axis = _NORMALISATIONS[normalize][0]
+    totals = counts.sum() if axis is None else counts.sum(axis=axis, keepdims=True)
+    totals = np.broadcast_to(totals, counts.shape)
+    return np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+
+
+def _display_labels(display_labels: Sequence[str] | None, classes: Sequence[Any]) -> list[str]:
+    if display_labels is None:
+        return [str(c) for c in classes]
+    names = [str(name) for name in display_labels]
+    if len(names) != len(classes):
+        raise ValueError(
+            f"display_labels must name the {len(classes)} shown classes, got {len(names)} names"
+        )
+    return names
+
+
+def _annotate(ax: Any, values: np.ndarray, vmax: float, n_classes: int) -> None:
+    """Write each cell's value, white on dark cells and black on light ones."""
+    integer = values.dtype.kind in "iu"
+    fontsize = max(5.0, min(11.0, 100.0 / n_classes))
+    for (i, j), value in np.ndenumerate(values):
+        ax.text(j, i, f"{value:d}" if integer else f"{value:.2f}", ha="center", va="center",
+                fontsize=fontsize, color="white" if value > 0.5 * vmax else "black")

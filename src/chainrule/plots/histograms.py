@@ -1,0 +1,125 @@
+"""Histograms of every layer's parameters and of their gradients from the last backward pass.
+
+They show at a glance whether an initialisation has the intended spread (Glorot, He), whether
+weights grow without bound, and whether gradients vanish (a spike at 0 in the first layers) or
+explode (a wide spread).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_number
+from ..layers.sequential import Sequential
+from ._figure import check_path, finish, new_figure, require_matplotlib
+
+
+def plot_weight_histograms(
+    net: Any,
+    path: Any = None,
+    gradients: bool = True,
+    *,
+    bins: int = 30,
+    figsize: Any = None,
+    dpi: float | None = None,
+) -> Any:
+    """Plot per-layer histograms of the parameters and, optionally, of their gradients.
+
+    One row per layer that has parameters (``Dense #0``, ``Dense #2`` ...); the first column
+    shows its parameter values, the second (with ``gradients=True``) the gradients left in
+    ``layer.grads`` by the last ``backward`` (they are all zero before any). Within a panel
+    each parameter (``W``, ``b``) has its own colour over shared bins, and the legend gives its
+    shape and standard deviation. Non-finite values are left out and counted in the legend.
+
+    Parameters
+    ----------
+    net : Sequential or Trainer
+        The network, or a trainer whose ``net`` to plot.
+    path : str or os.PathLike, optional
+        Save the figure there (PNG unless the suffix names another format).
+    gradients : bool, default True
+        Add the column of gradient histograms.
+    bins : int, default 30
+        Number of bins of each histogram.
+    figsize : (float, float), optional
+        Inches; default 4.5 wide per column and 2.4 high per layer.
+    dpi : float, optional
+        Resolution of the figure and of the saved image (default 100).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    TypeError
+        ``net`` is neither a ``Sequential`` nor has a ``Sequential`` as ``net``.
+    ValueError
+        The network has no parameters.
+
+    Examples
+    --------
+    >>> from chainrule.layers.builders import mlp
+    >>> figure = plot_weight_histograms(mlp([2, 8, 1], seed=0))
+    >>> [axes.get_title() for axes in figure.axes]
+    ['Dense #0: parameters', 'Dense #0: gradients', 'Dense #2: parameters', 'Dense #2: gradients']
+    """
+    check_path(path)
+    require_matplotlib()
+    network = getattr(net, "net", net)
+    if not isinstance(network, Sequential):
+        raise TypeError(
+            f"net must be a Sequential network or a Trainer, got {type(net).__name__}"
+        )
+    bins = check_number(bins, "bins", low=1, integer=True)
+    layers = _parameters_by_layer(network)
+    if not layers:
+        raise ValueError("net has no parameters to plot (only parameter-free layers)")
+
+    columns = [("parameters", 1)] + ([("gradients", 2)] if gradients else [])
+    n_rows, n_columns = len(layers), len(columns)
+    figure = new_figure(figsize or (4.5 * n_columns, 2.4 * n_rows + 0.4), dpi)
+    grid = figure.subplots(n_rows, n_columns, squeeze=False)
+    for row, (label, entries) in enumerate(layers):
+        for column, (kind, position) in enumerate(columns):
+            ax = grid[row, column]
+            arrays = [(entry[0], entry[position]) for entry in entries]  # (key, values)
+            _histograms(ax, arrays, bins)
+            if kind == "gradients" and not any(np.any(array) for _, array in arrays):
+                ax.text(0.5, 0.5, "all zero: no backward pass yet?", transform=ax.transAxes,
+                        ha="center", va="center", color="0.35")
+            ax.set_title(f"{label}: {kind}")
+            ax.set_ylabel("count")
+            if row == n_rows - 1:
+                ax.set_xlabel("value")
+    return finish(figure, path, dpi)
+
+
+def _parameters_by_layer(
+    net: Sequential,
+) -> list[tuple[str, list[tuple[str, np.ndarray, np.ndarray]]]]:
+    """``[(layer label, [(key, param, grad), ...]), ...]`` for the layers with parameters."""
+    grouped: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
+    for name, param, grad in net.named_parameters():
+        index, key = name.split(".", 1)  # "2.W" -> layer 2, parameter "W"
+        grouped.setdefault(int(index), []).append((key, param, grad))
+    return [(net.layers[index].label, entries) for index, entries in grouped.items()]
+
+
+def _histograms(ax: Any, arrays: list[tuple[str, np.ndarray]], bins: int) -> None:
+    """Overlaid histograms of ``arrays`` over shared bin edges, with a legend."""
+    finite = [array[np.isfinite(array)].astype(np.float64).ravel() for _, array in arrays]
+    values = np.concatenate(finite)
+    edges = np.histogram_bin_edges(values if values.size else np.zeros(1), bins=bins)
+    for index, ((name, array), kept) in enumerate(zip(arrays, finite)):
+        shape = "×".join(str(d) for d in array.shape)
+        spread = f"σ={kept.std():.3g}" if kept.size else "no finite value"
+        dropped = array.size - kept.size
+        note = f", {dropped} non-finite" if dropped else ""
+        ax.hist(kept, bins=edges, color=f"C{index}", alpha=0.6 if index == 0 else 0.8,
+                histtype="stepfilled" if index == 0 else "step", linewidth=1.5,
+                label=f"{name} ({shape}), {spread}{note}")
+    ax.legend(loc="best", fontsize="x-small")
+    ax.grid(True, alpha=0.3)

@@ -1,0 +1,126 @@
+"""The training trace of a :class:`~chainrule.training.monitor.GradientMonitor`, per layer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..training.monitor import series
+from ._figure import check_path, finish, new_figure, require_matplotlib
+
+#: (record key, panel title, log scale) of each panel, in order.
+_PANELS = (
+    ("grad_norm", "gradient norm ‖∂J/∂W‖", True),
+    ("update_ratio", "update / weight ‖ΔW‖ / ‖W‖", True),
+    ("activation_norm", "activation RMS norm", True),
+    ("dead_fraction", "dead ReLU units (fraction)", False),
+    ("saturated_fraction", "saturated sigmoid/tanh outputs (fraction)", False),
+)
+
+#: The usual target of the update/weight ratio, drawn as a reference line.
+_GOOD_UPDATE_RATIO = 1e-3
+
+#: Traces with at most this many epochs get a marker at every point.
+_MARKER_EPOCHS = 30
+
+
+def plot_trace(
+    monitor_or_records: Any,
+    path: Any = None,
+    *,
+    figsize: Any = None,
+    dpi: float | None = None,
+) -> Any:
+    """Plot a monitor's per-layer trace: one panel per quantity, one line per layer.
+
+    Panels: the gradient norm and the update/weight ratio of each layer with parameters (log
+    scale; a dotted line marks the usual 1e-3 ratio), the activation norm of every layer
+    (log scale), and, when the network has such layers, the fraction of dead ReLU units and
+    of saturated sigmoid/tanh outputs. Epochs where the monitor raised an alert (vanishing or
+    exploding gradients) are marked with a vertical line on every panel.
+
+    Parameters
+    ----------
+    monitor_or_records : GradientMonitor, list of dict, or mapping
+        The monitor, its ``records`` (one dict per epoch), or ``{"records": ..., "alerts":
+        ...}`` (e.g. read back from JSON).
+    path : str or os.PathLike, optional
+        Save the figure there (PNG unless the suffix names another format).
+    figsize : (float, float), optional
+        Inches; default 4.4 × 3.2 per panel, three panels per row.
+    dpi : float, optional
+        Resolution of the figure and of the saved image (default 100).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        No epoch was recorded.
+    TypeError
+        ``monitor_or_records`` is none of the accepted kinds.
+    """
+    check_path(path)
+    require_matplotlib()
+    records, alerts = _records(monitor_or_records)
+    epochs = np.array([record["epoch"] for record in records])
+    panels = [(key, title, log) for key, title, log in _PANELS if series(records, key)]
+    n_columns = min(len(panels), 3)
+    n_rows = math.ceil(len(panels) / n_columns)
+    figure = new_figure(figsize or (4.4 * n_columns, 3.2 * n_rows), dpi)
+    marker = "o" if len(epochs) <= _MARKER_EPOCHS else None
+    for position, (key, title, log) in enumerate(panels):
+        ax = figure.add_subplot(n_rows, n_columns, position + 1)
+        for label, values in series(records, key).items():
+            values = np.asarray(values, dtype=np.float64)
+            if log:
+                values = np.where(values > 0, values, np.nan)  # log scale: no zeros
+            ax.plot(epochs, values, marker=marker, markersize=3, label=label)
+        if log and _has_positive(ax):
+            ax.set_yscale("log")
+        if key == "update_ratio":
+            ax.axhline(_GOOD_UPDATE_RATIO, color="grey", linestyle=":", linewidth=1)
+        if not log:
+            ax.set_ylim(-0.05, 1.05)
+        for alert in alerts:
+            ax.axvline(alert["epoch"], color="red", alpha=0.5, linewidth=1)
+            if position == 0:
+                ax.annotate(alert["kind"], (alert["epoch"], 1.0), xycoords=("data", "axes fraction"),
+                            color="red", fontsize="small", rotation=90, va="top", ha="right")
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="best", fontsize="x-small")
+    return finish(figure, path, dpi)
+
+
+def _records(source: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(records, alerts)`` from a monitor, a list of records or a mapping of both."""
+    if hasattr(source, "records") and hasattr(source, "alerts"):
+        records, alerts = source.records, source.alerts
+    elif isinstance(source, Mapping):
+        records, alerts = source.get("records"), source.get("alerts", [])
+    elif isinstance(source, Sequence) and not isinstance(source, (str, bytes)):
+        records, alerts = source, []
+    else:
+        raise TypeError(
+            "monitor_or_records must be a GradientMonitor, its records (a list of dicts) or a "
+            f"mapping with 'records', got {type(source).__name__}"
+        )
+    if not isinstance(records, Sequence) or not records:
+        raise ValueError("nothing to plot: the monitor recorded no epoch (call fit first)")
+    return list(records), list(alerts or [])
+
+
+def _has_positive(ax: Any) -> bool:
+    """Whether any line of ``ax`` has a finite positive value (needed for a log axis)."""
+    for line in ax.get_lines():
+        values = np.asarray(line.get_ydata(), dtype=np.float64)
+        if np.any(np.isfinite(values) & (values > 0)):
+            return True
+    return False

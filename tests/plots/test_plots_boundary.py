@@ -1,0 +1,183 @@
+"""plot_decision_boundary: the model on a grid over the data, the samples coloured by class."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from matplotlib.contour import ContourSet
+from matplotlib.figure import Figure
+
+from chainrule.errors import ShapeError
+from chainrule.plots.boundary import plot_decision_boundary
+
+pytestmark = pytest.mark.filterwarnings("error::UserWarning")
+
+X4 = np.array([[0.0, 0.0], [1.0, 2.0], [2.0, 0.0], [3.0, 2.0]])
+
+
+class Recorder:
+    """A callable model that remembers its input: class 1 right of x0 = 1.5."""
+
+    def __init__(self) -> None:
+        self.calls = []
+
+    def __call__(self, X):
+        self.calls.append(np.array(X))
+        return (X[:, 0] > 1.5).astype(float)
+
+
+def legend_texts(ax) -> list[str]:
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def contour_sets(ax) -> list[ContourSet]:
+    return [artist for artist in ax.get_children() if isinstance(artist, ContourSet)]
+
+
+def test_the_model_sees_a_padded_grid_over_the_data():
+    model = Recorder()
+    figure = plot_decision_boundary(model, X4, [0, 0, 1, 1], resolution=5, padding=0.5)
+    (grid,) = model.calls
+    assert grid.shape == (25, 2)
+    # x0 spans [0, 3] (width 3) and x1 spans [0, 2] (width 2), each padded by half its width.
+    np.testing.assert_allclose(np.unique(grid[:, 0]), np.linspace(-1.5, 4.5, 5))
+    np.testing.assert_allclose(np.unique(grid[:, 1]), np.linspace(-1.0, 3.0, 5))
+    ax = figure.axes[0]
+    assert ax.get_xlim() == (-1.5, 4.5) and ax.get_ylim() == (-1.0, 3.0)
+
+
+def test_a_binary_model_gets_probability_contours_the_half_line_and_a_colour_bar():
+    figure = plot_decision_boundary(Recorder(), X4, [0, 0, 1, 1], resolution=20)
+    ax, colour_bar = figure.axes
+    filled, line = contour_sets(ax)
+    np.testing.assert_allclose(filled.levels, np.linspace(0, 1, 11))
+    np.testing.assert_array_equal(line.levels, [0.5])
+    assert colour_bar.get_ylabel() == "P(class 1)"
+    assert legend_texts(ax) == ["0", "1"]
+    assert ax.get_title() == "decision boundary"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("X[:, 0]", "X[:, 1]")
+
+
+def test_no_half_line_when_one_class_is_predicted_everywhere():
+    figure = plot_decision_boundary(lambda X: np.full(len(X), 0.2), X4, [0, 0, 1, 1],
+                                    resolution=10)
+    assert len(contour_sets(figure.axes[0])) == 1
+
+
+def test_the_points_are_the_samples_of_each_class():
+    y = np.array([1, 0, 1, 1])
+    figure = plot_decision_boundary(Recorder(), X4, y, resolution=5)
+    class_0, class_1 = figure.axes[0].collections[-2:]
+    np.testing.assert_array_equal(class_0.get_offsets(), X4[y == 0])
+    np.testing.assert_array_equal(class_1.get_offsets(), X4[y == 1])
+    assert not np.allclose(class_0.get_facecolor(), class_1.get_facecolor())
+
+
+def test_a_trained_binary_trainer(binary_trainer, tmp_path, png_size):
+    trainer, X, y = binary_trainer
+    path = tmp_path / "boundary.png"
+    figure = plot_decision_boundary(trainer, X, y, path=path, resolution=20, figsize=(4, 3),
+                                    dpi=30)
+    assert png_size(path) == (120, 90)
+    assert legend_texts(figure.axes[0]) == ["0", "1"]
+
+
+def test_string_labels_follow_the_trainers_class_order(string_trainer):
+    trainer, X, y = string_trainer
+    figure = plot_decision_boundary(trainer, X, y, resolution=15)
+    ax = figure.axes
+    assert len(ax) == 1  # classes get regions and a legend, no colour bar
+    assert legend_texts(ax[0]) == list(trainer.encoder.classes) == ["apple", "banana", "cherry"]
+    (regions,) = contour_sets(ax[0])
+    np.testing.assert_allclose(regions.levels, [-0.5, 0.5, 1.5, 2.5])
+
+
+def test_string_labels_without_a_model_order_are_sorted():
+    def scores(X):
+        return np.column_stack([X[:, 0], -X[:, 0], np.zeros(len(X))])
+
+    figure = plot_decision_boundary(scores, X4, ["zebra", "ant", "ant", "moth"], resolution=5)
+    assert legend_texts(figure.axes[0]) == ["ant", "moth", "zebra"]
+
+
+def test_integer_labels_are_the_output_columns_even_when_a_class_is_missing():
+    def scores(X):
+        return np.column_stack([X[:, 0], -X[:, 0], X[:, 1]])
+
+    y = np.array([2, 2, 0, 0])  # class 1 absent: label 2 is still column 2
+    figure = plot_decision_boundary(scores, X4, y, resolution=5)
+    assert legend_texts(figure.axes[0]) == ["0", "2"]
+    class_2 = figure.axes[0].collections[-1]
+    np.testing.assert_array_equal(class_2.get_offsets(), X4[y == 2])
+
+
+def test_an_estimator_with_classes_and_predict_proba():
+    class Estimator:
+        classes_ = np.array(["yes", "no"])  # column 0 is "yes"
+
+        def predict_proba(self, X):
+            p = 1 / (1 + np.exp(-X[:, 0]))
+            return np.column_stack([p, 1 - p])
+
+    figure = plot_decision_boundary(Estimator(), X4, ["no", "yes", "yes", "no"], resolution=5)
+    assert legend_texts(figure.axes[0]) == ["yes", "no"]
+
+
+def test_ax_draws_into_the_given_axes():
+    host = Figure(figsize=(4, 2))
+    left, right = host.subplots(1, 2)
+    returned = plot_decision_boundary(Recorder(), X4, [0, 0, 1, 1], ax=right, resolution=5,
+                                      title="mine", feature_names=("width", "height"))
+    assert returned is host
+    assert not left.has_data() and right.has_data()
+    assert right.get_title() == "mine" and right.get_xlabel() == "width"
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "error", "message"),
+    [
+        (np.zeros(4), [0, 1, 0, 1], ShapeError, "X must be 2-D"),
+        (np.zeros((4, 3)), [0, 1, 0, 1], ShapeError, r"X must be of shape \(n_samples, 2\)"),
+        (X4, [0, 1, 0], ShapeError, "X and y must have the same number of samples, got 4 and 3"),
+        (X4, np.zeros((4, 2)), ShapeError, r"y must hold one label per sample"),
+        (np.full((4, 2), np.nan), [0, 1, 0, 1], ValueError, "X must be finite"),
+    ],
+)
+def test_bad_data_is_refused(X, y, error, message):
+    with pytest.raises(error, match=message):
+        plot_decision_boundary(Recorder(), X, y, resolution=5)
+
+
+@pytest.mark.parametrize(
+    ("model", "y", "error", "message"),
+    [
+        ("not a model", [0, 1, 0, 1], TypeError, "model must be a Trainer"),
+        (lambda X: X[:, 0] * 5, [0, 1, 0, 1], ValueError,
+         r"probability of class 1, in \[0, 1\], got values in"),
+        (lambda X: np.zeros((3, 2)), [0, 1, 0, 1], ShapeError,
+         r"model must return an array of shape .* got \(25, 2\)|got \(3, 2\)"),
+        (lambda X: np.full(len(X), np.nan), [0, 1, 0, 1], ValueError, "NaN or infinite"),
+        (lambda X: np.zeros((len(X), 2)), [0, 1, 2, 1], ValueError,
+         r"y has 3 classes \[0, 1, 2\] but the model's output describes 2"),
+        (lambda X: np.array(["a"] * len(X)), [0, 1, 0, 1], TypeError, "must return numbers"),
+    ],
+)
+def test_bad_models_are_refused(model, y, error, message):
+    with pytest.raises(error, match=message):
+        plot_decision_boundary(model, X4, y, resolution=5)
+
+
+def test_a_label_the_model_does_not_know_is_named(string_trainer):
+    trainer, X, y = string_trainer
+    y = y.copy()
+    y[5] = "durian"
+    with pytest.raises(ValueError, match="the label 'durian', which is not one of the model's"):
+        plot_decision_boundary(trainer, X, y, resolution=5)
+
+
+def test_bad_resolution_is_refused():
+    with pytest.raises(ValueError, match=r"resolution must be in \[2, inf\), got 1"):
+        plot_decision_boundary(Recorder(), X4, [0, 0, 1, 1], resolution=1)

@@ -1,0 +1,145 @@
+"""What every plot shares: lazy matplotlib, no pyplot, saving, argument checks, threads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+
+from chainrule.plots import (
+    MISSING_MATPLOTLIB,
+    plot_confusion_matrix,
+    plot_decision_boundary,
+    plot_history,
+    plot_weight_histograms,
+)
+from chainrule.plots._figure import check_figsize, new_figure
+
+pytestmark = pytest.mark.filterwarnings("error::UserWarning")
+
+SCRIPT = """
+import json, sys
+import chainrule
+after_chainrule = "matplotlib" in sys.modules
+import chainrule.plots
+after_plots = "matplotlib" in sys.modules
+from chainrule.plots import plot_confusion_matrix
+figure = plot_confusion_matrix([0, 1, 1], [0, 1, 0], path=sys.argv[1])
+print(json.dumps({
+    "after_chainrule": after_chainrule,
+    "after_plots": after_plots,
+    "after_plot": "matplotlib" in sys.modules,
+    "pyplot": "matplotlib.pyplot" in sys.modules,
+}))
+"""
+
+
+def test_matplotlib_is_imported_only_when_a_plot_is_drawn_and_pyplot_never(tmp_path):
+    out = tmp_path / "cm.png"
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(out)], check=True,
+                            capture_output=True, text=True)
+    loaded = json.loads(result.stdout)
+    assert loaded == {"after_chainrule": False, "after_plots": False, "after_plot": True,
+                      "pyplot": False}
+    assert out.is_file()
+
+
+@pytest.mark.parametrize("plot", [plot_history, plot_weight_histograms])
+def test_a_missing_matplotlib_gives_an_install_hint(monkeypatch, plot):
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)  # makes `import name` fail
+    with pytest.raises(ImportError) as info:
+        plot({"loss": [1.0]})
+    assert str(info.value) == MISSING_MATPLOTLIB
+    assert MISSING_MATPLOTLIB == (
+        "chainrule.plots needs matplotlib: pip install 'chainrule[plot]'"
+    )
+
+
+@pytest.mark.parametrize(("figsize", "dpi"), [((4, 3), 50), ((2.5, 2), 40)])
+def test_saved_image_is_figsize_times_dpi_pixels(tmp_path, png_size, figsize, dpi):
+    path = tmp_path / "cm.png"
+    figure = plot_confusion_matrix([0, 1, 2, 1], [0, 1, 1, 1], figsize=figsize, dpi=dpi,
+                                   path=path)
+    assert isinstance(figure, Figure)
+    assert png_size(path) == (round(figsize[0] * dpi), round(figsize[1] * dpi))
+    pixels = imread(path)  # decodes the whole file
+    assert pixels.shape[:2] == (round(figsize[1] * dpi), round(figsize[0] * dpi))
+    assert pixels.std() > 0  # something was drawn
+
+
+def test_path_may_be_str_or_pathlike_and_a_suffixless_name_is_still_png(tmp_path, png_size):
+    plot_history({"loss": [1.0, 0.5]}, path=str(tmp_path / "a.png"), figsize=(3, 2), dpi=20)
+    plot_history({"loss": [1.0, 0.5]}, path=tmp_path / "b", figsize=(3, 2), dpi=20)
+    assert png_size(tmp_path / "a.png") == png_size(tmp_path / "b") == (60, 40)
+
+
+def test_no_path_saves_nothing(tmp_path):
+    plot_history({"loss": [1.0, 0.5]}, dpi=20)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_path_is_refused_before_drawing():
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got int"):
+        plot_history({"loss": [1.0]}, path=3)
+
+
+@pytest.mark.parametrize(
+    ("figsize", "error", "message"),
+    [
+        ((4, 0), ValueError, r"figsize\[1\] \(height\) must be in \(0, inf\)"),
+        ((4,), TypeError, "figsize must be a .width, height. pair"),
+        ("4x3", TypeError, "figsize must be a .width, height. pair"),
+        ((4, float("nan")), ValueError, "must be finite"),
+    ],
+)
+def test_bad_figsize_is_refused(figsize, error, message):
+    with pytest.raises(error, match=message):
+        check_figsize(figsize)
+
+
+def test_bad_dpi_is_refused():
+    with pytest.raises(ValueError, match=r"dpi must be in \(0, inf\), got -5"):
+        new_figure((2, 2), dpi=-5)
+
+
+def test_an_ax_that_is_not_an_axes_is_refused():
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes, got str"):
+        plot_confusion_matrix([0, 1], [0, 1], ax="left")
+
+
+def test_plots_drawn_in_threads_at_the_same_time_are_all_saved(tmp_path, png_size):
+    def draw(index: int) -> Figure:
+        rng = np.random.default_rng(index)
+        return plot_confusion_matrix(rng.integers(0, 3, 40), rng.integers(0, 3, 40),
+                                     path=tmp_path / f"{index}.png", figsize=(3, 3), dpi=30)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        figures = list(pool.map(draw, range(4)))  # re-raises any error of a thread
+    assert len({id(figure) for figure in figures}) == 4
+    assert [png_size(tmp_path / f"{i}.png") for i in range(4)] == [(90, 90)] * 4
+
+
+def test_every_plot_returns_a_figure_that_can_be_drawn(binary_trainer, tmp_path):
+    trainer, X, y = binary_trainer
+    figures = [
+        plot_history(trainer.history, dpi=20),
+        plot_decision_boundary(trainer, X, y, resolution=10, dpi=20),
+        plot_confusion_matrix(y, trainer.predict(X), dpi=20),
+        plot_weight_histograms(trainer, dpi=20),
+    ]
+    for figure in figures:
+        assert isinstance(figure, Figure)
+        figure.canvas.draw()  # renders with the Agg canvas attached to the figure
+        assert np.asarray(figure.canvas.buffer_rgba()).shape[2] == 4
+    assert not any(Path(tmp_path).iterdir())
