@@ -22,7 +22,7 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
 @pytest.fixture
 def shared_data() -> Path:
     """``../shared/data`` beside the checkout (or ``$CHAINRULE_DATA``); skips when absent."""
-    root = Path(os.environ.get("CHAINRULE_DATA", SHARED_DATA))
+    root = Path(os.environ.get("CHAINRULE_DATA") or SHARED_DATA)
     if not root.is_dir():
         pytest.skip(f"real datasets not available at {root}")
     return root
