@@ -88,17 +88,40 @@ class Loss:
         shape = Y.shape
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
+        self._check_predictions(Y)
         T = self._target(y_true, Y)
         w = self._sample_weight(sample_weight, Y.shape[0], Y.dtype)
         with np.errstate(all="ignore"):  # non-finite predictions give a non-finite loss
-            values = self._values(Y, T)
-            per_sample = values.reshape(Y.shape[0], -1)
-            if w is None:
-                total, count = per_sample.sum(), per_sample.size
-            else:
-                total, count = w @ per_sample.sum(axis=1), w.sum() * per_sample.shape[1]
+            value = self.evaluate(Y, T, w)
+        self._state = (shape, *self._state[1:])
+        return value
+
+    def prepare_targets(self, y_true: Any, n_outputs: int, dtype: Any = np.float64) -> Any:
+        """``y_true`` checked and converted once, in the form :meth:`evaluate` takes.
+
+        For a training loop that evaluates the loss on many batches of the same targets: check
+        them all here, then pass row slices of the result to :meth:`evaluate`.
+        """
+        n_samples = len(y_true) if hasattr(y_true, "__len__") else 0
+        like = np.broadcast_to(np.zeros((), dtype=dtype), (n_samples, n_outputs))
+        return self._target(y_true, like)
+
+    def evaluate(self, Y: np.ndarray, T: Any, sample_weight: np.ndarray | None = None) -> float:
+        """:meth:`forward` without any checks: the training loop's fast path.
+
+        ``Y`` must be a float array (n_samples, n_outputs), ``T`` rows of
+        :meth:`prepare_targets`' result, ``sample_weight`` None or a checked (n_samples,) array
+        of the same dtype. :meth:`backward` works after it as after :meth:`forward`.
+        """
+        values = self._values(Y, T)
+        per_sample = values.reshape(Y.shape[0], -1)
+        if sample_weight is None:
+            total, count = per_sample.sum(), per_sample.size
+        else:
+            total = sample_weight @ per_sample.sum(axis=1)
+            count = sample_weight.sum() * per_sample.shape[1]
         scale = 1.0 / count if self.reduction == "mean" else 1.0
-        self._state = (shape, w, scale)
+        self._state = (Y.shape, sample_weight, scale)
         return float(total * scale)
 
     __call__ = forward
@@ -124,8 +147,13 @@ class Loss:
         """∂(Σ values)/∂Y for the last ``_values`` call, a new array of Y's shape."""
         raise NotImplementedError
 
+    def _check_predictions(self, Y: np.ndarray) -> None:
+        """Refuse predictions this loss cannot take (default: anything goes)."""
+
     def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
-        """Check ``y_true`` against ``Y`` (n_samples, n_outputs); default: same shape as Y."""
+        """Check ``y_true`` against ``Y`` (n_samples, n_outputs); default: same shape as Y.
+
+        Only ``Y``'s shape and dtype may be used: :meth:`prepare_targets` passes a stand-in."""
         T = as_float_array(y_true, "y_true", dtype=Y.dtype, ndim=(1, 2))
         if T.ndim == 1 and Y.shape[1] == 1:
             T = T.reshape(-1, 1)
@@ -282,22 +310,24 @@ class BinaryCrossEntropy(_SmoothedTargets):
 
     fused_activation = Sigmoid
 
+    def _check_predictions(self, Y: np.ndarray) -> None:
+        if not self.from_logits and (Y.min() < 0 or Y.max() > 1):
+            raise ValueError(
+                "BinaryCrossEntropy expects y_pred to be probabilities in [0, 1], got values in "
+                f"[{Y.min():.3g}, {Y.max():.3g}]; for raw scores (logits) use from_logits=True"
+            )
+
     def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
         T = super()._target(y_true, Y)
         if T.min() < 0 or T.max() > 1:
             raise ValueError(
                 f"BinaryCrossEntropy expects y_true in [0, 1], got values in [{T.min()}, {T.max()}]"
             )
-        if not self.from_logits and (Y.min() < 0 or Y.max() > 1):
-            raise ValueError(
-                "BinaryCrossEntropy expects y_pred to be probabilities in [0, 1], got values in "
-                f"[{Y.min():.3g}, {Y.max():.3g}]; for raw scores (logits) use from_logits=True"
-            )
-        if self.label_smoothing:
-            T = T * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
         return T
 
     def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
+        if self.label_smoothing:
+            T = T * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
         self._Y, self._T = Y, T
         if self.from_logits:
             # max(z,0) − z t + log1p(e^(−|z|)): no overflow for any z
@@ -340,38 +370,38 @@ class CrossEntropy(_SmoothedTargets):
 
     fused_activation = Softmax
 
-    def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
-        n_samples, n_classes = Y.shape
+    def _check_predictions(self, Y: np.ndarray) -> None:
         if not self.from_logits and (Y.min() < 0 or Y.max() > 1):
             raise ValueError(
                 "CrossEntropy expects y_pred to be probabilities in [0, 1] (a Softmax output), "
                 f"got values in [{Y.min():.3g}, {Y.max():.3g}]; for raw scores (logits) use "
                 "from_logits=True"
             )
+
+    def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
+        n_samples, n_classes = Y.shape
         labels = np.asarray(y_true)
         if labels.ndim == 1:
             labels = _class_labels(labels, n_classes)
             check_n_samples(n_samples, labels.shape[0], "y_pred", "y_true")
-            if not self.label_smoothing:
-                return labels
-            T = np.zeros(Y.shape, Y.dtype)
-            T[np.arange(n_samples), labels] = 1.0
-        else:
-            T = as_float_array(y_true, "y_true", dtype=Y.dtype, ndim=2)
-            if T.shape != Y.shape:
-                raise ShapeError(
-                    f"CrossEntropy expects y_true of shape {Y.shape} (n_samples, n_classes) or "
-                    f"integer labels of shape ({n_samples},), got {T.shape}"
-                )
-            if T.min() < 0:
-                raise ValueError(f"CrossEntropy expects non-negative targets, got min {T.min()}")
-        if self.label_smoothing:
-            T = T * (1.0 - self.label_smoothing) + self.label_smoothing / n_classes
+            return labels
+        T = as_float_array(y_true, "y_true", dtype=Y.dtype, ndim=2)
+        if T.shape != Y.shape:
+            raise ShapeError(
+                f"CrossEntropy expects y_true of shape {Y.shape} (n_samples, n_classes) or "
+                f"integer labels of shape ({n_samples},), got {T.shape}"
+            )
+        if T.min() < 0:
+            raise ValueError(f"CrossEntropy expects non-negative targets, got min {T.min()}")
         return T
 
     def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """With integer labels t and smoothing ε the smoothed target row is (1 − ε)·onehot(t)
+        + ε/K, so ℓ_i = −(1 − ε) log P[i, t_i] − (ε/K) Σ_k log P[i, k]: no dense T needed."""
+        epsilon, n_classes = self.label_smoothing, Y.shape[1]
+        if epsilon and T.ndim == 2:
+            T = T * (1.0 - epsilon) + epsilon / n_classes
         self._T = T
-        rows = np.arange(Y.shape[0])
         if self.from_logits:
             shifted = Y - Y.max(axis=1, keepdims=True)
             log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -380,25 +410,31 @@ class CrossEntropy(_SmoothedTargets):
             self._P = Y
             with np.errstate(divide="ignore"):
                 log_P = np.maximum(np.log(Y), _LOG_FLOOR)
-        if T.ndim == 1:  # integer labels: ℓ_i = −log P[i, t_i]
-            return -log_P[rows, T]
-        return -(T * log_P).sum(axis=1)
+        if T.ndim == 2:
+            return -(T * log_P).sum(axis=1)
+        values = -log_P[np.arange(Y.shape[0]), T]  # integer labels: ℓ_i = −log P[i, t_i]
+        if epsilon:
+            values *= 1.0 - epsilon
+            values -= (epsilon / n_classes) * log_P.sum(axis=1)
+        return values
 
     def _gradient(self) -> np.ndarray:
         P, T = self._P, self._T
-        if self.from_logits:
-            if T.ndim == 1:
-                G = P.copy()
-                G[np.arange(P.shape[0]), T] -= 1.0  # P − onehot(t)
-                return G
-            return P * T.sum(axis=1, keepdims=True) - T
-        tiny = np.finfo(P.dtype).tiny
-        if T.ndim == 1:
-            G = np.zeros_like(P)
-            rows = np.arange(P.shape[0])
-            G[rows, T] = -1.0 / np.maximum(P[rows, T], tiny)  # −1/P at the true class
+        epsilon, n_classes = self.label_smoothing, P.shape[1]
+        if T.ndim == 2:
+            if self.from_logits:
+                return P * T.sum(axis=1, keepdims=True) - T
+            return -T / np.maximum(P, np.finfo(P.dtype).tiny)
+        rows = np.arange(P.shape[0])
+        if self.from_logits:  # P − ((1 − ε) onehot(t) + ε/K)
+            G = P - epsilon / n_classes if epsilon else P.copy()
+            G[rows, T] -= 1.0 - epsilon
             return G
-        return -T / np.maximum(P, tiny)
+        # −T/P with T = (1 − ε) onehot(t) + ε/K
+        safe = np.maximum(P, np.finfo(P.dtype).tiny)
+        G = -(epsilon / n_classes) / safe if epsilon else np.zeros_like(P)
+        G[rows, T] -= (1.0 - epsilon) / safe[rows, T]
+        return G
 
 
 def _class_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:

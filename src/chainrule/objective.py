@@ -63,27 +63,43 @@ class Objective:
         self.fused = ends_in_activation
         self.head_loss = self.loss.logits_loss() if self.fused else self.loss
         self.head_stop = len(net.layers) - 1 if self.fused else None
+        self._head_width = -2 if self.fused else -1  # index into net.widths of the loss input
         self.last_output: np.ndarray | None = None
 
-    def value(self, X: np.ndarray, y: Any, sample_weight: Any = None, *, training: bool = False) -> float:
+    def prepare_targets(self, y: Any) -> Any:
+        """``y`` checked and converted once for the loss; pass row slices of the result to
+        :meth:`value` and :meth:`value_and_gradients` with ``prepared=True``."""
+        return self.head_loss.prepare_targets(y, self.net.widths[self._head_width], self.net.dtype)
+
+    def value(
+        self, X: np.ndarray, y: Any, sample_weight: Any = None, *, training: bool = False,
+        prepared: bool = False,
+    ) -> float:
         """J at the current weights (forward only). ``X`` must already be checked."""
         output = self.net._forward(X, training, self.head_stop)
-        return self.head_loss.forward(output, y, sample_weight) + self.net.penalty()
+        return self._loss(output, y, sample_weight, prepared) + self.net.penalty()
 
     def value_and_gradients(
-        self, X: np.ndarray, y: Any, sample_weight: Any = None, *, input_grad: bool = False
+        self, X: np.ndarray, y: Any, sample_weight: Any = None, *, input_grad: bool = False,
+        prepared: bool = False,
     ) -> float | tuple[float, np.ndarray]:
         """One training pass: J, with ∂J/∂W written into ``net.gradients``.
 
-        With ``input_grad=True`` also returns ∂J/∂X (n_samples, in_features).
-        ``X`` must already be checked (see :meth:`Sequential.check_input`).
+        With ``input_grad=True`` also returns ∂J/∂X (n_samples, in_features). ``X`` must
+        already be checked (see :meth:`Sequential.check_input`); with ``prepared=True``, ``y``
+        and ``sample_weight`` too (see :meth:`prepare_targets`), and the loss skips its checks.
         """
         net = self.net
         output = self.last_output = net._forward(X, True, self.head_stop)
-        value = self.head_loss.forward(output, y, sample_weight)
+        value = self._loss(output, y, sample_weight, prepared)
         dX = net._backward(self.head_loss.backward(), self.head_stop, input_grad)
         value += net.penalty()
         net.add_penalty_gradients()
         return (value, dX) if input_grad else value
+
+    def _loss(self, output: np.ndarray, y: Any, sample_weight: Any, prepared: bool) -> float:
+        if prepared:
+            return self.head_loss.evaluate(output, y, sample_weight)
+        return self.head_loss.forward(output, y, sample_weight)
 
     __call__ = value_and_gradients

@@ -90,8 +90,9 @@ class Dense(Layer):
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         """``Y = X @ W + b``: (n_samples, in_features) → (n_samples, out_features)."""
-        self._require_built()
-        W = self.params["W"]
+        W = self.params.get("W")
+        if W is None:
+            self._require_built()
         X = self._check_input(X, self.in_features)
         if X.dtype != W.dtype:
             X = X.astype(W.dtype)
@@ -112,7 +113,7 @@ class Dense(Layer):
         dY = self._check_upstream(dY, (X.shape[0], self.out_features))
         np.matmul(X.T, dY, out=self.grads["W"])  # dW = Xᵀ dY
         if self.bias:
-            np.sum(dY, axis=0, out=self.grads["b"])  # db = Σ_i dY[i]
+            np.add.reduce(dY, axis=0, out=self.grads["b"])  # db = Σ_i dY[i]
         if not input_grad:
             return None
         dX = self._new_array("dX", X.shape, X.dtype)

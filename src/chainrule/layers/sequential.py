@@ -81,6 +81,10 @@ class Sequential:
         self.gradients = store.gradients
         self.n_weights = store.n_weights
         self._slots: tuple[ParameterSlot, ...] = store.slots
+        # The earliest layer a backward pass that needs no dX must reach.
+        self._first_with_parameters = next(
+            (i for i, layer in enumerate(layers) if layer.params), len(layers)
+        )
         for layer in layers:
             layer._owner = self
             if hasattr(layer, "rng") and layer.rng is None:
@@ -178,7 +182,7 @@ class Sequential:
 
     def _forward(self, X: np.ndarray, training: bool, stop: int | None = None) -> np.ndarray:
         """Forward through ``layers[:stop]`` without checking ``X`` (already checked)."""
-        for layer in self.layers[:stop]:
+        for layer in self.layers if stop is None else self.layers[:stop]:
             X = layer.forward(X, training)
         return X
 
@@ -197,8 +201,8 @@ class Sequential:
         self, dY: np.ndarray, start: int | None = None, input_grad: bool = True
     ) -> np.ndarray | None:
         """Backward through ``layers[:start]`` in reverse."""
-        layers = self.layers[:start]
-        first = 0 if input_grad else _first_with_parameters(layers)
+        layers = self.layers if start is None else self.layers[:start]
+        first = 0 if input_grad else min(self._first_with_parameters, len(layers))
         for index in range(len(layers) - 1, first - 1, -1):
             layer = layers[index]
             if index == first and not input_grad and layer.supports_input_grad_skip:
@@ -241,6 +245,16 @@ class Sequential:
         for layer in self.layers:
             if layer.l1 or layer.l2:
                 layer.add_penalty_gradient()
+
+    def explain(self, X: Any, y: Any, loss: Any, **options: Any):
+        """Every chain-rule term of one training pass on ``(X, y)``, with shapes and values,
+        confirmed by finite differences: see :func:`chainrule.explain.explain`.
+
+        >>> print(net.explain(X[:4], y[:4], "binary_cross_entropy"))   # doctest: +SKIP
+        """
+        from ..explain import explain
+
+        return explain(self, X, y, loss, **options)
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
@@ -332,11 +346,6 @@ def _infer_widths(layers: Sequence[Layer]) -> list[int | None]:
                 raise ShapeError(f"layer sizes do not agree: {exc}") from None
         widths.append(width)
     return widths
-
-
-def _first_with_parameters(layers: Sequence[Layer]) -> int:
-    """Index of the first layer with parameters: the earliest one backward must reach."""
-    return next((i for i, layer in enumerate(layers) if layer.params), len(layers))
 
 
 def _format_bytes(n: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import threading
@@ -180,6 +181,8 @@ class Trainer:
         check_n_samples(X.shape[0], y_encoded.shape[0], "X", "y")
         weights = _weights(sample_weight, X.shape[0], self.net.dtype, "sample_weight")
         train, validation = self._split(X, y, y_encoded, weights, validation_data, validation_split)
+        # The loss's own checks of the targets, once for all batches (they then skip them).
+        train = (train[0], self.objective.prepare_targets(train[1]), train[2])
         self._has_validation = validation is not None
 
         for callback in self.callbacks:
@@ -229,8 +232,8 @@ class Trainer:
                 wb = arrays[2] if w is not None else None
                 if self.schedule is not None and self.schedule.unit == "step":
                     self._set_lr(self.optimizer.n_steps)
-                value = self.objective.value_and_gradients(Xb, yb, wb)
-                if not np.isfinite(value):
+                value = self.objective.value_and_gradients(Xb, yb, wb, prepared=True)
+                if not math.isfinite(value):
                     raise self._diverged(epoch, batch, n_batches, value, snapshot)
                 self.optimizer.step()
                 n = Xb.shape[0]
