@@ -136,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the output was piped into `head` or similar: not an error
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # noqa: BLE001 - every failure becomes one readable line
         if debug:
             traceback.print_exc()
@@ -263,7 +266,7 @@ def _explain(args: argparse.Namespace) -> int:
     from . import explain as explain_module
 
     if args.config is None and not args.overrides:
-        net, loss, X, y = explain_module.default_example(n_samples=args.samples)
+        net, X, y, loss = explain_module.two_circles_example(max(args.samples, 2))
     else:
         net, loss, X, y = _experiment_batch(args)
     explanation = explain_module.explain(net, X, y, loss)

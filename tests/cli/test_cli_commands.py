@@ -207,3 +207,23 @@ def test_a_checkpoint_callback_in_the_config_writes_into_the_run_folder(tmp_path
 
     net = checkpoint_network(out / "checkpoint.safetensors")
     assert net.get_config() == __import__("chainrule").load(out / "model.safetensors").get_config()
+
+
+def test_explain_prints_every_chain_rule_term_of_the_two_circles_network(capsys):
+    assert main(["explain"]) == 0
+    out = capsys.readouterr().out
+    for term in ("δ3 = (σ(Z3) − T) / n", "dL/dW3 = A2ᵀ δ3", "dL/db3 = Σ δ3", "dL/dA2 = δ3 W3ᵀ",
+                 "dA2/dZ2 = [Z2 > 0]", "dL/dW1 = A0ᵀ δ1"):
+        assert term in out, term
+    gradient_lines = [line for line in out.splitlines() if line.strip().startswith("dL/dW")
+                      or line.strip().startswith("dL/db")]
+    assert len(gradient_lines) == 6
+    assert all("matches finite differences (relative error" in line for line in gradient_lines)
+
+
+def test_explain_json_and_markdown(capsys):
+    assert main(["explain", "--samples", "3", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["passed"] is True
+    assert main(["explain", "--format", "markdown"]) == 0
+    assert "|" in capsys.readouterr().out

@@ -90,8 +90,9 @@ def plot_trace(
         for alert in alerts:
             ax.axvline(alert["epoch"], color="red", alpha=0.5, linewidth=1)
             if position == 0:
-                ax.annotate(alert["kind"], (alert["epoch"], 1.0), xycoords=("data", "axes fraction"),
-                            color="red", fontsize="small", rotation=90, va="top", ha="right")
+                ax.annotate(alert["kind"], (alert["epoch"], 1.0),
+                            xycoords=("data", "axes fraction"), color="red", fontsize="small",
+                            rotation=90, va="top", ha="right")
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(True, alpha=0.3)

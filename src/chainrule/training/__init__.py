@@ -14,12 +14,15 @@ from .metrics import (
     mean_squared_error,
     r2_score,
 )
+from .monitor import GradientMonitor, GradientWarning
 from .trainer import Trainer
 
 __all__ = [
     "METRICS",
     "Callback",
     "EarlyStopping",
+    "GradientMonitor",
+    "GradientWarning",
     "History",
     "LambdaCallback",
     "ModelCheckpoint",

@@ -133,7 +133,9 @@ class GradientMonitor(Callback):
         self.vanishing_ratio = check_number(
             vanishing_ratio, "vanishing_ratio", low=0, high=1, low_open=True, high_open=True
         )
-        self.exploding_ratio = check_number(exploding_ratio, "exploding_ratio", low=1, low_open=True)
+        self.exploding_ratio = check_number(
+            exploding_ratio, "exploding_ratio", low=1, low_open=True
+        )
         self.saturation_margin = check_number(
             saturation_margin, "saturation_margin", low=0, high=0.5, low_open=True, high_open=True
         )
@@ -183,7 +185,9 @@ class GradientMonitor(Callback):
         steps = max(self._steps, 1)
         layers = []
         for index, layer in enumerate(net.layers):
-            entry: dict[str, Any] = {"index": index, "label": layer.label, "type": type(layer).__name__}
+            entry: dict[str, Any] = {
+                "index": index, "label": layer.label, "type": type(layer).__name__
+            }
             entry.update(activations.get(index, dict.fromkeys(LAYER_KEYS[:3])))
             entry.update(dict.fromkeys(LAYER_KEYS[3:]))
             layers.append(entry)

@@ -1,0 +1,511 @@
+"""``explain``: one forward and backward pass, written out as the chain rule, term by term.
+
+How the numbers are obtained (so that they are the library's, not a re-derivation):
+
+1. the network is copied to float64 (``net.copy(np.float64)``; the caller's network is never
+   touched) and :class:`chainrule.Objective` runs the training pass on the batch, exactly as
+   :class:`~chainrule.Trainer` does (fused output pairs included);
+2. the same pass is replayed layer by layer, calling the same ``layer.forward`` /
+   ``layer.backward`` and ``loss.forward`` / ``loss.backward``, to keep the intermediate arrays
+   the Objective does not return (every ∂L/∂A and δ). The replay must reproduce the
+   Objective's gradients; it is checked, and a difference is an error. Dropout masks are
+   frozen so both passes see the same mask;
+3. a layer's *local* derivative (dA/dZ) is read from the layer itself: for an elementwise
+   layer ``backward(1)`` returns f'(Z) (dX = 1 ⊙ f'(Z)); for softmax, ``backward`` of each
+   unit vector gives one column of each row's Jacobian;
+4. :func:`chainrule.gradcheck` confirms every parameter gradient (and ∂L/∂X) with central
+   finite differences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_choice
+from ..gradcheck import GradcheckReport, gradcheck
+from ..layers.base import Layer
+from ..layers.dropout import Dropout
+from ..layers.sequential import Sequential
+from ..losses import Loss
+from ..objective import Objective
+from .naming import INPUT, LayerNames, gradient_name, mapping, name_layers
+from .rules import layer_rule, loss_rule, options_text
+from .terms import FORMATS, Explanation, FiniteDifferenceCheck, Term, TermGroup
+
+#: Largest relative difference allowed between the replay and the Objective's pass (they run
+#: the same operations on the same arrays, so anything above rounding noise is a bug).
+REPLAY_TOLERANCE = 1e-12
+
+#: The notation paragraph of every explanation.
+NOTATION = (
+    "Notation: rows are samples; A0 = X; Zk = the output of the k-th layer with parameters "
+    "(Dense: Zk = A(k−1) Wk + bk); Ak = the activation after it; δk = dL/dZk; T = the targets "
+    "as the loss uses them (one-hot rows for class labels); ⊙ elementwise product; ᵀ transpose; "
+    "Σ the sum over samples (rows); [·] is 1 where true, else 0."
+)
+LAYERS_HEADING = (
+    "Layers (index in the Sequential: input → output, parameters by their library names):"
+)
+
+#: Inputs of a kinked activation closer than this to 0 are reported when a check fails.
+KINK_DISTANCE = 1e-4
+
+
+def explain(
+    net: Sequential,
+    X: Any,
+    y: Any,
+    loss: Any,
+    *,
+    sample_weight: Any = None,
+    format: str = "text",
+    check: bool = True,
+    eps: float = 1e-6,
+    rtol: float = 1e-6,
+    max_checks: int | None = None,
+    seed: Any = 0,
+) -> Explanation:
+    """Run one training pass on a small batch and explain every term of the chain rule.
+
+    Layer by layer from the loss back to the input, each factor is given with its name, its
+    formula in matrix form, its shape with named dimensions and a summary of its values
+    (norm, min, max), e.g. for the two-circles network 2-4-3-1::
+
+        dL/dW3 = A2ᵀ δ3   (3, 1)   norm ...   matches finite differences (relative error 2e-10)
+
+    Layers are numbered as in the tutorials: the input is ``A0 = X``, the k-th layer with
+    parameters (a Dense) outputs ``Zk`` with parameters ``Wk``, ``bk``, the activation after
+    it outputs ``Ak``, and ``δk = ∂L/∂Zk``. The header maps these names to the library's
+    (``W1 = "0.W"``). When the network ends in Sigmoid + binary cross-entropy or Softmax +
+    cross-entropy, training uses the fused gradient ``δ = (P − T) / n``; the explanation shows
+    that term, and the chained terms it replaces (∂L/∂A, ∂A/∂Z) as references.
+
+    Parameters
+    ----------
+    net : Sequential
+        Not modified: everything runs on a float64 copy.
+    X : array of shape (n_samples, in_features)
+        A small batch (every entry is perturbed twice by the finite-difference check).
+    y : targets, in any form the loss accepts (see :mod:`chainrule.losses`)
+    loss : Loss, name or dict
+    sample_weight : array of shape (n_samples,), optional
+    format : {"text", "markdown", "json"}
+        What ``str(explanation)`` renders.
+    check : bool
+        Confirm every parameter gradient and ∂L/∂X with :func:`chainrule.gradcheck`.
+    eps, rtol, max_checks, seed
+        Passed to :func:`chainrule.gradcheck`.
+
+    Returns
+    -------
+    Explanation
+
+    Raises
+    ------
+    ValueError
+        The loss of this batch is not finite.
+    NotDifferentiableError
+        The network contains a ``Step`` layer, which backpropagation cannot go through.
+
+    Examples
+    --------
+    >>> from chainrule.explain import explain, two_circles_example
+    >>> explanation = explain(*two_circles_example(n_samples=8))
+    >>> explanation["dL/dW3"].dims, explanation["dL/dW3"].formula
+    ((3, 1), 'A2ᵀ δ3')
+    >>> explanation.passed
+    True
+    """
+    if not isinstance(net, Sequential):
+        raise TypeError(f"net must be a Sequential, got {type(net).__name__}")
+    format = check_choice(format, "format", FORMATS)
+    work = net.copy(np.float64)
+    for layer in work.layers:
+        if isinstance(layer, Dropout):
+            layer.freeze_mask = True  # the replay must see the Objective's masks
+    objective = Objective(work, loss)
+    X64 = work.check_input(X).copy()
+    trace = _run(work, objective, X64, y, sample_weight)
+    report = None
+    if check:
+        report = gradcheck(
+            net, loss, X, y, sample_weight=sample_weight, eps=eps, rtol=rtol,
+            max_checks=max_checks, check_input=True, seed=seed,
+        )
+    return _Builder(work, objective, trace, report, sample_weight).build(format)
+
+
+# ------------------------------------------------------------------------------ the pass
+@dataclass
+class _Trace:
+    """Every array of one pass, by layer index."""
+
+    X: np.ndarray
+    J: float
+    L: float
+    outputs: dict[int, np.ndarray]  # output of layer i
+    local: dict[int, np.ndarray]  # ∂(output)/∂(input) of layer i (elementwise or per row)
+    downstream: dict[int, np.ndarray]  # ∂L/∂(input of layer i): what backward returned
+    grads: dict[str, np.ndarray]  # "0.W" → ∂J/∂W (penalties included), after the pass
+    head_grad: np.ndarray  # what the (head) loss's backward returned
+    reference: dict[str, Any] | None  # the chained path a fused pair replaces
+
+
+def _run(
+    net: Sequential, objective: Objective, X: np.ndarray, y: Any, sample_weight: Any
+) -> _Trace:
+    """The Objective's pass, then its layer-by-layer replay, checked against each other."""
+    with np.errstate(all="ignore"):
+        J, dX = objective.value_and_gradients(X, y, sample_weight, input_grad=True)
+        library = net.gradients.copy()
+        trace = _replay(net, objective, X, y, sample_weight)
+    if not np.isfinite(J):
+        raise ValueError(
+            f"the loss of this batch is {J}: nothing to explain; check the inputs (standardise "
+            "them) and the weights (did training diverge?)"
+        )
+    pairs = (("gradients", net.gradients, library), ("dL/dX", trace.downstream[0], dX))
+    for name, replayed, original in pairs:
+        if not _same(replayed, original):
+            raise RuntimeError(
+                f"explain: the layer-by-layer replay gave different {name} than "
+                "Objective.value_and_gradients; a layer's forward or backward is not "
+                "deterministic"
+            )
+    return trace
+
+
+def _replay(
+    net: Sequential, objective: Objective, X: np.ndarray, y: Any, sample_weight: Any
+) -> _Trace:
+    """Objective.value_and_gradients, unrolled so that every intermediate array is kept."""
+    layers = net.layers
+    stop = len(layers) if objective.head_stop is None else objective.head_stop
+    outputs: dict[int, np.ndarray] = {}
+    A = X
+    for index in range(stop):
+        A = outputs[index] = layers[index].forward(A, training=True)
+    L = objective.head_loss.forward(A, y, sample_weight)
+    head_grad = dY = objective.head_loss.backward()
+    local, downstream = {}, {}
+    for index in range(stop - 1, -1, -1):
+        layer = layers[index]
+        local_derivative = _local_derivative(layer, dY.shape)
+        if local_derivative is not None:
+            local[index] = local_derivative
+        dY = downstream[index] = layer.backward(dY)
+    if stop == 0:
+        downstream[0] = dY
+    net.add_penalty_gradients()
+    grads = {name: grad.copy() for name, _, grad in net.named_parameters()}
+    reference = _fused_reference(net, objective, A, y, sample_weight) if objective.fused else None
+    return _Trace(
+        X, L + net.penalty(), L, outputs, local, downstream, grads, head_grad, reference
+    )
+
+
+def _local_derivative(layer: Layer, shape: tuple[int, ...]) -> np.ndarray | None:
+    """∂Y/∂X as the layer's own backward computes it; None for affine and generic layers.
+
+    Elementwise, Y = f(X): backward(1) = 1 ⊙ f'(X) = f'(X), of X's shape. Jacobian (softmax),
+    (n_samples, n_features, n_features) with J[i, j, k] = ∂Y[i, j]/∂X[i, k]: the backward of
+    the unit upstream gradient e_j (for every row) is row j of each sample's Jacobian.
+    """
+    kind = layer_rule(layer).kind
+    if kind == "elementwise":
+        return np.array(layer.backward(np.ones(shape)))
+    if kind == "jacobian":
+        n_samples, width = shape
+        jacobian = np.empty((n_samples, width, width))
+        for j in range(width):
+            unit = np.zeros(shape)
+            unit[:, j] = 1.0
+            jacobian[:, j, :] = layer.backward(unit)
+        return jacobian
+    return None
+
+
+def _fused_reference(
+    net: Sequential, objective: Objective, Z: np.ndarray, y: Any, sample_weight: Any
+) -> dict[str, Any]:
+    """The chained path of a fused pair: A = f(Z), ∂L/∂A, ∂A/∂Z and their product ∂L/∂Z.
+
+    Computed with the same layer and loss classes, for the explanation only: training never
+    takes this path (it underflows for confidently wrong predictions; see
+    :mod:`chainrule.losses`).
+    """
+    last = net.layers[-1]
+    A = last.forward(Z, training=True)
+    objective.loss.forward(A, y, sample_weight)
+    dA = objective.loss.backward()
+    local = _local_derivative(last, dA.shape)
+    chained = last.backward(dA)
+    return {"A": A, "dA": dA, "local": local, "chained": chained}
+
+
+def _same(a: np.ndarray, b: np.ndarray, tolerance: float = REPLAY_TOLERANCE) -> bool:
+    """‖a − b‖ ≤ tolerance · ‖b‖ (exactly equal when both are zero)."""
+    scale = max(float(np.linalg.norm(b)), np.finfo(np.float64).tiny)
+    return a.shape == b.shape and float(np.linalg.norm(a - b)) <= tolerance * scale
+
+
+# ------------------------------------------------------------------------------ the terms
+class _Builder:
+    """Turns a :class:`_Trace` into the groups of terms of an :class:`Explanation`."""
+
+    def __init__(
+        self,
+        net: Sequential,
+        objective: Objective,
+        trace: _Trace,
+        report: GradcheckReport | None,
+        sample_weight: Any,
+    ) -> None:
+        self.net, self.objective, self.trace, self.report = net, objective, trace, report
+        self.names = name_layers(net)
+        self.stop = len(net.layers) if objective.head_stop is None else objective.head_stop
+        self.sample_weight = sample_weight
+
+    def build(self, format: str) -> Explanation:
+        groups = [self._forward(), self._loss()]
+        groups += [self._layer(index) for index in range(self.stop - 1, -1, -1)]
+        return Explanation(
+            groups=tuple(groups),
+            header=tuple(self._header()),
+            mapping=mapping(self.names),
+            loss=float(self.trace.J),
+            n_samples=int(self.trace.X.shape[0]),
+            fused=self.objective.fused,
+            checked=self.report is not None,
+            format=format,
+            footer=tuple(self._footer(groups)),
+        )
+
+    # -------------------------------------------------------------- header and footer
+    def _header(self) -> list[str]:
+        net, trace, objective = self.net, self.trace, self.objective
+        sizes = [net.in_features] + [
+            width for layer, width in zip(net.layers, net.widths[1:]) if layer.parameter_specs()
+        ]
+        sizes_text = " → ".join("?" if w is None else str(w) for w in sizes)
+        n_samples = trace.X.shape[0]
+        loss_text = f"Loss: {objective.loss!r}"
+        if objective.fused:
+            last = net.layers[-1]
+            z = self.names[-1].input
+            loss_text += (
+                f", fused with the output {type(last).__name__} (#{len(net.layers) - 1}): "
+                f"training computes {gradient_name(z)} = dL/d{z} directly from the logits {z}"
+            )
+        if net.penalty():
+            loss_text += "; with L1/L2 penalties, J = L + penalties is what training minimises"
+        network = (
+            f"Backpropagation through a Sequential of {len(net.layers)} "
+            f"layer{'' if len(net.layers) == 1 else 's'} (sizes "
+            f"{sizes_text}) on a batch of n_samples = {n_samples}, computed in float64 on a "
+            "copy of the network."
+        )
+        return [network, loss_text + ".", NOTATION, LAYERS_HEADING] + [
+            f"  {entry.title}" for entry in self.names
+        ]
+
+    def _footer(self, groups: list[TermGroup]) -> list[str]:
+        if self.report is None:
+            return ["Gradients not checked against finite differences (check=False)."]
+        checks = [t.check for g in groups for t in g.terms if t.check is not None]
+        n_bad = sum(not c.passed for c in checks)
+        worst = max((c.relative_error for c in checks), default=0.0)
+        verdict = "all match" if not n_bad else f"{n_bad} DO NOT MATCH"
+        text = (
+            f"Finite differences (central, eps = {self.report.eps:g}, float64): "
+            f"{len(checks)} gradients checked, {verdict}; largest relative error {worst:.1e} "
+            f"(tolerance {self.report.rtol:g})."
+        )
+        kinks = self._kinks() if n_bad else []
+        if kinks:
+            text += (
+                f" Note: {', '.join(kinks)} within {KINK_DISTANCE:g} of a kink at 0, where "
+                "the derivative jumps: finite differences across the kink average the two "
+                "slopes, while backward uses one of them (0 for ReLU at exactly 0, as PyTorch). "
+                "A mismatch there does not mean a wrong backward; zero biases make exact zeros "
+                "likely."
+            )
+        return [text]
+
+    def _kinks(self) -> list[str]:
+        """``"2 entries of Z1 (ReLU #1) lie"`` for each kinked layer with inputs near 0."""
+        found = []
+        for entry in self.names[: self.stop]:
+            if not layer_rule(entry.layer).kink:
+                continue
+            inputs = self.trace.outputs[entry.index - 1] if entry.index else self.trace.X
+            count = int(np.sum(np.abs(inputs) <= KINK_DISTANCE))
+            if count:
+                entries = "entry" if count == 1 else "entries"
+                verb = "lies" if count == 1 else "lie"
+                found.append(f"{count} {entries} of {entry.input} ({entry.layer.label}) {verb}")
+        return found
+
+    # -------------------------------------------------------------- groups
+    def _forward(self) -> TermGroup:
+        trace = self.trace
+        terms = [Term.of(INPUT, "X", "forward", trace.X, batch=True)]
+        for entry in self.names:
+            index = entry.index
+            if index < self.stop:
+                value, note = trace.outputs[index], ""
+            else:  # the fused output activation: computed only for the explanation
+                value = trace.reference["A"]
+                note = (
+                    f"computed for this explanation only: training feeds {entry.input} to the "
+                    "fused loss"
+                )
+            terms.append(
+                Term.of(entry.output, self._forward_formula(entry), "forward", value, batch=True,
+                        layer=index, note=note)
+            )
+        return TermGroup("Forward pass (training mode)", tuple(terms))
+
+    def _forward_formula(self, entry: LayerNames) -> str:
+        rule = layer_rule(entry.layer)
+        plus_b = f" + {entry.params['b']}" if "b" in entry.params else ""
+        text = rule.forward.format(
+            x=entry.input, y=entry.output, W=entry.params.get("W", "W"), plus_b=plus_b,
+            layer=type(entry.layer).__name__,
+        )
+        if rule.options:
+            text += f" ({options_text(entry.layer, rule.options).removeprefix(', ')})"
+        return text
+
+    def _loss(self) -> TermGroup:
+        objective, trace = self.objective, self.trace
+        head = objective.head_loss
+        output = self.names[self.stop - 1].output if self.stop else INPUT
+        rule = loss_rule(head)
+        scale, n_note = self._scale(head, rule.per, trace.head_grad)
+        reduce = "mean" if head.reduction == "mean" else "Σ"
+        value_formula = f"{reduce}(ℓ), ℓ = {rule.value.format(y=output)}" + options_text(
+            head, rule.options
+        )
+        terms = [Term.of("L", value_formula, "loss", trace.L, batch=False, note=n_note)]
+        if self.net.penalty():
+            terms.append(
+                Term.of("J", "L + Σₖ (l1 ‖Wk‖₁ + ½ l2 ‖Wk‖²)", "loss", trace.J, batch=False)
+            )
+        grad_formula = rule.grad.format(y=output) + scale + options_text(head, rule.options)
+        if not objective.fused:
+            terms.append(
+                Term.of(gradient_name(output), grad_formula, "upstream", trace.head_grad,
+                        batch=True, layer=self.stop - 1 if self.stop else None)
+            )
+            return TermGroup(f"Loss: {type(objective.loss).__name__}", tuple(terms))
+        terms += self._fused_terms(output, grad_formula, scale)
+        title = (
+            f"Loss: {type(objective.loss).__name__}, "
+            f"fused with {type(self.net.layers[-1]).__name__}"
+        )
+        return TermGroup(title, tuple(terms))
+
+    def _fused_terms(self, logits: str, fused_formula: str, scale: str) -> list[Term]:
+        """The chained terms (references) and the fused δ that training uses."""
+        reference, last = self.trace.reference, self.names[-1]
+        probabilities = last.output
+        chained_rule = loss_rule(self.objective.loss)
+        index = len(self.net.layers) - 1
+        chained_formula = chained_rule.grad.format(y=probabilities) + scale
+        layer_entry = layer_rule(last.layer)
+        local_formula = layer_entry.local.format(x=logits, y=probabilities)
+        difference = float(np.max(np.abs(reference["chained"] - self.trace.head_grad)))
+        not_used = "reference: the chained path, which training does not take"
+        pair = f"{type(last.layer).__name__} + {type(self.objective.loss).__name__}"
+        return [
+            Term.of(f"dL/d{probabilities}", chained_formula, "reference", reference["dA"],
+                    batch=True, layer=index, note=not_used),
+            Term.of(f"d{probabilities}/d{logits}", local_formula, "reference", reference["local"],
+                    batch=True, layer=index, note=not_used),
+            Term.of(
+                gradient_name(logits), fused_formula, "upstream", self.trace.head_grad, batch=True,
+                layer=index,
+                note=(
+                    f"fused {pair}: training computes dL/d{logits} = dL/d{probabilities} ⊙ "
+                    f"d{probabilities}/d{logits} in this simplified form, exact even where the "
+                    f"chained product underflows (here they differ by at most {difference:.1e})"
+                ),
+            ),
+        ]
+
+    def _scale(self, loss: Loss, per: str, grad: np.ndarray) -> tuple[str, str]:
+        """The reduction's factor in the gradient (``" / n"``) and a note saying what n is."""
+        if loss.reduction == "sum":
+            return "", "reduction='sum': no division"
+        n_samples = grad.shape[0]
+        per_sample = 1 if per == "sample" or grad.ndim == 1 else grad.shape[1]
+        what = "n_samples" if per_sample == 1 else "n_samples × n_outputs"
+        if self.sample_weight is None:
+            return " / n", f"n = {n_samples * per_sample} ({what}: the values averaged)"
+        total = float(np.sum(np.asarray(self.sample_weight, dtype=np.float64)))
+        factor = "" if per_sample == 1 else f" × {per_sample}"
+        return " ⊙ w / n", f"weighted mean: n = Σw{factor} = {total * per_sample:g}"
+
+    def _layer(self, index: int) -> TermGroup:
+        entry, trace = self.names[index], self.trace
+        rule = layer_rule(entry.layer)
+        x, y = entry.input, entry.output
+        dy = gradient_name(y)
+        terms: list[Term] = []
+        if rule.kind in ("elementwise", "jacobian"):
+            formula = rule.local.format(x=x, y=y) + options_text(entry.layer, rule.options)
+            terms.append(
+                Term.of(f"d{y}/d{x}", formula, "local", trace.local[index], batch=True,
+                        layer=index)
+            )
+        for key, name in entry.params.items():
+            terms.append(self._parameter_term(entry, key, name, rule.param_grads.get(key), dy))
+        input_formula = rule.input_grad.format(dy=dy, x=x, y=y, W=entry.params.get("W", "W"))
+        note, check, parameter = "", None, None
+        if index == 0:
+            note = "dL/dX: training skips it (the input is data, not a parameter)"
+            check, parameter = self._check("X", trace.downstream[0]), "X"
+        terms.append(
+            Term.of(gradient_name(x), input_formula, "upstream", trace.downstream[index],
+                    batch=True, layer=index, parameter=parameter, check=check, note=note)
+        )
+        return TermGroup(entry.title, tuple(terms), layer=index)
+
+    def _parameter_term(
+        self, entry: LayerNames, key: str, name: str, template: str | None, dy: str
+    ) -> Term:
+        layer, library_name = entry.layer, entry.param_ids[key]
+        if template is None:
+            formula = f"written by {type(layer).__name__}.backward({dy})"
+        else:
+            formula = template.format(x=entry.input, dy=dy)
+        is_weight = any(s.name == key and s.role == "weight" for s in layer.parameter_specs())
+        penalties = [(p, v) for p, v in (("l1", layer.l1), ("l2", layer.l2)) if is_weight and v]
+        for penalty, _ in penalties:
+            formula += f" + l1 sign({name})" if penalty == "l1" else f" + l2 {name}"
+        formula += "".join(f", {penalty} = {value:g}" for penalty, value in penalties)
+        value = self.trace.grads[library_name]
+        return Term.of(
+            f"dL/d{name}", formula, "parameter", value, batch=False, layer=entry.index,
+            parameter=library_name, check=self._check(library_name, value),
+        )
+
+    def _check(self, name: str, value: np.ndarray) -> FiniteDifferenceCheck | None:
+        """gradcheck's verdict on ``name``, which must also have checked this very array."""
+        if self.report is None:
+            return None
+        comparison = self.report[name]
+        same = comparison.n_checked != value.size or _same(
+            comparison.analytic, value.reshape(-1), 1e-10
+        )
+        return FiniteDifferenceCheck(
+            relative_error=comparison.relative_error,
+            max_abs_error=comparison.max_abs_error,
+            n_checked=comparison.n_checked,
+            passed=comparison.passed and same,
+            rtol=self.report.rtol,
+        )

@@ -1,0 +1,127 @@
+"""The per-layer tables, the generic fallback, the naming scheme and the formats."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from chainrule.errors import NotDifferentiableError
+from chainrule.explain import (
+    GENERIC_RULE,
+    LAYER_RULES,
+    Explanation,
+    explain,
+    name_layers,
+    two_circles_example,
+)
+from chainrule.layers.activations import ACTIVATIONS, ReLU, Sigmoid, Step, Tanh
+from chainrule.layers.base import Layer, ParameterSpec
+from chainrule.layers.dense import Dense
+from chainrule.layers.dropout import Dropout
+from chainrule.layers.sequential import Sequential
+
+
+def test_every_built_in_layer_has_a_rule():
+    for name in ACTIVATIONS.names():
+        cls = ACTIVATIONS.get(name)
+        if cls is not Step:  # no backward: nothing to explain
+            assert cls in LAYER_RULES, name
+    assert Dense in LAYER_RULES and Dropout in LAYER_RULES
+
+
+class Scale(Layer):
+    """Y = X ⊙ s, a user layer unknown to the tables."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.width = width
+
+    def parameter_specs(self):
+        return [ParameterSpec("s", (self.width,), "weight",
+                              lambda shape, rng: rng.normal(size=shape))]
+
+    def forward(self, X, training=False):
+        self._remember(training, X=X)
+        return X * self.params["s"]
+
+    def backward(self, dY):
+        self.grads["s"][...] = (dY * self._recall("X")).sum(axis=0)
+        return dY * self.params["s"]
+
+
+def test_a_user_layer_gets_the_generic_entry_and_is_still_checked(rng):
+    net = Sequential([Dense(2, 3), Scale(3), Tanh(), Dense(3, 1)], seed=0)
+    net.parameters[...] = rng.normal(size=net.n_parameters)
+    explanation = explain(net, rng.normal(size=(4, 2)), rng.normal(size=4), "mse")
+    assert explanation.mapping["1.s"] == "s2"
+    assert explanation["Z2"].formula == "Scale(Z1)"
+    assert explanation["dL/ds2"].formula == "written by Scale.backward(δ2)"
+    assert explanation["δ1"].formula == GENERIC_RULE.input_grad.format(dy="δ2")
+    assert explanation["dL/ds2"].check.passed and explanation.passed
+
+
+def test_names_follow_the_tutorials():
+    net = Sequential([Sigmoid(), Dense(2, 3), ReLU(), Dropout(0.5), Dense(3, 3, bias=False),
+                      Dense(3, 1)], seed=0)
+    names = name_layers(net)
+    assert [(n.input, n.output) for n in names] == [
+        ("A0", "A0'"), ("A0'", "Z1"), ("Z1", "A1"), ("A1", "A1'"), ("A1'", "Z2"), ("Z2", "Z3"),
+    ]
+    assert names[4].params == {"W": "W2"} and names[5].param_ids == {"W": "5.W", "b": "5.b"}
+
+
+def test_a_kink_that_finite_differences_cannot_confirm_is_explained():
+    """Z exactly at ReLU's kink: the check fails, and the footer says why."""
+    net = Sequential([Dense(2, 1), ReLU(), Dense(1, 1)], dtype=np.float64, seed=0)
+    net.layers[0].params["W"][...] = [[1.0], [1.0]]
+    net.layers[2].params["W"][...] = [[2.0]]
+    X = np.array([[1.0, -1.0], [0.5, 0.25]])  # the first row gives Z1 = 0 exactly
+    explanation = explain(net, X, np.array([3.0, 1.0]), "mse")
+    assert not explanation["dL/dW1"].check.passed
+    assert not explanation.passed
+    text = explanation.to_text()
+    assert "DOES NOT MATCH finite differences" in text
+    assert "1 entry of Z1 (ReLU #1) lies within" in text and "kink" in text
+
+
+def test_step_cannot_be_explained():
+    net = Sequential([Dense(2, 2), Step(), Dense(2, 1)], seed=0)
+    with pytest.raises(NotDifferentiableError, match="Perceptron"):
+        explain(net, np.ones((3, 2)), np.ones(3), "mse")
+
+
+def test_the_formats():
+    explanation = explain(*two_circles_example(4), format="markdown")
+    assert isinstance(explanation, Explanation)
+    markdown = str(explanation)
+    assert markdown == explanation.to_markdown() == explanation._repr_markdown_()
+    assert "| term | formula | shape |" in markdown
+    assert "| `dL/dW3` | `A2ᵀ δ3` | (3, 1) |" in markdown
+    assert "### #4 Dense: A2 → Z3" in markdown
+    assert "matches finite differences" in markdown
+    assert explanation.render("text") == explanation.to_text()
+    assert "dL/dW3 = A2ᵀ δ3" in explanation.render("text")
+    data = json.loads(explanation.render("json"))
+    term = next(t for g in data["groups"] for t in g["terms"] if t["name"] == "dL/dW3")
+    assert term["dims"] == [3, 1] and term["check"]["passed"] is True
+    with pytest.raises(ValueError, match="format"):
+        explanation.render("pdf")
+
+
+def test_a_pipe_in_a_formula_is_escaped_in_markdown():
+    net = Sequential([Dense(2, 1)], seed=0)
+    from chainrule.losses import BinaryCrossEntropy
+
+    markdown = explain(net, np.ones((2, 2)), np.array([0.0, 1.0]),
+                       BinaryCrossEntropy(from_logits=True), check=False).to_markdown()
+    row = next(line for line in markdown.splitlines() if line.startswith("| `L`"))
+    assert "\\|Z1\\|" in row
+    assert row.count(" | ") == 6  # seven cells, the escaped pipes are not separators
+
+
+def test_lookup_errors_name_the_terms():
+    explanation = explain(*two_circles_example(4), check=False)
+    with pytest.raises(KeyError, match="dL/dW3"):
+        explanation["dL/dW9"]

@@ -1,0 +1,73 @@
+"""``plot_trace`` draws a monitor's records into a valid PNG (Agg, no pyplot)."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from chainrule.datasets import make_circles
+from chainrule.layers.builders import mlp
+from chainrule.plots.trace import plot_trace
+from chainrule.training.monitor import GradientMonitor
+from chainrule.training.trainer import Trainer
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture(scope="module")
+def monitor():
+    X, y = make_circles(64, noise=0.1, seed=0)
+    monitor = GradientMonitor(warn=False)
+    net = mlp([2, 6, 4, 1], activation=["relu", "tanh"], output="sigmoid", seed=0)
+    Trainer(net, "binary_cross_entropy", batch_size=16, seed=0, verbose=0,
+            callbacks=[monitor]).fit(X, y, epochs=3)
+    return monitor
+
+
+def test_trace_png(monitor, tmp_path):
+    path = tmp_path / "trace.png"
+    figure = plot_trace(monitor, path, dpi=50)
+    assert png_size(path) == (int(figure.get_figwidth() * 50), int(figure.get_figheight() * 50))
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles[:3] == ["gradient norm ‖∂J/∂W‖", "update / weight ‖ΔW‖ / ‖W‖",
+                          "activation RMS norm"]
+    assert "dead ReLU units (fraction)" in titles
+    assert "saturated sigmoid/tanh outputs (fraction)" in titles
+    gradient_panel = figure.axes[0]
+    assert [line.get_label() for line in gradient_panel.get_lines()] == [
+        "Dense #0", "Dense #2", "Dense #4"]
+    assert gradient_panel.get_yscale() == "log"
+
+
+def test_trace_from_plain_records_and_json(monitor):
+    figure = plot_trace(monitor.records)
+    assert len(figure.axes) == 5
+    data = json.loads(json.dumps({"records": monitor.records,
+                                  "alerts": [{"kind": "exploding", "epoch": 2}]}))
+    figure = plot_trace(data)
+    assert any(text.get_text() == "exploding" for text in figure.axes[0].texts)
+
+
+def test_trace_without_relu_or_sigmoid_has_no_fraction_panels():
+    X, _ = make_circles(32, noise=0.1, seed=0)
+    monitor = GradientMonitor(warn=False)
+    Trainer(mlp([2, 4, 2], activation="elu", output="identity", seed=0), "mse", verbose=0,
+            seed=0, callbacks=[monitor]).fit(X, X, epochs=2)
+    assert len(plot_trace(monitor).axes) == 3
+
+
+def test_trace_bad_input():
+    with pytest.raises(ValueError, match="no epoch"):
+        plot_trace([])
+    with pytest.raises(TypeError, match="GradientMonitor"):
+        plot_trace(3.0)
