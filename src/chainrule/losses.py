@@ -216,6 +216,8 @@ class MSE(Loss):
     cancels; that halves the loss and its gradient, which a learning rate absorbs.)
 
     Shape: y_pred and y_true (n_samples, n_outputs); y_true may be (n_samples,) for one output.
+
+    Derivation: ``docs/backprop.md#mse``.
     """
 
     def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -229,7 +231,10 @@ class MSE(Loss):
 @LOSSES.register("mae", "mean_absolute_error", "absolute_error")
 class MAE(Loss):
     """Mean absolute error: ℓ = |y − t|; ∂ℓ/∂y = sign(y − t) (0 where y = t, as PyTorch's
-    ``L1Loss``)."""
+    ``L1Loss``).
+
+    Derivation: ``docs/backprop.md#mae``.
+    """
 
     def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
         self._residual = Y - T
@@ -250,6 +255,8 @@ class Huber(Loss):
 
     i.e. ∂ℓ/∂y = clip(r, −δ, δ). Matches ``torch.nn.HuberLoss(delta=δ)``.
     Huber, "Robust estimation of a location parameter", Ann. Math. Statist. 35 (1964).
+
+    Derivation: ``docs/backprop.md#huber``.
     """
 
     def __init__(self, delta: float = 1.0, *, reduction: str = "mean") -> None:
@@ -306,6 +313,8 @@ class BinaryCrossEntropy(_SmoothedTargets):
     (the tutorials' 0.05/0.95 targets are ε = 0.1).
 
     Shape: y_pred and y_true (n_samples, n_outputs); y_true may be (n_samples,) for one output.
+
+    Derivation: ``docs/backprop.md#binary-cross-entropy``.
     """
 
     fused_activation = Sigmoid
@@ -366,6 +375,8 @@ class CrossEntropy(_SmoothedTargets):
 
     Shape: y_pred (n_samples, n_classes); y_true integer labels (n_samples,) with values in
     [0, n_classes), or targets (n_samples, n_classes).
+
+    Derivation: ``docs/backprop.md#cross-entropy``.
     """
 
     fused_activation = Softmax

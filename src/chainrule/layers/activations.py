@@ -78,6 +78,8 @@ class Sigmoid(_Elementwise):
     --------
     >>> Sigmoid().forward(np.array([[0.0, 1e4, -1e4]]))
     array([[0.5, 1. , 0. ]])
+
+    Derivation: ``docs/backprop.md#sigmoid``.
     """
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
@@ -97,7 +99,7 @@ class Sigmoid(_Elementwise):
 
 @_register("tanh")
 class Tanh(_Elementwise):
-    """tanh(x), output in (−1, 1); derivative 1 − tanh²(x) = 1 − Y²."""
+    """tanh(x), output in (−1, 1); derivative 1 − tanh²(x) = 1 − Y². Derivation: ``docs/backprop.md#tanh``."""
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X, Y = self._start(X)
@@ -116,7 +118,7 @@ class Tanh(_Elementwise):
 
 @_register("relu")
 class ReLU(_Elementwise):
-    """max(0, x); derivative 1 where x > 0, else 0 (0 at x = 0, as PyTorch)."""
+    """max(0, x); derivative 1 where x > 0, else 0 (0 at x = 0, as PyTorch). Derivation: ``docs/backprop.md#relu``."""
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X, Y = self._start(X)
@@ -139,6 +141,8 @@ class LeakyReLU(_Elementwise):
     ----------
     alpha : float, default 0.01
         Slope for negative inputs (PyTorch's ``negative_slope``).
+
+    Derivation: ``docs/backprop.md#leakyrelu``.
     """
 
     def __init__(self, alpha: float = 0.01) -> None:
@@ -174,6 +178,8 @@ class ELU(_Elementwise):
     ----------
     alpha : float, default 1.0
         Saturation value −α for large negative inputs; must be positive.
+
+    Derivation: ``docs/backprop.md#elu``.
     """
 
     def __init__(self, alpha: float = 1.0) -> None:
@@ -209,6 +215,8 @@ class GELU(_Elementwise):
     PyTorch's ``GELU(approximate="none")``, not the tanh approximation.
 
     Hendrycks and Gimpel, "Gaussian Error Linear Units (GELUs)", arXiv:1606.08415, 2016.
+
+    Derivation: ``docs/backprop.md#gelu``.
     """
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
@@ -238,6 +246,8 @@ class Softplus(_Elementwise):
 
     Computed as ``logaddexp(0, x)``, exact for every x. PyTorch's ``Softplus`` returns x itself
     when x > 20 (its ``threshold``), a relative difference below 1e-9.
+
+    Derivation: ``docs/backprop.md#softplus``.
     """
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
@@ -258,7 +268,7 @@ class Softplus(_Elementwise):
 
 @_register("identity", "linear", "none")
 class Identity(_Elementwise):
-    """f(x) = x; derivative 1. The output of a regression network."""
+    """f(x) = x; derivative 1. The output of a regression network. Derivation: ``docs/backprop.md#identity``."""
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X = self._check_input(X)
@@ -283,6 +293,8 @@ class Softmax(_Elementwise):
 
     Paired with :class:`~chainrule.losses.CrossEntropy`, training uses the fused gradient
     ``(P − T) / n_samples`` with respect to the logits instead.
+
+    Derivation: ``docs/backprop.md#softmax``.
     """
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
@@ -310,6 +322,8 @@ class Step(_Elementwise):
     Its derivative is zero everywhere except at 0, where it does not exist, so gradient
     descent cannot train through it: :meth:`backward` raises. Train threshold units with the
     perceptron's mistake-driven rule instead (:class:`chainrule.Perceptron`).
+
+    Derivation: ``docs/backprop.md#step``.
     """
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:

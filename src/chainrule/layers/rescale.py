@@ -20,7 +20,8 @@ class Rescale(Layer):
     with the model file, so predictions on new raw data need no separate preprocessing step.
     ``offset`` and ``scale`` are part of the layer's config, not trainable parameters.
 
-    Backward: ∂Y_ij/∂X_ij = 1/scale_j, so ``dX = dY / scale``.
+    Backward: ∂Y_ij/∂X_ij = 1/scale_j, so ``dX = dY / scale``. Derivation:
+    ``docs/backprop.md#rescale``.
 
     Parameters
     ----------
