@@ -131,10 +131,10 @@ class Loss:
         if self._state is None:
             raise NotBuiltError(f"{type(self).__name__}.backward() called before forward()")
         shape, w, scale = self._state
-        with np.errstate(all="ignore"):
-            G = self._gradient()
-            G *= scale
-            if w is not None:
+        G = self._gradient()  # (every _gradient is free of overflow for finite inputs)
+        G *= scale
+        if w is not None:
+            with np.errstate(invalid="ignore"):  # a zero weight times an infinite gradient
                 G *= w[:, None]
         return G.reshape(shape)
 

@@ -46,11 +46,18 @@ def sigmoid(X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """
     if out is None:
         out = np.empty_like(X)
-    with np.errstate(over="ignore"):
-        np.negative(X, out=out)
+    np.negative(X, out=out)
+    if out.size and out.max() > _EXP_SAFE[out.dtype.char]:  # e^(−x) would overflow somewhere
+        with np.errstate(over="ignore"):
+            np.exp(out, out=out)
+    else:
         np.exp(out, out=out)
     out += 1.0
     return np.reciprocal(out, out=out)
+
+
+#: Largest argument of exp that does not overflow, by dtype (float32 'f', float64 'd').
+_EXP_SAFE = {"f": 88.0, "d": 709.0, "e": 11.0, "g": 11356.0}
 
 
 class _Elementwise(Layer):
