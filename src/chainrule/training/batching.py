@@ -78,5 +78,7 @@ def batches(
         index = order[start : start + batch_size]
         views = [buffer[: len(index)] for buffer in buffers]
         for array, view in zip(arrays, views):
-            np.take(array, index, axis=0, out=view)
+            # mode="clip": the indices are valid by construction, and the default "raise"
+            # buffers the output (three times slower)
+            np.take(array, index, axis=0, out=view, mode="clip")
         yield tuple(views)
