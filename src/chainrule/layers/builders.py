@@ -86,7 +86,27 @@ def mlp_architecture(
     init: Any = None,
     bias: bool = True,
 ) -> list[dict[str, Any]]:
-    """The list of dicts (see :func:`architecture_layers`) that :func:`mlp` builds."""
+    """The list of dicts (see :func:`architecture_layers`) that :func:`mlp` builds.
+
+    Parameters
+    ----------
+    sizes, activation, output
+        As in :func:`mlp`.
+    dropout : float
+        Dropout probability after each hidden activation (none after the output).
+    l1, l2 : float
+        Weight penalties of every Dense layer.
+    init : initializer spec or None
+        None picks ``"he_uniform"`` for a layer followed by a ReLU-like activation (ReLU,
+        LeakyReLU, ELU, GELU) and ``"glorot_uniform"`` otherwise.
+    bias : bool
+        Whether the Dense layers have biases.
+
+    Examples
+    --------
+    >>> mlp_architecture([2, 4, 1], output="sigmoid")[1]["activation"]
+    'sigmoid'
+    """
     sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
     if not isinstance(sizes, list) or len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output size, got {sizes!r}")
@@ -115,13 +135,9 @@ def mlp(
     activation: str | Sequence[str] = "relu",
     output: str = "identity",
     *,
-    dropout: float = 0.0,
-    l1: float = 0.0,
-    l2: float = 0.0,
-    init: Any = None,
-    bias: bool = True,
     dtype: Any = np.float32,
     seed: Any = None,
+    **options: Any,
 ):
     """A multilayer perceptron ``sizes[0] → sizes[1] → ... → sizes[-1]``.
 
@@ -134,15 +150,13 @@ def mlp(
     output : str
         Output activation: ``"identity"`` (regression, or logits), ``"sigmoid"`` (binary),
         ``"softmax"`` (multi-class).
-    dropout : float
-        Dropout probability after each hidden activation.
-    l1, l2 : float
-        Weight penalties applied to every Dense layer.
-    init : initializer spec or None
-        None picks ``"he_uniform"`` for layers followed by a ReLU-like activation and
-        ``"glorot_uniform"`` otherwise.
-    bias, dtype, seed
-        As in :class:`Dense` and :class:`Sequential`.
+    dtype, seed
+        As in :class:`Sequential`.
+    **options
+        Passed to :func:`mlp_architecture`: ``dropout`` (probability after each hidden
+        activation), ``l1``/``l2`` (weight penalties of every Dense layer), ``init`` (None picks
+        ``"he_uniform"`` for layers followed by a ReLU-like activation, ``"glorot_uniform"``
+        otherwise) and ``bias``.
 
     Returns
     -------
@@ -156,6 +170,5 @@ def mlp(
     """
     from .sequential import Sequential
 
-    architecture = mlp_architecture(sizes, activation, output, dropout=dropout, l1=l1, l2=l2,
-                                    init=init, bias=bias)
+    architecture = mlp_architecture(sizes, activation, output, **options)
     return Sequential.from_architecture(architecture, dtype=dtype, seed=seed)
