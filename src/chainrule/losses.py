@@ -51,8 +51,8 @@ class Loss:
 
     Writing your own loss
     ---------------------
-    Subclass and implement ``_values(Y, T)`` (the unreduced values, storing on ``self``
-    whatever the gradient needs) and ``_gradient()`` (∂(Σ values)/∂Y, shape of Y); the base
+    Subclass and implement ``_values(Y, T)`` (the unreduced values, storing in the dict
+    ``self._kept`` whatever the gradient needs) and ``_gradient()`` (∂(Σ values)/∂Y, shape of Y); the base
     class checks shapes, applies the reduction and sample weights, and remembers what
     ``backward`` needs. Override ``_target`` to accept targets other than an array shaped like
     ``y_pred``. ``docs/custom_layers.md`` has a complete example.
@@ -69,6 +69,8 @@ class Loss:
     def __init__(self, *, reduction: str = "mean") -> None:
         self.reduction = check_choice(reduction, "reduction", ("mean", "sum"))
         self._state: tuple[tuple[int, ...], np.ndarray | None, float] | None = None
+        #: What the last ``_values`` kept for ``_gradient`` (subclasses fill it).
+        self._kept: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ public API
     def forward(self, y_pred: Any, y_true: Any, sample_weight: Any = None) -> float:
@@ -137,6 +139,10 @@ class Loss:
             with np.errstate(invalid="ignore"):  # a zero weight times an infinite gradient
                 G *= w[:, None]
         return G.reshape(shape)
+
+    def release(self) -> None:
+        """Drop the arrays kept for :meth:`backward` (after training, to free memory)."""
+        self._state, self._kept = None, {}
 
     # ------------------------------------------------------------------ for subclasses
     def _values(self, Y: np.ndarray, T: Any) -> np.ndarray:
@@ -221,11 +227,11 @@ class MSE(Loss):
     """
 
     def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
-        self._residual = Y - T
-        return np.square(self._residual)
+        residual = self._kept["residual"] = Y - T
+        return np.square(residual)
 
     def _gradient(self) -> np.ndarray:
-        return 2.0 * self._residual  # ∂(y − t)²/∂y = 2(y − t)
+        return 2.0 * self._kept["residual"]  # ∂(y − t)²/∂y = 2(y − t)
 
 
 @LOSSES.register("mae", "mean_absolute_error", "absolute_error")
@@ -237,11 +243,11 @@ class MAE(Loss):
     """
 
     def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
-        self._residual = Y - T
-        return np.abs(self._residual)
+        residual = self._kept["residual"] = Y - T
+        return np.abs(residual)
 
     def _gradient(self) -> np.ndarray:
-        return np.sign(self._residual)
+        return np.sign(self._kept["residual"])
 
 
 @LOSSES.register("huber")
@@ -264,12 +270,12 @@ class Huber(Loss):
         self.delta = check_number(delta, "delta", low=0, low_open=True)
 
     def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
-        r = self._residual = Y - T
+        r = self._kept["residual"] = Y - T
         a = np.abs(r)
         return np.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta))
 
     def _gradient(self) -> np.ndarray:
-        return np.clip(self._residual, -self.delta, self.delta)
+        return np.clip(self._kept["residual"], -self.delta, self.delta)
 
     def get_config(self) -> dict[str, Any]:
         return {"delta": self.delta, **super().get_config()}
@@ -337,7 +343,7 @@ class BinaryCrossEntropy(_SmoothedTargets):
     def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
         if self.label_smoothing:
             T = T * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
-        self._Y, self._T = Y, T
+        self._kept = {"Y": Y, "T": T}
         if self.from_logits:
             # max(z,0) − z t + log1p(e^(−|z|)): no overflow for any z
             return np.maximum(Y, 0.0) - Y * T + np.log1p(np.exp(-np.abs(Y)))
@@ -347,7 +353,7 @@ class BinaryCrossEntropy(_SmoothedTargets):
         return -(T * log_p + (1.0 - T) * log_q)
 
     def _gradient(self) -> np.ndarray:
-        Y, T = self._Y, self._T
+        Y, T = self._kept["Y"], self._kept["T"]
         if self.from_logits:
             P = sigmoid(Y)
             P -= T  # ∂ℓ/∂z = σ(z) − t
@@ -412,13 +418,13 @@ class CrossEntropy(_SmoothedTargets):
         epsilon, n_classes = self.label_smoothing, Y.shape[1]
         if epsilon and T.ndim == 2:
             T = T * (1.0 - epsilon) + epsilon / n_classes
-        self._T = T
+        self._kept = {"T": T}
         if self.from_logits:
             shifted = Y - Y.max(axis=1, keepdims=True)
             log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-            self._P = np.exp(log_P)
+            self._kept["P"] = np.exp(log_P)
         else:
-            self._P = Y
+            self._kept["P"] = Y
             with np.errstate(divide="ignore"):
                 log_P = np.maximum(np.log(Y), _LOG_FLOOR)
         if T.ndim == 2:
@@ -430,7 +436,7 @@ class CrossEntropy(_SmoothedTargets):
         return values
 
     def _gradient(self) -> np.ndarray:
-        P, T = self._P, self._T
+        P, T = self._kept["P"], self._kept["T"]
         epsilon, n_classes = self.label_smoothing, P.shape[1]
         if T.ndim == 2:
             if self.from_logits:

@@ -61,12 +61,12 @@ class LogCosh(Loss):
     """ℓ = log(cosh(ŷ − t)), mean over all elements; ∂ℓ/∂ŷ = tanh(ŷ − t)."""
 
     def _values(self, Y, T):
-        self._residual = Y - T
-        r = np.abs(self._residual)
+        residual = self._kept["residual"] = Y - T
+        r = np.abs(residual)
         return r + np.log1p(np.exp(-2.0 * r)) - np.log(2.0)
 
     def _gradient(self):
-        return np.tanh(self._residual)
+        return np.tanh(self._kept["residual"])
 
 
 class BrokenPReLU(PReLU):

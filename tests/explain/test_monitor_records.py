@@ -15,6 +15,7 @@ from chainrule.layers.builders import mlp
 from chainrule.layers.dense import Dense
 from chainrule.layers.sequential import Sequential
 from chainrule.optim import SGD
+from chainrule.training.callbacks import LambdaCallback
 from chainrule.training.monitor import LAYER_KEYS, GradientMonitor, series
 from chainrule.training.trainer import Trainer
 
@@ -102,12 +103,17 @@ def test_dead_relus_and_saturated_units_on_a_probe():
 def test_the_probe_leaves_the_training_caches_alone():
     monitor = GradientMonitor(probe=X[:10])
     net = mlp([2, 8, 1], output="sigmoid", seed=0)
+    seen = {}
+
+    def after_the_monitor(trainer, epoch, logs):
+        seen.update({i: net.layers[i].cache[k].shape for i, k in ((0, "X"), (1, "Y"))})
+
     trainer = Trainer(net, "binary_cross_entropy", batch_size=32, seed=0, verbose=0,
-                      callbacks=[monitor])
+                      callbacks=[monitor, LambdaCallback(on_epoch_end=after_the_monitor)])
     trainer.fit(X, Y, epochs=1)
     # the caches still hold the last training batch (32 rows), not the probe (10 rows)
-    assert net.layers[0].cache["X"].shape == (32, 2)
-    assert net.layers[1].cache["Y"].shape == (32, 8)
+    assert seen == {0: (32, 2), 1: (32, 8)}
+    assert not net.layers[0].cache  # and fit releases them at the end
 
 
 def test_a_probe_of_the_wrong_width_is_refused():

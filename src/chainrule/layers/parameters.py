@@ -106,9 +106,19 @@ def allocate_parameters(
         slots.append(ParameterSlot(i, spec.name, spec.shape, spec.role, offset))
 
     # Rebind only after every value is in place, so a failure leaves the layers untouched.
-    for slot in slots:
+    store = ParameterStore(parameters, gradients, n_weights, tuple(slots))
+    link_views(layers, store)
+    return store
+
+
+def link_views(layers: Sequence[Layer], store: ParameterStore) -> None:
+    """Point every layer's ``params[k]``/``grads[k]`` at its slice of the flat buffers.
+
+    Also what restores the link after unpickling or deep-copying, which store a view as an
+    independent array.
+    """
+    for slot in store.slots:
         layer = layers[slot.layer_index]
         stop = slot.offset + slot.size
-        layer.params[slot.name] = parameters[slot.offset : stop].reshape(slot.shape)
-        layer.grads[slot.name] = gradients[slot.offset : stop].reshape(slot.shape)
-    return ParameterStore(parameters, gradients, n_weights, tuple(slots))
+        layer.params[slot.name] = store.parameters[slot.offset : stop].reshape(slot.shape)
+        layer.grads[slot.name] = store.gradients[slot.offset : stop].reshape(slot.shape)

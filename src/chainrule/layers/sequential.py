@@ -13,7 +13,7 @@ from .._random import as_generator, spawn
 from .._validation import as_float_array, check_float_dtype, format_shape
 from ..errors import ShapeError
 from .base import LAYERS, Layer
-from .parameters import ParameterSlot, allocate_parameters
+from .parameters import ParameterSlot, ParameterStore, allocate_parameters, link_views
 
 
 class Sequential:
@@ -210,6 +210,19 @@ class Sequential:
                 return None
             dY = layer.backward(dY)
         return dY if input_grad else None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """After unpickling or ``copy.deepcopy``: make the layers' arrays views again.
+
+        Both store a view as an independent array, which would leave the layers holding copies
+        that an optimizer stepping :attr:`parameters` never moves.
+        """
+        self.__dict__.update(state)
+        for name in ("parameters", "gradients"):
+            if not getattr(self, name).flags.writeable:  # e.g. memory-mapped by joblib
+                setattr(self, name, getattr(self, name).copy())
+        link_views(self.layers, ParameterStore(self.parameters, self.gradients, self.n_weights,
+                                               self._slots))
 
     @contextlib.contextmanager
     def reusing_buffers(self) -> Iterator[Sequential]:

@@ -296,16 +296,27 @@ class Optimizer(Configurable):
         # Two scratch buffers cover every update rule here; see each _update.
         self._work = np.empty_like(parameters)
         self._tmp = np.empty_like(parameters)
-        # Views of the weight prefix and the bias suffix, made once.
-        self._params_w = parameters[:n_weights]
-        self._grads_w, self._grads_b = gradients[:n_weights], gradients[n_weights:]
-        self._work_w, self._work_b = self._work[:n_weights], self._work[n_weights:]
+        self._make_views()
         self._state = {
             name: np.full_like(parameters, initial) for name, initial in self._state_spec().items()
         }
         self.n_steps = 0
         self.last_grad_norm = None
         return self
+
+    def _make_views(self) -> None:
+        """Views of the weight prefix and the bias suffix, made once per binding."""
+        n = self.n_weights
+        self._params_w = self._params[:n]
+        self._grads_w, self._grads_b = self._grads[:n], self._grads[n:]
+        self._work_w, self._work_b = self._work[:n], self._work[n:]
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """After unpickling or ``copy.deepcopy``, which store views as independent arrays:
+        rebuild the prefix/suffix views of the (shared) flat buffers."""
+        self.__dict__.update(state)
+        if self._params is not None:
+            self._make_views()
 
     def bind_network(self, net: Any) -> Optimizer:
         """``bind(net.parameters, net.gradients, net.n_weights)`` for a ``Sequential``."""

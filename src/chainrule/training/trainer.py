@@ -207,6 +207,7 @@ class Trainer:
             )
         for callback in self.callbacks:
             callback.on_train_end(self, logs)
+        self._release()
         if self.history.note:
             progress.message(self.history.note)
         return self.history
@@ -259,6 +260,23 @@ class Trainer:
             callback.on_epoch_end(self, epoch, logs)
         progress.finish(epoch, logs)
         return logs
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """After unpickling: if the network had to copy read-only buffers (a memory-mapped
+        pickle), bind the optimizer to the copies, keeping its state."""
+        self.__dict__.update(state)
+        if self.optimizer.bound and self.optimizer._params is not self.net.parameters:
+            saved = self.optimizer.state_dict()
+            self.optimizer.bind_network(self.net)
+            self.optimizer.load_state_dict(saved)
+
+    def _release(self) -> None:
+        """Forget the last batch's arrays (layer caches, loss intermediates): a trained model
+        should not carry them in memory or into a pickle."""
+        for layer in self.net.layers:
+            layer.cache = {}
+        self.objective.last_output = None
+        self.objective.head_loss.release()
 
     def _set_lr(self, t: int) -> None:
         self.optimizer.lr = self.schedule(t, self.optimizer.base_lr) * self.lr_factor

@@ -1,0 +1,79 @@
+"""The training losses in scikit-learn's MLP convention: summed over outputs, half squares.
+
+scikit-learn's MLP minimises, for a batch of samples ``i`` with weights ``w_i`` and outputs
+``j`` (its ``_backprop``: the output delta is ``activation − y`` and every gradient is divided
+by the batch's total weight)::
+
+    J = Σ_i w_i Σ_j ℓ(ŷ_ij, y_ij) / Σ_i w_i  +  ½ α ‖W‖² / Σ_i w_i
+
+with ``ℓ`` the binary log-loss for sigmoid outputs, ``½ (ŷ − y)²`` for squared error, and the
+whole softmax row's cross-entropy for multi-class problems. chainrule's losses average over
+*every element* (``Σ_i w_i Σ_j ℓ_ij / (Σ_i w_i · n_outputs)``, PyTorch's convention) and its
+squared error has no ½. The classes below multiply value and gradient by
+``factor · n_outputs`` to get scikit-learn's data term; :class:`~chainrule.losses.CrossEntropy`
+already sums over classes and is used as it is. ``absolute_error`` and ``huber`` follow the
+same per-sample-sum convention so that a regressor's losses are comparable with each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..losses import MAE, MSE, BinaryCrossEntropy, Huber, Loss
+
+
+class _SumOverOutputs:
+    """Mixin for a chainrule :class:`Loss`: ``ℓ_i = factor · Σ_j ℓ_ij``, mean over samples.
+
+    It scales the loss's unreduced values (and their gradient) by ``c = factor · n_outputs``,
+    so the parent's mean over all elements, ``Σ_i w_i Σ_j c ℓ_ij / (Σ_i w_i · n_outputs)``,
+    becomes ``factor · Σ_i w_i Σ_j ℓ_ij / Σ_i w_i``. ``_values`` and ``_gradient`` are the
+    extension points of :class:`~chainrule.losses.Loss`, used by every evaluation path.
+    """
+
+    factor: ClassVar[float] = 1.0
+
+    def _values(self, Y: np.ndarray, T: Any) -> np.ndarray:
+        self._scale = self.factor * Y.shape[1]  # Y: (n_samples, n_outputs)
+        return super()._values(Y, T) * self._scale
+
+    def _gradient(self) -> np.ndarray:
+        gradient = super()._gradient()  # a new array: scaling it in place is safe
+        gradient *= self._scale
+        return gradient
+
+
+class LogLoss(_SumOverOutputs, BinaryCrossEntropy):
+    """Binary log-loss summed over the outputs (scikit-learn's ``binary_log_loss``).
+
+    Shape: y_pred and y_true (n_samples, n_outputs); one output for a binary problem, one per
+    label for multilabel classification.
+    """
+
+
+class HalfSquaredError(_SumOverOutputs, MSE):
+    """``½ Σ_j (ŷ_j − y_j)²`` per sample, mean over samples: scikit-learn's ``squared_error``.
+
+    Gradient ``ŷ − y`` (per sample, before the mean). Shape: (n_samples, n_outputs).
+    """
+
+    factor = 0.5
+
+
+class AbsoluteError(_SumOverOutputs, MAE):
+    """``Σ_j |ŷ_j − y_j|`` per sample, mean over samples. Shape: (n_samples, n_outputs)."""
+
+
+class HuberError(_SumOverOutputs, Huber):
+    """Huber loss (``delta``) summed over outputs, mean over samples; see
+    :class:`~chainrule.losses.Huber`. Shape: (n_samples, n_outputs)."""
+
+
+#: The regressor's ``loss`` names.
+REGRESSION_LOSSES: dict[str, type[Loss]] = {
+    "squared_error": HalfSquaredError,
+    "absolute_error": AbsoluteError,
+    "huber": HuberError,
+}

@@ -1,0 +1,154 @@
+"""scikit-learn's stopping rule and learning-rate policies, as a chainrule ``Callback``.
+
+After every epoch scikit-learn's stochastic MLP (``_fit_stochastic`` and
+``_update_no_improvement_count``) does, in this order:
+
+1. record the epoch's training loss in ``loss_curve_``;
+2. without early stopping: count the epoch as "no improvement" when
+   ``loss > best_loss_ − tol`` (else reset the count), then ``best_loss_ = min(best_loss_, loss)``;
+   with early stopping: score the validation set (accuracy or R²), count "no improvement" when
+   ``score < best_validation_score_ + tol``, and keep the weights of the best score;
+3. with ``learning_rate="invscaling"`` (SGD): ``lr = learning_rate_init / (t + 1)^power_t``,
+   ``t`` counting the *samples* seen so far;
+4. once the count exceeds ``n_iter_no_change``: stop; or, with ``learning_rate="adaptive"``
+   (SGD), divide the rate by 5 and reset the count, stopping only when the rate is already
+   at most 1e-6.
+
+:class:`EpochBookkeeping` does exactly this and also records the validation loss
+(``validation_loss_curve_``), which scikit-learn's MLP does not keep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..training.callbacks import Callback
+
+#: With ``learning_rate="adaptive"``, the rate is divided by this on a plateau ...
+ADAPTIVE_DIVISOR = 5.0
+#: ... and training stops on a plateau once the rate is at most this.
+ADAPTIVE_MIN_LR = 1e-6
+
+
+class EpochBookkeeping(Callback):
+    """Records the curves on the estimator and applies scikit-learn's stopping rule.
+
+    Parameters
+    ----------
+    estimator : a chainrule.sklearn MLP
+        Its ``loss_curve_``, ``best_loss_``, ``validation_scores_``,
+        ``best_validation_score_``, ``validation_loss_curve_``, ``n_iter_``, ``t_`` and
+        ``_no_improvement_count`` are updated in place (they persist across ``warm_start``
+        fits and ``partial_fit`` calls, as in scikit-learn).
+    n_train : int
+        Training samples per epoch (for ``t_``).
+    validation : (X_val, y_val, sample_weight_val) or None
+        Held-out data scored after every epoch when early stopping.
+
+    Attributes
+    ----------
+    converged : bool
+        Whether the stopping rule ended training (rather than ``max_iter``).
+    """
+
+    def __init__(self, estimator: Any, n_train: int, validation: tuple | None) -> None:
+        self.estimator = estimator
+        self.n_train = n_train
+        self.validation = validation
+        self.converged = False
+
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, float]) -> None:
+        est = self.estimator
+        est.n_iter_ += 1
+        est.t_ += self.n_train
+        est.loss_curve_.append(float(logs["loss"]))
+        if self.validation is None:
+            self._track_training_loss(est)
+        else:
+            self._track_validation_score(est, trainer, logs)
+        policy = est._lr_policy()
+        if policy == "invscaling":  # lr = lr_0 / (t + 1)^power_t, t in samples
+            set_sgd_lr(trainer.optimizer, est.learning_rate_init / (est.t_ + 1) ** est.power_t)
+        if est._no_improvement_count > est.n_iter_no_change:
+            lr = trainer.optimizer.lr
+            if policy == "adaptive" and lr > ADAPTIVE_MIN_LR:
+                set_sgd_lr(trainer.optimizer, lr / ADAPTIVE_DIVISOR)
+                est._no_improvement_count = 0
+                if est.verbose:
+                    print(f"Setting learning rate to {trainer.optimizer.lr:f}")
+            else:
+                self.converged = True
+                trainer.stop_training = True
+                if est.verbose:
+                    print(self._message(est))
+
+    def _track_training_loss(self, est: Any) -> None:
+        loss = est.loss_curve_[-1]
+        if loss > est.best_loss_ - est.tol:
+            est._no_improvement_count += 1
+        else:
+            est._no_improvement_count = 0
+        est.best_loss_ = min(est.best_loss_, loss)
+
+    def _track_validation_score(self, est: Any, trainer: Any, logs: dict[str, float]) -> None:
+        X_val, y_val, w_val = self.validation
+        score = est._score_encoded(X_val, y_val, w_val)
+        est.validation_scores_.append(score)
+        est.validation_loss_curve_.append(float(logs["val_loss"]))
+        if est.verbose:
+            print(f"Validation score: {score:f}")
+        if score < est.best_validation_score_ + est.tol:
+            est._no_improvement_count += 1
+        else:
+            est._no_improvement_count = 0
+        if score > est.best_validation_score_:
+            est.best_validation_score_ = score
+            est._best_parameters = trainer.net.parameters.copy()
+
+    def on_train_end(self, trainer: Any, logs: dict[str, float]) -> None:
+        best = getattr(self.estimator, "_best_parameters", None)
+        if self.validation is not None and best is not None:
+            trainer.net.parameters[...] = best  # scikit-learn restores the best epoch's weights
+
+    @staticmethod
+    def _message(est: Any) -> str:
+        what = "Validation score" if est.early_stopping else "Training loss"
+        return (
+            f"{what} did not improve more than tol={est.tol:f} for "
+            f"{est.n_iter_no_change} consecutive epochs. Stopping."
+        )
+
+
+def set_sgd_lr(optimizer: Any, lr: float) -> None:
+    """Change SGD's rate the way scikit-learn's momentum form implies.
+
+    scikit-learn keeps ``v_sk ← μ v_sk − lr g`` (the rate inside the velocity); chainrule
+    (PyTorch) keeps ``v ← μ v + g`` and steps ``−lr v``, so ``v_sk = −lr v`` while the rate is
+    constant. When the rate changes from ``lr_old`` to ``lr``, scikit-learn's velocity still
+    carries ``lr_old``; scaling chainrule's buffer by ``lr_old / lr`` keeps ``−lr v`` equal to
+    it, and the next steps (plain or Nesterov) are then scikit-learn's.
+    """
+    old = optimizer.lr
+    state = optimizer.state_dict()
+    if "momentum_buffer" in state and lr > 0:
+        state["momentum_buffer"] *= old / lr
+        state["lr"] = lr
+        optimizer.load_state_dict(state)
+    else:
+        optimizer.lr = lr
+
+
+def no_improvement_start(early_stopping: bool) -> dict[str, Any]:
+    """The bookkeeping attributes of a first fit, as scikit-learn's ``_initialize`` sets them."""
+    return {
+        "loss_curve_": [],
+        "_no_improvement_count": 0,
+        "best_loss_": None if early_stopping else np.inf,
+        "validation_scores_": [] if early_stopping else None,
+        "validation_loss_curve_": [] if early_stopping else None,
+        "best_validation_score_": -np.inf if early_stopping else None,
+        "_best_parameters": None,
+        "t_": 0,
+    }

@@ -1,0 +1,179 @@
+"""scikit-learn's hyperparameters in chainrule's terms: network, optimizer, penalties, seeds.
+
+The L2 penalty ``alpha``
+------------------------
+scikit-learn adds ``½ α ‖W‖² / Σ_batch w_i`` to the loss of every minibatch (``Σ_batch w_i``
+is the batch's number of samples when there are no sample weights), i.e. the penalty is divided
+by the batch's size. A chainrule ``Dense(l2=λ)`` adds ``½ λ ‖W‖²`` to the batch's mean loss.
+So ::
+
+    λ = α / (B · w̄)        B = min(batch_size, n_samples), w̄ = mean training sample weight
+
+which is exact for every full batch (and for full-batch training, where ``B · w̄ = Σ w``); on
+the last, partial batch of an epoch scikit-learn divides by that batch's smaller size instead.
+``l1`` (ours) is chainrule's penalty as it is: ``l1 · ‖W‖₁`` added to the batch's mean loss.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._random import spawn
+from .._validation import check_choice, check_float_dtype, check_number
+from ..layers.activations import ACTIVATIONS, Softmax, Step
+from ..layers.dense import Dense
+from ..layers.sequential import Sequential
+from ..optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+
+#: ``solver`` values: scikit-learn's two stochastic solvers and chainrule's others.
+SOLVERS = ("adam", "sgd", "adamw", "rmsprop", "adagrad")
+LEARNING_RATES = ("constant", "invscaling", "adaptive")
+#: scikit-learn's ``batch_size="auto"`` is ``min(AUTO_BATCH, n_samples)``.
+AUTO_BATCH = 200
+
+
+def generator(random_state: Any) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from scikit-learn's ``random_state``.
+
+    ``None``: fresh entropy from the operating system (never NumPy's global state); an int:
+    reproducible; a ``RandomState``: one draw from it seeds the Generator (so successive fits
+    differ, as scikit-learn's convention for a shared RandomState); a ``Generator``: used as is.
+    """
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(int(random_state.randint(np.iinfo(np.int32).max)))
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"random_state must be a non-negative int, got {random_state}")
+        return np.random.default_rng(int(random_state))
+    raise TypeError(
+        "random_state must be None, an int, a numpy RandomState or Generator, got "
+        f"{random_state!r} ({type(random_state).__name__})"
+    )
+
+
+def hidden_sizes(hidden_layer_sizes: Any) -> list[int]:
+    """``hidden_layer_sizes`` (an int or a sequence of ints, possibly empty) as a list."""
+    if isinstance(hidden_layer_sizes, (str, bytes)):
+        raise TypeError(
+            f"hidden_layer_sizes must be an int or a sequence of ints, got {hidden_layer_sizes!r}"
+        )
+    iterable = hasattr(hidden_layer_sizes, "__iter__")
+    sizes = list(hidden_layer_sizes) if iterable else [hidden_layer_sizes]
+    return [
+        check_number(size, f"hidden_layer_sizes[{i}]", low=1, integer=True)
+        for i, size in enumerate(sizes)
+    ]
+
+
+def hidden_activations(activation: Any, n_hidden: int) -> list[str]:
+    """One activation name per hidden layer, from one name or a list of them.
+
+    Valid names are chainrule's activations (scikit-learn's ``"identity"``, ``"logistic"``,
+    ``"tanh"``, ``"relu"``, and ``"leaky_relu"``, ``"elu"``, ``"gelu"``, ``"softplus"``,
+    ``"sigmoid"``), except the output-only ``"softmax"`` and the non-differentiable ``"step"``.
+    """
+    names = [activation] * n_hidden if isinstance(activation, str) else activation
+    if not isinstance(names, Sequence) or isinstance(names, str):
+        raise TypeError(f"activation must be a name or a list of names, got {activation!r}")
+    names = list(names)
+    if len(names) != n_hidden:
+        raise ValueError(
+            f"activation lists {len(names)} activations, but hidden_layer_sizes has "
+            f"{n_hidden} hidden layers; give one name, or one per hidden layer"
+        )
+    for index, name in enumerate(names):
+        where = "activation" if isinstance(activation, str) else f"activation[{index}]"
+        if not isinstance(name, str):
+            raise TypeError(f"{where} must be an activation name, got {name!r}")
+        layer_class = ACTIVATIONS.get(name)  # ValueError listing the valid names
+        if layer_class in (Softmax, Step):
+            raise ValueError(
+                f"{where}={name!r} cannot be a hidden activation ({name} is for outputs or "
+                "has no derivative)"
+            )
+    return names
+
+
+def network_dtype(dtype: Any, X: np.ndarray) -> np.dtype:
+    """``dtype``, or the dtype of ``X`` (float32 or float64) when ``dtype`` is None."""
+    return X.dtype if dtype is None else check_float_dtype(dtype)
+
+
+def batch_rows(batch_size: Any, n_samples: int) -> int:
+    """Rows per minibatch: ``"auto"`` is ``min(200, n_samples)``; larger sizes are clipped."""
+    if batch_size == "auto":
+        return min(AUTO_BATCH, n_samples)
+    return min(check_number(batch_size, "batch_size", low=1, integer=True), n_samples)
+
+
+def set_penalties(net: Sequential, l1: float, alpha: float, rows: int, mean_weight: float) -> None:
+    """Give every Dense layer ``l1`` and ``l2 = alpha / (rows · mean_weight)`` (module notes)."""
+    l2 = alpha / (rows * mean_weight)
+    for layer in net.layers:
+        if isinstance(layer, Dense):
+            layer.l1, layer.l2 = l1, l2
+
+
+def optimizer_for(est: Any) -> Optimizer:
+    """A new, unbound optimizer: a copy of ``est.optimizer`` when given, else from ``solver``.
+
+    ``solver`` maps scikit-learn's settings onto chainrule's optimizers::
+
+        "adam"     Adam(lr=learning_rate_init, beta1=beta_1, beta2=beta_2, eps=epsilon)
+        "sgd"      SGD(lr=learning_rate_init, momentum=momentum,
+                       nesterov=nesterovs_momentum and momentum > 0)
+        "adamw"    AdamW(lr, beta1, beta2, eps as "adam"; weight_decay 0.01)
+        "rmsprop"  RMSprop(lr=learning_rate_init, eps=epsilon)
+        "adagrad"  Adagrad(lr=learning_rate_init)
+
+    scikit-learn's momentum update ``v ← μ v − lr g`` and chainrule's (PyTorch's)
+    ``v ← μ v + g; p ← p − lr v`` give the same steps while the rate is constant, and the
+    Nesterov forms agree likewise (see :class:`~chainrule.optim.SGD`).
+    """
+    spec = est.optimizer
+    if spec is not None:
+        if isinstance(spec, Optimizer):
+            return Optimizer.from_config(spec.get_config())  # never bind the caller's object
+        if isinstance(spec, str):
+            return Optimizer.from_config({"name": spec})
+        if isinstance(spec, dict):
+            return Optimizer.from_config(spec)
+        raise TypeError(
+            "optimizer must be None, a chainrule Optimizer, a name or a dict, got "
+            f"{type(spec).__name__}"
+        )
+    solver = est.solver
+    if solver == "lbfgs":
+        raise ValueError(
+            "solver='lbfgs' is not available: chainrule trains with minibatch optimizers; "
+            f"use one of {', '.join(repr(s) for s in SOLVERS)}"
+        )
+    check_choice(solver, "solver", SOLVERS)
+    lr = check_number(est.learning_rate_init, "learning_rate_init", low=0, low_open=True)
+    if solver == "sgd":
+        momentum = check_number(est.momentum, "momentum", low=0, high=1, high_open=True)
+        nesterov = bool(est.nesterovs_momentum) and momentum > 0
+        return SGD(lr, momentum=momentum, nesterov=nesterov)
+    if solver in ("adam", "adamw"):
+        moments = {
+            "beta1": check_number(est.beta_1, "beta_1", low=0, high=1, high_open=True),
+            "beta2": check_number(est.beta_2, "beta_2", low=0, high=1, high_open=True),
+            "eps": check_number(est.epsilon, "epsilon", low=0, low_open=True),
+        }
+        return (Adam if solver == "adam" else AdamW)(lr, **moments)
+    if solver == "rmsprop":
+        return RMSprop(lr, eps=check_number(est.epsilon, "epsilon", low=0, low_open=True))
+    return Adagrad(lr)
+
+
+def seeds(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
+    """``n`` independent Generators from ``rng`` (weights, shuffling, the validation split)."""
+    return [spawn(rng) for _ in range(n)]

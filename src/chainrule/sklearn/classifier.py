@@ -1,0 +1,281 @@
+"""``MLPClassifier``: scikit-learn's multi-layer perceptron classifier, trained by chainrule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.validation import column_or_1d
+
+from ..losses import CrossEntropy, Loss
+from ._base import BaseMLP
+from ._losses import LogLoss
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    """Multi-layer perceptron classifier with scikit-learn's API, trained by chainrule.
+
+    A drop-in for ``sklearn.neural_network.MLPClassifier`` (stochastic solvers) that adds
+    per-layer activations, more activations, dropout, L1, any chainrule optimizer,
+    callbacks and the validation loss curve. Multi-class problems use a softmax output with
+    cross-entropy, binary and multilabel problems sigmoid outputs with the log-loss, all fused
+    and computed from the logits.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default (100,)
+        Units of each hidden layer; ``()`` gives a linear (logistic regression) model.
+    activation : str or list of str, default "relu"
+        Hidden activation, one name for every layer or one per hidden layer: scikit-learn's
+        ``"identity"``, ``"logistic"``, ``"tanh"``, ``"relu"``, and chainrule's
+        ``"leaky_relu"``, ``"elu"``, ``"gelu"``, ``"softplus"``.
+    solver : {"adam", "sgd", "adamw", "rmsprop", "adagrad"}, default "adam"
+        The optimizer, built from the settings below (ignored when ``optimizer`` is given).
+        scikit-learn's ``"lbfgs"`` is not available.
+    alpha : float, default 1e-4
+        L2 penalty in scikit-learn's convention, ``½ α ‖W‖²`` divided by the batch's total
+        sample weight (see :mod:`chainrule.sklearn._translate` for the mapping).
+    batch_size : int or "auto", default "auto"
+        Minibatch size; ``"auto"`` is ``min(200, n_samples)``. Larger sizes are clipped.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        Rate policy of ``solver="sgd"``, as scikit-learn's.
+    learning_rate_init : float, default 1e-3
+        The optimizer's learning rate ``lr``.
+    power_t : float, default 0.5
+        Exponent of ``"invscaling"``.
+    max_iter : int, default 200
+        Maximum number of epochs; a ``ConvergenceWarning`` is issued when it is reached.
+    shuffle : bool, default True
+    random_state : int, RandomState, Generator or None
+        Seeds the weights, the dropout masks, the shuffling and the validation split.
+    tol : float, default 1e-4
+    n_iter_no_change : int, default 10
+        Training stops once the training loss (or, with ``early_stopping``, the validation
+        accuracy) has failed to improve by ``tol`` for more than ``n_iter_no_change``
+        consecutive epochs.
+    verbose : bool, default False
+        Print one line per epoch.
+    warm_start : bool, default False
+        ``fit`` continues from the previous weights.
+    momentum : float, default 0.9
+    nesterovs_momentum : bool, default True
+        SGD's momentum settings.
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the training data (stratified), stop on its
+        accuracy and keep the best epoch's weights.
+    validation_fraction : float, default 0.1
+    beta_1, beta_2, epsilon : float, default 0.9, 0.999, 1e-8
+        Adam's settings.
+    dropout : float in [0, 1), default 0
+        Dropout probability after every hidden activation (ours).
+    l1 : float, default 0
+        L1 penalty ``l1 · ‖W‖₁`` added to each batch's mean loss (ours).
+    optimizer : chainrule Optimizer, name, dict or None, default None
+        Used instead of ``solver`` (a copy is trained; the object is not modified) (ours).
+    dtype : {None, "float32", "float64"}, default None
+        The network's dtype; None follows ``X`` (float32 stays float32, anything else is
+        float64) (ours).
+    callbacks : list of chainrule Callback or None
+        Run during training (ours). Each ``fit`` trains copies, kept in ``callbacks_``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` has string column names.
+    coefs_ : list of ndarray
+        ``coefs_[i]`` of shape (units in layer i, units in layer i + 1).
+    intercepts_ : list of ndarray
+    loss_ : float
+        The last epoch's training loss.
+    loss_curve_ : list of float
+        Training loss (penalties included) of every epoch, over all ``fit`` calls with
+        ``warm_start`` and all ``partial_fit`` calls.
+    best_loss_ : float or None
+        Smallest training loss (None with early stopping).
+    validation_scores_ : list of float or None
+        Validation accuracy of every epoch (early stopping only).
+    validation_loss_curve_ : list of float or None
+        Validation loss of every epoch, the quantity ``loss_curve_`` reports on the training
+        data (early stopping only).
+    best_validation_score_ : float or None
+    n_iter_ : int
+        Epochs run by the last ``fit``.
+    t_ : int
+        Training samples seen, over all calls.
+    n_layers_ : int
+    n_outputs_ : int
+    out_activation_ : {"softmax", "logistic"}
+    network_ : chainrule.Sequential
+        The trained network.
+    callbacks_ : list of Callback
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier((16, 16), activation=["relu", "tanh"], dropout=0.1,
+    ...                     learning_rate_init=0.01, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    >>> len(clf.loss_curve_) == clf.n_iter_
+    True
+    """
+
+    def partial_fit(
+        self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
+    ) -> MLPClassifier:
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), or a 0/1 matrix (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), optional
+        classes : array-like of shape (n_classes,)
+            Every class of the whole data; required on the first call (a batch need not
+            contain them all), except for multilabel targets, whose classes are the columns.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    # ------------------------------------------------------------------ targets
+    def _encode_targets(
+        self, y: np.ndarray, weights: np.ndarray | None, first_pass: bool, incremental: bool,
+        classes: Any,
+    ) -> np.ndarray:
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        kind = type_of_target(y)
+        if kind == "multiclass-multioutput":
+            raise ValueError(
+                "y of shape (n_samples, n_outputs) must be a 0/1 indicator matrix "
+                "(multilabel classification); several multi-class outputs are not supported"
+            )
+        multilabel = kind == "multilabel-indicator"
+        if first_pass:
+            self._set_classes(y, multilabel, incremental, classes)
+        else:
+            self._check_classes(y, multilabel, incremental)
+        if multilabel:
+            return y
+        if weights is not None and not incremental:
+            weighted = np.unique(y[weights > 0])
+            if len(weighted) < 2:
+                raise ValueError(
+                    f"only one class ({weighted.tolist()}) has samples with a positive "
+                    "sample_weight; a classifier needs at least 2 classes"
+                )
+        return np.searchsorted(self.classes_, y)
+
+    def _set_classes(
+        self, y: np.ndarray, multilabel: bool, incremental: bool, classes: Any
+    ) -> None:
+        if multilabel:
+            self.classes_ = np.arange(y.shape[1])
+            self._label_dtype = y.dtype
+            self.n_outputs_, self.out_activation_ = y.shape[1], "logistic"
+            return
+        if incremental and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        self.classes_ = unique_labels(y if classes is None else np.asarray(classes))
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_.tolist()}); a classifier needs "
+                "samples of at least 2 classes"
+            )
+        self._label_dtype = None
+        self._check_classes(y, multilabel=False, incremental=True)
+        binary = len(self.classes_) == 2
+        self.n_outputs_ = 1 if binary else len(self.classes_)
+        self.out_activation_ = "logistic" if binary else "softmax"
+
+    def _check_classes(self, y: np.ndarray, multilabel: bool, incremental: bool) -> None:
+        """``y`` agrees with the classes of the first fit (the same set for ``warm_start``,
+        a subset for ``partial_fit``)."""
+        if multilabel != (self._label_dtype is not None):
+            was = "multilabel" if self._label_dtype is not None else "single-label"
+            raise ValueError(f"y must be {was} like the targets of the first fit")
+        if multilabel:
+            if y.shape[1] != self.n_outputs_:
+                raise ValueError(
+                    f"y has {y.shape[1]} labels per sample, the first fit had {self.n_outputs_}"
+                )
+            return
+        found = unique_labels(y)
+        unknown = np.setdiff1d(found, self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"y has classes {unknown.tolist()} that are not in classes_ "
+                f"{self.classes_.tolist()}"
+            )
+        if not incremental and len(found) != len(self.classes_):
+            raise ValueError(
+                "warm_start can only be used where y has the same classes as in the previous "
+                f"call to fit: previously {self.classes_.tolist()}, y has {found.tolist()}"
+            )
+
+    def _training_loss(self) -> Loss:
+        return CrossEntropy() if self.out_activation_ == "softmax" else LogLoss()
+
+    def _strata(self, y: np.ndarray) -> np.ndarray | None:
+        return y if y.ndim == 1 else None
+
+    def _score_encoded(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
+        return float(accuracy_score(y, self._encoded_predictions(X), sample_weight=weights))
+
+    # ------------------------------------------------------------------ prediction
+    def _logits(self, X: np.ndarray) -> np.ndarray:
+        """The output layer's input Z (n_samples, n_outputs) for validated ``X``."""
+        net = self._net
+        Z = net.check_input(X)
+        for layer in net.layers[:-1]:  # every layer but the output activation
+            Z = layer.forward(Z)
+        return Z
+
+    def _encoded_predictions(self, X: np.ndarray) -> np.ndarray:
+        """Class indices (n_samples,), or the 0/1 matrix for multilabel, from validated X.
+
+        Sigmoid outputs predict the positive class where ``p > 0.5`` (scikit-learn's
+        threshold), i.e. where the logit ``z > 0``.
+        """
+        Z = self._logits(X)
+        if self.out_activation_ == "softmax":
+            return np.argmax(Z, axis=1)
+        if self._label_dtype is not None:
+            return (Z > 0).astype(self._label_dtype)
+        return (Z[:, 0] > 0).astype(np.intp)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (n_samples,), or a 0/1 matrix (n_samples, n_labels) for multilabel."""
+        encoded = self._encoded_predictions(self._validated(X))
+        return encoded if self._label_dtype is not None else self.classes_[encoded]
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """``log(predict_proba(X))``, computed from the logits Z, so never ``log 0``::
+
+            softmax   log p_k = z_k − max z − log Σ_k' exp(z_k' − max z)
+            sigmoid   log σ(z) = −log(1 + e^(−z)) = −logaddexp(0, −z)
+                      log(1 − σ(z)) = −logaddexp(0, z)
+        """
+        Z = self._logits(self._validated(X))
+        if self.out_activation_ == "softmax":
+            Z = Z - Z.max(axis=1, keepdims=True)
+            return Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+        if self._label_dtype is not None:  # multilabel: P(label j) per column
+            return -np.logaddexp(0.0, -Z)
+        return np.hstack([-np.logaddexp(0.0, Z), -np.logaddexp(0.0, -Z)])  # binary: 1 − p, p
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities: (n_samples, n_classes) with rows summing to 1 (two columns for a
+        binary problem, as scikit-learn), or (n_samples, n_labels) for multilabel."""
+        return np.exp(self.predict_log_proba(X))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

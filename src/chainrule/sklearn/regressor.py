@@ -1,0 +1,150 @@
+"""``MLPRegressor``: scikit-learn's multi-layer perceptron regressor, trained by chainrule."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.validation import column_or_1d
+
+from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
+from ._base import BaseMLP
+from ._losses import REGRESSION_LOSSES
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    """Multi-layer perceptron regressor with scikit-learn's API, trained by chainrule.
+
+    The network ends in a linear (identity) layer with one unit per target; multi-output
+    regression takes ``y`` of shape (n_samples, n_outputs).
+
+    Parameters
+    ----------
+    loss : {"squared_error", "absolute_error", "huber"} or chainrule Loss, default "squared_error"
+        Per sample, summed over the outputs: ``½ Σ_j (ŷ_j − y_j)²`` (scikit-learn's
+        ``squared_error``), ``Σ_j |ŷ_j − y_j|``, or the Huber loss with ``delta = 1``; then the
+        (weighted) mean over samples. A chainrule :class:`~chainrule.losses.Loss` instance
+        (e.g. ``Huber(delta=2.0)``) is used with its own reduction (a copy is trained).
+    hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
+    learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start,
+    momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2,
+    epsilon, n_iter_no_change, dropout, l1, optimizer, dtype, callbacks
+        As :class:`MLPClassifier`; with ``early_stopping`` the validation score is R².
+
+    Attributes
+    ----------
+    n_features_in_, feature_names_in_, coefs_, intercepts_, loss_, loss_curve_, best_loss_,
+    validation_scores_, validation_loss_curve_, best_validation_score_, n_iter_, t_,
+    n_layers_, n_outputs_, network_, callbacks_
+        As :class:`MLPClassifier` (``validation_scores_`` holds R²).
+    out_activation_ : "identity"
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.linspace(-1, 1, 50).reshape(-1, 1)
+    >>> reg = MLPRegressor("huber", hidden_layer_sizes=(32,), max_iter=300, random_state=0)
+    >>> reg.fit(X, X[:, 0] ** 2).predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        loss: Any = "squared_error",
+        hidden_layer_sizes: Any = (100,),
+        activation: Any = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: Any = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        dropout: float = 0.0,
+        l1: float = 0.0,
+        optimizer: Any = None,
+        dtype: Any = None,
+        callbacks: Any = None,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
+            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, dropout=dropout, l1=l1,
+            optimizer=optimizer, dtype=dtype, callbacks=callbacks,
+        )
+        self.loss = loss
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _encode_targets(
+        self, y: np.ndarray, weights: np.ndarray | None, first_pass: bool, incremental: bool,
+        classes: Any,
+    ) -> np.ndarray:
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if first_pass:
+            self._training_loss()  # check ``loss`` before anything is built
+            self.n_outputs_, self.out_activation_ = n_outputs, "identity"
+            self._single_output = y.ndim == 1
+        elif n_outputs != self.n_outputs_ or (y.ndim == 1) != self._single_output:
+            raise ValueError(
+                f"y has shape {y.shape}, but the model was fitted on "
+                f"{self.n_outputs_} target(s) of shape "
+                f"{'(n_samples,)' if self._single_output else (None, self.n_outputs_)}"
+            )
+        return y
+
+    def _training_loss(self) -> Loss:
+        loss = self.loss
+        if isinstance(loss, Loss):
+            if isinstance(loss, (BinaryCrossEntropy, CrossEntropy)):
+                raise TypeError(f"loss={loss!r} is a classification loss; use MLPClassifier")
+            return copy.deepcopy(loss)
+        if not isinstance(loss, str) or loss not in REGRESSION_LOSSES:
+            raise ValueError(
+                f"loss must be one of {', '.join(repr(n) for n in REGRESSION_LOSSES)} or a "
+                f"chainrule Loss, got {loss!r}"
+            )
+        return REGRESSION_LOSSES[loss]()
+
+    def _score_encoded(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
+        return float(r2_score(y, self._predict_validated(X), sample_weight=weights))
+
+    def _predict_validated(self, X: np.ndarray) -> np.ndarray:
+        Y = self._net.forward(X)
+        return Y[:, 0] if self._single_output else Y
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted values: (n_samples,) for one target, else (n_samples, n_outputs)."""
+        return self._predict_validated(self._validated(X))

@@ -1,0 +1,35 @@
+"""Pickling and deep-copying keep the flat-buffer views (scikit-learn pickles estimators)."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+
+import chainrule as cr
+from chainrule.datasets import make_blobs
+
+
+def test_an_unpickled_trainer_trains_exactly_like_the_original():
+    X, y = make_blobs(200, centers=3, seed=0)
+    net = cr.mlp([2, 8, 3], output="softmax", seed=0)
+    trainer = cr.Trainer(net, "cross_entropy", cr.Adam(lr=0.01), batch_size=32, seed=0, verbose=0)
+    trainer.fit(X, y, epochs=2)
+    clone = pickle.loads(pickle.dumps(trainer))
+    for name, param, grad in clone.net.named_parameters():
+        assert np.shares_memory(param, clone.net.parameters), name
+        assert np.shares_memory(grad, clone.net.gradients), name
+    assert clone.optimizer._params is clone.net.parameters
+    trainer.fit(X, y, epochs=2)
+    clone.fit(X, y, epochs=2)
+    assert clone.net.parameters.tobytes() == trainer.net.parameters.tobytes()
+    np.testing.assert_array_equal(clone.predict_proba(X), trainer.predict_proba(X))
+
+
+def test_a_deep_copied_network_keeps_its_views():
+    net = cr.mlp([3, 4, 2], seed=0)
+    clone = copy.deepcopy(net)
+    clone.parameters[:] = 0.0
+    assert np.all(clone.layers[0].params["W"] == 0)
+    assert np.any(net.layers[0].params["W"] != 0)
