@@ -7,6 +7,7 @@ received. Hot paths call these once, at the edge, never per batch.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -69,6 +70,11 @@ def as_float_array(
         Wrong number of dimensions (``ShapeError``), empty, NaN or infinity.
     """
     dtype = check_float_dtype(dtype)
+    allowed = (ndim,) if isinstance(ndim, int) else ndim
+    if type(value) is np.ndarray and value.dtype == dtype and value.ndim in allowed and value.size:
+        if finite:  # the common case, kept cheap: already the right kind of array
+            check_finite(value, name)
+        return value
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
     try:
@@ -79,37 +85,51 @@ def as_float_array(
         raise TypeError(
             f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype}"
         )
-    allowed = (ndim,) if isinstance(ndim, int) else ndim
     if array.ndim not in allowed:
         expected = " or ".join(f"{d}-D" for d in allowed)
         raise ShapeError(f"{name} must be {expected}, got {array.ndim}-D array of shape {array.shape}")
     if array.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    if array.dtype.kind == "f" and array.dtype.itemsize > dtype.itemsize:
-        # Converting float64 data to float32 can overflow to inf; check before casting.
-        _check_fits(array, name, dtype)
-    array = array.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):  # float64 beyond the float32 range becomes inf: see below
+        converted = array.astype(dtype, copy=False)
     if finite:
-        check_finite(array, name)
-    return array
+        check_finite(converted, name, original=array)
+    return converted
 
 
-def _check_fits(array: np.ndarray, name: str, dtype: np.dtype) -> None:
-    finite = array[np.isfinite(array)]
-    limit = np.finfo(dtype).max
-    if finite.size and np.abs(finite).max() > limit:
-        raise ValueError(f"{name} has values beyond the {dtype} range (|x| > {limit:.3g})")
+def all_finite(array: np.ndarray) -> bool:
+    """Whether every entry is finite, without a temporary array of the input's size.
+
+    NaN propagates through minimum and maximum, and ±inf is the minimum or the maximum, so the
+    two reductions see every non-finite entry (and warn about nothing).
+    """
+    if array.dtype.kind not in "fc" or array.size == 0:
+        return True
+    return math.isfinite(np.minimum.reduce(array, axis=None)) and math.isfinite(
+        np.maximum.reduce(array, axis=None)
+    )
 
 
-def check_finite(array: np.ndarray, name: str) -> None:
-    """Raise a ``ValueError`` naming the first non-finite entry of ``array``."""
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        bad = np.argwhere(~np.isfinite(array))
-        first = tuple(int(i) for i in bad[0])
+def check_finite(array: np.ndarray, name: str, original: np.ndarray | None = None) -> None:
+    """Raise a ``ValueError`` naming the first non-finite entry of ``array``.
+
+    ``original``, when ``array`` was converted from it, tells an overflow of the conversion
+    (a finite value beyond the new dtype's range) from a NaN or infinity in the data.
+    """
+    if all_finite(array):
+        return
+    bad = np.argwhere(~np.isfinite(array))
+    first = tuple(int(i) for i in bad[0])
+    if original is not None and original is not array and np.isfinite(original[first]):
+        limit = np.finfo(array.dtype).max
         raise ValueError(
-            f"{name} must be finite, got {len(bad)} NaN/inf value(s), "
-            f"the first at index {first}: {array[first]}"
+            f"{name} has values beyond the {array.dtype} range (|x| > {limit:.3g}), "
+            f"the first at index {first}: {original[first]}"
         )
+    raise ValueError(
+        f"{name} must be finite, got {len(bad)} NaN/inf value(s), "
+        f"the first at index {first}: {array[first]}"
+    )
 
 
 def check_n_samples(n_x: int, n_y: int, x_name: str = "X", y_name: str = "y") -> None:

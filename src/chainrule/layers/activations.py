@@ -61,7 +61,24 @@ _EXP_SAFE = {"f": 88.0, "d": 709.0, "e": 11.0, "g": 11356.0}
 
 
 class _Elementwise(Layer):
-    """Shared plumbing: check shapes, allocate the output, cache, check ``dY``."""
+    """Shared plumbing of the activations.
+
+    A subclass writes its function once, in ``_apply(X, out)``, which must work when ``out``
+    is ``X`` itself: ``forward`` applies it into a new array and keeps the output ``Y`` for
+    ``backward``; ``infer`` applies it in place on an array the network owns.
+    """
+
+    def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        X, Y = self._start(X)
+        self._apply(X, Y)
+        self._remember(training, Y=Y)
+        return Y
+
+    def infer(self, X: np.ndarray) -> np.ndarray:
+        return self._apply(X, X)
 
     def _start(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = self._check_input(X)
@@ -89,11 +106,8 @@ class Sigmoid(_Elementwise):
     Derivation: ``docs/backprop.md#sigmoid``.
     """
 
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        X, Y = self._start(X)
-        sigmoid(X, out=Y)
-        self._remember(training, Y=Y)
-        return Y
+    def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return sigmoid(X, out=out)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         Y, dX = self._upstream("Y")
@@ -108,11 +122,8 @@ class Sigmoid(_Elementwise):
 class Tanh(_Elementwise):
     """tanh(x), output in (−1, 1); derivative 1 − tanh²(x) = 1 − Y². Derivation: ``docs/backprop.md#tanh``."""
 
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        X, Y = self._start(X)
-        np.tanh(X, out=Y)
-        self._remember(training, Y=Y)
-        return Y
+    def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.tanh(X, out=out)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         Y, dX = self._upstream("Y")
@@ -127,11 +138,8 @@ class Tanh(_Elementwise):
 class ReLU(_Elementwise):
     """max(0, x); derivative 1 where x > 0, else 0 (0 at x = 0, as PyTorch). Derivation: ``docs/backprop.md#relu``."""
 
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        X, Y = self._start(X)
-        np.maximum(X, 0.0, out=Y)
-        self._remember(training, Y=Y)
-        return Y
+    def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.maximum(X, 0.0, out=out)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         Y, dX = self._upstream("Y")
@@ -156,18 +164,18 @@ class LeakyReLU(_Elementwise):
         super().__init__()
         self.alpha = check_number(alpha, "alpha", low=0)
 
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        X, Y = self._start(X)
-        np.multiply(X, self.alpha, out=Y)
-        np.copyto(Y, X, where=X > 0)
-        self._remember(training, X=X)
-        return Y
+    def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        negative = np.minimum(X, 0.0)  # f(X) = max(X, 0) + α min(X, 0)
+        np.maximum(X, 0.0, out=out)
+        negative *= self.alpha
+        out += negative
+        return out
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
-        X, dX = self._upstream("X")
-        dY = self._check_upstream(dY, X.shape)
+        Y, dX = self._upstream("Y")
+        dY = self._check_upstream(dY, Y.shape)
         np.multiply(dY, self.alpha, out=dX)  # f'(X) = α where X ≤ 0
-        np.copyto(dX, dY, where=X > 0)  # f'(X) = 1 where X > 0
+        np.copyto(dX, dY, where=Y > 0)  # f'(X) = 1 where X > 0 (⇔ Y > 0, as α ≥ 0)
         return dX
 
     def get_config(self) -> dict[str, Any]:
@@ -193,14 +201,13 @@ class ELU(_Elementwise):
         super().__init__()
         self.alpha = check_number(alpha, "alpha", low=0, low_open=True)
 
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        X, Y = self._start(X)
-        np.minimum(X, 0.0, out=Y)
-        np.expm1(Y, out=Y)
-        Y *= self.alpha  # α(e^min(X,0) − 1): exact where X ≤ 0, 0 where X > 0
-        np.copyto(Y, X, where=X > 0)
-        self._remember(training, Y=Y)
-        return Y
+    def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        positive = np.maximum(X, 0.0)  # f(X) = max(X, 0) + α(e^min(X, 0) − 1)
+        np.minimum(X, 0.0, out=out)
+        np.expm1(out, out=out)
+        out *= self.alpha
+        out += positive
+        return out
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         Y, dX = self._upstream("Y")
@@ -226,9 +233,12 @@ class GELU(_Elementwise):
     Derivation: ``docs/backprop.md#gelu``.
     """
 
+    def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.multiply(X, ndtr(X), out=out)  # X Φ(X)
+
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X, Y = self._start(X)
-        cdf = ndtr(X)  # Φ(X)
+        cdf = ndtr(X)  # Φ(X), kept: backward needs it and it is the costly part
         np.multiply(X, cdf, out=Y)
         self._remember(training, X=X, cdf=cdf)
         return Y
@@ -257,11 +267,8 @@ class Softplus(_Elementwise):
     Derivation: ``docs/backprop.md#softplus``.
     """
 
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        X, Y = self._start(X)
-        np.logaddexp(0.0, X, out=Y)
-        self._remember(training, Y=Y)
-        return Y
+    def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.logaddexp(0.0, X, out=out)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         Y, dX = self._upstream("Y")
@@ -280,6 +287,9 @@ class Identity(_Elementwise):
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X = self._check_input(X)
         self._remember(training, Y=X)
+        return X
+
+    def infer(self, X: np.ndarray) -> np.ndarray:
         return X
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
@@ -304,19 +314,17 @@ class Softmax(_Elementwise):
     Derivation: ``docs/backprop.md#softmax``.
     """
 
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        X, Y = self._start(X)
-        np.subtract(X, X.max(axis=1, keepdims=True), out=Y)
-        np.exp(Y, out=Y)
-        Y /= Y.sum(axis=1, keepdims=True)
-        self._remember(training, Y=Y)
-        return Y
+    def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.subtract(X, np.maximum.reduce(X, axis=1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= np.add.reduce(out, axis=1, keepdims=True)
+        return out
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         Y, dX = self._upstream("Y")
         dY = self._check_upstream(dY, Y.shape)
         np.multiply(dY, Y, out=dX)
-        row_dot = dX.sum(axis=1, keepdims=True)  # Σ_j dY_ij Y_ij, (n_samples, 1)
+        row_dot = np.add.reduce(dX, axis=1, keepdims=True)  # Σ_j dY_ij Y_ij, (n_samples, 1)
         np.subtract(dY, row_dot, out=dX)
         dX *= Y  # Y ⊙ (dY − row_dot)
         return dX
@@ -333,11 +341,13 @@ class Step(_Elementwise):
     Derivation: ``docs/backprop.md#step``.
     """
 
+    def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.greater_equal(X, 0.0, out=out, casting="unsafe")
+
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X, Y = self._start(X)
-        np.greater_equal(X, 0.0, out=Y, casting="unsafe")
-        self.cache = {}
-        return Y
+        self.cache = {}  # nothing to keep: there is no backward
+        return self._apply(X, Y)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         raise NotDifferentiableError(

@@ -108,6 +108,12 @@ class Layer:
         """Given ``dY`` = ∂L/∂Y, fill ``grads`` and return ``dX`` = ∂L/∂X."""
         raise NotImplementedError(f"{type(self).__name__} must implement backward(dY)")
 
+    def infer(self, X: np.ndarray) -> np.ndarray:
+        """Inference on an array the network owns: no checks, nothing kept, and ``X`` may be
+        overwritten (activations compute in place). ``Sequential`` calls it for every layer
+        after the first when not training; the default is ``forward(X, training=False)``."""
+        return self.forward(X, training=False)
+
     def output_features(self, in_features: int) -> int:
         """Number of output features for ``in_features`` inputs (default: unchanged)."""
         return in_features
@@ -191,7 +197,10 @@ class Layer:
     # ----------------------------------------------------------------- helpers for subclasses
     def _remember(self, training: bool, **arrays: np.ndarray) -> None:
         """Keep ``arrays`` for ``backward`` when training; an inference pass keeps nothing."""
-        self.cache = arrays if training else {}
+        if training:
+            self.cache = arrays
+        elif self.cache:
+            self.cache = {}
 
     def _recall(self, key: str) -> np.ndarray:
         """An array kept by the last training forward; a clear error if there was none."""

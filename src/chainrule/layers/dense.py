@@ -103,6 +103,12 @@ class Dense(Layer):
         self._remember(training, X=X)
         return Y
 
+    def infer(self, X: np.ndarray) -> np.ndarray:
+        Y = np.matmul(X, self.params["W"])
+        if self.bias:
+            Y += self.params["b"]
+        return Y
+
     def backward(self, dY: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         """Overwrite ``grads`` with dW = Xᵀ dY and db = Σ dY; return dX = dY Wᵀ.
 

@@ -70,6 +70,9 @@ class Dropout(Layer):
         self._remember(training, mask=mask)
         return Y
 
+    def infer(self, X: np.ndarray) -> np.ndarray:
+        return X  # evaluation: the identity
+
     def backward(self, dY: np.ndarray) -> np.ndarray:
         mask = self._recall("mask")
         if mask is None:  # p == 0: the identity

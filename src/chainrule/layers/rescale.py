@@ -91,6 +91,12 @@ class Rescale(Layer):
         self._remember(training, scale=scale)
         return Y
 
+    def infer(self, X: np.ndarray) -> np.ndarray:
+        offset, scale = self._statistics(X.dtype)
+        X -= offset
+        X /= scale
+        return X
+
     def backward(self, dY: np.ndarray) -> np.ndarray:
         scale = self._recall("scale")
         dY = self._check_upstream(dY, (dY.shape[0] if isinstance(dY, np.ndarray) else -1,

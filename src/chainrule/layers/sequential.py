@@ -10,7 +10,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from .._random import as_generator, spawn
-from .._validation import as_float_array, check_float_dtype, format_shape
+from .._validation import all_finite, as_float_array, check_float_dtype, format_shape
 from ..errors import ShapeError
 from .base import LAYERS, Layer
 from .parameters import ParameterSlot, ParameterStore, allocate_parameters, link_views
@@ -81,6 +81,7 @@ class Sequential:
         self.gradients = store.gradients
         self.n_weights = store.n_weights
         self._slots: tuple[ParameterSlot, ...] = store.slots
+        self._keeps_cache = False  # whether a training forward left caches in the layers
         # The earliest layer a backward pass that needs no dX must reach.
         self._first_with_parameters = next(
             (i for i, layer in enumerate(layers) if layer.params), len(layers)
@@ -157,10 +158,10 @@ class Sequential:
         X = self.check_input(X)
         with np.errstate(all="ignore"):
             Y = self._forward(X, training)
-        if not np.isfinite(Y).all():
+        if not all_finite(Y):
             cause = (
                 "the weights are not finite (did training diverge?)"
-                if not np.isfinite(self.parameters).all()
+                if not all_finite(self.parameters)
                 else f"an intermediate value overflowed {self.dtype.name}; scale the inputs down "
                 "(e.g. standardise them)"
             )
@@ -181,9 +182,24 @@ class Sequential:
         return X
 
     def _forward(self, X: np.ndarray, training: bool, stop: int | None = None) -> np.ndarray:
-        """Forward through ``layers[:stop]`` without checking ``X`` (already checked)."""
-        for layer in self.layers if stop is None else self.layers[:stop]:
-            X = layer.forward(X, training)
+        """Forward through ``layers[:stop]`` without checking ``X`` (already checked).
+
+        Not training, layers run their ``infer``: nothing is kept, and once the first layer has
+        produced an array of the network's own, later layers may overwrite it in place.
+        """
+        layers = self.layers if stop is None else self.layers[:stop]
+        if training:
+            self._keeps_cache = True
+            for layer in layers:
+                X = layer.forward(X, True)
+            return X
+        if self._keeps_cache:  # inference must not leave a stale cache for a later backward
+            for layer in self.layers:
+                layer.cache = {}
+            self._keeps_cache = False
+        given = X
+        for layer in layers:
+            X = layer.forward(X) if X is given else layer.infer(X)
         return X
 
     def backward(self, dY: Any, *, input_grad: bool = True) -> np.ndarray | None:
