@@ -48,13 +48,13 @@ def test_state_dict_holds_copies_and_the_current_lr(rng):
     opt.step()
     opt.lr = 0.005
     state = opt.state_dict()
-    assert set(state) == {"step", "lr", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    assert set(state) == {"step", "lr", "scaled_exp_avg", "scaled_exp_avg_sq", "scaled_max_exp_avg_sq"}
     assert state["step"] == 1 and state["lr"] == 0.005
-    before = state["exp_avg"].copy()
+    before = state["scaled_exp_avg"].copy()
     opt.step()
-    assert np.array_equal(state["exp_avg"], before)  # a copy, not a view of live state
-    state["exp_avg"][:] = 123.0
-    assert not np.any(opt.state_dict()["exp_avg"] == 123.0)
+    assert np.array_equal(state["scaled_exp_avg"], before)  # a copy, not a view of live state
+    state["scaled_exp_avg"][:] = 123.0
+    assert not np.any(opt.state_dict()["scaled_exp_avg"] == 123.0)
     json.dumps({k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in state.items()})
 
 
@@ -75,12 +75,12 @@ def test_rebinding_resets_state(rng):
     opt = Adam().bind(p, g, 10)
     opt.step()
     opt.step()
-    assert opt.n_steps == 2 and np.any(opt.state_dict()["exp_avg"] != 0)
+    assert opt.n_steps == 2 and np.any(opt.state_dict()["scaled_exp_avg"] != 0)
     p2, g2 = rng.standard_normal(7), rng.standard_normal(7)
     opt.bind(p2, g2, 3)
     assert opt.n_steps == 0
-    assert opt.state_dict()["exp_avg"].shape == (7,)
-    assert not np.any(opt.state_dict()["exp_avg"])
+    assert opt.state_dict()["scaled_exp_avg"].shape == (7,)
+    assert not np.any(opt.state_dict()["scaled_exp_avg"])
 
 
 def test_state_is_allocated_in_the_parameters_dtype(rng):
@@ -170,19 +170,19 @@ def test_load_state_dict_rejects_bad_state(rng):
     opt.step()
     good = opt.state_dict()
     with pytest.raises(
-        ShapeError, match=r"state\['exp_avg'\] must have shape .*\(10,\), got \(9,\)"
+        ShapeError, match=r"state\['scaled_exp_avg'\] must have shape .*\(10,\), got \(9,\)"
     ):
-        opt.load_state_dict({**good, "exp_avg": np.zeros(9)})
+        opt.load_state_dict({**good, "scaled_exp_avg": np.zeros(9)})
     with pytest.raises(ValueError, match=r"dtype float64.*got float32"):
-        opt.load_state_dict({**good, "exp_avg": np.zeros(10, np.float32)})
-    with pytest.raises(ValueError, match=r"missing \['exp_avg_sq'\]"):
-        opt.load_state_dict({k: v for k, v in good.items() if k != "exp_avg_sq"})
-    with pytest.raises(ValueError, match=r"unexpected \['max_exp_avg_sq'\]"):
-        opt.load_state_dict({**good, "max_exp_avg_sq": np.zeros(10)})
+        opt.load_state_dict({**good, "scaled_exp_avg": np.zeros(10, np.float32)})
+    with pytest.raises(ValueError, match=r"missing \['scaled_exp_avg_sq'\]"):
+        opt.load_state_dict({k: v for k, v in good.items() if k != "scaled_exp_avg_sq"})
+    with pytest.raises(ValueError, match=r"unexpected \['scaled_max_exp_avg_sq'\]"):
+        opt.load_state_dict({**good, "scaled_max_exp_avg_sq": np.zeros(10)})
     with pytest.raises(ValueError, match="must be in"):
         opt.load_state_dict({**good, "step": -1})
     with pytest.raises(TypeError, match="must be a numpy array"):
-        opt.load_state_dict({**good, "exp_avg": [0.0] * 10})
+        opt.load_state_dict({**good, "scaled_exp_avg": [0.0] * 10})
     with pytest.raises(TypeError, match="must be a dict"):
         opt.load_state_dict([("step", 1)])
     # Nothing was changed by the failed loads.

@@ -48,8 +48,10 @@ class Adam(Optimizer):
 
     Notes
     -----
-    State arrays (see :meth:`state_dict`): ``exp_avg`` (m), ``exp_avg_sq`` (v) and, with
-    amsgrad, ``max_exp_avg_sq`` (v̂); each of shape (n_params,). The names are PyTorch's.
+    State arrays (see :meth:`state_dict`), each of shape (n_params,), stored scaled to save
+    passes over the buffers (see ``_update``): ``scaled_exp_avg`` = m / (1 − β1),
+    ``scaled_exp_avg_sq`` = v / (1 − β2) and, with amsgrad, ``scaled_max_exp_avg_sq`` =
+    v̂ / (1 − β2), where m, v, v̂ are PyTorch's ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``.
 
     Examples
     --------
@@ -83,42 +85,48 @@ class Adam(Optimizer):
         self.amsgrad = check_bool(amsgrad, "amsgrad")
 
     def _state_spec(self) -> dict[str, float]:
-        spec = {"exp_avg": 0.0, "exp_avg_sq": 0.0}
+        spec = {"scaled_exp_avg": 0.0, "scaled_exp_avg_sq": 0.0}
         if self.amsgrad:
-            spec["max_exp_avg_sq"] = 0.0
+            spec["scaled_max_exp_avg_sq"] = 0.0
         return spec
 
     def _update(self, t: int) -> None:
+        """The update above in ten passes over the buffers.
+
+        The moments are stored scaled, m' = m/(1 − β1) and v' = v/(1 − β2), which turns both
+        moving averages into ``x' ← β x' + g`` (no multiply by 1 − β each step); the factors
+        return as two scalars::
+
+            p ← p − (lr (1 − β1) / (1 − β1^t)) · m' / (sqrt(v') c + eps),  c = sqrt((1 − β2)/(1 − β2^t))
+              = p − k · m' / (sqrt(v') + eps / c),                         k = lr (1 − β1) / ((1 − β1^t) c)
+
+        Multiply ``state_dict``'s arrays by (1 − β1) and (1 − β2) to compare them with PyTorch's.
+        """
         if self._decoupled:
             if self.weight_decay != 0.0:  # p ← (1 − lr λ) p on the weights
                 self._params_w *= 1.0 - self.lr * self.weight_decay
             g = self._grads
         else:
             g = self._l2_gradient(self.weight_decay)  # g + λp on the weights
-        m, v = self._state["exp_avg"], self._state["exp_avg_sq"]
-        tmp = self._tmp
+        m, v = self._state["scaled_exp_avg"], self._state["scaled_exp_avg_sq"]
+        tmp, denom = self._tmp, self._work  # (g may be _work: it is read before denom is written)
 
-        np.subtract(g, m, out=tmp)  # m ← m + (1 − β1)(g − m)
-        tmp *= 1.0 - self.beta1
-        m += tmp
-        v *= self.beta2  # v ← β2 v + (1 − β2) g·g
-        np.multiply(g, 1.0 - self.beta2, out=tmp)
-        tmp *= g
+        m *= self.beta1  # m' ← β1 m' + g
+        m += g
+        v *= self.beta2  # v' ← β2 v' + g²
+        np.multiply(g, g, out=tmp)
         v += tmp
         if self.amsgrad:
-            v_max = self._state["max_exp_avg_sq"]
+            v_max = self._state["scaled_max_exp_avg_sq"]
             np.maximum(v_max, v, out=v_max)
             v = v_max
 
-        bias_correction1 = 1.0 - self.beta1**t
-        bias_correction2 = 1.0 - self.beta2**t
-        step_size = self.lr / bias_correction1
-        denom = self._work  # g (possibly this buffer) is no longer needed
-        np.sqrt(v, out=denom)  # denom ← sqrt(v) / sqrt(1 − β2^t) + eps
-        denom /= bias_correction2**0.5
-        denom += self.eps
-        np.multiply(m, -step_size, out=tmp)  # p ← p − step_size · m / denom
-        tmp /= denom
+        c = ((1.0 - self.beta2) / (1.0 - self.beta2**t)) ** 0.5
+        k = self.lr * (1.0 - self.beta1) / ((1.0 - self.beta1**t) * c)
+        np.sqrt(v, out=denom)  # denom ← sqrt(v') + eps / c
+        denom += self.eps / c
+        np.divide(m, denom, out=tmp)  # p ← p − k m' / denom
+        tmp *= -k
         self._params += tmp
 
 
