@@ -283,6 +283,8 @@ def test_bad_settings(kwargs, error, match):
         ([[1.0], [2.0]], [0, 1, 1], ShapeError, "same number of samples, got 2 and 3"),
         ([[1.0], [2.0]], [1, 1], ValueError, "at least 2 classes"),
         ([[1.0], [2.0]], [0.0, np.nan], ValueError, "y must not contain NaN"),
+        ([[1.0], [2.0]], np.array([0, np.nan], dtype=object), ValueError, "NaN.*index 1"),
+        ([[1e300], [-1e300]], [0, 1], ValueError, "X is too large .* overflow"),
         ([[1.0], [2.0]], np.array([1, "a"], dtype=object), TypeError, "labels of one kind"),
     ],
 )

@@ -141,10 +141,52 @@ def test_bad_input(cls):
         cls().fit(np.zeros((0, 3)))
 
 
-@pytest.mark.parametrize("feature_range", [(1, 1), (2, 0), "ab", (0, np.inf), (0, 1, 2)])
+@pytest.mark.parametrize(
+    "feature_range", [(1, 1), (2, 0), "ab", (0, np.inf), (0, 1, 2), (-1e308, 1e308)]
+)
 def test_bad_feature_range(feature_range):
     with pytest.raises((TypeError, ValueError), match="feature_range"):
         MinMaxScaler(feature_range=feature_range)
+
+
+def test_standardizer_statistics_are_exact_at_any_magnitude(X):
+    # The columns are divided by a power of two before summing and squaring: the statistics
+    # of X * 2**k are those of X times 2**k, bit for bit, even where the squares overflow.
+    small = Standardizer().fit(X)
+    for k in (600, -600, 1010 - int(np.log2(np.abs(X).max()))):
+        big = Standardizer().fit(X * 2.0**k)
+        np.testing.assert_array_equal(big.mean_, small.mean_ * 2.0**k)
+        np.testing.assert_array_equal(big.scale_, small.scale_ * 2.0**k)
+        np.testing.assert_array_equal(big.transform(X * 2.0**k), small.transform(X))
+
+
+def test_minmax_refuses_a_column_it_cannot_scale():
+    with pytest.raises(ValueError, match=r"X column 1,.*feature_range.*finite positive"):
+        MinMaxScaler().fit([[0.0, -1e308], [1.0, 1e308]])  # max - min overflows
+    with pytest.raises(ValueError, match=r"X column 0,.*5e-324"):
+        MinMaxScaler().fit([[5e-324], [0.0]])  # 1 / (max - min) overflows
+    with pytest.raises(ValueError, match="config column 0"):
+        MinMaxScaler.from_config(
+            {"class": "MinMaxScaler", "feature_range": [0, 1], "data_min": [0.0],
+             "data_max": [5e-324]}
+        )
+
+
+@pytest.mark.parametrize("cls", SCALERS)
+@pytest.mark.parametrize(
+    "fit, method, X, dtype",
+    [
+        ([[0.0], [1e-300]], "transform", [[1e300]], np.float64),  # divided by ~1e-300
+        ([[0.0], [1e300]], "inverse_transform", [[1e300]], np.float64),  # times ~1e300
+        ([[0.0], [1e-30]], "transform", [[1e30]], np.float32),  # ~1e60: float64 only
+        ([[0.0], [1e30]], "inverse_transform", [[1e10]], np.float32),  # ~1e40: float64 only
+    ],
+)
+def test_results_beyond_the_dtype_range_are_refused(cls, fit, method, X, dtype):
+    scaler = cls().fit(fit)
+    name = np.dtype(dtype).name
+    with pytest.raises(ValueError, match=rf"X is too large.*{method} takes X\[0, 0\].*{name}"):
+        getattr(scaler, method)(np.array(X, dtype))
 
 
 def test_matches_scikit_learn(X):

@@ -25,12 +25,27 @@ def format_shape(dims: Sequence[int | str | None]) -> str:
     return "(" + ", ".join(names) + (",)" if len(names) == 1 else ")")
 
 
+_FLOAT_NAMES = {"float32": np.float32, "f4": np.float32, "single": np.float32,
+                "float64": np.float64, "f8": np.float64, "double": np.float64, "float": np.float64}
+
+
 def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
-    """``float32`` or ``float64`` as a ``np.dtype``; anything else is a ``TypeError``."""
-    try:
+    """``float32`` or ``float64`` as a ``np.dtype``; anything else is a ``TypeError``.
+
+    Accepts the dtypes themselves, their scalar types and the names ``"float32"``/``"f4"``/
+    ``"single"`` and ``"float64"``/``"f8"``/``"double"``/``"float"``.
+    """
+    if isinstance(dtype, np.dtype):
+        resolved = dtype
+    elif isinstance(dtype, str):
+        if dtype not in _FLOAT_NAMES:
+            raise TypeError(f"{name} must be 'float32' or 'float64', got {dtype!r}")
+        resolved = np.dtype(_FLOAT_NAMES[dtype])
+    elif any(dtype is kind for kind in (np.float32, np.float64, float)):
         resolved = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from None
+    else:
+        shown = dtype.__name__ if isinstance(dtype, type) else repr(dtype)
+        raise TypeError(f"{name} must be float32 or float64, got {shown}")
     if resolved not in FLOAT_DTYPES:
         raise TypeError(f"{name} must be float32 or float64, got {resolved}")
     return resolved
@@ -132,6 +147,63 @@ def check_finite(array: np.ndarray, name: str, original: np.ndarray | None = Non
     )
 
 
+#: Most classes a label array may imply (a guard against labels such as 10**12 making a
+#: one-hot matrix or a confusion matrix of absurd size).
+MAX_CLASSES = 2**20
+
+
+def as_array(value: Any, name: str) -> np.ndarray:
+    """``np.asarray(value)``, with ragged nested lists reported as a ``TypeError`` naming
+    ``name`` instead of NumPy's "inhomogeneous shape" message."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be an array, got {type(value).__name__}")
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} must be a rectangular array: {exc}") from None
+
+
+def as_class_labels(
+    values: Any, name: str, n_classes: int | None = None, *, allow_empty: bool = False
+) -> np.ndarray:
+    """Integer class labels ``0 .. n_classes-1`` as an int64 array of shape (n_samples,).
+
+    Booleans, integers of any width and floats holding whole numbers are accepted; the range
+    is checked in the input's own dtype, before any conversion could wrap around or overflow.
+    Without ``n_classes`` the labels may go up to :data:`MAX_CLASSES` - 1.
+
+    Raises
+    ------
+    TypeError
+        Strings, objects, complex numbers.
+    ValueError
+        Wrong number of dimensions (``ShapeError``), non-integral or non-finite floats, labels
+        outside the range.
+    """
+    array = as_array(values, name)
+    if array.ndim != 1:
+        hint = "; for one-hot rows use labels.argmax(axis=1)" if array.ndim == 2 else ""
+        raise ShapeError(f"{name} must be class labels of shape (n_samples,), got shape {array.shape}{hint}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold integer class labels, got dtype {array.dtype}")
+    if array.size == 0:
+        if not allow_empty:
+            raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+        return array.astype(np.int64)
+    if array.dtype.kind == "f" and not (all_finite(array)
+                                        and np.array_equal(array, np.round(array))):
+        bad = array[~(np.isfinite(array) & (array == np.round(array)))][0]
+        raise ValueError(f"{name} must hold whole-number class labels, got {bad!r}")
+    low, high = array.min(), array.max()
+    limit = MAX_CLASSES if n_classes is None else n_classes
+    if low < 0 or high >= limit:
+        expected = (f"[0, {n_classes}) (n_classes={n_classes})" if n_classes is not None
+                    else f"[0, {MAX_CLASSES}) (at most {MAX_CLASSES} classes)")
+        raise ValueError(f"{name} must hold class labels in {expected}, got values in "
+                         f"[{low}, {high}]")
+    return array.astype(np.int64)
+
+
 def check_n_samples(n_x: int, n_y: int, x_name: str = "X", y_name: str = "y") -> None:
     """Two arrays describe the same samples: their first dimensions agree."""
     if n_x != n_y:
@@ -157,24 +229,36 @@ def check_number(
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         kind = "an integer" if integer else "a real number"
         raise TypeError(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
-    if integer:
-        if not isinstance(value, numbers.Integral):
-            if not float(value).is_integer():
+    try:
+        if integer:
+            if not isinstance(value, numbers.Integral) and not float(value).is_integer():
                 raise TypeError(f"{name} must be an integer, got {value!r}")
-        value = int(value)
-    else:
-        value = float(value)
-        if not np.isfinite(value):
-            raise ValueError(f"{name} must be finite, got {value}")
+            value = int(value)
+        else:
+            value = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0
+    except OverflowError:  # a Python int (or Fraction) beyond the float range
+        raise ValueError(f"{name} must be finite, got a number too large for a float") from None
+    if not integer and not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
     too_low = low is not None and (value < low or (low_open and value == low))
     too_high = high is not None and (value > high or (high_open and value == high))
     if too_low or too_high:
         left = "(" if low_open or low is None else "["
         right = ")" if high_open or high is None else "]"
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
+        lo = "-inf" if low is None else (str(low) if isinstance(low, int) else f"{low:g}")
+        hi = "inf" if high is None else (str(high) if isinstance(high, int) else f"{high:g}")
         raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}, got {value!r}")
     return value
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """``value`` is a ``bool`` (or ``numpy.bool_``); a ``TypeError`` naming ``name`` otherwise.
+
+    Strings and numbers are refused rather than read by truthiness (``bool("no")`` is True).
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:

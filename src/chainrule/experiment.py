@@ -361,7 +361,7 @@ def run(config: dict[str, Any], out_dir: str | Path) -> RunResult:
     files = [out / "config.toml", out / "model.safetensors", out / "history.csv", out / "metrics.json"]
     save(net, files[1])
     write_history(history, files[2])
-    summary = {"test": test_metrics, "n_test": int(len(data.y_test)), "train_seconds": seconds,
+    summary = {"test": test_metrics, "n_test": len(data.y_test), "train_seconds": seconds,
                "epochs": len(history), "note": history.note}
     files[3].write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     files += write_plots(trainer, data, out)

@@ -55,6 +55,7 @@ The ``safetensors`` package is imported only when a file is written or read.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -117,7 +118,14 @@ def save(net: Sequential, path: str | os.PathLike[str]) -> None:
     TypeError
         ``net`` is not a Sequential, or a layer cannot be described by a config (unregistered
         class, a custom initializer function, a config that is not JSON or does not rebuild
-        the layer). Raised before anything is written.
+        the layer); or ``path`` is not a str, bytes or os.PathLike. Raised before anything is
+        written.
+    ValueError
+        ``path`` is empty or contains a NUL byte.
+    OSError
+        The file cannot be written (``FileNotFoundError`` when its folder does not exist,
+        ``IsADirectoryError`` when ``path`` is a folder, ...): the message names ``path`` as
+        given, and the previous file at ``path``, if any, is left as it was.
 
     Examples
     --------
@@ -132,6 +140,7 @@ def save(net: Sequential, path: str | os.PathLike[str]) -> None:
     """
     if not isinstance(net, Sequential):
         raise TypeError(f"net must be a chainrule Sequential, got {type(net).__name__}")
+    _check_path(path)
     for index, layer in enumerate(net.layers):
         _check_saveable(index, layer)
     config = json.dumps(net.get_config(), allow_nan=False)
@@ -172,11 +181,15 @@ def load(
         an unknown layer type (a custom layer must be registered in
         :data:`chainrule.layers.LAYERS` before loading). The message names the file and the
         problem.
+    TypeError, ValueError
+        ``path`` is not a str, bytes or os.PathLike (``TypeError``), or is empty or contains a
+        NUL byte (``ValueError``).
     OSError
-        The file cannot be read (``FileNotFoundError`` when it does not exist).
+        The file cannot be read (``FileNotFoundError`` when it does not exist); the message
+        names ``path``.
     """
     rng = as_generator(seed)
-    source = os.fsdecode(os.fspath(path))
+    source = _check_path(path)
     tensors, metadata = read_tensors(path, check_finite=check_finite)
     if "config" not in metadata:
         raise ModelFormatError(
@@ -403,10 +416,13 @@ def write_tensors(
     Raises
     ------
     TypeError, ValueError
-        Bad names, arrays or metadata (nothing is written then).
+        Bad names, arrays or metadata, or a bad ``path`` (not a str, bytes or os.PathLike;
+        empty; holding a NUL byte); nothing is written then.
     OSError
-        The file cannot be written (the previous file, if any, is left as it was).
+        The file cannot be written (the previous file, if any, is left as it was); the message
+        names ``path`` as given, never the temporary file.
     """
+    _check_path(path)
     if not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a dict of str to str, got {type(metadata).__name__}")
     identity = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
@@ -450,10 +466,12 @@ def read_tensors(
     ------
     ModelFormatError
         Any problem with the content; the message names the file and the problem.
+    TypeError, ValueError
+        A bad ``path``: not a str, bytes or os.PathLike; empty; holding a NUL byte.
     OSError
         The file cannot be read (``FileNotFoundError`` when it does not exist).
     """
-    source = os.fsdecode(os.fspath(path))
+    source = _check_path(path)
     with open(path, "rb") as file:
         size = os.fstat(file.fileno()).st_size
         n = container.header_length(file.read(8), size, source)
@@ -507,6 +525,32 @@ def _check_identity(metadata: dict[str, str] | None, source: str) -> dict[str, s
 # --------------------------------------------------------------------------------------------
 
 
+def _check_path(path: Any, name: str = "path") -> str:
+    """``path`` (str, bytes or os.PathLike) as the str that messages show, checked.
+
+    Raises
+    ------
+    TypeError
+        Not a str, bytes or os.PathLike (``None``, a number, a list).
+    ValueError
+        Empty (which would mean the working folder) or holding a NUL byte (which no file
+        system allows).
+    """
+    try:
+        raw = os.fspath(path)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a str, bytes or os.PathLike file path, got {path!r:.100} "
+            f"({type(path).__name__})"
+        ) from None
+    text = os.fsdecode(raw)
+    if not text:
+        raise ValueError(f"{name} must be a file path, got the empty string {path!r}")
+    if "\x00" in text:
+        raise ValueError(f"{name} must not contain a NUL byte, got {text!r}")
+    return text
+
+
 def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` only ever holds the old or the new bytes.
 
@@ -514,11 +558,24 @@ def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     system, where ``os.replace`` is atomic), written, flushed and fsync'ed, then renamed over
     ``path``; the folder is then fsync'ed (POSIX, best effort) so that the rename itself is on
     disk. Any error removes the temporary file. Only a process killed mid-write (SIGKILL, power
-    loss) can leave a stray ``.<name>.<random>.tmp`` beside ``path``; ``path`` is intact then.
+    loss) can leave a stray ``.chainrule-<random>.tmp`` beside ``path``; ``path`` is intact
+    then.
+
+    The temporary file's name is short and does not depend on ``path``'s name, so every name
+    that is legal for ``path`` works (up to the file system's 255 bytes). An ``OSError`` names
+    ``path`` as the caller gave it, never the temporary file: the same ``OSError`` subclass
+    (``FileNotFoundError`` for a missing folder, ``IsADirectoryError`` when ``path`` is a
+    folder, ``PermissionError``, ...) with ``path`` as its ``filename``.
     """
-    target = os.path.abspath(os.fsdecode(os.fspath(path)))
-    directory, name = os.path.split(target)
-    temporary, fd = _create_temporary(directory, name)
+    shown = _check_path(path)
+    target = os.path.abspath(shown)
+    directory = os.path.dirname(target)
+    if os.path.isdir(target) or shown.endswith(tuple(filter(None, (os.sep, os.altsep)))):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory, not a file path", shown)
+    try:
+        temporary, fd = _create_temporary(directory)
+    except OSError as exc:
+        raise _about(exc, shown) from None
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
@@ -527,15 +584,33 @@ def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         with contextlib.suppress(OSError):  # keep the permissions of a file being replaced
             os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise _about(exc, shown) from None
         raise
     _fsync_directory(directory)
 
 
-def _create_temporary(directory: str, name: str) -> tuple[str, int]:
-    """A new file ``directory/.name.<random>.tmp`` opened for writing: (its path, its fd).
+def _about(exc: OSError, shown: str) -> OSError:
+    """``exc`` told about the caller's ``shown`` path instead of the temporary file, e.g.
+    ``[Errno 2] No such file or directory (its folder must exist): 'runs/model.safetensors'``:
+    the same ``OSError`` subclass (``OSError(errno, ...)`` picks it from the errno)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.ENOENT:
+        reason += " (its folder must exist)"
+    if exc.errno is None:
+        return type(exc)(f"{reason}: {shown!r}")
+    return OSError(exc.errno, reason, shown)
+
+
+#: The temporary file of an atomic write: ``.chainrule-<12 hex digits>.tmp`` (27 bytes).
+_TEMPORARY = ".chainrule-{}.tmp"
+
+
+def _create_temporary(directory: str) -> tuple[str, int]:
+    """A new file ``directory/.chainrule-<random>.tmp`` opened for writing: (its path, its fd).
 
     Like ``tempfile.mkstemp``, but created with mode 0o666 so that the usual umask applies and
     a new model file gets the same permissions ``open(path, "wb")`` would give it (mkstemp's
@@ -543,12 +618,12 @@ def _create_temporary(directory: str, name: str) -> tuple[str, int]:
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
-        temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        temporary = os.path.join(directory, _TEMPORARY.format(secrets.token_hex(6)))
         try:
             return temporary, os.open(temporary, flags, 0o666)
         except FileExistsError:
             continue
-    raise FileExistsError(f"could not create a temporary file beside {name!r} in {directory}")
+    raise FileExistsError(errno.EEXIST, "could not create a temporary file", directory)
 
 
 def _fsync_directory(directory: str) -> None:

@@ -34,13 +34,21 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._validation import as_float_array, check_choice, check_n_samples, check_number
+from ._validation import (
+    as_array,
+    as_class_labels,
+    as_float_array,
+    check_bool,
+    check_choice,
+    check_n_samples,
+    check_number,
+)
 from .errors import NotBuiltError, ShapeError
 from .layers.activations import Sigmoid, Softmax, sigmoid
 from .registry import Registry
 
 #: Losses by name.
-LOSSES: Registry[type["Loss"]] = Registry("loss")
+LOSSES: Registry[type[Loss]] = Registry("loss")
 
 _LOG_FLOOR = -100.0  # log values are clamped here, as PyTorch's BCELoss does
 
@@ -92,7 +100,7 @@ class Loss:
             Y = Y.reshape(-1, 1)
         self._check_predictions(Y)
         T = self._target(y_true, Y)
-        w = self._sample_weight(sample_weight, Y.shape[0], Y.dtype)
+        w = self.prepare_weights(sample_weight, Y.shape[0], Y.dtype)
         with np.errstate(all="ignore"):  # non-finite predictions give a non-finite loss
             value = self.evaluate(Y, T, w)
         self._state = (shape, *self._state[1:])
@@ -197,15 +205,30 @@ class Loss:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
 
-    @staticmethod
-    def _sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> np.ndarray | None:
+    def prepare_weights(
+        self, sample_weight: Any, n_samples: int, dtype: Any = np.float64, *,
+        name: str = "sample_weight", samples_of: str = "y_pred",
+    ) -> np.ndarray | None:
+        """Per-sample weights checked once, in the form :meth:`evaluate` takes (or None).
+
+        Weights must be finite, non-negative, not all zero, shape (n_samples,). With
+        ``reduction="mean"`` the loss does not change when every weight is multiplied by the
+        same factor, so they are divided by the largest one: weights such as 1e308 or 1e-320
+        then cannot overflow or underflow the weighted mean.
+        """
         if sample_weight is None:
             return None
-        w = as_float_array(sample_weight, "sample_weight", dtype=dtype, ndim=1)
-        check_n_samples(n_samples, w.shape[0], "y_pred", "sample_weight")
-        if (w < 0).any() or not w.sum() > 0:
-            raise ValueError("sample_weight must be non-negative with a positive sum")
-        return w
+        w = as_float_array(sample_weight, name, dtype=np.float64, ndim=1)
+        check_n_samples(n_samples, w.shape[0], samples_of, name)
+        largest = w.max()
+        if w.min() < 0 or not largest > 0:
+            raise ValueError(
+                f"{name} must be non-negative and not all zero, got values in "
+                f"[{w.min():g}, {largest:g}]"
+            )
+        if self.reduction == "mean":
+            return (w / largest).astype(dtype)
+        return as_float_array(w, name, dtype=dtype, ndim=1)
 
 
 def _float_dtype(value: Any) -> Any:
@@ -288,9 +311,7 @@ class _SmoothedTargets(Loss):
         self, *, from_logits: bool = False, label_smoothing: float = 0.0, reduction: str = "mean"
     ) -> None:
         super().__init__(reduction=reduction)
-        if not isinstance(from_logits, (bool, np.bool_)):
-            raise TypeError(f"from_logits must be True or False, got {from_logits!r}")
-        self._from_logits = bool(from_logits)
+        self._from_logits = check_bool(from_logits, "from_logits")
         self.label_smoothing = check_number(label_smoothing, "label_smoothing", low=0, high=1)
 
     def get_config(self) -> dict[str, Any]:
@@ -397,9 +418,9 @@ class CrossEntropy(_SmoothedTargets):
 
     def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
         n_samples, n_classes = Y.shape
-        labels = np.asarray(y_true)
+        labels = as_array(y_true, "y_true")
         if labels.ndim == 1:
-            labels = _class_labels(labels, n_classes)
+            labels = as_class_labels(labels, "y_true", n_classes)
             check_n_samples(n_samples, labels.shape[0], "y_pred", "y_true")
             return labels
         T = as_float_array(y_true, "y_true", dtype=Y.dtype, ndim=2)
@@ -409,7 +430,7 @@ class CrossEntropy(_SmoothedTargets):
                 f"integer labels of shape ({n_samples},), got {T.shape}"
             )
         if T.min() < 0:
-            raise ValueError(f"CrossEntropy expects non-negative targets, got min {T.min()}")
+            raise ValueError(f"CrossEntropy expects y_true targets >= 0, got minimum {T.min()}")
         return T
 
     def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -452,23 +473,6 @@ class CrossEntropy(_SmoothedTargets):
         G = -(epsilon / n_classes) / safe if epsilon else np.zeros_like(P)
         G[rows, T] -= (1.0 - epsilon) / safe[rows, T]
         return G
-
-
-def _class_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """Integer class labels in [0, n_classes) as int64; floats must hold whole numbers."""
-    if labels.dtype.kind == "f":
-        if not np.isfinite(labels).all() or not (labels == np.round(labels)).all():
-            raise ValueError("y_true given as a 1-D array must hold integer class labels")
-        labels = labels.astype(np.int64)
-    elif labels.dtype.kind not in "iub":
-        raise TypeError(f"y_true must hold integer class labels, got dtype {labels.dtype}")
-    labels = labels.astype(np.int64, copy=False)
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(
-            f"y_true labels must be in [0, {n_classes}) for {n_classes} classes, "
-            f"got values in [{labels.min()}, {labels.max()}]"
-        )
-    return labels
 
 
 def get_loss(spec: Any, **kwargs: Any) -> Loss:

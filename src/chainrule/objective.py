@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .layers.sequential import Sequential
-from .losses import Loss, get_loss
+from .losses import get_loss
 
 
 class Objective:

@@ -10,16 +10,28 @@ backpropagation but by Rosenblatt's rule, which changes the weights only when th
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ._random import as_generator
-from ._validation import as_float_array, check_float_dtype, check_n_samples, check_number
+from ._validation import (
+    all_finite,
+    as_array,
+    as_float_array,
+    check_bool,
+    check_float_dtype,
+    check_n_samples,
+    check_number,
+)
 from .errors import NotBuiltError, ShapeError
 from .layers.activations import Step
 
 __all__ = ["Perceptron"]
+
+#: The attributes ``fit`` sets.
+_FITTED = ("classes_", "n_features_in_", "W", "b", "mistakes_", "converged_", "n_epochs_")
 
 
 class Perceptron:
@@ -62,7 +74,8 @@ class Perceptron:
         Number of epochs run, ``len(mistakes_)``.
     converged_ : bool
         Whether the last epoch made no mistake, i.e. every training sample is classified
-        correctly by every unit.
+        correctly by every unit, as :meth:`predict` classifies it (see "Convergence and
+        rounding" below): ``converged_`` implies ``predict(X) == y`` on the training set.
 
     Notes
     -----
@@ -97,6 +110,25 @@ class Perceptron:
     (A. B. J. Novikoff, "On convergence proofs on perceptrons", Symposium on the Mathematical
     Theory of Automata, 12, 615–622, 1962.)
 
+    **Convergence and rounding.** Training scores one row at a time (``x @ W + b``, a
+    vector-matrix product) while :meth:`predict` scores the whole matrix (``X @ W + b``, a
+    matrix product). BLAS sums the two in different orders, so a score within rounding of 0
+    (``±1e-17``) can have one sign in training and the other in ``predict``. An epoch counts as
+    mistake-free only when the batched scores agree: after an epoch without a per-row mistake,
+    ``fit`` scores the whole training set as ``predict`` does and applies the rule to every
+    sample those scores misclassify (in sample order), counting each correction as a mistake
+    of that epoch and training on. So ``converged_`` always means that ``predict`` classifies
+    every training sample correctly. A correction is an ordinary Rosenblatt update on a sample
+    whose exact margin ``s (w̃·x̃)`` is at most a rounding error above 0 (instead of ``≤ 0``), so
+    Novikoff's bound holds up to that rounding error.
+
+    **Overflow.** The scores and weights must stay within the dtype's range. Training runs
+    under ``np.errstate(over="raise", invalid="raise")``, and an overflow (``X`` or ``lr`` so
+    large that ``x @ W + b`` or ``lr x`` exceeds ``finfo(dtype).max``) stops ``fit`` with a
+    ``ValueError`` naming ``X``; :meth:`predict` and :meth:`decision_function` likewise refuse
+    an ``X`` whose scores overflow, instead of returning ``inf``/``nan`` scores or labels
+    chosen from them.
+
     **The learning rate.** Starting from zero, ``w̃`` is always ``lr`` times a sum of ``±x̃``,
     so ``lr`` only rescales the weights: predictions and mistakes are the same for every
     ``lr > 0``.
@@ -127,11 +159,11 @@ class Perceptron:
     ) -> None:
         self.lr = check_number(lr, "lr", low=0, low_open=True)
         self.epochs = check_number(epochs, "epochs", low=1, integer=True)
-        self.shuffle = _check_bool(shuffle, "shuffle")
+        self.shuffle = check_bool(shuffle, "shuffle")
         as_generator(seed)  # validate now; the Generator used by fit is made there
         self.seed = seed
         self.dtype = check_float_dtype(dtype)
-        self.verbose = _check_bool(verbose, "verbose")
+        self.verbose = check_bool(verbose, "verbose")
         self._step = Step()
         self._step.label = "Perceptron"
 
@@ -154,12 +186,25 @@ class Perceptron:
         self.mistakes_: list[int] = []
         self.converged_ = False
         rng = as_generator(self.seed)
-        for _ in range(self.epochs):
-            order = rng.permutation(len(X)) if self.shuffle else range(len(X))
-            self.mistakes_.append(self._epoch(X, T, order))
-            if self.mistakes_[-1] == 0:
-                self.converged_ = True
-                break
+        try:
+            with np.errstate(over="raise", invalid="raise"):
+                for _ in range(self.epochs):
+                    order = rng.permutation(len(X)) if self.shuffle else range(len(X))
+                    mistakes = self._epoch(X, T, order)
+                    if mistakes == 0:  # confirm with the scores predict computes (class notes)
+                        mistakes = self._correct_batched(X, T)
+                    self.mistakes_.append(mistakes)
+                    if mistakes == 0:
+                        self.converged_ = True
+                        break
+                else:  # the final weights must score their own training set
+                    _scores(X, self.W, self.b, lr=self.lr)
+        except (FloatingPointError, ValueError) as exc:
+            for name in _FITTED:  # a failed fit leaves no half-trained model behind
+                self.__dict__.pop(name, None)
+            if isinstance(exc, ValueError):
+                raise
+            raise ValueError(_overflow_message(X, self.lr)) from None
         self.n_epochs_ = len(self.mistakes_)
         if self.verbose:
             print(self._outcome())
@@ -171,12 +216,26 @@ class Perceptron:
         for i in order:
             x = X[i]  # (n_features,)
             Y_hat = self._step.forward((x @ self.W + self.b)[None, :])  # (1, n_units)
-            delta = self.lr * (T[i] - Y_hat[0])  # lr (t − ŷ): 0 where right, ±lr where wrong
-            if delta.any():
-                self.W += np.outer(x, delta)  # w_k ← w_k + lr (t_k − ŷ_k) x, every unit k
-                self.b += delta  # b_k ← b_k + lr (t_k − ŷ_k)
-                mistakes += int(np.count_nonzero(delta))
+            mistakes += self._update(x, T[i] - Y_hat[0])
         return mistakes
+
+    def _correct_batched(self, X: np.ndarray, T: np.ndarray) -> int:
+        """Score all of ``X`` as :meth:`predict` does and apply the rule to every sample those
+        scores misclassify, in sample order; returns the number of corrections (0 when the
+        batched scores classify every sample as the per-row pass did)."""
+        Y_hat = self._step.forward(_scores(X, self.W, self.b, lr=self.lr))  # (n_samples, n_units)
+        wrong = np.flatnonzero((Y_hat != T).any(axis=1))
+        return sum(self._update(X[i], T[i] - Y_hat[i]) for i in wrong)
+
+    def _update(self, x: np.ndarray, error: np.ndarray) -> int:
+        """Rosenblatt's rule for one sample ``x`` (n_features,) with ``error = t − ŷ``
+        (n_units,), each entry 0 (right), +1 or −1 (wrong); returns the number of mistakes."""
+        delta = self.lr * error  # lr (t − ŷ): 0 where right, ±lr where wrong
+        if not delta.any():
+            return 0
+        self.W += np.outer(x, delta)  # w_k ← w_k + lr (t_k − ŷ_k) x, every unit k
+        self.b += delta  # b_k ← b_k + lr (t_k − ŷ_k)
+        return int(np.count_nonzero(delta))
 
     def _outcome(self) -> str:
         """The line ``verbose`` prints after ``fit``."""
@@ -198,7 +257,7 @@ class Perceptron:
         ndarray of shape (n_samples,) for two classes (``≥ 0`` means ``classes_[1]``), else
         (n_samples, n_classes), one column per class in the order of ``classes_``.
         """
-        scores = self._check_X(X, "decision_function") @ self.W + self.b
+        scores = _scores(self._check_X(X, "decision_function"), self.W, self.b)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict(self, X: Any) -> np.ndarray:
@@ -207,7 +266,7 @@ class Perceptron:
         Two classes: ``step(X W + b)`` picks ``classes_[1]`` or ``classes_[0]``. More: the class of
         the largest raw score.
         """
-        scores = self._check_X(X, "predict") @ self.W + self.b  # (n_samples, n_units)
+        scores = _scores(self._check_X(X, "predict"), self.W, self.b)  # (n_samples, n_units)
         if scores.shape[1] == 1:
             index = self._step.forward(scores)[:, 0].astype(np.intp)
         else:
@@ -243,20 +302,65 @@ class Perceptron:
         )
 
 
+# --------------------------------------------------------------------------- scores
+
+
+def _scores(X: np.ndarray, W: np.ndarray, b: np.ndarray, lr: float | None = None) -> np.ndarray:
+    """The scores ``X @ W + b`` (n_samples, n_units) of checked ``X`` (n_samples, n_features),
+    or a ``ValueError`` naming ``X`` when they overflow the dtype.
+
+    Shared by :meth:`Perceptron.predict`, ``fit``'s convergence check and the scikit-learn
+    wrapper, so that all of them compute (and round) the scores the same way. ``X``, ``W``
+    and ``b`` are finite, so a non-finite score can only come from an overflow. ``lr``: the
+    learning rate, when called from ``fit`` (for the message).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = X @ W + b
+    if not all_finite(scores):
+        if not (all_finite(W) and all_finite(b)):
+            raise ValueError("the perceptron's weights W and b are not finite; refit it")
+        raise ValueError(_overflow_message(X, lr))
+    return scores
+
+
+def _overflow_message(X: np.ndarray, lr: float | None) -> str:
+    """Why the scores (or, in ``fit``, with its learning rate ``lr``, the weights) overflowed,
+    and what to do about it."""
+    with np.errstate(over="ignore"):
+        largest = float(np.abs(X).max()) if X.size else 0.0
+    limit = np.finfo(X.dtype).max
+    if lr is not None:
+        return (
+            f"X is too large for training in {X.dtype} with learning rate {lr:g}: the "
+            f"perceptron's weights or scores x @ W + b overflowed (beyond {limit:.3g}); X has "
+            f"values up to {largest:.3g}. Scale X down (e.g. standardise it) or use a smaller "
+            "learning rate (it only rescales the weights: predictions are the same for any "
+            "value)"
+        )
+    return (
+        f"X is too large for this perceptron: its scores X @ W + b overflow {X.dtype} (beyond "
+        f"{limit:.3g}); X has values up to {largest:.3g}"
+    )
+
+
 # --------------------------------------------------------------------------- labels
 
 
 def _as_label_array(y: Any) -> np.ndarray:
     """``y`` as a 1-D array of labels (numbers, bools or strings), checked."""
-    if isinstance(y, (str, bytes)):
-        raise TypeError(f"y must be a 1-D array of labels, got {type(y).__name__}")
-    y = np.asarray(y)
+    y = as_array(y, "y")
     if y.ndim != 1:
         raise ShapeError(f"y must be 1-D of shape (n_samples,), got shape {y.shape}")
     if y.dtype.kind not in "biufUSO":
         raise TypeError(f"y must hold integer, string or bool labels, got dtype {y.dtype}")
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
+    if y.dtype.kind == "f" and not all_finite(y):
         raise ValueError("y must not contain NaN or infinity")
+    if y.dtype.kind == "O":  # an object array may hold float labels too: the same rule
+        for index, label in enumerate(y.tolist()):
+            if isinstance(label, (float, np.floating)) and not math.isfinite(label):
+                raise ValueError(
+                    f"y must not contain NaN or infinity, got {label!r} at index {index}"
+                )
     return y
 
 
@@ -277,9 +381,3 @@ def _encode_labels(y: Any, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
             f"{classes.tolist()}"
         )
     return classes, index.reshape(-1)
-
-
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)

@@ -5,7 +5,9 @@ are exported by ``get_config()`` as plain lists so that a run folder can store t
 ``from_config()`` can rebuild the fitted scaler.
 
 Arrays are (n_samples, n_features). Statistics are computed in float64; ``transform`` returns
-float32 for float32 input and float64 otherwise. Non-finite values are rejected.
+float32 for float32 input and float64 otherwise. Non-finite values are rejected, and so is data
+whose scaled values would leave the range of the output dtype (a ``ValueError`` naming ``X``):
+no method returns infinity for finite input.
 
 Example
 -------
@@ -19,11 +21,13 @@ array([[-1.,  0.],
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any, Self
 
 import numpy as np
 
-from ._validation import as_float_array, check_number, format_shape
+from ._validation import all_finite, as_float_array, check_number, format_shape
 from .errors import NotBuiltError, ShapeError
 
 __all__ = ["MinMaxScaler", "Standardizer"]
@@ -51,8 +55,7 @@ class _ColumnScaler:
 
     def transform(self, X: Any) -> np.ndarray:
         """Scale ``X`` of shape (n_samples, n_features); a new array of the same shape."""
-        X = self._check_X(X)
-        return self._forward(X).astype(X.dtype, copy=False)
+        return self._apply(self._forward, X, "transform")
 
     def fit_transform(self, X: Any) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``."""
@@ -60,8 +63,7 @@ class _ColumnScaler:
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Undo :meth:`transform`: back to the original units, same shape."""
-        X = self._check_X(X)
-        return self._inverse(X).astype(X.dtype, copy=False)
+        return self._apply(self._inverse, X, "inverse_transform")
 
     def get_config(self) -> dict[str, Any]:
         """The settings and fitted statistics as JSON-able values (lists of floats).
@@ -104,6 +106,26 @@ class _ColumnScaler:
 
     # ------------------------------------------------------------------ helpers
 
+    def _apply(self, affine: Callable[[np.ndarray], np.ndarray], X: Any, method: str) -> np.ndarray:
+        """``affine(X)`` in float64, returned in ``X``'s dtype, refusing ``X`` whose result
+        leaves that dtype's range.
+
+        The map is affine with finite, positive scales, so finite data stays finite unless it
+        is far outside the fitted data: the overflow cannot be ruled out beforehand, so it is
+        let happen and the result checked.
+        """
+        X = self._check_X(X)
+        with np.errstate(over="ignore"):  # X - mean, X * scale, the cast to float32
+            result = affine(X).astype(X.dtype, copy=False)
+        if not all_finite(result):
+            row, column = (int(i) for i in np.argwhere(~np.isfinite(result))[0])
+            raise ValueError(
+                f"X is too large for this fitted {type(self).__name__}: {method} takes "
+                f"X[{row}, {column}] = {X[row, column].item()!r} beyond the {X.dtype} range "
+                f"(|x| > {np.finfo(X.dtype).max:.3g})"
+            )
+        return result
+
     def _check_X(self, X: Any) -> np.ndarray:
         """``X`` as float32 (if given as float32) or float64, with the number of columns of fit."""
         if self.n_features_ is None:
@@ -132,6 +154,18 @@ class _ColumnScaler:
         return f"{type(self).__name__}({settings})"
 
 
+def _power_of_two_scale(X: np.ndarray) -> np.ndarray:
+    """Per column the power of two ``c`` with ``c <= max|X[:, j]| < 2 c``: shape (n_features,).
+
+    Dividing by a power of two is exact (short of subnormal results), so statistics of
+    ``X / c``, whose entries lie in ``(-2, 2)``, scale back exactly. An all-zero column gets
+    ``c = 0.5`` (any power of two would do).
+    """
+    largest = np.maximum(X.max(axis=0), -X.min(axis=0))
+    _, exponent = np.frexp(largest)  # largest = f * 2**exponent with 0.5 <= f < 1
+    return np.ldexp(1.0, exponent - 1)
+
+
 class Standardizer(_ColumnScaler):
     """Z-score every column: ``Z = (X - mean) / scale``.
 
@@ -139,6 +173,12 @@ class Standardizer(_ColumnScaler):
     (``ddof=0``, as scikit-learn's ``StandardScaler``) of the data given to ``fit``. A constant
     column (all its values equal) gets ``scale = 1``, so it maps to zeros instead of dividing by
     zero. Inverse: ``X = Z * scale + mean``.
+
+    The statistics are computed on every column divided by a power of two ``c`` close to its
+    largest magnitude, ``mean = mean(X / c) * c`` and ``std = std(X / c) * c``: an exact
+    rescaling (the same rounding as without it) that keeps the sum and the squares in range, so
+    data up to the float64 limit (values of ±1e200, whose squares overflow) gets its finite
+    statistics.
 
     Attributes
     ----------
@@ -154,9 +194,20 @@ class Standardizer(_ColumnScaler):
     scale_: np.ndarray | None = None
 
     def _fit(self, X: np.ndarray) -> None:
-        self.mean_ = X.mean(axis=0)
-        std = X.std(axis=0)
-        constant = np.ptp(X, axis=0) == 0  # exact test: rounding can make std tiny, not zero
+        c = _power_of_two_scale(X)
+        U = X / c  # exact: c is a power of two; |U| < 2
+        with np.errstate(over="ignore"):  # |mean(U)|, std(U) < 2 may round up to 2: checked
+            mean, std = U.mean(axis=0) * c, U.std(axis=0) * c
+        if not (all_finite(mean) and all_finite(std)):
+            column = int(np.argmax(~np.isfinite(mean) | ~np.isfinite(std)))
+            raise ValueError(
+                f"X column {column} has values at the float64 limit (largest |x| = "
+                f"{np.abs(X[:, column]).max():.6g}): its mean or standard deviation is beyond "
+                "the float64 range; rescale X"
+            )
+        # exact test: rounding can make std tiny, not zero
+        constant = X.max(axis=0) == X.min(axis=0)
+        self.mean_ = mean
         self.scale_ = np.where(constant | (std == 0), 1.0, std)
 
     def _after_load(self) -> None:
@@ -180,12 +231,15 @@ class MinMaxScaler(_ColumnScaler):
         X     = (Y - lo) / scale + m       (inverse)
 
     So a constant column maps to ``lo``. Data outside the fitted range maps outside
-    ``feature_range`` (no clipping).
+    ``feature_range`` (no clipping). ``scale`` must be a finite positive float64: ``fit``
+    refuses a column whose range ``M - m`` overflows (beyond 1.8e308) or is so small that
+    ``(hi - lo) / (M - m)`` does (a subnormal range such as 5e-324), with a ValueError naming
+    ``X``.
 
     Parameters
     ----------
     feature_range : (float, float), default (0, 1)
-        ``(lo, hi)`` with ``lo < hi``.
+        ``(lo, hi)`` with ``lo < hi`` and a finite width ``hi - lo`` (at most 1.8e308).
 
     Attributes
     ----------
@@ -211,6 +265,11 @@ class MinMaxScaler(_ColumnScaler):
         hi = check_number(hi, "feature_range[1]")
         if not lo < hi:
             raise ValueError(f"feature_range must satisfy lo < hi, got {feature_range!r}")
+        if not math.isfinite(hi - lo):  # Python floats: the difference overflows to inf
+            raise ValueError(
+                f"feature_range must have a finite width hi - lo (at most "
+                f"{np.finfo(np.float64).max:.6g}), got {feature_range!r}"
+            )
         self.feature_range = (lo, hi)
 
     def _settings(self) -> dict[str, Any]:
@@ -221,16 +280,33 @@ class MinMaxScaler(_ColumnScaler):
         return ("feature_range",)
 
     def _fit(self, X: np.ndarray) -> None:
-        self.data_min_ = X.min(axis=0)
-        self.data_max_ = X.max(axis=0)
-        self._after_load()
+        data_min, data_max = X.min(axis=0), X.max(axis=0)
+        self.scale_ = self._scale(data_min, data_max, "X")
+        self.data_min_, self.data_max_ = data_min, data_max
 
     def _after_load(self) -> None:
         if (self.data_max_ < self.data_min_).any():
             raise ValueError("MinMaxScaler data_max must be >= data_min in every column")
+        self.scale_ = self._scale(self.data_min_, self.data_max_, "config")
+
+    def _scale(self, data_min: np.ndarray, data_max: np.ndarray, source: str) -> np.ndarray:
+        """``(hi - lo) / (data_max - data_min)`` per column (``hi - lo`` for a constant one),
+        refusing a column where it is not a finite positive float64 (``source`` names the
+        argument the statistics came from)."""
         lo, hi = self.feature_range
-        data_range = self.data_max_ - self.data_min_
-        self.scale_ = (hi - lo) / np.where(data_range == 0, 1.0, data_range)
+        with np.errstate(over="ignore"):  # an overflow gives inf (or 0 = width / inf): checked
+            data_range = data_max - data_min
+            scale = (hi - lo) / np.where(data_range == 0, 1.0, data_range)
+        bad = ~np.isfinite(scale) | (scale <= 0)
+        if bad.any():
+            j = int(np.argmax(bad))
+            raise ValueError(
+                f"MinMaxScaler cannot map {source} column {j}, which spans "
+                f"[{float(data_min[j])!r}, {float(data_max[j])!r}], onto feature_range "
+                f"{self.feature_range}: the scale (hi - lo) / (max - min) = {float(scale[j])!r} "
+                "must be a finite positive float64; rescale the column"
+            )
+        return scale
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         return (X - self.data_min_) * self.scale_ + self.feature_range[0]

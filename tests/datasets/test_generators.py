@@ -129,6 +129,14 @@ def test_regression_is_linear_plus_noise():
     assert abs(coef[-1]) < 0.05  # no intercept
 
 
+@pytest.mark.parametrize("make", [*CLASSIFIERS, make_regression], ids=lambda f: f.__name__)
+def test_noise_of_negative_zero_is_no_noise(make):
+    kwargs = {"std": -0.0} if make is make_blobs else {"noise": -0.0}
+    X, _ = make(20, **kwargs, seed=0)
+    zero = {"std": 0.0} if make is make_blobs else {"noise": 0.0}
+    np.testing.assert_array_equal(X, make(20, **zero, seed=0)[0])
+
+
 def test_regression_without_noise_is_exactly_linear():
     X, y = make_regression(20, n_features=3, noise=0.0, seed=0)
     coef, *_ = np.linalg.lstsq(X, y, rcond=None)
@@ -154,6 +162,15 @@ def test_regression_without_noise_is_exactly_linear():
         (lambda: make_blobs(10, box=5), TypeError, "box"),
         (lambda: make_regression(10, n_features=0), ValueError, "n_features"),
         (lambda: make_circles(10, seed="x"), TypeError, "seed"),
+        (lambda: make_blobs(10, box=(-1e308, 1e308)), ValueError, "box.*finite width"),
+        (lambda: make_blobs(3, centers=4), ValueError, r"n_samples.*at least 4.*centre.*3"),
+        (lambda: make_blobs(10, std=1e308, seed=0), ValueError, r"std=1e\+308 is too large"),
+        (lambda: make_circles(10, noise=1e308, seed=0), ValueError, r"noise=1e\+308.*X"),
+        (lambda: make_spiral(50, noise=1e308, seed=0), ValueError, "noise.*angles"),
+        (lambda: make_regression(50, noise=1e308, seed=0), ValueError, "noise.*y"),
+        (lambda: make_circles(2**62), ValueError, r"n_samples=4611686018427387904.*allocated"),
+        (lambda: make_circles(10**30), ValueError, "n_samples.*allocated"),
+        (lambda: make_regression(2, n_features=2**62), ValueError, "n_features.*allocated"),
     ],
 )
 def test_bad_arguments(call, error, match):

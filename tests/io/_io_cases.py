@@ -16,8 +16,8 @@ import numpy as np
 from chainrule.layers.activations import ELU, LeakyReLU, ReLU
 from chainrule.layers.base import LAYERS, Layer
 from chainrule.layers.dense import Dense
-from chainrule.layers.rescale import Rescale
 from chainrule.layers.dropout import Dropout
+from chainrule.layers.rescale import Rescale
 from chainrule.layers.sequential import Sequential
 
 # Layers whose constructor needs (or is worth testing with) arguments; every other registered

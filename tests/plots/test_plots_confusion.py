@@ -160,7 +160,7 @@ def test_many_classes_are_drawn_without_cell_texts():
         ([0, 1], [0, 1], {"labels": ["a"]}, ValueError, "labels must be class indices"),
         (["a", "b"], ["a", "b"], {"labels": ["c"]}, ValueError, "no sample has both"),
         ([0, 1], [0, 1], {"labels": [5]}, ValueError, "no sample has both"),
-        ([[[0]]], [0], {}, ShapeError, "y_true must be 1-D or 2-D"),
+        ([[[0]]], [0], {}, ShapeError, "y_true must be of shape"),
     ],
 )
 def test_bad_input_is_refused(y_true, y_pred, kwargs, error, message):

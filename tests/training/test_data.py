@@ -38,16 +38,21 @@ def test_one_hot_round_trip(rng):
 @pytest.mark.parametrize(
     "labels, n_classes, error, match",
     [
-        ([0, 3], 3, ValueError, r"0\.\.2.*found 3"),
-        ([0, -1], None, ValueError, "found -1"),
-        ([0.5, 1.0], None, ValueError, "whole numbers.*0.5"),
-        ([0.0, np.nan], None, ValueError, "whole numbers"),
-        (["a", "b"], None, TypeError, "integers"),
+        ([0, 3], 3, ValueError, r"labels.*\[0, 3\).*3"),
+        ([0, -1], None, ValueError, r"labels.*-1"),
+        (np.array([2**64 - 1], np.uint64), None, ValueError, r"labels.*18446744073709551615"),
+        ([0, 2**53], None, ValueError, r"labels.*9007199254740992"),
+        ([1e300], None, ValueError, r"labels.*1e\+300"),
+        ([0.5, 1.0], None, ValueError, r"labels.*whole.*0\.5"),
+        ([0.0, np.nan], None, ValueError, r"labels.*whole"),
+        (["a", "b"], None, TypeError, r"labels.*integer"),
+        ([[1, 2], [3]], None, TypeError, "labels"),
         ([[0, 1], [1, 0]], None, ShapeError, "argmax"),
         ([], None, ValueError, "n_classes"),
         ([0, 1], 0, ValueError, "n_classes"),
         ([0, 1], 2.5, TypeError, "n_classes"),
         ([0, 1], True, TypeError, "n_classes"),
+        ([0, 1], 2**53, ValueError, r"n_classes.*at most"),
     ],
 )
 def test_one_hot_errors(labels, n_classes, error, match):
@@ -55,9 +60,21 @@ def test_one_hot_errors(labels, n_classes, error, match):
         one_hot(labels, n_classes)
 
 
-def test_one_hot_bad_dtype():
+@pytest.mark.parametrize("dtype", [object, "U3", "foo", ",", "a", complex, 0.5])
+def test_one_hot_bad_dtype(dtype):
     with pytest.raises(TypeError, match="dtype"):
-        one_hot([0, 1], dtype=object)
+        one_hot([0, 1], dtype=dtype)
+
+
+def test_one_hot_refuses_a_matrix_too_large_to_allocate(monkeypatch):
+    # Whether a real (n_samples, 2**20) matrix fails depends on the machine's memory policy,
+    # so the allocation is made to fail the way NumPy does when memory runs out.
+    def no_memory(shape, dtype):
+        raise MemoryError(f"Unable to allocate an array with shape {shape}")
+
+    monkeypatch.setattr(np, "zeros", no_memory)
+    with pytest.raises(ValueError, match=r"n_classes=1048576.*\(3, 1048576\).*allocated"):
+        one_hot([0, 1, 2], 2**20)
 
 
 # --------------------------------------------------------------------------- train_test_split
@@ -183,6 +200,8 @@ def test_stratified_tie_breaking_does_not_favour_the_first_class():
         ({"stratify": np.zeros((10, 2))}, ShapeError, "stratify"),
         ({"stratify": np.arange(10) // 2, "test_size": 3}, ValueError, "5 classes"),
         ({"seed": -1}, ValueError, "seed"),
+        ({"stratify": np.array([None, 1] * 5, dtype=object)}, TypeError, "stratify"),
+        ({"stratify": [[0, 1]] * 9 + [[0]]}, TypeError, "stratify"),
     ],
 )
 def test_split_errors(kwargs, error, match):
@@ -197,6 +216,8 @@ def test_split_needs_arrays_of_equal_length():
         train_test_split(np.arange(10), np.arange(9))
     with pytest.raises(ShapeError, match="scalar"):
         train_test_split(np.arange(10), 3)
+    with pytest.raises(TypeError, match="array #1"):
+        train_test_split(np.arange(2), [[1.0, 2.0], [3.0]])
 
 
 # --------------------------------------------------------------------------- three-way split

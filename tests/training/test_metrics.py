@@ -141,9 +141,9 @@ def test_log_loss_clips_at_eps():
 def test_log_loss_errors():
     with pytest.raises(ValueError, match=r"y_prob must hold probabilities in \[0, 1\]"):
         log_loss([0, 1], [-2.0, 3.0])  # logits
-    with pytest.raises(ValueError, match="y_true must hold labels in 0..1"):
+    with pytest.raises(ValueError, match=r"y_true must hold class labels in \[0, 2\)"):
         log_loss([0, 2], [0.2, 0.7])
-    with pytest.raises(ValueError, match="y_true must hold labels in 0..2"):
+    with pytest.raises(ValueError, match=r"y_true must hold class labels in \[0, 3\)"):
         log_loss([0, 3], np.full((2, 3), 1 / 3))
     with pytest.raises(
         ShapeError, match=r"y_true must be of shape \(n_samples,\) or \(n_samples, 3\)"
@@ -241,11 +241,11 @@ def test_classification_errors():
         accuracy([0, 1], [0.2, np.nan])
     with pytest.raises(ValueError, match="y_true must not be empty"):
         accuracy([], [])
-    with pytest.raises(ShapeError, match="y_true must be 1-D or 2-D, got 3-D"):
+    with pytest.raises(ShapeError, match=r"y_true must be of shape \(n_samples,\), .* got shape \(2, 2, 2\)"):
         accuracy(np.zeros((2, 2, 2)), [0, 1])
-    with pytest.raises(ValueError, match="y_true must hold integer class labels"):
+    with pytest.raises(ValueError, match="y_true must hold whole-number class labels"):
         accuracy([0, 1.5], [0, 1])
-    with pytest.raises(ValueError, match="y_true must hold class labels >= 0"):
+    with pytest.raises(ValueError, match=r"y_true must hold class labels in \[0, 1048576\)"):
         accuracy([0, -1], [0, 1])
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*sigmoid"):
         accuracy([0, 1], [-1.3, 2.0])  # binary logits
@@ -257,7 +257,7 @@ def test_classification_errors():
         accuracy([0, 2], [0.3, 0.9])  # binary probabilities, 3-class labels
     with pytest.raises(ValueError, match="y_pred has the label 3"):
         confusion_matrix(np.eye(3), [0, 1, 3])
-    with pytest.raises(ValueError, match="y_true must hold labels in 0..1"):
+    with pytest.raises(ValueError, match=r"y_true must hold class labels in \[0, 2\)"):
         accuracy([[0], [2]], [0, 1])  # (n_samples, 1) y_true is binary
 
 

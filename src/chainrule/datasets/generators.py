@@ -11,6 +11,10 @@ sample more), every class gets at least one sample, and the rows are shuffled so
 ``X[:k]`` is not all one class. Randomness comes only from ``seed`` (an int, a
 ``numpy.random.Generator`` or ``None``): the same int gives the same arrays, bit for bit.
 
+Every returned array is finite. A size that cannot be allocated (``n_samples``, ``n_features``)
+and a noise (or ``std``, ``box``) so large that the data would leave the float64 range are
+refused with a ``ValueError`` naming the argument.
+
 Example
 -------
 >>> from chainrule.datasets.generators import make_circles
@@ -21,12 +25,13 @@ Example
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from .._random import SeedLike, as_generator
-from .._validation import as_float_array, check_number
+from .._validation import all_finite, as_float_array, check_number
 
 __all__ = [
     "make_blobs",
@@ -41,9 +46,67 @@ __all__ = [
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_n_samples(n_samples: Any, n_groups: int) -> int:
-    """``n_samples`` is an integer large enough to give every class one sample."""
-    return check_number(n_samples, "n_samples", low=n_groups, integer=True)
+def _check_n_samples(n_samples: Any, n_groups: int, group: str, n_features: int = 2) -> int:
+    """``n_samples`` is an integer large enough to give every ``group`` one sample, and an
+    X of shape (n_samples, n_features) can be allocated."""
+    n_samples = check_number(n_samples, "n_samples", low=1, integer=True)
+    if n_samples < n_groups:
+        raise ValueError(
+            f"n_samples must be at least {n_groups} (one sample per {group}), got {n_samples}"
+        )
+    _check_size(n_samples, n_features)
+    return n_samples
+
+
+def _check_size(n_samples: int, n_features: int) -> None:
+    """Refuse an X of shape (n_samples, n_features) that cannot be allocated.
+
+    The test is an allocation of X itself, dropped at once (an untouched allocation costs no
+    time and no memory): NumPy reports a size beyond its limits as a ValueError or an
+    OverflowError that names nothing, and one beyond what the system grants as a MemoryError.
+    Every other array a generator makes is at most the size of X.
+    """
+    try:
+        np.empty((n_samples, n_features))
+    except (MemoryError, ValueError, OverflowError):
+        nbytes = n_samples * n_features * 8  # a Python int: 10**400 samples have a size too
+        raise ValueError(
+            f"n_samples={n_samples} with n_features={n_features} asks for an X of shape "
+            f"({n_samples}, {n_features}), about 2**{nbytes.bit_length() - 1} bytes of "
+            "float64: more than can be allocated"
+        ) from None
+
+
+def _add_noise(
+    values: np.ndarray, scale: Any, rng: np.random.Generator, name: str, value: Any, what: str
+) -> None:
+    """``values += scale * N(0, 1)``, in place, refusing a ``scale`` that overflows it.
+
+    Parameters
+    ----------
+    values : ndarray of float64
+        The noiseless data (coordinates, angles, targets), any shape.
+    scale : float or ndarray broadcasting to ``values``
+        Standard deviation of the noise, ``>= 0``.
+    rng : numpy.random.Generator
+    name, value : str, Any
+        The argument ``scale`` comes from and the value given, for the message.
+    what : str
+        What ``values`` are, for the message.
+
+    Raises
+    ------
+    ValueError
+        When the noise takes a value beyond the float64 range: whether a huge ``scale`` does
+        depends on the draw, so the sum is let overflow and checked.
+    """
+    with np.errstate(over="ignore"):
+        values += scale * rng.standard_normal(values.shape)
+    if not all_finite(values):
+        raise ValueError(
+            f"{name}={value!r} is too large: adding {name} * N(0, 1) takes {what} beyond the "
+            f"float64 range (|x| > {np.finfo(np.float64).max:.3g})"
+        )
 
 
 def _group_sizes(n_samples: int, n_groups: int) -> np.ndarray:
@@ -103,7 +166,7 @@ def make_circles(
     y : ndarray of shape (n_samples,), int64
         0 for the outer circle, 1 for the inner one.
     """
-    n_samples = _check_n_samples(n_samples, 2)
+    n_samples = _check_n_samples(n_samples, 2, "circle")
     noise = check_number(noise, "noise", low=0)
     factor = check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
     rng = as_generator(seed)
@@ -114,7 +177,7 @@ def make_circles(
             for radius, size in zip((1.0, factor), sizes)
         ]
     )
-    X += rng.normal(0.0, noise, X.shape)
+    _add_noise(X, noise, rng, "noise", noise, "X")
     return _shuffled(X, _labels(sizes), rng)
 
 
@@ -140,14 +203,14 @@ def make_moons(
     X : ndarray of shape (n_samples, 2), float64
     y : ndarray of shape (n_samples,), int64
     """
-    n_samples = _check_n_samples(n_samples, 2)
+    n_samples = _check_n_samples(n_samples, 2, "moon")
     noise = check_number(noise, "noise", low=0)
     rng = as_generator(seed)
     sizes = _group_sizes(n_samples, 2)
     upper = _on_circle(1.0, rng.uniform(0.0, np.pi, sizes[0]))
     lower = np.array([1.0, 0.5]) - _on_circle(1.0, rng.uniform(0.0, np.pi, sizes[1]))
     X = np.vstack([upper, lower])
-    X += rng.normal(0.0, noise, X.shape)
+    _add_noise(X, noise, rng, "noise", noise, "X")
     return _shuffled(X, _labels(sizes), rng)
 
 
@@ -175,7 +238,8 @@ def make_blobs(
     n_features : int, default 2
         Dimension of the points when ``centers`` is a count.
     box : (float, float), default (-10, 10)
-        ``(low, high)`` bounds of the uniform draw of the centres, ``low < high``.
+        ``(low, high)`` bounds of the uniform draw of the centres, ``low < high`` with a finite
+        width ``high - low``.
     seed : int, numpy.random.Generator or None
 
     Returns
@@ -197,15 +261,18 @@ def make_blobs(
         n_centers = check_number(centers, "centers", low=1, integer=True)
         n_features = check_number(n_features, "n_features", low=1, integer=True)
         low, high = _check_box(box)
-        center_array = rng.uniform(low, high, (n_centers, n_features))
+        center_array = None  # drawn once every size is checked
     else:
         center_array = as_float_array(centers, "centers", ndim=2)
-        n_centers = center_array.shape[0]
-    n_samples = _check_n_samples(n_samples, n_centers)
+        n_centers, n_features = center_array.shape
+    n_samples = _check_n_samples(n_samples, n_centers, "centre", n_features)
     stds = _check_stds(std, n_centers)
+    if center_array is None:
+        center_array = rng.uniform(low, high, (n_centers, n_features))
     sizes = _group_sizes(n_samples, n_centers)
     y = _labels(sizes)
-    X = center_array[y] + stds[y, None] * rng.standard_normal((n_samples, center_array.shape[1]))
+    X = center_array[y]
+    _add_noise(X, stds[y, None], rng, "std", std, "the points around the centres")
     return _shuffled(X, y, rng)
 
 
@@ -219,6 +286,11 @@ def _check_box(box: Any) -> tuple[float, float]:
     high = check_number(high, "box[1]")
     if not low < high:
         raise ValueError(f"box must satisfy low < high, got {box!r}")
+    if not math.isfinite(high - low):  # Python floats: the difference overflows to inf
+        raise ValueError(
+            f"box must have a finite width high - low (at most "
+            f"{np.finfo(np.float64).max:.6g}), got {box!r}"
+        )
     return low, high
 
 
@@ -261,14 +333,15 @@ def make_spiral(
     y : ndarray of shape (n_samples,), int64
     """
     n_classes = check_number(n_classes, "n_classes", low=1, integer=True)
-    n_samples = _check_n_samples(n_samples, n_classes)
+    n_samples = _check_n_samples(n_samples, n_classes, "arm")
     noise = check_number(noise, "noise", low=0)
     rng = as_generator(seed)
     sizes = _group_sizes(n_samples, n_classes)
     arms = []
     for k, m in enumerate(sizes):
         radius = np.linspace(0.0, 1.0, m)
-        angle = np.linspace(4.0 * k, 4.0 * (k + 1), m) + noise * rng.standard_normal(m)
+        angle = np.linspace(4.0 * k, 4.0 * (k + 1), m)
+        _add_noise(angle, noise, rng, "noise", noise, "the angles")
         arms.append(radius[:, None] * np.column_stack([np.sin(angle), np.cos(angle)]))
     return _shuffled(np.vstack(arms), _labels(sizes), rng)
 
@@ -294,12 +367,13 @@ def make_xor(
     X : ndarray of shape (n_samples, 2), float64
     y : ndarray of shape (n_samples,), int64
     """
-    n_samples = _check_n_samples(n_samples, 4)
+    n_samples = _check_n_samples(n_samples, 4, "corner")
     noise = check_number(noise, "noise", low=0)
     rng = as_generator(seed)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     corner = _labels(_group_sizes(n_samples, 4))
-    X = corners[corner] + rng.normal(0.0, noise, (n_samples, 2))
+    X = corners[corner]
+    _add_noise(X, noise, rng, "noise", noise, "X")
     y = (corners[corner, 0] != corners[corner, 1]).astype(np.int64)
     return _shuffled(X, y, rng)
 
@@ -327,11 +401,12 @@ def make_regression(
     X : ndarray of shape (n_samples, n_features), float64
     y : ndarray of shape (n_samples,), float64
     """
-    n_samples = _check_n_samples(n_samples, 1)
     n_features = check_number(n_features, "n_features", low=1, integer=True)
+    n_samples = _check_n_samples(n_samples, 1, "sample", n_features)
     noise = check_number(noise, "noise", low=0)
     rng = as_generator(seed)
     X = rng.standard_normal((n_samples, n_features))
     w = rng.standard_normal(n_features)
-    y = X @ w + noise * rng.standard_normal(n_samples)
+    y = X @ w
+    _add_noise(y, noise, rng, "noise", noise, "y")
     return X, y

@@ -154,7 +154,7 @@ class LeakyReLU(_Elementwise):
 
     Parameters
     ----------
-    alpha : float, default 0.01
+    alpha : float in [0, 1], default 0.01
         Slope for negative inputs (PyTorch's ``negative_slope``).
 
     Derivation: ``docs/backprop.md#leakyrelu``.
@@ -162,7 +162,7 @@ class LeakyReLU(_Elementwise):
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
-        self.alpha = check_number(alpha, "alpha", low=0)
+        self.alpha = check_number(alpha, "alpha", low=0, high=1)
 
     def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
         negative = np.minimum(X, 0.0)  # f(X) = max(X, 0) + α min(X, 0)
@@ -247,7 +247,8 @@ class GELU(_Elementwise):
         X, dX = self._upstream("X")
         cdf = self._recall("cdf")
         dY = self._check_upstream(dY, X.shape)
-        np.multiply(X, X, out=dX)
+        np.clip(X, -40.0, 40.0, out=dX)  # φ(±40) is 0 in float64 already; no overflow in X²
+        np.multiply(dX, dX, out=dX)
         dX *= -0.5
         np.exp(dX, out=dX)
         dX *= X

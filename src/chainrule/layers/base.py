@@ -20,13 +20,14 @@ then verified with :func:`chainrule.gradcheck`.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import format_shape
+from .._validation import FLOAT_DTYPES, as_float_array, format_shape
 from ..errors import NotBuiltError, ShapeError
 from ..registry import Registry
 
@@ -60,7 +61,7 @@ class ParameterSpec:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)  # Python ints: no overflow for absurd shapes
 
 
 class Layer:
@@ -227,9 +228,15 @@ class Layer:
         return buffer
 
     def _check_input(self, X: np.ndarray, in_features: int | None = None) -> np.ndarray:
-        """``X`` must be 2-D (n_samples, in_features); ``in_features=None`` accepts any width."""
-        if not isinstance(X, np.ndarray) or X.dtype.kind != "f":
-            X = np.asarray(X, dtype=np.float64)
+        """``X`` must be 2-D (n_samples, in_features); ``in_features=None`` accepts any width.
+
+        Inside a network the network has checked its input already, so only the shape is
+        checked here. A layer used on its own is its own edge: ``X`` must be finite numbers
+        and is converted to float32/float64 (float64 unless it already is float32).
+        """
+        if self._owner is None or getattr(X, "dtype", None) not in FLOAT_DTYPES:
+            dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+            X = as_float_array(X, "X", dtype=dtype, ndim=(0, 1, 2, 3), finite=self._owner is None)
         if X.ndim != 2 or (in_features is not None and X.shape[1] != in_features):
             width = "in_features" if in_features is None else in_features
             raise ShapeError(
@@ -238,8 +245,13 @@ class Layer:
         return X
 
     def _check_upstream(self, dY: np.ndarray, expected: tuple[int, ...]) -> np.ndarray:
-        """``dY`` must have the shape of the output of the last forward pass."""
-        if not isinstance(dY, np.ndarray) or dY.shape != expected:
+        """``dY`` must have the shape of the output of the last forward pass (and, for a layer
+        used on its own, hold finite numbers; it is converted like ``X``)."""
+        if self._owner is None or getattr(dY, "dtype", None) not in FLOAT_DTYPES:
+            dtype = np.float32 if getattr(dY, "dtype", None) == np.float32 else np.float64
+            dY = as_float_array(dY, "dY", dtype=dtype, ndim=(0, 1, 2, 3),
+                                finite=self._owner is None)
+        if dY.shape != expected:
             got = getattr(dY, "shape", type(dY).__name__)
             raise ShapeError(
                 f"{self.label}.backward expects dY of shape {expected} "

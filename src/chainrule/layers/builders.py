@@ -107,11 +107,18 @@ def mlp_architecture(
     >>> mlp_architecture([2, 4, 1], output="sigmoid")[1]["activation"]
     'sigmoid'
     """
-    sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
-    if not isinstance(sizes, list) or len(sizes) < 2:
-        raise ValueError(f"sizes must list at least an input and an output size, got {sizes!r}")
+    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+        raise TypeError(f"sizes must be a list of at least two layer widths (input first), "
+                        f"got {sizes!r}")
+    dropout = check_number(dropout, "dropout", low=0, high=1, high_open=True)
     n_hidden = len(sizes) - 2
-    hidden = [activation] * n_hidden if isinstance(activation, (str, dict)) else list(activation)
+    if isinstance(activation, (str, dict, Layer)):
+        hidden = [activation] * n_hidden
+    elif isinstance(activation, (list, tuple)):
+        hidden = list(activation)
+    else:
+        raise TypeError(f"activation must be a name or a list of names (one per hidden layer), "
+                        f"got {activation!r}")
     if len(hidden) != n_hidden:
         raise ValueError(
             f"activation lists {len(hidden)} activations for {n_hidden} hidden layers"

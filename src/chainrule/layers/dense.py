@@ -6,9 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_number
+from .._validation import check_bool, check_number
 from ..init import get_initializer, zeros
 from .base import LAYERS, Layer, ParameterSpec
+
+
+#: Widest layer accepted (a sanity bound: the network's total size is checked on allocation).
+MAX_FEATURES = 2**31 - 1
 
 
 @LAYERS.register("Dense", "Linear")
@@ -64,11 +68,11 @@ class Dense(Layer):
         l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self.in_features = check_number(in_features, "in_features", low=1, integer=True)
-        self.out_features = check_number(out_features, "out_features", low=1, integer=True)
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
-        self.bias = bool(bias)
+        self.in_features = check_number(in_features, "in_features", low=1, high=MAX_FEATURES,
+                                        integer=True)
+        self.out_features = check_number(out_features, "out_features", low=1, high=MAX_FEATURES,
+                                         integer=True)
+        self.bias = check_bool(bias, "bias")
         self.init = init
         self._init = get_initializer(init, for_weights=True)
         self.l1 = check_number(l1, "l1", low=0)

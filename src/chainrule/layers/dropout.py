@@ -56,6 +56,7 @@ class Dropout(Layer):
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X = self._check_input(X)
+        self._shape = X.shape
         if not training or self.p == 0.0:
             self._remember(training, mask=None)
             return X
@@ -76,7 +77,7 @@ class Dropout(Layer):
     def backward(self, dY: np.ndarray) -> np.ndarray:
         mask = self._recall("mask")
         if mask is None:  # p == 0: the identity
-            return dY
+            return self._check_upstream(dY, self._shape)
         dY = self._check_upstream(dY, mask.shape)
         return np.multiply(dY, mask, out=self._new_array("dX", mask.shape, mask.dtype))
 

@@ -19,6 +19,7 @@ the link; always assign in place: ``layer.params["W"][...] = value``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,9 @@ import numpy as np
 
 from .._validation import check_float_dtype
 from .base import Layer
+
+#: Most parameters a network may have: 2**36 float32 values are 256 GiB.
+MAX_PARAMETERS = 2**36
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class ParameterSlot:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
 
 @dataclass(frozen=True)
@@ -85,8 +89,15 @@ def allocate_parameters(
     for i, spec in storage:
         offsets[(i, spec.name)] = position
         position += spec.size
-    parameters = np.empty(position, dtype=dtype)
-    gradients = np.zeros(position, dtype=dtype)
+    if position > MAX_PARAMETERS:
+        raise ValueError(f"{_too_large(layers, specs, position, dtype)}: more than the "
+                         f"{MAX_PARAMETERS:,} allowed")
+    try:
+        parameters = np.empty(position, dtype=dtype)
+        gradients = np.zeros(position, dtype=dtype)
+    except MemoryError:
+        raise ValueError(f"{_too_large(layers, specs, position, dtype)}: more memory than this "
+                         "machine has") from None
     n_weights = sum(spec.size for _, spec in specs if spec.role == "weight")
 
     slots = []
@@ -122,3 +133,14 @@ def link_views(layers: Sequence[Layer], store: ParameterStore) -> None:
         stop = slot.offset + slot.size
         layer.params[slot.name] = store.parameters[slot.offset : stop].reshape(slot.shape)
         layer.grads[slot.name] = store.gradients[slot.offset : stop].reshape(slot.shape)
+
+
+def _too_large(layers: Sequence[Layer], specs: list, total: int, dtype: np.dtype) -> str:
+    """Describe a network too large to allocate, naming its largest layer and its sizes."""
+    index, spec = max(specs, key=lambda item: item[1].size)
+    layer = layers[index]
+    sizes = ", ".join(f"{k}={getattr(layer, k)}" for k in ("in_features", "out_features")
+                      if hasattr(layer, k))
+    gib = total * dtype.itemsize / 2**30
+    return (f"the network would have {total:,} parameters ({gib:.3g} GiB of values, as much "
+            f"of gradients), the largest layer {layer.label} ({sizes}) {spec.size:,}")

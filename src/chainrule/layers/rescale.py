@@ -65,7 +65,8 @@ class Rescale(Layer):
             return cls(scaler.mean_, scaler.scale_)
         if isinstance(scaler, MinMaxScaler) and scaler.data_min_ is not None:
             lo = scaler.feature_range[0]
-            return cls(scaler.data_min_ - lo / scaler.scale_, 1.0 / scaler.scale_)
+            with np.errstate(over="ignore", divide="ignore"):  # the constructor refuses inf
+                return cls(scaler.data_min_ - lo / scaler.scale_, 1.0 / scaler.scale_)
         raise TypeError(f"expected a fitted Standardizer or MinMaxScaler, got {scaler!r}")
 
     def output_features(self, in_features: int) -> int:
@@ -86,9 +87,10 @@ class Rescale(Layer):
         X = self._check_input(X, self.in_features)
         offset, scale = self._statistics(X.dtype)
         Y = self._new_array("Y", X.shape, X.dtype)
-        np.subtract(X, offset, out=Y)
-        Y /= scale
-        self._remember(training, scale=scale)
+        with np.errstate(over="ignore"):  # extreme statistics: inf, reported by the network
+            np.subtract(X, offset, out=Y)
+            Y /= scale
+        self._remember(training, Y=Y)
         return Y
 
     def infer(self, X: np.ndarray) -> np.ndarray:
@@ -98,9 +100,9 @@ class Rescale(Layer):
         return X
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
-        scale = self._recall("scale")
-        dY = self._check_upstream(dY, (dY.shape[0] if isinstance(dY, np.ndarray) else -1,
-                                       self.in_features))
+        Y = self._recall("Y")
+        dY = self._check_upstream(dY, Y.shape)
+        _, scale = self._statistics(Y.dtype)
         dX = self._new_array("dX", dY.shape, dY.dtype)
         return np.divide(dY, scale, out=dX)  # dX = dY / scale
 

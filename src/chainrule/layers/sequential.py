@@ -55,7 +55,11 @@ class Sequential:
     """
 
     def __init__(self, layers: Sequence[Layer], *, dtype: Any = np.float32, seed: Any = None):
-        layers = list(layers) if not isinstance(layers, Layer) else [layers]
+        if isinstance(layers, Layer):
+            layers = [layers]
+        if not isinstance(layers, (list, tuple)):
+            raise TypeError(f"layers must be a list of Layer objects, got {type(layers).__name__}")
+        layers = list(layers)
         if not layers:
             raise ValueError("layers must contain at least one layer, got an empty sequence")
         for index, layer in enumerate(layers):
@@ -158,15 +162,19 @@ class Sequential:
         X = self.check_input(X)
         with np.errstate(all="ignore"):
             Y = self._forward(X, training)
+        self.check_output(Y)
+        return Y
+
+    def check_output(self, Y: np.ndarray) -> None:
+        """A ``ValueError`` saying why, if an output computed from finite inputs is not finite."""
         if not all_finite(Y):
             cause = (
                 "the weights are not finite (did training diverge?)"
                 if not all_finite(self.parameters)
-                else f"an intermediate value overflowed {self.dtype.name}; scale the inputs down "
-                "(e.g. standardise them)"
+                else f"an intermediate value overflowed {self.dtype.name}; scale the inputs X "
+                "down (e.g. standardise them)"
             )
             raise ValueError(f"the network's output is not finite: {cause}")
-        return Y
 
     __call__ = forward
 
@@ -302,7 +310,7 @@ class Sequential:
     ) -> Sequential:
         """A new network (freshly initialised) with the architecture of :meth:`get_config`."""
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-            raise ValueError(f"config must be a dict with a 'layers' list, got {config!r:.200}")
+            raise TypeError(f"config must be a dict with a 'layers' list, got {config!r:.200}")
         layers = []
         for index, entry in enumerate(config["layers"]):
             if not isinstance(entry, dict) or "type" not in entry:
@@ -334,8 +342,8 @@ class Sequential:
         lines += [
             rule,
             f"input shape: {format_shape((None, '?' if self.in_features is None else self.in_features))}",
-            f"parameters: {self.n_parameters:,} (weights {self.n_weights:,}, biases {n_bias:,}), "
-            f"{size} as {self.dtype.name}",
+            (f"parameters: {self.n_parameters:,} (weights {self.n_weights:,}, "
+             f"biases {n_bias:,}), {size} as {self.dtype.name}"),
         ]
         return "\n".join(lines)
 

@@ -32,13 +32,6 @@ OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
 CLIP_EPS = 1e-6
 
 
-def check_bool(value: Any, name: str) -> bool:
-    """``value`` is a ``bool`` (or ``numpy.bool_``); a ``TypeError`` naming ``name`` otherwise."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
-    return bool(value)
-
-
 # --------------------------------------------------------------------------------------------
 # Gradient clipping
 # --------------------------------------------------------------------------------------------
@@ -345,7 +338,8 @@ class Optimizer(Configurable):
         self._require_bound("step")
         if self.clip_norm is not None:
             self.last_grad_norm = _clip_flat(self._grads, self.clip_norm)
-        self._update(self.n_steps + 1)
+        with np.errstate(all="ignore"):  # an update that overflows shows as inf weights, which
+            self._update(self.n_steps + 1)  # the next loss reports (training stops there)
         self.n_steps += 1
 
     def _state_spec(self) -> dict[str, float]:

@@ -53,7 +53,16 @@ class Schedule(Configurable):
         """The learning rate at counter ``t`` (an int >= 0) for a base rate ``base_lr`` > 0."""
         t = check_number(t, "t", low=0, integer=True)
         base_lr = check_number(base_lr, "base_lr", low=0, low_open=True)
-        return float(self._lr(t, base_lr))
+        try:
+            lr = float(self._lr(t, base_lr))
+        except OverflowError:
+            lr = math.inf
+        if not math.isfinite(lr):
+            raise ValueError(
+                f"{self!r} gives a learning rate beyond the float range at t={t} "
+                f"(base_lr={base_lr:g}); (gamma above 1 cannot run that long)"
+            )
+        return lr
 
     def _lr(self, t: int, base_lr: float) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -198,4 +207,5 @@ class InverseScalingLR(Schedule):
         self.power_t = check_number(power_t, "power_t", low=0)
 
     def _lr(self, t: int, base_lr: float) -> float:
-        return base_lr / (t + 1) ** self.power_t
+        # base_lr (t + 1)^(−power_t), in logs: a huge denominator underflows to 0, not overflow
+        return base_lr * math.exp(-self.power_t * math.log(t + 1))

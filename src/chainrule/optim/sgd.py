@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_number
-from .base import OPTIMIZERS, Optimizer, check_bool
+from .._validation import check_bool, check_number
+from .base import OPTIMIZERS, Optimizer
 
 
 @OPTIMIZERS.register("sgd")

@@ -1,15 +1,30 @@
 """What ``MLPClassifier`` and ``MLPRegressor`` share: parameters, ``fit``, ``partial_fit``.
 
-The estimators are thin: data validation is scikit-learn's (``validate_data``), the network is
-:func:`chainrule.mlp`, and training is a :class:`chainrule.training.Trainer` with a callback
-(:class:`._stopping.EpochBookkeeping`) that applies scikit-learn's stopping rule and records
-the curves. The fitted estimator keeps the Trainer (``_trainer``), so ``partial_fit`` continues
-the optimizer's state (Adam's moments, SGD's velocity) as scikit-learn's does.
+The estimators are thin: data validation is scikit-learn's (``validate_data``, run through
+:func:`._data.sklearn_checks`), the network is :func:`chainrule.mlp`, and training is a
+:class:`chainrule.training.Trainer` with a callback (:class:`._stopping.EpochBookkeeping`) that
+applies scikit-learn's stopping rule and records the curves. The fitted estimator keeps the
+Trainer (``_trainer``), so ``partial_fit`` continues the optimizer's state (Adam's moments,
+SGD's velocity) as scikit-learn's does.
+
+Every hyperparameter is checked at the start of ``fit`` and ``partial_fit``, before the data
+are looked at, whether or not the chosen solver uses it (scikit-learn's convention), with
+chainrule's checks (``check_number``: booleans are not numbers, ``nan``/``inf`` are refused,
+the message names the parameter, its domain and the value received). The domains are
+scikit-learn's. scikit-learn's own mechanism (``_parameter_constraints``) is not used: it lives
+in a private module (``sklearn.utils._param_validation``) and accepts ``True`` as a number.
+
+Data too large for the network's dtype is a ``ValueError`` naming ``X`` (or ``y``): at
+prediction when the outputs overflow, and in training when the loss is already non-finite
+before the first optimizer step of a fit (then the data, not the learning rate, is the
+cause; a later divergence stays a :class:`~chainrule.errors.TrainingDivergedError`).
 """
 
 from __future__ import annotations
 
 import copy
+import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -21,22 +36,27 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import (
+    all_finite,
     as_float_array,
+    check_bool,
     check_choice,
     check_float_dtype,
     check_n_samples,
     check_number,
 )
+from ..errors import TrainingDivergedError
 from ..layers.builders import mlp
 from ..layers.sequential import Sequential
 from ..losses import Loss
 from ..training.callbacks import Callback
 from ..training.trainer import Trainer
+from ._data import sklearn_checks
 from ._stopping import EpochBookkeeping, no_improvement_start
 from ._translate import (
     AUTO_BATCH,
     LEARNING_RATES,
     batch_rows,
+    check_solver,
     generator,
     hidden_activations,
     hidden_sizes,
@@ -157,16 +177,18 @@ class BaseMLP(BaseEstimator):
         self, X: Any, y: Any, sample_weight: Any, *, incremental: bool, classes: Any = None
     ) -> BaseMLP:
         settings = self._settings()
+        rng = generator(self.random_state)
+        optimizer = optimizer_for(self, settings)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         first_pass = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
         new_trainer = first_pass or not incremental  # every fit gets a fresh optimizer
-        optimizer = optimizer_for(self) if new_trainer else None
-        X, y = validate_data(self, X, y, multi_output=True, dtype=FLOATS, reset=first_pass,
-                             y_numeric=not is_classifier(self))
-        weights = _sample_weight(sample_weight, X.shape[0])
-        y = self._encode_targets(y, weights, first_pass, incremental, classes)
-        net_rng, shuffle_rng, split_rng = seeds(generator(self.random_state), 3)
+        with sklearn_checks(X=X, y=y, sample_weight=sample_weight):
+            X, y = validate_data(self, X, y, multi_output=True, dtype=FLOATS,
+                                 reset=first_pass, y_numeric=not is_classifier(self))
+            weights = _sample_weight(sample_weight, X.shape[0])
+            y = self._encode_targets(y, weights, first_pass, incremental, classes)
+        net_rng, shuffle_rng, split_rng = seeds(rng, 3)
         if first_pass:
             self._build_network(X, settings, net_rng)
             self.__dict__.update(no_improvement_start(self.early_stopping))
@@ -206,16 +228,31 @@ class BaseMLP(BaseEstimator):
         bookkeeping = EpochBookkeeping(self, X.shape[0], validation)
         trainer = self._trainer
         trainer.callbacks = [bookkeeping, *self._callbacks]
+        steps = trainer.optimizer.n_steps
         try:
             trainer.fit(X, y, epochs=epochs, validation_data=validation, sample_weight=weights)
+        except (TrainingDivergedError, ValueError) as error:
+            # Not one step taken and the loss not finite: the data is the cause, not the rate.
+            loss = self._initial_loss(X, y, weights) if trainer.optimizer.n_steps == steps else 0
+            if not math.isfinite(loss):
+                raise self._data_too_large(X, y, loss) from error
+            raise
         finally:
             trainer.callbacks = []  # no references to the data or the estimator remain
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else np.nan
         return bookkeeping.converged
 
     def _settings(self) -> dict[str, Any]:
-        """Validate the scalar hyperparameters (before any data is looked at)."""
+        """Check every hyperparameter, used by the solver or not (before any data is looked
+        at), in scikit-learn's domains; return the checked values by name.
+
+        ``random_state`` and ``optimizer`` are checked by :func:`._translate.generator` and
+        :func:`._translate.optimizer_for`, called right after.
+        """
+        flags = {name: check_bool(getattr(self, name), name)
+                 for name in ("shuffle", "warm_start", "early_stopping", "nesterovs_momentum")}
         settings = {
+            **flags,
             "alpha": check_number(self.alpha, "alpha", low=0),
             "l1": check_number(self.l1, "l1", low=0),
             "max_iter": check_number(self.max_iter, "max_iter", low=1, integer=True),
@@ -225,23 +262,35 @@ class BaseMLP(BaseEstimator):
             ),
             "power_t": check_number(self.power_t, "power_t", low=0),
             "dropout": check_number(self.dropout, "dropout", low=0, high=1, high_open=True),
-            "shuffle": _check_bool(self.shuffle, "shuffle"),
+            "learning_rate_init": check_number(
+                self.learning_rate_init, "learning_rate_init", low=0, low_open=True
+            ),
+            "momentum": check_number(self.momentum, "momentum", low=0, high=1),
+            "beta_1": check_number(self.beta_1, "beta_1", low=0, high=1, high_open=True),
+            "beta_2": check_number(self.beta_2, "beta_2", low=0, high=1, high_open=True),
+            "epsilon": check_number(self.epsilon, "epsilon", low=0, low_open=True),
+            # [0, 1) as scikit-learn's; early stopping needs a validation set: (0, 1)
+            "validation_fraction": check_number(
+                self.validation_fraction, "validation_fraction", low=0, high=1,
+                low_open=flags["early_stopping"], high_open=True,
+            ),
+            "verbose": _check_verbose(self.verbose),
+            "solver": check_solver(self.solver),
             "batch_size": "auto",
             "hidden": hidden_sizes(self.hidden_layer_sizes),
         }
         settings["activations"] = hidden_activations(self.activation, len(settings["hidden"]))
         if self.dtype is not None:
             check_float_dtype(self.dtype)
-        for name in ("warm_start", "early_stopping", "nesterovs_momentum"):
-            _check_bool(getattr(self, name), name)
-        if self.batch_size != "auto":
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
             settings["batch_size"] = check_number(
                 self.batch_size, "batch_size", low=1, integer=True
             )
+        if not isinstance(self.learning_rate, str):
+            raise TypeError(
+                f"learning_rate must be one of {LEARNING_RATES}, got {self.learning_rate!r}"
+            )
         check_choice(self.learning_rate, "learning_rate", LEARNING_RATES)
-        if self.early_stopping:
-            check_number(self.validation_fraction, "validation_fraction", low=0, high=1,
-                         low_open=True, high_open=True)
         if self.callbacks is not None:
             callbacks = self.callbacks
             if isinstance(callbacks, Callback) or not isinstance(callbacks, Sequence):
@@ -306,10 +355,79 @@ class BaseMLP(BaseEstimator):
         """``learning_rate``, which (as in scikit-learn) only applies to ``solver="sgd"``."""
         return self.learning_rate if self.solver == "sgd" and self.optimizer is None else "constant"
 
+    def _initial_loss(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
+        """The training loss of the current weights on ``(X, y)``; a ``ValueError`` naming
+        ``X`` when the network's outputs overflow; 0 when it cannot be computed (the error
+        being examined was then about something else)."""
+        self._network_outputs(X)
+        try:
+            with np.errstate(all="ignore"):
+                return float(self._trainer.evaluate(X, y, weights)["loss"])
+        except Exception:  # noqa: BLE001 - the caller re-raises the error it examines
+            return 0.0
+
+    def _data_too_large(self, X: np.ndarray, y: np.ndarray, loss: float) -> ValueError:
+        """The error for a loss that is non-finite before any training step, with finite
+        outputs, naming the culprit: a penalty (``alpha``, ``l1``) whose term overflows at the
+        initial weights; else the data: a classifier's loss grows only with its logits
+        (``X``), a regressor's with ``ŷ − y``, so there the larger of the outputs and ``y``."""
+        penalties = self._overflowing_penalties()
+        if penalties:
+            named = " and ".join(f"{name}={getattr(self, name)!r}" for name in penalties)
+            return ValueError(
+                f"{named} too large: the weight penalty overflows {self._net.dtype} at the "
+                f"initial weights (the training loss is {loss}); use a smaller value"
+            )
+        culprit = "X"
+        if not is_classifier(self) and _largest(y) > _largest(self._network_outputs(X)):
+            culprit = "y"
+        return ValueError(
+            f"{culprit} has values too large for training in {self._net.dtype} (up to "
+            f"{_largest(X if culprit == 'X' else y):.3g}): the loss is already {loss} at the "
+            "start of this fit, before any optimizer step, so no learning rate can help; scale "
+            f"{culprit} down (e.g. sklearn.preprocessing.StandardScaler)"
+        )
+
+    def _overflowing_penalties(self) -> list[str]:
+        """``"alpha"`` and/or ``"l1"`` when their terms of the loss, ``½ l2 ‖W‖²`` (``l2``
+        from ``alpha``, see :mod:`._translate`) and ``l1 ‖W‖₁`` summed over the layers, are
+        not finite at the current weights."""
+        terms = {"alpha": 0.0, "l1": 0.0}
+        with np.errstate(all="ignore"):
+            for layer in self._net.layers:
+                if "W" in layer.params and (layer.l1 or layer.l2):
+                    W = layer.params["W"]
+                    terms["alpha"] += 0.5 * layer.l2 * float(np.square(W).sum())
+                    terms["l1"] += layer.l1 * float(np.abs(W).sum())
+        return [name for name, term in terms.items() if not math.isfinite(term)]
+
     # ------------------------------------------------------------------ prediction helpers
     def _validated(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(self, X, dtype=FLOATS, reset=False)
+        with sklearn_checks(X=X):
+            return validate_data(self, X, dtype=FLOATS, reset=False)
+
+    def _network_outputs(self, X: np.ndarray, *, logits: bool = False) -> np.ndarray:
+        """The network's outputs (n_samples, n_outputs) for validated ``X``, or with
+        ``logits=True`` the input of the output activation; a ``ValueError`` naming ``X``
+        when they overflow the network's dtype (they are never returned non-finite)."""
+        net = self._net
+        Z = net.check_input(X)
+        with np.errstate(all="ignore"):  # an overflow gives inf: checked below
+            for layer in net.layers[:-1] if logits else net.layers:
+                Z = layer.forward(Z)
+        if not all_finite(Z):
+            if not all_finite(net.parameters):
+                raise ValueError(
+                    f"this {type(self).__name__}'s weights are not finite (were coefs_ or "
+                    "intercepts_ edited?); fit it again"
+                )
+            raise ValueError(
+                f"X is too large for this network: its outputs overflow {net.dtype} (X has "
+                f"values up to {_largest(X):.3g}); scale X down (e.g. "
+                "sklearn.preprocessing.StandardScaler, also before fit)"
+            )
+        return Z
 
     def __sklearn_is_fitted__(self) -> bool:
         return "_trainer" in self.__dict__
@@ -345,10 +463,21 @@ class BaseMLP(BaseEstimator):
         return tags
 
 
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
-    return bool(value)
+def _largest(array: np.ndarray) -> float:
+    """The largest magnitude in a float ``array`` (0 when it is empty)."""
+    return float(np.abs(array).max()) if array.size else 0.0
+
+
+def _check_verbose(value: Any) -> int:
+    """``verbose``: a bool or a non-negative int, as scikit-learn accepts it."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"verbose must be True, False or a non-negative int, got {value!r} "
+            f"({type(value).__name__})"
+        )
+    return check_number(value, "verbose", low=0, integer=True)
 
 
 def _sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:

@@ -25,7 +25,7 @@ import numpy as np
 from .._random import spawn
 from .._validation import check_choice, check_float_dtype, check_number
 from ..layers.activations import ACTIVATIONS, Softmax, Step
-from ..layers.dense import Dense
+from ..layers.dense import MAX_FEATURES, Dense
 from ..layers.sequential import Sequential
 from ..optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 
@@ -68,7 +68,7 @@ def hidden_sizes(hidden_layer_sizes: Any) -> list[int]:
     iterable = hasattr(hidden_layer_sizes, "__iter__")
     sizes = list(hidden_layer_sizes) if iterable else [hidden_layer_sizes]
     return [
-        check_number(size, f"hidden_layer_sizes[{i}]", low=1, integer=True)
+        check_number(size, f"hidden_layer_sizes[{i}]", low=1, high=MAX_FEATURES, integer=True)
         for i, size in enumerate(sizes)
     ]
 
@@ -122,9 +122,22 @@ def set_penalties(net: Sequential, l1: float, alpha: float, rows: int, mean_weig
             layer.l1, layer.l2 = l1, l2
 
 
-def optimizer_for(est: Any) -> Optimizer:
+def check_solver(solver: Any) -> str:
+    """``solver`` is one of :data:`SOLVERS` (``"lbfgs"`` gets its own explanation)."""
+    if isinstance(solver, str) and solver == "lbfgs":
+        raise ValueError(
+            "solver='lbfgs' is not available: chainrule trains with minibatch optimizers; "
+            f"use one of {', '.join(repr(s) for s in SOLVERS)}"
+        )
+    if not isinstance(solver, str):
+        raise TypeError(f"solver must be a name, one of {SOLVERS}, got {solver!r}")
+    return check_choice(solver, "solver", SOLVERS)
+
+
+def optimizer_for(est: Any, settings: dict[str, Any]) -> Optimizer:
     """A new, unbound optimizer: a copy of ``est.optimizer`` when given, else from ``solver``.
 
+    ``settings`` holds the estimator's checked hyperparameters (``BaseMLP._settings``).
     ``solver`` maps scikit-learn's settings onto chainrule's optimizers::
 
         "adam"     Adam(lr=learning_rate_init, beta1=beta_1, beta2=beta_2, eps=epsilon)
@@ -136,7 +149,9 @@ def optimizer_for(est: Any) -> Optimizer:
 
     scikit-learn's momentum update ``v ← μ v − lr g`` and chainrule's (PyTorch's)
     ``v ← μ v + g; p ← p − lr v`` give the same steps while the rate is constant, and the
-    Nesterov forms agree likewise (see :class:`~chainrule.optim.SGD`).
+    Nesterov forms agree likewise (see :class:`~chainrule.optim.SGD`). ``momentum`` is checked
+    in scikit-learn's domain [0, 1] whatever the solver; chainrule's ``SGD`` also refuses
+    ``momentum=1`` (a velocity that never decays).
     """
     spec = est.optimizer
     if spec is not None:
@@ -150,27 +165,17 @@ def optimizer_for(est: Any) -> Optimizer:
             "optimizer must be None, a chainrule Optimizer, a name or a dict, got "
             f"{type(spec).__name__}"
         )
-    solver = est.solver
-    if solver == "lbfgs":
-        raise ValueError(
-            "solver='lbfgs' is not available: chainrule trains with minibatch optimizers; "
-            f"use one of {', '.join(repr(s) for s in SOLVERS)}"
-        )
-    check_choice(solver, "solver", SOLVERS)
-    lr = check_number(est.learning_rate_init, "learning_rate_init", low=0, low_open=True)
+    solver, lr = settings["solver"], settings["learning_rate_init"]
     if solver == "sgd":
-        momentum = check_number(est.momentum, "momentum", low=0, high=1, high_open=True)
-        nesterov = bool(est.nesterovs_momentum) and momentum > 0
+        momentum = settings["momentum"]
+        nesterov = settings["nesterovs_momentum"] and momentum > 0
         return SGD(lr, momentum=momentum, nesterov=nesterov)
     if solver in ("adam", "adamw"):
-        moments = {
-            "beta1": check_number(est.beta_1, "beta_1", low=0, high=1, high_open=True),
-            "beta2": check_number(est.beta_2, "beta_2", low=0, high=1, high_open=True),
-            "eps": check_number(est.epsilon, "epsilon", low=0, low_open=True),
-        }
+        moments = {"beta1": settings["beta_1"], "beta2": settings["beta_2"],
+                   "eps": settings["epsilon"]}
         return (Adam if solver == "adam" else AdamW)(lr, **moments)
     if solver == "rmsprop":
-        return RMSprop(lr, eps=check_number(est.epsilon, "epsilon", low=0, low_open=True))
+        return RMSprop(lr, eps=settings["epsilon"])
     return Adagrad(lr)
 
 

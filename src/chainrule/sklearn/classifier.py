@@ -12,6 +12,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ..losses import CrossEntropy, Loss
 from ._base import BaseMLP
+from ._data import sklearn_checks
 from ._losses import LogLoss
 
 
@@ -226,16 +227,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return y if y.ndim == 1 else None
 
     def _score_encoded(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
-        return float(accuracy_score(y, self._encoded_predictions(X), sample_weight=weights))
+        try:
+            predicted = self._encoded_predictions(X)
+        except ValueError:  # outputs overflowing during training: the worst score
+            return -np.inf
+        return float(accuracy_score(y, predicted, sample_weight=weights))
 
     # ------------------------------------------------------------------ prediction
     def _logits(self, X: np.ndarray) -> np.ndarray:
-        """The output layer's input Z (n_samples, n_outputs) for validated ``X``."""
-        net = self._net
-        Z = net.check_input(X)
-        for layer in net.layers[:-1]:  # every layer but the output activation
-            Z = layer.forward(Z)
-        return Z
+        """The output layer's input Z (n_samples, n_outputs) for validated ``X``, finite (a
+        ``ValueError`` naming ``X`` when it overflows)."""
+        return self._network_outputs(X, logits=True)
 
     def _encoded_predictions(self, X: np.ndarray) -> np.ndarray:
         """Class indices (n_samples,), or the 0/1 matrix for multilabel, from validated X.
@@ -264,11 +266,20 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         Z = self._logits(self._validated(X))
         if self.out_activation_ == "softmax":
-            Z = Z - Z.max(axis=1, keepdims=True)
+            with np.errstate(over="ignore"):  # z_k − max z below -1.8e308: log p_k = -inf, p_k = 0
+                Z = Z - Z.max(axis=1, keepdims=True)
             return Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
         if self._label_dtype is not None:  # multilabel: P(label j) per column
             return -np.logaddexp(0.0, -Z)
         return np.hstack([-np.logaddexp(0.0, Z), -np.logaddexp(0.0, -Z)])  # binary: 1 − p, p
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y`` (n_samples,) (or, for multilabel, the
+        fraction of samples whose every label is right), as scikit-learn's
+        ``ClassifierMixin.score``; its checks of ``y`` run through
+        :func:`._data.sklearn_checks`."""
+        with sklearn_checks(X=X, y=y, sample_weight=sample_weight):
+            return super().score(X, y, sample_weight)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities: (n_samples, n_classes) with rows summing to 1 (two columns for a

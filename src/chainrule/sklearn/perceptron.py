@@ -12,9 +12,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from .._validation import check_number
+from .._validation import as_float_array, check_bool, check_float_dtype, check_number
 from ..perceptron import Perceptron as RosenblattPerceptron
-from ._base import FLOATS, _check_bool
+from ..perceptron import _scores
+from ._base import FLOATS, _check_verbose
+from ._data import sklearn_checks
 from ._translate import generator, network_dtype
 
 
@@ -43,10 +45,14 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         Visit the samples in a new random order every epoch.
     random_state : int, RandomState, Generator or None
         Source of the shuffling.
-    verbose : bool, default False
+    verbose : bool or int >= 0, default False
         Print whether training converged.
     dtype : {None, "float32", "float64"}, default None
         Dtype of the weights; None follows ``X`` (float32 stays float32, else float64).
+
+    Every parameter is checked at the start of ``fit``. An ``X`` (or ``eta0``) so large that
+    the scores ``X @ coef_.T + intercept_`` overflow the dtype is a ``ValueError`` naming
+    ``X``, in ``fit`` as in ``predict`` and ``decision_function``.
 
     Attributes
     ----------
@@ -92,12 +98,18 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,); return self."""
         lr = check_number(self.eta0, "eta0", low=0, low_open=True)
         epochs = check_number(self.max_iter, "max_iter", low=1, integer=True)
-        shuffle = _check_bool(self.shuffle, "shuffle")
-        X, y = validate_data(self, X, y, dtype=FLOATS)
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if type_of_target(y) not in ("binary", "multiclass"):
-            raise ValueError(f"Perceptron takes one label per sample, got {type_of_target(y)} y")
+        shuffle = check_bool(self.shuffle, "shuffle")
+        verbose = _check_verbose(self.verbose)
+        if self.dtype is not None:
+            check_float_dtype(self.dtype)
+        rng = generator(self.random_state)
+        with sklearn_checks(X=X, y=y):
+            X, y = validate_data(self, X, y, dtype=FLOATS)
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+            kind = type_of_target(y)
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(f"Perceptron takes one label per sample, got {kind} y")
         classes = unique_labels(y)
         if len(classes) < 2:
             raise ValueError(
@@ -105,8 +117,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 "least 2 classes"
             )
         rosenblatt = RosenblattPerceptron(
-            lr, epochs, shuffle=shuffle, seed=generator(self.random_state),
-            dtype=network_dtype(self.dtype, X), verbose=bool(self.verbose),
+            lr, epochs, shuffle=shuffle, seed=rng, dtype=network_dtype(self.dtype, X),
+            verbose=bool(verbose),
         ).fit(X, y)
         self.classes_ = rosenblatt.classes_
         self.coef_ = np.ascontiguousarray(rosenblatt.W.T)  # (n_units, n_features)
@@ -128,9 +140,21 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         """Scores ``X @ coef_.T + intercept_``: (n_samples,) for two classes (``≥ 0`` means
         ``classes_[1]``), else (n_samples, n_classes)."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=FLOATS, reset=False)
-        scores = X @ self.coef_.T + self.intercept_
+        with sklearn_checks(X=X):
+            X = validate_data(self, X, dtype=FLOATS, reset=False)
+        # X in the weights' dtype and W laid out as in training, so that the scores round as
+        # in the convergence check of fit (a converged model classifies its training set)
+        X = as_float_array(X, "X", dtype=self.coef_.dtype)
+        W = np.ascontiguousarray(self.coef_.T)  # (n_features, n_units)
+        scores = _scores(X, W, self.intercept_)
         return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y`` (n_samples,), as scikit-learn's
+        ``ClassifierMixin.score``; its checks of ``y`` run through
+        :func:`._data.sklearn_checks`."""
+        with sklearn_checks(X=X, y=y, sample_weight=sample_weight):
+            return super().score(X, y, sample_weight)
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels (n_samples,): the unit's step for two classes (``score ≥ 0`` gives

@@ -7,12 +7,15 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import check_array, column_or_1d
 
+from .._validation import check_n_samples
+from ..errors import ShapeError
 from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
-from ._base import BaseMLP
+from ._base import BaseMLP, _sample_weight
+from ._data import sklearn_checks
 from ._losses import REGRESSION_LOSSES
+from ._r2 import r2_score
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
@@ -125,6 +128,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             )
         return y
 
+    def _settings(self) -> dict[str, Any]:
+        settings = super()._settings()
+        self._training_loss()  # check ``loss`` with the other hyperparameters
+        return settings
+
     def _training_loss(self) -> Loss:
         loss = self.loss
         if isinstance(loss, Loss):
@@ -139,11 +147,37 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return REGRESSION_LOSSES[loss]()
 
     def _score_encoded(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
-        return float(r2_score(y, self._predict_validated(X), sample_weight=weights))
+        try:
+            return r2_score(y, self._predict_validated(X), weights)
+        except ValueError:  # predictions overflowing during training: the worst score
+            return -np.inf
 
     def _predict_validated(self, X: np.ndarray) -> np.ndarray:
-        Y = self._net.forward(X)
+        Y = self._network_outputs(X)
         return Y[:, 0] if self._single_output else Y
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R² of ``predict(X)`` against ``y`` (n_samples,) or (n_samples, n_outputs), as
+        scikit-learn's ``r2_score`` (uniform average over outputs), computed without overflow
+        (:mod:`._r2`).
+
+        Raises
+        ------
+        ValueError
+            Bad ``X``, ``y`` or ``sample_weight``, fewer than 2 samples, or an R² below the
+            float64 range.
+        """
+        predicted = self.predict(X)
+        with sklearn_checks(y=y):
+            y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        check_n_samples(len(predicted), len(y), "X", "y")
+        if y.ndim > 2 or y.reshape(len(y), -1).shape[1] != self.n_outputs_:
+            raise ShapeError(
+                f"y must have shape (n_samples,) or (n_samples, {self.n_outputs_}) for this "
+                f"model's {self.n_outputs_} output(s), got {y.shape}"
+            )
+        weights = _sample_weight(sample_weight, len(y))
+        return r2_score(y, predicted, weights)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values: (n_samples,) for one target, else (n_samples, n_outputs)."""

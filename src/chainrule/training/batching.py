@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from .._random import as_generator
-from .._validation import check_n_samples, check_number
+from .._validation import as_array, check_n_samples, check_number
+from ..errors import ShapeError
 
 
 def batches(
@@ -40,6 +41,16 @@ def batches(
         allocation per batch (what the Trainer does), but each batch is overwritten by the
         next; copy what you keep. Without shuffling, batches are always views of the inputs.
 
+    Raises
+    ------
+    TypeError
+        An argument that is not an array (a ragged list, a string, ``X=None``), or a
+        ``batch_size`` that is not an integer.
+    ValueError
+        A 0-D array or arrays with different numbers of samples (ShapeError), a
+        ``batch_size`` below 1, a bad ``seed``. The arguments are checked when ``batches`` is
+        called, before the first batch.
+
     Yields
     ------
     tuple of ndarray
@@ -52,21 +63,39 @@ def batches(
     >>> [yb.tolist() for _, yb in batches(X, y, batch_size=2, shuffle=False)]
     [[0, 1], [2, 3], [4]]
     """
-    arrays = [np.asarray(X)]
-    names = ["X"]
-    for name, value in (("y", y), ("sample_weight", sample_weight)):
-        if value is not None:
-            arrays.append(np.asarray(value))
-            names.append(name)
-    n_samples = arrays[0].shape[0] if arrays[0].ndim else 0
+    arrays, names = [], []
+    for name, value in (("X", X), ("y", y), ("sample_weight", sample_weight)):
+        if value is None and name != "X":
+            continue
+        array = as_array(value, name)
+        if array.ndim == 0:
+            raise ShapeError(
+                f"{name} must have shape (n_samples, ...), got a 0-D array (a scalar): {value!r}"
+            )
+        arrays.append(array)
+        names.append(name)
+    n_samples = len(arrays[0])
     for name, array in zip(names[1:], arrays[1:]):
-        check_n_samples(n_samples, array.shape[0] if array.ndim else 0, "X", name)
+        check_n_samples(n_samples, len(array), "X", name)
     batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
-    if not shuffle:
+    rng = as_generator(seed) if shuffle else None
+    return _iterate(arrays, n_samples, batch_size, rng, reuse_buffers)
+
+
+def _iterate(
+    arrays: list[np.ndarray],
+    n_samples: int,
+    batch_size: int,
+    rng: np.random.Generator | None,
+    reuse_buffers: bool,
+) -> Iterator[tuple[np.ndarray, ...]]:
+    """The generator behind :func:`batches`, on checked arrays (so that errors come at the
+    call); ``rng`` is None for batches in the given order."""
+    if rng is None:
         for start in range(0, n_samples, batch_size):
             yield tuple(array[start : start + batch_size] for array in arrays)
         return
-    order = as_generator(seed).permutation(n_samples)
+    order = rng.permutation(n_samples)
     if not reuse_buffers:
         for start in range(0, n_samples, batch_size):
             index = order[start : start + batch_size]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 
 from .._random import SeedLike, as_generator
-from .._validation import check_n_samples
+from .._validation import MAX_CLASSES, as_array, as_class_labels, check_n_samples, check_number
 from ..errors import ShapeError
 
 __all__ = ["one_hot", "train_test_split", "train_val_test_split"]
@@ -33,8 +34,9 @@ def one_hot(labels: Any, n_classes: int | None = None, *, dtype: Any = np.float6
         Integers in ``0 .. n_classes - 1``. Floats are accepted when they are whole numbers
         (``3.0``), as labels read from a text file often are.
     n_classes : int or None
-        Number of columns; default ``labels.max() + 1``.
-    dtype : numeric dtype, default float64
+        Number of columns, in ``1 .. MAX_CLASSES`` (``chainrule._validation.MAX_CLASSES``,
+        2**20); default ``labels.max() + 1``.
+    dtype : numeric dtype (bool, int or float), default float64
 
     Returns
     -------
@@ -43,10 +45,12 @@ def one_hot(labels: Any, n_classes: int | None = None, *, dtype: Any = np.float6
     Raises
     ------
     TypeError
-        Non-numeric labels, or non-integer ``n_classes``.
+        Non-numeric or ragged labels, non-integer ``n_classes``, a ``dtype`` that is not a
+        numeric dtype.
     ValueError
-        Labels that are not whole numbers, negative, or ``>= n_classes``; empty labels without
-        ``n_classes``; 2-D labels (ShapeError).
+        Labels that are not whole numbers, negative, ``>= n_classes`` or ``>= MAX_CLASSES``;
+        empty labels without ``n_classes``; 2-D labels (ShapeError); a matrix too large to
+        allocate.
 
     Example
     -------
@@ -55,49 +59,47 @@ def one_hot(labels: Any, n_classes: int | None = None, *, dtype: Any = np.float6
            [0, 0, 1],
            [0, 1, 0]])
     """
-    labels = _as_integer_labels(labels)
+    dtype = _check_numeric_dtype(dtype)
+    if n_classes is not None:
+        n_classes = check_number(n_classes, "n_classes", low=1, integer=True)
+        if n_classes > MAX_CLASSES:
+            raise ValueError(f"n_classes must be at most {MAX_CLASSES}, got {n_classes}")
+    labels = as_class_labels(labels, "labels", n_classes, allow_empty=True)
     if n_classes is None:
         if labels.size == 0:
             raise ValueError("labels is empty: pass n_classes to encode zero samples")
         n_classes = int(labels.max()) + 1
-    elif isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
-        raise TypeError(f"n_classes must be an integer, got {n_classes!r}")
-    if n_classes < 1:
-        raise ValueError(f"n_classes must be >= 1, got {n_classes}")
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        bad = labels[(labels < 0) | (labels >= n_classes)][0]
+    try:
+        encoded = np.zeros((labels.size, n_classes), dtype=dtype)
+    except (MemoryError, ValueError):  # ValueError: numpy's "array is too big"
+        size = labels.size * n_classes * dtype.itemsize
         raise ValueError(
-            f"labels must be in 0..{n_classes - 1} (n_classes={n_classes}), found {bad}"
-        )
-    dtype = np.dtype(dtype)
-    if dtype.kind not in "biuf":
-        raise TypeError(f"dtype must be a numeric dtype, got {dtype}")
-    encoded = np.zeros((labels.size, n_classes), dtype=dtype)
+            f"one_hot of {labels.size} labels with n_classes={n_classes} needs a "
+            f"({labels.size}, {n_classes}) {dtype} matrix of {size / 2**30:.3g} GiB, more than "
+            "can be allocated"
+        ) from None
     encoded[np.arange(labels.size), labels] = 1
     return encoded
 
 
-def _as_integer_labels(labels: Any) -> np.ndarray:
-    """``labels`` as a 1-D int64 array; whole-number floats are accepted."""
-    array = np.asarray(labels)
-    if array.ndim != 1:
-        raise ShapeError(
-            f"labels must have shape (n_samples,), got shape {array.shape}"
-            + ("; for one-hot input use labels.argmax(axis=1)" if array.ndim == 2 else "")
-        )
-    if array.dtype.kind in "iub":
-        return array.astype(np.int64)
-    if array.dtype.kind == "f" and array.size == 0:
-        return array.astype(np.int64)
-    if array.dtype.kind == "f":
-        whole = np.isfinite(array) & (array == np.round(array))
-        if not whole.all():
-            raise ValueError(
-                f"labels must be whole numbers, found {array[~whole][0]!r} at index "
-                f"{int(np.argmin(whole))}"
-            )
-        return array.astype(np.int64)
-    raise TypeError(f"labels must be integers, got dtype {array.dtype}")
+def _check_numeric_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as a bool, integer or float ``np.dtype``; anything else is a ``TypeError``.
+
+    ``np.dtype`` reports a bad spelling as a TypeError, a ValueError, a SyntaxError (``","``)
+    or a DeprecationWarning (``"a"``), none of which names the argument: all become one
+    TypeError that does.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            resolved = np.dtype(dtype)
+        except (TypeError, ValueError, SyntaxError, Warning):
+            raise TypeError(
+                f"dtype must be a numeric dtype (bool, int or float), got {dtype!r}"
+            ) from None
+    if resolved.kind not in "biuf":
+        raise TypeError(f"dtype must be a numeric dtype (bool, int or float), got {resolved}")
+    return resolved
 
 
 # --------------------------------------------------------------------------- splits
@@ -132,9 +134,13 @@ def train_test_split(
 
     Raises
     ------
+    TypeError
+        An array that is not rectangular (a ragged list), a ``test_size`` that is not a number,
+        ``stratify`` labels that cannot be sorted (``None``, mixed types).
     ValueError
-        No arrays, different numbers of samples (ShapeError), a bad ``test_size``, or a
-        stratified split that cannot keep one sample of every class on each side.
+        No arrays, a 0-D array or different numbers of samples (ShapeError), a bad
+        ``test_size``, or a stratified split that cannot keep one sample of every class on
+        each side.
 
     Example
     -------
@@ -201,7 +207,7 @@ def train_val_test_split(
         )
     if isinstance(stratify, str) and stratify == "auto":
         stratify = y if y.ndim == 1 and y.dtype.kind in "biuUS" else None
-    labels = None if stratify is None else np.asarray(stratify)
+    labels = None if stratify is None else as_array(stratify, "stratify")
     rng = as_generator(seed)
     rest = [X, y] if labels is None else [X, y, labels]
     parts = train_test_split(*rest, test_size=n_test, stratify=labels, seed=rng)
@@ -217,7 +223,7 @@ def _check_arrays(arrays: tuple[Any, ...]) -> list[np.ndarray]:
     """At least one array, none 0-D, all with the same number of rows."""
     if not arrays:
         raise ValueError("train_test_split needs at least one array")
-    converted = [np.asarray(a) for a in arrays]
+    converted = [as_array(a, f"array #{i}") for i, a in enumerate(arrays)]
     for i, array in enumerate(converted):
         if array.ndim == 0:
             raise ShapeError(f"array #{i} must have shape (n_samples, ...), got a scalar")
@@ -251,11 +257,17 @@ def _stratified_indices(
     stratify: Any, n_samples: int, n_test: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train and test row indices with every class split in proportion (both shuffled)."""
-    labels = np.asarray(stratify)
+    labels = as_array(stratify, "stratify")
     if labels.ndim != 1:
         raise ShapeError(f"stratify must have shape (n_samples,), got shape {labels.shape}")
     check_n_samples(n_samples, len(labels), "the arrays", "stratify")
-    _, class_of = np.unique(labels, return_inverse=True)
+    try:
+        _, class_of = np.unique(labels, return_inverse=True)
+    except TypeError as exc:  # unique sorts: None or a mix of types (object arrays) cannot be
+        raise TypeError(
+            f"stratify must hold class labels of one sortable type (numbers or strings), "
+            f"got dtype {labels.dtype}: {exc}"
+        ) from None
     counts = np.bincount(class_of)
     per_class = _apportion(counts, n_test, rng)
     train, test = [], []

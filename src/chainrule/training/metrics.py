@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array, check_n_samples, check_number
+from .._validation import as_array, as_class_labels, as_float_array, check_n_samples, check_number
 from ..errors import ShapeError
 from ..registry import Registry
 
@@ -50,26 +50,6 @@ METRICS: Registry[Callable[..., float]] = Registry("metric")
 # --------------------------------------------------------------------------------------------
 # Classification inputs -> integer labels
 # --------------------------------------------------------------------------------------------
-
-
-def _as_labels(values: np.ndarray, name: str, n_classes: int = 0) -> np.ndarray:
-    """Integer class labels from a 1-D float array, checked to be in ``0 .. n_classes-1``.
-
-    ``n_classes = 0`` means no upper bound is implied by the shape.
-    """
-    if not np.array_equal(values, np.round(values)):
-        bad = values[values != np.round(values)][0]
-        raise ValueError(
-            f"{name} must hold integer class labels 0, 1, ..., got the value {bad!r}"
-            + (" (pass predicted labels as an integer array)" if name == "y_pred" else "")
-        )
-    if values.min() < 0:
-        raise ValueError(f"{name} must hold class labels >= 0, got {values.min():g}")
-    if n_classes and values.max() >= n_classes:
-        raise ValueError(
-            f"{name} must hold labels in 0..{n_classes - 1} here, got {values.max():g}"
-        )
-    return values.astype(np.int64)
 
 
 def _check_probabilities(values: np.ndarray, name: str, hint: str) -> None:
@@ -83,24 +63,29 @@ def _check_probabilities(values: np.ndarray, name: str, hint: str) -> None:
 
 def _true_labels(y_true: Any) -> tuple[np.ndarray, int]:
     """``(labels (n_samples,) int64, n_classes implied by the shape or 0)``."""
-    array = as_float_array(y_true, "y_true", ndim=(1, 2))
-    if array.ndim == 2 and array.shape[1] >= 2:  # one-hot
-        return array.argmax(axis=1), array.shape[1]
+    array = as_array(y_true, "y_true")
+    if array.ndim not in (1, 2) or (array.ndim == 2 and array.shape[1] == 0):
+        raise ShapeError(f"y_true must be of shape (n_samples,), (n_samples, 1) or "
+                         f"(n_samples, n_classes), got shape {array.shape}")
+    if array.ndim == 2 and array.shape[1] >= 2:  # one-hot rows
+        return as_float_array(array, "y_true").argmax(axis=1), array.shape[1]
     if array.ndim == 2:  # (n_samples, 1): binary
-        return _as_labels(array[:, 0], "y_true", n_classes=2), 2
-    return _as_labels(array, "y_true"), 0
+        return as_class_labels(array[:, 0], "y_true", 2), 2
+    return as_class_labels(array, "y_true"), 0
 
 
 def _pred_labels(y_pred: Any) -> tuple[np.ndarray, int]:
     """``(labels (n_samples,) int64, n_classes implied by the shape/kind or 0)``."""
-    raw = np.asarray(y_pred) if not isinstance(y_pred, (str, bytes)) else y_pred
-    array = as_float_array(raw, "y_pred", ndim=(1, 2))
-    if array.ndim == 2 and array.shape[1] >= 2:  # scores of n_classes classes
-        return array.argmax(axis=1), array.shape[1]
-    flat = array.reshape(-1)
+    raw = as_array(y_pred, "y_pred")
+    if raw.ndim == 2 and raw.shape[1] >= 2:  # scores of n_classes classes
+        return as_float_array(raw, "y_pred").argmax(axis=1), raw.shape[1]
+    if raw.ndim not in (1, 2) or (raw.ndim == 2 and raw.shape[1] == 0):
+        raise ShapeError(f"y_pred must be of shape (n_samples,), (n_samples, 1) or "
+                         f"(n_samples, n_classes), got shape {raw.shape}")
     if raw.dtype.kind in "biu":  # predicted labels; (n_samples, 1) ones are binary
-        implied = 2 if array.ndim == 2 else 0
-        return _as_labels(flat, "y_pred", n_classes=implied), implied
+        implied = 2 if raw.ndim == 2 else 0
+        return as_class_labels(raw.reshape(-1), "y_pred", implied or None), implied
+    flat = as_float_array(raw, "y_pred", ndim=(1, 2)).reshape(-1)
     _check_probabilities(
         flat,
         "y_pred",
@@ -128,6 +113,10 @@ def _label_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, int]:
                 f"{n_classes} classes (shapes {np.shape(y_true)} and {np.shape(y_pred)})"
             )
     return true, pred, n_classes
+
+
+#: Largest confusion matrix: 4096 × 4096 counts (128 MiB).
+MAX_MATRIX_CLASSES = 4096
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,8 +183,14 @@ def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> 
     needed = max(implied, int(true.max()) + 1, int(pred.max()) + 1)
     if n_classes is None:
         n_classes = needed
+        if n_classes > MAX_MATRIX_CLASSES:
+            raise ValueError(
+                f"y_true/y_pred hold the label {needed - 1}: a confusion matrix of {needed} "
+                f"classes is over the limit of {MAX_MATRIX_CLASSES}; relabel the classes 0..k-1"
+            )
     else:
-        n_classes = check_number(n_classes, "n_classes", low=1, integer=True)
+        n_classes = check_number(n_classes, "n_classes", low=1, high=MAX_MATRIX_CLASSES,
+                                 integer=True)
         if n_classes < needed:
             raise ValueError(
                 f"n_classes must be at least {needed} for these labels/shapes, got {n_classes}"
@@ -242,7 +237,8 @@ def log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
     >>> round(log_loss([0, 1], [[0.9, 0.1], [0.2, 0.8]]), 6)
     0.164252
     """
-    eps = check_number(eps, "eps", low=0, high=0.5, low_open=True, high_open=True)
+    # Below the float64 epsilon, 1 - eps rounds to 1 and log(1 - p) can be log 0.
+    eps = check_number(eps, "eps", low=float(np.finfo(np.float64).eps), high=0.5, high_open=True)
     prob = as_float_array(y_prob, "y_prob", ndim=(1, 2))
     target = as_float_array(y_true, "y_true", ndim=(1, 2))
     check_n_samples(len(target), len(prob), "y_true", "y_prob")
@@ -254,12 +250,12 @@ def log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
                 f"y_prob of shape {prob.shape} holds binary probabilities, so y_true must be of "
                 f"shape (n_samples,) or (n_samples, 1), got {target.shape}"
             )
-        y = _as_labels(target.reshape(-1), "y_true", n_classes=2)
+        y = as_class_labels(target.reshape(-1), "y_true", 2)
         p = p.reshape(-1)
         return float(-np.mean(np.where(y == 1, np.log(p), np.log1p(-p))))
     n_classes = prob.shape[1]
     if target.ndim == 1:  # integer labels: pick log P[i, y_i]
-        y = _as_labels(target, "y_true", n_classes=n_classes)
+        y = as_class_labels(target, "y_true", n_classes)
         return float(-np.mean(np.log(p[np.arange(len(y)), y])))
     if target.shape[1] != n_classes:
         raise ShapeError(
@@ -294,6 +290,20 @@ def _regression_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     return true, pred
 
 
+def _scaled(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(true / s, pred / s, s)`` with ``s`` the power of two just above the largest magnitude
+    (1 when all are zero).
+
+    Differences and squares of the scaled values cannot overflow; each metric multiplies the
+    scale back in, so a result overflows only when the metric itself is beyond the float range.
+    """
+    largest = float(max(np.abs(true).max(), np.abs(pred).max()))
+    if largest == 0.0:
+        return true, pred, 1.0
+    scale = 2.0 ** np.frexp(largest)[1]  # a power of two: dividing by it is exact
+    return true / scale, pred / scale, scale
+
+
 @METRICS.register("mse", "mean_squared_error")
 def mean_squared_error(y_true: Any, y_pred: Any) -> float:
     """Mean squared error over all samples and outputs.
@@ -315,8 +325,9 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> float:
     >>> mean_squared_error([1.0, 2.0, 3.0], [[1.0], [2.0], [5.0]])
     1.3333333333333333
     """
-    true, pred = _regression_pair(y_true, y_pred)
-    return float(np.mean((true - pred) ** 2))
+    true, pred, scale = _scaled(*_regression_pair(y_true, y_pred))
+    with np.errstate(over="ignore"):  # only when the MSE itself exceeds the float range
+        return float(np.mean((true - pred) ** 2) * scale * scale)
 
 
 @METRICS.register("mae", "mean_absolute_error")
@@ -340,8 +351,9 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> float:
     >>> mean_absolute_error([1.0, 2.0, 3.0], [1.5, 2.0, 2.0])
     0.5
     """
-    true, pred = _regression_pair(y_true, y_pred)
-    return float(np.mean(np.abs(true - pred)))
+    true, pred, scale = _scaled(*_regression_pair(y_true, y_pred))
+    with np.errstate(over="ignore"):  # only when the MAE itself exceeds the float range
+        return float(np.mean(np.abs(true - pred)) * scale)
 
 
 @METRICS.register("r2", "r2_score")
@@ -374,7 +386,7 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     >>> r2_score([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
     0.5
     """
-    true, pred = _regression_pair(y_true, y_pred)
+    true, pred, _ = _scaled(*_regression_pair(y_true, y_pred))  # R² does not depend on scale
     if len(true) < 2:
         raise ValueError(f"r2_score needs at least 2 samples, got {len(true)}")
     residual = np.sum((true - pred) ** 2, axis=0)  # (n_outputs,)

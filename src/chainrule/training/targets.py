@@ -18,11 +18,12 @@ others correctly; any other labels are sorted and numbered (``classes_``).
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array
+from .._validation import all_finite, as_array, as_float_array
 from ..errors import ShapeError
 from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
 
@@ -137,29 +138,42 @@ class TargetEncoder:
 
 
 def _as_target_array(y: Any, name: str = "y") -> np.ndarray:
-    y = np.asarray(y)
+    y = as_array(y, name)
     if y.ndim not in (1, 2):
         raise ShapeError(f"{name} must be 1-D or 2-D, got shape {y.shape}")
     if y.size == 0:
         raise ValueError(f"{name} must not be empty")
     if y.dtype.kind == "O":
-        try:
-            y = y.astype(str)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must hold numbers or strings, got objects") from None
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        y = _from_objects(y, name)
+    if y.dtype.kind == "f" and not all_finite(y):
         raise ValueError(f"{name} must be finite, got NaN or inf")
     if y.dtype.kind not in "biufUS":
         raise TypeError(f"{name} must hold numbers or strings, got dtype {y.dtype}")
     return y
 
 
+def _from_objects(y: np.ndarray, name: str) -> np.ndarray:
+    """An object array (pandas' usual dtype) as strings or as numbers, never a mix."""
+    items = y.ravel().tolist()
+    if all(isinstance(item, str) for item in items):
+        return y.astype(str)
+    if all(_is_number(item) for item in items):
+        return y.astype(np.float64)
+    others = [item for item in items if not (isinstance(item, str) or _is_number(item))]
+    found = repr(others[0]) if others else "a mix of strings and numbers"
+    raise TypeError(f"{name} must hold numbers or strings (not both), got {found}")
+
+
+def _is_number(item: Any) -> bool:
+    return isinstance(item, numbers.Real) and not isinstance(item, bool)
+
+
 def _classes(y: np.ndarray, n_outputs: int) -> np.ndarray:
     """The class labels, in output order: identity for ints already in [0, n_outputs)."""
     found = np.unique(y)
-    if y.dtype.kind in "biuf" and np.all(found == np.round(found)):
-        if found.min() >= 0 and found.max() < n_outputs:
-            return np.arange(n_outputs, dtype=np.int64)
+    integral = y.dtype.kind in "biuf" and np.all(found == np.round(found))
+    if integral and found.min() >= 0 and found.max() < n_outputs:
+        return np.arange(n_outputs, dtype=np.int64)
     if len(found) != n_outputs:
         raise ValueError(
             f"y has {len(found)} distinct classes {found[:10].tolist()}, but the network has "

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from .._random import as_generator
-from .._validation import as_float_array, check_n_samples, check_number
+from .._validation import check_bool, check_n_samples, check_number
 from ..errors import TrainingDivergedError
-from ..layers.activations import Sigmoid, Softmax, sigmoid
+from ..layers.activations import Softmax, sigmoid
 from ..layers.sequential import Sequential
 from ..losses import CrossEntropy
 from ..objective import Objective
@@ -110,12 +110,16 @@ class Trainer:
         self.optimizer = _resolve(OPTIMIZERS, Optimizer, optimizer, "optimizer").bind_network(net)
         self.schedule = None if schedule is None else _resolve(SCHEDULES, Schedule, schedule, "schedule")
         self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
-        self.shuffle = bool(shuffle)
+        self.shuffle = check_bool(shuffle, "shuffle")
         self.rng = as_generator(seed)
         # The validation split has its own seed, drawn once: every fit (and a resumed run)
         # holds out the same samples, so validation data never leaks into training.
         self.split_seed = int(self.rng.integers(2**63))
-        self.metrics = _resolve_metrics(metrics)
+        self.metrics = _resolve_metrics(() if metrics is None else metrics)
+        if callbacks is None:
+            callbacks = ()
+        elif not isinstance(callbacks, (list, tuple)):
+            raise TypeError(f"callbacks must be a list of Callback, got {type(callbacks).__name__}")
         self.callbacks = list(callbacks)
         for index, callback in enumerate(self.callbacks):
             if not isinstance(callback, Callback):
@@ -175,12 +179,19 @@ class Trainer:
 
             load_checkpoint(self, resume_from)
         X = self.net.check_input(X, "X")
-        if self.encoder is None:
+        learnt = self.encoder is None
+        if learnt:  # the classes come from the first fit; kept only if this fit's checks pass
             self.encoder = TargetEncoder(self.loss, self.net.out_features or 1).fit(y)
-        y_encoded = self.encoder.transform(y, self.net.dtype)
-        check_n_samples(X.shape[0], y_encoded.shape[0], "X", "y")
-        weights = _weights(sample_weight, X.shape[0], self.net.dtype, "sample_weight")
-        train, validation = self._split(X, y, y_encoded, weights, validation_data, validation_split)
+        try:
+            y_encoded = self.encoder.transform(y, self.net.dtype)
+            check_n_samples(X.shape[0], y_encoded.shape[0], "X", "y")
+            weights = self._weights(sample_weight, X.shape[0])
+            train, validation = self._split(X, y, y_encoded, weights, validation_data,
+                                            validation_split)
+        except (TypeError, ValueError):
+            if learnt:
+                self.encoder = None
+            raise
         # The loss's own checks of the targets, once for all batches (they then skip them).
         train = (train[0], self.objective.prepare_targets(train[1]), train[2])
         self._has_validation = validation is not None
@@ -235,6 +246,13 @@ class Trainer:
                     self._set_lr(self.optimizer.n_steps)
                 value = self.objective.value_and_gradients(Xb, yb, wb, prepared=True)
                 if not math.isfinite(value):
+                    if self.optimizer.n_steps == 0:
+                        raise ValueError(
+                            f"the loss is {value} at the initial weights, before any update: "
+                            f"the targets y or the inputs X are too large for "
+                            f"{self.net.dtype.name} arithmetic (scale them, e.g. standardise y "
+                            "for regression)"
+                        )
                     raise self._diverged(epoch, batch, n_batches, value, snapshot)
                 self.optimizer.step()
                 n = Xb.shape[0]
@@ -269,6 +287,10 @@ class Trainer:
             saved = self.optimizer.state_dict()
             self.optimizer.bind_network(self.net)
             self.optimizer.load_state_dict(saved)
+
+    def _weights(self, value: Any, n_samples: int, name: str = "sample_weight") -> np.ndarray | None:
+        return self.objective.head_loss.prepare_weights(
+            value, n_samples, self.net.dtype, name=name, samples_of="X")
 
     def _release(self) -> None:
         """Forget the last batch's arrays (layer caches, loss intermediates): a trained model
@@ -317,9 +339,13 @@ class Trainer:
                                 low_open=True, high_open=True)
         strata = self.encoder.strata(y)
         index = np.arange(X.shape[0])
-        train_index, val_index = train_test_split(
-            index, test_size=fraction, stratify=strata, seed=self.split_seed
-        )
+        try:
+            train_index, val_index = train_test_split(
+                index, test_size=fraction, stratify=strata, seed=self.split_seed
+            )
+        except ValueError as exc:
+            raise ValueError(f"validation_split={fraction:g} cannot split {X.shape[0]} samples: "
+                             f"{exc}") from None
         def take(array: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
             return None if array is None else array[rows]
         train = (X[train_index], y_encoded[train_index], take(weights, train_index))
@@ -334,8 +360,8 @@ class Trainer:
         X_val = self.net.check_input(data[0], "X_val")
         y_val = self.encoder.transform(data[1], self.net.dtype, "y_val")
         check_n_samples(X_val.shape[0], y_val.shape[0], "X_val", "y_val")
-        w_val = _weights(data[2] if len(data) == 3 else None, X_val.shape[0], self.net.dtype,
-                         "validation sample_weight")
+        w_val = self._weights(data[2] if len(data) == 3 else None, X_val.shape[0],
+                              "validation sample_weight")
         return X_val, y_val, w_val
 
     # ------------------------------------------------------------------ evaluation
@@ -345,7 +371,7 @@ class Trainer:
         X = self.net.check_input(X, "X")
         y_encoded = self.encoder.transform(y, self.net.dtype)
         check_n_samples(X.shape[0], y_encoded.shape[0], "X", "y")
-        weights = _weights(sample_weight, X.shape[0], self.net.dtype, "sample_weight")
+        weights = self._weights(sample_weight, X.shape[0])
         return self._evaluate(X, y_encoded, weights)
 
     def _evaluate(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> dict[str, float]:
@@ -372,11 +398,13 @@ class Trainer:
         """The head's input (logits when fused, else the network output), in chunks."""
         stop = self.objective.head_stop
         out = None
-        for start in range(0, X.shape[0], EVAL_CHUNK):
-            part = self.net._forward(X[start : start + EVAL_CHUNK], False, stop)
-            if out is None:
-                out = np.empty((X.shape[0], part.shape[1]), part.dtype)
-            out[start : start + part.shape[0]] = part
+        with np.errstate(all="ignore"):  # an overflow is reported below, as by net.forward
+            for start in range(0, X.shape[0], EVAL_CHUNK):
+                part = self.net._forward(X[start : start + EVAL_CHUNK], False, stop)
+                if out is None:
+                    out = np.empty((X.shape[0], part.shape[1]), part.dtype)
+                out[start : start + part.shape[0]] = part
+        self.net.check_output(out)
         return out
 
     def _probabilities(self, scores: np.ndarray) -> np.ndarray:
@@ -425,6 +453,8 @@ def _resolve(registry: Any, base: type, spec: Any, what: str) -> Any:
 def _resolve_metrics(metrics: Iterable[Any]) -> dict[str, Callable[..., float]]:
     if isinstance(metrics, str):
         metrics = [metrics]
+    if not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"metrics must be a list of metric names or functions, got {metrics!r}")
     resolved = {}
     for metric in metrics:
         if isinstance(metric, str):
@@ -434,16 +464,6 @@ def _resolve_metrics(metrics: Iterable[Any]) -> dict[str, Callable[..., float]]:
         else:
             raise TypeError(f"metrics must be names or functions, got {metric!r}")
     return resolved
-
-
-def _weights(value: Any, n_samples: int, dtype: np.dtype, name: str) -> np.ndarray | None:
-    if value is None:
-        return None
-    w = as_float_array(value, name, dtype=dtype, ndim=1)
-    check_n_samples(n_samples, w.shape[0], "X", name)
-    if (w < 0).any() or not w.sum() > 0:
-        raise ValueError(f"{name} must be non-negative with a positive sum")
-    return w
 
 
 class _interrupt_flag:
@@ -464,6 +484,6 @@ class _interrupt_flag:
         if threading.current_thread() is threading.main_thread():
             self.previous = signal.signal(signal.SIGINT, self._handler)
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)

@@ -1,0 +1,85 @@
+"""The coefficient of determination R², computed without overflow.
+
+scikit-learn's ``r2_score`` (the score of every regressor) with its defaults, for targets and
+predictions of shape (n_samples,) or (n_samples, n_outputs) and optional sample weights::
+
+    R²_j = 1 − Σ_i w_i (y_ij − ŷ_ij)² / Σ_i w_i (y_ij − ȳ_j)²      ȳ_j = Σ_i w_i y_ij / Σ_i w_i
+
+averaged uniformly over the outputs ``j``; an output whose targets are all equal (zero
+denominator) scores 1.0 when it is predicted exactly and 0.0 otherwise.
+
+Computed as written, the squares overflow once values pass ~1e154: ``r2_score`` then warns and
+returns ``nan``, ``-inf``, or even a wrong finite value (a finite numerator over an infinite
+denominator gives 1.0). Here the ratio of the two sums is computed from scaled values instead:
+with ``r = y − ŷ`` and ``d = y − ȳ`` and their largest magnitudes ``r_max`` and ``d_max``
+(over the samples of positive weight) ::
+
+    Σ w r² / Σ w d² = (r_max / d_max)² · Σ w (r / r_max)² / Σ w (d / d_max)²
+
+where every scaled entry lies in [−1, 1]. ``y`` and ``ŷ`` are first multiplied by one power of
+two, which is exact, so that ``r`` and ``d`` cannot overflow either. The result is the same as
+``r2_score``'s wherever that one is finite and correct (up to rounding); where the true R² is
+below the float64 range (predictions ~1e154 times further from ``y`` than ``y`` varies), it is
+a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_BELOW_RANGE = (
+    "R² of the predictions for X against y is below the float64 range: the predictions are "
+    "more than ~1e154 times further from y than y varies (X far outside the training data?)"
+)
+
+
+def r2_score(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None) -> float:
+    """R² of ``y_pred`` against ``y_true`` (module notes).
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Finite floats of the same shape (checked by the caller).
+    sample_weight : ndarray of shape (n_samples,) or None
+        Non-negative, not all zero (checked by the caller).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two samples (R² is not defined), or an R² below the float64 range.
+    """
+    Y = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)  # (n_samples, n_outputs)
+    P = np.asarray(y_pred, dtype=np.float64).reshape(Y.shape)
+    if Y.shape[0] < 2:
+        raise ValueError(f"R² needs at least 2 samples, got y with {Y.shape[0]}")
+    w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    largest = max(float(np.abs(Y).max()), float(np.abs(P).max()), 0.0)
+    if largest > 0:  # a power of two: the scaling is exact, and afterwards |Y|, |P| <= 1
+        scale = 2.0 ** -np.frexp(largest)[1]
+        Y, P = Y * scale, P * scale
+    kept = w > 0
+    Y, P, w = Y[kept], P[kept], w[kept]
+    w = w / w.max()  # only relative weights matter; now Σ w <= n_samples cannot overflow
+    with np.errstate(under="ignore"):
+        R = Y - P  # |R| <= 2
+        D = Y - (w @ Y) / w.sum()  # |D| <= 2
+        scores = [_one_output(R[:, j], D[:, j], w) for j in range(Y.shape[1])]
+    score = float(sum(s / len(scores) for s in scores))
+    if not np.isfinite(score):
+        raise ValueError(_BELOW_RANGE)
+    return score
+
+
+def _one_output(r: np.ndarray, d: np.ndarray, w: np.ndarray) -> float:
+    """``1 − Σ w r² / Σ w d²`` for one output's residuals ``r`` and deviations ``d``."""
+    r_max, d_max = float(np.abs(r).max()), float(np.abs(d).max())
+    if d_max == 0.0:  # constant targets: scikit-learn's convention
+        return 1.0 if r_max == 0.0 else 0.0
+    if r_max == 0.0:
+        return 1.0
+    sums = float(w @ (r / r_max) ** 2) / float(w @ (d / d_max) ** 2)  # both in [min w, Σ w]
+    with np.errstate(over="ignore"):
+        ratio = (np.float64(r_max) / np.float64(d_max)) ** 2 * sums
+    if not np.isfinite(ratio):
+        raise ValueError(_BELOW_RANGE)
+    return 1.0 - ratio
