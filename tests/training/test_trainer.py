@@ -112,6 +112,18 @@ def test_validation_metrics_are_logged_and_string_labels_round_trip():
                                   trainer.predict(X))
 
 
+@pytest.mark.parametrize("y_train", [[False, True] * 20, [False] * 40], ids=["both", "one"])
+def test_boolean_binary_labels_predict_booleans(y_train):
+    """Booleans are two classes even when the training set shows one of them."""
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    trainer = Trainer(cr.mlp([2, 4, 1], output="sigmoid", seed=0), "binary_cross_entropy",
+                      seed=0, verbose=0)
+    trainer.fit(X, np.array(y_train), epochs=1)
+    predictions = trainer.predict(X)
+    assert predictions.dtype == np.bool_
+    assert list(trainer.encoder.classes) == [False, True]
+
+
 def test_validation_split_indices_are_stratified(monkeypatch):
     from chainrule.training import trainer as trainer_module
 

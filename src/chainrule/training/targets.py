@@ -169,8 +169,11 @@ def _is_number(item: Any) -> bool:
 
 
 def _classes(y: np.ndarray, n_outputs: int) -> np.ndarray:
-    """The class labels, in output order: identity for ints already in [0, n_outputs)."""
+    """The class labels, in output order: identity for ints already in [0, n_outputs), and
+    ``[False, True]`` for booleans with two outputs (so predictions come back as booleans)."""
     found = np.unique(y)
+    if y.dtype.kind == "b" and n_outputs == 2:
+        return np.array([False, True])
     integral = y.dtype.kind in "biuf" and np.all(found == np.round(found))
     if integral and found.min() >= 0 and found.max() < n_outputs:
         return np.arange(n_outputs, dtype=np.int64)
