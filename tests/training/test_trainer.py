@@ -249,6 +249,7 @@ def test_verbose_prints_one_line_per_epoch(capsys):
         (lambda t, X, y: t.fit(X, y, validation_data=(X, y + 5)), ValueError, "outside the known classes"),
         (lambda t, X, y: t.fit(X, y, validation_data=X), TypeError, "validation_data must be a tuple"),
         (lambda t, X, y: t.fit(X[:, :1], y), cr.ShapeError, r"\(n_samples, 2\)"),
+        (lambda t, X, y: t.fit(X, -y[:, None]), ValueError, r"in \[0, 1\]"),
         (lambda t, X, y: t.predict(X), RuntimeError, "call fit"),
     ],
 )
@@ -257,6 +258,7 @@ def test_bad_input_to_fit(call, error, pattern):
     trainer = Trainer(cr.mlp([2, 1], output="sigmoid", seed=0), "bce", verbose=0, seed=0)
     with pytest.raises(error, match=pattern):
         call(trainer, X, y)
+    assert trainer.encoder is None  # a failed first fit learns nothing from its targets
 
 
 def test_bad_trainer_settings():

@@ -188,12 +188,12 @@ class Trainer:
             weights = self._weights(sample_weight, X.shape[0])
             train, validation = self._split(X, y, y_encoded, weights, validation_data,
                                             validation_split)
+            # The loss's own checks of the targets, once for all batches (they then skip them).
+            train = (train[0], self.objective.prepare_targets(train[1]), train[2])
         except (TypeError, ValueError):
             if learnt:
                 self.encoder = None
             raise
-        # The loss's own checks of the targets, once for all batches (they then skip them).
-        train = (train[0], self.objective.prepare_targets(train[1]), train[2])
         self._has_validation = validation is not None
 
         for callback in self.callbacks:
