@@ -97,7 +97,8 @@ def test_split_order_sizes_and_partition():
     np.testing.assert_array_equal(X_test[:, 0] // 2 * 10, y_test)
 
 
-@pytest.mark.parametrize("test_size, n_test", [(0.1, 10), (0.07, 7), (0.333, 34), (1, 1), (99, 99)])
+@pytest.mark.parametrize("test_size, n_test", [(0.1, 10), (0.07, 7), (0.333, 34), (1e-45, 1), (1, 1),
+                                             (99, 99)])
 def test_test_size_fraction_or_count(test_size, n_test):
     parts = train_test_split(np.arange(100), test_size=test_size, seed=0)
     assert len(parts[1]) == n_test and len(parts[0]) == 100 - n_test

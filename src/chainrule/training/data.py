@@ -118,8 +118,8 @@ def train_test_split(
     *arrays : array_like, each of shape (n_samples, ...)
         One or more arrays with the same first dimension (``X``, ``y``, sample weights, ...).
     test_size : float or int, default 0.25
-        A fraction in ``(0, 1)``: the test part gets ``ceil(test_size * n_samples)`` rows; or an
-        int count in ``1 .. n_samples - 1``. The training part is never empty.
+        A fraction in ``(0, 1)``: the test part gets ``ceil(test_size * n_samples)`` rows (at
+        least one); or an int count in ``1 .. n_samples - 1``. Neither part is ever empty.
     stratify : array_like of shape (n_samples,) or None
         Class labels (any type ``numpy.unique`` can sort). If given, every class is split in
         the same proportion, as closely as whole numbers allow; each class with at least two
@@ -246,8 +246,9 @@ def _test_count(size: Any, n_samples: int, name: str) -> int:
         return count
     if not 0.0 < size < 1.0:
         raise ValueError(f"{name} as a fraction must be in (0, 1), got {size!r}")
-    # Round off float noise first: 0.07 * 100 is 7.000000000000001, which must give 7.
-    count = math.ceil(round(size * n_samples, 9))
+    # Round off float noise first: 0.07 * 100 is 7.000000000000001, which must give 7; a
+    # positive fraction, however small, gets at least one row.
+    count = max(1, math.ceil(round(size * n_samples, 9)))
     if count > n_samples - 1:
         raise ValueError(f"{name}={size!r} of {n_samples} samples leaves no training sample")
     return count
