@@ -51,6 +51,26 @@ class ChainruleMLP:
         net = self.net
         return lambda: net.forward(X)
 
+    def floor_predictor(self, X: np.ndarray) -> Callable[[], np.ndarray]:
+        """The same forward pass as bare NumPy calls on the same weights, nothing checked:
+        ``Z = A W; Z += b; max(Z, 0)`` per hidden layer, then a row-wise stable softmax. What
+        :meth:`predictor` would cost without chainrule's own work (checks, layer dispatch)."""
+        dense = [(layer.params["W"], layer.params["b"]) for layer in self.net.layers
+                 if layer.params]
+
+        def forward() -> np.ndarray:
+            A = X
+            for W, b in dense:
+                Z = np.matmul(A, W)
+                Z += b
+                A = np.maximum(Z, 0.0, out=Z) if W is not dense[-1][0] else Z
+            np.subtract(A, np.maximum.reduce(A, axis=1, keepdims=True), out=A)
+            np.exp(A, out=A)
+            A /= np.add.reduce(A, axis=1, keepdims=True)
+            return A
+
+        return forward
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probabilities (n_samples, n_outputs), for the sanity check of the trained model."""
         return self.net.forward(X)
