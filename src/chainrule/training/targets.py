@@ -11,9 +11,10 @@ multilabel     BinaryCrossEntropy, (n, n_outputs)     unchanged, values in [0,1]
 regression     any other loss                         floats (n, n_outputs)       the output
 =============  =====================================  ==========================  ================
 
-Class labels can be any sortable values (ints, strings). Integer labels that already lie in
-``[0, n_outputs)`` map to themselves, so a batch or split that lacks a class still encodes the
-others correctly; any other labels are sorted and numbered (``classes_``).
+Class labels can be any sortable values (ints, strings, booleans). Integer labels that already
+lie in ``[0, n_outputs)`` map to themselves, and booleans of a two-class problem to ``[False,
+True]``, so a batch or split that lacks a class still encodes the others correctly; any other
+labels are sorted and numbered (``classes_``).
 """
 
 from __future__ import annotations
