@@ -250,6 +250,8 @@ def test_verbose_prints_one_line_per_epoch(capsys):
         (lambda t, X, y: t.fit(X, y, validation_data=X), TypeError, "validation_data must be a tuple"),
         (lambda t, X, y: t.fit(X[:, :1], y), cr.ShapeError, r"\(n_samples, 2\)"),
         (lambda t, X, y: t.fit(X, -y[:, None]), ValueError, r"in \[0, 1\]"),
+        (lambda t, X, y: t.fit(X, np.array([10**400] * len(y), dtype=object)), ValueError,
+         "y holds a number too large for float64"),
         (lambda t, X, y: t.predict(X), RuntimeError, "call fit"),
     ],
 )

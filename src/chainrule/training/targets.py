@@ -159,7 +159,12 @@ def _from_objects(y: np.ndarray, name: str) -> np.ndarray:
     if all(isinstance(item, str) for item in items):
         return y.astype(str)
     if all(_is_number(item) for item in items):
-        return y.astype(np.float64)
+        try:
+            return y.astype(np.float64)
+        except OverflowError:  # a Python int beyond the float64 range (about 1.8e308)
+            digits = len(str(abs(int(max(items, key=abs)))))
+            raise ValueError(f"{name} holds a number too large for float64 (beyond ±1.8e308): "
+                             f"an integer of {digits} digits") from None
     others = [item for item in items if not (isinstance(item, str) or _is_number(item))]
     found = repr(others[0]) if others else "a mix of strings and numbers"
     raise TypeError(f"{name} must hold numbers or strings (not both), got {found}")
