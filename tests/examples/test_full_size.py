@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from chainrule.cli import main
 
 CONFIGS = Path(__file__).resolve().parents[2] / "examples" / "configs"

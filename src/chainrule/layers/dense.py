@@ -10,7 +10,6 @@ from .._validation import check_bool, check_number
 from ..init import get_initializer, zeros
 from .base import LAYERS, Layer, ParameterSpec
 
-
 #: Widest layer accepted (a sanity bound: the network's total size is checked on allocation).
 MAX_FEATURES = 2**31 - 1
 
