@@ -194,7 +194,7 @@ def as_class_labels(
                                         and np.array_equal(array, np.round(array))):
         bad = array[~(np.isfinite(array) & (array == np.round(array)))][0]
         raise ValueError(f"{name} must hold whole-number class labels, got {bad!r}")
-    low, high = array.min(), array.max()
+    low, high = array.min().item(), array.max().item()  # Python numbers: exact comparisons
     limit = MAX_CLASSES if n_classes is None else n_classes
     if low < 0 or high >= limit:
         expected = (f"[0, {n_classes}) (n_classes={n_classes})" if n_classes is not None

@@ -124,7 +124,7 @@ def test_train_test_split_partitions_the_rows(robust, data):
     train, test, other_train, other_test = outcome.value
     assert sorted(np.concatenate([train, test]).tolist()) == list(range(n))
     expected = (int(test_size) if isinstance(test_size, (int, np.integer))
-                else math.ceil(round(float(test_size) * n, 9)))
+                else max(1, math.ceil(round(float(test_size) * n, 9))))
     assert len(test) == expected
     other = robust.as_array(other)
     assert _same(other_train, other[train]) and _same(other_test, other[test])

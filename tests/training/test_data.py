@@ -26,6 +26,8 @@ def test_one_hot_n_classes_and_dtype():
 
 def test_one_hot_accepts_whole_floats_and_empty():
     np.testing.assert_array_equal(one_hot(np.array([1.0, 0.0])), [[0, 1], [1, 0]])
+    with np.errstate(all="raise"):  # float16 cannot hold the class limit 2**20: no overflow
+        np.testing.assert_array_equal(one_hot(np.array([0.0, 1.0], np.float16)), [[1, 0], [0, 1]])
     assert one_hot(np.array([], dtype=int), 3).shape == (0, 3)
 
 
