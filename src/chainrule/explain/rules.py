@@ -34,6 +34,7 @@ from ..layers.activations import (
 from ..layers.base import Layer
 from ..layers.dense import Dense
 from ..layers.dropout import Dropout
+from ..layers.rescale import Rescale
 from ..losses import MAE, MSE, BinaryCrossEntropy, CrossEntropy, Huber, Loss
 
 #: How a layer's option is written in formulas: attribute name → symbol.
@@ -99,6 +100,7 @@ LAYER_RULES: dict[type[Layer], LayerRule] = {
     Softplus: _elementwise("log(1 + e^{x})", "σ({x}) = 1 − e^(−{y})"),
     Identity: _elementwise("{x}", "1"),
     Dropout: _elementwise("{x} ⊙ M", "M = [U ≥ p] / (1 − p)", "p"),
+    Rescale: _elementwise("({x} − offset) / scale", "1 / scale"),
     Softmax: LayerRule(
         "jacobian",
         forward="softmax({x}) row by row",
