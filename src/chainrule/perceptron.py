@@ -215,7 +215,9 @@ class Perceptron:
         mistakes = 0
         for i in order:
             x = X[i]  # (n_features,)
-            Y_hat = self._step.forward((x @ self.W + self.b)[None, :])  # (1, n_units)
+            # a fresh (1, n_units) array of finite scores (fit runs under errstate(over="raise")):
+            # the step applies in place, without the checks of a standalone layer's forward
+            Y_hat = self._step.infer((x @ self.W + self.b)[None, :])  # (1, n_units)
             mistakes += self._update(x, T[i] - Y_hat[0])
         return mistakes
 

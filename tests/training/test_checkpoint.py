@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -10,6 +11,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.datasets import make_blobs
+from chainrule.io import read_tensors, write_tensors
 from chainrule.optim import SGD, Adam, CosineLR, StepLR
 from chainrule.training import LambdaCallback, Trainer
 from chainrule.training.checkpoint import ModelCheckpoint, checkpoint_network, load_checkpoint
@@ -101,3 +103,34 @@ def test_a_model_file_is_not_a_checkpoint(tmp_path):
     cr.save(trainer.net, tmp_path / "model.safetensors")
     with pytest.raises(cr.ModelFormatError, match="not a chainrule training checkpoint"):
         load_checkpoint(trainer, tmp_path / "model.safetensors")
+
+
+@pytest.mark.parametrize("damage", ["optimizer state", "history", "generator"])
+def test_a_damaged_checkpoint_changes_nothing(tmp_path, damage):
+    """Everything is validated before the trainer is touched: weights, optimizer and generators
+    stay as they were when a late part of the checkpoint is invalid."""
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    make_trainer(Adam(), callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=2)
+    tensors, metadata = read_tensors(path)
+    record = json.loads(metadata["trainer"])
+    if damage == "optimizer state":
+        tensors = {k: v for k, v in tensors.items() if k != "optimizer.scaled_exp_avg_sq"}
+    elif damage == "history":
+        record["history"] = "not a history"
+    else:
+        record["rng"] = {"bit_generator": "PCG64", "state": "broken"}
+    write_tensors(path, tensors, {**metadata, "trainer": json.dumps(record)})
+
+    trainer = make_trainer(Adam())
+    trainer.fit(X, y, epochs=1)
+    before = (trainer.net.parameters.copy(), trainer.optimizer.state_dict(), trainer.epoch,
+              trainer.rng.bit_generator.state, trainer.encoder)
+    with pytest.raises(cr.ModelFormatError):
+        load_checkpoint(trainer, path)
+    np.testing.assert_array_equal(trainer.net.parameters, before[0])
+    state = trainer.optimizer.state_dict()
+    for key, value in before[1].items():
+        np.testing.assert_array_equal(state[key], value)
+    assert trainer.epoch == before[2] and trainer.rng.bit_generator.state == before[3]
+    assert trainer.encoder is before[4]

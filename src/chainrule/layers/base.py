@@ -234,9 +234,7 @@ class Layer:
         checked here. A layer used on its own is its own edge: ``X`` must be finite numbers
         and is converted to float32/float64 (float64 unless it already is float32).
         """
-        if self._owner is None or getattr(X, "dtype", None) not in FLOAT_DTYPES:
-            dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
-            X = as_float_array(X, "X", dtype=dtype, ndim=(0, 1, 2, 3), finite=self._owner is None)
+        X = self._as_float(X, "X")
         if X.ndim != 2 or (in_features is not None and X.shape[1] != in_features):
             width = "in_features" if in_features is None else in_features
             raise ShapeError(
@@ -244,13 +242,20 @@ class Layer:
             )
         return X
 
+    def _as_float(self, value: Any, name: str) -> np.ndarray:
+        """``value`` unchanged when the owning network has checked it (a float32/float64 array);
+        otherwise converted to float32 (if it is float32) or float64, and for a layer used on its
+        own also checked to be finite."""
+        if self._owner is not None and getattr(value, "dtype", None) in FLOAT_DTYPES:
+            return value
+        dtype = np.float32 if getattr(value, "dtype", None) == np.float32 else np.float64
+        return as_float_array(value, name, dtype=dtype, ndim=(0, 1, 2, 3),
+                              finite=self._owner is None)
+
     def _check_upstream(self, dY: np.ndarray, expected: tuple[int, ...]) -> np.ndarray:
         """``dY`` must have the shape of the output of the last forward pass (and, for a layer
         used on its own, hold finite numbers; it is converted like ``X``)."""
-        if self._owner is None or getattr(dY, "dtype", None) not in FLOAT_DTYPES:
-            dtype = np.float32 if getattr(dY, "dtype", None) == np.float32 else np.float64
-            dY = as_float_array(dY, "dY", dtype=dtype, ndim=(0, 1, 2, 3),
-                                finite=self._owner is None)
+        dY = self._as_float(dY, "dY")
         if dY.shape != expected:
             got = getattr(dY, "shape", type(dY).__name__)
             raise ShapeError(

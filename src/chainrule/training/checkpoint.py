@@ -4,7 +4,7 @@ A checkpoint is one safetensors file (written atomically with :func:`chainrule.i
 
 - tensors ``model.<name>`` — the network's parameters by :meth:`Sequential.named_parameters`
   name (``model.0.W``, ...), and ``optimizer.<name>`` — the optimizer's state arrays
-  (``optimizer.exp_avg``, ...), each of shape (n_parameters,);
+  (``optimizer.scaled_exp_avg``, ...), each of shape (n_parameters,);
 - metadata ``config`` — the network's architecture (JSON, as in a model file), and
   ``trainer`` — JSON with the epoch, the optimizer's config, step count and learning rate, the
   schedule's config, ``lr_factor``, the state of every random generator (the trainer's shuffling,
@@ -91,25 +91,36 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
             f"{source}: the checkpoint holds {saved_optimizer.get('name')!r} optimizer state, "
             f"but the trainer uses {optimizer.get_config().get('name')!r}"
         )
-    try:
-        for name, param, _ in net.named_parameters():
-            param[...] = _tensor(tensors, _MODEL + name, param, source)
+    previous_encoder = trainer.encoder
+    try:  # everything is read and validated before anything changes
+        parameters = [(param, _tensor(tensors, _MODEL + name, param, source))
+                      for name, param, _ in net.named_parameters()]
+        epoch, lr_factor = int(record["epoch"]), float(record["lr_factor"])
+        split_seed, history = int(record["split_seed"]), History.from_dict(record["history"])
+        generators = [(trainer.rng.bit_generator, record["rng"])] + [
+            (net.layers[int(index)].rng.bit_generator, state)
+            for index, state in record["dropout_rngs"].items()
+        ]
+        for bit_generator, state in generators:  # a state a fresh generator of the kind accepts
+            type(bit_generator)().state = state
+        trainer.restore_encoder(record["encoder"])
         optimizer_state = {
             key[len(_OPTIMIZER):]: value for key, value in tensors.items() if key.startswith(_OPTIMIZER)
         }
-        optimizer.load_state_dict(
+        optimizer.load_state_dict(  # validates everything before it changes anything
             {"step": record["optimizer"]["step"], "lr": record["optimizer"]["lr"], **optimizer_state}
         )
-        trainer.rng.bit_generator.state = record["rng"]
-        for index, state in record["dropout_rngs"].items():
-            net.layers[int(index)].rng.bit_generator.state = state
-        trainer.epoch = int(record["epoch"])
-        trainer.lr_factor = float(record["lr_factor"])
-        trainer.split_seed = int(record["split_seed"])
-        trainer.history = History.from_dict(record["history"])
-        trainer.restore_encoder(record["encoder"])
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        trainer.encoder = previous_encoder
+        if isinstance(exc, ModelFormatError):
+            raise
         raise ModelFormatError(f"{source}: the checkpoint's training state is invalid: {exc}") from None
+    for param, value in parameters:
+        param[...] = value
+    for bit_generator, state in generators:
+        bit_generator.state = state
+    trainer.epoch, trainer.lr_factor, trainer.split_seed, trainer.history = (
+        epoch, lr_factor, split_seed, history)
 
 
 def checkpoint_network(path: str | os.PathLike[str]) -> Sequential:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._random import as_generator
-from .._validation import check_bool, check_n_samples, check_number
+from .._validation import all_finite, check_bool, check_n_samples, check_number
 from ..errors import TrainingDivergedError
 from ..layers.activations import Softmax, sigmoid
 from ..layers.sequential import Sequential
@@ -306,7 +306,7 @@ class Trainer:
     def _diverged(
         self, epoch: int, batch: int, n_batches: int, value: float, snapshot: np.ndarray
     ) -> TrainingDivergedError:
-        if np.isfinite(self.net.parameters).all():
+        if all_finite(self.net.parameters):
             restored = "the weights are those after the last step whose loss was finite"
         else:  # the last finite loss came with non-finite gradients; fall back to the epoch start
             self.net.parameters[...] = snapshot
