@@ -38,6 +38,21 @@ def _register(name: str, *aliases: str):
     return decorator
 
 
+def softmax(X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Row-wise softmax of X (n_samples, n_classes), into ``out`` (a new array if None).
+
+    ``softmax(X)ᵢⱼ = e^(Xᵢⱼ − mᵢ) / Σₖ e^(Xᵢₖ − mᵢ)`` with ``mᵢ = maxₖ Xᵢₖ``: subtracting the row
+    maximum changes nothing mathematically and keeps every exponent ≤ 0, so nothing overflows.
+    ``out`` may be ``X`` itself.
+    """
+    if out is None:
+        out = np.empty_like(X)
+    np.subtract(X, np.maximum.reduce(X, axis=1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= np.add.reduce(out, axis=1, keepdims=True)
+    return out
+
+
 def sigmoid(X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """σ(X) = 1 / (1 + e^(−X)) elementwise, into ``out`` (a new array if None).
 
@@ -316,10 +331,7 @@ class Softmax(_Elementwise):
     """
 
     def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
-        np.subtract(X, np.maximum.reduce(X, axis=1, keepdims=True), out=out)
-        np.exp(out, out=out)
-        out /= np.add.reduce(out, axis=1, keepdims=True)
-        return out
+        return softmax(X, out)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         Y, dX = self._upstream("Y")

@@ -15,7 +15,7 @@ import numpy as np
 from .._random import as_generator
 from .._validation import all_finite, check_bool, check_n_samples, check_number
 from ..errors import TrainingDivergedError
-from ..layers.activations import Softmax, sigmoid
+from ..layers.activations import sigmoid, softmax
 from ..layers.sequential import Sequential
 from ..losses import CrossEntropy
 from ..objective import Objective
@@ -413,7 +413,7 @@ class Trainer:
             return self.net.layers[-1].forward(scores)
         if self.loss.from_logits:
             if isinstance(self.loss, CrossEntropy):
-                return Softmax().forward(scores)
+                return softmax(scores)
             return sigmoid(scores)
         return scores
 
