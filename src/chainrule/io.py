@@ -422,7 +422,7 @@ def write_tensors(
         The file cannot be written (the previous file, if any, is left as it was); the message
         names ``path`` as given, never the temporary file.
     """
-    _check_path(path)
+    shown = _check_path(path)
     if not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a dict of str to str, got {type(metadata).__name__}")
     identity = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
@@ -432,7 +432,7 @@ def write_tensors(
                 f"metadata[{key!r}] is set by write_tensors to {value!r}, got {metadata[key]!r}"
             )
     data = container.encode(tensors, {**metadata, **identity, "chainrule_version": __version__})
-    _atomic_write(path, data)
+    _atomic_write(shown, data)
 
 
 def read_tensors(
@@ -551,8 +551,9 @@ def _check_path(path: Any, name: str = "path") -> str:
     return text
 
 
-def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` only ever holds the old or the new bytes.
+def _atomic_write(shown: str, data: bytes) -> None:
+    """Write ``data`` to the file ``shown`` (a path already checked by :func:`_check_path`) so
+    that it only ever holds the old or the new bytes.
 
     A temporary file is created in the same folder (so the final rename stays on one file
     system, where ``os.replace`` is atomic), written, flushed and fsync'ed, then renamed over
@@ -567,7 +568,6 @@ def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     (``FileNotFoundError`` for a missing folder, ``IsADirectoryError`` when ``path`` is a
     folder, ``PermissionError``, ...) with ``path`` as its ``filename``.
     """
-    shown = _check_path(path)
     target = os.path.abspath(shown)
     directory = os.path.dirname(target)
     if os.path.isdir(target) or shown.endswith(tuple(filter(None, (os.sep, os.altsep)))):
