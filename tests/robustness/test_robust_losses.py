@@ -56,23 +56,6 @@ def hostile_argument(robust, n, k):
     )
 
 
-def _sample_weight_extreme(robust, w) -> bool:
-    """The trigger of B04: a weight sum beyond the float range or subnormal."""
-    array = robust.as_array(w)
-    if array is None or array.dtype.kind not in "biuf" or array.size == 0:
-        return False
-    with np.errstate(all="ignore"):
-        values = array.astype(np.float64)
-        total = values[np.isfinite(values)].sum()
-    return robust.max_abs(w) > 1e36 or 0 < total < 1e-30
-
-
-def _huge_labels(robust, y_true) -> bool:
-    """The trigger of B05: integer-valued labels beyond int64."""
-    array = robust.as_array(y_true)
-    return array is not None and array.dtype.kind in "uf" and robust.max_abs(y_true) >= 2**63
-
-
 @pytest.mark.parametrize("name", LOSS_NAMES)
 @settings(ROBUST, max_examples=80)
 @given(data=st.data())
@@ -148,40 +131,39 @@ def test_backward_before_forward_is_a_clear_error(robust):
         assert isinstance(outcome.error, NotBuiltError) and "forward" in str(outcome.error)
 
 
-# ------------------------------------------------------------------------------ fixed bugs (regression tests)
+# ------------------------------------------------------------- fixed bugs (regression tests)
 
 
 @pytest.mark.parametrize("w", [[1e-320, 0.0], [1e308, 1e308]])
 def test_bug_b04_extreme_sample_weights(robust, w):
+    # the weights are normalised before they are summed: the loss of equal weights
     outcome = robust.call(MSE().forward, np.full((2, 1), 0.5), np.zeros((2, 1)), np.array(w),
                           names=("sample_weight",))
-    if outcome.ok:
-        assert outcome.value == pytest.approx(0.25)
+    assert outcome.value == pytest.approx(0.25)
 
 
 def test_bug_b04_float32_sample_weight_sum_overflows(robust):
     outcome = robust.call(Huber().forward, np.full((2, 1), 0.5, np.float32), np.zeros((2, 1)),
                           np.array([3e38, 3e38]), names=("sample_weight",))
-    if outcome.ok:
-        assert outcome.value == pytest.approx(0.125)
+    assert outcome.value == pytest.approx(0.125)
 
 
 def test_bug_b05_huge_float_labels(robust):
-    robust.call(CrossEntropy().forward, np.full((2, 3), 1 / 3), np.array([1e300, 0.0]),
-                names=("y_true",))
+    robust.rejects(CrossEntropy().forward, np.full((2, 3), 1 / 3), np.array([1e300, 0.0]),
+                   names=("y_true",))
 
 
 def test_bug_b05_uint64_labels_wrap_around(robust):
-    outcome = robust.call(CrossEntropy().forward, np.full((2, 3), 1 / 3),
-                          np.array([2**64 - 1, 0], np.uint64), names=("y_true",))
-    assert "-1" not in str(outcome.error)
+    error = robust.rejects(CrossEntropy().forward, np.full((2, 3), 1 / 3),
+                           np.array([2**64 - 1, 0], np.uint64), names=("y_true",))
+    assert "-1" not in str(error)
 
 
 def test_bug_b27_ragged_targets(robust):
-    robust.call(CrossEntropy().forward, np.full((1, 2), 0.5), [[1.0, 2.0], [3.0]],
-                names=("y_true",))
+    robust.rejects(CrossEntropy().forward, np.full((1, 2), 0.5), [[1.0, 2.0], [3.0]],
+                   names=("y_true",), error=TypeError)
 
 
 def test_bug_b31_negative_targets_message(robust):
-    robust.call(CrossEntropy().forward, np.full((1, 2), 0.5), np.array([[-1.0, 1.0]]),
-                names=("y_true",))
+    robust.rejects(CrossEntropy().forward, np.full((1, 2), 0.5), np.array([[-1.0, 1.0]]),
+                   names=("y_true",))
