@@ -141,16 +141,24 @@ def explain(
 # ------------------------------------------------------------------------------ the pass
 @dataclass
 class _Trace:
-    """Every array of one pass, by layer index."""
+    """Every array of one pass, by layer index, all float64.
 
-    X: np.ndarray
-    J: float
-    L: float
-    outputs: dict[int, np.ndarray]  # output of layer i
-    local: dict[int, np.ndarray]  # ∂(output)/∂(input) of layer i (elementwise or per row)
-    downstream: dict[int, np.ndarray]  # ∂L/∂(input of layer i): what backward returned
-    grads: dict[str, np.ndarray]  # "0.W" → ∂J/∂W (penalties included), after the pass
-    head_grad: np.ndarray  # what the (head) loss's backward returned
+    ``width_i`` is the number of output features of layer ``i`` (its input has
+    ``width_{i-1}``, or ``in_features`` for layer 0); ``n_outputs`` is the width of the loss's
+    input (the logits, when the loss is fused with the output layer).
+    """
+
+    X: np.ndarray  # (n_samples, in_features)
+    J: float  # L + penalties
+    L: float  # the (head) loss
+    outputs: dict[int, np.ndarray]  # output of layer i, (n_samples, width_i)
+    # ∂(output)/∂(input) of layer i: (n_samples, width_i) for an elementwise layer,
+    # (n_samples, width_i, width_i) for a softmax (each row's Jacobian); no entry otherwise
+    local: dict[int, np.ndarray]
+    # ∂L/∂(input of layer i), what backward returned: (n_samples, width_{i-1})
+    downstream: dict[int, np.ndarray]
+    grads: dict[str, np.ndarray]  # "0.W" → ∂J/∂W (penalties included), W's shape
+    head_grad: np.ndarray  # what the (head) loss's backward returned, (n_samples, n_outputs)
     reference: dict[str, Any] | None  # the chained path a fused pair replaces
 
 
@@ -236,6 +244,18 @@ def _fused_reference(
     Computed with the same layer and loss classes, for the explanation only: training never
     takes this path (it underflows for confidently wrong predictions; see
     :mod:`chainrule.losses`).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        The logits, the input of the output layer f.
+
+    Returns
+    -------
+    dict
+        ``"A"`` = f(Z), ``"dA"`` = ∂L/∂A and ``"chained"`` = ∂L/∂Z, each (n_samples,
+        n_outputs); ``"local"`` = ∂A/∂Z, (n_samples, n_outputs) for an elementwise f
+        (sigmoid) or (n_samples, n_outputs, n_outputs) for softmax.
     """
     last = net.layers[-1]
     A = last.forward(Z, training=True)

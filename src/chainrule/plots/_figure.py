@@ -12,6 +12,7 @@ matplotlib is imported here, inside functions, so that ``import chainrule`` (and
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +24,12 @@ MISSING_MATPLOTLIB = "chainrule.plots needs matplotlib: pip install 'chainrule[p
 
 #: Resolution of the figures made here when ``dpi`` is not given (pixels per inch).
 DEFAULT_DPI = 100
+
+#: Panels per row of a grid made by :func:`panel_grid`.
+MAX_COLUMNS = 3
+
+#: Lines with at most this many points get a marker at every point (see :func:`point_marker`).
+MARKER_POINTS = 30
 
 
 def require_matplotlib() -> Any:
@@ -90,6 +97,26 @@ def root_figure(ax: Any) -> Any:
     """The top-level ``Figure`` that holds ``ax`` (also when ``ax`` sits in a sub-figure)."""
     figure = ax.figure
     return getattr(figure, "figure", None) or figure
+
+
+def panel_grid(
+    n_panels: int, panel_size: tuple[float, float], figsize: Any = None, dpi: Any = None
+) -> list[Any]:
+    """``n_panels`` Axes of a new figure, row by row in a grid of at most three columns.
+
+    With n_columns = min(n_panels, 3) and n_rows = ⌈n_panels / n_columns⌉, the figure is
+    ``figsize`` inches, by default ``panel_size`` (width, height) times (n_columns, n_rows).
+    """
+    n_columns = min(n_panels, MAX_COLUMNS)
+    n_rows = math.ceil(n_panels / n_columns)
+    width, height = panel_size
+    figure = new_figure(figsize or (width * n_columns, height * n_rows), dpi)
+    return [figure.add_subplot(n_rows, n_columns, i + 1) for i in range(n_panels)]
+
+
+def point_marker(n_points: int) -> str | None:
+    """The marker of a line of ``n_points``: a dot when they are few enough to tell apart."""
+    return "o" if n_points <= MARKER_POINTS else None
 
 
 def figure_and_axes(ax: Any, figsize: Any, dpi: Any = None) -> tuple[Any, Any]:

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..training.history import History
-from ._figure import check_axes, check_path, finish, new_figure, require_matplotlib, root_figure
+from ._figure import (
+    check_axes,
+    check_path,
+    finish,
+    panel_grid,
+    point_marker,
+    require_matplotlib,
+    root_figure,
+)
 
 #: Keys of a history that are not learning curves of their own.
 _NOT_CURVES = ("loss", "lr", "seconds", "epoch")
-
-#: Panels per row of the figure.
-_MAX_COLUMNS = 3
-
-#: Curves with at most this many epochs get a marker at every point.
-_MARKER_EPOCHS = 30
 
 
 def plot_history(
@@ -85,10 +86,10 @@ def plot_history(
     epochs, curves = _curves(history)
     panels = _panels(curves, metrics, show_lr)
     axes = _panel_axes(ax, len(panels), figsize, dpi)
-    many_points = len(epochs) > _MARKER_EPOCHS
+    marker = point_marker(len(epochs))
     for index, (name, panel) in enumerate(zip(panels, axes)):
         colour = f"C{index % 10}"
-        style = {"color": colour, "marker": None if many_points else "o", "markersize": 3}
+        style = {"color": colour, "marker": marker, "markersize": 3}
         if name == "lr":
             panel.plot(epochs, curves["lr"], **style, label="learning rate")
             _maybe_log_scale(panel, curves["lr"])
@@ -185,10 +186,7 @@ def _panel_axes(ax: Any, n_panels: int, figsize: Any, dpi: Any) -> list[Any]:
                 f"ax must give one Axes per panel ({n_panels} here), got {len(axes)}"
             )
         return [check_axes(a, f"ax[{i}]") for i, a in enumerate(axes)]
-    n_columns = min(n_panels, _MAX_COLUMNS)
-    n_rows = math.ceil(n_panels / n_columns)
-    figure = new_figure(figsize or (4.2 * n_columns, 3.2 * n_rows), dpi)
-    return [figure.add_subplot(n_rows, n_columns, i + 1) for i in range(n_panels)]
+    return panel_grid(n_panels, (4.2, 3.2), figsize, dpi)
 
 
 def _maybe_log_scale(ax: Any, values: np.ndarray) -> None:

@@ -100,12 +100,16 @@ def plot_weight_histograms(
 def _parameters_by_layer(
     net: Sequential,
 ) -> list[tuple[str, list[tuple[str, np.ndarray, np.ndarray]]]]:
-    """``[(layer label, [(key, param, grad), ...]), ...]`` for the layers with parameters."""
-    grouped: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
-    for name, param, grad in net.named_parameters():
-        index, key = name.split(".", 1)  # "2.W" -> layer 2, parameter "W"
-        grouped.setdefault(int(index), []).append((key, param, grad))
-    return [(net.layers[index].label, entries) for index, entries in grouped.items()]
+    """``[(layer label, [(key, param, grad), ...]), ...]`` for the layers with parameters.
+
+    In layer order, and within a layer in the order of its ``parameter_specs`` (``W``, ``b``):
+    the order of :meth:`~chainrule.layers.sequential.Sequential.named_parameters`.
+    """
+    return [
+        (layer.label, [(s.name, layer.params[s.name], layer.grads[s.name]) for s in specs])
+        for layer in net.layers
+        if (specs := layer.parameter_specs())
+    ]
 
 
 def _histograms(ax: Any, arrays: list[tuple[str, np.ndarray]], bins: int) -> None:

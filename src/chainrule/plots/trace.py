@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..training.monitor import series
-from ._figure import check_path, finish, new_figure, require_matplotlib
+from ._figure import check_path, finish, panel_grid, point_marker, require_matplotlib
 
 #: (record key, panel title, log scale) of each panel, in order.
 _PANELS = (
@@ -22,9 +21,6 @@ _PANELS = (
 
 #: The usual target of the update/weight ratio, drawn as a reference line.
 _GOOD_UPDATE_RATIO = 1e-3
-
-#: Traces with at most this many epochs get a marker at every point.
-_MARKER_EPOCHS = 30
 
 
 def plot_trace(
@@ -61,7 +57,7 @@ def plot_trace(
     Raises
     ------
     ValueError
-        No epoch was recorded.
+        No epoch was recorded, or the records hold no per-layer quantity to plot.
     TypeError
         ``monitor_or_records`` is none of the accepted kinds.
     """
@@ -69,14 +65,20 @@ def plot_trace(
     require_matplotlib()
     records, alerts = _records(monitor_or_records)
     epochs = np.array([record["epoch"] for record in records])
-    panels = [(key, title, log) for key, title, log in _PANELS if series(records, key)]
-    n_columns = min(len(panels), 3)
-    n_rows = math.ceil(len(panels) / n_columns)
-    figure = new_figure(figsize or (4.4 * n_columns, 3.2 * n_rows), dpi)
-    marker = "o" if len(epochs) <= _MARKER_EPOCHS else None
-    for position, (key, title, log) in enumerate(panels):
-        ax = figure.add_subplot(n_rows, n_columns, position + 1)
-        for label, values in series(records, key).items():
+    panels = [
+        (key, title, log, lines)
+        for key, title, log in _PANELS
+        if (lines := series(records, key))  # {layer label: values (n_epochs,)}
+    ]
+    if not panels:
+        raise ValueError(
+            "nothing to plot: the records hold none of the per-layer quantities "
+            f"{[key for key, *_ in _PANELS]} (records from a network without Dense layers?)"
+        )
+    axes = panel_grid(len(panels), (4.4, 3.2), figsize, dpi)
+    marker = point_marker(len(epochs))
+    for position, (ax, (key, title, log, lines)) in enumerate(zip(axes, panels)):
+        for label, values in lines.items():
             values = np.asarray(values, dtype=np.float64)
             if log:
                 values = np.where(values > 0, values, np.nan)  # log scale: no zeros
@@ -97,7 +99,7 @@ def plot_trace(
         ax.set_xlabel("epoch")
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize="x-small")
-    return finish(figure, path, dpi)
+    return finish(axes[0].figure, path, dpi)
 
 
 def _records(source: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -145,7 +145,7 @@ class GradientMonitor(Callback):
         self._probe: np.ndarray | None = None
         self._last_batch: np.ndarray | None = None
         self._tracked: list[_Tracked] = []
-        self._sums: dict[int, np.ndarray] = {}
+        self._sums: dict[int, list[float]] = {}  # layer index → [Σ grad, Σ update, Σ ratio]
         self._steps = 0
         self._global_sum = 0.0
         self._reference: float | None = None
@@ -171,7 +171,10 @@ class GradientMonitor(Callback):
             grad2, update2, weight2 = tracked.step()
             total += grad2
             ratio = math.sqrt(update2 / weight2) if weight2 > 0 else math.nan
-            self._sums[tracked.index] += (math.sqrt(grad2), math.sqrt(update2), ratio)
+            sums = self._sums[tracked.index]
+            sums[0] += math.sqrt(grad2)
+            sums[1] += math.sqrt(update2)
+            sums[2] += ratio
         self._steps += 1
         self._global_sum += math.sqrt(total)
         if self._probe is None:
@@ -180,6 +183,10 @@ class GradientMonitor(Callback):
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: Logs) -> None:
         net = trainer.net
+        if self._probe is None and self._last_batch is not None:
+            # One copy per epoch, of the rows on_batch_end pointed at: nothing has written into
+            # the batch buffer since the last batch (validation reads its own arrays).
+            self._last_batch = self._last_batch.copy()
         probe = self._probe if self._probe is not None else self._last_batch
         activations = _activation_stats(net, probe, self.saturation_margin)
         steps = max(self._steps, 1)
@@ -192,7 +199,7 @@ class GradientMonitor(Callback):
             entry.update(dict.fromkeys(LAYER_KEYS[3:]))
             layers.append(entry)
         for tracked in self._tracked:
-            grad, update, ratio = self._sums[tracked.index] / steps
+            grad, update, ratio = (total / steps for total in self._sums[tracked.index])
             layers[tracked.index].update(
                 grad_norm=_number(grad),
                 weight_norm=_number(tracked.weight_norm()),
@@ -220,14 +227,19 @@ class GradientMonitor(Callback):
 
     # ------------------------------------------------------------------ internals
     def _reset_epoch(self) -> None:
-        self._sums = {tracked.index: np.zeros(3) for tracked in self._tracked}
+        self._sums = {tracked.index: [0.0, 0.0, 0.0] for tracked in self._tracked}
         self._steps = 0
         self._global_sum = 0.0
 
     def _keep_batch(self, net: Sequential) -> None:
-        """A copy of the batch's inputs, from the first layer's cache (the buffers are reused)."""
+        """Point at the batch's first ``probe_size`` inputs, in the first layer's cache.
+
+        A view, not a copy: the Trainer reuses its batch buffers, so the view is only valid
+        until the next batch is drawn; :meth:`on_epoch_end` copies the last one (a copy per
+        batch would be made and thrown away on every step).
+        """
         X = net.layers[0].cache.get("X")
-        self._last_batch = None if X is None else X[: self.probe_size].copy()
+        self._last_batch = None if X is None else X[: self.probe_size]
 
     def _check_exploding(self, trainer: Trainer, epoch: int, batch: int, norm: float) -> None:
         if self._reference is None and math.isfinite(norm) and norm > 0:
@@ -308,9 +320,15 @@ def _monitored(layer: Any) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _square_norm(array: np.ndarray) -> float:
-    """‖a‖², accumulated in float64 (a float32 sum of squares overflows near 1.8e19)."""
-    flat = array.reshape(-1).astype(np.float64, copy=False)
-    return float(np.dot(flat, flat))
+    """‖a‖² = Σ a², accumulated in float64 (a float32 sum of squares overflows near 1.8e19).
+
+    A float32 array is not converted as a whole: ``einsum`` casts it to float64 block by block
+    as it sums, so no float64 copy of the array is made. A float64 array goes to BLAS ``dot``.
+    """
+    flat = array.reshape(-1)
+    if flat.dtype == np.float64:
+        return float(np.dot(flat, flat))
+    return float(np.einsum("i,i->", flat, flat, dtype=np.float64))
 
 
 def _activation_stats(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import struct
 
 import pytest
 
@@ -14,14 +13,6 @@ from chainrule.layers.builders import mlp
 from chainrule.plots.trace import plot_trace
 from chainrule.training.monitor import GradientMonitor
 from chainrule.training.trainer import Trainer
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def png_size(path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +25,7 @@ def monitor():
     return monitor
 
 
-def test_trace_png(monitor, tmp_path):
+def test_trace_png(monitor, tmp_path, png_size):
     path = tmp_path / "trace.png"
     figure = plot_trace(monitor, path, dpi=50)
     assert png_size(path) == (int(figure.get_figwidth() * 50), int(figure.get_figheight() * 50))
@@ -71,3 +62,5 @@ def test_trace_bad_input():
         plot_trace([])
     with pytest.raises(TypeError, match="GradientMonitor"):
         plot_trace(3.0)
+    with pytest.raises(ValueError, match="none of the per-layer quantities"):
+        plot_trace([{"epoch": 1, "loss": 1.0, "layers": []}])

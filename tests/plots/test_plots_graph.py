@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-
 import pytest
 
 pytest.importorskip("matplotlib")
@@ -20,13 +18,11 @@ def texts(figure) -> list[str]:
     return [text.get_text() for ax in figure.axes for text in ax.texts]
 
 
-def test_two_circles_graph_png(tmp_path):
+def test_two_circles_graph_png(tmp_path, png_size):
     path = tmp_path / "graph.png"
     figure = plot_graph(two_circles_example().net, path, loss="binary_cross_entropy", dpi=40)
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    assert (width, height) == (int(figure.get_figwidth() * 40), int(figure.get_figheight() * 40))
+    # png_size asserts the PNG signature and the IHDR chunk
+    assert png_size(path) == (int(figure.get_figwidth() * 40), int(figure.get_figheight() * 40))
     labels = texts(figure)
     for expected in ("input X  (n, 2)", "A0 = X  (n, 2)", "Z1  (n, 4)", "A1  (n, 4)", "Z2  (n, 3)",
                      "Z3  (n, 1)", "A3  (n, 1)", "#0 Dense  2 → 4", "#5 Sigmoid",

@@ -132,3 +132,21 @@ def test_series_per_layer():
     assert list(series(monitor.records, "dead_fraction")) == ["ReLU #1"]
     with pytest.raises(ValueError, match="key"):
         monitor.series("gradient")
+
+
+def test_the_default_probe_is_the_last_batch_of_the_epoch_even_with_validation():
+    """The monitor points at the reused batch buffer and copies it once, at the epoch's end:
+    its activation statistics are those of the last training batch's first rows."""
+    last = {}
+
+    def keep(trainer, epoch, batch, logs):
+        last["X"] = trainer.net.layers[0].cache["X"][:20].copy()
+
+    monitor = GradientMonitor(probe_size=20, warn=False)
+    net = mlp([2, 8, 1], output="sigmoid", dtype=np.float64, seed=0)
+    trainer = Trainer(net, "binary_cross_entropy", batch_size=30, seed=0, verbose=0,
+                      callbacks=[monitor, LambdaCallback(on_batch_end=keep)])
+    trainer.fit(X, Y, epochs=1, validation_split=0.25)
+    A0 = last["X"] @ net.layers[0].params["W"] + net.layers[0].params["b"]
+    expected = np.sqrt(np.mean(np.sum(A0**2, axis=1)))
+    assert monitor.records[0]["layers"][0]["activation_norm"] == pytest.approx(expected, rel=1e-12)
