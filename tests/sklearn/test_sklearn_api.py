@@ -3,6 +3,7 @@ clone, pickle; and scikit-learn is imported only by ``chainrule.sklearn``."""
 
 from __future__ import annotations
 
+import inspect
 import pickle
 import subprocess
 import sys
@@ -105,6 +106,20 @@ def test_pickle_round_trip_predicts_and_keeps_training_identically(iris, solver)
         restored.partial_fit(X, y)
     np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
     assert restored.loss_curve_ == model.loss_curve_
+
+
+def test_regressor_signature_is_the_classifiers_plus_loss():
+    """scikit-learn's get_params reads ``__init__``'s signature, so MLPRegressor spells out
+    every parameter again (after ``loss``); they must not drift from MLPClassifier's."""
+
+    def spelled(parameters):
+        return [(p.name, p.kind, p.default) for p in parameters.values()]
+
+    regressor = dict(inspect.signature(MLPRegressor.__init__).parameters)
+    assert regressor.pop("loss").default == "squared_error"
+    classifier = inspect.signature(MLPClassifier.__init__).parameters
+    assert spelled(regressor) == spelled(classifier)
+    assert set(MLPRegressor().get_params()) == set(MLPClassifier().get_params()) | {"loss"}
 
 
 def test_pickle_regressor_and_perceptron(iris):

@@ -336,6 +336,17 @@ def test_bad_targets_and_weights(iris):
         MLPRegressor(CrossEntropy()).fit(X, y)
 
 
+def test_warm_start_switching_between_single_and_multilabel_says_what_it_got(iris):
+    X, y = iris
+    Y = np.column_stack([y == 0, y == 1, y == 2]).astype(int)
+    model = _quietly(MLPClassifier((4,), max_iter=2, warm_start=True, random_state=0), X, y)
+    with pytest.raises(ValueError, match=r"single-label .* shape \(150, 3\) \(multilabel-indicator\)"):
+        model.fit(X, Y)
+    model = _quietly(MLPClassifier((4,), max_iter=2, warm_start=True, random_state=0), X, Y)
+    with pytest.raises(ValueError, match=r"multilabel .* shape \(150,\) \(multiclass\)"):
+        model.fit(X, y)
+
+
 def test_unfitted_models_say_so(iris):
     from sklearn.exceptions import NotFittedError
 

@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._validation import (
     all_finite,
@@ -55,14 +55,12 @@ from ._stopping import EpochBookkeeping, no_improvement_start
 from ._translate import (
     AUTO_BATCH,
     LEARNING_RATES,
-    batch_rows,
     check_solver,
     generator,
     hidden_activations,
     hidden_sizes,
     network_dtype,
     optimizer_for,
-    seeds,
     set_penalties,
 )
 
@@ -137,8 +135,9 @@ class BaseMLP(BaseEstimator):
         self, y: np.ndarray, weights: np.ndarray | None, first_pass: bool, incremental: bool,
         classes: Any,
     ) -> np.ndarray:
-        """Check ``y``, set the target attributes on a first pass, return what the Trainer
-        takes; also sets ``n_outputs_`` and ``out_activation_`` on a first pass."""
+        """Check ``y`` (validated, a single column already made 1-D), set the target
+        attributes on a first pass, return what the Trainer takes; also sets ``n_outputs_``
+        and ``out_activation_`` on a first pass."""
         raise NotImplementedError
 
     def _training_loss(self) -> Loss:
@@ -187,8 +186,10 @@ class BaseMLP(BaseEstimator):
             X, y = validate_data(self, X, y, multi_output=True, dtype=FLOATS,
                                  reset=first_pass, y_numeric=not is_classifier(self))
             weights = _sample_weight(sample_weight, X.shape[0])
+            if y.ndim == 2 and y.shape[1] == 1:  # a column: 1-D, with scikit-learn's warning
+                y = column_or_1d(y, warn=True)
             y = self._encode_targets(y, weights, first_pass, incremental, classes)
-        net_rng, shuffle_rng, split_rng = seeds(rng, 3)
+        net_rng, shuffle_rng, split_rng = rng.spawn(3)  # weights, shuffling, split
         if first_pass:
             self._build_network(X, settings, net_rng)
             self.__dict__.update(no_improvement_start(self.early_stopping))
@@ -198,7 +199,7 @@ class BaseMLP(BaseEstimator):
         if new_trainer:  # partial_fit keeps the optimizer's state, as scikit-learn's does
             self._trainer = Trainer(
                 self._net, self._training_loss(), optimizer,
-                batch_size=AUTO_BATCH if self.batch_size == "auto" else settings["batch_size"],
+                batch_size=settings["batch_size"],
                 shuffle=settings["shuffle"], seed=shuffle_rng, verbose=2 if self.verbose else 0,
             )
             self._callbacks = self._copy_callbacks()
@@ -221,7 +222,7 @@ class BaseMLP(BaseEstimator):
     ) -> bool:
         """Run the Trainer for up to ``epochs`` epochs; True when the stopping rule ended it."""
         X, y, weights = train
-        rows = batch_rows(self.batch_size, X.shape[0])
+        rows = min(settings["batch_size"], X.shape[0])  # larger batches are clipped
         mean_weight = 1.0 if weights is None else float(np.mean(weights))
         set_penalties(self._net, settings["l1"], settings["alpha"], rows, mean_weight)
         self.n_iter_ = 0
@@ -246,7 +247,9 @@ class BaseMLP(BaseEstimator):
         """Check every hyperparameter, used by the solver or not (before any data is looked
         at), in scikit-learn's domains; return the checked values by name.
 
-        ``random_state`` and ``optimizer`` are checked by :func:`._translate.generator` and
+        ``batch_size`` is the Trainer's: an int, :data:`._translate.AUTO_BATCH` for
+        ``"auto"`` (the Trainer clips it to the number of samples). ``random_state`` and
+        ``optimizer`` are checked by :func:`._translate.generator` and
         :func:`._translate.optimizer_for`, called right after.
         """
         flags = {name: check_bool(getattr(self, name), name)
@@ -276,7 +279,7 @@ class BaseMLP(BaseEstimator):
             ),
             "verbose": _check_verbose(self.verbose),
             "solver": check_solver(self.solver),
-            "batch_size": "auto",
+            "batch_size": AUTO_BATCH,  # "auto": min(AUTO_BATCH, n_samples) rows per batch
             "hidden": hidden_sizes(self.hidden_layer_sizes),
         }
         settings["activations"] = hidden_activations(self.activation, len(settings["hidden"]))
@@ -414,8 +417,7 @@ class BaseMLP(BaseEstimator):
         net = self._net
         Z = net.check_input(X)
         with np.errstate(all="ignore"):  # an overflow gives inf: checked below
-            for layer in net.layers[:-1] if logits else net.layers:
-                Z = layer.forward(Z)
+            Z = net._forward(Z, False, len(net.layers) - 1 if logits else None)
         if not all_finite(Z):
             if not all_finite(net.parameters):
                 raise ValueError(

@@ -1,4 +1,4 @@
-"""scikit-learn's hyperparameters in chainrule's terms: network, optimizer, penalties, seeds.
+"""scikit-learn's hyperparameters in chainrule's terms: network, optimizer, penalties, random_state.
 
 The L2 penalty ``alpha``
 ------------------------
@@ -16,13 +16,12 @@ the last, partial batch of an epoch scikit-learn divides by that batch's smaller
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .._random import spawn
+from .._random import as_generator
 from .._validation import check_choice, check_float_dtype, check_number
 from ..layers.activations import ACTIVATIONS, Softmax, Step
 from ..layers.dense import MAX_FEATURES, Dense
@@ -39,24 +38,20 @@ AUTO_BATCH = 200
 def generator(random_state: Any) -> np.random.Generator:
     """A ``numpy.random.Generator`` from scikit-learn's ``random_state``.
 
-    ``None``: fresh entropy from the operating system (never NumPy's global state); an int:
-    reproducible; a ``RandomState``: one draw from it seeds the Generator (so successive fits
-    differ, as scikit-learn's convention for a shared RandomState); a ``Generator``: used as is.
+    A ``RandomState``: one draw from it seeds the Generator (so successive fits differ, as
+    scikit-learn's convention for a shared RandomState); the rest is
+    :func:`chainrule._random.as_generator`: ``None`` is fresh entropy from the operating
+    system (never NumPy's global state), an int is reproducible, a ``Generator`` is used as is.
     """
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, np.random.Generator):
-        return random_state
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(int(random_state.randint(np.iinfo(np.int32).max)))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if random_state < 0:
-            raise ValueError(f"random_state must be a non-negative int, got {random_state}")
-        return np.random.default_rng(int(random_state))
-    raise TypeError(
-        "random_state must be None, an int, a numpy RandomState or Generator, got "
-        f"{random_state!r} ({type(random_state).__name__})"
-    )
+    try:
+        return as_generator(random_state, "random_state")
+    except TypeError:  # as_generator's message does not list RandomState
+        raise TypeError(
+            "random_state must be None, a non-negative int, a numpy RandomState or Generator, "
+            f"got {random_state!r} ({type(random_state).__name__})"
+        ) from None
 
 
 def hidden_sizes(hidden_layer_sizes: Any) -> list[int]:
@@ -105,13 +100,6 @@ def hidden_activations(activation: Any, n_hidden: int) -> list[str]:
 def network_dtype(dtype: Any, X: np.ndarray) -> np.dtype:
     """``dtype``, or the dtype of ``X`` (float32 or float64) when ``dtype`` is None."""
     return X.dtype if dtype is None else check_float_dtype(dtype)
-
-
-def batch_rows(batch_size: Any, n_samples: int) -> int:
-    """Rows per minibatch: ``"auto"`` is ``min(200, n_samples)``; larger sizes are clipped."""
-    if batch_size == "auto":
-        return min(AUTO_BATCH, n_samples)
-    return min(check_number(batch_size, "batch_size", low=1, integer=True), n_samples)
 
 
 def set_penalties(net: Sequential, l1: float, alpha: float, rows: int, mean_weight: float) -> None:
@@ -177,8 +165,3 @@ def optimizer_for(est: Any, settings: dict[str, Any]) -> Optimizer:
     if solver == "rmsprop":
         return RMSprop(lr, eps=settings["epsilon"])
     return Adagrad(lr)
-
-
-def seeds(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
-    """``n`` independent Generators from ``rng`` (weights, shuffling, the validation split)."""
-    return [spawn(rng) for _ in range(n)]

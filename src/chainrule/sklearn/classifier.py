@@ -8,7 +8,6 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
-from sklearn.utils.validation import column_or_1d
 
 from ..losses import CrossEntropy, Loss
 from ._base import BaseMLP
@@ -148,8 +147,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self, y: np.ndarray, weights: np.ndarray | None, first_pass: bool, incremental: bool,
         classes: Any,
     ) -> np.ndarray:
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         kind = type_of_target(y)
         if kind == "multiclass-multioutput":
@@ -200,7 +197,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         a subset for ``partial_fit``)."""
         if multilabel != (self._label_dtype is not None):
             was = "multilabel" if self._label_dtype is not None else "single-label"
-            raise ValueError(f"y must be {was} like the targets of the first fit")
+            raise ValueError(
+                f"y must be {was} like the targets of the first fit, got y of shape {y.shape} "
+                f"({type_of_target(y)})"
+            )
         if multilabel:
             if y.shape[1] != self.n_outputs_:
                 raise ValueError(

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import check_array, column_or_1d
+from sklearn.utils.validation import check_array
 
 from .._validation import check_n_samples
 from ..errors import ShapeError
@@ -113,11 +113,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self, y: np.ndarray, weights: np.ndarray | None, first_pass: bool, incremental: bool,
         classes: Any,
     ) -> np.ndarray:
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if first_pass:
-            self._training_loss()  # check ``loss`` before anything is built
             self.n_outputs_, self.out_activation_ = n_outputs, "identity"
             self._single_output = y.ndim == 1
         elif n_outputs != self.n_outputs_ or (y.ndim == 1) != self._single_output:
