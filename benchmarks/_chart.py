@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from _config import FLOOR_GOAL, MNIST_BATCH
+from _report import FLOOR, MNIST_NET, SCALING_NET, SMALL_NET
 from _timing import Stats
 
 COLOURS = {"chainrule": "#1f77b4", "torch": "#ee4c2c", "sklearn": "#f7931e",
-           "GEMM floor": "#7f7f7f", "chainrule (hand loop)": "#9ecae1"}
+           FLOOR: "#7f7f7f", "chainrule (hand loop)": "#9ecae1"}
 
 
 def _bars(axis, stats: dict[str, Stats], scale: float, unit: str, title: str) -> None:
@@ -29,16 +31,17 @@ def _bars(axis, stats: dict[str, Stats], scale: float, unit: str, title: str) ->
 
 def _sweep(axis, points: dict[int, dict[str, Stats]], xlabel: str, title: str) -> None:
     keys = list(points)
-    names = [n for n in points[keys[0]] if n != "GEMM floor"]
+    names = [n for n in points[keys[0]] if n != FLOOR]
     for name in names:
-        ratios = [points[k][name].median / points[k]["GEMM floor"].median for k in keys]
+        ratios = [points[k][name].median / points[k][FLOOR].median for k in keys]
         axis.plot(keys, ratios, marker="o", label=name, color=COLOURS.get(name))
-    axis.axhline(1.0, color=COLOURS["GEMM floor"], linewidth=1, label="GEMM floor")
-    axis.axhline(1.3, color=COLOURS["GEMM floor"], linewidth=1, linestyle="--", label="goal 1.3×")
+    axis.axhline(1.0, color=COLOURS[FLOOR], linewidth=1, label=FLOOR)
+    axis.axhline(FLOOR_GOAL, color=COLOURS[FLOOR], linewidth=1, linestyle="--",
+                 label=f"goal {FLOOR_GOAL:g}×")
     axis.set_xscale("log", base=2)
     axis.set_xticks(keys, [str(k) for k in keys])
     axis.set_xlabel(xlabel)
-    axis.set_ylabel("epoch time / GEMM floor")
+    axis.set_ylabel(f"epoch time / {FLOOR}")
     axis.set_ylim(bottom=0)
     axis.set_title(title, fontsize=10)
     axis.legend(fontsize=8)
@@ -57,12 +60,13 @@ def draw(results: dict, path: Path) -> None:
                                        "1. MNIST MLP, one epoch (median, min–max)"))
     if "small" in results:
         panels.append(lambda ax: _bars(ax, results["small"]["stats"], 1e6, "µs per step",
-                                       "2. 2-16-16-1 network, per step"))
+                                       f"2. {SMALL_NET} network, per step"))
     if "scaling" in results:
         panels.append(lambda ax: _sweep(ax, results["scaling"]["width"], "hidden width h "
-                                        "(784-h-h/2-10, batch 128)", "4. width vs floor"))
-        panels.append(lambda ax: _sweep(ax, results["scaling"]["batch"], "batch size "
-                                        "(784-256-128-10)", "4. batch vs floor"))
+                                        f"({SCALING_NET}, batch {MNIST_BATCH})",
+                                        "4. width vs floor"))
+        panels.append(lambda ax: _sweep(ax, results["scaling"]["batch"],
+                                        f"batch size ({MNIST_NET})", "4. batch vs floor"))
     if not panels:
         return
     columns = min(2, len(panels))

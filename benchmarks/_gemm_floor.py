@@ -64,12 +64,13 @@ class GemmFloor:
         pairs = list(pairwise(self.widths))
         self.W = [array(n_in, n_out) for n_in, n_out in pairs]
         self.dW = [np.empty_like(W) for W in self.W]
-        # Per batch size: inputs A_{l-1}, outputs Z_l, upstream dZ_l and input gradients dA_{l-1}.
+        # Per batch size: inputs A_{l-1}, outputs Z_l, upstream dZ_l and input gradients dA_{l-1}
+        # (None for the first layer, whose input gradient is never computed).
         self.buffers = {
             rows: ([array(rows, n_in) for n_in, _ in pairs],
                    [np.empty((rows, n_out), dtype) for _, n_out in pairs],
                    [array(rows, n_out) for _, n_out in pairs],
-                   [np.empty((rows, n_in), dtype) for n_in, _ in pairs])
+                   [None] + [np.empty((rows, n_in), dtype) for n_in, _ in pairs[1:]])
             for rows, _ in self.plan
         }
 

@@ -166,24 +166,39 @@ def _own_cpu_seconds() -> float:
     return own.user + own.system
 
 
-def busy_fraction(interval: float = 1.0) -> float | None:
-    """Share of all CPUs' time that other processes kept busy during ``interval`` seconds.
+def _snapshot() -> tuple[float, float, float]:
+    """(all cores' busy, all cores' total, this process's own) CPU-seconds so far."""
+    busy, total = _cpu_seconds()
+    return busy, total, _own_cpu_seconds()
 
-    All the cores' busy time (/proc/stat) minus this process's own (its BLAS and torch worker
-    threads may still spin after a run), over the cores' capacity: 0.5 on a 2-core machine is
-    one core's worth. None where there is no /proc/stat.
+
+def _other_share(before: tuple[float, float, float],
+                 after: tuple[float, float, float]) -> float | None:
+    """Share of all CPUs' time that other processes used between two :func:`_snapshot` calls.
+
+    max(0, Δbusy − Δown) / Δtotal: all the cores' busy time minus this process's own (its BLAS
+    and torch worker threads included), over the cores' capacity; 0.5 on a 2-core machine is
+    one core's worth. None when no time passed.
     """
-    try:
-        busy_0, total_0 = _cpu_seconds()
-        own_0 = _own_cpu_seconds()
-        time.sleep(interval)
-        busy_1, total_1 = _cpu_seconds()
-        own_1 = _own_cpu_seconds()
-    except (OSError, ValueError, IndexError):
-        return None
+    (busy_0, total_0, own_0), (busy_1, total_1, own_1) = before, after
     if total_1 <= total_0:
         return None
     return max(0.0, (busy_1 - busy_0) - (own_1 - own_0)) / (total_1 - total_0)
+
+
+def busy_fraction(interval: float = 1.0) -> float | None:
+    """Share of all CPUs' time that other processes kept busy during ``interval`` seconds.
+
+    See :func:`_other_share` (this process's BLAS and torch worker threads may still spin
+    after a run, so its own time is taken out). None where there is no /proc/stat.
+    """
+    try:
+        before = _snapshot()
+        time.sleep(interval)
+        after = _snapshot()
+    except (OSError, ValueError, IndexError):
+        return None
+    return _other_share(before, after)
 
 
 def wait_until_quiet(threshold: float, timeout: float, log, interval: float = 1.0) -> float | None:
@@ -206,8 +221,7 @@ class QuietGuard:
 
     Before a timed run it waits (up to ``timeout`` seconds) until other processes use less
     than ``threshold`` of the CPUs; after the run it keeps it only if they still did on
-    average during it. Their share during the run is all the cores' busy time (/proc/stat)
-    minus this process's own CPU time (``os.times``, all threads), over the cores' capacity.
+    average during it (:func:`_other_share` of snapshots taken before and after the run).
     All waits together stop after ``budget`` seconds, so a machine that is never quiet
     delays the run by that much at most.
 
@@ -225,7 +239,6 @@ class QuietGuard:
     def __init__(self, threshold: float, timeout: float, budget: float, log) -> None:
         self.threshold, self.timeout, self.log = threshold, timeout, log
         self.budget = budget
-        self.last: float | None = None
         self._start: tuple[float, float, float] | None = None
 
     def wait(self, timeout: float) -> float | None:
@@ -236,24 +249,15 @@ class QuietGuard:
         self.budget -= time.monotonic() - started
         return busy
 
-    @staticmethod
-    def _snapshot() -> tuple[float, float, float]:
-        busy, total = _cpu_seconds()
-        return busy, total, _own_cpu_seconds()
-
     def before(self) -> None:
         self.wait(self.timeout)
         try:
-            self._start = self._snapshot()
+            self._start = _snapshot()
         except (OSError, ValueError, IndexError):
             self._start = None
 
     def keep(self) -> bool:
         if self._start is None:
             return True
-        busy_1, total_1, own_1 = self._snapshot()
-        busy_0, total_0, own_0 = self._start
-        if total_1 <= total_0:
-            return True
-        self.last = max(0.0, (busy_1 - busy_0) - (own_1 - own_0)) / (total_1 - total_0)
-        return self.last < self.threshold
+        share = _other_share(self._start, _snapshot())
+        return share is None or share < self.threshold

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from _config import MNIST_BATCH, MNIST_WIDTHS, SEED, Settings, scaling_widths
-from _contenders import training_task
+from _config import MNIST_BATCH, MNIST_WIDTHS, Settings, scaling_widths
 from _data import Dataset
-from _gemm_floor import GemmFloor, epoch_flops
+from _gemm_floor import epoch_flops
 from _timing import Stats, alternate
+from _training import epoch_tasks
 
 #: Rows of the warm-up run of each configuration (a full epoch at width 2048 takes seconds).
 WARMUP_ROWS = 4096
@@ -26,14 +26,9 @@ def epoch_rows(widths: tuple[int, ...], batch_size: int, available: int, budget:
 def _configuration(classes: dict[str, type], widths: tuple[int, ...], batch_size: int,
                    data: Dataset, repeats: int, log: Callable[[str], None]) -> dict[str, Stats]:
     """One point of a sweep: every contender and the floor, alternating, warmed up on fewer rows."""
-    small = data.head(min(WARMUP_ROWS, data.X.shape[0]))
-    tasks, warmups = {}, {}
-    for name, cls in classes.items():
-        tasks[name] = training_task(cls, widths, "multiclass", batch_size, data, 1)
-        warmups[name] = training_task(cls, widths, "multiclass", batch_size, small, 1)
-    floor = GemmFloor(widths, data.X.shape[0], batch_size, seed=SEED)
-    tasks["GEMM floor"] = floor.run
-    warmups["GEMM floor"] = GemmFloor(widths, small.X.shape[0], batch_size, seed=SEED).run
+    tasks, _ = epoch_tasks(classes, widths, batch_size, data)
+    warmups, _ = epoch_tasks(classes, widths, batch_size,
+                             data.head(min(WARMUP_ROWS, data.X.shape[0])))
     log(f"  widths {'-'.join(map(str, widths))}, batch {batch_size}, {data.X.shape[0]} rows")
     return alternate(tasks, repeats, warmups, log=log)
 

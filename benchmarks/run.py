@@ -19,13 +19,14 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # the helper modules beside this file
     sys.path.insert(0, str(HERE))
 
-from _config import FULL, MNIST_ROWS, QUICK
+from _config import FULL, QUICK
 from _timing import Stats
 
 WORKLOADS = (1, 2, 3, 4, 5)
@@ -73,6 +74,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def share(busy: float | None) -> str:
+    """Other processes' share of the CPUs as text: "12 %", or "unknown"."""
+    return "unknown" if busy is None else f"{100 * busy:.0f} %"
+
+
 def jsonable(value: object) -> object:
     """Stats and nested containers as plain JSON values."""
     if isinstance(value, Stats):
@@ -92,8 +98,7 @@ def run_profile(quick: bool, wait_quiet: float | None) -> int:
 
     busy = (busy_fraction() if wait_quiet is None
             else wait_until_quiet(wait_quiet, 600.0, log))
-    other = "unknown" if busy is None else f"{100 * busy:.0f} %"
-    rows, epochs = (20_000, 2) if quick else (MNIST_ROWS, 4)
+    rows, epochs = (QUICK if quick else FULL).train_rows, (2 if quick else 4)
     log(f"profiling chainrule, workload 1 ({epochs} epochs of {rows} rows)")
     result = profile(rows, epochs, rate=250, log=log)
     if result is None:
@@ -101,7 +106,7 @@ def run_profile(quick: bool, wait_quiet: float | None) -> int:
     lines = ["# chainrule profile, workload 1", "",
              (f"Command: `python benchmarks/run.py --profile{' --quick' if quick else ''}`, "
              f"{time.strftime('%Y-%m-%d %H:%M')}; other processes' CPU use just before: "
-             f"{other}."), "", *profile_section(result, rows, epochs)]
+             f"{share(busy)}."), "", *profile_section(result, rows, epochs)]
     text = "\n".join(lines)
     print(text)
     (HERE / "profile.md").write_text(text, encoding="utf-8")
@@ -117,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     import _report
     from _contenders import available
     from _data import mnist_like, small_problem
+    from _inference import FIT_ROWS
     from _machine import (
         QuietGuard,
         busy_fraction,
@@ -144,61 +150,62 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{settings.name} run of workloads {args.workloads} on {machine['cpu']}, "
         f"BLAS threads {n_threads}, contenders {', '.join(classes)}")
 
-    rows = max(settings.train_rows, settings.memory_rows, settings.scaling_rows, 2048)
+    rows = max(settings.train_rows, settings.memory_rows, settings.scaling_rows, FIT_ROWS)
     mnist = mnist_like(rows)
     sources = [mnist.source]
     results: dict[str, object] = {}
     sections: list[list[str]] = []
     busy: dict[int, float | None] = {}
 
-    def start(workload: int, title: str) -> None:
-        if guard is not None:
-            busy[workload] = guard.wait(600.0)
-        else:
-            busy[workload] = busy_fraction()
-        other = "unknown" if busy[workload] is None else f"{100 * busy[workload]:.0f} %"
-        log(f"workload {workload}: {title} (other processes' CPU use just before: {other})")
-
-    def show(lines: list[str]) -> None:
-        workload = next(reversed(busy))
+    def run_workload(number: int, title: str, compute: Callable[[], object],
+                     section: Callable[[object], list[str]]) -> object:
+        """Read (or wait for) the other load, run ``compute``, print and keep its section."""
+        busy[number] = guard.wait(600.0) if guard is not None else busy_fraction()
+        log(f"workload {number}: {title} (other processes' CPU use just before: "
+            f"{share(busy[number])})")
+        result = compute()
+        lines = section(result)
         if guard is None:  # with the guard, the runs column counts the disturbed runs
-            lines = lines[:2] + _report.noise_warning(busy[workload]) + lines[2:]
+            lines = lines[:2] + _report.noise_warning(busy[number]) + lines[2:]
         sections.append(lines)
         print("\n".join(lines), flush=True)
+        return result
 
     if 1 in args.workloads:
         from _training import mnist_epoch
 
-        start(1, "MNIST-shaped training epoch")
-        results["mnist"] = mnist_epoch(classes, mnist.head(settings.train_rows), settings, log)
-        show(_report.mnist_section(results["mnist"]))
+        results["mnist"] = run_workload(
+            1, "MNIST-shaped training epoch",
+            lambda: mnist_epoch(classes, mnist.head(settings.train_rows), settings, log),
+            _report.mnist_section)
     if 2 in args.workloads:
         from _training import small_network
 
-        start(2, "small network")
         small = small_problem()
         sources.append(small.source)
-        results["small"] = small_network(classes, small, settings, log)
-        show(_report.small_section(results["small"]))
+        results["small"] = run_workload(
+            2, "small network", lambda: small_network(classes, small, settings, log),
+            _report.small_section)
     if 3 in args.workloads:
         from _inference import inference
 
-        start(3, "inference")
-        results["inference"] = inference(classes, mnist, settings, log)
-        show(_report.inference_section(results["inference"]))
+        results["inference"] = run_workload(
+            3, "inference", lambda: inference(classes, mnist, settings, log),
+            _report.inference_section)
     if 4 in args.workloads:
         from _scaling import scaling
 
-        start(4, "scaling against the GEMM floor")
-        results["scaling"] = scaling(classes, mnist.head(settings.scaling_rows), settings, log)
-        show(_report.scaling_section(results["scaling"]))
+        results["scaling"] = run_workload(
+            4, "scaling against the GEMM floor",
+            lambda: scaling(classes, mnist.head(settings.scaling_rows), settings, log),
+            _report.scaling_section)
     if 5 in args.workloads:
         from _memory import peak_memory
 
-        start(5, "peak RSS")
-        results["memory"] = peak_memory(list(classes), mnist.head(settings.memory_rows),
-                                        n_threads, log)
-        show(_report.memory_section(results["memory"], settings.memory_rows))
+        results["memory"] = run_workload(
+            5, "peak RSS",
+            lambda: peak_memory(list(classes), mnist.head(settings.memory_rows), n_threads, log),
+            lambda memory: _report.memory_section(memory, settings.memory_rows))
 
     seconds = time.perf_counter() - started
     results["busy_before"] = busy
