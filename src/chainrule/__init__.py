@@ -71,7 +71,7 @@ from .training import (
     batches,
 )
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - grouped by topic, as the docs list them
     "__version__",
     # errors
     "ModelFormatError",

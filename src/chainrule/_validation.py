@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import ShapeError
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+FLOAT_DTYPES = (_FLOAT32, _FLOAT64) = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def format_shape(dims: Sequence[int | str | None]) -> str:
@@ -35,6 +35,8 @@ def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
     Accepts the dtypes themselves, their scalar types and the names ``"float32"``/``"f4"``/
     ``"single"`` and ``"float64"``/``"f8"``/``"double"``/``"float"``.
     """
+    if dtype is _FLOAT32 or dtype is _FLOAT64:  # the common case: a network's own dtype
+        return dtype
     if isinstance(dtype, np.dtype):
         resolved = dtype
     elif isinstance(dtype, str):

@@ -94,13 +94,15 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 
 # ------------------------------------------------------------------------------- key checks
+# Each check raises ValueError for any bad value, a wrong type included: the caller turns it
+# into one ConfigError (a ValueError) naming the key, so a config has a single error type.
 
 def _of(*types: type, name: str) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if isinstance(value, bool) and bool not in types:
             raise ValueError(f"must be {name}, got {value!r}")
         if not isinstance(value, types):
-            raise ValueError(f"must be {name}, got {value!r}")
+            raise ValueError(f"must be {name}, got {value!r}")  # noqa: TRY004 - see above
         return value
     return check
 
@@ -110,7 +112,7 @@ def _number(low: float, high: float | None = None, *, integer: bool = False,
     kind = "an integer" if integer else "a number"
     def check(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int,) if integer else (int, float)):
-            raise ValueError(f"must be {kind}, got {value!r}")
+            raise ValueError(f"must be {kind}, got {value!r}")  # noqa: TRY004 - see above
         too_high = high is not None and (value > high or (high_open and value == high))
         if value < low or too_high:
             right = ")" if high_open or high is None else "]"

@@ -106,6 +106,22 @@ def test_inference_keeps_no_cache(rng):
         net.backward(np.ones((2, 2)))
 
 
+@pytest.mark.parametrize("first", [
+    [],                                    # Dense first: its infer writes into a new array
+    [cr.layers.ReLU()],                    # in-place activation on the caller's X
+    [cr.layers.Identity(), cr.layers.Tanh()],  # identity hands X on unchanged to an in-place one
+    [cr.layers.Dropout(0.5), cr.layers.Sigmoid()],
+])
+def test_inference_never_writes_into_the_callers_X(first, rng):
+    net = cr.Sequential([*first, cr.layers.Dense(3, 4), cr.layers.ReLU(), cr.layers.Dense(4, 2)],
+                        seed=0)
+    X = rng.normal(size=(5, 3)).astype(net.dtype)  # the network's dtype: no converted copy
+    kept = X.copy()
+    Y = net.forward(X)
+    np.testing.assert_array_equal(X, kept)
+    assert not np.shares_memory(Y, X)
+
+
 def test_from_architecture_builds_the_tutorial_network():
     architecture = [
         {"input_dim": 2, "output_dim": 4, "activation": "relu"},

@@ -89,6 +89,11 @@ class Layer:
     #: first layer of a network, whose input needs no gradient).
     supports_input_grad_skip: ClassVar[bool] = False
 
+    #: Whether :meth:`infer` may write into its input (activations compute in place). A network
+    #: hands the caller's own ``X`` to ``infer`` only when this is False, and to ``forward``
+    #: otherwise, so the caller's array is never changed.
+    infer_overwrites_input: ClassVar[bool] = True
+
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
@@ -111,8 +116,8 @@ class Layer:
 
     def infer(self, X: np.ndarray) -> np.ndarray:
         """Inference on an array the network owns: no checks, nothing kept, and ``X`` may be
-        overwritten (activations compute in place). ``Sequential`` calls it for every layer
-        after the first when not training; the default is ``forward(X, training=False)``."""
+        overwritten (activations compute in place; see :attr:`infer_overwrites_input`).
+        ``Sequential`` calls it when not training; the default is ``forward(X, training=False)``."""
         return self.forward(X, training=False)
 
     def output_features(self, in_features: int) -> int:

@@ -55,6 +55,7 @@ class Dense(Layer):
     """
 
     supports_input_grad_skip = True
+    infer_overwrites_input = False  # infer writes X @ W + b into a new array
 
     def __init__(
         self,

@@ -192,8 +192,9 @@ class Sequential:
     def _forward(self, X: np.ndarray, training: bool, stop: int | None = None) -> np.ndarray:
         """Forward through ``layers[:stop]`` without checking ``X`` (already checked).
 
-        Not training, layers run their ``infer``: nothing is kept, and once the first layer has
-        produced an array of the network's own, later layers may overwrite it in place.
+        Not training, layers run their ``infer``: nothing is kept, and once a layer has produced
+        an array of the network's own, later layers may overwrite it in place. Until then, a
+        layer whose ``infer`` would write into the caller's ``X`` runs ``forward`` instead.
         """
         layers = self.layers if stop is None else self.layers[:stop]
         if training:
@@ -207,7 +208,7 @@ class Sequential:
             self._keeps_cache = False
         given = X
         for layer in layers:
-            X = layer.forward(X) if X is given else layer.infer(X)
+            X = layer.forward(X) if X is given and layer.infer_overwrites_input else layer.infer(X)
         return X
 
     def backward(self, dY: Any, *, input_grad: bool = True) -> np.ndarray | None:
