@@ -462,7 +462,10 @@ class CrossEntropy(_SmoothedTargets):
         if T.ndim == 2:
             if self.from_logits:
                 return P * T.sum(axis=1, keepdims=True) - T
-            return -T / np.maximum(P, np.finfo(P.dtype).tiny)
+            # P floored so that T/P ≤ max/2 (no overflow, rounding included) for any targets
+            # T ≥ 0, normalised or not: a zero probability gets a huge finite slope
+            limits = np.finfo(P.dtype)
+            return -T / np.maximum(P, max(limits.tiny, 2 * (T.max() / limits.max)))
         rows = np.arange(P.shape[0])
         if self.from_logits:  # P − ((1 − ε) onehot(t) + ε/K)
             G = P - epsilon / n_classes if epsilon else P.copy()

@@ -148,6 +148,21 @@ def test_every_registered_loss_is_covered(rng):
     assert covered == {cr.LOSSES.get(name) for name in cr.LOSSES.names()}
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("target", [1.0, 127.0, 1e30])
+def test_cross_entropy_slope_at_a_zero_probability_is_finite(dtype, target):
+    # −T/P at P = 0: a huge finite slope (no overflow warning) for unnormalised targets too,
+    # and the exact −T/P wherever P > 0
+    P = np.array([[0.0, 0.25, 0.75]], dtype=dtype)
+    T = np.array([[target, target, 0.0]], dtype=dtype)
+    loss = cr.CrossEntropy(reduction="sum")
+    loss.forward(P, T)
+    slope = loss.backward()
+    assert np.all(np.isfinite(slope))
+    assert slope[0, 0] <= -np.finfo(dtype).max / 4
+    np.testing.assert_array_equal(slope[0, 1:], -T[0, 1:] / P[0, 1:])
+
+
 # ----------------------------------------------------------------------------- fused pairs
 
 @pytest.mark.parametrize("n_samples", N_SAMPLES)
