@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -14,6 +15,9 @@ from chainrule.perceptron import Perceptron
 # The tutorial's two overlapping clusters.
 TUTORIAL_CENTERS = [(-3.5, -2.0), (2.5, 3.5)]
 TUTORIAL_STD = 2.25
+#: The logical AND: linearly separable, so training converges.
+X_AND = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+Y_AND = np.array([0, 0, 0, 1])
 
 
 def reference_perceptron(X, y, classes, epochs):
@@ -60,6 +64,18 @@ def test_learning_rate_only_rescales_the_weights():
     np.testing.assert_array_equal(clf.W, [[1.0], [-1.0]])
     np.testing.assert_array_equal(clf.b, [-0.5])
     assert clf.mistakes_ == [3]
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_huge_learning_rate_rescales_the_weights_until_they_overflow():
+    # B16: lr only rescales the weights: 1e300 on small X fits, predicting as lr=1 does; where
+    # lr * x overflows, fit refuses, naming X and the rate.
+    huge = Perceptron(lr=1e300, seed=0).fit(X_AND, Y_AND)
+    plain = Perceptron(seed=0).fit(X_AND, Y_AND)
+    np.testing.assert_array_equal(huge.predict(X_AND), plain.predict(X_AND))
+    np.testing.assert_allclose(huge.W, plain.W * 1e300)
+    with pytest.raises(ValueError, match=r"^X is too large .*learning rate 1e\+300"):
+        Perceptron(lr=1e300, seed=0).fit(X_AND * 1e10, Y_AND)
 
 
 def test_one_epoch_by_hand_three_classes():
@@ -273,6 +289,7 @@ def test_bad_settings(kwargs, error, match):
         Perceptron(**kwargs)
 
 
+@pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize(
     "X, y, error, match",
     [
@@ -284,13 +301,44 @@ def test_bad_settings(kwargs, error, match):
         ([[1.0], [2.0]], [1, 1], ValueError, "at least 2 classes"),
         ([[1.0], [2.0]], [0.0, np.nan], ValueError, "y must not contain NaN"),
         ([[1.0], [2.0]], np.array([0, np.nan], dtype=object), ValueError, "NaN.*index 1"),
+        # B16: scores that overflow in training are a ValueError naming X.
         ([[1e300], [-1e300]], [0, 1], ValueError, "X is too large .* overflow"),
+        (X_AND * 1e300, Y_AND, ValueError, r"^X is too large .* overflow.*1e\+300"),
         ([[1.0], [2.0]], np.array([1, "a"], dtype=object), TypeError, "labels of one kind"),
     ],
 )
 def test_bad_training_data(X, y, error, match):
+    clf = Perceptron(seed=0)
     with pytest.raises(error, match=match):
-        Perceptron().fit(X, y)
+        clf.fit(X, y)
+    assert not hasattr(clf, "W") and not hasattr(clf, "classes_")  # B16: no model left behind
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("label", [np.nan, math.inf, -math.inf, np.float64("nan")])
+def test_a_non_finite_label_in_an_object_array_is_refused(label):
+    # B17: a NaN (or infinite) label is refused in an object array as in a float array, by fit
+    # and by score, naming y and where it is.
+    y = np.array([1, label, 0, 1], dtype=object)
+    match = r"^y must not contain NaN or infinity, got .* at index 1"
+    with pytest.raises(ValueError, match=match):
+        Perceptron(seed=0).fit(X_AND, y)
+    fitted = Perceptron(seed=0).fit(X_AND, Y_AND)
+    with pytest.raises(ValueError, match=match):
+        fitted.score(X_AND, y)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("method", ["predict", "decision_function", "score"])
+def test_inference_with_scores_beyond_the_float_range_names_x(method):
+    # B16: scores that overflow at inference are a ValueError naming X.
+    clf = Perceptron(seed=0).fit(X_AND, Y_AND)
+    args = (X_AND * 1e308, Y_AND) if method == "score" else (X_AND * 1e308,)
+    with pytest.raises(ValueError, match="^X is too large .* overflow"):
+        getattr(clf, method)(*args)
+    # large but representable scores are fine
+    scores = clf.decision_function(X_AND * 1e300)
+    np.testing.assert_array_equal(scores, (X_AND * 1e300 @ clf.W + clf.b)[:, 0])
 
 
 def test_predict_before_fit():

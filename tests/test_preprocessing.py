@@ -141,14 +141,25 @@ def test_bad_input(cls):
         cls().fit(np.zeros((0, 3)))
 
 
+@pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize(
-    "feature_range", [(1, 1), (2, 0), "ab", (0, np.inf), (0, 1, 2), (-1e308, 1e308)]
+    "feature_range, error",
+    [
+        ((1, 1), ValueError),
+        ((2, 0), ValueError),
+        ("ab", TypeError),
+        ((0, np.inf), ValueError),
+        ((0, 1, 2), TypeError),
+        # B18: hi - lo = inf made the scale inf: transform returned inf (or 0 * inf = NaN).
+        ((-1e308, 1e308), ValueError),
+    ],
 )
-def test_bad_feature_range(feature_range):
-    with pytest.raises((TypeError, ValueError), match="feature_range"):
+def test_bad_feature_range(feature_range, error):
+    with pytest.raises(error, match="feature_range"):
         MinMaxScaler(feature_range=feature_range)
 
 
+@pytest.mark.filterwarnings("error")
 def test_standardizer_statistics_are_exact_at_any_magnitude(X):
     # The columns are divided by a power of two before summing and squaring: the statistics
     # of X * 2**k are those of X times 2**k, bit for bit, even where the squares overflow.
@@ -158,12 +169,21 @@ def test_standardizer_statistics_are_exact_at_any_magnitude(X):
         np.testing.assert_array_equal(big.mean_, small.mean_ * 2.0**k)
         np.testing.assert_array_equal(big.scale_, small.scale_ * 2.0**k)
         np.testing.assert_array_equal(big.transform(X * 2.0**k), small.transform(X))
+    # B18: the variance of ±1e200 overflows, its standard deviation does not.
+    huge = Standardizer().fit(np.array([[1e200], [-1e200]]))
+    assert huge.mean_[0] == 0.0 and huge.scale_[0] == pytest.approx(1e200, rel=1e-15)
+    np.testing.assert_allclose(huge.transform(np.array([[1e200], [-1e200]])), [[1.0], [-1.0]],
+                               rtol=1e-15)
 
 
+@pytest.mark.filterwarnings("error")
 def test_minmax_refuses_a_column_it_cannot_scale():
+    # B18: no finite scale (hi - lo) / (max - min) exists.
     with pytest.raises(ValueError, match=r"X column 1,.*feature_range.*finite positive"):
         MinMaxScaler().fit([[0.0, -1e308], [1.0, 1e308]])  # max - min overflows
-    with pytest.raises(ValueError, match=r"X column 0,.*5e-324"):
+    with pytest.raises(ValueError, match=r"X column 0,.*feature_range.*finite positive"):
+        MinMaxScaler().fit(np.array([[1e308], [-1e308]]))  # max - min overflows
+    with pytest.raises(ValueError, match=r"X column 0,.*5e-324.*feature_range"):
         MinMaxScaler().fit([[5e-324], [0.0]])  # 1 / (max - min) overflows
     with pytest.raises(ValueError, match="config column 0"):
         MinMaxScaler.from_config(
@@ -172,14 +192,18 @@ def test_minmax_refuses_a_column_it_cannot_scale():
         )
 
 
+@pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("cls", SCALERS)
 @pytest.mark.parametrize(
     "fit, method, X, dtype",
     [
         ([[0.0], [1e-300]], "transform", [[1e300]], np.float64),  # divided by ~1e-300
         ([[0.0], [1e300]], "inverse_transform", [[1e300]], np.float64),  # times ~1e300
+        # B18: the float64 result fits, its cast to float32 overflowed (a RuntimeWarning).
         ([[0.0], [1e-30]], "transform", [[1e30]], np.float32),  # ~1e60: float64 only
         ([[0.0], [1e30]], "inverse_transform", [[1e10]], np.float32),  # ~1e40: float64 only
+        ([[1e-30], [0.0]], "transform", [[1e30]], np.float32),  # ~1e60: float64 only
+        ([[1e30], [-1e30]], "inverse_transform", [[3e38]], np.float32),  # ~5e68: float64 only
     ],
 )
 def test_results_beyond_the_dtype_range_are_refused(cls, fit, method, X, dtype):

@@ -129,12 +129,30 @@ def test_regression_is_linear_plus_noise():
     assert abs(coef[-1]) < 0.05  # no intercept
 
 
+@pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("make", [*CLASSIFIERS, make_regression], ids=lambda f: f.__name__)
 def test_noise_of_negative_zero_is_no_noise(make):
-    kwargs = {"std": -0.0} if make is make_blobs else {"noise": -0.0}
-    X, _ = make(20, **kwargs, seed=0)
-    zero = {"std": 0.0} if make is make_blobs else {"noise": 0.0}
-    np.testing.assert_array_equal(X, make(20, **zero, seed=0)[0])
+    # B36: Generator.normal refused the scale -0.0 ('scale < 0'). make_regression adds its
+    # noise to y, so every returned array is compared.
+    key = "std" if make is make_blobs else "noise"
+    for got, want in zip(make(20, **{key: -0.0}, seed=0), make(20, **{key: 0.0}, seed=0)):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.filterwarnings("error")
+def test_blobs_std_of_negative_zero_puts_every_point_on_its_centre():
+    # B36
+    centers = np.array([[1.0, 2.0], [3.0, 4.0]])
+    X, y = make_blobs(10, centers=centers, std=-0.0, seed=0)
+    np.testing.assert_array_equal(X, centers[y])
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("make", [make_circles, make_moons, make_spiral], ids=lambda f: f.__name__)
+def test_huge_noise_that_fits_gives_finite_data(make):
+    # B20: make_circles(noise=1e308) returned X holding inf; 1e300 still fits the float range.
+    X, _ = make(50, noise=1e300, seed=0)
+    assert np.isfinite(X).all()
 
 
 def test_regression_without_noise_is_exactly_linear():
@@ -143,6 +161,7 @@ def test_regression_without_noise_is_exactly_linear():
     np.testing.assert_allclose(X @ coef, y, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize(
     "call, error, match",
     [
@@ -162,15 +181,30 @@ def test_regression_without_noise_is_exactly_linear():
         (lambda: make_blobs(10, box=5), TypeError, "box"),
         (lambda: make_regression(10, n_features=0), ValueError, "n_features"),
         (lambda: make_circles(10, seed="x"), TypeError, "seed"),
+        # B20: OverflowError, RuntimeWarnings or infinite data for huge sizes and spreads.
+        # numpy's uniform raised OverflowError 'high - low range exceeds valid bounds':
         (lambda: make_blobs(10, box=(-1e308, 1e308)), ValueError, "box.*finite width"),
         (lambda: make_blobs(3, centers=4), ValueError, r"n_samples.*at least 4.*centre.*3"),
         (lambda: make_blobs(10, std=1e308, seed=0), ValueError, r"std=1e\+308 is too large"),
+        # centers + std * N(0, 1) leaked RuntimeWarning 'overflow encountered in add':
+        (lambda: make_blobs(4, centers=[[1e308, 1e308]], std=1e308, seed=0), ValueError,
+         r"std=1e\+308 is too large"),
         (lambda: make_circles(10, noise=1e308, seed=0), ValueError, r"noise=1e\+308.*X"),
+        (lambda: make_moons(50, noise=1e308, seed=0), ValueError, r"noise=1e\+308.*X"),
+        (lambda: make_xor(50, noise=1e308, seed=0), ValueError, r"noise=1e\+308.*X"),
         (lambda: make_spiral(50, noise=1e308, seed=0), ValueError, "noise.*angles"),
         (lambda: make_regression(50, noise=1e308, seed=0), ValueError, "noise.*y"),
+        # numpy's 'array is too big':
         (lambda: make_circles(2**62), ValueError, r"n_samples=4611686018427387904.*allocated"),
+        # OverflowError 'Python int too large to convert to C long':
         (lambda: make_circles(10**30), ValueError, "n_samples.*allocated"),
+        # MemoryError 'Unable to allocate 16.0 TiB':
+        (lambda: make_circles(2**40), ValueError, "n_samples=1099511627776.*allocated"),
         (lambda: make_regression(2, n_features=2**62), ValueError, "n_features.*allocated"),
+        (lambda: make_blobs(12, n_features=2**62, seed=0), ValueError,
+         "n_features=4611686018427387904.*allocated"),
+        (lambda: make_blobs(12, centers=2**62, seed=0), ValueError,
+         "n_samples must be at least 4611686018427387904"),
     ],
 )
 def test_bad_arguments(call, error, match):

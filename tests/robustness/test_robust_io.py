@@ -130,8 +130,7 @@ def test_an_oserror_keeps_its_type_and_names_the_path_as_given(robust, tmp_cwd):
 
 def test_save_refuses_what_is_not_a_network(robust, tmp_path):
     for net in (None, "net", NET.layers[0], [NET]):
-        outcome = robust.call(save, net, tmp_path / "m.safetensors", names=("net",))
-        assert isinstance(outcome.error, TypeError)
+        robust.rejects(save, net, tmp_path / "m.safetensors", names=("net",), error=TypeError)
     assert not (tmp_path / "m.safetensors").exists()
 
 

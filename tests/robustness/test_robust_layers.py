@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import chainrule.layers  # noqa: F401 - registers every built-in layer in LAYERS
 from chainrule.errors import ShapeError
 from chainrule.layers.activations import (
     ELU,
@@ -143,8 +142,7 @@ def test_layer_backward_returns_dx_or_rejects_dy(robust, name, data):
 def test_step_backward_explains_itself(robust):
     layer = Step()
     layer.forward(np.zeros((1, 2)), training=True)
-    outcome = robust.call(layer.backward, np.ones((1, 2)), names=("Perceptron",))
-    assert isinstance(outcome.error, TypeError)
+    robust.rejects(layer.backward, np.ones((1, 2)), names=("Perceptron",), error=TypeError)
 
 
 # ------------------------------------------------------------- fixed bugs (regression tests)
@@ -217,7 +215,7 @@ def test_bug_b22_identity_backward_object_dy(robust):
                    error=TypeError)
 
 
-def test_bug_b22_dense_backward_object_dy(robust):
+def test_bug_b22_dense_backward_refuses_a_complex_dy(robust):
     layer = Dense(2, 3).build(seed=0)
     layer.forward(np.ones((1, 2)), training=True)
     robust.rejects(layer.backward, np.ones((1, 3), dtype=complex), names=("dY",),

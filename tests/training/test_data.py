@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from chainrule._validation import MAX_CLASSES
 from chainrule.errors import ShapeError
 from chainrule.training.data import one_hot, train_test_split, train_val_test_split
 
@@ -37,33 +38,47 @@ def test_one_hot_round_trip(rng):
     np.testing.assert_array_equal(one_hot(labels, 7).sum(axis=1), 1)
 
 
+@pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize(
     "labels, n_classes, error, match",
     [
         ([0, 3], 3, ValueError, r"labels.*\[0, 3\).*3"),
+        # B14: huge uint64 labels wrapped around to -1, negative ones were reported as
+        # 'n_classes must be >= 1', a huge float leaked a cast RuntimeWarning and a label of
+        # 2**53 asked for a 64 PiB matrix (MemoryError).
         ([0, -1], None, ValueError, r"labels.*-1"),
         (np.array([2**64 - 1], np.uint64), None, ValueError, r"labels.*18446744073709551615"),
         ([0, 2**53], None, ValueError, r"labels.*9007199254740992"),
         ([1e300], None, ValueError, r"labels.*1e\+300"),
+        (np.array([2.0**63]), None, ValueError, r"labels.*9\.223372036854776e\+18"),
+        ([MAX_CLASSES], None, ValueError, rf"labels.*\[0, {MAX_CLASSES}\).*{MAX_CLASSES}"),
         ([0.5, 1.0], None, ValueError, r"labels.*whole.*0\.5"),
         ([0.0, np.nan], None, ValueError, r"labels.*whole"),
         (["a", "b"], None, TypeError, r"labels.*integer"),
-        ([[1, 2], [3]], None, TypeError, "labels"),
+        ([[1, 2], [3]], None, TypeError, "labels"),  # B27: numpy's message named no argument
         ([[0, 1], [1, 0]], None, ShapeError, "argmax"),
         ([], None, ValueError, "n_classes"),
         ([0, 1], 0, ValueError, "n_classes"),
         ([0, 1], 2.5, TypeError, "n_classes"),
         ([0, 1], True, TypeError, "n_classes"),
+        # B14: a huge n_classes gave a MemoryError or numpy's message.
         ([0, 1], 2**53, ValueError, r"n_classes.*at most"),
+        ([0], MAX_CLASSES + 1, ValueError, rf"n_classes.*at most {MAX_CLASSES}"),
+        ([0], 10**400, ValueError, rf"n_classes.*at most {MAX_CLASSES}"),
     ],
 )
 def test_one_hot_errors(labels, n_classes, error, match):
-    with pytest.raises(error, match=match):
+    with pytest.raises(error, match=match) as caught:
         one_hot(labels, n_classes)
+    if match.startswith("labels"):  # B14: a bad label is blamed on the labels, not n_classes
+        assert "n_classes must" not in str(caught.value)
 
 
+@pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("dtype", [object, "U3", "foo", ",", "a", complex, 0.5])
 def test_one_hot_bad_dtype(dtype):
+    # B14: numpy's "data type 'foo' not understood" (or its SyntaxError for ',', its
+    # DeprecationWarning for 'a') did not name dtype.
     with pytest.raises(TypeError, match="dtype"):
         one_hot([0, 1], dtype=dtype)
 
@@ -189,6 +204,7 @@ def test_stratified_tie_breaking_does_not_favour_the_first_class():
     assert winners == {0, 1, 2}
 
 
+@pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
@@ -203,7 +219,9 @@ def test_stratified_tie_breaking_does_not_favour_the_first_class():
         ({"stratify": np.zeros((10, 2))}, ShapeError, "stratify"),
         ({"stratify": np.arange(10) // 2, "test_size": 3}, ValueError, "5 classes"),
         ({"seed": -1}, ValueError, "seed"),
+        # B13: np.unique's "'<' not supported" TypeError did not name stratify.
         ({"stratify": np.array([None, 1] * 5, dtype=object)}, TypeError, "stratify"),
+        ({"stratify": np.array(["a", 1] * 5, dtype=object)}, TypeError, "stratify"),
         ({"stratify": [[0, 1]] * 9 + [[0]]}, TypeError, "stratify"),
     ],
 )
@@ -212,6 +230,7 @@ def test_split_errors(kwargs, error, match):
         train_test_split(np.arange(10), **kwargs)
 
 
+@pytest.mark.filterwarnings("error")
 def test_split_needs_arrays_of_equal_length():
     with pytest.raises(ValueError, match="at least one array"):
         train_test_split()
@@ -219,8 +238,11 @@ def test_split_needs_arrays_of_equal_length():
         train_test_split(np.arange(10), np.arange(9))
     with pytest.raises(ShapeError, match="scalar"):
         train_test_split(np.arange(10), 3)
+    # B27: numpy's 'inhomogeneous shape' error named no argument.
     with pytest.raises(TypeError, match="array #1"):
         train_test_split(np.arange(2), [[1.0, 2.0], [3.0]])
+    with pytest.raises(TypeError, match="array #0"):
+        train_test_split([[1.0, 2.0], [3.0]], seed=0)
 
 
 # --------------------------------------------------------------------------- three-way split
