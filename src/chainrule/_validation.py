@@ -25,8 +25,13 @@ def format_shape(dims: Sequence[int | str | None]) -> str:
     return "(" + ", ".join(names) + (",)" if len(names) == 1 else ")")
 
 
-_FLOAT_NAMES = {"float32": np.float32, "f4": np.float32, "single": np.float32,
-                "float64": np.float64, "f8": np.float64, "double": np.float64, "float": np.float64}
+#: Every accepted spelling of the two float dtypes (names and scalar types), looked up by
+#: :func:`check_float_dtype`.
+_FLOAT_SPELLINGS: dict[Any, np.dtype] = {
+    "float32": _FLOAT32, "f4": _FLOAT32, "single": _FLOAT32, np.float32: _FLOAT32,
+    "float64": _FLOAT64, "f8": _FLOAT64, "double": _FLOAT64, "float": _FLOAT64,
+    np.float64: _FLOAT64, float: _FLOAT64,
+}
 
 
 def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
@@ -37,20 +42,23 @@ def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
     """
     if dtype is _FLOAT32 or dtype is _FLOAT64:  # the common case: a network's own dtype
         return dtype
-    if isinstance(dtype, np.dtype):
-        resolved = dtype
-    elif isinstance(dtype, str):
-        if dtype not in _FLOAT_NAMES:
+    if isinstance(dtype, str) or type(dtype) is type:  # hashable (a plain class): one lookup
+        resolved = _FLOAT_SPELLINGS.get(dtype)
+        if resolved is not None:
+            return resolved
+        if isinstance(dtype, str):
             raise TypeError(f"{name} must be 'float32' or 'float64', got {dtype!r}")
-        resolved = np.dtype(_FLOAT_NAMES[dtype])
-    elif any(dtype is kind for kind in (np.float32, np.float64, float)):
-        resolved = np.dtype(dtype)
-    else:
-        shown = dtype.__name__ if isinstance(dtype, type) else repr(dtype)
-        raise TypeError(f"{name} must be float32 or float64, got {shown}")
-    if resolved not in FLOAT_DTYPES:
-        raise TypeError(f"{name} must be float32 or float64, got {resolved}")
-    return resolved
+    elif isinstance(dtype, np.dtype):
+        if dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{name} must be float32 or float64, got {dtype}")
+        return dtype
+    shown = dtype.__name__ if isinstance(dtype, type) else repr(dtype)
+    raise TypeError(f"{name} must be float32 or float64, got {shown}")
+
+
+def float_dtype_of(value: Any) -> np.dtype:
+    """The dtype to compute ``value`` in: float32 if it is a float32 array, else float64."""
+    return _FLOAT32 if getattr(value, "dtype", None) == np.float32 else _FLOAT64
 
 
 def as_float_array(
@@ -172,7 +180,8 @@ def as_class_labels(
 
     Booleans, integers of any width and floats holding whole numbers are accepted; the range
     is checked in the input's own dtype, before any conversion could wrap around or overflow.
-    Without ``n_classes`` the labels may go up to :data:`MAX_CLASSES` - 1.
+    Without ``n_classes`` the labels may go up to :data:`MAX_CLASSES` - 1. An int64 input is
+    returned without a copy (the array itself or a view of it): callers only read the result.
 
     Raises
     ------
@@ -191,7 +200,7 @@ def as_class_labels(
     if array.size == 0:
         if not allow_empty:
             raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-        return array.astype(np.int64)
+        return array.astype(np.int64, copy=False)
     if array.dtype.kind == "f" and not (all_finite(array)
                                         and np.array_equal(array, np.round(array))):
         bad = array[~(np.isfinite(array) & (array == np.round(array)))][0]
@@ -203,7 +212,7 @@ def as_class_labels(
                     else f"[0, {MAX_CLASSES}) (at most {MAX_CLASSES} classes)")
         raise ValueError(f"{name} must hold class labels in {expected}, got values in "
                          f"[{low}, {high}]")
-    return array.astype(np.int64)
+    return array.astype(np.int64, copy=False)
 
 
 def check_n_samples(n_x: int, n_y: int, x_name: str = "X", y_name: str = "y") -> None:

@@ -42,6 +42,7 @@ from ._validation import (
     check_choice,
     check_n_samples,
     check_number,
+    float_dtype_of,
 )
 from .errors import NotBuiltError, ShapeError
 from .layers.activations import Sigmoid, Softmax, sigmoid
@@ -94,7 +95,7 @@ class Loss:
         sample_weight : array of shape (n_samples,), optional
             Non-negative weight of each sample.
         """
-        Y = as_float_array(y_pred, "y_pred", dtype=_float_dtype(y_pred), ndim=(1, 2), finite=False)
+        Y = as_float_array(y_pred, "y_pred", dtype=float_dtype_of(y_pred), ndim=(1, 2), finite=False)
         shape = Y.shape
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
@@ -229,12 +230,6 @@ class Loss:
         if self.reduction == "mean":
             return (w / largest).astype(dtype)
         return as_float_array(w, name, dtype=dtype, ndim=1)
-
-
-def _float_dtype(value: Any) -> Any:
-    """Keep float32 inputs float32; everything else is computed in float64."""
-    dtype = getattr(value, "dtype", None)
-    return np.float32 if dtype == np.float32 else np.float64
 
 
 @LOSSES.register("mse", "mean_squared_error", "squared_error")

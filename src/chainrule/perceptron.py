@@ -225,7 +225,8 @@ class Perceptron:
         """Score all of ``X`` as :meth:`predict` does and apply the rule to every sample those
         scores misclassify, in sample order; returns the number of corrections (0 when the
         batched scores classify every sample as the per-row pass did)."""
-        Y_hat = self._step.forward(_scores(X, self.W, self.b, lr=self.lr))  # (n_samples, n_units)
+        # _scores returns a new array of finite scores: the step applies in place, unchecked
+        Y_hat = self._step.infer(_scores(X, self.W, self.b, lr=self.lr))  # (n_samples, n_units)
         wrong = np.flatnonzero((Y_hat != T).any(axis=1))
         return sum(self._update(X[i], T[i] - Y_hat[i]) for i in wrong)
 
@@ -270,7 +271,7 @@ class Perceptron:
         """
         scores = _scores(self._check_X(X, "predict"), self.W, self.b)  # (n_samples, n_units)
         if scores.shape[1] == 1:
-            index = self._step.forward(scores)[:, 0].astype(np.intp)
+            index = self._step.infer(scores)[:, 0].astype(np.intp)  # in place on new scores
         else:
             index = scores.argmax(axis=1)
         return self.classes_[index]

@@ -27,7 +27,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from ._validation import all_finite, as_float_array, check_number, format_shape
+from ._validation import all_finite, as_float_array, check_number, float_dtype_of, format_shape
 from .errors import NotBuiltError, ShapeError
 
 __all__ = ["MinMaxScaler", "Standardizer"]
@@ -130,8 +130,7 @@ class _ColumnScaler:
         """``X`` as float32 (if given as float32) or float64, with the number of columns of fit."""
         if self.n_features_ is None:
             raise NotBuiltError(f"{type(self).__name__} is not fitted; call fit(X) first")
-        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
-        X = as_float_array(X, "X", dtype=dtype, ndim=2)
+        X = as_float_array(X, "X", dtype=float_dtype_of(X), ndim=2)
         if X.shape[1] != self.n_features_:
             raise ShapeError(
                 f"{type(self).__name__} was fitted on {self.n_features_} features and expects X "
@@ -154,14 +153,15 @@ class _ColumnScaler:
         return f"{type(self).__name__}({settings})"
 
 
-def _power_of_two_scale(X: np.ndarray) -> np.ndarray:
+def _power_of_two_scale(high: np.ndarray, low: np.ndarray) -> np.ndarray:
     """Per column the power of two ``c`` with ``c <= max|X[:, j]| < 2 c``: shape (n_features,).
 
+    ``high`` and ``low`` are the column maxima and minima of ``X``, each (n_features,).
     Dividing by a power of two is exact (short of subnormal results), so statistics of
     ``X / c``, whose entries lie in ``(-2, 2)``, scale back exactly. An all-zero column gets
     ``c = 0.5`` (any power of two would do).
     """
-    largest = np.maximum(X.max(axis=0), -X.min(axis=0))
+    largest = np.maximum(high, -low)
     _, exponent = np.frexp(largest)  # largest = f * 2**exponent with 0.5 <= f < 1
     return np.ldexp(1.0, exponent - 1)
 
@@ -194,7 +194,8 @@ class Standardizer(_ColumnScaler):
     scale_: np.ndarray | None = None
 
     def _fit(self, X: np.ndarray) -> None:
-        c = _power_of_two_scale(X)
+        high, low = X.max(axis=0), X.min(axis=0)  # (n_features,) each
+        c = _power_of_two_scale(high, low)
         U = X / c  # exact: c is a power of two; |U| < 2
         with np.errstate(over="ignore"):  # |mean(U)|, std(U) < 2 may round up to 2: checked
             mean, std = U.mean(axis=0) * c, U.std(axis=0) * c
@@ -206,7 +207,7 @@ class Standardizer(_ColumnScaler):
                 "the float64 range; rescale X"
             )
         # exact test: rounding can make std tiny, not zero
-        constant = X.max(axis=0) == X.min(axis=0)
+        constant = high == low
         self.mean_ = mean
         self.scale_ = np.where(constant | (std == 0), 1.0, std)
 

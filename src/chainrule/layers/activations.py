@@ -300,6 +300,8 @@ class Softplus(_Elementwise):
 class Identity(_Elementwise):
     """f(x) = x; derivative 1. The output of a regression network. Derivation: ``docs/backprop.md#identity``."""
 
+    infer_overwrites_input = False  # infer returns X itself, unwritten
+
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X = self._check_input(X)
         self._remember(training, Y=X)

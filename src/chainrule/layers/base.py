@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import FLOAT_DTYPES, as_float_array, format_shape
+from .._validation import FLOAT_DTYPES, as_float_array, float_dtype_of, format_shape
 from ..errors import NotBuiltError, ShapeError
 from ..registry import Registry
 
@@ -100,7 +100,7 @@ class Layer:
         self.l1 = 0.0
         self.l2 = 0.0
         self.label = type(self).__name__
-        self.cache: dict[str, np.ndarray] = {}
+        self.cache: dict[str, Any] = {}  # arrays (and small values such as shapes)
         self._workspace: dict[str, np.ndarray] = {}
         self._reuse_buffers = False
         self._owner: object | None = None
@@ -115,9 +115,14 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} must implement backward(dY)")
 
     def infer(self, X: np.ndarray) -> np.ndarray:
-        """Inference on an array the network owns: no checks, nothing kept, and ``X`` may be
-        overwritten (activations compute in place; see :attr:`infer_overwrites_input`).
-        ``Sequential`` calls it when not training; the default is ``forward(X, training=False)``."""
+        """Inference on an ``X`` the network has checked: no checks, nothing kept.
+
+        ``Sequential`` calls it when not training; the default is ``forward(X, training=False)``.
+        With :attr:`infer_overwrites_input` True (the default) ``X`` is always an array the
+        network owns and may be overwritten (activations compute in place). A layer declaring
+        it False may be given the caller's own ``X``: it must not write into ``X``, and must
+        return a new array or ``X`` itself, never a view of ``X`` (the next layer, seeing an
+        array that is not ``X``, could overwrite it in place)."""
         return self.forward(X, training=False)
 
     def output_features(self, in_features: int) -> int:
@@ -201,15 +206,16 @@ class Layer:
         return [self.params[s.name] for s in self.parameter_specs() if s.role == "weight"]
 
     # ----------------------------------------------------------------- helpers for subclasses
-    def _remember(self, training: bool, **arrays: np.ndarray) -> None:
-        """Keep ``arrays`` for ``backward`` when training; an inference pass keeps nothing."""
+    def _remember(self, training: bool, **arrays: Any) -> None:
+        """Keep ``arrays`` (or other values ``backward`` needs, such as a shape) when training;
+        an inference pass keeps nothing."""
         if training:
             self.cache = arrays
         elif self.cache:
             self.cache = {}
 
-    def _recall(self, key: str) -> np.ndarray:
-        """An array kept by the last training forward; a clear error if there was none."""
+    def _recall(self, key: str) -> Any:
+        """A value kept by the last training forward; a clear error if there was none."""
         try:
             return self.cache[key]
         except KeyError:
@@ -253,8 +259,7 @@ class Layer:
         own also checked to be finite."""
         if self._owner is not None and getattr(value, "dtype", None) in FLOAT_DTYPES:
             return value
-        dtype = np.float32 if getattr(value, "dtype", None) == np.float32 else np.float64
-        return as_float_array(value, name, dtype=dtype, ndim=(0, 1, 2, 3),
+        return as_float_array(value, name, dtype=float_dtype_of(value), ndim=(0, 1, 2, 3),
                               finite=self._owner is None)
 
     def _check_upstream(self, dY: np.ndarray, expected: tuple[int, ...]) -> np.ndarray:

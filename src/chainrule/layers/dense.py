@@ -108,6 +108,7 @@ class Dense(Layer):
         return Y
 
     def infer(self, X: np.ndarray) -> np.ndarray:
+        """``X @ W + b``: X (n_samples, in_features) → a new (n_samples, out_features) array."""
         Y = np.matmul(X, self.params["W"])
         if self.bias:
             Y += self.params["b"]

@@ -44,9 +44,11 @@ class Dropout(Layer):
     --------
     >>> layer = Dropout(0.5, seed=0)
     >>> layer.forward(np.ones((2, 4)), training=True)
-    array([[0., 2., 0., 0.],
+    array([[2., 0., 0., 0.],
            [2., 2., 2., 2.]])
     """
+
+    infer_overwrites_input = False  # infer returns X itself, unwritten
 
     def __init__(self, p: float = 0.5, *, seed: Any = None) -> None:
         super().__init__()
@@ -56,9 +58,8 @@ class Dropout(Layer):
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X = self._check_input(X)
-        self._shape = X.shape
         if not training or self.p == 0.0:
-            self._remember(training, mask=None)
+            self._remember(training, mask=None, shape=X.shape)  # backward checks dY's shape
             return X
         mask = self.cache.get("mask") if self.freeze_mask else None
         if mask is None or mask.shape != X.shape:
@@ -77,7 +78,7 @@ class Dropout(Layer):
     def backward(self, dY: np.ndarray) -> np.ndarray:
         mask = self._recall("mask")
         if mask is None:  # p == 0: the identity
-            return self._check_upstream(dY, self._shape)
+            return self._check_upstream(dY, self._recall("shape"))
         dY = self._check_upstream(dY, mask.shape)
         return np.multiply(dY, mask, out=self._new_array("dX", mask.shape, mask.dtype))
 

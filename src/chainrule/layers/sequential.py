@@ -363,7 +363,7 @@ class Sequential:
                 if not layer.cache:
                     print("  (no cached values: run forward(X, training=True) to see them)", file=out)
                 for name, value in layer.cache.items():
-                    if value is not None:
+                    if isinstance(value, np.ndarray):  # not None, nor a shape tuple
                         print(f"  cached {name} {value.shape}:\n{_indent(value)}", file=out)
 
     def __repr__(self) -> str:

@@ -336,10 +336,15 @@ class Optimizer(Configurable):
         Clips the gradient buffer first when ``clip_norm`` is set. Allocates no array memory.
         """
         self._require_bound("step")
+        with np.errstate(all="ignore"):  # an update that overflows shows as inf weights, which
+            self._step()  # the next loss reports (training stops there)
+
+    def _step(self) -> None:
+        """:meth:`step` without the bound check and the ``np.errstate``, for callers that hold
+        a bound optimizer and already ignore floating-point warnings (``Trainer.fit``'s loop)."""
         if self.clip_norm is not None:
             self.last_grad_norm = _clip_flat(self._grads, self.clip_norm)
-        with np.errstate(all="ignore"):  # an update that overflows shows as inf weights, which
-            self._update(self.n_steps + 1)  # the next loss reports (training stops there)
+        self._update(self.n_steps + 1)
         self.n_steps += 1
 
     def _state_spec(self) -> dict[str, float]:

@@ -254,7 +254,7 @@ class Trainer:
                             "for regression)"
                         )
                     raise self._diverged(epoch, batch, n_batches, value, snapshot)
-                self.optimizer.step()
+                self.optimizer._step()  # bound in __init__; fit ignores FP warnings
                 n = Xb.shape[0]
                 seen += n
                 totals["loss"] += value * n
