@@ -353,3 +353,15 @@ def test_unfitted_models_say_so(iris):
     with pytest.raises(NotFittedError):
         MLPClassifier().predict(iris[0])
     assert not hasattr(MLPRegressor(), "coefs_")
+
+
+def test_weighted_r2_at_any_magnitude():
+    # the estimators' score: exact power-of-two scaling, so tiny (subnormal) targets and targets
+    # near the largest float give the R² of their unscaled copies
+    from chainrule.sklearn._r2 import r2_score
+
+    y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0])
+    w = np.array([1.0, 2.0, 1.0])
+    for scale in (2.0**-1030, 2.0**-1000, 1.0, 2.0**1000):  # subnormal to huge, exactly
+        assert r2_score(y * scale, y_hat * scale, None) == -3.0
+        assert r2_score(y * scale, y_hat * scale, w) == r2_score(y, y_hat, w)

@@ -210,6 +210,15 @@ def test_regression_perfect_and_constant_targets(sk_metrics):
     assert r2_score(Y, Y_pred) == 0.5 == sk_metrics.r2_score(Y, Y_pred)
 
 
+def test_regression_metrics_near_the_largest_float():
+    # values of magnitude 2**1023 and more (a scale of 2**1024 would itself overflow)
+    y, y_hat = [1e308, -1e308], [0.0, 1.0]
+    assert mean_squared_error(y, y_hat) == np.inf  # the true mean of squares is beyond float64
+    assert mean_absolute_error(y, y_hat) == 1e308
+    assert r2_score(y, y_hat) == 0.0
+    assert r2_score([1.7e308, -1.7e308], [1.7e308, 1.7e308]) == -1.0
+
+
 def test_r2_can_be_negative_and_needs_two_samples():
     assert r2_score([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]) == -3.0
     with pytest.raises(ValueError, match="at least 2 samples, got 1"):

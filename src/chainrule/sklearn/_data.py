@@ -16,6 +16,9 @@ know. Two of their behaviours break chainrule's contract (bad input raises ``Val
 - **Python ints beyond the float range.** ``np.asarray([[10**400]], dtype=float)`` raises
   ``OverflowError`` ("int too large to convert to float"), which is neither ``ValueError`` nor
   ``TypeError``; it becomes a ``ValueError`` naming the argument that holds the int.
+
+:class:`CheckedScore` runs the classifiers' inherited ``score`` (``ClassifierMixin.score``)
+under the same repairs.
 """
 
 from __future__ import annotations
@@ -59,3 +62,15 @@ def _holding_huge_int(arguments: dict[str, Any]) -> str:
         except (TypeError, ValueError):  # another problem, which the checks report
             continue
     return " or ".join(arguments)
+
+
+class CheckedScore:
+    """Mixin for a classifier: scikit-learn's ``ClassifierMixin.score`` run through
+    :func:`sklearn_checks`. List it before ``ClassifierMixin`` in the class's bases."""
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y`` (n_samples,) (or, for multilabel, the
+        fraction of samples whose every label is right), as scikit-learn's
+        ``ClassifierMixin.score``; its checks of ``y`` run through :func:`sklearn_checks`."""
+        with sklearn_checks(X=X, y=y, sample_weight=sample_weight):
+            return super().score(X, y, sample_weight)  # type: ignore[misc]

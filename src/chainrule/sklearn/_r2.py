@@ -16,16 +16,19 @@ with ``r = y − ŷ`` and ``d = y − ȳ`` and their largest magnitudes ``r_max`
 
     Σ w r² / Σ w d² = (r_max / d_max)² · Σ w (r / r_max)² / Σ w (d / d_max)²
 
-where every scaled entry lies in [−1, 1]. ``y`` and ``ŷ`` are first multiplied by one power of
-two, which is exact, so that ``r`` and ``d`` cannot overflow either. The result is the same as
-``r2_score``'s wherever that one is finite and correct (up to rounding); where the true R² is
-below the float64 range (predictions ~1e154 times further from ``y`` than ``y`` varies), it is
-a ``ValueError``.
+where every scaled entry lies in [−1, 1]. ``y`` and ``ŷ`` are first divided by one power of
+two, which is exact, when their largest magnitude lies outside [2**-384, 2**384]
+(``chainrule.training.metrics._scaled``), so that ``r`` and ``d`` cannot overflow either. The
+result is the same as ``r2_score``'s wherever that one is finite and correct (up to rounding);
+where the true R² is below the float64 range (predictions ~1e154 times further from ``y`` than
+``y`` varies), it is a ``ValueError``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..training.metrics import _scaled
 
 _BELOW_RANGE = (
     "R² of the predictions for X against y is below the float64 range: the predictions are "
@@ -53,16 +56,13 @@ def r2_score(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray |
     if Y.shape[0] < 2:
         raise ValueError(f"R² needs at least 2 samples, got y with {Y.shape[0]}")
     w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    largest = max(float(np.abs(Y).max()), float(np.abs(P).max()), 0.0)
-    if largest > 0:  # a power of two: the scaling is exact, and afterwards |Y|, |P| <= 1
-        scale = 2.0 ** -np.frexp(largest)[1]
-        Y, P = Y * scale, P * scale
+    Y, P, _ = _scaled(Y, P)  # exact power-of-two scaling: now |Y|, |P| <= 2**384
     kept = w > 0
     Y, P, w = Y[kept], P[kept], w[kept]
     w = w / w.max()  # only relative weights matter; now Σ w <= n_samples cannot overflow
     with np.errstate(under="ignore"):
-        R = Y - P  # |R| <= 2
-        D = Y - (w @ Y) / w.sum()  # |D| <= 2
+        R = Y - P  # |R| < 2**385
+        D = Y - (w @ Y) / w.sum()  # |D| < 2**385
         scores = [_one_output(R[:, j], D[:, j], w) for j in range(Y.shape[1])]
     score = float(sum(s / len(scores) for s in scores))
     if not np.isfinite(score):

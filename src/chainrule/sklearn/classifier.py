@@ -11,11 +11,11 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from ..losses import CrossEntropy, Loss
 from ._base import BaseMLP
-from ._data import sklearn_checks
+from ._data import CheckedScore
 from ._losses import LogLoss
 
 
-class MLPClassifier(ClassifierMixin, BaseMLP):
+class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
     """Multi-layer perceptron classifier with scikit-learn's API, trained by chainrule.
 
     A drop-in for ``sklearn.neural_network.MLPClassifier`` (stochastic solvers) that adds
@@ -272,14 +272,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if self._label_dtype is not None:  # multilabel: P(label j) per column
             return -np.logaddexp(0.0, -Z)
         return np.hstack([-np.logaddexp(0.0, Z), -np.logaddexp(0.0, -Z)])  # binary: 1 − p, p
-
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Mean accuracy of ``predict(X)`` against ``y`` (n_samples,) (or, for multilabel, the
-        fraction of samples whose every label is right), as scikit-learn's
-        ``ClassifierMixin.score``; its checks of ``y`` run through
-        :func:`._data.sklearn_checks`."""
-        with sklearn_checks(X=X, y=y, sample_weight=sample_weight):
-            return super().score(X, y, sample_weight)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities: (n_samples, n_classes) with rows summing to 1 (two columns for a

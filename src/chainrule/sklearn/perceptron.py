@@ -16,11 +16,11 @@ from .._validation import as_float_array, check_bool, check_float_dtype, check_n
 from ..perceptron import Perceptron as RosenblattPerceptron
 from ..perceptron import _scores
 from ._base import FLOATS, _check_verbose
-from ._data import sklearn_checks
+from ._data import CheckedScore, sklearn_checks
 from ._translate import generator, network_dtype
 
 
-class Perceptron(ClassifierMixin, BaseEstimator):
+class Perceptron(CheckedScore, ClassifierMixin, BaseEstimator):
     """Rosenblatt's perceptron with scikit-learn's API (one-vs-rest for several classes).
 
     Trains :class:`chainrule.Perceptron`: weights start at zero, samples are visited one at a
@@ -148,13 +148,6 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         W = np.ascontiguousarray(self.coef_.T)  # (n_features, n_units)
         scores = _scores(X, W, self.intercept_)
         return scores[:, 0] if scores.shape[1] == 1 else scores
-
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Mean accuracy of ``predict(X)`` against ``y`` (n_samples,), as scikit-learn's
-        ``ClassifierMixin.score``; its checks of ``y`` run through
-        :func:`._data.sklearn_checks`."""
-        with sklearn_checks(X=X, y=y, sample_weight=sample_weight):
-            return super().score(X, y, sample_weight)
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels (n_samples,): the unit's step for two classes (``score ≥ 0`` gives

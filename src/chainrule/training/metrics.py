@@ -40,7 +40,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_array, as_class_labels, as_float_array, check_n_samples, check_number
+from .._validation import (
+    FLOAT_DTYPES,
+    as_array,
+    as_class_labels,
+    as_float_array,
+    check_n_samples,
+    check_number,
+)
 from ..errors import ShapeError
 from ..registry import Registry
 
@@ -61,12 +68,17 @@ def _check_probabilities(values: np.ndarray, name: str, hint: str) -> None:
         )
 
 
+def _check_label_shape(array: np.ndarray, name: str) -> None:
+    """``array`` is of shape (n_samples,) or (n_samples, k) with ``k >= 1``."""
+    if array.ndim not in (1, 2) or (array.ndim == 2 and array.shape[1] == 0):
+        raise ShapeError(f"{name} must be of shape (n_samples,), (n_samples, 1) or "
+                         f"(n_samples, n_classes), got shape {array.shape}")
+
+
 def _true_labels(y_true: Any) -> tuple[np.ndarray, int]:
     """``(labels (n_samples,) int64, n_classes implied by the shape or 0)``."""
     array = as_array(y_true, "y_true")
-    if array.ndim not in (1, 2) or (array.ndim == 2 and array.shape[1] == 0):
-        raise ShapeError(f"y_true must be of shape (n_samples,), (n_samples, 1) or "
-                         f"(n_samples, n_classes), got shape {array.shape}")
+    _check_label_shape(array, "y_true")
     if array.ndim == 2 and array.shape[1] >= 2:  # one-hot rows
         return as_float_array(array, "y_true").argmax(axis=1), array.shape[1]
     if array.ndim == 2:  # (n_samples, 1): binary
@@ -79,9 +91,7 @@ def _pred_labels(y_pred: Any) -> tuple[np.ndarray, int]:
     raw = as_array(y_pred, "y_pred")
     if raw.ndim == 2 and raw.shape[1] >= 2:  # scores of n_classes classes
         return as_float_array(raw, "y_pred").argmax(axis=1), raw.shape[1]
-    if raw.ndim not in (1, 2) or (raw.ndim == 2 and raw.shape[1] == 0):
-        raise ShapeError(f"y_pred must be of shape (n_samples,), (n_samples, 1) or "
-                         f"(n_samples, n_classes), got shape {raw.shape}")
+    _check_label_shape(raw, "y_pred")
     if raw.dtype.kind in "biu":  # predicted labels; (n_samples, 1) ones are binary
         implied = 2 if raw.ndim == 2 else 0
         return as_class_labels(raw.reshape(-1), "y_pred", implied or None), implied
@@ -290,17 +300,41 @@ def _regression_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     return true, pred
 
 
-def _scaled(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(true / s, pred / s, s)`` with ``s`` the power of two just above the largest magnitude
-    (1 when all are zero).
+#: Per dtype, ``(limit, top)``: ``_scaled`` leaves values whose largest magnitude lies in
+#: ``[1 / limit, limit]`` as they are, with ``limit = 2**(3 maxexp / 8)`` (2**384 for float64,
+#: 2**48 for float32). Their differences stay below ``2 limit`` and the squares below
+#: ``4 limit²``, so a sum of ``n`` squares overflows only past ``n = 2**(maxexp / 4 - 2)``;
+#: the largest square, at least ``limit⁻²``, stays far above the subnormals. ``top``
+#: (``maxexp - 1``) is the largest scale exponent: ``2**maxexp`` itself is beyond the dtype.
+_UNSCALED = {
+    dtype: (2.0 ** (np.finfo(dtype).maxexp * 3 // 8), np.finfo(dtype).maxexp - 1)
+    for dtype in FLOAT_DTYPES
+}
 
-    Differences and squares of the scaled values cannot overflow; each metric multiplies the
-    scale back in, so a result overflows only when the metric itself is beyond the float range.
+
+def _largest_magnitude(array: np.ndarray) -> float:
+    """``max |array|`` of a non-empty float array, without a temporary of its size."""
+    return max(float(np.maximum.reduce(array, axis=None)),
+               -float(np.minimum.reduce(array, axis=None)))
+
+
+def _scaled(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(true / s, pred / s, s)`` with ``s`` a power of two near the largest magnitude.
+
+    Both arrays are float32 or float64 of the same dtype and not empty. ``s`` is the power of
+    two just above the largest magnitude (``2**(maxexp - 1)`` at most, as ``2**maxexp`` itself
+    overflows), so the scaled values lie in ``(-2, 2)``; differences and squares of them cannot
+    overflow, and each metric multiplies the scale back in, so a result overflows only when the
+    metric itself is beyond the float range. Dividing by a power of two is exact while the
+    values stay normal, so when the largest magnitude is already moderate (``_UNSCALED``) or 0
+    the arrays are returned as they are, with ``s = 1``: per batch in a training loop, this
+    costs two reductions per array and no temporaries.
     """
-    largest = float(max(np.abs(true).max(), np.abs(pred).max()))
-    if largest == 0.0:
+    largest = max(_largest_magnitude(true), _largest_magnitude(pred))
+    limit, top = _UNSCALED[true.dtype]
+    if largest == 0.0 or 1.0 / limit <= largest <= limit:
         return true, pred, 1.0
-    scale = 2.0 ** np.frexp(largest)[1]  # a power of two: dividing by it is exact
+    scale = 2.0 ** min(int(np.frexp(largest)[1]), top)  # dividing by it is exact
     return true / scale, pred / scale, scale
 
 
