@@ -11,7 +11,6 @@ import importlib.util
 import time
 from collections.abc import Sequence
 
-import numpy as np
 from _chainrule_mlp import ChainruleMLP
 from _config import SEED
 from _data import Dataset
@@ -58,19 +57,6 @@ def training_task(cls: type, widths: Sequence[int], task: str, batch_size: int, 
         return seconds
 
     return run
-
-
-def log_loss(probabilities: np.ndarray, y: np.ndarray) -> float:
-    """Mean cross-entropy of integer labels ``y`` (n_samples,) under ``probabilities``.
-
-    ``probabilities`` is (n_samples, n_classes), or (n_samples, 1) holding P(y = 1) for a
-    binary problem. Used only to show that every contender really trained.
-    """
-    p = np.asarray(probabilities, dtype=np.float64)
-    if p.shape[1] == 1:
-        p = np.hstack([1.0 - p, p])
-    picked = p[np.arange(len(y)), y]
-    return float(-np.mean(np.log(np.clip(picked, 1e-12, 1.0))))
 
 
 def n_steps(n_samples: int, batch_size: int) -> int:

@@ -20,29 +20,30 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 
 
-def cpu_model() -> str:
-    """``model name`` from /proc/cpuinfo (``platform.processor()`` elsewhere)."""
+def _cpuinfo(field: str) -> str | None:
+    """The value of the first ``field`` line of /proc/cpuinfo; None where there is none."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
             for line in handle:
-                if line.startswith("model name"):
+                if line.startswith(field):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    return None
+
+
+def cpu_model() -> str:
+    """``model name`` from /proc/cpuinfo (``platform.processor()`` elsewhere)."""
+    return _cpuinfo("model name") or platform.processor() or "unknown"
 
 
 def cpu_flags() -> str:
     """The vector extensions the BLAS kernels can use (avx2, fma, avx512f), from /proc/cpuinfo."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return " ".join(f for f in ("avx2", "fma", "avx512f", "avx512_bf16") if f in flags)
-    except OSError:
-        pass
-    return "unknown"
+    flags = _cpuinfo("flags")
+    if flags is None:
+        return "unknown"
+    present = set(flags.split())
+    return " ".join(f for f in ("avx2", "fma", "avx512f", "avx512_bf16") if f in present)
 
 
 def cores() -> tuple[int, int]:

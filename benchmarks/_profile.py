@@ -142,7 +142,7 @@ def profile_section(result: dict, rows: int, epochs: int, top: int = 15) -> list
                     for frame, n in result["leaves"].most_common(top)])
     lines += ["", f"Top {top} chainrule lines (callees included):", ""]
     lines += table(["share", "samples", "line", "source"],
-                   [[f"{100 * n / total:.1f} %", n, f"`{frame}`",
-                     f"`{_source_line(frame)}`" if _source_line(frame) else ""]
-                    for frame, n in result["lines"].most_common(top)])
+                   [[f"{100 * n / total:.1f} %", n, f"`{frame}`", f"`{source}`" if source else ""]
+                    for frame, n in result["lines"].most_common(top)
+                    for source in [_source_line(frame)]])
     return lines + [""]

@@ -53,6 +53,13 @@ def goal(ok: bool) -> str:
     return "(met)" if ok else "(not met)"
 
 
+def is_verdict(line: str) -> bool:
+    """Whether a report line is a bullet carrying a :func:`verdict` or a :func:`goal` (the lines
+    gathered into the acceptance summary)."""
+    marks = (verdict(True), verdict(False), goal(True), goal(False))
+    return line.startswith("- ") and any(mark in line for mark in marks)
+
+
 def noise_warning(busy: float | None, threshold: float = 0.25) -> list[str]:
     """A warning line when other processes were busy as the workload started."""
     if busy is None or busy < threshold:
@@ -191,7 +198,9 @@ def _sweep_table(points: dict[int, dict[str, Stats]], label: str,
                *[f"{stats[n].median / floor:.2f}" for n in names]]
         if "torch" in names:
             row.append(f"{stats[OURS].median / stats['torch'].median:.2f}")
-        row.append(_runs(stats[FLOOR]))
+        # runs of each contender, with the rejected and noisy runs of all of them
+        row.append(_runs(Stats(stats[FLOOR].times, sum(s.discarded for s in stats.values()),
+                               sum(s.noisy for s in stats.values()))))
         lines.append(row)
     return table(headers, lines)
 

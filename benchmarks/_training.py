@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from _chainrule_mlp import hand_loop_epochs
 from _config import MNIST_BATCH, MNIST_WIDTHS, SEED, SMALL_BATCH, SMALL_WIDTHS, Settings
-from _contenders import log_loss, n_steps, training_task
+from _contenders import n_steps, training_task
 from _data import Dataset
 from _gemm_floor import GemmFloor
 from _report import FLOOR
@@ -49,7 +49,10 @@ def mnist_epoch(classes: dict[str, type], data: Dataset, settings: Settings,
     tasks, floor = epoch_tasks(classes, MNIST_WIDTHS, MNIST_BATCH, data, trained)
     stats = alternate(tasks, settings.train_repeats, log=log)
     head = data.head(min(SANITY_ROWS, data.X.shape[0]))
-    losses = {name: log_loss(model.predict_proba(head.X), head.y) for name, model in trained.items()}
+    from chainrule.training import log_loss
+
+    losses = {name: log_loss(head.y, model.predict_proba(head.X), eps=1e-12)
+              for name, model in trained.items()}
     return {"stats": stats, "loss": losses, "rows": data.X.shape[0],
             "sanity_rows": head.X.shape[0],
             "floor_gflops": floor.flops / stats[FLOOR].median / 1e9}
