@@ -33,7 +33,7 @@ def gradient_parity() -> tuple[int, float, float]:
     """(cases, largest normwise relative difference, largest share of the tolerance used)."""
     import torch
 
-    from _torch_helpers import ATOL, RTOL, dropout_masks, torch_objective
+    from _torch_helpers import ATOL, RTOL, dropout_masks, torch_objective, torch_pairs
     from chainrule.objective import Objective
     from test_torch_parity import HEADS, PENALTIES, SEEDS, head_problem, random_network
 
@@ -47,11 +47,9 @@ def gradient_parity() -> tuple[int, float, float]:
                 loss, y, references = head_problem(head, rng, X.shape[0], net.out_features)
                 value, dX = Objective(net, loss).value_and_gradients(X, y, input_grad=True)
                 stop = references[-1][0]  # on the logits where torch has that form
-                ref_value, ref_dX, ref_grads = torch_objective(
-                    net, X, references[-1][1], stop=stop, masks=dropout_masks(net))
-                pairs = [(np.array(value), np.array(ref_value)), (dX, ref_dX)]
-                pairs += [(grad, ref_grads[name]) for name, _, grad in net.named_parameters()]
-                for ours, ref in pairs:
+                reference = torch_objective(net, X, references[-1][1], stop=stop,
+                                            masks=dropout_masks(net))
+                for _, ours, ref in torch_pairs(net, value, dX, reference):
                     gap = np.abs(ours - ref)
                     normwise = max(normwise, float(gap.max() / max(np.abs(ref).max(), 1e-300)))
                     share = max(share, float((gap / (ATOL + RTOL * np.abs(ref))).max()))
@@ -62,17 +60,14 @@ def gradient_parity() -> tuple[int, float, float]:
 def optimizer_parity(n_steps: int = 100, n_params: int = 50) -> dict[str, float]:
     """Case id -> largest |ours − torch| / max|torch| of the parameters after ``n_steps``."""
     import torch
-    from _optim_cases import CASE_IDS, CASE_PARAMS, gradient_sequence, torch_optimizer
+    from _optim_cases import CASE_IDS, CASE_PARAMS, gradient_sequence, paired
 
     gaps = {}
     for case, (cls, kwargs) in zip(CASE_IDS, CASE_PARAMS, strict=True):
         rng = np.random.default_rng(0)
         p0 = rng.standard_normal(n_params)
         grads = gradient_sequence(rng, n_steps, n_params)
-        p, g = p0.copy(), np.empty_like(p0)
-        optimizer = cls(**kwargs).bind(p, g, n_weights=n_params)
-        tp = torch.nn.Parameter(torch.tensor(p0))
-        reference = torch_optimizer(cls, kwargs, [tp])
+        p, g, optimizer, tp, reference = paired(cls, kwargs, p0)
         for gt in grads:
             g[...] = gt
             optimizer.step()

@@ -158,10 +158,20 @@ def assert_matches_torch(
     atol: float = ATOL,
 ) -> None:
     """Our J, dJ/dX and every parameter gradient (by name) against ``torch_objective``'s."""
+    for what, ours, ref in torch_pairs(net, value, dX, reference):
+        assert_close(ours, ref, what, rtol, atol)
+
+
+def torch_pairs(
+    net: Sequential,
+    value: float,
+    dX: np.ndarray,
+    reference: tuple[float, np.ndarray, dict[str, np.ndarray]],
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """``(what, ours, torch's)`` for J (0-d arrays), dJ/dX (n_samples, in_features) and every
+    parameter gradient, matched by name (the names must be the same on both sides)."""
     ref_value, ref_dX, ref_grads = reference
-    assert_close(value, ref_value, "loss J", rtol, atol)
-    assert_close(dX, ref_dX, "dJ/dX", rtol, atol)
     ours = {name: grad for name, _, grad in net.named_parameters()}
     assert sorted(ours) == sorted(ref_grads)
-    for name, grad in ours.items():
-        assert_close(grad, ref_grads[name], f"gradient {name}", rtol, atol)
+    return [("loss J", np.asarray(value), np.asarray(ref_value)), ("dJ/dX", dX, ref_dX),
+            *((f"gradient {name}", grad, ref_grads[name]) for name, grad in ours.items())]

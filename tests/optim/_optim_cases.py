@@ -65,3 +65,19 @@ def gradient_sequence(rng: np.random.Generator, n_steps: int, n_params: int) -> 
     """Random gradients of shape (n_steps, n_params) whose scale changes from step to step."""
     scales = np.exp(rng.normal(0.0, 1.0, size=(n_steps, 1)))
     return rng.standard_normal((n_steps, n_params)) * scales
+
+
+def paired(cls: type[Optimizer], kwargs: dict[str, Any], p0: np.ndarray) -> tuple:
+    """The two optimizers of a parity check, from the same start ``p0`` (n_params,).
+
+    Returns ``(p, g, ours, tp, theirs)``: ``ours`` is bound to ``p`` (a copy of ``p0``) and the
+    gradient buffer ``g`` (write each step's gradient into it), with weight decay on every
+    entry (``n_weights = n_params``, as torch's single parameter group); ``theirs`` is the
+    ``torch.optim`` optimizer of the Parameter ``tp`` holding ``p0``.
+    """
+    import torch
+
+    p, g = p0.copy(), np.empty_like(p0)
+    ours = cls(**kwargs).bind(p, g, n_weights=p0.size)
+    tp = torch.nn.Parameter(torch.tensor(p0))
+    return p, g, ours, tp, torch_optimizer(cls, kwargs, [tp])

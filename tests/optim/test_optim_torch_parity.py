@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _optim_cases import CASE_IDS, CASE_PARAMS, gradient_sequence, torch_optimizer
+from _optim_cases import CASE_IDS, CASE_PARAMS, gradient_sequence, paired, torch_optimizer
 
 torch = pytest.importorskip("torch")
 
@@ -26,10 +26,7 @@ def assert_close(ours: np.ndarray, ref: np.ndarray, step: int) -> None:
 def test_trajectory_matches_torch(rng, cls, kwargs):
     p0 = rng.standard_normal(N_PARAMS)
     grads = gradient_sequence(rng, N_STEPS, N_PARAMS)
-    p, g = p0.copy(), np.empty_like(p0)
-    opt = cls(**kwargs).bind(p, g, n_weights=N_PARAMS)  # decay on everything, as in torch
-    tp = torch.nn.Parameter(torch.tensor(p0))
-    topt = torch_optimizer(cls, kwargs, [tp])
+    p, g, opt, tp, topt = paired(cls, kwargs, p0)  # decay on everything, as in torch
     for step, gt in enumerate(grads, start=1):
         g[...] = gt
         opt.step()
@@ -73,10 +70,7 @@ def test_clipping_matches_torch(rng, cls, kwargs):
     kwargs = {**kwargs, "clip_norm": 6.0}
     p0 = rng.standard_normal(N_PARAMS)
     grads = gradient_sequence(rng, N_STEPS, N_PARAMS)
-    p, g = p0.copy(), np.empty_like(p0)
-    opt = cls(**kwargs).bind(p, g, n_weights=N_PARAMS)
-    tp = torch.nn.Parameter(torch.tensor(p0))
-    topt = torch_optimizer(cls, kwargs, [tp])
+    p, g, opt, tp, topt = paired(cls, kwargs, p0)
     for step, gt in enumerate(grads, start=1):
         g[...] = gt
         opt.step()
@@ -94,10 +88,7 @@ def test_changing_lr_between_steps_matches_torch(rng, cls, kwargs):
     p0 = rng.standard_normal(N_PARAMS)
     grads = gradient_sequence(rng, 40, N_PARAMS)
     lrs = kwargs["lr"] * rng.uniform(0.1, 2.0, size=len(grads))
-    p, g = p0.copy(), np.empty_like(p0)
-    opt = cls(**kwargs).bind(p, g, n_weights=N_PARAMS)
-    tp = torch.nn.Parameter(torch.tensor(p0))
-    topt = torch_optimizer(cls, kwargs, [tp])
+    p, g, opt, tp, topt = paired(cls, kwargs, p0)
     for step, (gt, lr) in enumerate(zip(grads, lrs, strict=True), start=1):
         opt.lr = lr
         topt.param_groups[0]["lr"] = lr
