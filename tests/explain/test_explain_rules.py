@@ -21,6 +21,7 @@ from chainrule.layers.base import LAYERS, Layer, ParameterSpec
 from chainrule.layers.dense import Dense
 from chainrule.layers.dropout import Dropout
 from chainrule.layers.sequential import Sequential
+from chainrule.losses import BinaryCrossEntropy
 
 
 def test_every_built_in_layer_has_a_rule():
@@ -111,8 +112,6 @@ def test_the_formats():
 
 def test_a_pipe_in_a_formula_is_escaped_in_markdown():
     net = Sequential([Dense(2, 1)], seed=0)
-    from chainrule.losses import BinaryCrossEntropy
-
     markdown = explain(net, np.ones((2, 2)), np.array([0.0, 1.0]),
                        BinaryCrossEntropy(from_logits=True), check=False).to_markdown()
     row = next(line for line in markdown.splitlines() if line.startswith("| `L`"))
@@ -124,3 +123,94 @@ def test_lookup_errors_name_the_terms():
     explanation = explain(*two_circles_example(4), check=False)
     with pytest.raises(KeyError, match="dL/dW3"):
         explanation["dL/dW9"]
+
+
+class Jitter(Layer):
+    """Adds fresh noise in training: a forward pass that is not deterministic."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.noise = np.random.default_rng(0)
+
+    def forward(self, X, training=False):
+        return X + self.noise.normal(size=X.shape) if training else X
+
+    def backward(self, dY):
+        return dY
+
+
+def test_a_layer_that_is_not_deterministic_is_refused():
+    net = Sequential([Dense(2, 3), Jitter(), Dense(3, 1)], seed=0)
+    with pytest.raises(RuntimeError, match="replay gave different gradients than "
+                                           "Objective.value_and_gradients; a layer's forward or "
+                                           "backward is not deterministic"):
+        explain(net, np.ones((4, 2)), np.arange(4.0), "mse", check=False)
+
+
+def _bce_logits(Z, T):
+    return (np.maximum(Z, 0) - Z * T + np.log1p(np.exp(-np.abs(Z)))).mean(axis=1)
+
+
+def _squared(Z, T):
+    return ((Z - T) ** 2).mean(axis=1)
+
+
+@pytest.mark.parametrize(
+    "n_outputs, loss, per_sample, note, formula",
+    [
+        (1, BinaryCrossEntropy(from_logits=True), _bce_logits, "weighted mean: n = Σw = 3.5",
+         "(σ(Z1) − T) ⊙ w / n"),
+        (2, "mse", _squared, "weighted mean: n = Σw × 2 = 7", "2 (Z1 − T) ⊙ w / n"),
+    ],
+)
+def test_sample_weights_are_the_weighted_mean(n_outputs, loss, per_sample, note, formula):
+    net = Sequential([Dense(2, n_outputs)], dtype=np.float64, seed=0)
+    X = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0]])
+    T = np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])[:, :n_outputs]
+    w = np.array([1.0, 2.0, 0.5])
+    explanation = explain(net, X, T if n_outputs > 1 else T[:, 0], loss, sample_weight=w)
+    assert explanation["L"].note == note
+    assert explanation["δ1"].formula == formula
+    expected = np.sum(w * per_sample(net.forward(X), T)) / w.sum()
+    assert explanation.loss == pytest.approx(expected, rel=1e-12)
+    assert explanation.passed
+
+
+def test_a_network_that_is_only_the_fused_output_layer():
+    """Sigmoid + binary cross-entropy and nothing else: the fused gradient is dL/dX itself."""
+    X, y = np.array([[0.5], [-1.0], [2.0]]), np.array([1.0, 0.0, 1.0])
+    explanation = explain(Sequential([Sigmoid()], dtype=np.float64), X, y,
+                          "binary_cross_entropy")
+    assert [term.name for term in explanation] == [
+        "A0", "A0'", "L", "dL/dA0'", "dA0'/dA0", "dL/dA0"]
+    np.testing.assert_allclose(explanation["dL/dA0"].value, (1 / (1 + np.exp(-X)) - y[:, None]) / 3,
+                               rtol=1e-12)
+
+
+def test_the_input_gradient_of_a_fused_only_network_is_checked():
+    # With no layer before the fused output, the fused term is dL/dX: it carries X's check.
+    explanation = explain(Sequential([Sigmoid()], dtype=np.float64), np.array([[0.5], [-1.0]]),
+                          np.array([1.0, 0.0]), "binary_cross_entropy")
+    term = explanation["dL/dA0"]
+    assert term.parameter == "X" and term.check is not None and term.check.passed
+    text = explanation.to_text()
+    assert "1 gradient checked, all match" in text
+    assert "(sizes 1)" in text and "training computes dL/dA0 directly from the logits A0" in text
+
+
+def test_name_layers_needs_a_sequential():
+    with pytest.raises(TypeError, match="net must be a Sequential, got list"):
+        name_layers([Dense(2, 1)])
+
+
+def test_iterating_an_explanation_gives_its_terms_in_order():
+    explanation = explain(*two_circles_example(4), check=False)
+    assert list(explanation) == list(explanation.terms)
+    assert [term.name for term in explanation][:2] == ["A0", "Z1"]
+
+
+def test_a_term_of_an_empty_array_has_zero_statistics():
+    from chainrule.explain import Term
+
+    term = Term.of("dL/dW", "A0ᵀ δ1", "parameter", np.zeros((0, 3)), batch=False)
+    assert (term.dims, term.norm, term.min, term.max) == ((0, 3), 0.0, 0.0, 0.0)

@@ -307,18 +307,20 @@ class _Builder:
     # -------------------------------------------------------------- header and footer
     def _header(self) -> list[str]:
         net, trace, objective = self.net, self.trace, self.objective
-        sizes = [net.in_features] + [
+        sizes = [trace.X.shape[1]] + [
             width for layer, width in zip(net.layers, net.widths[1:]) if layer.parameter_specs()
         ]
-        sizes_text = " → ".join("?" if w is None else str(w) for w in sizes)
+        sizes_text = " → ".join(str(w) for w in sizes)
         n_samples = trace.X.shape[0]
         loss_text = f"Loss: {objective.loss!r}"
         if objective.fused:
             last = net.layers[-1]
             z = self.names[-1].input
+            named = gradient_name(z)  # δk = dL/dZk, or dL/dA0 itself when the logits are X
+            computed = named if named == f"dL/d{z}" else f"{named} = dL/d{z}"
             loss_text += (
                 f", fused with the output {type(last).__name__} (#{len(net.layers) - 1}): "
-                f"training computes {gradient_name(z)} = dL/d{z} directly from the logits {z}"
+                f"training computes {computed} directly from the logits {z}"
             )
         if net.penalty():
             loss_text += "; with L1/L2 penalties, J = L + penalties is what training minimises"
@@ -341,7 +343,7 @@ class _Builder:
         verdict = "all match" if not n_bad else f"{n_bad} DO NOT MATCH"
         text = (
             f"Finite differences (central, eps = {self.report.eps:g}, float64): "
-            f"{len(checks)} gradients checked, {verdict}; largest relative error {worst:.1e} "
+            f"{len(checks)} gradient{'' if len(checks) == 1 else 's'} checked, {verdict}; largest relative error {worst:.1e} "
             f"(tolerance {self.report.rtol:g})."
         )
         kinks = self._kinks() if n_bad else []
@@ -441,6 +443,14 @@ class _Builder:
         difference = float(np.max(np.abs(reference["chained"] - self.trace.head_grad)))
         not_used = "reference: the chained path, which training does not take"
         pair = f"{type(last.layer).__name__} + {type(self.objective.loss).__name__}"
+        note = (
+            f"fused {pair}: training computes dL/d{logits} = dL/d{probabilities} ⊙ "
+            f"d{probabilities}/d{logits} in this simplified form, exact even where the "
+            f"chained product underflows (here they differ by at most {difference:.1e})"
+        )
+        check, parameter = None, None
+        if self.stop == 0:  # the logits are the input X: this term is dL/dX, checked as such
+            check, parameter = self._check("X", self.trace.head_grad), "X"
         return [
             Term.of(f"dL/d{probabilities}", chained_formula, "reference", reference["dA"],
                     batch=True, layer=index, note=not_used),
@@ -448,12 +458,7 @@ class _Builder:
                     batch=True, layer=index, note=not_used),
             Term.of(
                 gradient_name(logits), fused_formula, "upstream", self.trace.head_grad, batch=True,
-                layer=index,
-                note=(
-                    f"fused {pair}: training computes dL/d{logits} = dL/d{probabilities} ⊙ "
-                    f"d{probabilities}/d{logits} in this simplified form, exact even where the "
-                    f"chained product underflows (here they differ by at most {difference:.1e})"
-                ),
+                layer=index, parameter=parameter, check=check, note=note,
             ),
         ]
 
