@@ -246,3 +246,118 @@ def test_rescale_layer_reproduces_a_fitted_scaler(scaler_name, rng):
     assert net.forward(X).dtype == np.float32
     with pytest.raises(ValueError, match="scale must be positive"):
         cr.Rescale([0.0], [0.0])
+
+
+def test_a_single_layer_is_a_network_of_one_and_the_network_is_a_sequence():
+    dense = cr.Dense(2, 3)
+    net = cr.Sequential(dense, seed=0)
+    assert net.layers == [dense] and dense.label == "Dense #0"
+    assert net.forward(np.ones((4, 2))).shape == (4, 3)
+    net = cr.mlp([2, 4, 1], output="sigmoid", seed=0)
+    assert len(net) == 4
+    assert net[0] is net.layers[0] and net[-1] is net.layers[3]
+    assert [type(layer).__name__ for layer in net] == ["Dense", "ReLU", "Dense", "Sigmoid"]
+
+
+def test_repr_shows_the_non_default_settings():
+    assert repr(cr.Dense(2, 3, bias=False, l1=0.25, l2=0.5)) == (
+        "Dense(2 → 3, bias=False, init='glorot_uniform', l1=0.25, l2=0.5)")
+    assert repr(cr.Dense(2, 3, l2=1e-4)).endswith("l2=0.0001)")
+    assert repr(cr.Rescale([0.0, 1.0, 2.0], [1.0, 2.0, 3.0])) == "Rescale(3 features)"
+
+
+def test_softmax_function_returns_a_new_array_or_writes_into_out(rng):
+    from chainrule.layers.activations import softmax
+
+    X = rng.normal(size=(4, 3))
+    kept = X.copy()
+    P = softmax(X)
+    assert not np.shares_memory(P, X)
+    np.testing.assert_array_equal(X, kept)
+    np.testing.assert_allclose(P, np.exp(X) / np.exp(X).sum(axis=1, keepdims=True), rtol=1e-14)
+    np.testing.assert_array_equal(P, cr.Softmax().forward(X))
+    assert softmax(X, out=X) is X  # in place when asked
+    np.testing.assert_array_equal(X, P)
+
+
+def test_a_standalone_dense_converts_its_input_to_the_weights_dtype(rng):
+    layer = cr.Dense(2, 3).build(dtype=np.float32, seed=0)
+    X = rng.normal(size=(4, 2))  # float64
+    Y = layer.forward(X)
+    assert Y.dtype == np.float32
+    W, b = layer.params["W"], layer.params["b"]
+    np.testing.assert_array_equal(Y, X.astype(np.float32) @ W + b)
+
+
+def test_a_standalone_dropout_without_a_seed_makes_its_own_generator():
+    layer = cr.Dropout(0.5)
+    assert layer.rng is None
+    Y = layer.forward(np.ones((50, 40)), training=True)
+    assert isinstance(layer.rng, np.random.Generator)
+    assert set(np.unique(Y)) == {0.0, 2.0}  # inverted dropout: kept values scaled by 1/(1-p)
+    assert 0.3 < (Y == 0).mean() < 0.7
+
+
+def test_a_read_only_memory_mapped_network_gets_writeable_buffers(tmp_path, rng):
+    joblib = pytest.importorskip("joblib")
+    net = cr.mlp([3, 4, 2], seed=0)
+    path = tmp_path / "net.joblib"
+    joblib.dump(net, path)
+    loaded = joblib.load(path, mmap_mode="r")  # what joblib's parallel workers receive
+    assert loaded.parameters.flags.writeable and loaded.gradients.flags.writeable
+    np.testing.assert_array_equal(loaded.parameters, net.parameters)
+    for _, param, grad in loaded.named_parameters():
+        assert np.shares_memory(param, loaded.parameters)
+        assert np.shares_memory(grad, loaded.gradients)
+    X = rng.normal(size=(5, 3))
+    np.testing.assert_array_equal(loaded.forward(X), net.forward(X))
+    loaded.parameters[0] += 1.0  # an optimizer step moves the layers' weights ...
+    assert loaded.layers[0].params["W"][0, 0] == net.layers[0].params["W"][0, 0] + 1.0
+    reread = joblib.load(path)  # ... and never the file
+    np.testing.assert_array_equal(reread.parameters, net.parameters)
+
+
+def test_explain_method_is_the_explain_function(rng):
+    from chainrule.explain import explain
+
+    net = cr.mlp([2, 3, 1], output="sigmoid", seed=0)
+    X, y = rng.normal(size=(3, 2)), np.array([0, 1, 1])
+    report = net.explain(X, y, "binary_cross_entropy", max_checks=2)
+    assert report.passed
+    assert report.to_dict() == explain(net, X, y, "binary_cross_entropy", max_checks=2).to_dict()
+
+
+def test_normal_and_vector_initialisers_follow_their_formulas():
+    W = cr.Dense(30, 20, init="glorot_normal").build(seed=0).params["W"]
+    np.testing.assert_array_equal(
+        W, np.random.default_rng(0).normal(0.0, np.sqrt(2.0 / (30 + 20)), size=(30, 20)))
+    W = cr.Dense(30, 20, init="xavier_normal").build(seed=0).params["W"]  # the alias
+    np.testing.assert_array_equal(
+        W, np.random.default_rng(0).normal(0.0, np.sqrt(2.0 / (30 + 20)), size=(30, 20)))
+    # A vector (a 1-D weight) has fan_in = fan_out = its length.
+    v = cr.init.glorot_uniform((10,), np.random.default_rng(1))
+    limit = np.sqrt(6.0 / (10 + 10))
+    np.testing.assert_array_equal(v, np.random.default_rng(1).uniform(-limit, limit, size=10))
+    v = cr.init.he_normal((8,), np.random.default_rng(2))
+    np.testing.assert_array_equal(v, np.random.default_rng(2).normal(0.0, np.sqrt(2 / 8), size=8))
+
+
+def test_an_activation_layer_instance_in_an_architecture():
+    net = cr.Sequential.from_architecture(
+        [{"input_dim": 2, "output_dim": 3, "activation": cr.LeakyReLU(alpha=0.2)},
+         {"input_dim": 3, "output_dim": 1}], seed=0)
+    assert [type(layer).__name__ for layer in net.layers] == ["Dense", "LeakyReLU", "Dense"]
+    assert net.layers[1].alpha == 0.2
+    net = cr.mlp([2, 4, 1], activation=cr.ELU(alpha=0.5), seed=0)  # one hidden layer
+    assert isinstance(net.layers[1], cr.ELU) and net.layers[1].alpha == 0.5
+    assert net.layers[0].init == "he_uniform"  # an ELU instance is ReLU-like, too
+
+
+def test_mlp_copies_an_activation_instance_for_every_hidden_layer():
+    template = cr.LeakyReLU(alpha=0.2)
+    net = cr.mlp([2, 4, 4, 1], activation=template, seed=0)
+    hidden = [net.layers[1], net.layers[3]]
+    assert all(isinstance(layer, cr.LeakyReLU) and layer.alpha == 0.2 for layer in hidden)
+    assert hidden[0] is not hidden[1] and template not in hidden
+    again = cr.mlp([2, 3, 1], activation=template, output=cr.Sigmoid(), seed=0)  # reusable
+    assert again.layers[1].alpha == 0.2

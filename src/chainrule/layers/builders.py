@@ -123,8 +123,10 @@ def mlp_architecture(
         raise ValueError(
             f"activation lists {len(hidden)} activations for {n_hidden} hidden layers"
         )
+    # An activation instance is a template: a layer belongs to one network, so each gets a copy.
+    activations = [act.copy() if isinstance(act, Layer) else act for act in [*hidden, output]]
     architecture = []
-    for index, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], [*hidden, output])):
+    for index, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], activations)):
         layer_init = init
         if layer_init is None:
             relu_like = isinstance(make_activation(act), _RELU_FAMILY)
@@ -152,9 +154,11 @@ def mlp(
     ----------
     sizes : sequence of int
         Layer widths, input first: ``[2, 16, 16, 1]`` has two hidden layers of 16.
-    activation : str or sequence of str
-        Hidden activation, one for all or one per hidden layer.
-    output : str
+    activation : str, dict, Layer, or a sequence of them
+        Hidden activation, one for all or one per hidden layer: a name (``"relu"``), a dict
+        (``{"name": "leaky_relu", "alpha": 0.2}``) or an activation layer, which serves as a
+        template (each hidden layer gets its own copy).
+    output : str, dict or Layer
         Output activation: ``"identity"`` (regression, or logits), ``"sigmoid"`` (binary),
         ``"softmax"`` (multi-class).
     dtype, seed
