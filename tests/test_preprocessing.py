@@ -118,6 +118,19 @@ def test_bad_config(config, error, match):
         Standardizer.from_config(config)
 
 
+def test_minmax_config_with_max_below_min_is_refused():
+    config = {"class": "MinMaxScaler", "feature_range": [0, 1], "data_min": [0.0, 2.0],
+              "data_max": [1.0, 1.0]}
+    with pytest.raises(ValueError, match=r"^MinMaxScaler data_max must be >= data_min in every column$"):
+        MinMaxScaler.from_config(config)
+
+
+def test_repr_shows_the_settings(X):
+    assert repr(Standardizer()) == "Standardizer()"
+    assert repr(MinMaxScaler(feature_range=(-1, 3))) == "MinMaxScaler(feature_range=[-1.0, 3.0])"
+    assert repr(MinMaxScaler().fit(X)) == "MinMaxScaler(feature_range=[0.0, 1.0])"
+
+
 @pytest.mark.parametrize("cls", SCALERS)
 def test_shape_errors_name_the_fitted_feature_count(cls, X):
     scaler = cls().fit(X)
@@ -174,6 +187,15 @@ def test_standardizer_statistics_are_exact_at_any_magnitude(X):
     assert huge.mean_[0] == 0.0 and huge.scale_[0] == pytest.approx(1e200, rel=1e-15)
     np.testing.assert_allclose(huge.transform(np.array([[1e200], [-1e200]])), [[1.0], [-1.0]],
                                rtol=1e-15)
+
+
+@pytest.mark.filterwarnings("error")
+def test_standardizer_statistics_at_the_float64_limit_are_finite():
+    top = np.finfo(np.float64).max
+    X = np.where(np.arange(96) < 48, -top, top)[:, None]
+    scaler = Standardizer().fit(X)  # mean 0, population standard deviation exactly `top`
+    assert abs(scaler.mean_[0]) <= 1e-15 * top
+    assert scaler.scale_[0] == pytest.approx(top, rel=1e-15)
 
 
 @pytest.mark.filterwarnings("error")

@@ -197,15 +197,13 @@ class Standardizer(_ColumnScaler):
         high, low = X.max(axis=0), X.min(axis=0)  # (n_features,) each
         c = _power_of_two_scale(high, low)
         U = X / c  # exact: c is a power of two; |U| < 2
-        with np.errstate(over="ignore"):  # |mean(U)|, std(U) < 2 may round up to 2: checked
-            mean, std = U.mean(axis=0) * c, U.std(axis=0) * c
-        if not (all_finite(mean) and all_finite(std)):
-            column = int(np.argmax(~np.isfinite(mean) | ~np.isfinite(std)))
-            raise ValueError(
-                f"X column {column} has values at the float64 limit (largest |x| = "
-                f"{np.abs(X[:, column]).max():.6g}): its mean or standard deviation is beyond "
-                "the float64 range; rescale X"
-            )
+        high_u, low_u = high / c, low / c
+        # Rounding can carry mean(U) out of [min U, max U], and std(U) above (max U − min U) / 2,
+        # the largest a population standard deviation can be (Popoviciu, "Sur les équations
+        # algébriques ayant toutes leurs racines réelles", Mathematica 9, 1935: variance ≤
+        # (max − min)² / 4). Held to those bounds, both times c stay within [-max|X|, max|X|].
+        mean = np.clip(U.mean(axis=0), low_u, high_u) * c
+        std = np.minimum(U.std(axis=0), (high_u - low_u) / 2) * c
         # exact test: rounding can make std tiny, not zero
         constant = high == low
         self.mean_ = mean
