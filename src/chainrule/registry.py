@@ -88,17 +88,3 @@ class Registry(Generic[T]):
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {self.names()})"
 
-
-def resolve(registry: Registry[Any], spec: Any, **kwargs: Any) -> Any:
-    """Turn ``spec`` into an instance: a name is looked up and called with ``kwargs``.
-
-    An instance passes through unchanged (``kwargs`` must then be empty); a registered class is
-    instantiated with ``kwargs``.
-    """
-    if isinstance(spec, str):
-        return registry.get(spec)(**kwargs)
-    if isinstance(spec, type):
-        return spec(**kwargs)
-    if kwargs:
-        raise TypeError(f"cannot apply {sorted(kwargs)} to an already built {registry.kind}")
-    return spec
