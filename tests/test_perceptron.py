@@ -305,6 +305,10 @@ def test_bad_settings(kwargs, error, match):
         ([[1e300], [-1e300]], [0, 1], ValueError, "X is too large .* overflow"),
         (X_AND * 1e300, Y_AND, ValueError, r"^X is too large .* overflow.*1e\+300"),
         ([[1.0], [2.0]], np.array([1, "a"], dtype=object), TypeError, "labels of one kind"),
+        ([[1.0], [2.0]], np.array([1j, 2j]), TypeError,
+         r"^y must hold integer, string or bool labels, got dtype complex128$"),
+        ([[1.0], [2.0]], np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[D]"), TypeError,
+         r"got dtype datetime64\[D\]"),
     ],
 )
 def test_bad_training_data(X, y, error, match):
@@ -355,3 +359,30 @@ def test_predict_with_another_width():
         clf.decision_function(np.zeros((4, 1)))
     with pytest.raises(ShapeError, match="same number of samples"):
         clf.score(X, [0, 1])
+
+
+@pytest.mark.filterwarnings("error")
+def test_final_weights_whose_scores_overflow_are_refused_like_an_overflow_in_training():
+    # Epoch 1 scores with the zero weights (no overflow); its one update makes W = -1e200, and
+    # the check of the final weights on their own training set, X @ W ~ -1e400, overflows.
+    clf = Perceptron(epochs=1, shuffle=False)
+    with pytest.raises(ValueError, match=r"^X is too large for training in float64 with "
+                                         r"learning rate 1: .*values up to 1e\+200"):
+        clf.fit([[1e200], [1e200]], [1, 0])
+    assert not hasattr(clf, "W") and not hasattr(clf, "classes_")  # no model left behind
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_weights_are_named_at_inference(bad):
+    clf = Perceptron(seed=0).fit(X_AND, Y_AND)
+    clf.b[0] = bad
+    with pytest.raises(ValueError, match=r"^the perceptron's weights W and b are not finite; refit it$"):
+        clf.predict(X_AND)
+
+
+def test_repr_shows_the_settings():
+    assert repr(Perceptron(lr=0.5, epochs=10, shuffle=False, seed=3, dtype=np.float32)) == (
+        "Perceptron(lr=0.5, epochs=10, shuffle=False, seed=3, dtype=float32)")
+    assert repr(Perceptron()) == (
+        "Perceptron(lr=1.0, epochs=100, shuffle=True, seed=None, dtype=float64)")

@@ -199,6 +199,18 @@ def test_python_dash_m_runs_the_command():
     assert result.returncode == 0 and result.stdout.startswith("chainrule ")
 
 
+def test_python_dash_m_exits_with_the_commands_code(monkeypatch, capsys):
+    """``python -m chainrule``, run in this process: main's return value is the exit code."""
+    import runpy
+
+    monkeypatch.delitem(sys.modules, "chainrule.__main__", raising=False)
+    monkeypatch.setattr(sys, "argv", ["chainrule", "frobnicate"])
+    with pytest.raises(SystemExit) as info:
+        runpy.run_module("chainrule", run_name="__main__")
+    assert info.value.code == 2
+    assert "invalid choice: 'frobnicate'" in capsys.readouterr().err
+
+
 def test_a_checkpoint_callback_in_the_config_writes_into_the_run_folder(tmp_path):
     out = tmp_path / "run"
     assert main(["train", "--quiet", "--out", str(out), "--set", "training.epochs=2",
@@ -227,3 +239,138 @@ def test_explain_json_and_markdown(capsys):
     assert document["passed"] is True
     assert main(["explain", "--format", "markdown"]) == 0
     assert "|" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ less common paths
+
+
+def test_no_command_prints_the_help_and_exits_2(capsys):
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("usage: chainrule")
+    assert "COMMAND" in out and "train" in out and "explain" in out
+
+
+def test_ctrl_c_is_one_line_and_exit_code_130(monkeypatch, capsys):
+    from chainrule import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.HANDLERS, "summary", interrupted)
+    assert main(["summary", "model.safetensors"]) == 130
+    assert capsys.readouterr().err == "chainrule: interrupted\n"
+
+
+def test_a_closed_output_pipe_is_not_an_error(monkeypatch):
+    import io
+
+    from chainrule import cli
+
+    def broken_pipe(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    monkeypatch.setitem(cli.HANDLERS, "summary", broken_pipe)
+    assert main(["summary", "model.safetensors"]) == 0
+    assert stderr.closed  # closed unread: no "chainrule: error" line, no second traceback
+
+
+def test_samples_below_one_is_a_usage_error(capsys):
+    assert main(["gradcheck", "--samples", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "chainrule: error: --samples must be at least 1, got 0"
+
+
+def test_train_prints_the_early_stopping_note(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--quiet", "--out", str(out), "--set", "data.dataset=circles",
+                 "--set", "model.hidden=[4]", "--set", "training.epochs=5",
+                 "--set", "callbacks.early_stopping={patience=1, min_delta=1e9}"]) == 0
+    printed = capsys.readouterr().out
+    assert "stopped early after epoch 2: val_loss did not improve for 1 epochs" in printed
+    assert "restored the weights of epoch 1" in printed
+    assert json.loads((out / "metrics.json").read_text())["epochs"] == 2
+
+
+def _saved_model(tmp_path, output: str):
+    """A small 2 → 3 → 1 network with ``output`` activation, saved and read back."""
+    from chainrule.io import load, save
+    from chainrule.layers.builders import mlp
+
+    path = tmp_path / "model.safetensors"
+    save(mlp([2, 3, 1], output=output, seed=0), path)
+    return str(path), load(path)
+
+
+def _printed_metrics(out: str) -> dict[str, float]:
+    rows = [line.split() for line in out.splitlines()[1:] if line.strip()]
+    return {name: float(value) for name, value in rows}
+
+
+def test_evaluate_a_binary_sigmoid_model_reports_accuracy_and_log_loss(tmp_path, capsys, rng):
+    from chainrule.training import metrics
+
+    model, net = _saved_model(tmp_path, "sigmoid")
+    X = rng.normal(size=(12, 2)) * 3
+    y = np.arange(12) % 2
+    path = tmp_path / "binary.csv"
+    with open(path, "w", newline="") as file:
+        csv.writer(file).writerows([["a", "b", "label"], *np.column_stack([X, y]).tolist()])
+    assert main(["evaluate", model, "--data", str(path), "--target", "label"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"evaluated on {path} (12 samples)"
+    outputs = net.forward(X)
+    assert _printed_metrics(out) == pytest.approx(
+        {"accuracy": metrics.accuracy(y, outputs[:, 0]), "log_loss": metrics.log_loss(y, outputs)},
+        abs=1e-4)
+
+
+def test_evaluate_a_regression_model_on_the_last_column_of_a_csv(tmp_path, capsys, rng):
+    from chainrule.training import metrics
+
+    model, net = _saved_model(tmp_path, "identity")
+    table = rng.normal(size=(10, 3))  # no header: the target is the last column by default
+    np.savetxt(tmp_path / "regression.csv", table, delimiter=",")
+    assert main(["evaluate", model, "--data", str(tmp_path / "regression.csv")]) == 0
+    outputs, y = net.forward(table[:, :2]), table[:, 2]
+    assert _printed_metrics(capsys.readouterr().out) == pytest.approx(
+        {"mse": metrics.mean_squared_error(y, outputs),
+         "mae": metrics.mean_absolute_error(y, outputs), "r2": metrics.r2_score(y, outputs)},
+        abs=1e-4)
+
+
+def test_predict_with_a_sigmoid_model_writes_classes_at_the_half_threshold(tmp_path, rng):
+    model, net = _saved_model(tmp_path, "sigmoid")
+    X = rng.normal(size=(20, 2)) * 3
+    np.save(tmp_path / "X.npy", X)
+    assert main(["predict", model, str(tmp_path / "X.npy"), "-o", str(tmp_path / "p.csv")]) == 0
+    with open(tmp_path / "p.csv") as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == ["class"]
+    assert [int(r[0]) for r in rows[1:]] == (net.forward(X)[:, 0] >= 0.5).astype(int).tolist()
+
+
+def test_explain_a_config_network(capsys):
+    assert main(["explain", "--set", "data.dataset=circles", "--set", "model.hidden=[3]",
+                 "--samples", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "on a batch of n_samples = 3" in out
+    assert "#0 Rescale: A0 → A0'" in out  # the config's standardisation is part of the network
+    assert "dL/dW2 = A1'ᵀ δ2" in out and "all match" in out
+
+
+def test_datasets_download_prints_the_files_already_in_the_data_dir(tmp_path, monkeypatch, capsys):
+    import socket
+
+    with socket.socket() as sock:  # a mirror that refuses connections: never the network
+        sock.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("CHAINRULE_DATA_URL", f"http://127.0.0.1:{sock.getsockname()[1]}")
+    folder = tmp_path / "california_housing"
+    folder.mkdir()
+    for name in ("housing.csv", "cal_housing.data"):
+        (folder / name).write_text("present\n")
+    assert main(["datasets", "download", "california_housing", "--data-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [str(folder / "housing.csv"),
+                                                    str(folder / "cal_housing.data")]

@@ -136,6 +136,23 @@ def test_damaged_statlib_file(tmp_path, content, match):
         load_california_housing(tmp_path, layout="statlib")
 
 
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_non_finite_statlib_value_names_the_line(tmp_path, value):
+    folder = write_small(tmp_path)
+    lines = (folder / "cal_housing.data").read_text().splitlines(keepends=True)
+    lines[2] = lines[2].replace("1000.000000", value, 1)  # total_rooms of the third row
+    (folder / "cal_housing.data").write_text("".join(lines))
+    with pytest.raises(ValueError, match=r"cal_housing\.data: non-finite value on line 3"):
+        load_california_housing(tmp_path, layout="statlib")
+
+
+def test_bedrooms_blank_in_every_row_cannot_be_imputed(tmp_path):
+    write_small(tmp_path, [row[:4] + (None,) + row[5:] for row in ROWS])
+    with pytest.raises(ValueError, match=r"housing\.csv: total_bedrooms is blank in every row, "
+                                         "nothing to impute from"):
+        load_california_housing(tmp_path, layout="csv")
+
+
 # --------------------------------------------------------------------------- the real files
 
 

@@ -133,3 +133,96 @@ def test_progress_true_with_tqdm(local_server, tmp_path, capsys):
     fetch(f"{local_server.url}/f", tmp_path / "f", SHA, progress=True)
     assert (tmp_path / "f").read_bytes() == BODY
     assert "f" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("timeout", [0, -1, True, "30", None])
+def test_bad_timeout_argument(timeout, tmp_path, local_server):
+    message = rf"timeout must be a positive number of seconds, got {timeout!r}"
+    with pytest.raises(ValueError, match=message):
+        fetch(f"{local_server.url}/f", tmp_path / "f", SHA, progress=False, timeout=timeout)
+    assert local_server.requests == []
+
+
+def test_url_must_be_a_string(tmp_path):
+    with pytest.raises(TypeError, match="url must be a str, got bytes"):
+        fetch(b"https://example.org/f", tmp_path / "f", SHA, progress=False)
+
+
+def one_shot_server(reply: bytes):
+    """A raw TCP server on 127.0.0.1 that answers one connection with ``reply`` and closes."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)  # the request
+            connection.sendall(reply)
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", thread
+
+
+def test_a_connection_closed_without_an_answer_is_a_download_error(tmp_path):
+    url, thread = one_shot_server(b"")
+    with pytest.raises(DownloadError, match=r"downloading .*/f failed: RemoteDisconnected"):
+        fetch(f"{url}/f", tmp_path / "f", SHA, progress=False)
+    thread.join()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unusable_content_length_is_ignored(tmp_path):
+    reply = b"HTTP/1.0 200 OK\r\nContent-Length: lots\r\n\r\n" + BODY
+    url, thread = one_shot_server(reply)
+    fetch(f"{url}/f", tmp_path / "f", SHA, progress=False)  # read to the end of the stream
+    thread.join()
+    assert (tmp_path / "f").read_bytes() == BODY
+
+
+def test_https_goes_through_the_default_opener(tmp_path, monkeypatch):
+    """A remote https URL uses urllib's default opener (proxy settings apply); faked here."""
+    import io
+    import urllib.request
+
+    calls = []
+
+    def urlopen(url, timeout):
+        calls.append((url, timeout))
+        response = io.BytesIO(BODY)
+        response.headers = {"Content-Length": str(len(BODY))}
+        return response
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    fetch("https://mirror.example/f", tmp_path / "f", SHA, progress=False, timeout=7)
+    assert calls == [("https://mirror.example/f", 7)]
+    assert (tmp_path / "f").read_bytes() == BODY
+
+
+@pytest.mark.parametrize("failing", ["open", "fsync"])
+def test_a_folder_that_cannot_be_synced_does_not_fail_the_download(
+    failing, local_server, tmp_path, monkeypatch
+):
+    """Some platforms cannot open or fsync a folder; the verified file is kept anyway."""
+    import os
+    import stat
+
+    real_open, real_fsync = os.open, os.fsync
+
+    def refusing_open(path, flags, *args):
+        if os.path.isdir(path):
+            raise PermissionError(13, "cannot open a folder")
+        return real_open(path, flags, *args)
+
+    def refusing_fsync(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(22, "fsync of a folder is not supported")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, failing, refusing_open if failing == "open" else refusing_fsync)
+    local_server.files["f"] = BODY
+    assert fetch(f"{local_server.url}/f", tmp_path / "f", SHA, progress=False) == tmp_path / "f"
+    assert (tmp_path / "f").read_bytes() == BODY

@@ -46,6 +46,21 @@ def test_load_digits_matches_scikit_learn():
     np.testing.assert_array_equal(y, y_ref)
 
 
+def test_a_damaged_bundled_digits_file_is_refused(monkeypatch, tmp_path):
+    """A truncated installation: the shape check names the file, the shape and the expected one."""
+    from types import SimpleNamespace
+
+    from chainrule.datasets import loaders
+
+    (tmp_path / "data").mkdir()
+    rows = "\n".join(",".join(["0"] * 65) for _ in range(3)) + "\n"
+    (tmp_path / "data" / "digits.csv.gz").write_bytes(gzip.compress(rows.encode()))
+    monkeypatch.setattr(loaders, "resources", SimpleNamespace(files=lambda package: tmp_path))
+    with pytest.raises(ValueError, match=r"bundled digits\.csv\.gz has shape \(3, 65\), "
+                                         r"expected \(1797, 65\)"):
+        load_digits()
+
+
 # --------------------------------------------------------------------------- MNIST-style
 
 EXPECTED = {

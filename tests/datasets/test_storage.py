@@ -11,6 +11,7 @@ from chainrule.datasets.download import DownloadError
 from chainrule.datasets.storage import (
     RemoteFile,
     cache_dir,
+    fetch_into,
     file_url,
     find,
     locate,
@@ -141,3 +142,12 @@ def test_locate_does_not_download_what_is_present(tmp_path, local_server, monkey
 def test_locate_offline_raises_download_error(tmp_path, refused_url):
     with pytest.raises(DownloadError, match="offline"):
         locate(REMOTE, tmp_path, base_url=refused_url, progress=False)
+
+
+def test_fetch_into_a_file_without_url_says_where_to_put_it(tmp_path, local_server, monkeypatch):
+    monkeypatch.setenv("CHAINRULE_DATA_URL", local_server.url)  # a mirror adds no URL
+    local_only = RemoteFile("toy/local.bin", REMOTE.sha256, len(BODY))
+    with pytest.raises(FileNotFoundError, match=r"toy/local\.bin has no download URL; place it in "
+                                                r"a data directory .*\$CHAINRULE_DATA"):
+        fetch_into(tmp_path, local_only, progress=False)
+    assert local_server.requests == [] and not (tmp_path / "toy").exists()

@@ -146,6 +146,29 @@ def test_a_new_file_gets_the_umask_permissions(tmp_path):
     assert stat.S_IMODE(os.stat(tmp_path / "model.safetensors").st_mode) == 0o644
 
 
+def test_temporary_names_that_are_all_taken_give_up_after_100_tries(saved, monkeypatch):
+    import secrets
+
+    path, net = saved
+    taken = path.parent / ".chainrule-000000000000.tmp"
+    taken.write_bytes(b"someone else's")
+    tries = []
+
+    def token_hex(nbytes):
+        tries.append(nbytes)
+        return "0" * (2 * nbytes)
+
+    monkeypatch.setattr(secrets, "token_hex", token_hex)
+    with pytest.raises(FileExistsError, match="could not create a temporary file") as info:
+        save(_other_network(), path)
+    assert info.value.filename == str(path)  # the caller's path, not the folder
+    assert len(tries) == 100
+    monkeypatch.undo()
+    assert taken.read_bytes() == b"someone else's"
+    taken.unlink()
+    _assert_previous_intact(path, net)
+
+
 def test_missing_folder_is_an_oserror_and_creates_nothing(tmp_path):
     with pytest.raises(FileNotFoundError):
         save(mlp([2, 1], seed=0), tmp_path / "absent" / "model.safetensors")

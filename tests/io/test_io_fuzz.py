@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _io_cases import base_network, byte_flips, hostile_files, truncations
+from _io_cases import assemble, base_network, byte_flips, hostile_files, split, truncations
 
+from chainrule._safetensors import MAX_HEADER_BYTES
 from chainrule.errors import ModelFormatError
-from chainrule.io import load, save
+from chainrule.io import load, read_tensors, save
 
 HERE = Path(__file__).resolve().parent
 SOURCES = [HERE.parents[1] / "src" / "chainrule" / name for name in ("io.py", "_safetensors.py")]
@@ -123,6 +124,84 @@ def test_non_finite_weights_load_only_when_asked(tmp_path):
         assert not np.isfinite(net.parameters).all()
 
 
+def test_a_header_length_beyond_the_limit_is_refused_before_reading_it(tmp_path):
+    # A file big enough to hold the declared header (sparse: nothing is really written).
+    path = tmp_path / "huge-header.safetensors"
+    n = MAX_HEADER_BYTES + 1
+    with open(path, "wb") as file:
+        file.write(n.to_bytes(8, "little"))
+        file.truncate(8 + n)
+    message = str(_refused(path))
+    assert f"the header length {n:,} exceeds the limit of {MAX_HEADER_BYTES:,} bytes" in message
+
+
+def _renamed(old: str, new: str) -> bytes:
+    header, body = split(VALID)
+    header[new] = header.pop(old)
+    return assemble(header, body)
+
+
+def test_a_tensor_with_an_empty_name_is_refused(tmp_path):
+    path = tmp_path / "hostile.safetensors"
+    path.write_bytes(_renamed("0.W", ""))
+    assert "a tensor has an empty name" in str(_refused(path))
+
+
+def test_what_the_safetensors_reader_refuses_is_a_model_format_error(tmp_path):
+    # A lone surrogate is a str in Python's JSON, which the header check accepts, but not
+    # valid Unicode for the safetensors reader.
+    path = tmp_path / "hostile.safetensors"
+    path.write_bytes(_renamed("0.W", "\ud800"))
+    assert "the safetensors reader refused the file" in str(_refused(path))
+
+
+def _transposed(loaded):
+    return {**loaded, "0.W": np.ascontiguousarray(loaded["0.W"].T)}
+
+
+def _renamed_tensor(loaded):
+    loaded = dict(loaded)
+    loaded["3.b"] = loaded.pop("2.b")
+    return loaded
+
+
+@pytest.mark.parametrize(("disagreement", "expected"), [
+    (_renamed_tensor, "the safetensors reader found other tensors than the header lists"),
+    (_transposed, "tensor '0.W' decoded as float32(4, 3), the header says float32(3, 4)"),
+], ids=["names", "shape"])
+def test_a_reader_that_disagrees_with_the_header_is_refused(tmp_path, monkeypatch, disagreement,
+                                                            expected):
+    import safetensors.numpy
+
+    real_load = safetensors.numpy.load
+    monkeypatch.setattr(safetensors.numpy, "load", lambda data: disagreement(real_load(data)))
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(VALID)
+    assert expected in str(_refused(path))
+
+
+@pytest.mark.parametrize("change", [b"\0" * 8, None], ids=["grows", "shrinks"])
+def test_a_file_that_changes_size_while_being_read_is_refused(tmp_path, monkeypatch, change):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(VALID)
+    real_fstat = os.fstat
+
+    def fstat(fd):  # another process rewrites the file right after its size was taken
+        result = real_fstat(fd)
+        with open(path, "r+b") as other:
+            if change is None:
+                other.truncate(len(VALID) - 8)
+            else:
+                other.seek(0, os.SEEK_END)
+                other.write(change)
+        monkeypatch.setattr(os, "fstat", real_fstat)
+        return result
+
+    monkeypatch.setattr(os, "fstat", fstat)
+    with pytest.raises(ModelFormatError, match="the file changed size while it was being read"):
+        read_tensors(path)
+
+
 @pytest.mark.parametrize("length", truncations(VALID))
 def test_truncated_file_is_refused(tmp_path, length):
     path = tmp_path / "truncated.safetensors"
@@ -158,9 +237,10 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import numpy as np
 import safetensors.numpy  # imported before the limit: only the loading is measured
-from _io_cases import base_network, byte_flips, hostile_files, truncations
+from _io_cases import assemble, base_network, byte_flips, hostile_files, split, truncations
+from chainrule._safetensors import MAX_HEADER_BYTES
 from chainrule.errors import ModelFormatError
-from chainrule.io import load, save
+from chainrule.io import load, read_tensors, save
 
 folder = Path(tempfile.mkdtemp())
 path = folder / "model.safetensors"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -146,3 +147,187 @@ def test_loss_target_errors():
         cr.MSE().forward(P, P, sample_weight=np.array([-1.0, 1.0]))
     with pytest.raises(ValueError, match="reduction must be one of 'mean', 'sum'; got 'avg'"):
         cr.MSE(reduction="avg")
+
+
+@pytest.mark.parametrize("dtype", [np.dtype("int32"), np.dtype("float16"), np.dtype("complex128")],
+                         ids=str)
+def test_a_numpy_dtype_object_that_is_not_float32_or_64_is_refused(dtype):
+    with pytest.raises(TypeError, match=f"^dtype must be float32 or float64, got {dtype}$"):
+        cr.mlp([2, 1], dtype=dtype)
+
+
+@pytest.mark.parametrize(
+    "init, pattern",
+    [
+        (cr.init.zeros, "symmetry"),  # the function itself, not only its name
+        ({"std": 0.1}, r"an initializer dict needs a 'name' key, got \{'std': 0\.1\}"),
+        ({"name": "glorot_uniform", "std": 0.1},
+         r"initializer 'glorot_uniform' accepts no options, got \['std'\]"),
+        ({"name": "small_normal", "mean": 1.0},
+         r"initializer 'small_normal' accepts \['std'\], got \['mean'\]"),
+    ],
+)
+def test_bad_initializer_specs(init, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        cr.Dense(2, 3, init=init)
+
+
+def test_bad_activation_and_architecture_entries():
+    with pytest.raises(ValueError, match=r"^architecture\[0\]: an activation dict needs a 'name' "
+                                         r"key, got \{'alpha': 0\.2\}"):
+        cr.Sequential.from_architecture([{"input_dim": 2, "output_dim": 1,
+                                          "activation": {"alpha": 0.2}}])
+    with pytest.raises(ValueError, match=r"^architecture\[1\] is missing \['input_dim'\]$"):
+        cr.Sequential.from_architecture([{"input_dim": 2, "output_dim": 3},
+                                         {"output_dim": 1}])
+    with pytest.raises(ValueError, match=r"is missing \['input_dim', 'output_dim'\]"):
+        cr.Sequential.from_architecture([{"activation": "relu"}])
+
+
+def test_the_same_layer_twice_in_one_network_is_refused():
+    relu = cr.ReLU()
+    with pytest.raises(ValueError, match=r"same layer object appears twice.*layer\.copy\(\)"):
+        cr.Sequential([cr.Dense(2, 2), relu, cr.Dense(2, 2), relu])
+    net = cr.Sequential([cr.Dense(2, 2), relu, cr.Dense(2, 2), relu.copy()])  # the fix works
+    assert len(net) == 4
+
+
+def test_from_config_errors_name_the_entry():
+    with pytest.raises(TypeError, match=r"config must be a dict with a 'layers' list, got \[\]"):
+        cr.Sequential.from_config([])
+    with pytest.raises(TypeError, match="config must be a dict with a 'layers' list"):
+        cr.Sequential.from_config({"layers": "Dense"})
+    with pytest.raises(ValueError, match=r"^config\['layers'\]\[1\] must be a dict with a 'type' key$"):
+        cr.Sequential.from_config({"layers": [{"type": "ReLU"}, {"config": {}}]})
+    with pytest.raises(ValueError, match=r"^config\['layers'\]\[0\] \(Dense\): .*out_features"):
+        cr.Sequential.from_config({"layers": [{"type": "Dense", "config": {"in_features": 2}}]})
+
+
+def test_a_layer_whose_sizes_disagree_with_a_rescale_layer():
+    with pytest.raises(cr.ShapeError, match=re.escape(
+            "layer sizes do not agree: Rescale #1 expects 3 input features, but the previous "
+            "layer gives 2")):
+        cr.Sequential([cr.Dense(2, 2), cr.Rescale([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])])
+
+
+def test_rescale_from_scaler_needs_a_fitted_scaler():
+    from chainrule.preprocessing import MinMaxScaler, Standardizer
+
+    with pytest.raises(TypeError, match=re.escape(
+            "expected a fitted Standardizer or MinMaxScaler, got Standardizer()")):
+        cr.Rescale.from_scaler(Standardizer())
+    with pytest.raises(TypeError, match=re.escape(
+            "got MinMaxScaler(feature_range=[-1.0, 1.0])")):
+        cr.Rescale.from_scaler(MinMaxScaler(feature_range=(-1, 1)))
+    with pytest.raises(TypeError, match="got 'standardize'"):
+        cr.Rescale.from_scaler("standardize")
+
+
+def test_existing_parameter_of_the_wrong_shape_is_refused():
+    layer = cr.Dense(2, 3).build(seed=0)
+    layer.params["W"] = np.ones((3, 2))  # transposed: the tutorials' (out, in) convention
+    with pytest.raises(ValueError, match=re.escape(
+            "Dense #0: existing parameter 'W' has shape (3, 2), expected (2, 3)")):
+        cr.Sequential([layer])
+
+
+class _WithState(cr.Layer):
+    """A layer declaring a parameter of a role the network does not store."""
+
+    def parameter_specs(self):
+        return [cr.layers.ParameterSpec("m", (2,), "buffer", cr.init.zeros)]
+
+    def forward(self, X, training=False):
+        return X
+
+
+def test_a_parameter_role_other_than_weight_or_bias_is_refused():
+    with pytest.raises(ValueError, match=re.escape(
+            "_WithState #0: parameter 'm' has role 'buffer'; expected 'weight' or 'bias'")):
+        cr.Sequential([_WithState()])
+
+
+def test_a_network_beyond_the_parameter_limit_is_refused_before_allocating():
+    from chainrule.layers.parameters import MAX_PARAMETERS
+
+    with pytest.raises(ValueError) as info:
+        cr.Sequential([cr.Dense(4, 300_000), cr.ReLU(), cr.Dense(300_000, 300_000)])
+    total = 4 * 300_000 + 300_000 + 300_000**2 + 300_000
+    assert str(info.value) == (
+        f"the network would have {total:,} parameters ({total * 4 / 2**30:.3g} GiB of values, "
+        "as much of gradients), the largest layer Dense #2 (in_features=300000, "
+        f"out_features=300000) {300_000**2:,}: more than the {MAX_PARAMETERS:,} allowed"
+    )
+
+
+def test_a_network_that_does_not_fit_in_memory_is_a_valueerror(monkeypatch):
+    n_params = 30 * 20 + 20
+    real_zeros = np.zeros
+
+    def zeros(shape, *args, **kwargs):  # the gradient buffer cannot be allocated
+        if shape == n_params:
+            raise MemoryError
+        return real_zeros(shape, *args, **kwargs)
+
+    monkeypatch.setattr(np, "zeros", zeros)
+    with pytest.raises(ValueError, match=re.escape(
+            "the network would have 620 parameters (4.62e-06 GiB of values, as much of "
+            "gradients), the largest layer Dense #0 (in_features=30, out_features=20) 600: more "
+            "memory than this machine has")) as info:
+        cr.Sequential([cr.Dense(30, 20)], dtype=np.float64)
+    assert info.value.__suppress_context__
+
+
+class _Unfinished(cr.Layer):
+    """A custom layer whose author has not written forward and backward yet."""
+
+
+def test_a_custom_layer_without_forward_or_backward_says_what_to_implement():
+    layer = _Unfinished()
+    with pytest.raises(NotImplementedError, match=re.escape(
+            "_Unfinished must implement forward(X, training)")):
+        layer.forward(np.ones((1, 2)))
+    with pytest.raises(NotImplementedError, match=re.escape("_Unfinished must implement backward(dY)")):
+        layer.backward(np.ones((1, 2)))
+    with pytest.raises(NotImplementedError, match="forward"):
+        layer.infer(np.ones((1, 2)))  # the default inference runs forward
+
+
+def test_logits_loss_of_a_loss_without_fused_form():
+    with pytest.raises(TypeError, match="^MSE has no fused form$"):
+        cr.MSE().logits_loss()
+    assert cr.BinaryCrossEntropy().logits_loss().from_logits
+
+
+def test_objective_needs_a_network():
+    with pytest.raises(TypeError, match="^net must be a Sequential, got Dense$"):
+        cr.Objective(cr.Dense(2, 1), "mse")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_an_overflow_inside_the_network_is_a_clear_error_without_warnings(dtype):
+    net = cr.mlp([2, 3, 1], dtype=dtype, seed=0)
+    net.layers[0].params["W"][:] = 1e10
+    big = np.finfo(dtype).max / 1e9  # finite, accepted at the edge; X @ W overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=re.escape(
+                "the network's output is not finite: an intermediate value overflowed "
+                f"{np.dtype(dtype).name}; scale the inputs X down (e.g. standardise them)")):
+            net.forward(np.full((2, 2), big))
+        with pytest.raises(ValueError, match="overflowed"):
+            net(np.full((2, 2), big))  # __call__ is forward
+
+
+def test_non_finite_weights_are_named_as_the_cause_without_warnings():
+    net = cr.mlp([2, 3, 1], seed=0)
+    net.layers[2].params["W"][0, 0] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=re.escape(
+                "the network's output is not finite: the weights are not finite (did training "
+                "diverge?)")):
+            net.forward(np.ones((2, 2)))
+    net.layers[2].params["W"][0, 0] = np.inf  # inf weights times zero activations: NaN
+    with pytest.raises(ValueError, match="weights are not finite"):
+        net.forward(np.ones((2, 2)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -85,6 +87,8 @@ def test_penalties_are_in_the_gradient(rng):
     W = net.layers[0].params["W"]
     assert np.linalg.norm(0.3 * np.sign(W) + 0.7 * W) > 0.1
     assert report["0.W"].relative_error < 1e-6
+    assert net.layers[2].penalty() == pytest.approx(0.5 * 1.5 * np.sum(net.layers[2].params["W"] ** 2))
+    assert cr.Dense(3, 4).build(seed=0).penalty() == 0.0  # no l1, no l2: no penalty
 
 
 @pytest.mark.parametrize("n_samples", N_SAMPLES)
@@ -237,3 +241,20 @@ def test_rescale_backward_matches_finite_differences(n_samples, rng):
     layer = cr.Rescale(offset=rng.normal(size=4), scale=rng.uniform(0.5, 3.0, size=4))
     net = cr.Sequential([layer, cr.Dense(4, 2)], dtype=np.float64, seed=0)
     check(net, rng.normal(size=(n_samples, 4)), rng)
+
+
+def test_gradcheck_report_lookup_by_name(rng):
+    net = cr.mlp([3, 2], dtype=np.float64, seed=0)
+    report = cr.gradcheck(net, "mse", rng.normal(size=(4, 3)), rng.normal(size=(4, 2)))
+    assert report["0.b"].name == "0.b"
+    with pytest.raises(KeyError, match=re.escape("no gradient named '1.W'; have ['0.W', '0.b']")):
+        report["1.W"]
+
+
+@pytest.mark.filterwarnings("error")
+def test_gradcheck_refuses_a_loss_that_overflows_float64():
+    net = cr.mlp([2, 1], dtype=np.float64, seed=0)
+    net.layers[0].params["W"][:] = 1.0
+    X = np.full((2, 2), 1e200)  # finite, but Y ≈ 2e200 and the squared error overflows
+    with pytest.raises(ValueError, match=r"^gradcheck needs a finite loss, got inf .*scale X down"):
+        cr.gradcheck(net, "mse", X, np.zeros((2, 1)))

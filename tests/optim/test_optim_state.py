@@ -188,3 +188,30 @@ def test_load_state_dict_rejects_bad_state(rng):
     # Nothing was changed by the failed loads.
     after = opt.state_dict()
     assert all(np.array_equal(after[k], good[k]) for k in good)
+
+
+class _SignSGD(Optimizer):
+    """A custom optimizer with no state arrays: p ← p − lr · sign(g)."""
+
+    def __init__(self, lr: float = 0.5) -> None:
+        super().__init__(lr)
+
+    def _update(self, t: int) -> None:
+        np.sign(self._grads, out=self._work)
+        self._work *= self.lr
+        self._params -= self._work
+
+
+def test_a_custom_optimizer_without_state_saves_only_the_step_and_lr():
+    p, g = np.array([1.0, -2.0, 3.0]), np.array([0.5, -4.0, 0.0])
+    opt = _SignSGD().bind(p, g, 2)
+    opt.step()
+    np.testing.assert_array_equal(p, [0.5, -1.5, 3.0])
+    state = opt.state_dict()
+    assert state == {"step": 1, "lr": 0.5}
+    fresh = _SignSGD().bind(p, g, 2)
+    fresh.load_state_dict(state)
+    assert fresh.n_steps == 1
+    with pytest.raises(ValueError, match=r"_SignSGD state must have keys \['lr', 'step'\]; "
+                                         r"missing \[\], unexpected \['momentum_buffer'\]"):
+        fresh.load_state_dict({**state, "momentum_buffer": np.zeros(3)})

@@ -181,3 +181,58 @@ def test_a_label_the_model_does_not_know_is_named(string_trainer):
 def test_bad_resolution_is_refused():
     with pytest.raises(ValueError, match=r"resolution must be in \[2, inf\), got 1"):
         plot_decision_boundary(Recorder(), X4, [0, 0, 1, 1], resolution=1)
+
+
+@pytest.mark.parametrize(
+    ("y", "legend"),
+    [
+        (np.array([[0], [0], [1], [1]]), ["0", "1"]),  # a (n_samples, 1) column
+        (np.array([False, False, True, True]), ["0", "1"]),  # False/True are the classes 0/1
+        (np.array(["no", "no", "yes", "yes"], dtype=object), ["no", "yes"]),  # e.g. from pandas
+    ],
+)
+def test_labels_of_other_kinds_are_read_as_classes(y, legend):
+    figure = plot_decision_boundary(Recorder(), X4, y, resolution=5)
+    assert legend_texts(figure.axes[0]) == legend
+    class_0, class_1 = figure.axes[0].collections[-2:]
+    np.testing.assert_array_equal(class_0.get_offsets(), X4[:2])
+    np.testing.assert_array_equal(class_1.get_offsets(), X4[2:])
+
+
+@pytest.mark.parametrize(
+    ("y", "message"),
+    [
+        ([], r"y must not be empty, got shape \(0,\)"),
+        ([0, np.nan, 1, 0], "y must not contain NaN or infinity"),
+        ([0, 1, np.inf, 0], "y must not contain NaN or infinity"),
+    ],
+)
+def test_empty_or_non_finite_labels_are_refused(y, message):
+    with pytest.raises(ValueError, match=message):
+        plot_decision_boundary(Recorder(), X4, y, resolution=5)
+
+
+@pytest.mark.parametrize("names", ["ab", ("width",), ("a", "b", "c")])
+def test_feature_names_must_be_two_names(names):
+    with pytest.raises(ValueError, match=r"feature_names must be two names, got "):
+        plot_decision_boundary(Recorder(), X4, [0, 0, 1, 1], resolution=5, feature_names=names)
+
+
+@pytest.mark.parametrize(("n_classes", "palette"), [(12, "tab20"), (25, "turbo")])
+def test_many_classes_get_distinct_colours(n_classes, palette):
+    import matplotlib
+
+    X = np.random.default_rng(0).normal(size=(2 * n_classes, 2))
+    y = np.arange(2 * n_classes) % n_classes
+
+    def scores(points):
+        return np.column_stack([points[:, 0] * k for k in range(n_classes)])
+
+    figure = plot_decision_boundary(scores, X, y, resolution=5)
+    points = figure.axes[0].collections[-n_classes:]
+    colours = np.array([collection.get_facecolor()[0] for collection in points])
+    cmap = matplotlib.colormaps[palette]
+    expected = ([cmap(k) for k in range(n_classes)] if palette == "tab20"
+                else [cmap(v) for v in np.linspace(0, 1, n_classes)])
+    np.testing.assert_allclose(colours, expected)
+    assert len({tuple(colour) for colour in colours}) == n_classes

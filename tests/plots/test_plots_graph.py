@@ -50,3 +50,12 @@ def test_graph_bad_input():
         plot_graph([Dense(2, 2)])
     with pytest.raises(TypeError, match="n_samples_label"):
         plot_graph(Sequential([Dense(2, 2)]), n_samples_label="")
+
+
+def test_graph_names_the_slope_of_leaky_relu_and_elu():
+    from chainrule.layers.activations import ELU, LeakyReLU
+
+    figure = plot_graph(Sequential([Dense(2, 3), LeakyReLU(0.1), Dense(3, 2), ELU(0.5)]),
+                        gradients=False)
+    labels = texts(figure)
+    assert "#1 LeakyReLU  α=0.1" in labels and "#3 ELU  α=0.5" in labels

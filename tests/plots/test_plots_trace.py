@@ -64,3 +64,17 @@ def test_trace_bad_input():
         plot_trace(3.0)
     with pytest.raises(ValueError, match="none of the per-layer quantities"):
         plot_trace([{"epoch": 1, "loss": 1.0, "layers": []}])
+
+
+def test_a_panel_without_positive_values_keeps_a_linear_axis(monitor):
+    """Gradients that vanished to exactly 0 cannot be drawn on a log axis."""
+    records = json.loads(json.dumps(monitor.records))
+    for record in records:
+        for layer in record["layers"]:
+            if layer["grad_norm"] is not None:
+                layer["grad_norm"] = 0.0
+    figure = plot_trace(records)
+    gradient_panel, ratio_panel = figure.axes[:2]
+    assert gradient_panel.get_title() == "gradient norm ‖∂J/∂W‖"
+    assert gradient_panel.get_yscale() == "linear"
+    assert ratio_panel.get_yscale() == "log"

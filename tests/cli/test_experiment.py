@@ -1,0 +1,199 @@
+"""From a config to a trained model: data files, task detection, network, loss and trainer."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from chainrule.config import ConfigError, load_config
+from chainrule.experiment import (
+    build_loss,
+    build_network,
+    build_trainer,
+    load_data,
+    read_features,
+    read_table,
+    run,
+)
+from chainrule.losses import MSE
+from chainrule.training.callbacks import EarlyStopping, ReduceLROnPlateau
+
+CIRCLES = ["data.dataset=circles", "data.options={n_samples=60}", "model.hidden=[3]"]
+
+
+def circles(*overrides: str):
+    """A validated config on 60 two-circles samples, and its data."""
+    config = load_config(overrides=[*CIRCLES, *overrides])
+    return config, load_data(config["data"])
+
+
+# ------------------------------------------------------------------------------ tables
+
+
+def test_read_table_target_by_index_or_name(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5,6\n")
+    X, y = read_table(path)  # the last column by default
+    np.testing.assert_array_equal(X, [[1, 2], [4, 5]])
+    assert y.tolist() == [3, 6] and y.dtype == np.int64
+    X, y = read_table(path, 0)
+    np.testing.assert_array_equal(X, [[2, 3], [5, 6]])
+    assert y.tolist() == [1, 4]
+    X, y = read_table(path, "b")
+    assert y.tolist() == [2, 5]
+
+
+def test_read_table_keeps_string_class_labels(tmp_path):
+    path = tmp_path / "pets.csv"
+    path.write_text("x1,x2,kind\n1,2,cat\n3,4,dog\n")
+    X, y = read_table(path, "kind")
+    np.testing.assert_array_equal(X, [[1, 2], [3, 4]])
+    assert y.tolist() == ["cat", "dog"]
+
+
+def test_read_table_from_npz_and_npy(tmp_path):
+    np.savez(tmp_path / "d.npz", X=np.ones((3, 2)), y=np.arange(3))
+    X, y = read_table(tmp_path / "d.npz")
+    np.testing.assert_array_equal(X, np.ones((3, 2)))
+    assert y.tolist() == [0, 1, 2]
+    np.save(tmp_path / "d.npy", np.arange(12.0).reshape(4, 3))
+    X, y = read_table(tmp_path / "d.npy", 0)
+    np.testing.assert_array_equal(X, [[1, 2], [4, 5], [7, 8], [10, 11]])
+    assert y.tolist() == [0, 3, 6, 9]
+
+
+@pytest.mark.parametrize(
+    "name, text, target, error, message",
+    [
+        ("empty.csv", "\n\n", -1, ValueError, r"empty\.csv is empty"),
+        ("ragged.csv", "1,2,3\n1,2\n", -1, ValueError,
+         r"ragged\.csv: rows have different numbers of columns \[2, 3\]"),
+        ("words.csv", "1,2,3\nfoo,2,1\n", -1, ValueError,
+         r"words\.csv: every feature column must be numeric"),
+        ("named.csv", "a,b\n1,2\n", "label", ConfigError,
+         r"data\.target: no column 'label' in .*named\.csv \(header: \['a', 'b'\]\)"),
+        ("bare.csv", "1,2\n", "label", ConfigError, r"no column 'label' .*\(header: None\)"),
+        ("narrow.csv", "1,2,3\n", 3, ConfigError,
+         r"data\.target: column 3 does not exist in .*narrow\.csv \(3 columns\)"),
+        ("narrow.csv", "1,2,3\n", -4, ConfigError, r"column -4 does not exist .*\(3 columns\)"),
+    ],
+)
+def test_bad_tables_name_the_file(tmp_path, name, text, target, error, message):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(error, match=message):
+        read_table(tmp_path / name, target)
+
+
+def test_an_npz_needs_arrays_named_X_and_y(tmp_path):
+    np.savez(tmp_path / "d.npz", features=np.ones((3, 2)))
+    with pytest.raises(ValueError,
+                       match=r"d\.npz must hold arrays named X and y, has \['features'\]"):
+        read_table(tmp_path / "d.npz")
+
+
+def test_read_features_needs_numbers(tmp_path):
+    (tmp_path / "f.csv").write_text("a,b\n1,x\n")
+    with pytest.raises(ValueError, match=r"f\.csv: every column must be numeric"):
+        read_features(tmp_path / "f.csv")
+
+
+# ------------------------------------------------------------------------------ data
+
+
+def write_csv(path, X, y) -> str:
+    np.savetxt(path, np.column_stack([X, y]), delimiter=",")
+    return str(path)
+
+
+def test_files_with_a_separate_test_file(tmp_path, rng):
+    X, X_test = rng.normal(size=(20, 2)), rng.normal(size=(6, 2))
+    y, y_test = np.arange(20) % 2, np.arange(6) % 2
+    section = {"dataset": "files", "train": write_csv(tmp_path / "train.csv", X, y),
+               "test": write_csv(tmp_path / "test.csv", X_test, y_test),
+               "validation_size": 0.25, "seed": 0}
+    data = load_data(section)
+    assert data.task == "classification"  # integer targets
+    np.testing.assert_allclose(data.X_test, X_test)
+    assert data.y_test.tolist() == y_test.tolist()
+    assert len(data.y_train) == 15 and len(data.y_val) == 5
+    assert data.classes.tolist() == [0, 1]
+
+
+def test_files_task_from_the_targets_or_from_the_config(tmp_path, rng):
+    X = rng.normal(size=(20, 2))
+    section = {"dataset": "files", "train": write_csv(tmp_path / "r.csv", X, X[:, 0] * 1.5),
+               "validation_size": 0.0}
+    data = load_data(section)
+    assert data.task == "regression" and data.classes is None  # float targets
+    section["train"] = write_csv(tmp_path / "c.csv", X, np.arange(20) % 4)
+    assert load_data(section).task == "classification"
+    data = load_data({**section, "task": "regression"})
+    assert data.task == "regression" and data.classes is None
+
+
+def test_options_a_generator_does_not_take_are_a_config_error():
+    with pytest.raises(ConfigError, match="data.options: .*make_circles.*'radius'"):
+        load_data({"dataset": "circles", "options": {"radius": 2}})
+
+
+# ------------------------------------------------------------------------------ model
+
+
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        ("[{input_dim=3, output_dim=1, activation='sigmoid'}]",
+         r"model.layers\[0\].input_dim is 3, but the data has 2 features"),
+        ("[{input_dim=2, output_dim=2, activation='softmax'}]",
+         r"model.layers\[-1\].output_dim is 2, but the data needs 1 outputs"),
+        ("[{input_dim=2, output_dim=1, activation='rectifier'}]",
+         "model.layers: .*unknown activation 'rectifier'"),
+    ],
+)
+def test_an_architecture_that_does_not_fit_the_data(layers, message):
+    config, data = circles(f"model.layers={layers}")
+    with pytest.raises(ConfigError, match=message):
+        build_network(config, data)
+
+
+def test_the_callbacks_of_the_config_go_to_the_trainer():
+    config, data = circles("callbacks.early_stopping={patience=2}",
+                           "callbacks.reduce_lr_on_plateau={factor=0.5, patience=1}")
+    trainer = build_trainer(config, build_network(config, data), data, callbacks=[])
+    early, plateau = trainer.callbacks
+    assert isinstance(early, EarlyStopping) and early.patience == 2
+    assert isinstance(plateau, ReduceLROnPlateau)
+    assert (plateau.factor, plateau.patience) == (0.5, 1)
+
+
+def test_a_trainer_that_cannot_be_built_is_a_config_error():
+    config, data = circles()
+    config["optimizer"] = {"lr": 0.1}  # not validated: no name
+    with pytest.raises(ConfigError, match="needs a 'name'"):
+        build_trainer(config, build_network(config, data), data, callbacks=[])
+
+
+def test_auto_loss_is_mse_for_regression():
+    config = load_config(overrides=["data.dataset=regression", "model.hidden=[3]"])
+    data = load_data(config["data"])
+    assert data.task == "regression"
+    assert isinstance(build_loss(config, data, build_network(config, data)), MSE)
+
+
+def test_an_unknown_loss_in_an_unchecked_config_names_the_section():
+    config, data = circles()
+    config["loss"] = {"name": "hinge"}
+    with pytest.raises(ConfigError, match="loss: unknown loss 'hinge'"):
+        build_loss(config, data, build_network(config, data))
+
+
+def test_a_run_without_matplotlib_writes_no_figures(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` fails
+    config = load_config(overrides=[*CIRCLES, "training.epochs=1", "training.verbose=0"])
+    result = run(config, tmp_path / "run")
+    assert sorted(path.name for path in result.files) == [
+        "config.toml", "history.csv", "metrics.json", "model.safetensors"]
+    assert sorted(path.name for path in (tmp_path / "run").iterdir()) == [
+        "config.toml", "history.csv", "metrics.json", "model.safetensors"]
