@@ -306,7 +306,7 @@ def test_bad_settings(kwargs, error, match):
         (X_AND * 1e300, Y_AND, ValueError, r"^X is too large .* overflow.*1e\+300"),
         ([[1.0], [2.0]], np.array([1, "a"], dtype=object), TypeError, "labels of one kind"),
         ([[1.0], [2.0]], np.array([1j, 2j]), TypeError,
-         r"^y must hold integer, string or bool labels, got dtype complex128$"),
+         r"^y must hold real-number, string or bool labels, got dtype complex128$"),
         ([[1.0], [2.0]], np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[D]"), TypeError,
          r"got dtype datetime64\[D\]"),
     ],

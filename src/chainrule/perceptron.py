@@ -355,7 +355,7 @@ def _as_label_array(y: Any) -> np.ndarray:
     if y.ndim != 1:
         raise ShapeError(f"y must be 1-D of shape (n_samples,), got shape {y.shape}")
     if y.dtype.kind not in "biufUSO":
-        raise TypeError(f"y must hold integer, string or bool labels, got dtype {y.dtype}")
+        raise TypeError(f"y must hold real-number, string or bool labels, got dtype {y.dtype}")
     if y.dtype.kind == "f" and not all_finite(y):
         raise ValueError("y must not contain NaN or infinity")
     if y.dtype.kind == "O":  # an object array may hold float labels too: the same rule
