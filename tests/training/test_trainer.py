@@ -253,6 +253,10 @@ def test_verbose_prints_one_line_per_epoch(capsys):
         (lambda t, X, y: t.fit(X, np.array([10**400] * len(y), dtype=object)), ValueError,
          "y holds a number too large for float64"),
         (lambda t, X, y: t.predict(X), RuntimeError, "call fit"),
+        (lambda t, X, y: t.fit(X, y, validation_data=(X, y), validation_split=0.2), ValueError,
+         "give validation_data or validation_split, not both"),
+        (lambda t, X, y: t.fit(X, y * 1j), TypeError,
+         r"y must hold numbers or strings, got dtype complex128"),
     ],
 )
 def test_bad_input_to_fit(call, error, pattern):
@@ -290,3 +294,250 @@ def test_batches_cover_every_sample_once_in_a_seeded_order(rng):
     weights = np.linspace(0, 1, 23)
     for Xb, yb, wb in batches(X, y, 4, seed=0, sample_weight=weights):
         np.testing.assert_array_equal(wb, weights[yb])
+
+
+# ------------------------------------------------------------------ targets against the network
+@pytest.mark.parametrize(
+    "sizes, output, loss, y, error, pattern",
+    [
+        ([2, 2], "sigmoid", "bce", np.arange(40) % 2, cr.ShapeError,
+         (r"binary labels y of shape \(40,\) need a network with 1 output, this one has 2; .*"
+         r"pass y of shape \(n_samples, 2\)")),
+        ([2, 2], "identity", "mse", np.arange(40.0), cr.ShapeError,
+         (r"y of shape \(40,\) has one target per sample, but the network has 2 outputs; "
+         r"pass y of shape \(n_samples, 2\)")),
+        ([2, 2], "identity", "mse", np.ones((40, 3)), cr.ShapeError,
+         (r"y of shape \(40, 3\) has 3 regression targets per sample, but the network has 2 "
+         "outputs")),
+        ([2, 3], "softmax", "cross_entropy", np.array(["a", "b"] * 20), ValueError,
+         r"y has 2 distinct classes \['a', 'b'\], but the network has 3 outputs"),
+        ([2, 1], "identity", "mse", np.arange(40).astype("datetime64[D]"), TypeError,
+         r"y must hold numbers or strings, got dtype datetime64\[D\]"),
+    ],
+    ids=["binary-labels-2-outputs", "1d-regression-2-outputs", "regression-width",
+         "too-few-classes", "datetimes"],
+)
+def test_targets_that_do_not_fit_the_network(sizes, output, loss, y, error, pattern):
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    trainer = Trainer(cr.mlp(sizes, output=output, seed=0), loss, seed=0, verbose=0)
+    with pytest.raises(error, match=pattern):
+        trainer.fit(X, y, epochs=1)
+    assert trainer.encoder is None
+
+
+def test_a_validation_target_of_the_wrong_width_is_named_y_val():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    trainer = Trainer(cr.mlp([2, 2], output="identity", seed=0), "mse", seed=0, verbose=0)
+    with pytest.raises(cr.ShapeError, match=r"^y_val of shape \(40, 3\) has 3 regression targets "
+                                            r"per sample, but the network has 2 outputs$"):
+        trainer.fit(X, np.ones((40, 2)), epochs=1, validation_data=(X, np.ones((40, 3))))
+
+
+def test_object_arrays_of_strings_are_string_labels():
+    """pandas' usual dtype for labels: an object array of str."""
+    X, y = make_blobs(90, centers=3, std=0.5, seed=0)
+    labels = np.array(["x", "y", "z"], dtype=object)[y]
+    trainer = Trainer(cr.mlp([2, 3], output="softmax", seed=0), "cross_entropy", seed=0,
+                      verbose=0)
+    trainer.fit(X, labels, epochs=1)
+    assert trainer.encoder.classes.tolist() == ["x", "y", "z"]
+    predictions = trainer.predict(X)
+    assert set(predictions.tolist()) <= {"x", "y", "z"}
+    most_likely = trainer.predict_proba(X).argmax(axis=1)
+    np.testing.assert_array_equal(predictions, np.array(["x", "y", "z"])[most_likely])
+
+
+def test_multilabel_predictions_are_a_0_1_matrix(rng):
+    X = rng.normal(size=(60, 2))
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0, X.sum(axis=1) > 0]).astype(int)
+    trainer = Trainer(cr.mlp([2, 3], output="sigmoid", seed=0), "bce", seed=0, verbose=0)
+    trainer.fit(X, Y, epochs=2)
+    assert trainer.encoder.task == "multilabel"
+    predictions = trainer.predict(X)
+    assert predictions.shape == (60, 3) and predictions.dtype == np.int64
+    np.testing.assert_array_equal(predictions, (trainer.predict_proba(X) >= 0.5).astype(np.int64))
+
+
+@pytest.mark.parametrize("task", ["regression", "multilabel"])
+def test_validation_split_is_not_stratified_without_single_classes(monkeypatch, rng, task):
+    from chainrule.training import trainer as trainer_module
+
+    seen = {}
+    original = trainer_module.train_test_split
+
+    def spy(*arrays, **kwargs):
+        seen.update(kwargs)
+        return original(*arrays, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "train_test_split", spy)
+    X = rng.normal(size=(40, 2))
+    if task == "regression":
+        net, loss, y = cr.mlp([2, 1], seed=0), "mse", X.sum(axis=1)
+    else:
+        net, loss, y = cr.mlp([2, 2], output="sigmoid", seed=0), "bce", (X > 0).astype(int)
+    history = Trainer(net, loss, seed=0, verbose=0).fit(X, y, epochs=1, validation_split=0.25)
+    assert "stratify" in seen and seen["stratify"] is None
+    assert np.isfinite(history["val_loss"]).all()
+
+
+# ------------------------------------------------------------------ losses on logits, specs
+@pytest.mark.parametrize("multiclass", [True, False], ids=["cross_entropy", "bce"])
+def test_a_network_without_output_activation_gets_probabilities_from_the_logits(multiclass):
+    from chainrule.layers.activations import sigmoid, softmax
+    from chainrule.losses import BinaryCrossEntropy, CrossEntropy
+
+    X, y = make_blobs(90, centers=3, seed=0)
+    if multiclass:
+        net, loss, squash = cr.mlp([2, 3], seed=0), CrossEntropy(from_logits=True), softmax
+    else:
+        net, loss, squash = cr.mlp([2, 1], seed=0), BinaryCrossEntropy(from_logits=True), sigmoid
+        y = y == 0
+    trainer = Trainer(net, loss, seed=0, verbose=0, metrics=["accuracy"])
+    history = trainer.fit(X, y, epochs=2)
+    probabilities = trainer.predict_proba(X)
+    logits = net.forward(X)  # the network itself ends in a Dense layer
+    assert logits.min() < 0 or logits.max() > 1
+    np.testing.assert_allclose(probabilities, squash(logits), rtol=1e-6)
+    assert 0 <= history["accuracy"][-1] <= 1
+
+
+def test_an_optimizer_given_as_a_dict_and_metric_functions():
+    import functools
+
+    def agreement(y_true, y_pred):
+        return float(np.mean(y_true == y_pred.argmax(axis=1)))
+
+    X, y = make_blobs(90, centers=3, seed=0)
+    trainer = Trainer(cr.mlp([2, 3], output="softmax", seed=0), "cross_entropy",
+                      {"name": "sgd", "lr": 0.2}, seed=0, verbose=0,
+                      metrics=["accuracy", agreement, functools.partial(agreement)])
+    assert isinstance(trainer.optimizer, SGD) and trainer.optimizer.lr == 0.2
+    history = trainer.fit(X, y, epochs=2)
+    # a function is logged under its __name__; a callable without one as "metric"
+    assert set(history.history) == {"loss", "accuracy", "agreement", "metric", "lr", "seconds"}
+    assert history["agreement"] == pytest.approx(history["accuracy"])
+    assert history["metric"] == history["agreement"]
+
+
+# ------------------------------------------------------------------ divergence, Ctrl-C
+def diverging(batch_size):
+    """SGD with lr 1e38 in float32: the first step's update overflows the weights to inf while
+    its loss was finite; the next batch's loss is then NaN."""
+    X = np.random.default_rng(0).normal(size=(16, 3))
+    y = X @ np.array([1.0, 2.0, 3.0]) * 100
+    net = cr.mlp([3, 4, 1], seed=0)
+    start = net.parameters.copy()
+    trainer = Trainer(net, "mse", SGD(lr=1e38), batch_size=batch_size, seed=0, verbose=0)
+    with pytest.raises(cr.TrainingDivergedError) as info:
+        trainer.fit(X, y, epochs=3)
+    return net, start, info.value
+
+
+def test_weights_made_non_finite_by_the_last_step_are_restored_to_the_epoch_start():
+    net, start, error = diverging(batch_size=4)
+    assert (error.epoch, error.batch) == (1, 2)
+    assert "the weights were restored to their values at the start of epoch 1" in str(error)
+    np.testing.assert_array_equal(net.parameters, start)
+
+
+def test_weights_are_finite_after_divergence_even_with_one_batch_per_epoch():
+    # Epoch 1's only step overflows the weights; epoch 2 starts from them, so the fallback is
+    # the start of epoch 1.
+    net, start, error = diverging(batch_size=16)
+    assert (error.epoch, error.batch) == (2, 1)
+    assert "the weights were restored to their values at the start of epoch 1" in str(error)
+    np.testing.assert_array_equal(net.parameters, start)
+
+
+def test_a_second_ctrl_c_stops_at_once():
+    X, _, y, _ = circles()
+    batches_seen = []
+
+    def first(trainer, epoch, batch, logs):
+        batches_seen.append((epoch, batch))
+        if (epoch, batch) == (1, 2):
+            os.kill(os.getpid(), signal.SIGINT)  # stop after this batch ...
+
+    def second(trainer, epoch, batch, logs):
+        if trainer._interrupted:
+            os.kill(os.getpid(), signal.SIGINT)  # ... no: now
+
+    trainer = Trainer(cr.mlp([2, 4, 1], output="sigmoid", seed=0), "bce", batch_size=50, seed=0,
+                      verbose=0, callbacks=[LambdaCallback(on_batch_end=first),
+                                            LambdaCallback(on_batch_end=second)])
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(X, y, epochs=5)
+    assert batches_seen == [(1, 1), (1, 2)]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_network_without_parameters_gets_a_clear_error():
+    from chainrule.layers.activations import Sigmoid
+    from chainrule.layers.sequential import Sequential
+
+    with pytest.raises(ValueError, match=r"^net has no parameters to train: its layers are "
+                                         r"\['Sigmoid'\]; add a Dense layer$"):
+        Trainer(Sequential([Sigmoid()]), "bce", seed=0, verbose=0)
+
+
+# ------------------------------------------------------------------ callbacks
+def test_bad_callback_settings():
+    with pytest.raises(TypeError, match="on_epoch_end must be callable, got int"):
+        LambdaCallback(on_epoch_end=3)
+    with pytest.raises(TypeError, match="monitor must be a str, got int"):
+        EarlyStopping(3)
+    with pytest.raises(TypeError, match="monitor must be a str, got NoneType"):
+        ReduceLROnPlateau(None)
+
+
+def scripted_fit(values, stopper, key="loss", metrics=()):
+    X, _, y, _ = circles()
+    script = LambdaCallback(on_epoch_end=lambda t, e, logs: logs.update({key: values[e - 1]}))
+    trainer = Trainer(cr.mlp([2, 1], output="sigmoid", seed=0), "bce", SGD(lr=0.1),
+                      batch_size=400, seed=0, verbose=0, metrics=list(metrics),
+                      callbacks=[script, stopper])
+    return trainer.fit(X, y, epochs=len(values))
+
+
+@pytest.mark.parametrize(
+    "key, mode, values, best_epoch, stopped_epoch",
+    [
+        ("loss", "max", [1.0, 2.0, 3.0, 2.5, 2.9, 4.0], 3, 5),  # mode="max": larger is better
+        ("loss", "min", [3.0, 2.0, 1.0, 1.5, 1.2, 0.5], 3, 5),
+        ("accuracy", "auto", [0.5, 0.7, 0.9, 0.8, 0.85, 0.95], 3, 5),  # auto: maximised
+        ("accuracy", "auto", [0.5, np.inf, np.nan, 0.45, 0.9], 1, 3),  # non-finite: no progress
+    ],
+    ids=["max", "min", "auto-accuracy", "non-finite"],
+)
+def test_early_stopping_modes(key, mode, values, best_epoch, stopped_epoch):
+    stopper = EarlyStopping(key, patience=2, mode=mode, restore_best=False)
+    history = scripted_fit(values, stopper, key, metrics=["accuracy"])
+    assert (stopper.best_epoch, stopper.stopped_epoch) == (best_epoch, stopped_epoch)
+    assert stopper.best == values[best_epoch - 1]
+    assert len(history) == stopped_epoch and history.stopped_early
+
+
+def test_reduce_lr_cooldown_delays_the_next_reduction():
+    def lrs(cooldown):
+        plateau = ReduceLROnPlateau("loss", factor=0.5, patience=2, cooldown=cooldown)
+        return scripted_fit([1.0] * 8, plateau)["lr"]
+
+    plain, cooled = lrs(0), lrs(2)
+    assert plain[:4] == cooled[:4] == pytest.approx([0.1, 0.1, 0.1, 0.05])  # first reduction
+    second = [next(i for i, lr in enumerate(lrs_) if lr < 0.05) for lrs_ in (plain, cooled)]
+    assert second[1] > second[0]
+
+
+@pytest.mark.parametrize(
+    "patience, cooldown, expected",
+    [
+        (1, 1, [0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125]),
+        (1, 2, [0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025]),
+        (2, 1, [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025]),
+    ],
+)
+def test_reduce_lr_waits_patience_epochs_after_the_cooldown(patience, cooldown, expected):
+    """The docstring: after a reduction, "cooldown epochs pass before waiting starts again"."""
+    plateau = ReduceLROnPlateau("loss", factor=0.5, patience=patience, cooldown=cooldown)
+    history = scripted_fit([1.0] * 8, plateau)
+    assert history["lr"] == pytest.approx(expected)

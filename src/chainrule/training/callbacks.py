@@ -249,10 +249,12 @@ class ReduceLROnPlateau(Callback):
         self._cooling = 0
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: Logs) -> None:
-        if self._cooling > 0:
+        improved = self._tracker.improved(epoch, logs)  # a new best counts even in a cooldown
+        if self._cooling > 0:  # a cooldown epoch: a stall is not counted
             self._cooling -= 1
             self._tracker.wait = 0
-        if self._tracker.improved(epoch, logs) or self._tracker.wait < self.patience:
+            return
+        if improved or self._tracker.wait < self.patience:
             return
         optimizer = trainer.optimizer
         new_lr = max(optimizer.lr * self.factor, self.min_lr)

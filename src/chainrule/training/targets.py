@@ -28,6 +28,10 @@ from .._validation import all_finite, as_array, as_float_array
 from ..errors import ShapeError
 from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
 
+#: What each column of 2-D targets is, per task (in the width error).
+_WIDTH_UNITS = {"multiclass": "class probabilities", "multilabel": "binary targets",
+                "regression": "regression targets"}
+
 
 class TargetEncoder:
     """Learns the task and classes from the training targets; encodes and decodes.
@@ -61,14 +65,14 @@ class TargetEncoder:
         if isinstance(self.loss, CrossEntropy):
             self.task = "multiclass"
             if y.ndim == 2:
-                self._check_width(y, "class probabilities")
+                self._check_width(y, _WIDTH_UNITS[self.task])
                 self.classes = np.arange(self.n_outputs)
             else:
                 self.classes = _classes(y, self.n_outputs)
         elif isinstance(self.loss, BinaryCrossEntropy):
             if y.ndim == 2:
                 self.task = "multilabel"
-                self._check_width(y, "binary targets")
+                self._check_width(y, _WIDTH_UNITS[self.task])
             else:
                 self.task = "binary"
                 if self.n_outputs != 1:
@@ -81,7 +85,7 @@ class TargetEncoder:
         else:
             self.task = "regression"
             if y.ndim == 2:
-                self._check_width(y, "regression targets")
+                self._check_width(y, _WIDTH_UNITS[self.task])
             elif self.n_outputs != 1:
                 raise ShapeError(
                     f"y of shape {y.shape} has one target per sample, but the network has "
@@ -103,7 +107,7 @@ class TargetEncoder:
         if self.task in ("multilabel", "regression") or (self.task == "multiclass" and y.ndim == 2):
             y = as_float_array(y, name, dtype=dtype, ndim=(1, 2))
             if y.ndim == 2:
-                self._check_width(y, name)
+                self._check_width(y, _WIDTH_UNITS[self.task], name)
             return y.reshape(-1, 1) if y.ndim == 1 else y
         indices = _encode(y, self.classes, name)
         if self.task == "binary":
@@ -130,12 +134,13 @@ class TargetEncoder:
             return _encode(y, self.classes, "y")
         return None
 
-    def _check_width(self, y: np.ndarray, what: str) -> None:
+    def _check_width(self, y: np.ndarray, what: str, name: str = "y") -> None:
         if y.shape[1] != self.n_outputs:
             raise ShapeError(
-                f"y of shape {y.shape} has {y.shape[1]} {what} per sample, but the network has "
-                f"{self.n_outputs} outputs"
+                f"{name} of shape {y.shape} has {y.shape[1]} {what} per sample, but the network "
+                f"has {self.n_outputs} outputs"
             )
+
 
 
 def _as_target_array(y: Any, name: str = "y") -> np.ndarray:

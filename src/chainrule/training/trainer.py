@@ -105,6 +105,11 @@ class Trainer:
         schedule: Any = None,
     ) -> None:
         self.objective = Objective(net, loss)
+        if net.n_parameters == 0:
+            raise ValueError(
+                "net has no parameters to train: its layers are "
+                f"{[type(layer).__name__ for layer in net]}; add a Dense layer"
+            )
         self.net = net
         self.loss = self.objective.loss
         self.optimizer = _resolve(OPTIMIZERS, Optimizer, optimizer, "optimizer").bind_network(net)
@@ -171,7 +176,8 @@ class Trainer:
         ------
         TrainingDivergedError
             The loss became NaN or infinite; the weights are those after the last step whose
-            loss was finite.
+            loss was finite or, if that step made them non-finite, the last finite weights an
+            epoch of this fit started from.
         """
         epochs = check_number(epochs, "epochs", low=1, integer=True)
         if resume_from is not None:
@@ -201,6 +207,7 @@ class Trainer:
         progress = Progress(self.verbose, self.epoch + epochs)
         self.stop_training = False
         logs: dict[str, float] = {}
+        self._snapshot: tuple[int, np.ndarray] | None = None  # (epoch, finite weights at its start)
         try:
             # Overflow shows up as a non-finite loss, which stops training with a clear error.
             with _interrupt_flag(self), np.errstate(all="ignore"):
@@ -210,6 +217,7 @@ class Trainer:
                         break
         finally:
             progress.close()
+            self._snapshot = None
         if self._interrupted:
             self.history.interrupted = True
             self.history.note = (
@@ -233,7 +241,8 @@ class Trainer:
         X, y, w = train
         n_batches = -(-X.shape[0] // self.batch_size)
         progress.start(epoch, n_batches)
-        snapshot = self.net.parameters.copy()  # fallback if divergence left non-finite weights
+        if all_finite(self.net.parameters):  # else the last epoch's last step overflowed them
+            self._snapshot = (epoch, self.net.parameters.copy())  # fallback for _diverged
         totals = dict.fromkeys(["loss", *self.metrics], 0.0)
         seen = 0
         with self.net.reusing_buffers():
@@ -253,7 +262,7 @@ class Trainer:
                             f"{self.net.dtype.name} arithmetic (scale them, e.g. standardise y "
                             "for regression)"
                         )
-                    raise self._diverged(epoch, batch, n_batches, value, snapshot)
+                    raise self._diverged(epoch, batch, n_batches, value)
                 self.optimizer._step()  # bound in __init__; fit ignores FP warnings
                 n = Xb.shape[0]
                 seen += n
@@ -303,14 +312,15 @@ class Trainer:
     def _set_lr(self, t: int) -> None:
         self.optimizer.lr = self.schedule(t, self.optimizer.base_lr) * self.lr_factor
 
-    def _diverged(
-        self, epoch: int, batch: int, n_batches: int, value: float, snapshot: np.ndarray
-    ) -> TrainingDivergedError:
+    def _diverged(self, epoch: int, batch: int, n_batches: int, value: float) -> TrainingDivergedError:
         if all_finite(self.net.parameters):
             restored = "the weights are those after the last step whose loss was finite"
-        else:  # the last finite loss came with non-finite gradients; fall back to the epoch start
-            self.net.parameters[...] = snapshot
-            restored = f"the weights were restored to their values at the start of epoch {epoch}"
+        elif self._snapshot is not None:  # that step overflowed them: back to an epoch's start
+            start, weights = self._snapshot
+            self.net.parameters[...] = weights
+            restored = f"the weights were restored to their values at the start of epoch {start}"
+        else:
+            restored = "the weights are not finite, nor were they when this fit began"
         return TrainingDivergedError(
             f"training diverged: the loss became {value} at epoch {epoch}, batch {batch} of "
             f"{n_batches}; {restored}. Try a lower learning rate (now {self.optimizer.lr:g}), "
