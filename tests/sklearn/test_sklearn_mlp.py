@@ -297,6 +297,8 @@ def test_a_loss_instance_is_used_and_left_untouched(rng):
         ({"activation": ["relu"]}, ValueError, "2 hidden layers"),
         ({"activation": "softmax"}, ValueError, "hidden activation"),
         ({"activation": "swish"}, ValueError, "relu"),
+        ({"activation": ["relu", 3]}, TypeError,
+         r"activation\[1\] must be an activation name, got 3"),
         ({"alpha": -1.0}, ValueError, "alpha"),
         ({"max_iter": 0}, ValueError, "max_iter"),
         ({"batch_size": 0}, ValueError, "batch_size"),
@@ -365,3 +367,257 @@ def test_weighted_r2_at_any_magnitude():
     for scale in (2.0**-1030, 2.0**-1000, 1.0, 2.0**1000):  # subnormal to huge, exactly
         assert r2_score(y * scale, y_hat * scale, None) == -3.0
         assert r2_score(y * scale, y_hat * scale, w) == r2_score(y, y_hat, w)
+
+
+def test_r2_of_perfect_predictions_and_too_few_samples():
+    from chainrule.sklearn._r2 import r2_score
+
+    y = np.array([1.0, 2.0, 4.0])
+    assert r2_score(y, y.copy(), None) == 1.0  # no residual at all
+    assert r2_score(np.column_stack([y, -y]), np.column_stack([y, -y]), None) == 1.0
+    with pytest.raises(ValueError, match="R² needs at least 2 samples, got y with 1"):
+        r2_score(y[:1], y[:1], None)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("weights", [[1e300, 1e-30], [1e300, 1e-300], [1.7e308, 1e-300],
+                                     [1.7e308, 1.7e308]])
+def test_r2_with_weights_of_very_different_magnitudes(weights):
+    # The huge weight sits on a sample predicted exactly, at the mean: only the tiny one counts.
+    from sklearn.metrics import r2_score as sklearn_r2
+
+    from chainrule.sklearn._r2 import r2_score
+
+    y, y_hat, w = np.array([0.0, 1.0]), np.array([0.0, 0.5]), np.array(weights)
+    if weights[0] != weights[1]:
+        assert r2_score(y, y_hat, w) == pytest.approx(0.75, rel=1e-15)
+        assert sklearn_r2(y, y_hat, sample_weight=w) == pytest.approx(0.75, rel=1e-15)
+    else:  # equal weights: mean 0.5, R² = 1 − 0.25 / 0.5 (scikit-learn's Σ w overflows here)
+        assert r2_score(y, y_hat, w) == pytest.approx(0.5, rel=1e-15)
+
+
+@pytest.mark.filterwarnings("error")
+def test_r2_refuses_weights_spanning_more_than_the_float64_range():
+    from chainrule.sklearn._r2 import r2_score
+
+    with pytest.raises(ValueError, match="sample_weight spans more than the float64 range"):
+        r2_score(np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.5, 0.0]),
+                 np.array([1.7e308, 5e-324, 1.7e308]))
+
+
+# --------------------------------------------------------------------------- more modes
+def test_regressor_early_stopping_scores_r2_on_an_unstratified_split(rng, monkeypatch):
+    from chainrule.sklearn import _base
+
+    seen = {}
+    original = _base.train_test_split
+
+    def spy(*arrays, **kwargs):
+        seen.update(kwargs)
+        return original(*arrays, **kwargs)
+
+    monkeypatch.setattr(_base, "train_test_split", spy)
+    X = rng.normal(size=(100, 3))
+    y = X @ np.array([1.0, -1.0, 0.5])
+    snapshots = []
+    recorder = LambdaCallback(
+        on_epoch_end=lambda trainer, epoch, logs: snapshots.append(trainer.net.parameters.copy())
+    )
+    model = _quietly(MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True,
+                                  validation_fraction=0.2, learning_rate_init=0.01, max_iter=30,
+                                  random_state=0, callbacks=[recorder]), X, y)
+    assert seen["stratify"] is None and seen["test_size"] == 0.2
+    scores = model.validation_scores_
+    assert len(scores) == len(model.validation_loss_curve_) == model.n_iter_
+    assert scores[-1] > scores[0] and max(scores) < 1.0  # R², improving
+    assert model.best_validation_score_ == max(scores)
+    np.testing.assert_array_equal(model.network_.parameters, snapshots[int(np.argmax(scores))])
+
+
+def tiny_targets(rng):
+    """Targets ~1e-200 with predictions ~0.1: R² is far below the float64 range (-1e398)."""
+    X = rng.normal(size=(60, 2))
+    return X, X[:, 0] * 1e-200
+
+
+def test_a_validation_r2_below_the_float_range_is_the_worst_score(rng):
+    X, y = tiny_targets(rng)
+    model = _quietly(MLPRegressor(hidden_layer_sizes=(4,), early_stopping=True, max_iter=4,
+                                  random_state=0), X, y)
+    assert model.validation_scores_ == [-np.inf] * model.n_iter_
+    assert np.isfinite(model.validation_loss_curve_).all()
+
+
+def test_worst_validation_scores_count_as_no_improvement(rng):
+    X, y = tiny_targets(rng)
+    model = _quietly(MLPRegressor(hidden_layer_sizes=(4,), early_stopping=True,
+                                  n_iter_no_change=2, max_iter=10, random_state=0), X, y)
+    assert model.n_iter_ == 3
+
+
+def test_a_column_of_targets_is_one_target_with_a_warning(rng):
+    from sklearn.exceptions import DataConversionWarning
+
+    X = rng.normal(size=(40, 2))
+    y = X[:, 0] - X[:, 1]
+    settings = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0}
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        column = _quietly(MLPRegressor(**settings), X, y[:, None])
+    flat = _quietly(MLPRegressor(**settings), X, y)
+    assert column.n_outputs_ == 1 and column.predict(X).shape == (40,)
+    assert column.loss_curve_ == flat.loss_curve_
+
+
+def test_warm_start_can_switch_early_stopping_on(iris):
+    X, y = iris
+    model = _quietly(MLPClassifier((4,), max_iter=3, warm_start=True, random_state=0), X, y)
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+    model.set_params(early_stopping=True)
+    _quietly(model, X, y)
+    assert len(model.validation_scores_) == len(model.validation_loss_curve_) == 3
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    assert len(model.loss_curve_) == 6
+
+
+def test_ctrl_c_stops_training_with_a_warning(iris):
+    import os
+    import signal
+
+    def interrupt(trainer, epoch, batch, logs):
+        if epoch == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    model = MLPClassifier((4,), max_iter=10, batch_size=50, random_state=0,
+                          callbacks=[LambdaCallback(on_batch_end=interrupt)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.warns(UserWarning, match=r"^Training interrupted by user\.$"):
+            model.fit(*iris)
+    assert model.n_iter_ == 1 and len(model.loss_curve_) == 1
+
+
+def test_verbose_reports_validation_scores_and_why_training_stopped(iris, capsys):
+    X, y = iris
+    MLPClassifier((4,), early_stopping=True, tol=0.5, n_iter_no_change=1, max_iter=50,
+                  verbose=True, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    scores = [line for line in lines if line.startswith("Validation score: ")]
+    assert len(scores) == 3  # no improvement by 0.5 in epochs 2 and 3: more than 1, stop
+    assert all(0 <= float(line.split(": ")[1]) <= 1 for line in scores)
+    assert lines[-2:] == [("Validation score did not improve more than tol=0.500000 for 1 "
+                          "consecutive epochs. Stopping."), lines[-1]]
+    assert lines[-1].startswith("epoch 3/50 - loss ")  # the Trainer's line for the epoch
+    MLPRegressor(hidden_layer_sizes=(4,), tol=1e3, n_iter_no_change=1, max_iter=50,
+                 verbose=True, random_state=0).fit(X, y)
+    assert capsys.readouterr().out.splitlines()[-2] == (
+        "Training loss did not improve more than tol=1000.000000 for 1 consecutive epochs. "
+        "Stopping.")
+
+
+def test_adaptive_rate_is_divided_by_5_on_a_plateau_and_said_so(iris, capsys):
+    X, y = iris
+    model = MLPClassifier((4,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.01,
+                          tol=1e3, n_iter_no_change=1, max_iter=5, verbose=True, random_state=0)
+    _quietly(model, X, y)
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Setting")]
+    assert said == ["Setting learning rate to 0.002000", "Setting learning rate to 0.000400"]
+    assert model._trainer.optimizer.lr == pytest.approx(0.0004)
+
+
+def test_invscaling_without_momentum_sets_the_rate_directly(iris):
+    X, y = iris
+    model = _quietly(MLPClassifier((4,), solver="sgd", momentum=0.0, learning_rate="invscaling",
+                                   learning_rate_init=0.1, power_t=0.5, batch_size=50,
+                                   max_iter=3, random_state=0), X, y)
+    assert model.t_ == 450
+    assert model._trainer.optimizer.lr == pytest.approx(0.1 / 451**0.5)
+
+
+def test_a_random_state_object_seeds_one_fit_and_moves_on(iris):
+    X, y = iris
+
+    def fit(random_state):
+        return _quietly(MLPClassifier((4,), max_iter=2, random_state=random_state), X, y)
+
+    first, again = fit(np.random.RandomState(0)), fit(np.random.RandomState(0))
+    np.testing.assert_array_equal(first.coefs_[0], again.coefs_[0])
+    shared = np.random.RandomState(0)
+    one, two = fit(shared), fit(shared)  # the same object: successive fits differ
+    np.testing.assert_array_equal(one.coefs_[0], first.coefs_[0])
+    assert not np.array_equal(two.coefs_[0], one.coefs_[0])
+
+
+def test_an_optimizer_given_by_name_has_that_optimizers_defaults(iris):
+    from chainrule.optim import RMSprop
+
+    X, y = iris
+    common = {"hidden_layer_sizes": (4,), "max_iter": 2, "random_state": 0}
+    named = _quietly(MLPClassifier(optimizer="rmsprop", **common), X, y)
+    given = _quietly(MLPClassifier(optimizer=RMSprop(), **common), X, y)
+    np.testing.assert_array_equal(named.coefs_[0], given.coefs_[0])
+
+
+# --------------------------------------------------------------------------- more errors
+def test_a_validation_set_of_one_sample_is_refused(rng):
+    X = rng.normal(size=(10, 2))
+    model = MLPRegressor(hidden_layer_sizes=(4,), early_stopping=True, validation_fraction=0.1)
+    with pytest.raises(ValueError, match=r"The validation set is too small: "
+                       r"validation_fraction=0.1 of 10 samples gives 1"):
+        model.fit(X, X[:, 0])
+
+
+def test_targets_too_large_for_a_float32_network_name_y(rng):
+    X = rng.normal(size=(20, 2)).astype(np.float32)  # the network follows X: float32
+    model = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2)
+    with pytest.raises(ValueError, match=r"^y has values beyond the float32 range"):
+        model.fit(X, np.full(20, 1e39))
+
+
+def test_edited_weights_that_are_not_finite_are_reported(iris):
+    X, y = iris
+    model = _quietly(MLPClassifier((4,), max_iter=2, random_state=0), X, y)
+    model.coefs_[0][0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"this MLPClassifier's weights are not finite "
+                       r"\(were coefs_ or intercepts_ edited\?\); fit it again"):
+        model.predict(X)
+
+
+def test_inputs_whose_outputs_overflow_are_named(iris):
+    X, y = iris
+    model = _quietly(MLPClassifier((), max_iter=2, random_state=0), X.astype(np.float32), y)
+    W = model.coefs_[0]  # (4, 3): the logits are X @ W + b, in float32
+    k = int(np.abs(W).sum(axis=0).argmax())
+    huge = (np.sign(W[:, k]) * 3e38).astype(np.float32)[None, :]  # finite, but z_k is not
+    assert float(np.abs(W[:, k]).sum()) * 3e38 > float(np.finfo(np.float32).max)
+    with pytest.raises(ValueError, match=r"^X is too large for this network: its outputs "
+                       r"overflow float32 \(X has values up to 3e\+38\); scale X down"):
+        model.predict(huge)
+
+
+def test_targets_that_change_shape_between_fits(iris, rng):
+    from sklearn.datasets import make_multilabel_classification
+
+    from chainrule.errors import ShapeError
+
+    with pytest.raises(ValueError, match=r"several multi-class outputs are not supported"):
+        MLPClassifier((4,)).fit(iris[0], np.column_stack([iris[1], iris[1] % 2]))
+    X, Y = make_multilabel_classification(n_samples=40, n_features=4, n_classes=3,
+                                          random_state=0)
+    model = _quietly(MLPClassifier((4,), max_iter=2, warm_start=True, random_state=0), X, Y)
+    with pytest.raises(ValueError, match="y has 2 labels per sample, the first fit had 3"):
+        model.fit(X, Y[:, :2])
+    X = rng.normal(size=(30, 2))
+    Y = np.column_stack([X.sum(axis=1), X[:, 0]])
+    model = _quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, warm_start=True), X, Y[:, 0])
+    with pytest.raises(ValueError, match=r"y has shape \(30, 2\), but the model was fitted on 1 "
+                       r"target\(s\) of shape \(n_samples,\)"):
+        model.fit(X, Y)
+    model = MLPRegressor(hidden_layer_sizes=(4,)).partial_fit(X, Y)
+    with pytest.raises(ValueError, match=r"y has shape \(30,\), but the model was fitted on 2 "
+                       r"target\(s\) of shape \(None, 2\)"):
+        model.partial_fit(X, Y[:, 0])
+    with pytest.raises(ShapeError, match=r"y must have shape \(n_samples,\) or \(n_samples, 2\) "
+                       r"for this model's 2 output\(s\), got \(30, 3\)"):
+        model.score(X, np.column_stack([Y, Y[:, 0]]))
+    with pytest.raises(ValueError, match="R² needs at least 2 samples, got y with 1"):
+        model.score(X[:1], Y[:1])

@@ -59,10 +59,15 @@ def r2_score(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray |
     Y, P, _ = _scaled(Y, P)  # exact power-of-two scaling: now |Y|, |P| <= 2**384
     kept = w > 0
     Y, P, w = Y[kept], P[kept], w[kept]
-    w = w / w.max()  # only relative weights matter; now Σ w <= n_samples cannot overflow
+    # Only relative weights matter. The weighted sums of _one_output are at most Σ w, so w is
+    # divided (by a power of two) only when Σ w could overflow: a weight far smaller than the
+    # largest still counts instead of underflowing to 0.
+    exponent = int(np.frexp(w.max())[1]) + int(np.ceil(np.log2(w.size)))  # Σ w < 2**exponent
+    if exponent > 1023:
+        w = np.ldexp(w, 1023 - exponent)
     with np.errstate(under="ignore"):
         R = Y - P  # |R| < 2**385
-        D = Y - (w @ Y) / w.sum()  # |D| < 2**385
+        D = Y - (w / w.sum()) @ Y  # weights of the mean in [0, 1]: |D| < 2**385
         scores = [_one_output(R[:, j], D[:, j], w) for j in range(Y.shape[1])]
     score = float(sum(s / len(scores) for s in scores))
     if not np.isfinite(score):
@@ -77,7 +82,13 @@ def _one_output(r: np.ndarray, d: np.ndarray, w: np.ndarray) -> float:
         return 1.0 if r_max == 0.0 else 0.0
     if r_max == 0.0:
         return 1.0
-    sums = float(w @ (r / r_max) ** 2) / float(w @ (d / d_max) ** 2)  # both in [min w, Σ w]
+    spread = float(w @ (d / d_max) ** 2)  # in [w_k, Σ w], w_k the weight of a largest |d|
+    if spread == 0.0:  # w_k underflowed when w was scaled down (_r2 divides only near overflow)
+        raise ValueError(
+            "sample_weight spans more than the float64 range (subnormal weights beside weights "
+            "near the largest float64); rescale or drop the tiny weights"
+        )
+    sums = float(w @ (r / r_max) ** 2) / spread
     with np.errstate(over="ignore"):
         ratio = (np.float64(r_max) / np.float64(d_max)) ** 2 * sums
     if not np.isfinite(ratio):

@@ -99,8 +99,8 @@ class EpochBookkeeping(Callback):
         est.validation_loss_curve_.append(float(logs["val_loss"]))
         if est.verbose:
             print(f"Validation score: {score:f}")
-        if score < est.best_validation_score_ + est.tol:
-            est._no_improvement_count += 1
+        if not np.isfinite(score) or score < est.best_validation_score_ + est.tol:
+            est._no_improvement_count += 1  # -inf (the worst score) is no improvement either
         else:
             est._no_improvement_count = 0
         if score > est.best_validation_score_:
