@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 
 import numpy as np
@@ -14,7 +15,12 @@ from chainrule.datasets import make_blobs
 from chainrule.io import read_tensors, write_tensors
 from chainrule.optim import SGD, Adam, CosineLR, StepLR
 from chainrule.training import LambdaCallback, Trainer
-from chainrule.training.checkpoint import ModelCheckpoint, checkpoint_network, load_checkpoint
+from chainrule.training.checkpoint import (
+    ModelCheckpoint,
+    checkpoint_network,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 def data():
@@ -105,7 +111,7 @@ def test_a_model_file_is_not_a_checkpoint(tmp_path):
         load_checkpoint(trainer, tmp_path / "model.safetensors")
 
 
-@pytest.mark.parametrize("damage", ["optimizer state", "history", "generator"])
+@pytest.mark.parametrize("damage", ["model tensor", "optimizer state", "history", "generator"])
 def test_a_damaged_checkpoint_changes_nothing(tmp_path, damage):
     """Everything is validated before the trainer is touched: weights, optimizer and generators
     stay as they were when a late part of the checkpoint is invalid."""
@@ -114,7 +120,9 @@ def test_a_damaged_checkpoint_changes_nothing(tmp_path, damage):
     make_trainer(Adam(), callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=2)
     tensors, metadata = read_tensors(path)
     record = json.loads(metadata["trainer"])
-    if damage == "optimizer state":
+    if damage == "model tensor":
+        tensors = {k: v for k, v in tensors.items() if k != "model.0.W"}
+    elif damage == "optimizer state":
         tensors = {k: v for k, v in tensors.items() if k != "optimizer.scaled_exp_avg_sq"}
     elif damage == "history":
         record["history"] = "not a history"
@@ -134,3 +142,40 @@ def test_a_damaged_checkpoint_changes_nothing(tmp_path, damage):
         np.testing.assert_array_equal(state[key], value)
     assert trainer.epoch == before[2] and trainer.rng.bit_generator.state == before[3]
     assert trainer.encoder is before[4]
+
+
+@pytest.mark.parametrize(
+    "damage, pattern",
+    [
+        (lambda t, m: ({k: v for k, v in t.items() if k != "model.0.W"}, m),
+         r"tensor 'model.0.W' should be float32 \(2, 16\), got missing"),
+        (lambda t, m: ({**t, "model.0.W": t["model.0.W"].astype(np.float64)}, m),
+         r"tensor 'model.0.W' should be float32 \(2, 16\), got float64 \(2, 16\)"),
+        (lambda t, m: ({**t, "model.0.W": t["model.0.W"][:1]}, m),
+         r"tensor 'model.0.W' should be float32 \(2, 16\), got float32 \(1, 16\)"),
+        (lambda t, m: (t, {**m, "trainer": "{not json"}), "the training state is not valid JSON"),
+        (lambda t, m: (t, {**m, "trainer": "[1, 2]"}), "the training state must be a JSON object"),
+    ],
+    ids=["missing-tensor", "tensor-dtype", "tensor-shape", "not-json", "not-an-object"],
+)
+def test_a_damaged_checkpoint_names_the_file_and_the_problem(tmp_path, damage, pattern):
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    make_trainer(Adam(), callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=1)
+    write_tensors(path, *damage(*read_tensors(path)))
+    with pytest.raises(cr.ModelFormatError, match=f"^{re.escape(str(path))}: {pattern}"):
+        load_checkpoint(make_trainer(Adam()), path)
+
+
+def test_a_checkpoint_of_an_unfitted_trainer_forgets_the_classes(tmp_path):
+    X, y = data()
+    path = tmp_path / "fresh.safetensors"
+    save_checkpoint(make_trainer(Adam()), path)
+    trainer = make_trainer(Adam())
+    trainer.fit(X, y, epochs=1)
+    assert trainer.encoder is not None
+    load_checkpoint(trainer, path)
+    assert trainer.encoder is None and trainer.epoch == 0 and len(trainer.history) == 0
+    with pytest.raises(RuntimeError, match="call fit"):
+        trainer.predict(X)
+    assert len(trainer.fit(X, y, epochs=1)) == 1  # the classes are learnt again

@@ -102,6 +102,15 @@ def test_confusion_matrix_binary_and_n_classes(rng, sk_metrics):
         confusion_matrix([0, 1], [0, 1], n_classes=0)
 
 
+def test_confusion_matrix_size_limit():
+    from chainrule.training.metrics import MAX_MATRIX_CLASSES
+
+    with pytest.raises(ValueError, match=rf"y_true/y_pred hold the label {MAX_MATRIX_CLASSES}: "
+                       rf"a confusion matrix of {MAX_MATRIX_CLASSES + 1} classes is over the "
+                       rf"limit of {MAX_MATRIX_CLASSES}; relabel the classes 0..k-1"):
+        confusion_matrix([0, 1], [0, MAX_MATRIX_CLASSES])
+
+
 # ------------------------------------------------------------------ log loss
 
 

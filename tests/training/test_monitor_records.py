@@ -150,3 +150,15 @@ def test_the_default_probe_is_the_last_batch_of_the_epoch_even_with_validation()
     A0 = last["X"] @ net.layers[0].params["W"] + net.layers[0].params["b"]
     expected = np.sqrt(np.mean(np.sum(A0**2, axis=1)))
     assert monitor.records[0]["layers"][0]["activation_norm"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_without_a_kept_input_there_are_no_activation_statistics():
+    """A first layer that keeps no input (an activation caches its output) leaves no default
+    probe: the activation statistics are None, the gradient statistics are still recorded."""
+    net = Sequential([Tanh(), Dense(2, 4), ReLU(), Dense(4, 1), Sigmoid()], seed=0)
+    monitor = GradientMonitor()
+    train(net, monitor, epochs=1)
+    for layer in monitor.records[0]["layers"]:
+        assert layer["activation_norm"] is None
+        assert layer["dead_fraction"] is None and layer["saturated_fraction"] is None
+        assert (layer["grad_norm"] is not None) == (layer["type"] == "Dense")

@@ -91,3 +91,48 @@ def test_the_thresholds_are_settings():
                          ({"probe_size": 0}, "probe_size")]:
         with pytest.raises(ValueError, match=name):
             GradientMonitor(**kwargs)
+
+
+def test_a_gradient_that_is_not_finite_is_exploding():
+    """An overflowed gradient (simulated here after the optimizer's step, so that training goes
+    on) is flagged at once, before any reference norm is needed."""
+    from chainrule.training.callbacks import LambdaCallback
+
+    def overflow(trainer, epoch, batch, logs):
+        if (epoch, batch) == (1, 2):
+            trainer.net.gradients[0] = float("inf")
+
+    X, y = circles()
+    monitor = GradientMonitor(warn=False)
+    trainer = Trainer(mlp([2, 8, 1], output="sigmoid", seed=0), "binary_cross_entropy", "adam",
+                      batch_size=32, seed=0, verbose=0,
+                      callbacks=[LambdaCallback(on_batch_end=overflow), monitor])
+    trainer.fit(X, y, epochs=1)
+    assert [(a["kind"], a["epoch"], a["batch"]) for a in monitor.alerts] == [("exploding", 1, 2)]
+    assert monitor.alerts[0]["message"].startswith(
+        "exploding gradients at epoch 1, batch 2: the gradient is not finite; lower the "
+        "learning rate (now 0.001)")
+    assert monitor.records[0]["grad_norm"] is None  # the epoch's mean is not finite: None in JSON
+
+
+def test_one_layer_with_parameters_is_never_vanishing():
+    X, y = circles()
+    monitor = GradientMonitor(vanishing_ratio=0.999999, warn=False)
+    fit(mlp([2, 1], output="sigmoid", seed=0), "binary_cross_entropy", "adam", X, y, 2, monitor)
+    assert monitor.alerts == [] and len(monitor.records) == 2
+
+
+def test_dead_relus_are_not_mistaken_for_vanishing_gradients():
+    """Every ReLU unit dead: the last layer's weight gradient is exactly 0, so there is no ratio
+    to compare (the rule needs the last layer's norm > 0)."""
+    X, y = circles()
+    net = mlp([2, 4, 1], output="sigmoid", seed=0)
+    net.layers[0].params["b"][...] = -100.0
+    monitor = GradientMonitor()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GradientWarning)
+        fit(net, "binary_cross_entropy", "adam", X, y, 1, monitor)
+    layers = monitor.records[0]["layers"]
+    assert layers[0]["grad_norm"] == layers[2]["grad_norm"] == 0.0
+    assert layers[1]["dead_fraction"] == 1.0
+    assert monitor.alerts == []

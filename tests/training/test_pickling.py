@@ -6,6 +6,7 @@ import copy
 import pickle
 
 import numpy as np
+import pytest
 
 import chainrule as cr
 from chainrule.datasets import make_blobs
@@ -33,3 +34,21 @@ def test_a_deep_copied_network_keeps_its_views():
     clone.parameters[:] = 0.0
     assert np.all(clone.layers[0].params["W"] == 0)
     assert np.any(net.layers[0].params["W"] != 0)
+
+
+def test_a_memory_mapped_trainer_trains_exactly_like_the_original(tmp_path):
+    """joblib (scikit-learn's parallel backend) memory-maps large arrays read-only: the network
+    copies its buffers, and the trainer rebinds its optimizer to the copies, keeping its state."""
+    joblib = pytest.importorskip("joblib")
+    X, y = make_blobs(200, centers=3, seed=0)
+    net = cr.mlp([2, 8, 3], output="softmax", seed=0)
+    trainer = cr.Trainer(net, "cross_entropy", cr.Adam(lr=0.01), batch_size=32, seed=0, verbose=0)
+    trainer.fit(X, y, epochs=2)
+    joblib.dump(trainer, tmp_path / "trainer.joblib")
+    clone = joblib.load(tmp_path / "trainer.joblib", mmap_mode="r")
+    assert clone.net.parameters.flags.writeable
+    assert clone.optimizer._params is clone.net.parameters
+    assert clone.optimizer.n_steps == trainer.optimizer.n_steps
+    trainer.fit(X, y, epochs=2)
+    clone.fit(X, y, epochs=2)
+    assert clone.net.parameters.tobytes() == trainer.net.parameters.tobytes()
