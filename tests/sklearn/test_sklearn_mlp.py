@@ -504,12 +504,13 @@ def test_verbose_reports_validation_scores_and_why_training_stopped(iris, capsys
     scores = [line for line in lines if line.startswith("Validation score: ")]
     assert len(scores) == 3  # no improvement by 0.5 in epochs 2 and 3: more than 1, stop
     assert all(0 <= float(line.split(": ")[1]) <= 1 for line in scores)
-    assert lines[-2:] == [("Validation score did not improve more than tol=0.500000 for 1 "
-                          "consecutive epochs. Stopping."), lines[-1]]
-    assert lines[-1].startswith("epoch 3/50 - loss ")  # the Trainer's line for the epoch
+    # As scikit-learn: the epoch's line (the Trainer's), then its validation score and verdict.
+    assert lines[-3].startswith("epoch 3/50 - loss ") and lines[-2] == scores[-1]
+    assert lines[-1] == ("Validation score did not improve more than tol=0.500000 for 1 "
+                         "consecutive epochs. Stopping.")
     MLPRegressor(hidden_layer_sizes=(4,), tol=1e3, n_iter_no_change=1, max_iter=50,
                  verbose=True, random_state=0).fit(X, y)
-    assert capsys.readouterr().out.splitlines()[-2] == (
+    assert capsys.readouterr().out.splitlines()[-1] == (
         "Training loss did not improve more than tol=1000.000000 for 1 consecutive epochs. "
         "Stopping.")
 

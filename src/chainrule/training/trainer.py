@@ -283,9 +283,9 @@ class Trainer:
         logs["seconds"] = time.perf_counter() - started
         self.epoch = epoch
         self.history.record(epoch, logs)
+        progress.finish(epoch, logs)  # the epoch's line first, then what callbacks print about it
         for callback in self.callbacks:  # they see the epoch counted and recorded
             callback.on_epoch_end(self, epoch, logs)
-        progress.finish(epoch, logs)
         return logs
 
     def __setstate__(self, state: dict[str, Any]) -> None:
