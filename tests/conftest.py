@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import zlib
 from pathlib import Path
 
@@ -26,3 +27,32 @@ def shared_data() -> Path:
     if not root.is_dir():
         pytest.skip(f"real datasets not available at {root}")
     return root
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """``http://127.0.0.1:<port>`` where nothing listens: what an offline machine sees."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def spy_on_split(monkeypatch: pytest.MonkeyPatch):
+    """``seen = spy_on_split(module)`` wraps ``module.train_test_split``: ``seen`` then holds the
+    keyword arguments of its last call (``stratify``, ``test_size`` ...)."""
+
+    def install(module) -> dict:
+        seen: dict = {}
+        original = module.train_test_split
+
+        def spy(*arrays, **kwargs):
+            seen.clear()
+            seen.update(kwargs)
+            return original(*arrays, **kwargs)
+
+        monkeypatch.setattr(module, "train_test_split", spy)
+        return seen
+
+    return install

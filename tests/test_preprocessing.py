@@ -193,7 +193,7 @@ def test_standardizer_statistics_are_exact_at_any_magnitude(X):
 def test_standardizer_statistics_at_the_float64_limit_are_finite():
     top = np.finfo(np.float64).max
     X = np.where(np.arange(96) < 48, -top, top)[:, None]
-    scaler = Standardizer().fit(X)  # mean 0, population standard deviation exactly `top`
+    scaler = Standardizer().fit(X)  # mean 0 (up to rounding), population std exactly `top`
     assert abs(scaler.mean_[0]) <= 1e-15 * top
     assert scaler.scale_[0] == pytest.approx(top, rel=1e-15)
 

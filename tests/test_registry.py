@@ -8,8 +8,7 @@ from chainrule.registry import Registry
 
 
 class Red:
-    def __init__(self, shade: float = 1.0) -> None:
-        self.shade = shade
+    pass
 
 
 class Blue:
@@ -39,4 +38,3 @@ def test_registering_the_same_entry_again_is_harmless(colours):
 
 def test_repr_lists_the_canonical_names(colours):
     assert repr(colours) == "Registry('colour', ['blue', 'red'])"
-

@@ -50,7 +50,7 @@ def test_a_bad_override_names_the_key(override, message):
         load_config(overrides=[override])
 
 
-def test_callback_tables_are_checked_by_their_own_class():
+def test_valid_callback_tables_are_kept():
     config = load_config(overrides=["callbacks.early_stopping={patience=2}",
                                     "callbacks.reduce_lr_on_plateau={factor=0.5}"])
     assert config["callbacks"] == {"early_stopping": {"patience": 2},

@@ -8,7 +8,6 @@ fail fast on 127.0.0.1 instead of reaching the internet.
 from __future__ import annotations
 
 import http.server
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,25 +16,12 @@ from pathlib import Path
 import pytest
 
 
-def _closed_port() -> int:
-    """A local TCP port with nothing listening on it (connections are refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def refused_url() -> str:
-    """``http://127.0.0.1:<port>`` where nothing listens: what an offline machine sees."""
-    return f"http://127.0.0.1:{_closed_port()}"
-
-
 @pytest.fixture(autouse=True)
-def isolated_storage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A fresh cache folder; downloads default to a refusing local mirror."""
+def isolated_storage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, refused_url: str) -> Path:
+    """A fresh cache folder; downloads default to a refusing local mirror (``refused_url``)."""
     cache = tmp_path / "cache"
     monkeypatch.setenv("CHAINRULE_CACHE", str(cache))
-    monkeypatch.setenv("CHAINRULE_DATA_URL", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("CHAINRULE_DATA_URL", refused_url)
     return cache
 
 

@@ -154,6 +154,7 @@ def one_shot_server(reply: bytes):
     import threading
 
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)  # a fetch that never connects fails the test instead of hanging
 
     def serve() -> None:
         connection, _ = listener.accept()
@@ -171,7 +172,8 @@ def test_a_connection_closed_without_an_answer_is_a_download_error(tmp_path):
     url, thread = one_shot_server(b"")
     with pytest.raises(DownloadError, match=r"downloading .*/f failed: RemoteDisconnected"):
         fetch(f"{url}/f", tmp_path / "f", SHA, progress=False)
-    thread.join()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
     assert list(tmp_path.iterdir()) == []
 
 
@@ -179,7 +181,8 @@ def test_an_unusable_content_length_is_ignored(tmp_path):
     reply = b"HTTP/1.0 200 OK\r\nContent-Length: lots\r\n\r\n" + BODY
     url, thread = one_shot_server(reply)
     fetch(f"{url}/f", tmp_path / "f", SHA, progress=False)  # read to the end of the stream
-    thread.join()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
     assert (tmp_path / "f").read_bytes() == BODY
 
 
@@ -211,18 +214,22 @@ def test_a_folder_that_cannot_be_synced_does_not_fail_the_download(
     import stat
 
     real_open, real_fsync = os.open, os.fsync
+    refused = []
 
-    def refusing_open(path, flags, *args):
+    def refusing_open(path, flags, *args, **kwargs):
         if os.path.isdir(path):
+            refused.append(path)
             raise PermissionError(13, "cannot open a folder")
-        return real_open(path, flags, *args)
+        return real_open(path, flags, *args, **kwargs)
 
     def refusing_fsync(fd):
         if stat.S_ISDIR(os.fstat(fd).st_mode):
+            refused.append(fd)
             raise OSError(22, "fsync of a folder is not supported")
         return real_fsync(fd)
 
     monkeypatch.setattr(os, failing, refusing_open if failing == "open" else refusing_fsync)
     local_server.files["f"] = BODY
     assert fetch(f"{local_server.url}/f", tmp_path / "f", SHA, progress=False) == tmp_path / "f"
+    assert refused  # the folder sync was attempted, and its failure ignored
     assert (tmp_path / "f").read_bytes() == BODY

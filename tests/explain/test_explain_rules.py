@@ -121,6 +121,8 @@ def test_a_pipe_in_a_formula_is_escaped_in_markdown():
 
 def test_lookup_errors_name_the_terms():
     explanation = explain(*two_circles_example(4), check=False)
+    assert list(explanation) == list(explanation.terms)  # iterating gives the terms in order
+    assert [term.name for term in explanation][:2] == ["A0", "Z1"]
     with pytest.raises(KeyError, match="dL/dW3"):
         explanation["dL/dW9"]
 
@@ -177,21 +179,15 @@ def test_sample_weights_are_the_weighted_mean(n_outputs, loss, per_sample, note,
 
 
 def test_a_network_that_is_only_the_fused_output_layer():
-    """Sigmoid + binary cross-entropy and nothing else: the fused gradient is dL/dX itself."""
+    """Sigmoid + binary cross-entropy and nothing else: the fused gradient is dL/dX itself, and
+    it carries gradcheck's verdict on X."""
     X, y = np.array([[0.5], [-1.0], [2.0]]), np.array([1.0, 0.0, 1.0])
     explanation = explain(Sequential([Sigmoid()], dtype=np.float64), X, y,
                           "binary_cross_entropy")
     assert [term.name for term in explanation] == [
         "A0", "A0'", "L", "dL/dA0'", "dA0'/dA0", "dL/dA0"]
-    np.testing.assert_allclose(explanation["dL/dA0"].value, (1 / (1 + np.exp(-X)) - y[:, None]) / 3,
-                               rtol=1e-12)
-
-
-def test_the_input_gradient_of_a_fused_only_network_is_checked():
-    # With no layer before the fused output, the fused term is dL/dX: it carries X's check.
-    explanation = explain(Sequential([Sigmoid()], dtype=np.float64), np.array([[0.5], [-1.0]]),
-                          np.array([1.0, 0.0]), "binary_cross_entropy")
     term = explanation["dL/dA0"]
+    np.testing.assert_allclose(term.value, (1 / (1 + np.exp(-X)) - y[:, None]) / 3, rtol=1e-12)
     assert term.parameter == "X" and term.check is not None and term.check.passed
     text = explanation.to_text()
     assert "1 gradient checked, all match" in text
@@ -201,12 +197,6 @@ def test_the_input_gradient_of_a_fused_only_network_is_checked():
 def test_name_layers_needs_a_sequential():
     with pytest.raises(TypeError, match="net must be a Sequential, got list"):
         name_layers([Dense(2, 1)])
-
-
-def test_iterating_an_explanation_gives_its_terms_in_order():
-    explanation = explain(*two_circles_example(4), check=False)
-    assert list(explanation) == list(explanation.terms)
-    assert [term.name for term in explanation][:2] == ["A0", "Z1"]
 
 
 def test_a_term_of_an_empty_array_has_zero_statistics():

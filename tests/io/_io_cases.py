@@ -234,6 +234,10 @@ def hostile_files(valid: bytes) -> list[tuple[str, bytes]]:
     add("config-layer-missing", _edit_config(valid, lambda c: c["layers"].pop()))
     # -- tensor names against the architecture
     add("names-renamed", _edit(valid, lambda h: h.update({"1.W": h.pop("2.W")})))
+    add("name-empty", _edit(valid, lambda h: h.update({"": h.pop("0.W")})))
+    # A lone surrogate is a str in Python's JSON, which the header check accepts, but not valid
+    # Unicode for the safetensors reader.
+    add("name-lone-surrogate", _edit(valid, lambda h: h.update({"\ud800": h.pop("0.W")})))
     add("header-entry-deleted", _edit(valid, _set(("2.b",), _DELETE)))
     add("names-extra", _safetensors_file(
         {**_tensors(valid), "3.W": np.zeros((2, 2), np.float32)}, metadata))

@@ -87,6 +87,7 @@ def test_penalties_are_in_the_gradient(rng):
     W = net.layers[0].params["W"]
     assert np.linalg.norm(0.3 * np.sign(W) + 0.7 * W) > 0.1
     assert report["0.W"].relative_error < 1e-6
+    assert net.layers[0].penalty() == pytest.approx(0.3 * np.abs(W).sum() + 0.5 * 0.7 * (W**2).sum())
     assert net.layers[2].penalty() == pytest.approx(0.5 * 1.5 * np.sum(net.layers[2].params["W"] ** 2))
     assert cr.Dense(3, 4).build(seed=0).penalty() == 0.0  # no l1, no l2: no penalty
 

@@ -328,12 +328,10 @@ def test_explain_method_is_the_explain_function(rng):
 
 
 def test_normal_and_vector_initialisers_follow_their_formulas():
-    W = cr.Dense(30, 20, init="glorot_normal").build(seed=0).params["W"]
-    np.testing.assert_array_equal(
-        W, np.random.default_rng(0).normal(0.0, np.sqrt(2.0 / (30 + 20)), size=(30, 20)))
-    W = cr.Dense(30, 20, init="xavier_normal").build(seed=0).params["W"]  # the alias
-    np.testing.assert_array_equal(
-        W, np.random.default_rng(0).normal(0.0, np.sqrt(2.0 / (30 + 20)), size=(30, 20)))
+    for name in ("glorot_normal", "xavier_normal"):  # the second is an alias
+        W = cr.Dense(30, 20, init=name).build(seed=0).params["W"]
+        np.testing.assert_array_equal(
+            W, np.random.default_rng(0).normal(0.0, np.sqrt(2.0 / (30 + 20)), size=(30, 20)))
     # A vector (a 1-D weight) has fan_in = fan_out = its length.
     v = cr.init.glorot_uniform((10,), np.random.default_rng(1))
     limit = np.sqrt(6.0 / (10 + 10))

@@ -209,9 +209,9 @@ def test_a_custom_optimizer_without_state_saves_only_the_step_and_lr():
     np.testing.assert_array_equal(p, [0.5, -1.5, 3.0])
     state = opt.state_dict()
     assert state == {"step": 1, "lr": 0.5}
-    fresh = _SignSGD().bind(p, g, 2)
+    fresh = _SignSGD(lr=0.1).bind(p, g, 2)
     fresh.load_state_dict(state)
-    assert fresh.n_steps == 1
+    assert fresh.n_steps == 1 and fresh.lr == 0.5
     with pytest.raises(ValueError, match=r"_SignSGD state must have keys \['lr', 'step'\]; "
                                          r"missing \[\], unexpected \['momentum_buffer'\]"):
         fresh.load_state_dict({**state, "momentum_buffer": np.zeros(3)})

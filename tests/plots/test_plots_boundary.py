@@ -144,6 +144,9 @@ def test_ax_draws_into_the_given_axes():
         (X4, [0, 1, 0], ShapeError, "X and y must have the same number of samples, got 4 and 3"),
         (X4, np.zeros((4, 2)), ShapeError, r"y must hold one label per sample"),
         (np.full((4, 2), np.nan), [0, 1, 0, 1], ValueError, "X must be finite"),
+        (X4, [], ValueError, r"y must not be empty, got shape \(0,\)"),
+        (X4, [0, np.nan, 1, 0], ValueError, "y must not contain NaN or infinity"),
+        (X4, [0, 1, np.inf, 0], ValueError, "y must not contain NaN or infinity"),
     ],
 )
 def test_bad_data_is_refused(X, y, error, message):
@@ -197,19 +200,6 @@ def test_labels_of_other_kinds_are_read_as_classes(y, legend):
     class_0, class_1 = figure.axes[0].collections[-2:]
     np.testing.assert_array_equal(class_0.get_offsets(), X4[:2])
     np.testing.assert_array_equal(class_1.get_offsets(), X4[2:])
-
-
-@pytest.mark.parametrize(
-    ("y", "message"),
-    [
-        ([], r"y must not be empty, got shape \(0,\)"),
-        ([0, np.nan, 1, 0], "y must not contain NaN or infinity"),
-        ([0, 1, np.inf, 0], "y must not contain NaN or infinity"),
-    ],
-)
-def test_empty_or_non_finite_labels_are_refused(y, message):
-    with pytest.raises(ValueError, match=message):
-        plot_decision_boundary(Recorder(), X4, y, resolution=5)
 
 
 @pytest.mark.parametrize("names", ["ab", ("width",), ("a", "b", "c")])

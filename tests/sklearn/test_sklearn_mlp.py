@@ -406,17 +406,10 @@ def test_r2_refuses_weights_spanning_more_than_the_float64_range():
 
 
 # --------------------------------------------------------------------------- more modes
-def test_regressor_early_stopping_scores_r2_on_an_unstratified_split(rng, monkeypatch):
+def test_regressor_early_stopping_scores_r2_on_an_unstratified_split(rng, spy_on_split):
     from chainrule.sklearn import _base
 
-    seen = {}
-    original = _base.train_test_split
-
-    def spy(*arrays, **kwargs):
-        seen.update(kwargs)
-        return original(*arrays, **kwargs)
-
-    monkeypatch.setattr(_base, "train_test_split", spy)
+    seen = spy_on_split(_base)
     X = rng.normal(size=(100, 3))
     y = X @ np.array([1.0, -1.0, 0.5])
     snapshots = []
@@ -426,7 +419,7 @@ def test_regressor_early_stopping_scores_r2_on_an_unstratified_split(rng, monkey
     model = _quietly(MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True,
                                   validation_fraction=0.2, learning_rate_init=0.01, max_iter=30,
                                   random_state=0, callbacks=[recorder]), X, y)
-    assert seen["stratify"] is None and seen["test_size"] == 0.2
+    assert seen.get("stratify") is None and seen["test_size"] == 0.2
     scores = model.validation_scores_
     assert len(scores) == len(model.validation_loss_curve_) == model.n_iter_
     assert scores[-1] > scores[0] and max(scores) < 1.0  # R², improving
@@ -434,25 +427,15 @@ def test_regressor_early_stopping_scores_r2_on_an_unstratified_split(rng, monkey
     np.testing.assert_array_equal(model.network_.parameters, snapshots[int(np.argmax(scores))])
 
 
-def tiny_targets(rng):
-    """Targets ~1e-200 with predictions ~0.1: R² is far below the float64 range (-1e398)."""
+def test_a_validation_r2_below_the_float_range_is_the_worst_score_and_no_improvement(rng):
+    # Targets ~1e-200 with predictions ~0.1: R² is far below the float64 range (-1e398).
     X = rng.normal(size=(60, 2))
-    return X, X[:, 0] * 1e-200
-
-
-def test_a_validation_r2_below_the_float_range_is_the_worst_score(rng):
-    X, y = tiny_targets(rng)
-    model = _quietly(MLPRegressor(hidden_layer_sizes=(4,), early_stopping=True, max_iter=4,
-                                  random_state=0), X, y)
-    assert model.validation_scores_ == [-np.inf] * model.n_iter_
-    assert np.isfinite(model.validation_loss_curve_).all()
-
-
-def test_worst_validation_scores_count_as_no_improvement(rng):
-    X, y = tiny_targets(rng)
     model = _quietly(MLPRegressor(hidden_layer_sizes=(4,), early_stopping=True,
-                                  n_iter_no_change=2, max_iter=10, random_state=0), X, y)
-    assert model.n_iter_ == 3
+                                  n_iter_no_change=2, max_iter=10, random_state=0),
+                     X, X[:, 0] * 1e-200)
+    assert model.validation_scores_ == [-np.inf] * 3
+    assert model.n_iter_ == 3  # the first epoch, then 2 without improvement
+    assert np.isfinite(model.validation_loss_curve_).all()
 
 
 def test_a_column_of_targets_is_one_target_with_a_warning(rng):
@@ -595,13 +578,14 @@ def test_inputs_whose_outputs_overflow_are_named(iris):
         model.predict(huge)
 
 
-def test_targets_that_change_shape_between_fits(iris, rng):
-    from sklearn.datasets import make_multilabel_classification
-
-    from chainrule.errors import ShapeError
-
+def test_multiclass_multioutput_targets_are_refused(iris):
     with pytest.raises(ValueError, match=r"several multi-class outputs are not supported"):
         MLPClassifier((4,)).fit(iris[0], np.column_stack([iris[1], iris[1] % 2]))
+
+
+def test_targets_that_change_shape_between_fits(rng):
+    from sklearn.datasets import make_multilabel_classification
+
     X, Y = make_multilabel_classification(n_samples=40, n_features=4, n_classes=3,
                                           random_state=0)
     model = _quietly(MLPClassifier((4,), max_iter=2, warm_start=True, random_state=0), X, Y)
@@ -615,10 +599,16 @@ def test_targets_that_change_shape_between_fits(iris, rng):
         model.fit(X, Y)
     model = MLPRegressor(hidden_layer_sizes=(4,)).partial_fit(X, Y)
     with pytest.raises(ValueError, match=r"y has shape \(30,\), but the model was fitted on 2 "
-                       r"target\(s\) of shape \(None, 2\)"):
+                       r"target\(s\) of shape \(n_samples, 2\)"):
         model.partial_fit(X, Y[:, 0])
+
+
+def test_score_needs_targets_of_the_fitted_width(rng):
+    from chainrule.errors import ShapeError
+
+    X = rng.normal(size=(30, 2))
+    Y = np.column_stack([X.sum(axis=1), X[:, 0]])
+    model = MLPRegressor(hidden_layer_sizes=(4,)).partial_fit(X, Y)
     with pytest.raises(ShapeError, match=r"y must have shape \(n_samples,\) or \(n_samples, 2\) "
                        r"for this model's 2 output\(s\), got \(30, 3\)"):
         model.score(X, np.column_stack([Y, Y[:, 0]]))
-    with pytest.raises(ValueError, match="R² needs at least 2 samples, got y with 1"):
-        model.score(X[:1], Y[:1])

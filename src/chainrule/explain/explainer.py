@@ -341,9 +341,10 @@ class _Builder:
         n_bad = sum(not c.passed for c in checks)
         worst = max((c.relative_error for c in checks), default=0.0)
         verdict = "all match" if not n_bad else f"{n_bad} DO NOT MATCH"
+        gradients = "gradient" if len(checks) == 1 else "gradients"
         text = (
             f"Finite differences (central, eps = {self.report.eps:g}, float64): "
-            f"{len(checks)} gradient{'' if len(checks) == 1 else 's'} checked, {verdict}; largest relative error {worst:.1e} "
+            f"{len(checks)} {gradients} checked, {verdict}; largest relative error {worst:.1e} "
             f"(tolerance {self.report.rtol:g})."
         )
         kinks = self._kinks() if n_bad else []

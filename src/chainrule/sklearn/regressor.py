@@ -121,7 +121,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             raise ValueError(
                 f"y has shape {y.shape}, but the model was fitted on "
                 f"{self.n_outputs_} target(s) of shape "
-                f"{'(n_samples,)' if self._single_output else (None, self.n_outputs_)}"
+                f"{'(n_samples,)' if self._single_output else f'(n_samples, {self.n_outputs_})'}"
             )
         return y
 

@@ -142,7 +142,6 @@ class TargetEncoder:
             )
 
 
-
 def _as_target_array(y: Any, name: str = "y") -> np.ndarray:
     y = as_array(y, name)
     if y.ndim not in (1, 2):

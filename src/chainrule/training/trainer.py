@@ -312,7 +312,9 @@ class Trainer:
     def _set_lr(self, t: int) -> None:
         self.optimizer.lr = self.schedule(t, self.optimizer.base_lr) * self.lr_factor
 
-    def _diverged(self, epoch: int, batch: int, n_batches: int, value: float) -> TrainingDivergedError:
+    def _diverged(
+        self, epoch: int, batch: int, n_batches: int, value: float
+    ) -> TrainingDivergedError:
         if all_finite(self.net.parameters):
             restored = "the weights are those after the last step whose loss was finite"
         elif self._snapshot is not None:  # that step overflowed them: back to an epoch's start
