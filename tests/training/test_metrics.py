@@ -14,6 +14,8 @@ from chainrule.training.metrics import (
     log_loss,
     mean_absolute_error,
     mean_squared_error,
+    multilabel_accuracy,
+    multilabel_log_loss,
     r2_score,
 )
 
@@ -303,3 +305,41 @@ def test_higher_is_better():
         higher_is_better("f1")
     with pytest.raises(ValueError, match="not a registered metric"):
         higher_is_better(confusion_matrix)
+
+
+# ------------------------------------------------------------------ multilabel
+
+
+def test_multilabel_accuracy_is_sklearn_exact_match(rng, sk_metrics):
+    T = rng.integers(0, 2, size=(40, 3))
+    P = np.clip(T + rng.normal(scale=0.4, size=T.shape), 0, 1)  # some labels flipped
+    expected = sk_metrics.accuracy_score(T, (P >= 0.5).astype(int))
+    assert 0 < expected < 1
+    assert multilabel_accuracy(T, P) == pytest.approx(expected)
+    assert multilabel_accuracy(T, T) == 1.0  # 0/1 predictions are read as they are
+
+
+def test_multilabel_log_loss_sums_the_labels_and_reduces_to_log_loss(rng):
+    T = rng.integers(0, 2, size=(30, 4)).astype(float)
+    P = rng.uniform(0.05, 0.95, size=T.shape)
+    per_label = [log_loss(T[:, j], P[:, j]) for j in range(4)]  # binary log-loss per column
+    assert multilabel_log_loss(T, P) == pytest.approx(sum(per_label), rel=1e-12)
+    assert multilabel_log_loss(T[:, :1], P[:, :1]) == pytest.approx(per_label[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("metric", [accuracy, log_loss, confusion_matrix])
+def test_one_class_metrics_refuse_multilabel_targets(metric):
+    T = np.array([[1, 0, 1], [0, 1, 0]])
+    P = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
+    with pytest.raises(ValueError, match=r"row 0 has 2 ones: these are multilabel targets.*"
+                                         r"multilabel_accuracy"):
+        metric(T, P)
+    soft = np.array([[0.6, 0.3, 0.1], [0.0, 1.0, 0.0]])  # soft and one-hot rows stay accepted
+    assert accuracy(soft, P) == 1.0
+
+
+def test_multilabel_metric_errors():
+    with pytest.raises(ShapeError, match=r"both be of shape \(n_samples, n_labels\)"):
+        multilabel_accuracy(np.zeros((2, 3)), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"y_prob must hold probabilities in \[0, 1\]"):
+        multilabel_log_loss(np.zeros((2, 2)), np.full((2, 2), 2.0))

@@ -304,9 +304,16 @@ def test_batches_cover_every_sample_once_in_a_seeded_order(rng):
          "outputs")),
         ([2, 3], "softmax", "cross_entropy", np.array(["a", "b"] * 20), ValueError,
          r"y has 2 distinct classes \['a', 'b'\], but the network has 3 outputs"),
+        ([2, 1], "sigmoid", "bce", np.full(40, "yes"), ValueError,
+         (r"^y has 1 distinct classes \['yes'\], but a network with 1 sigmoid output takes "
+          r"exactly 2 classes$")),
+        ([2, 1], "sigmoid", "bce", np.linspace(0.1, 0.9, 40), ValueError,
+         (r"y has 40 distinct classes .*, but a network with 1 sigmoid output takes exactly 2 "
+          r"classes; for soft targets \(probabilities in \[0, 1\]\) pass y of shape "
+          r"\(n_samples, 1\)$")),
     ],
     ids=["binary-labels-2-outputs", "1d-regression-2-outputs", "regression-width",
-         "too-few-classes"],
+         "too-few-classes", "one-binary-class", "soft-binary-targets"],
 )
 def test_targets_that_do_not_fit_the_network(sizes, output, loss, y, error, pattern):
     X = np.random.default_rng(0).normal(size=(40, 2))

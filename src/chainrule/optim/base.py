@@ -118,9 +118,10 @@ class Configurable:
     _registry: ClassVar[Registry[Any]]
 
     @classmethod
-    def _argument_names(cls) -> list[str]:
+    def _argument_names(cls, *, required_only: bool = False) -> list[str]:
         parameters = inspect.signature(cls.__init__).parameters
-        return [name for name in parameters if name != "self"]
+        return [name for name, parameter in parameters.items() if name != "self"
+                and not (required_only and parameter.default is not parameter.empty)]
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (JSON-serialisable) plus ``"name"``, the registered name."""
@@ -158,6 +159,13 @@ class Configurable:
             raise TypeError(
                 f"{target.__name__} config has unknown key(s) {unknown}; valid keys: "
                 f"{['name', *valid]}"
+            )
+        missing = [key for key in target._argument_names(required_only=True) if key not in kwargs]
+        if missing:
+            keys = ", ".join(f"{key!r}: ..." for key in missing)
+            raise TypeError(
+                f"{target.__name__} config needs the key(s) {missing}, e.g. "
+                f"{{'name': {cls._registry.name_of(target)!r}, {keys}}}"
             )
         return target(**kwargs)
 

@@ -12,6 +12,8 @@ from .metrics import (
     log_loss,
     mean_absolute_error,
     mean_squared_error,
+    multilabel_accuracy,
+    multilabel_log_loss,
     r2_score,
 )
 from .monitor import GradientMonitor, GradientWarning
@@ -35,6 +37,8 @@ __all__ = [
     "log_loss",
     "mean_absolute_error",
     "mean_squared_error",
+    "multilabel_accuracy",
+    "multilabel_log_loss",
     "one_hot",
     "r2_score",
     "train_test_split",

@@ -43,7 +43,8 @@ class Callback:
         """After each optimizer step."""
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: Logs) -> None:
-        """After each epoch's evaluation, before the epoch is recorded in the history."""
+        """After each epoch's evaluation, once the epoch is counted (``trainer.epoch``) and
+        recorded in ``trainer.history``."""
 
     def on_train_end(self, trainer: Trainer, logs: Logs) -> None:
         """After the last epoch (also after an interruption)."""
@@ -101,12 +102,20 @@ class _Monitor:
         return self.mode == "max"
 
     def check_available(self, trainer: Trainer, who: str) -> None:
+        """Before training: ``monitor`` will be logged, and ``mode`` says which way is better."""
         available = trainer.logged_keys()
         if self.monitor not in available:
             raise ValueError(
                 f"{who} monitors {self.monitor!r}, which fit() will not log; it logs "
                 f"{sorted(available)} (val_ quantities need validation_data or validation_split)"
             )
+        try:
+            self._maximise()
+        except ValueError:  # mode="auto" and a metric function of the user's own
+            raise ValueError(
+                f"{who} monitors {self.monitor!r}, a metric of your own: mode='auto' cannot tell "
+                "whether larger is better; give mode='max' or mode='min'"
+            ) from None
 
     def improved(self, epoch: int, logs: Logs) -> bool:
         """Record ``logs[monitor]``; True when it beats the best so far by ``min_delta``."""

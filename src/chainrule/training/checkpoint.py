@@ -11,9 +11,14 @@ A checkpoint is one safetensors file (written atomically with :func:`chainrule.i
   each dropout layer's masks), the validation-split seed, the classes and the history.
 
 Resuming restores all of it, so training 10 epochs equals training 5, checkpointing, and
-resuming for 5 more — bit for bit. (A checkpoint written when training was interrupted in the
-middle of an epoch holds the weights of that moment; resuming then repeats the interrupted
-epoch from them, which is not bit-identical to an uninterrupted run.)
+resuming for 5 more — bit for bit. Two exceptions:
+
+- a checkpoint written when training was interrupted in the middle of an epoch holds the
+  weights of that moment; resuming then repeats the interrupted epoch from them;
+- callbacks are not in the checkpoint, and every ``fit`` (resumed or not) starts them afresh:
+  ``EarlyStopping`` and ``ReduceLROnPlateau`` count their patience, and keep their best value,
+  from the first epoch of the new ``fit``. (The learning-rate reductions already made are kept,
+  in ``lr_factor``.)
 """
 
 from __future__ import annotations

@@ -75,12 +75,30 @@ def _check_label_shape(array: np.ndarray, name: str) -> None:
                          f"(n_samples, n_classes), got shape {array.shape}")
 
 
+def _refuse_multilabel(target: np.ndarray, name: str) -> None:
+    """A ``ValueError`` if the 2-D float ``target`` (n_samples, n_classes) is a 0/1 label-indicator
+    matrix with a row of more or fewer than one 1: multilabel targets, not one class per row."""
+    if not np.all((target == 0) | (target == 1)):
+        return  # soft targets (class probabilities), read as the class of the largest entry
+    counts = np.add.reduce(target, axis=1)
+    if np.all(counts == 1):
+        return
+    row = int(np.flatnonzero(counts != 1)[0])
+    raise ValueError(
+        f"{name} of shape {target.shape} holds 0/1 rows, but row {row} has {int(counts[row])} "
+        "ones: these are multilabel targets, not one class per sample; use "
+        "multilabel_accuracy or multilabel_log_loss"
+    )
+
+
 def _true_labels(y_true: Any) -> tuple[np.ndarray, int]:
     """``(labels (n_samples,) int64, n_classes implied by the shape or 0)``."""
     array = as_array(y_true, "y_true")
     _check_label_shape(array, "y_true")
     if array.ndim == 2 and array.shape[1] >= 2:  # one-hot rows
-        return as_float_array(array, "y_true").argmax(axis=1), array.shape[1]
+        rows = as_float_array(array, "y_true")
+        _refuse_multilabel(rows, "y_true")
+        return rows.argmax(axis=1), array.shape[1]
     if array.ndim == 2:  # (n_samples, 1): binary
         return as_class_labels(array[:, 0], "y_true", 2), 2
     return as_class_labels(array, "y_true"), 0
@@ -273,7 +291,94 @@ def log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
             f"got {target.shape}"
         )
     _check_probabilities(target, "y_true", "targets are one-hot rows (or soft targets)")
+    _refuse_multilabel(target, "y_true")
     return float(-np.sum(target * np.log(p)) / len(target))
+
+
+# --------------------------------------------------------------------------------------------
+# Multilabel metrics: n_labels independent yes/no answers per sample
+# --------------------------------------------------------------------------------------------
+
+
+def _multilabel_pair(y_true: Any, y_prob: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Targets in [0, 1] and probabilities in [0, 1], both float64 (n_samples, n_labels)."""
+    target = as_float_array(y_true, "y_true", ndim=2)
+    prob = as_float_array(y_prob, "y_prob", ndim=2)
+    check_n_samples(len(target), len(prob), "y_true", "y_prob")
+    if target.shape != prob.shape:
+        raise ShapeError(
+            f"y_true and y_prob must both be of shape (n_samples, n_labels), got {target.shape} "
+            f"and {prob.shape}"
+        )
+    _check_probabilities(target, "y_true", "multilabel targets are 0/1 (or soft) labels")
+    _check_probabilities(prob, "y_prob", "apply a sigmoid to logits")
+    return target, prob
+
+
+def multilabel_accuracy(y_true: Any, y_prob: Any) -> float:
+    """Fraction of samples whose labels are all right (exact match, scikit-learn's
+    ``accuracy_score`` on label-indicator matrices).
+
+    ``accuracy = (1 / n_samples) Σᵢ Πⱼ [(pᵢⱼ >= 0.5) = (tᵢⱼ >= 0.5)]``
+
+    Parameters
+    ----------
+    y_true : array_like, shape (n_samples, n_labels)
+        0/1 labels (soft labels count as 1 from 0.5 up).
+    y_prob : array_like, shape (n_samples, n_labels)
+        Per-label probabilities (sigmoid outputs), or 0/1 predictions.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> multilabel_accuracy([[1, 0, 1], [0, 1, 1]], [[0.9, 0.2, 0.7], [0.1, 0.4, 0.8]])
+    0.5
+    """
+    target, prob = _multilabel_pair(y_true, y_prob)
+    return float(np.mean(np.all((prob >= 0.5) == (target >= 0.5), axis=1)))
+
+
+def multilabel_log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
+    """Negative log-likelihood per sample of its labels, each an independent Bernoulli.
+
+    ``L = -(1/n_samples) Σᵢ Σⱼ [ tᵢⱼ log pᵢⱼ + (1 - tᵢⱼ) log(1 - pᵢⱼ) ]``, summed over the
+    labels (the loss scikit-learn's ``MLPClassifier`` reports for multilabel targets; the mean
+    binary cross-entropy over all entries is ``L / n_labels``). Probabilities are clipped to
+    ``[eps, 1 - eps]`` as in :func:`log_loss`, which this equals for one label.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (n_samples, n_labels)
+        0/1 labels, or soft labels in [0, 1].
+    y_prob : array_like, shape (n_samples, n_labels)
+        Per-label probabilities (sigmoid outputs).
+    eps : float, default 1e-15
+        Clipping bound, in ``(0, 0.5)``.
+
+    Examples
+    --------
+    >>> round(multilabel_log_loss([[1, 0], [0, 1]], [[0.9, 0.2], [0.3, 0.6]]), 6)
+    0.598002
+    """
+    eps = check_number(eps, "eps", low=float(np.finfo(np.float64).eps), high=0.5, high_open=True)
+    target, prob = _multilabel_pair(y_true, y_prob)
+    p = np.clip(prob, eps, 1.0 - eps)
+    return float(-np.sum(target * np.log(p) + (1.0 - target) * np.log1p(-p)) / len(target))
+
+
+#: What the Trainer computes for a registered metric when the task is multilabel.
+_MULTILABEL_VERSIONS = {accuracy: multilabel_accuracy, log_loss: multilabel_log_loss}
+
+
+def for_task(metric: Callable[..., float], task: str) -> Callable[..., float]:
+    """The version of ``metric`` for a Trainer's task: for ``"multilabel"``, ``accuracy`` and
+    ``log_loss`` (which read 2-D targets as one class per row) become
+    :func:`multilabel_accuracy` and :func:`multilabel_log_loss`; anything else is unchanged."""
+    return _MULTILABEL_VERSIONS.get(metric, metric) if task == "multilabel" else metric
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,8 +432,8 @@ def _scaled(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     overflow, and each metric multiplies the scale back in, so a result overflows only when the
     metric itself is beyond the float range. Dividing by a power of two is exact while the
     values stay normal, so when the largest magnitude is already moderate (``_UNSCALED``) or 0
-    the arrays are returned as they are, with ``s = 1``: per batch in a training loop, this
-    costs two reductions per array and no temporaries.
+    the arrays are returned as they are, with ``s = 1``: this costs two reductions per array
+    and no temporaries.
     """
     largest = max(_largest_magnitude(true), _largest_magnitude(pred))
     limit, top = _UNSCALED[true.dtype]

@@ -54,12 +54,13 @@ class Progress:
             )
             self._last_refresh = 0.0
 
-    def advance(self, mean_loss: float) -> None:
+    def advance(self, mean_loss: float | None) -> None:
+        """One more batch done; ``mean_loss`` is the epoch's so far (None: none yet)."""
         if self._bar is None:
             return
         self._bar.update(1)
         now = time.perf_counter()
-        if now - self._last_refresh > 0.2:  # formatting the postfix costs; do it 5 times a second
+        if mean_loss is not None and now - self._last_refresh > 0.2:  # formatting the postfix costs; do it 5 times a second
             self._bar.set_postfix_str(f"loss {mean_loss:.4g}", refresh=False)
             self._last_refresh = now
 

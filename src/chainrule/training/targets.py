@@ -81,7 +81,7 @@ class TargetEncoder:
                         f"this one has {self.n_outputs}; for several yes/no outputs pass y of "
                         f"shape (n_samples, {self.n_outputs})"
                     )
-                self.classes = _classes(y, 2)
+                self.classes = _classes(y, 2, binary=True)
         else:
             self.task = "regression"
             if y.ndim == 2:
@@ -178,19 +178,28 @@ def _is_number(item: Any) -> bool:
     return isinstance(item, numbers.Real) and not isinstance(item, bool)
 
 
-def _classes(y: np.ndarray, n_outputs: int) -> np.ndarray:
-    """The class labels, in output order: identity for ints already in [0, n_outputs), and
-    ``[False, True]`` for booleans with two outputs (so predictions come back as booleans)."""
+def _classes(y: np.ndarray, n_classes: int, binary: bool = False) -> np.ndarray:
+    """The class labels, in output order: identity for ints already in [0, n_classes), and
+    ``[False, True]`` for booleans with two classes (so predictions come back as booleans).
+
+    ``binary``: the network has one sigmoid output for the two classes (else one output per
+    class); it only changes the error message."""
     found = np.unique(y)
-    if y.dtype.kind == "b" and n_outputs == 2:
+    if y.dtype.kind == "b" and n_classes == 2:
         return np.array([False, True])
     integral = y.dtype.kind in "biuf" and np.all(found == np.round(found))
-    if integral and found.min() >= 0 and found.max() < n_outputs:
-        return np.arange(n_outputs, dtype=np.int64)
-    if len(found) != n_outputs:
+    if integral and found.min() >= 0 and found.max() < n_classes:
+        return np.arange(n_classes, dtype=np.int64)
+    if len(found) != n_classes:
+        network = (
+            "a network with 1 sigmoid output takes exactly 2 classes" if binary
+            else f"the network has {n_classes} outputs (one per class)"
+        )
+        soft = binary and y.dtype.kind == "f" and found.min() >= 0 and found.max() <= 1
+        hint = "; for soft targets (probabilities in [0, 1]) pass y of shape (n_samples, 1)"
         raise ValueError(
-            f"y has {len(found)} distinct classes {found[:10].tolist()}, but the network has "
-            f"{n_outputs} outputs (one per class)"
+            f"y has {len(found)} distinct classes {found[:10].tolist()}, but {network}"
+            f"{hint if soft else ''}"
         )
     return found
 

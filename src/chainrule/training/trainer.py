@@ -19,13 +19,13 @@ from ..layers.activations import sigmoid, softmax
 from ..layers.sequential import Sequential
 from ..losses import CrossEntropy
 from ..objective import Objective
-from ..optim.base import OPTIMIZERS, Optimizer
-from ..optim.schedules import SCHEDULES, Schedule
+from ..optim.base import Optimizer
+from ..optim.schedules import Schedule
 from .batching import batches
 from .callbacks import Callback
 from .data import train_test_split
 from .history import History
-from .metrics import METRICS
+from .metrics import METRICS, for_task, r2_score
 from .progress import Progress
 from .targets import TargetEncoder
 
@@ -53,9 +53,13 @@ class Trainer:
         makes ``fit`` reproducible bit for bit.
     metrics : sequence of str or callable
         Metric names from :data:`chainrule.training.metrics.METRICS` (``"accuracy"``,
-        ``"mse"``, ``"mae"``, ``"r2"``, ``"log_loss"``) or functions ``f(y_true, y_pred)``.
-        Training values are averaged over the epoch's batches as they are trained; validation
-        values are computed on the whole validation set after each epoch.
+        ``"mse"``, ``"mae"``, ``"r2"``, ``"log_loss"``) or functions ``f(y_true, y_pred)``,
+        logged under their names (``__name__`` for functions), which must differ from each
+        other and from ``loss``, ``lr`` and ``seconds``. For multilabel targets, ``"accuracy"``
+        and ``"log_loss"`` are :func:`~chainrule.training.metrics.multilabel_accuracy` and
+        :func:`~chainrule.training.metrics.multilabel_log_loss`. Training values are computed
+        after each epoch on the outputs the network gave each batch as it was trained (one
+        (n_samples, n_outputs) array per epoch); validation values on the whole validation set.
     callbacks : sequence of Callback
     verbose : {0, 1, 2}, default 1
         0 silent; 1 a progress bar on a terminal, one line per epoch otherwise; 2 one line per
@@ -112,8 +116,15 @@ class Trainer:
             )
         self.net = net
         self.loss = self.objective.loss
-        self.optimizer = _resolve(OPTIMIZERS, Optimizer, optimizer, "optimizer").bind_network(net)
-        self.schedule = None if schedule is None else _resolve(SCHEDULES, Schedule, schedule, "schedule")
+        optimizer = _resolve(Optimizer, optimizer, "optimizer")
+        if optimizer.bound and optimizer._params is not net.parameters:
+            raise ValueError(
+                f"optimizer {type(optimizer).__name__} is already bound to another network's "
+                f"parameters ({optimizer._params.size} of them; another Trainer's?), and one "
+                "optimizer updates one network: give each Trainer its own optimizer"
+            )
+        self.optimizer = optimizer.bind_network(net)
+        self.schedule = None if schedule is None else _resolve(Schedule, schedule, "schedule")
         self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
         self.shuffle = check_bool(shuffle, "shuffle")
         self.rng = as_generator(seed)
@@ -166,6 +177,9 @@ class Trainer:
             Hold out this fraction of (X, y), chosen at random with the trainer's seed and
             stratified by class for classification, instead of ``validation_data``.
         sample_weight : array of shape (n_samples,), optional
+            Non-negative; a minibatch whose weights are all zero is skipped (its weighted mean
+            loss would be 0/0): no step is taken for it, and its samples count in neither the
+            epoch's loss nor its metrics.
         resume_from : path, optional
             A checkpoint written by :class:`~chainrule.training.checkpoint.ModelCheckpoint`:
             weights, optimizer state, random generators, epoch count and history are restored
@@ -196,6 +210,7 @@ class Trainer:
                                             validation_split)
             # The loss's own checks of the targets, once for all batches (they then skip them).
             train = (train[0], self.objective.prepare_targets(train[1]), train[2])
+            self._check_metric_sizes(train, validation)
         except (TypeError, ValueError):
             if learnt:
                 self.encoder = None
@@ -243,14 +258,20 @@ class Trainer:
         progress.start(epoch, n_batches)
         if all_finite(self.net.parameters):  # else the last epoch's last step overflowed them
             self._snapshot = (epoch, self.net.parameters.copy())  # fallback for _diverged
-        totals = dict.fromkeys(["loss", *self.metrics], 0.0)
-        seen = 0
+        metrics = self._task_metrics()
+        if metrics:  # the outputs of every batch as trained, and their targets, in that order
+            outputs = np.empty((X.shape[0], self.net.out_features), self.net.dtype)
+            targets = np.empty_like(y)
+        total_loss, seen = 0.0, 0
         with self.net.reusing_buffers():
             stream = batches(X, y, self.batch_size, self.shuffle, self.rng,
                              sample_weight=w, reuse_buffers=True)
             for batch, arrays in enumerate(stream, start=1):
                 Xb, yb = arrays[0], arrays[1]
                 wb = arrays[2] if w is not None else None
+                if wb is not None and not wb.any():  # weighs nothing: no loss (0/0), no step
+                    progress.advance(total_loss / seen if seen else None)
+                    continue
                 if self.schedule is not None and self.schedule.unit == "step":
                     self._set_lr(self.optimizer.n_steps)
                 value = self.objective.value_and_gradients(Xb, yb, wb, prepared=True)
@@ -265,18 +286,18 @@ class Trainer:
                     raise self._diverged(epoch, batch, n_batches, value)
                 self.optimizer._step()  # bound in __init__; fit ignores FP warnings
                 n = Xb.shape[0]
+                if metrics:
+                    outputs[seen : seen + n] = self._probabilities(self.objective.last_output)
+                    targets[seen : seen + n] = yb
                 seen += n
-                totals["loss"] += value * n
-                if self.metrics:
-                    probabilities = self._probabilities(self.objective.last_output)
-                    for name, metric in self.metrics.items():
-                        totals[name] += metric(yb, probabilities) * n
-                progress.advance(totals["loss"] / seen)
+                total_loss += value * n
+                progress.advance(total_loss / seen)
                 for callback in self.callbacks:
                     callback.on_batch_end(self, epoch, batch, {"loss": value})
                 if self._interrupted:
                     return {}
-        logs = {name: total / seen for name, total in totals.items()}
+        logs = {"loss": total_loss / seen}
+        logs.update({name: metric(targets[:seen], outputs[:seen]) for name, metric in metrics.items()})
         if validation is not None:
             logs.update({f"val_{k}": v for k, v in self._evaluate(*validation).items()})
         logs["lr"] = self.optimizer.lr
@@ -358,6 +379,13 @@ class Trainer:
         except ValueError as exc:
             raise ValueError(f"validation_split={fraction:g} cannot split {X.shape[0]} samples: "
                              f"{exc}") from None
+        if weights is not None:
+            for rows, part in ((train_index, "training"), (val_index, "validation")):
+                if not weights[rows].any():
+                    raise ValueError(
+                        f"sample_weight is zero on every sample of the {part} part of "
+                        f"validation_split={fraction:g}: that part would weigh nothing"
+                    )
         def take(array: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
             return None if array is None else array[rows]
         train = (X[train_index], y_encoded[train_index], take(weights, train_index))
@@ -389,10 +417,28 @@ class Trainer:
     def _evaluate(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> dict[str, float]:
         scores = self._outputs(X)
         results = {"loss": self.objective.head_loss.forward(scores, y, w) + self.net.penalty()}
-        if self.metrics:
+        metrics = self._task_metrics()
+        if metrics:
             probabilities = self._probabilities(scores)
-            results.update({name: metric(y, probabilities) for name, metric in self.metrics.items()})
+            results.update({name: metric(y, probabilities) for name, metric in metrics.items()})
         return results
+
+    def _task_metrics(self) -> dict[str, Callable[..., float]]:
+        """``metrics`` as computed for the learnt task (see ``for_task``)."""
+        return {name: for_task(metric, self.encoder.task) for name, metric in self.metrics.items()}
+
+    def _check_metric_sizes(self, train: tuple, validation: tuple | None) -> None:
+        """Before any training: R² needs two samples in each set it is computed on."""
+        if r2_score not in self.metrics.values():
+            return
+        parts = {"training": train} if validation is None else {"training": train,
+                                                                 "validation": validation}
+        for part, (rows, *_) in parts.items():
+            if rows.shape[0] < 2:
+                raise ValueError(
+                    f"metric 'r2' needs at least 2 samples, but the {part} set has "
+                    f"{rows.shape[0]}; use more data or another metric"
+                )
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels for classifiers (0/1 columns for multilabel), values for regression."""
@@ -451,18 +497,23 @@ class Trainer:
         return keys
 
 
-def _resolve(registry: Any, base: type, spec: Any, what: str) -> Any:
+def _resolve(base: type, spec: Any, what: str) -> Any:
     """An instance of ``base`` from an instance, a registered name or a ``{"name": ...}`` dict."""
     if isinstance(spec, base):
         return spec
     if isinstance(spec, str):
-        return registry.get(spec)()
+        return base.from_config({"name": spec})
     if isinstance(spec, dict):
         return base.from_config(spec)
     raise TypeError(f"{what} must be a {base.__name__}, a name or a dict, got {type(spec).__name__}")
 
 
+#: Keys ``fit`` logs itself, which no metric may be named.
+_RESERVED_KEYS = ("loss", "lr", "seconds")
+
+
 def _resolve_metrics(metrics: Iterable[Any]) -> dict[str, Callable[..., float]]:
+    """``{logged name: function}``; names from the registry or the functions' ``__name__``."""
     if isinstance(metrics, str):
         metrics = [metrics]
     if not isinstance(metrics, (list, tuple)):
@@ -470,11 +521,21 @@ def _resolve_metrics(metrics: Iterable[Any]) -> dict[str, Callable[..., float]]:
     resolved = {}
     for metric in metrics:
         if isinstance(metric, str):
-            resolved[metric] = METRICS.get(metric)
+            name, function = metric, METRICS.get(metric)
         elif callable(metric):
-            resolved[getattr(metric, "__name__", "metric")] = metric
+            name, function = getattr(metric, "__name__", "metric"), metric
         else:
             raise TypeError(f"metrics must be names or functions, got {metric!r}")
+        if name in resolved or name in _RESERVED_KEYS or name.startswith("val_"):
+            clash = ("another metric" if name in resolved else
+                     "a quantity fit logs itself" if name in _RESERVED_KEYS else
+                     "a validation quantity (val_ prefix)")
+            raise ValueError(
+                f"metrics: the name {name!r} is taken by {clash}; every metric is logged under "
+                "its name (a function's __name__), so give it a distinct one (def f1(...) "
+                "rather than a lambda)"
+            )
+        resolved[name] = function
     return resolved
 
 
