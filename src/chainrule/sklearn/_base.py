@@ -1,11 +1,12 @@
 """What ``MLPClassifier`` and ``MLPRegressor`` share: parameters, ``fit``, ``partial_fit``.
 
 The estimators are thin: data validation is scikit-learn's (``validate_data``, run through
-:func:`._data.sklearn_checks`), the network is :func:`chainrule.mlp`, and training is a
-:class:`chainrule.training.Trainer` with a callback (:class:`._stopping.EpochBookkeeping`) that
-applies scikit-learn's stopping rule and records the curves. The fitted estimator keeps the
-Trainer (``_trainer``), so ``partial_fit`` continues the optimizer's state (Adam's moments,
-SGD's velocity) as scikit-learn's does.
+:func:`._data.sklearn_checks`), the network is :func:`chainrule.mlp`'s (rebuilt around the
+same weights when a warm fit finds its ``activation``, ``dropout`` or ``dtype`` changed:
+:mod:`._architecture`), and training is a :class:`chainrule.training.Trainer` with a callback
+(:class:`._stopping.EpochBookkeeping`) that applies scikit-learn's stopping rule and records
+the curves. The fitted estimator keeps the Trainer (``_trainer``), so ``partial_fit``
+continues the optimizer's state (Adam's moments, SGD's velocity) as scikit-learn's does.
 
 Every hyperparameter is checked at the start of ``fit`` and ``partial_fit``, before the data
 are looked at, whether or not the chosen solver uses it (scikit-learn's convention), with
@@ -45,11 +46,12 @@ from .._validation import (
     check_number,
 )
 from ..errors import TrainingDivergedError
-from ..layers.builders import mlp
 from ..layers.sequential import Sequential
 from ..losses import Loss
+from ..optim import Optimizer
 from ..training.callbacks import Callback
 from ..training.trainer import Trainer
+from ._architecture import check_hidden_sizes, network_layers, rebuilt
 from ._data import sklearn_checks
 from ._stopping import EpochBookkeeping, no_improvement_start
 from ._translate import (
@@ -156,15 +158,19 @@ class BaseMLP(BaseEstimator):
         """Train on ``X`` (n_samples, n_features) and ``y`` for up to ``max_iter`` epochs.
 
         With ``warm_start=True`` a fitted estimator continues from its weights (with a fresh
-        optimizer, as scikit-learn does); otherwise the network is built anew.
+        optimizer, as scikit-learn does), applying a changed ``activation``, ``dropout`` or
+        ``dtype`` to them (a changed ``hidden_layer_sizes`` is a ``ValueError``); otherwise
+        the network is built anew.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights; each sample's loss is weighted and every minibatch loss is
-            divided by the batch's total weight (scikit-learn's convention).
+            Non-negative weights; each sample's loss is weighted and every minibatch's data
+            loss is divided by the batch's total weight (scikit-learn's convention). The
+            ``alpha`` penalty is divided by ``B · w̄`` (full-batch rows times the mean
+            weight), not by each batch's total weight: see ``alpha``.
 
         Returns
         -------
@@ -193,16 +199,19 @@ class BaseMLP(BaseEstimator):
         if first_pass:
             self._build_network(X, settings, net_rng)
             self.__dict__.update(no_improvement_start(self.early_stopping))
-        elif self.early_stopping and self.validation_scores_ is None:  # switched on since
-            self.validation_scores_, self.validation_loss_curve_ = [], []
-            self.best_validation_score_ = -np.inf
-        if new_trainer:  # partial_fit keeps the optimizer's state, as scikit-learn's does
-            self._trainer = Trainer(
-                self._net, self._training_loss(), optimizer,
-                batch_size=settings["batch_size"],
-                shuffle=settings["shuffle"], seed=shuffle_rng, verbose=2 if self.verbose else 0,
-            )
+            new_network = True
+        else:
+            new_network = self._apply_architecture(X, settings, net_rng)
+            if self.early_stopping and self.validation_scores_ is None:  # switched on since
+                self.validation_scores_, self.validation_loss_curve_ = [], []
+                self.best_validation_score_ = -np.inf
+        if new_trainer:
+            self._trainer = self._new_trainer(optimizer, settings, shuffle_rng)
             self._callbacks = self._copy_callbacks()
+        elif new_network:  # partial_fit on a rebuilt network: the optimizer's state carries over
+            self._trainer = self._continued_trainer(settings)
+        else:  # partial_fit keeps the optimizer's state, as scikit-learn's does
+            self._sync_trainer(settings)
         train, validation = self._split(X, y, weights, split_rng)
         epochs = 1 if incremental else settings["max_iter"]
         converged = self._train(train, validation, settings, epochs)
@@ -312,17 +321,59 @@ class BaseMLP(BaseEstimator):
     def _build_network(
         self, X: np.ndarray, settings: dict[str, Any], rng: np.random.Generator
     ) -> None:
-        hidden = settings["hidden"]
-        self.n_layers_ = len(hidden) + 2
-        self._net = mlp(
-            [X.shape[1], *hidden, self.n_outputs_],
-            activation=settings["activations"],
-            output=self.out_activation_,
-            dropout=settings["dropout"],
-            init="glorot_uniform",  # scikit-learn's U(±sqrt(6 / (fan_in + fan_out)))
-            dtype=network_dtype(self.dtype, X),
-            seed=rng,
+        self.n_layers_ = len(settings["hidden"]) + 2
+        layers = network_layers(X.shape[1], settings, self.n_outputs_, self.out_activation_)
+        self._net = Sequential(layers, dtype=network_dtype(self.dtype, X), seed=rng)
+
+    def _apply_architecture(
+        self, X: np.ndarray, settings: dict[str, Any], rng: np.random.Generator
+    ) -> bool:
+        """On a fit that continues from the fitted weights: rebuild the network around them
+        when ``activation``, ``dropout`` or a given ``dtype`` changed since it was built (a
+        ``ValueError`` for a changed ``hidden_layer_sizes``); True when rebuilt. See
+        :mod:`._architecture`."""
+        check_hidden_sizes(self._net, settings["hidden"], self.hidden_layer_sizes)
+        layers = network_layers(X.shape[1], settings, self.n_outputs_, self.out_activation_)
+        dtype = self._net.dtype if self.dtype is None else check_float_dtype(self.dtype)
+        network = rebuilt(self._net, layers, dtype, rng)
+        if network is None:
+            return False
+        self._net = network
+        return True
+
+    def _new_trainer(
+        self, optimizer: Optimizer, settings: dict[str, Any], rng: np.random.Generator
+    ) -> Trainer:
+        """A Trainer of the network with ``optimizer`` (unbound), shuffling with ``rng``."""
+        return Trainer(
+            self._net, self._training_loss(), optimizer, batch_size=settings["batch_size"],
+            shuffle=settings["shuffle"], seed=rng, verbose=2 if self.verbose else 0,
         )
+
+    def _continued_trainer(self, settings: dict[str, Any]) -> Trainer:
+        """For ``partial_fit`` on a rebuilt network: a Trainer of it that continues the
+        current one, with a copy of its optimizer holding the same state (moments,
+        velocity, step count and rate, cast to the network's dtype) and its shuffling
+        Generator."""
+        previous = self._trainer
+        optimizer = Optimizer.from_config(previous.optimizer.get_config())
+        trainer = self._new_trainer(optimizer, settings, previous.rng)
+        state = previous.optimizer.state_dict()
+        trainer.optimizer.load_state_dict({
+            name: value.astype(self._net.dtype) if isinstance(value, np.ndarray) else value
+            for name, value in state.items()
+        })
+        return trainer
+
+    def _sync_trainer(self, settings: dict[str, Any]) -> None:
+        """For ``partial_fit`` with the Trainer kept: this call's ``batch_size``,
+        ``shuffle`` and ``verbose`` (scikit-learn reads them on every call; the optimizer's
+        settings, with its state, stay those of the call that created it, as in
+        scikit-learn)."""
+        trainer = self._trainer
+        trainer.batch_size = settings["batch_size"]
+        trainer.shuffle = settings["shuffle"]
+        trainer.verbose = 2 if self.verbose else 0
 
     def _copy_callbacks(self) -> list[Callback]:
         """Copies of ``callbacks`` for this fit (the parameter itself is never modified); the
@@ -334,14 +385,34 @@ class BaseMLP(BaseEstimator):
         self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None, rng: np.random.Generator
     ) -> tuple[tuple, tuple | None]:
         """(train, validation) triples ``(X, y, sample_weight)``; validation only when early
-        stopping, drawn as scikit-learn does (stratified for single-output classifiers)."""
+        stopping, drawn as scikit-learn does (stratified by :meth:`_strata`: for binary
+        classifiers only).
+
+        Raises
+        ------
+        ValueError
+            The split cannot be drawn (e.g. a binary problem with a class of one sample, which
+            a stratified split cannot put on both sides), naming ``early_stopping`` and
+            ``validation_fraction``; or the validation set has fewer than 2 samples.
+        """
         if not self.early_stopping:
             return (X, y, weights), None
         index = np.arange(X.shape[0])
-        train_index, val_index = train_test_split(
-            index, test_size=self.validation_fraction, stratify=self._strata(y),
-            random_state=int(rng.integers(np.iinfo(np.int32).max)),
-        )
+        strata = self._strata(y)
+        try:
+            train_index, val_index = train_test_split(
+                index, test_size=self.validation_fraction, stratify=strata,
+                random_state=int(rng.integers(np.iinfo(np.int32).max)),
+            )
+        except ValueError as error:  # scikit-learn's message alone does not say which split
+            stratified = " stratified by class (as scikit-learn's for binary problems)"
+            raise ValueError(
+                f"early_stopping=True cannot hold out validation_fraction="
+                f"{self.validation_fraction} of the {X.shape[0]} training samples"
+                f"{stratified if strata is not None else ''}: {str(error).rstrip('.')}. Use "
+                "more samples (of every class), another validation_fraction, or "
+                "early_stopping=False."
+            ) from error
         if val_index.size < 2:
             raise ValueError(
                 f"The validation set is too small: validation_fraction={self.validation_fraction} "

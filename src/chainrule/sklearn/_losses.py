@@ -13,6 +13,9 @@ squared error has no ½. The classes below multiply value and gradient by
 ``factor · n_outputs`` to get scikit-learn's data term; :class:`~chainrule.losses.CrossEntropy`
 already sums over classes and is used as it is. ``absolute_error`` and ``huber`` follow the
 same per-sample-sum convention so that a regressor's losses are comparable with each other.
+The penalty term is the Dense layers' own L2, one coefficient for a whole fit, which equals
+scikit-learn's on a batch whose weights sum to the fit's ``B · w̄`` (see
+:mod:`._translate`, where the cases that differ are listed).
 """
 
 from __future__ import annotations

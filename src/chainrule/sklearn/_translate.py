@@ -2,16 +2,31 @@
 
 The L2 penalty ``alpha``
 ------------------------
-scikit-learn adds ``½ α ‖W‖² / Σ_batch w_i`` to the loss of every minibatch (``Σ_batch w_i``
-is the batch's number of samples when there are no sample weights), i.e. the penalty is divided
-by the batch's size. A chainrule ``Dense(l2=λ)`` adds ``½ λ ‖W‖²`` to the batch's mean loss.
-So ::
+scikit-learn adds ``½ α ‖W‖² / Σ_b w_i`` to the loss of every minibatch ``b`` (and ``α W /
+Σ_b w_i`` to its gradient), where ``Σ_b w_i`` is the batch's total sample weight: its number
+of samples when there are no sample weights. A chainrule ``Dense(l2=λ)`` adds ``½ λ ‖W‖²`` to
+every batch's (weighted) mean loss, with one ``λ`` for the whole fit, set before training
+(:func:`set_penalties`)::
 
-    λ = α / (B · w̄)        B = min(batch_size, n_samples), w̄ = mean training sample weight
+    λ = α / (B · w̄)      B = min(batch_size, n_train)   rows of a full batch
+                         w̄ = mean sample weight of the n_train training samples (1 without)
 
-which is exact for every full batch (and for full-batch training, where ``B · w̄ = Σ w``); on
-the last, partial batch of an epoch scikit-learn divides by that batch's smaller size instead.
-``l1`` (ours) is chainrule's penalty as it is: ``l1 · ‖W‖₁`` added to the batch's mean loss.
+(``n_train`` excludes the early-stopping validation set.) The data term of every batch is
+scikit-learn's exactly; the penalty term equals scikit-learn's on every batch whose weights sum
+to ``B · w̄``, and is ``Σ_b w_i / (B · w̄)`` times scikit-learn's on the others. So it is
+
+- **exact** for every batch of full-batch training (one batch of all ``n_train`` samples,
+  ``Σ w = n_train · w̄``), with or without sample weights, and for every full batch
+  (``B`` rows) of minibatch training without sample weights;
+- **not** scikit-learn's, with sample weights, on a minibatch whose mean weight differs from
+  ``w̄`` (the penalty there is (the batch's mean weight / ``w̄``) times scikit-learn's), and,
+  with or without weights, on the last, partial batch of an epoch (``b < B`` rows): there
+  scikit-learn divides by that batch's total weight, ``b`` without weights, and ours by
+  ``B · w̄``, a penalty ``b / B`` times scikit-learn's without weights.
+
+Following every batch's own total weight would need a penalty set per batch, which the
+Trainer (one ``l2`` per layer for a fit) does not do. ``l1`` (ours) is chainrule's penalty as it
+is: ``l1 · ‖W‖₁`` added to every batch's mean loss.
 """
 
 from __future__ import annotations
@@ -103,7 +118,9 @@ def network_dtype(dtype: Any, X: np.ndarray) -> np.dtype:
 
 
 def set_penalties(net: Sequential, l1: float, alpha: float, rows: int, mean_weight: float) -> None:
-    """Give every Dense layer ``l1`` and ``l2 = alpha / (rows · mean_weight)`` (module notes)."""
+    """Give every Dense layer ``l1`` and ``l2 = alpha / (rows · mean_weight)``, for the whole
+    fit: scikit-learn's ``alpha`` on every batch whose weights sum to ``rows · mean_weight``,
+    not on the others (module notes)."""
     l2 = alpha / (rows * mean_weight)
     for layer in net.layers:
         if isinstance(layer, Dense):

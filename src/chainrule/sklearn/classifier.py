@@ -36,8 +36,12 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
         The optimizer, built from the settings below (ignored when ``optimizer`` is given).
         scikit-learn's ``"lbfgs"`` is not available.
     alpha : float, default 1e-4
-        L2 penalty in scikit-learn's convention, ``½ α ‖W‖²`` divided by the batch's total
-        sample weight (see :mod:`chainrule.sklearn._translate` for the mapping).
+        L2 penalty ``½ α ‖W‖² / (B · w̄)`` added to every batch's loss, ``B`` the rows of a
+        full batch, ``w̄`` the mean training sample weight (1 without ``sample_weight``).
+        scikit-learn divides by each batch's total sample weight instead; the two agree on
+        every batch of full-batch training and on every full batch without sample weights,
+        not on weighted minibatches nor on an epoch's last, partial batch (see
+        :mod:`chainrule.sklearn._translate`).
     batch_size : int or "auto", default "auto"
         Minibatch size; ``"auto"`` is ``min(200, n_samples)``. Larger sizes are clipped.
     learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
@@ -59,13 +63,18 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
     verbose : bool, default False
         Print one line per epoch.
     warm_start : bool, default False
-        ``fit`` continues from the previous weights.
+        ``fit`` continues from the previous weights. A fit that continues from them (this,
+        or ``partial_fit``) applies an ``activation``, ``dropout`` or ``dtype`` changed
+        since (``set_params``) to the same weights, as scikit-learn applies a changed
+        ``activation`` (predictions made before that fit still use the fitted network); a
+        changed ``hidden_layer_sizes`` cannot keep the weights and raises ``ValueError``.
     momentum : float, default 0.9
     nesterovs_momentum : bool, default True
         SGD's momentum settings.
     early_stopping : bool, default False
-        Hold out ``validation_fraction`` of the training data (stratified), stop on its
-        accuracy and keep the best epoch's weights.
+        Hold out ``validation_fraction`` of the training data (stratified by class for a
+        binary problem, at random otherwise, as scikit-learn), stop on its accuracy and keep
+        the best epoch's weights.
     validation_fraction : float, default 0.1
     beta_1, beta_2, epsilon : float, default 0.9, 0.999, 1e-8
         Adam's settings.
@@ -129,7 +138,9 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
     def partial_fit(
         self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
     ) -> MLPClassifier:
-        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state
+        (with an ``activation``, ``dropout`` or ``dtype`` changed since applied to them, and
+        a changed ``hidden_layer_sizes`` refused, as for ``warm_start``).
 
         Parameters
         ----------
@@ -224,7 +235,11 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
         return CrossEntropy() if self.out_activation_ == "softmax" else LogLoss()
 
     def _strata(self, y: np.ndarray) -> np.ndarray | None:
-        return y if y.ndim == 1 else None
+        """The class labels of encoded ``y`` for a binary problem, else None: scikit-learn
+        stratifies the early-stopping split only when its label-binarized ``y`` has one
+        column (``n_outputs_ == 1``), i.e. not for multi-class nor multilabel targets. (The
+        labels, not their indices, so that an error about a rare class names it.)"""
+        return self.classes_[y] if self.n_outputs_ == 1 else None
 
     def _score_encoded(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
         try:

@@ -99,7 +99,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.loss = loss
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
-        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state
+        (with an ``activation``, ``dropout`` or ``dtype`` changed since applied to them, and
+        a changed ``hidden_layer_sizes`` refused, as for ``warm_start``).
 
         Parameters
         ----------
