@@ -72,18 +72,23 @@ def test_names_follow_the_tutorials():
     assert names[4].params == {"W": "W2"} and names[5].param_ids == {"W": "5.W", "b": "5.b"}
 
 
-def test_a_kink_that_finite_differences_cannot_confirm_is_explained():
-    """Z exactly at ReLU's kink: the check fails, and the footer says why."""
+def test_kinks_are_measured_one_sided_or_said_to_be_not_comparable():
+    """Z exactly at ReLU's kink for both rows: a weight moves one row's Z up and the other's
+    down (a kink on both sides: not comparable); the bias moves both up (one-sided)."""
     net = Sequential([Dense(2, 1), ReLU(), Dense(1, 1)], dtype=np.float64, seed=0)
     net.layers[0].params["W"][...] = [[1.0], [1.0]]
     net.layers[2].params["W"][...] = [[2.0]]
-    X = np.array([[1.0, -1.0], [0.5, 0.25]])  # the first row gives Z1 = 0 exactly
+    X = np.array([[1.0, -1.0], [-1.0, 1.0]])  # Z1 = 0 exactly on both rows
     explanation = explain(net, X, np.array([3.0, 1.0]), "mse")
-    assert not explanation["dL/dW1"].check.passed
-    assert not explanation.passed
-    text = explanation.to_text()
-    assert "DOES NOT MATCH finite differences" in text
-    assert "1 entry of Z1 (ReLU #1) lies within" in text and "kink" in text
+    weights, bias = explanation["dL/dW1"].check, explanation["dL/db1"].check
+    assert (weights.n_kinks, weights.n_one_sided) == (2, 0)
+    assert weights.describe() == ("not comparable with finite differences: every entry has a "
+                                  "kink at 0 on both sides")
+    assert (bias.n_kinks, bias.n_one_sided, bias.passed) == (0, 1, True)
+    assert bias.describe().endswith("; 1 one-sided at a kink)")
+    assert explanation.passed
+    assert "not comparable with finite differences" in explanation.to_text()
+    assert '"n_kinks": 2' in explanation.render("json")
 
 
 def test_step_cannot_be_explained():

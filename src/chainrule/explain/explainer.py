@@ -362,7 +362,7 @@ class _Builder:
         """``"2 entries of Z1 (ReLU #1) lie"`` for each kinked layer with inputs near 0."""
         found = []
         for entry in self.names[: self.stop]:
-            if not layer_rule(entry.layer).kink:
+            if not entry.layer.kink:
                 continue
             inputs = self.trace.outputs[entry.index - 1] if entry.index else self.trace.X
             count = int(np.sum(np.abs(inputs) <= KINK_DISTANCE))
@@ -532,6 +532,8 @@ class _Builder:
             relative_error=comparison.relative_error,
             max_abs_error=comparison.max_abs_error,
             n_checked=comparison.n_checked,
-            passed=comparison.passed and same,
+            passed=bool(comparison.passed and same),
             rtol=self.report.rtol,
+            n_one_sided=comparison.n_one_sided,
+            n_kinks=comparison.n_kinks,
         )

@@ -62,9 +62,6 @@ class LayerRule:
         ∂L/∂parameter, by parameter key.
     options : tuple of str
         Attributes shown after the local derivative (``alpha``, ``p``).
-    kink : bool
-        The derivative jumps at 0 (ReLU, LeakyReLU, ELU with α ≠ 1): finite differences taken
-        across 0 measure the average of the two slopes, not either one.
     """
 
     kind: str
@@ -73,11 +70,10 @@ class LayerRule:
     input_grad: str = "{dy} ⊙ d{y}/d{x}"
     param_grads: dict[str, str] = field(default_factory=dict)
     options: tuple[str, ...] = ()
-    kink: bool = False
 
 
-def _elementwise(forward: str, local: str, *options: str, kink: bool = False) -> LayerRule:
-    return LayerRule("elementwise", forward, local, options=options, kink=kink)
+def _elementwise(forward: str, local: str, *options: str) -> LayerRule:
+    return LayerRule("elementwise", forward, local, options=options)
 
 
 #: The chain-rule entry of every built-in layer type (Step has none: it cannot be trained by
@@ -91,11 +87,9 @@ LAYER_RULES: dict[type[Layer], LayerRule] = {
     ),
     Sigmoid: _elementwise("σ({x})", "σ({x})(1 − σ({x})) = {y} ⊙ (1 − {y})"),
     Tanh: _elementwise("tanh({x})", "1 − tanh²({x}) = 1 − {y}²"),
-    ReLU: _elementwise("max({x}, 0)", "[{x} > 0]", kink=True),
-    LeakyReLU: _elementwise("max({x}, α {x})", "[{x} > 0] + α [{x} ≤ 0]", "alpha", kink=True),
-    ELU: _elementwise(
-        "{x} if {x} > 0 else α(e^{x} − 1)", "[{x} > 0] + ({y} + α) [{x} ≤ 0]", "alpha", kink=True
-    ),
+    ReLU: _elementwise("max({x}, 0)", "[{x} > 0]"),
+    LeakyReLU: _elementwise("max({x}, α {x})", "[{x} > 0] + α [{x} ≤ 0]", "alpha"),
+    ELU: _elementwise("{x} if {x} > 0 else α(e^{x} − 1)", "[{x} > 0] + ({y} + α) [{x} ≤ 0]", "alpha"),
     GELU: _elementwise("{x} Φ({x})", "Φ({x}) + {x} φ({x})"),
     Softplus: _elementwise("log(1 + e^{x})", "σ({x}) = 1 − e^(−{y})"),
     Identity: _elementwise("{x}", "1"),

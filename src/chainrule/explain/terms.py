@@ -32,10 +32,13 @@ class FiniteDifferenceCheck:
         ‖analytic − numeric‖₂ / max(‖analytic‖₂, ‖numeric‖₂) over the checked entries.
     max_abs_error : float
     n_checked : int
-        Entries compared (all unless ``max_checks`` limited them).
+        Entries probed (all unless ``max_checks`` limited them).
     passed : bool
         ``relative_error <= rtol`` and gradcheck's analytic gradient is the explained array.
     rtol : float
+    n_one_sided, n_kinks : int
+        Entries next to a kink at 0 compared with one-sided differences, and entries left out
+        because a kink lies on both sides (see :mod:`chainrule.gradcheck`).
     """
 
     relative_error: float
@@ -43,11 +46,21 @@ class FiniteDifferenceCheck:
     n_checked: int
     passed: bool
     rtol: float
+    n_one_sided: int = 0
+    n_kinks: int = 0
 
     def describe(self) -> str:
-        """``"matches finite differences (relative error 2.1e-10)"`` or the opposite."""
+        """``"matches finite differences (relative error 2.1e-10)"`` or the opposite, with what
+        happened at kinks."""
+        if self.n_checked and self.n_kinks == self.n_checked:
+            return ("not comparable with finite differences: every entry has a kink at 0 on "
+                    "both sides")
         verdict = "matches" if self.passed else "DOES NOT MATCH"
-        return f"{verdict} finite differences (relative error {self.relative_error:.1e})"
+        notes = [f"{self.n_one_sided} one-sided at a kink"] if self.n_one_sided else []
+        if self.n_kinks:
+            notes.append(f"{self.n_kinks} left out at a kink")
+        extra = "".join(f"; {note}" for note in notes)
+        return f"{verdict} finite differences (relative error {self.relative_error:.1e}{extra})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +69,8 @@ class FiniteDifferenceCheck:
             "n_checked": self.n_checked,
             "passed": self.passed,
             "rtol": self.rtol,
+            "n_one_sided": self.n_one_sided,
+            "n_kinks": self.n_kinks,
         }
 
 

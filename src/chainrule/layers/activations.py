@@ -153,6 +153,8 @@ class Tanh(_Elementwise):
 class ReLU(_Elementwise):
     """max(0, x); derivative 1 where x > 0, else 0 (0 at x = 0, as PyTorch). Derivation: ``docs/backprop.md#relu``."""
 
+    kink = True
+
     def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
         return np.maximum(X, 0.0, out=out)
 
@@ -174,6 +176,8 @@ class LeakyReLU(_Elementwise):
 
     Derivation: ``docs/backprop.md#leakyrelu``.
     """
+
+    kink = True
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
@@ -211,6 +215,8 @@ class ELU(_Elementwise):
 
     Derivation: ``docs/backprop.md#elu``.
     """
+
+    kink = True
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()

@@ -94,6 +94,11 @@ class Layer:
     #: otherwise, so the caller's array is never changed.
     infer_overwrites_input: ClassVar[bool] = True
 
+    #: Whether the derivative jumps at an input of 0 (ReLU, LeakyReLU, ELU): a finite
+    #: difference taken across 0 measures the average of the two slopes, not the one backward
+    #: uses (see :mod:`chainrule.gradcheck`; ``explain`` says so beside a failed check).
+    kink: ClassVar[bool] = False
+
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
