@@ -20,7 +20,17 @@ One file in the `safetensors <https://github.com/huggingface/safetensors>`_ form
 - ``__metadata__`` (every value a string): ``format`` is ``"chainrule"``, ``format_version`` the
   version of this layout (``"1"``), ``chainrule_version`` the library that wrote it, and
   ``config`` the JSON of :meth:`Sequential.get_config` (the dtype and each layer's type and
-  constructor arguments).
+  constructor arguments);
+- optionally ``targets`` (written by ``save(net, path, trainer=trainer)``, e.g. by ``chainrule
+  train``): what the outputs mean, as JSON ``{"task": ..., "y_ndim": ..., "classes": [...],
+  "from_logits": ...}``; see :class:`ModelTargets`. Files without it (older files, or a bare
+  network) load as before; their outputs are then only numbers.
+
+A model file carrying ``targets`` decodes predictions like the Trainer that trained it::
+
+    net, targets = load_with_targets("model.safetensors")
+    P = targets.probabilities(net.forward(X))     # (n_samples, n_outputs)
+    labels = targets.encoder().decode(P)          # the original class labels
 
 The file holds data only: loading parses JSON and copies numbers; nothing is unpickled, imported
 or evaluated, so a model file from an untrusted source cannot run code. :func:`load` validates
@@ -71,12 +81,16 @@ from ._version import __version__
 from .errors import ModelFormatError
 from .layers.base import LAYERS, Layer
 from .layers.sequential import Sequential
+from .model_targets import TARGETS_KEY, ModelTargets
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "ModelTargets",
     "load",
+    "load_with_targets",
     "network_from",
+    "read_metadata",
     "read_tensors",
     "save",
     "write_tensors",
@@ -96,7 +110,7 @@ _LAYER_KEYS = frozenset({"type", "config"})
 # --------------------------------------------------------------------------------------------
 
 
-def save(net: Sequential, path: str | os.PathLike[str]) -> None:
+def save(net: Sequential, path: str | os.PathLike[str], *, trainer: Any = None) -> None:
     """Write ``net`` (architecture and parameter values) to ``path`` as a safetensors file.
 
     The write is atomic: the file is written to a temporary file in the same folder, flushed
@@ -112,16 +126,22 @@ def save(net: Sequential, path: str | os.PathLike[str]) -> None:
         ``from_config`` turns back into the same layer.
     path : str or os.PathLike
         Destination, conventionally ending in ``.safetensors``. Its folder must exist.
+    trainer : Trainer, optional
+        The fitted :class:`~chainrule.training.Trainer` that trained ``net``. Its task, class
+        labels and whether its loss took logits are stored too (metadata ``targets``, see
+        :class:`ModelTargets`), so that :func:`load_with_targets` and the ``chainrule``
+        command turn outputs back into the original labels and into probabilities.
 
     Raises
     ------
     TypeError
         ``net`` is not a Sequential, or a layer cannot be described by a config (unregistered
         class, a custom initializer function, a config that is not JSON or does not rebuild
-        the layer); or ``path`` is not a str, bytes or os.PathLike. Raised before anything is
-        written.
+        the layer); ``trainer`` is not a Trainer or has bytes class labels; or ``path`` is
+        not a str, bytes or os.PathLike. Raised before anything is written.
     ValueError
-        ``path`` is empty or contains a NUL byte.
+        ``path`` is empty or contains a NUL byte; ``trainer`` has not been fitted, or trained
+        another network.
     OSError
         The file cannot be written (``FileNotFoundError`` when its folder does not exist,
         ``IsADirectoryError`` when ``path`` is a folder, ...): the message names ``path`` as
@@ -143,9 +163,11 @@ def save(net: Sequential, path: str | os.PathLike[str]) -> None:
     _check_path(path)
     for index, layer in enumerate(net.layers):
         _check_saveable(index, layer)
-    config = json.dumps(net.get_config(), allow_nan=False)
+    metadata = {"config": json.dumps(net.get_config(), allow_nan=False)}
+    if trainer is not None:
+        metadata[TARGETS_KEY] = ModelTargets.from_trainer(trainer, net).to_json()
     tensors = {name: param for name, param, _ in net.named_parameters()}
-    write_tensors(path, tensors, {"config": config})
+    write_tensors(path, tensors, metadata)
 
 
 def load(
@@ -188,15 +210,61 @@ def load(
         The file cannot be read (``FileNotFoundError`` when it does not exist); the message
         names ``path``.
     """
+    return load_with_targets(path, check_finite=check_finite, seed=seed)[0]
+
+
+def load_with_targets(
+    path: str | os.PathLike[str], *, check_finite: bool = True, seed: Any = None
+) -> tuple[Sequential, ModelTargets | None]:
+    """Read a network written by :func:`save`, and what its outputs mean.
+
+    Parameters and errors as in :func:`load`; a ``targets`` record that is damaged or does
+    not fit the network is a :class:`~chainrule.errors.ModelFormatError` too.
+
+    Returns
+    -------
+    net : Sequential
+    targets : ModelTargets or None
+        The task, classes and output form stored by ``save(..., trainer=...)``; None for a
+        file saved without a trainer (or by an older chainrule).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from chainrule.layers import mlp
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.safetensors"
+    >>> save(mlp([2, 3], output="softmax", seed=0), path)
+    >>> net, targets = load_with_targets(path)
+    >>> net.out_features, targets
+    (3, None)
+    """
     rng = as_generator(seed)
     source = _check_path(path)
     tensors, metadata = read_tensors(path, check_finite=check_finite)
+    _refuse_checkpoint(metadata, source)
     if "config" not in metadata:
         raise ModelFormatError(
             f"{source}: the metadata has no 'config': the file holds tensors but no network "
-            "architecture (a training checkpoint or another tool's file?)"
+            "architecture (another tool's file?)"
         )
-    return network_from(metadata["config"], tensors, source=source, seed=rng)
+    net = network_from(metadata["config"], tensors, source=source, seed=rng)
+    targets = metadata.get(TARGETS_KEY)
+    if targets is not None:
+        targets = ModelTargets.from_json(targets, net.out_features, source)
+    return net, targets
+
+
+def _refuse_checkpoint(metadata: Mapping[str, str], source: str) -> None:
+    """A :class:`ModelFormatError` that explains what to do with a training checkpoint."""
+    from .training.checkpoint import KIND  # lazily: training imports this module
+
+    if metadata.get("kind") == KIND:
+        raise ModelFormatError(
+            f"{source} is a training checkpoint (weights and optimizer state), not a model "
+            "file: use the run's model.safetensors, read its network with "
+            "chainrule.training.checkpoint.checkpoint_network(path), or resume training with "
+            "Trainer.fit(..., resume_from=path)"
+        )
 
 
 def network_from(
@@ -473,10 +541,7 @@ def read_tensors(
     """
     source = _check_path(path)
     with open(path, "rb") as file:
-        size = os.fstat(file.fileno()).st_size
-        n = container.header_length(file.read(8), size, source)
-        header = container.parse_header(file.read(n), size - 8 - n, source)
-        metadata = _check_identity(header.metadata, source)
+        size, header, metadata = _read_header(file, source)
         file.seek(0)
         data = file.read(size + 1)
     if len(data) != size:
@@ -491,6 +556,30 @@ def read_tensors(
                     "after training diverged?); pass check_finite=False to load it anyway"
                 )
     return tensors, metadata
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The ``__metadata__`` of a chainrule file, reading and validating only its header.
+
+    Cheap even for a large file; tells a model file from a training checkpoint (whose
+    ``kind`` is ``"training-checkpoint"``) before anything is loaded.
+
+    Raises
+    ------
+    ModelFormatError, TypeError, ValueError, OSError
+        As :func:`read_tensors`, for the header.
+    """
+    source = _check_path(path)
+    with open(path, "rb") as file:
+        return _read_header(file, source)[2]
+
+
+def _read_header(file: Any, source: str) -> tuple[int, container.Header, dict[str, str]]:
+    """``(file size, validated header, metadata)`` of the open binary ``file``."""
+    size = os.fstat(file.fileno()).st_size
+    n = container.header_length(file.read(8), size, source)
+    header = container.parse_header(file.read(n), size - 8 - n, source)
+    return size, header, _check_identity(header.metadata, source)
 
 
 def _check_identity(metadata: dict[str, str] | None, source: str) -> dict[str, str]:

@@ -50,16 +50,21 @@ def plot_confusion_matrix(
     Parameters
     ----------
     y_true : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
-        True classes: labels (integers or strings), or one-hot rows.
+        True classes: labels (whole numbers of any range, e.g. ``-1/1`` or years, or
+        strings), or one-hot rows.
     y_pred : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
-        Predicted classes: labels (integers or strings), probabilities of class 1 (floats,
+        Predicted classes: labels (whole numbers or strings), probabilities of class 1 (floats,
         thresholded at 0.5) or per-class scores (argmax), read as ``confusion_matrix`` reads
         them. String labels must be used for both arguments or neither.
+
+        When both arguments are labels (one whole number or string per sample), the classes
+        are their sorted distinct values, named on the axes as they are (``-1, 1`` or
+        ``1990, 2010``); otherwise (probabilities, scores, one-hot rows) they are the class
+        indices ``0 .. n_classes-1``.
     labels : sequence, optional
-        The classes to show, in this order (their values: class indices for numeric input,
-        the strings for string labels). Samples whose true or predicted class is not listed
-        are left out. Default: every class, ``0 .. n_classes-1`` for numeric input and the
-        sorted distinct labels otherwise.
+        The classes to show, in this order: label values when both arguments are labels,
+        class indices otherwise. Samples whose true or predicted class is not listed are
+        left out. Default: every class (see above).
     normalize : {False, True, "true", "pred", "all"}, default False
         Write counts (False) or rates: ``"true"`` (or True) divides each row by its total
         (recall per class), ``"pred"`` each column (precision per class), ``"all"`` everything
@@ -148,27 +153,22 @@ def _counts(y_true: Any, y_pred: Any, labels: Sequence[Any] | None) -> tuple[np.
         if len(set(labels)) != len(labels) or not labels:
             raise ValueError(f"labels must list distinct classes, got {labels}")
     if is_numeric(true_array) and is_numeric(pred_array):
-        full = confusion_matrix(y_true, y_pred)  # (n_classes, n_classes), every class
-        if labels is None:
-            return full, list(range(full.shape[0]))
-        indices = np.asarray(labels)
-        if indices.dtype.kind not in "biuf" or (indices < 0).any() or (
-            indices != np.round(indices)
-        ).any():
-            raise ValueError(
-                f"labels must be class indices 0, 1, ... for numeric y_true/y_pred, got {labels}"
-            )
-        indices = indices.astype(np.int64)
-        size = max(full.shape[0], int(indices.max()) + 1)  # a listed class may never occur
-        full = np.pad(full, (0, size - full.shape[0]))
-        return _nonempty(full[np.ix_(indices, indices)], labels), labels
-    if is_numeric(true_array) or is_numeric(pred_array):
+        true, pred = _whole_labels(true_array), _whole_labels(pred_array)
+        if true is None or pred is None:  # probabilities, scores or one-hot rows
+            return _index_counts(y_true, y_pred, labels)
+    elif is_numeric(true_array) or is_numeric(pred_array):
         raise TypeError(
             f"y_true and y_pred must both hold string labels or both numbers, got dtypes "
             f"{true_array.dtype} and {pred_array.dtype}"
         )
-    true, pred = as_label_array(true_array, "y_true"), as_label_array(pred_array, "y_pred")
+    else:
+        true, pred = as_label_array(true_array, "y_true"), as_label_array(pred_array, "y_pred")
     check_n_samples(len(true), len(pred), "y_true", "y_pred")
+    if labels is not None and is_numeric(np.asarray(labels)) != is_numeric(true):
+        kind = "numbers" if is_numeric(true) else "strings"
+        raise ValueError(
+            f"labels must be class values like those of y_true and y_pred ({kind}), got {labels}"
+        )
     classes = labels if labels is not None else np.unique(np.concatenate([true, pred])).tolist()
     true_index, pred_index = class_indices(true, classes), class_indices(pred, classes)
     shown = (true_index >= 0) & (pred_index >= 0)
@@ -176,6 +176,40 @@ def _counts(y_true: Any, y_pred: Any, labels: Sequence[Any] | None) -> tuple[np.
         raise ValueError(f"no sample has both its true and predicted class in labels {labels}")
     counts = confusion_matrix(true_index[shown], pred_index[shown], n_classes=len(classes))
     return counts, classes
+
+
+def _whole_labels(array: np.ndarray) -> np.ndarray | None:
+    """``array`` as class labels of shape (n_samples,) when it holds one whole number per
+    sample (int64, so ``1.0`` and ``1`` are one class named ``1``); None for anything the
+    metrics read otherwise (probabilities, per-class scores, one-hot rows)."""
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1 or array.size == 0:
+        return None
+    if array.dtype.kind == "f":
+        whole = np.isfinite(array).all() and (array == np.round(array)).all()
+        if not (whole and np.abs(array).max() < 2.0**63):
+            return None
+    return array.astype(np.int64) if array.dtype.kind in "bf" else array
+
+
+def _index_counts(y_true: Any, y_pred: Any, labels: list | None) -> tuple[np.ndarray, list]:
+    """``(C, classes)`` for numeric input read by ``confusion_matrix``: class indices."""
+    full = confusion_matrix(y_true, y_pred)  # (n_classes, n_classes), every class
+    if labels is None:
+        return full, list(range(full.shape[0]))
+    indices = np.asarray(labels)
+    if indices.dtype.kind not in "biuf" or (indices < 0).any() or (
+        indices != np.round(indices)
+    ).any():
+        raise ValueError(
+            f"labels must be class indices 0, 1, ... for probabilities, scores or one-hot "
+            f"rows, got {labels}"
+        )
+    indices = indices.astype(np.int64)
+    size = max(full.shape[0], int(indices.max()) + 1)  # a listed class may never occur
+    full = np.pad(full, (0, size - full.shape[0]))
+    return _nonempty(full[np.ix_(indices, indices)], labels), labels
 
 
 def _nonempty(counts: np.ndarray, labels: list) -> np.ndarray:

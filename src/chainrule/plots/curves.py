@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -72,7 +73,8 @@ def plot_history(
         An empty history, a metric that was not recorded, curves of different lengths, or a
         number of ``ax`` that does not match the panels.
     TypeError
-        ``history`` is neither a ``History``, a ``Trainer`` nor a mapping.
+        ``history`` is neither a ``History``, a ``Trainer`` nor a mapping, or a curve holds
+        something other than numbers (None counts as a missing value, NaN).
 
     Examples
     --------
@@ -130,7 +132,7 @@ def _curves(history: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
             values, (Sequence, np.ndarray)
         ):
             continue  # as_dict()'s "interrupted", "note", ...
-        curves[str(key)] = np.asarray(values, dtype=np.float64).reshape(-1)
+        curves[str(key)] = _numbers(values, key)
     if not curves:
         raise ValueError(f"history has no per-epoch values to plot, got keys {list(data)}")
     n_epochs = len(next(iter(curves.values())))
@@ -143,6 +145,22 @@ def _curves(history: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     if len(epochs) == 0:
         raise ValueError("history is empty: no epoch was recorded")
     return epochs, curves
+
+
+def _numbers(values: Any, key: Any) -> np.ndarray:
+    """One curve as float64 (n_epochs,): numbers, with None read as NaN (a gap).
+
+    Raises a ``TypeError`` naming the key and the first value that is not a number.
+    """
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf":
+        items = list(values) if array.ndim == 1 and not isinstance(values, np.ndarray) else (
+            array.reshape(-1).tolist())  # as given: asarray turned [0.5, "x"] into strings
+        bad = [v for v in items if v is not None and not isinstance(v, numbers.Real)]
+        if bad or array.dtype.kind != "O":
+            shown = f"{bad[0]!r:.50}" if bad else f"values of dtype {array.dtype}"
+            raise TypeError(f"history[{key!r}] must hold one number per epoch, got {shown}")
+    return array.astype(np.float64).reshape(-1)
 
 
 def _panels(
