@@ -19,6 +19,11 @@ def dumps(document: Mapping[str, Any]) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
+def inline(value: Any) -> str:
+    """One value as TOML source text (a table as an inline table), e.g. for messages."""
+    return _value(value)
+
+
 def _table(table: Mapping[str, Any], path: list[str], lines: list[str]) -> None:
     scalars = {k: v for k, v in table.items() if not isinstance(v, Mapping)}
     tables = {k: v for k, v in table.items() if isinstance(v, Mapping)}
@@ -49,7 +54,9 @@ def _value(value: Any) -> str:
             return "inf" if value > 0 else "-inf"
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+        # A JSON string is a TOML basic string, except that TOML forbids a raw DEL (U+007F),
+        # which JSON leaves unescaped.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, Mapping):
         return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, (list, tuple)):

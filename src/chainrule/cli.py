@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("config", nargs="?", help="TOML config file (default: built-in digits MLP)")
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config key, e.g. training.epochs=5 (repeatable)")
-    train.add_argument("--out", help="run folder (default: runs/<time>-<dataset>)")
+    train.add_argument("--out", help="run folder, new or empty (default: a new "
+                                     "runs/<time>-<dataset>)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="let --out be the folder of an earlier run (its run files are replaced)")
     train.add_argument("--quiet", action="store_true", help="no progress output")
 
     evaluate = command("evaluate", "evaluate a saved model on a dataset or a file")
@@ -96,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("input", help="features: .csv (header optional) or .npy")
     predict.add_argument("-o", "--output", required=True, help="output file: .csv or .npy")
     predict.add_argument("--proba", action="store_true",
-                         help="write the network's outputs (class probabilities) instead of labels")
+                         help="write the class probabilities (one column per class) instead of "
+                              "the labels")
 
     summary = command("summary", "print a saved model's layers, shapes and parameter counts")
     summary.add_argument("model", help="model file (.safetensors)")
@@ -109,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="entries checked per parameter array (default 50)")
 
     explain = command("explain", "print every chain-rule term of one backward pass")
-    explain.add_argument("config", nargs="?", help="TOML config (default: the two-circles network)")
+    explain.add_argument("config", nargs="?",
+                         help="TOML config (default: the two-circles network; --set without a "
+                              "CONFIG changes the built-in digits config)")
     explain.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     explain.add_argument("--samples", type=int, default=4, help="batch size (default 4)")
     explain.add_argument("--format", choices=["text", "markdown", "json"], default="text")
@@ -156,24 +161,23 @@ def _train(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.overrides)
     if args.quiet:
         config["training"]["verbose"] = 0
-    out = Path(args.out) if args.out else Path("runs") / (
-        time.strftime("%Y%m%d-%H%M%S") + f"-{config['data']['dataset']}")
-    result = run(config, out)
+    result = run(config, args.out, overwrite=args.overwrite)
     metrics = ", ".join(f"{name} {value:.4f}" for name, value in result.test_metrics.items())
     print(f"test: {metrics} ({len(result.data.y_test)} samples, "
           f"trained in {result.seconds:.1f} s)")
-    if result.trainer.history.note:
+    if result.trainer.history.note and args.quiet:  # else the Trainer has printed it
         print(result.trainer.history.note)
     print(f"run folder: {result.out_dir}")
-    return 0
+    return 130 if result.interrupted else 0  # 128 + SIGINT, as a shell reports Ctrl-C
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .experiment import Data, load_data, read_table
-    from .io import load
+    from .experiment import Data, load_data
+    from .io import load_with_targets
+    from .tables import read_table
 
-    net = load(args.model)
+    net, targets = load_with_targets(args.model)
     if args.config:
         data = load_data(load_config(args.config)["data"])
         X, y, where = data.X_test, data.y_test, f"the test split of {args.config}"
@@ -185,54 +189,123 @@ def _evaluate(args: argparse.Namespace) -> int:
         section = {k: v for k, v in section.items() if v is not None}
         data: Data = load_data(section)
         X, y, where = data.X_test, data.y_test, f"the test split of {args.data}"
-    results = _model_metrics(net, np.asarray(X), np.asarray(y))
+    results = _model_metrics(net, targets, np.asarray(X), np.asarray(y))
     print(f"evaluated on {where} ({len(y)} samples)")
     for name, value in results.items():
         print(f"{name:>10}  {value:.4f}")
     return 0
 
 
-def _model_metrics(net, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Metrics suited to the network's output activation."""
+def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Metrics suited to the model: from its stored task, classes and output form when the
+    file has them (``targets``), else guessed from the network's output activation (labels
+    must then be the output indices)."""
     from .layers.activations import Sigmoid, Softmax
     from .training import metrics
 
     outputs = net.forward(X)
-    last = net.layers[-1]
-    if isinstance(last, Softmax):
-        return {"accuracy": metrics.accuracy(y, outputs), "log_loss": metrics.log_loss(y, outputs)}
-    if isinstance(last, Sigmoid) and outputs.shape[1] == 1:
-        return {"accuracy": metrics.accuracy(y, outputs[:, 0]), "log_loss": metrics.log_loss(y, outputs)}
-    return {"mse": metrics.mean_squared_error(y, outputs), "mae": metrics.mean_absolute_error(y, outputs),
-            "r2": metrics.r2_score(y, outputs)}
+    if targets is not None:
+        probabilities = targets.probabilities(outputs)  # (n_samples, n_outputs)
+        encoded = targets.encoder().transform(y, np.float64)  # as the Trainer scores them
+        if targets.is_classifier:
+            return {name: metrics.for_task(metric, targets.task)(encoded, probabilities)
+                    for name, metric in (("accuracy", metrics.accuracy),
+                                         ("log_loss", metrics.log_loss))}
+        y, outputs = encoded, probabilities
+    else:
+        last = net.layers[-1]
+        if isinstance(last, Softmax):
+            return {"accuracy": metrics.accuracy(y, outputs),
+                    "log_loss": metrics.log_loss(y, outputs)}
+        if isinstance(last, Sigmoid) and outputs.shape[1] == 1:
+            return {"accuracy": metrics.accuracy(y, outputs[:, 0]),
+                    "log_loss": metrics.log_loss(y, outputs)}
+    return {"mse": metrics.mean_squared_error(y, outputs),
+            "mae": metrics.mean_absolute_error(y, outputs), "r2": metrics.r2_score(y, outputs)}
+
+
+#: What ``predict -o`` writes, by the file's suffix.
+PREDICTION_FORMATS = (".csv", ".npy")
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .experiment import read_features, write_table
-    from .io import load
-    from .layers.activations import Sigmoid, Softmax
+    from .io import load_with_targets
+    from .tables import read_features, write_table
 
-    net = load(args.model)
+    suffix = Path(args.output).suffix
+    if suffix not in PREDICTION_FORMATS:
+        raise UsageError(
+            f"-o/--output must end in {' or '.join(PREDICTION_FORMATS)} (the format written), "
+            f"got {args.output!r}"
+        )
+    net, targets = load_with_targets(args.model)
     outputs = net.forward(read_features(args.input))
-    last = net.layers[-1]
-    if args.proba or not isinstance(last, (Softmax, Sigmoid)):
-        values, header = outputs, [f"output_{i}" for i in range(outputs.shape[1])]
-    elif isinstance(last, Softmax):
-        values, header = outputs.argmax(axis=1), ["class"]
+    if targets is None:
+        values, header = _predictions_by_activation(net, outputs, args.proba)
     else:
-        values, header = (outputs >= 0.5).astype(np.int64), ["class"]
+        values, header = _predictions(targets, outputs, args.proba)
     write_table(args.output, values, header)
     print(f"wrote {len(outputs)} predictions to {args.output}")
     return 0
 
 
-def _summary(args: argparse.Namespace) -> int:
-    from .io import load
+def _predictions(targets, outputs: np.ndarray, proba: bool) -> tuple[np.ndarray, list[str]]:
+    """``(values, CSV header)`` from a model file that records its targets: the original
+    class labels, or the probabilities (one column per class), or regression values."""
+    probabilities = targets.probabilities(outputs)  # (n_samples, n_outputs)
+    columns = [f"output_{i}" for i in range(probabilities.shape[1])]
+    if not targets.is_classifier:
+        return probabilities, columns
+    if proba:
+        if targets.classes is not None:  # binary: the one output is P(classes[1])
+            columns = [f"proba_{c}" for c in targets.classes[-probabilities.shape[1]:].tolist()]
+        return probabilities, columns
+    labels = targets.encoder().decode(probabilities)
+    return labels, ["class"] if labels.ndim == 1 else columns
 
-    net = load(args.model)
-    print(f"{args.model}:")
+
+def _predictions_by_activation(net, outputs: np.ndarray, proba: bool) -> tuple[np.ndarray, list[str]]:
+    """``(values, CSV header)`` for a file without targets: classes are output indices,
+    guessed from the last layer (Softmax: argmax, one Sigmoid output: p >= 0.5)."""
+    from .layers.activations import Sigmoid, Softmax
+
+    last = net.layers[-1]
+    if proba or not isinstance(last, (Softmax, Sigmoid)):
+        return outputs, [f"output_{i}" for i in range(outputs.shape[1])]
+    print("chainrule: note: the model file does not record its class labels (saved without "
+          "trainer=), so the classes written are output indices", file=sys.stderr)
+    if isinstance(last, Softmax):
+        return outputs.argmax(axis=1), ["class"]
+    return (outputs >= 0.5).astype(np.int64), ["class"]
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from .io import load_with_targets, read_metadata
+    from .training.checkpoint import KIND, checkpoint_network
+
+    if read_metadata(args.model).get("kind") == KIND:
+        net, targets = checkpoint_network(args.model), None
+        print(f"{args.model}: a training checkpoint (resume with Trainer.fit(..., "
+              "resume_from=path); predict and evaluate take the run's model.safetensors)")
+    else:
+        net, targets = load_with_targets(args.model)
+        print(f"{args.model}:")
     print(net.summary())
+    if targets is not None:
+        print(_describe(targets))
     return 0
+
+
+def _describe(targets) -> str:
+    """One line: the task, the classes and how the outputs become probabilities."""
+    text = f"task: {targets.task}"
+    if targets.classes is not None:
+        shown = targets.classes.tolist()
+        text += f", classes: {shown[:20]}" + (f" ... ({len(shown)} in all)" if len(shown) > 20 else "")
+    if targets.from_logits:
+        activation = "softmax" if targets.task == "multiclass" else "sigmoid"
+        text += f"; the outputs are logits (probabilities = {activation} of them)"
+    return text
 
 
 def _experiment_batch(args: argparse.Namespace):
@@ -256,6 +329,8 @@ def _experiment_batch(args: argparse.Namespace):
 def _gradcheck(args: argparse.Namespace) -> int:
     from .gradcheck import gradcheck
 
+    if args.max_checks < 1:
+        raise UsageError(f"--max-checks must be at least 1, got {args.max_checks}")
     net, loss, X, y = _experiment_batch(args)
     report = gradcheck(net, loss, X, y, max_checks=args.max_checks, check_input=True)
     print(report)
@@ -266,7 +341,10 @@ def _explain(args: argparse.Namespace) -> int:
     from . import explain as explain_module
 
     if args.config is None and not args.overrides:
-        net, X, y, loss = explain_module.two_circles_example(max(args.samples, 2))
+        if args.samples < 2:
+            raise UsageError(f"--samples must be at least 2 for the built-in two-circles "
+                             f"network (a point on each circle), got {args.samples}")
+        net, X, y, loss = explain_module.two_circles_example(args.samples)
     else:
         net, loss, X, y = _experiment_batch(args)
     explanation = explain_module.explain(net, X, y, loss)
@@ -277,24 +355,21 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _datasets(args: argparse.Namespace) -> int:
-    from .datasets import download, list_datasets
-    from .datasets.storage import find
+    from .datasets import dataset_status, download, get_dataset, list_datasets
 
     if args.action == "list":
-        rows = []
-        for info in list_datasets():
-            if info.bundled:
-                state = "bundled"
-            else:
-                found = [find(remote, args.data_dir) for remote in info.files]
-                state = "available" if any(found) and all(found) else "not downloaded"
-            rows.append((info.name, state, info.description))
+        rows = [(info.name, dataset_status(info.name, args.data_dir), info.description)
+                for info in list_datasets()]
         width = max(len(name) for name, _, _ in rows)
         for name, state, description in rows:
             print(f"{name:<{width}}  {state:<14}  {description}")
         return 0
     if args.name is None:
         raise UsageError("datasets download needs a NAME (see: chainrule datasets list)")
+    try:
+        get_dataset(args.name)
+    except ValueError as exc:  # an unknown name is a usage error
+        raise UsageError(str(exc)) from None
     paths = download(args.name, args.data_dir)
     if not paths:
         print(f"{args.name}: nothing to download (it is bundled with chainrule)")

@@ -11,9 +11,15 @@ A config has these tables (every key optional; :data:`DEFAULT_CONFIG` fills the 
     options         a table passed to the generator or loader (n_samples, noise, ...)
     preprocess      "standardize", "minmax" or "none" (fitted on the training part, then carried
                     inside the network as a Rescale layer)
-    test_size, validation_size   fractions of the data (datasets with an official test set use it)
+    test_size, validation_size   fractions of the whole data, test_size in (0, 1) and
+                    validation_size in [0, 1) (0: no validation part); datasets with an official
+                    test set use it, and validation_size is then a fraction of their training set
     limit           use at most this many rows of each source (quick runs)
     seed, data_dir
+
+    Relative paths (train, test, data_dir, callbacks.checkpoint.path) are read from the
+    working directory; the ``config.toml`` a run writes holds them made absolute, so that a
+    run folder can be evaluated from anywhere.
 
     [model]         either layers = [ {input_dim, output_dim, activation, ...}, ... ] (the
                     tutorials' list of dicts) or hidden = [64, 32] with activation, output
@@ -35,13 +41,14 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import _toml
-from .layers.builders import ARCHITECTURE_KEYS
+from .layers.builders import ARCHITECTURE_KEYS, make_activation
 from .losses import LOSSES
 from .optim.base import OPTIMIZERS
 from .optim.schedules import SCHEDULES
@@ -108,15 +115,18 @@ def _of(*types: type, name: str) -> Callable[[Any], Any]:
 
 
 def _number(low: float, high: float | None = None, *, integer: bool = False,
-            high_open: bool = False) -> Callable[[Any], Any]:
+            low_open: bool = False, high_open: bool = False) -> Callable[[Any], Any]:
     kind = "an integer" if integer else "a number"
     def check(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int,) if integer else (int, float)):
             raise ValueError(f"must be {kind}, got {value!r}")  # noqa: TRY004 - see above
+        too_low = value < low or (low_open and value == low)
         too_high = high is not None and (value > high or (high_open and value == high))
-        if value < low or too_high:
+        if too_low or too_high or not math.isfinite(value):  # NaN compares false with anything
+            left = "(" if low_open else "["
             right = ")" if high_open or high is None else "]"
-            raise ValueError(f"must be in [{low}, {'inf' if high is None else high}{right}, got {value!r}")
+            raise ValueError(f"must be in {left}{low}, {'inf' if high is None else high}{right}, "
+                             f"got {value!r}")
         return value
     return check
 
@@ -144,7 +154,47 @@ def _architecture(value: Any) -> Any:
         unknown = sorted(set(entry) - set(ARCHITECTURE_KEYS))
         if unknown:
             raise ValueError(f"[{index}] has unknown key(s) {unknown}; allowed: {list(ARCHITECTURE_KEYS)}")
+        for key in ("input_dim", "output_dim"):
+            size = entry.get(key)
+            if size is None:
+                raise ConfigError(f"model.layers[{index}] needs {key} (a positive integer)")
+            if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+                raise ConfigError(f"model.layers[{index}].{key} must be a positive integer, got "
+                                  f"{size!r} ({type(size).__name__})")
+        if index and entry["input_dim"] != value[index - 1]["output_dim"]:
+            raise ConfigError(
+                f"model.layers[{index}].input_dim is {entry['input_dim']}, but "
+                f"model.layers[{index - 1}].output_dim is {value[index - 1]['output_dim']}: each "
+                "layer takes the outputs of the one before"
+            )
+        for key in ("activation", "init"):
+            if key in entry:
+                _resolves(f"model.layers[{index}].{key}", entry[key])
     return value
+
+
+def _resolves(key: str, spec: Any) -> None:
+    """An activation or initializer spec that the layer builders accept; else a ConfigError."""
+    from .init import get_initializer
+
+    try:
+        if key.endswith("init"):
+            get_initializer(spec)
+        else:
+            make_activation(spec)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def _names(key: str, *, auto: bool = False) -> Callable[[Any], Any]:
+    """A check of ``model.activation`` / ``model.output`` / ``model.init``: known names."""
+    def check(value: Any) -> Any:
+        if auto and value == "auto":
+            return value
+        for spec in value if isinstance(value, list) and key == "model.activation" else [value]:
+            _resolves(key, spec)
+        return value
+    return check
 
 
 def _metrics(value: Any) -> Any:
@@ -160,6 +210,15 @@ def _metrics(value: Any) -> Any:
     return value
 
 
+def _all(*checks: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Every check in turn (the first failure is reported)."""
+    def check(value: Any) -> Any:
+        for one in checks:
+            one(value)
+        return value
+    return check
+
+
 _ANY_TABLE = _of(dict, name="a table")
 
 SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
@@ -171,7 +230,7 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
         "task": _choice("auto", "classification", "regression"),
         "options": _ANY_TABLE,
         "preprocess": _choice("standardize", "minmax", "none"),
-        "test_size": _number(0, 1, high_open=True),
+        "test_size": _number(0, 1, low_open=True, high_open=True),
         "validation_size": _number(0, 1, high_open=True),
         "limit": _number(1, integer=True),
         "seed": _number(0, integer=True),
@@ -180,12 +239,14 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
     "model": {
         "layers": _architecture,
         "hidden": _int_list,
-        "activation": _of(str, list, name="an activation name or a list of them"),
-        "output": _of(str, name="an activation name or 'auto'"),
+        "activation": _all(_of(str, list, name="an activation name or a list of them"),
+                           _names("model.activation")),
+        "output": _all(_of(str, name="an activation name or 'auto'"),
+                       _names("model.output", auto=True)),
         "dropout": _number(0, 1, high_open=True),
         "l1": _number(0),
         "l2": _number(0),
-        "init": _of(str, dict, name="an initializer name or table"),
+        "init": _all(_of(str, dict, name="an initializer name or table"), _names("model.init")),
         "dtype": _choice("float32", "float64"),
         "seed": _number(0, integer=True),
     },
@@ -214,17 +275,31 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     """The defaults, updated by the TOML file at ``path`` and then by ``overrides``; checked."""
     config = copy.deepcopy(DEFAULT_CONFIG)
     if path is not None:
-        try:
-            with open(path, "rb") as file:
-                document = tomllib.load(file)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
-        _merge(config, document)
+        _merge(config, _read_toml(path))
     for override in overrides:
         apply_override(config, override)
     return validate(config)
+
+
+def _read_toml(path: str | Path) -> dict[str, Any]:
+    """The TOML document at ``path``: UTF-8 text (a leading byte-order mark is ignored, as
+    Windows editors write one)."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} cannot be "
+            "decoded; save the file as UTF-8 (TOML files are UTF-8)"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
 
 
 #: Keys of the ``mlp`` builder, replaced as a whole by an explicit ``model.layers`` list.
@@ -269,6 +344,8 @@ def validate(config: Mapping[str, Any]) -> dict[str, Any]:
                 raise ConfigError(f"{section}.{key}: unknown key; allowed: {', '.join(sorted(checks))}")
             try:
                 checks[key](value)
+            except ConfigError:
+                raise  # already names the key
             except ValueError as exc:
                 raise ConfigError(f"{section}.{key} {exc}") from None
     for section, registry in _NAMED.items():

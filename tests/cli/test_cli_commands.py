@@ -164,6 +164,7 @@ def test_every_subcommand_has_help_with_examples(command, capsys):
         (["train", "no-such.toml"], 2, "cannot read config no-such.toml"),
         (["evaluate", "missing.safetensors", "--data", "digits"], 1, "missing.safetensors"),
         (["datasets", "download"], 2, "needs a NAME"),
+        (["datasets", "download", "no-such-set"], 2, r"unknown dataset 'no-such-set'; valid names"),
         (["frobnicate"], 2, "invalid choice"),
         (["gradcheck", "--samples", "0"], 2, r"--samples must be at least 1, got 0$"),
     ],
@@ -371,3 +372,52 @@ def test_datasets_download_prints_the_files_already_in_the_data_dir(tmp_path, mo
     assert main(["datasets", "download", "california_housing", "--data-dir", str(tmp_path)]) == 0
     assert capsys.readouterr().out.splitlines() == [str(folder / "housing.csv"),
                                                     str(folder / "cal_housing.data")]
+
+
+QUICK = ["--set", "data.dataset=circles", "--set", "data.options={n_samples=80}",
+         "--set", "training.epochs=2", "--quiet"]
+
+
+def test_train_refuses_the_folder_of_an_earlier_run_unless_told_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *QUICK, "--out", str(out)]) == 0
+    first = (out / "model.safetensors").read_bytes()
+    capsys.readouterr()
+    assert main(["train", *QUICK, "--set", "training.epochs=3", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "choose another folder (--out), or replace an earlier run's files with --overwrite "
+        "(overwrite=True)")
+    assert (out / "model.safetensors").read_bytes() == first  # left as it was
+    assert main(["train", *QUICK, "--set", "training.epochs=3", "--out", str(out),
+                 "--overwrite"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["epochs"] == 3
+
+
+def test_an_interrupted_training_run_exits_130_after_writing_its_folder(tmp_path, monkeypatch,
+                                                                       capsys):
+    from chainrule.training.trainer import Trainer
+
+    fit = Trainer.fit
+
+    def interrupted_fit(self, *args, **kwargs):  # as if Ctrl-C came during the first epoch
+        history = fit(self, *args, **{**kwargs, "epochs": 1})
+        history.interrupted = True
+        history.note = "interrupted by the user during epoch 2"
+        return history
+
+    monkeypatch.setattr(Trainer, "fit", interrupted_fit)
+    out = tmp_path / "run"
+    assert main(["train", *QUICK, "--out", str(out)]) == 130
+    printed = capsys.readouterr().out
+    assert printed.count("interrupted by the user during epoch 2") == 1
+    assert json.loads((out / "metrics.json").read_text())["interrupted"] is True
+
+
+def test_datasets_list_counts_california_available_with_either_of_its_files(tmp_path, capsys):
+    folder = tmp_path / "california_housing"
+    folder.mkdir()
+    (folder / "housing.csv").write_text("present\n")
+    assert main(["datasets", "list", "--data-dir", str(tmp_path)]) == 0
+    rows = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()}
+    assert rows["california_housing"] == "available"
+    assert rows["mnist"] == "not"  # "not downloaded"

@@ -91,3 +91,18 @@ def test_truncated_gzip_stream(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_idx(tmp_path / "nope")
+
+
+@pytest.mark.parametrize(
+    "sizes, needed",
+    [
+        ((65536,) * 4, 2**64),  # the int64 product wrapped to 0, which the empty payload matched
+        ((2**32 - 1,) * 2, (2**32 - 1) ** 2),  # wrapped to a negative byte count
+    ],
+)
+def test_huge_sizes_in_a_crafted_header_do_not_overflow(sizes, needed):
+    header = bytes([0, 0, 0x08, len(sizes)]) + struct.pack(f">{len(sizes)}I", *sizes)
+    with pytest.raises(ValueError, match=rf"crafted\.idx: IDX payload truncated: shape "
+                                         rf".* of uint8 needs {needed} bytes after the header, "
+                                         r"the file has 0"):
+        parse_idx(header, name="crafted.idx")

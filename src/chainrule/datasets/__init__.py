@@ -12,13 +12,13 @@ Real data:
 
 Files are looked for in ``data_dir`` / ``$CHAINRULE_DATA``, then in the cache
 (``$CHAINRULE_CACHE`` or ``~/.cache/chainrule``), and downloaded into the cache when missing:
-see :mod:`~chainrule.datasets.storage`. ``list_datasets()`` and ``download(name)`` drive the
-catalog; a failed download raises :class:`DownloadError` (:class:`ChecksumError` for a file whose
+see :mod:`~chainrule.datasets.storage`. ``list_datasets()``, ``dataset_status(name)`` and
+``download(name)`` drive the catalog; a failed download raises :class:`DownloadError` (:class:`ChecksumError` for a file whose
 SHA-256 is wrong).
 """
 
 from .california import CaliforniaHousing, load_california_housing
-from .catalog import DatasetInfo, download, get_dataset, list_datasets
+from .catalog import DatasetInfo, dataset_status, download, get_dataset, list_datasets
 from .download import ChecksumError, DownloadError
 from .generators import (
     make_blobs,
@@ -35,6 +35,7 @@ __all__ = [
     "ChecksumError",
     "DatasetInfo",
     "DownloadError",
+    "dataset_status",
     "download",
     "get_dataset",
     "list_datasets",

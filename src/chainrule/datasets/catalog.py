@@ -28,11 +28,12 @@ from .storage import (
     fetch_into,
     file_url,
     find,
+    find_in,
     locate,
     resolve_data_dir,
 )
 
-__all__ = ["DatasetInfo", "download", "get_dataset", "list_datasets", "locate_file"]
+__all__ = ["DatasetInfo", "dataset_status", "download", "get_dataset", "list_datasets", "locate_file"]
 
 _MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 # The Fashion-MNIST files are kept in the project's own repository; its S3 "website" endpoint
@@ -62,6 +63,10 @@ class DatasetInfo:
         Its files; empty for a dataset bundled inside the package.
     loader_path : str
         ``"module:function"`` of its loader (see :attr:`loader`).
+    enough : tuple of tuples of str
+        Sets of file paths (``RemoteFile.path``) that the loader can work from, any one
+        complete set being enough (California housing: ``housing.csv``, or the StatLib
+        ``cal_housing.data``); empty: every file is needed.
     """
 
     name: str
@@ -70,6 +75,7 @@ class DatasetInfo:
     licence: str
     files: tuple[RemoteFile, ...]
     loader_path: str
+    enough: tuple[tuple[str, ...], ...] = ()
 
     @property
     def bundled(self) -> bool:
@@ -179,6 +185,7 @@ _TABLE = (
             ),
         ),
         loader_path="chainrule.datasets.california:load_california_housing",
+        enough=(("california_housing/housing.csv",), ("california_housing/cal_housing.data",)),
     ),
     DatasetInfo(
         name="digits",
@@ -200,6 +207,23 @@ _FILES = {remote.path: remote for info in _TABLE for remote in info.files}
 def list_datasets() -> list[DatasetInfo]:
     """Every dataset in the catalog, sorted by name."""
     return [_REGISTRY.get(name) for name in _REGISTRY.names()]
+
+
+def dataset_status(name: str, data_dir: str | os.PathLike[str] | None = None) -> str:
+    """``"bundled"``, ``"available"`` (its loader can run without downloading: the files it
+    needs are in the data directory or the cache, compressed or not) or ``"not downloaded"``.
+
+    Example
+    -------
+    >>> dataset_status("digits")
+    'bundled'
+    """
+    info = get_dataset(name)
+    if info.bundled:
+        return "bundled"
+    found = {remote.path for remote in info.files if find(remote, data_dir) is not None}
+    needed = info.enough or (tuple(remote.path for remote in info.files),)
+    return "available" if any(found.issuperset(group) for group in needed) else "not downloaded"
 
 
 def get_dataset(name: str) -> DatasetInfo:
@@ -235,8 +259,8 @@ def download(
     name : str
         A catalog name (see :func:`list_datasets`).
     data_dir : str, path-like or None
-        If given, the files are wanted **in this folder**: each one missing there is downloaded
-        into it. If ``None``, files already in the data directory (``$CHAINRULE_DATA``) or the
+        If given, the files are wanted **in this folder**: each one missing there (neither
+        compressed nor decompressed) is downloaded into it. If ``None``, files already in the data directory (``$CHAINRULE_DATA``) or the
         cache are kept and missing ones are downloaded into the cache.
     progress : bool or None
         Progress display, as in :func:`chainrule.datasets.download.fetch`.
@@ -262,10 +286,8 @@ def download(
     root = None if data_dir is None else resolve_data_dir(data_dir)
     paths = []
     for remote in info.files:
-        if root is None:
-            path = find(remote)
-        else:
-            path = root / remote.path if (root / remote.path).is_file() else None
+        # What is already there is kept, compressed or not (the readers take both).
+        path = find(remote) if root is None else find_in(root, remote)
         if path is None and file_url(remote, base_url) is not None:
             path = fetch_into(root or cache_dir(), remote, progress=progress, base_url=base_url)
         if path is not None:

@@ -19,6 +19,7 @@ Files may be gzip-compressed (detected from their first two bytes) or raw.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -112,7 +113,7 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         )
     shape = tuple(int(s) for s in np.frombuffer(data, ">u4", count=n_dims, offset=4))
     dtype = IDX_DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a crafted header cannot overflow
     payload = len(data) - header_size
     if payload != expected:
         problem = "truncated" if payload < expected else "has trailing bytes"

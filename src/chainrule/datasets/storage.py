@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .download import fetch
 
-__all__ = ["RemoteFile", "cache_dir", "file_url", "find", "locate", "resolve_data_dir"]
+__all__ = ["RemoteFile", "cache_dir", "file_url", "find", "find_in", "locate", "resolve_data_dir"]
 
 DATA_ENV = "CHAINRULE_DATA"
 CACHE_ENV = "CHAINRULE_CACHE"
@@ -100,10 +100,19 @@ def _candidates(relative: str) -> list[str]:
 def find(remote: RemoteFile, data_dir: str | os.PathLike[str] | None = None) -> Path | None:
     """The first existing copy of ``remote`` in the data directory or the cache, else ``None``."""
     for root in _search_roots(data_dir):
-        for relative in _candidates(remote.path):
-            path = root / relative
-            if path.is_file():
-                return path
+        path = find_in(root, remote)
+        if path is not None:
+            return path
+    return None
+
+
+def find_in(root: str | os.PathLike[str], remote: RemoteFile) -> Path | None:
+    """The copy of ``remote`` in the one folder ``root`` (compressed, or decompressed for a
+    ``.gz`` file), else ``None``."""
+    for relative in _candidates(remote.path):
+        path = Path(root) / relative
+        if path.is_file():
+            return path
     return None
 
 

@@ -1,0 +1,230 @@
+"""The run folder (new or empty, unique default names, nothing left by a config error), an
+interrupted run's report, the paths in a run's config.toml, and reading data files."""
+
+from __future__ import annotations
+
+import json
+import signal
+import tomllib
+
+import numpy as np
+import pytest
+
+from chainrule import experiment
+from chainrule.config import ConfigError, load_config
+from chainrule.experiment import RUN_FILES, load_data, run
+from chainrule.tables import read_table
+from chainrule.training.callbacks import Callback, LambdaCallback
+
+CIRCLES = ["data.dataset=circles", "data.options={n_samples=60}", "model.hidden=[3]",
+           "training.epochs=2", "training.verbose=0"]
+
+
+def circles_config(*overrides: str) -> dict:
+    return load_config(overrides=[*CIRCLES, *overrides])
+
+
+def with_callback(monkeypatch, callback: Callback) -> None:
+    """Give every trainer that ``run`` builds ``callback`` as its first callback."""
+    build = experiment.build_trainer
+
+    def build_trainer(*args, **kwargs):
+        trainer = build(*args, **kwargs)
+        trainer.callbacks.insert(0, callback)
+        return trainer
+
+    monkeypatch.setattr(experiment, "build_trainer", build_trainer)
+
+
+# ------------------------------------------------------------------ the run folder
+
+
+def test_a_folder_holding_files_is_refused_and_left_as_it_was(tmp_path):
+    out = tmp_path / "run"
+    run(circles_config(), out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    with pytest.raises(ConfigError, match=r"the run folder .*run is not empty \(config\.toml, "
+                                          r"confusion_matrix\.png, .* and \d more\); a run writes "
+                                          "into a new or empty folder"):
+        run(circles_config("training.epochs=1"), out)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
+def test_an_empty_existing_folder_is_used(tmp_path):
+    (tmp_path / "run").mkdir()
+    result = run(circles_config(), tmp_path / "run")
+    assert result.out_dir == tmp_path / "run" and (tmp_path / "run" / "model.safetensors").is_file()
+
+
+def test_a_file_is_not_a_run_folder(tmp_path):
+    (tmp_path / "run").write_text("x")
+    with pytest.raises(ConfigError, match=r"the run folder .*run is a file, not a folder"):
+        run(circles_config(), tmp_path / "run")
+
+
+def test_overwrite_replaces_the_earlier_run_files_only(tmp_path):
+    out = tmp_path / "run"
+    run(circles_config("callbacks.checkpoint={}"), out)
+    (out / "notes.txt").write_text("mine")
+    assert (out / "checkpoint.safetensors").is_file()
+    run(circles_config(), out, overwrite=True)
+    assert not (out / "checkpoint.safetensors").exists()  # stale: this run wrote none
+    assert (out / "notes.txt").read_text() == "mine"
+    assert {"config.toml", "model.safetensors", "metrics.json"} <= {p.name for p in out.iterdir()}
+    assert "checkpoint.safetensors" in RUN_FILES
+
+
+def test_default_folders_are_unique_within_a_second(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(experiment.time, "strftime", lambda fmt: "20240101-120000")
+    first = run(circles_config(), None).out_dir
+    second = run(circles_config(), None).out_dir
+    assert first == experiment.Path("runs") / "20240101-120000-circles"
+    assert second == experiment.Path("runs") / "20240101-120000-circles-2"
+    assert (first / "model.safetensors").is_file() and (second / "model.safetensors").is_file()
+
+
+def test_a_config_error_leaves_no_folder(tmp_path, monkeypatch):
+    with pytest.raises(ConfigError):
+        run(circles_config("loss.name=mse"), tmp_path / "a" / "b" / "run")
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError):
+        run(circles_config("loss.name=mse"), None)
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_a_check_of_fit_itself_leaves_no_folder_and_no_config(tmp_path, monkeypatch):
+    """Whatever fit refuses before its first epoch (here a callback's own check) comes before
+    the folder is taken: config.toml is written when training starts."""
+    def refuse(trainer):
+        raise ValueError("refused before training")
+
+    with_callback(monkeypatch, LambdaCallback(on_train_begin=refuse))
+    with pytest.raises(ValueError, match="refused before training"):
+        run(circles_config(), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_existing_empty_folder_is_kept_when_the_run_fails(tmp_path):
+    (tmp_path / "run").mkdir()
+    with pytest.raises(ConfigError):
+        run(circles_config("loss.name=mse"), tmp_path / "run")
+    assert (tmp_path / "run").is_dir() and list((tmp_path / "run").iterdir()) == []
+
+
+# ------------------------------------------------------------------ Ctrl-C
+
+
+def test_an_interrupted_run_says_so_in_metrics_json(tmp_path, monkeypatch):
+    def ctrl_c(trainer, epoch, batch, logs):
+        if epoch == 2 and batch == 1:
+            signal.raise_signal(signal.SIGINT)  # what one Ctrl-C does: fit stops after the batch
+
+    with_callback(monkeypatch, LambdaCallback(on_batch_end=ctrl_c))
+    result = run(circles_config("training.epochs=5"), tmp_path / "run")
+    assert result.interrupted
+    summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert summary["interrupted"] is True and summary["epochs"] == 1
+    assert summary["weights"] == (
+        "as they were when training was interrupted, partway through epoch 2; the test "
+        "metrics are of these weights, history.csv holds the 1 completed epochs")
+    assert summary["note"].startswith("interrupted by the user during epoch 2")
+    from chainrule.io import load
+
+    saved = load(tmp_path / "run" / "model.safetensors")
+    np.testing.assert_array_equal(saved.parameters, result.trainer.net.parameters)
+    rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert len(rows) == 2  # the header and the one completed epoch
+
+
+def test_a_finished_run_is_not_interrupted(tmp_path):
+    result = run(circles_config(), tmp_path / "run")
+    summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert not result.interrupted and summary["interrupted"] is False
+    assert "weights" not in summary and summary["epochs"] == 2
+
+
+# ------------------------------------------------------------------ paths in config.toml
+
+
+def test_config_toml_holds_absolute_paths_so_the_run_folder_works_from_anywhere(
+        tmp_path, monkeypatch, rng):
+    data_folder = tmp_path / "project"
+    data_folder.mkdir()
+    X = rng.normal(size=(40, 2))
+    np.savetxt(data_folder / "train.csv", np.column_stack([X, X[:, 0] > 0]), delimiter=",",
+               fmt="%.6f")
+    monkeypatch.chdir(data_folder)
+    config = load_config(overrides=["data.dataset=files", "data.train=train.csv",
+                                    "model.hidden=[3]", "training.epochs=1", "training.verbose=0",
+                                    "callbacks.checkpoint={path='ck.safetensors'}"])
+    result = run(config, "run")
+    assert config["data"]["train"] == "train.csv"  # the caller's config is not changed
+    written = tomllib.loads((data_folder / "run" / "config.toml").read_text())
+    assert written["data"]["train"] == str(data_folder / "train.csv")
+    assert written["callbacks"]["checkpoint"]["path"] == str(data_folder / "ck.safetensors")
+    monkeypatch.chdir(tmp_path)  # elsewhere: the run's config still finds its data
+    data = load_data(load_config(data_folder / "run" / "config.toml")["data"])
+    np.testing.assert_array_equal(data.y_test, result.data.y_test)
+
+
+# ------------------------------------------------------------------ data files
+
+
+@pytest.mark.parametrize(
+    "text, target, n_rows, first_label",
+    [
+        # no header, text class labels: the first row is data (it used to be taken as a header)
+        ("0.1,0.2,dog\n0.3,0.4,cat\n0.5,0.6,dog\n", -1, 3, "dog"),
+        ("dog,0.1,0.2\ncat,0.3,0.4\n", 0, 2, "dog"),
+        # a header: names over numbers, whatever the labels
+        ("a,b,kind\n0.1,0.2,dog\n0.3,0.4,cat\n", -1, 2, "dog"),
+        ("a,b,kind\n0.1,0.2,1\n0.3,0.4,0\n", -1, 2, 1),
+        ("a,b,kind\n0.1,0.2,1\n", "kind", 1, 1),
+        # only the label column is named and the labels are numbers: still a header
+        ("1,2,label\n0.1,0.2,1\n0.3,0.4,0\n", -1, 2, 1),
+        # no header, numbers only
+        ("0.1,0.2,1\n0.3,0.4,0\n", -1, 2, 1),
+    ],
+)
+def test_the_header_rule(tmp_path, text, target, n_rows, first_label):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    X, y = read_table(path, target)
+    assert X.shape == (n_rows, 2) and y[0] == first_label
+
+
+def test_integer_targets_with_many_distinct_values_ask_for_data_task(tmp_path, rng):
+    X = rng.normal(size=(100, 2))
+    prices = rng.integers(10_000, 90_000, size=100)
+    np.savetxt(tmp_path / "prices.csv", np.column_stack([X, prices]), delimiter=",", fmt="%.6f")
+    section = {"dataset": "files", "train": str(tmp_path / "prices.csv")}
+    with pytest.raises(ConfigError, match=r'data\.task = "auto" reads integer targets as class '
+                                          r"labels, but the targets of .*prices\.csv hold 100 "
+                                          r"distinct values in 100 rows, which look like values "
+                                          r'to predict: set data\.task = "regression"'):
+        load_data(section)
+    assert load_data({**section, "task": "regression"}).task == "regression"
+    classes = load_data({**section, "task": "classification", "test_size": 0.5,
+                         "validation_size": 0.0})
+    assert len(classes.classes) == 100
+
+
+def test_a_class_missing_from_the_training_part_still_gets_its_output(tmp_path, rng):
+    """The network is sized for every class of the data, and the trainer knows them all: a
+    class only in the test file used to stop fit ("y has 2 distinct classes, but the network
+    has 3 outputs")."""
+    X = rng.normal(size=(30, 2))
+    labels = np.where(X[:, 0] > 0, "high", "low")
+    rows = [f"{a:.5f},{b:.5f},{label}" for (a, b), label in zip(X, labels)]
+    (tmp_path / "train.csv").write_text("\n".join(rows[:24]) + "\n")
+    (tmp_path / "test.csv").write_text("\n".join(rows[24:] + ["0.1,0.2,middle"]) + "\n")
+    config = load_config(overrides=[
+        "data.dataset=files", f"data.train='{tmp_path / 'train.csv'}'",
+        f"data.test='{tmp_path / 'test.csv'}'", "data.validation_size=0", "model.hidden=[3]",
+        "training.epochs=1", "training.verbose=0"])
+    result = run(config, tmp_path / "run")
+    assert result.trainer.encoder.classes.tolist() == ["high", "low", "middle"]
+    assert result.trainer.net.out_features == 3
+    assert set(result.trainer.predict(X)) <= {"high", "low", "middle"}
