@@ -177,10 +177,7 @@ class ModelTargets:
             loss = MSE()
         else:
             loss = BinaryCrossEntropy(from_logits=self.from_logits)
-        encoder = TargetEncoder(loss, self.n_outputs)
-        encoder.task, encoder.y_ndim = self.task, self.y_ndim
-        encoder.classes = None if self.classes is None else self.classes.copy()
-        return encoder
+        return TargetEncoder.restored(loss, self.n_outputs, self.task, self.y_ndim, self.classes)
 
     def __repr__(self) -> str:
         classes = None if self.classes is None else self.classes.tolist()

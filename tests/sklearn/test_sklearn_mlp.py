@@ -9,7 +9,8 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.datasets import load_iris, make_multilabel_classification
+from _quiet_fit import fit_quietly
+from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from chainrule.layers.activations import ReLU, Sigmoid, Softmax, Tanh
@@ -18,18 +19,6 @@ from chainrule.layers.dropout import Dropout
 from chainrule.optim import SGD
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 from chainrule.training.callbacks import EarlyStopping, LambdaCallback
-
-
-@pytest.fixture
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return (X - X.mean(axis=0)) / X.std(axis=0), y
-
-
-def _quietly(model, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(*args, **kwargs)
 
 
 def _sklearn_stop_epoch(values, tol, patience, higher_is_better):
@@ -52,7 +41,7 @@ def test_partial_fit_continues_the_optimizer_like_fit(iris):
     X, y = iris
     settings = {"hidden_layer_sizes": (8,), "batch_size": 150, "shuffle": False,
                 "random_state": 3, "tol": 0.0, "max_iter": 6}
-    fitted = _quietly(MLPClassifier(**settings), X, y)
+    fitted = fit_quietly(MLPClassifier(**settings), X, y)
     stepped = MLPClassifier(**settings)
     for _ in range(6):
         stepped.partial_fit(X, y, classes=[0, 1, 2])
@@ -78,10 +67,10 @@ def test_partial_fit_needs_classes_first_and_accepts_batches_missing_some(iris):
 
 def test_warm_start_continues_from_the_fitted_weights(iris):
     X, y = iris
-    model = _quietly(MLPClassifier((8,), max_iter=5, random_state=0, warm_start=True), X, y)
+    model = fit_quietly(MLPClassifier((8,), max_iter=5, random_state=0, warm_start=True), X, y)
     first = list(model.loss_curve_)
     weights = model.coefs_[0].copy()
-    _quietly(model, X, y)
+    fit_quietly(model, X, y)
     assert model.n_iter_ == 5 and len(model.loss_curve_) == 10
     assert model.loss_curve_[5] < first[0]  # no restart from random weights
     assert not np.array_equal(model.coefs_[0], weights)
@@ -91,9 +80,9 @@ def test_warm_start_continues_from_the_fitted_weights(iris):
 
 def test_refit_without_warm_start_starts_over(iris):
     X, y = iris
-    model = _quietly(MLPClassifier((8,), max_iter=5, random_state=0), X, y)
+    model = fit_quietly(MLPClassifier((8,), max_iter=5, random_state=0), X, y)
     curve = list(model.loss_curve_)
-    _quietly(model, X, y)
+    fit_quietly(model, X, y)
     assert model.loss_curve_ == curve
 
 
@@ -131,7 +120,7 @@ def test_early_stopping_scores_keeps_the_best_epoch_and_records_validation_loss(
 
 
 def test_without_early_stopping_there_is_no_validation_curve(iris):
-    model = _quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=3), iris[0], iris[1])
+    model = fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=3), iris[0], iris[1])
     assert model.validation_scores_ is None and model.validation_loss_curve_ is None
 
 
@@ -154,7 +143,7 @@ def test_per_layer_activations_dropout_and_penalties_build_the_network(iris):
     X, y = iris
     model = MLPClassifier((5, 4), activation=["relu", "tanh"], dropout=0.25, l1=0.01,
                           alpha=0.3, batch_size=50, max_iter=2, random_state=0)
-    _quietly(model, X, y)
+    fit_quietly(model, X, y)
     kinds = [type(layer) for layer in model.network_.layers]
     assert kinds == [Dense, ReLU, Dropout, Dense, Tanh, Dropout, Dense, Softmax]
     for layer in model.network_.layers:
@@ -171,37 +160,37 @@ def test_optimizer_object_is_copied_and_equals_the_matching_solver(iris):
     common = {"hidden_layer_sizes": (6,), "batch_size": 30, "max_iter": 4, "random_state": 1,
               "tol": 0.0}
     optimizer = SGD(0.05)
-    given = _quietly(MLPClassifier(optimizer=optimizer, **common), X, y)
-    named = _quietly(MLPClassifier(solver="sgd", momentum=0.0, learning_rate_init=0.05,
+    given = fit_quietly(MLPClassifier(optimizer=optimizer, **common), X, y)
+    named = fit_quietly(MLPClassifier(solver="sgd", momentum=0.0, learning_rate_init=0.05,
                                    **common), X, y)
     assert not optimizer.bound and optimizer.n_steps == 0
     np.testing.assert_array_equal(given.coefs_[0], named.coefs_[0])
-    as_dict = _quietly(MLPClassifier(optimizer={"name": "sgd", "lr": 0.05}, **common), X, y)
+    as_dict = fit_quietly(MLPClassifier(optimizer={"name": "sgd", "lr": 0.05}, **common), X, y)
     np.testing.assert_array_equal(as_dict.coefs_[0], named.coefs_[0])
 
 
 @pytest.mark.parametrize("solver", ["adamw", "rmsprop", "adagrad"])
 def test_chainrule_solvers_train(iris, solver):
     X, y = iris
-    model = _quietly(MLPClassifier((8,), solver=solver, learning_rate_init=0.01,
+    model = fit_quietly(MLPClassifier((8,), solver=solver, learning_rate_init=0.01,
                                    max_iter=30, random_state=0), X, y)
     assert model.loss_curve_[-1] < model.loss_curve_[0]
 
 
 def test_dtype_follows_x_unless_given(iris):
     X, y = iris
-    model = _quietly(MLPClassifier((4,), max_iter=2, random_state=0), X.astype(np.float32), y)
+    model = fit_quietly(MLPClassifier((4,), max_iter=2, random_state=0), X.astype(np.float32), y)
     assert model.coefs_[0].dtype == np.float32
     assert model.predict_proba(X).dtype == np.float32
-    forced = _quietly(MLPClassifier((4,), max_iter=2, dtype="float64", random_state=0),
+    forced = fit_quietly(MLPClassifier((4,), max_iter=2, dtype="float64", random_state=0),
                       X.astype(np.float32), y)
     assert forced.coefs_[0].dtype == np.float64
-    ints = _quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2), (X * 10).astype(int), y)
+    ints = fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2), (X * 10).astype(int), y)
     assert ints.coefs_[0].dtype == np.float64
 
 
 def test_verbose_prints_one_line_per_epoch(iris, capsys):
-    _quietly(MLPClassifier((4,), max_iter=3, verbose=True, random_state=0), *iris)
+    fit_quietly(MLPClassifier((4,), max_iter=3, verbose=True, random_state=0), *iris)
     lines = [line for line in capsys.readouterr().out.splitlines() if "loss" in line]
     assert len(lines) >= 3
 
@@ -210,7 +199,7 @@ def test_verbose_prints_one_line_per_epoch(iris, capsys):
 def test_binary_labels_probabilities_and_log_probabilities(iris):
     X, y = iris
     labels = np.where(y == 0, "setosa", "other")
-    model = _quietly(MLPClassifier((4,), learning_rate_init=0.01, max_iter=100,
+    model = fit_quietly(MLPClassifier((4,), learning_rate_init=0.01, max_iter=100,
                                    random_state=0), X, labels)
     assert list(model.classes_) == ["other", "setosa"] and model.n_outputs_ == 1
     proba = model.predict_proba(X)
@@ -225,7 +214,7 @@ def test_binary_labels_probabilities_and_log_probabilities(iris):
 def test_log_probabilities_stay_finite_where_probabilities_underflow(iris, n_classes):
     X, y = iris
     keep = y < n_classes
-    model = _quietly(MLPClassifier((), max_iter=2, random_state=0), X[keep], y[keep])
+    model = fit_quietly(MLPClassifier((), max_iter=2, random_state=0), X[keep], y[keep])
     model.coefs_[0][...] *= 1e4  # logit gaps of thousands
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no log(0) warnings
@@ -239,7 +228,7 @@ def test_log_probabilities_stay_finite_where_probabilities_underflow(iris, n_cla
 
 def test_multilabel_indicator_in_and_out():
     X, Y = make_multilabel_classification(n_samples=80, n_features=4, n_classes=3, random_state=0)
-    model = _quietly(MLPClassifier((16,), max_iter=200, learning_rate_init=0.01,
+    model = fit_quietly(MLPClassifier((16,), max_iter=200, learning_rate_init=0.01,
                                    random_state=0), X, Y)
     predicted = model.predict(X)
     assert predicted.shape == Y.shape and predicted.dtype == Y.dtype
@@ -254,11 +243,11 @@ def test_multilabel_indicator_in_and_out():
 def test_multi_output_regression(rng):
     X = rng.normal(size=(100, 3))
     Y = np.column_stack([X[:, 0] - X[:, 1], X[:, 2] ** 2])
-    model = _quietly(MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01,
+    model = fit_quietly(MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01,
                                   max_iter=300, random_state=0), X, Y)
     assert model.predict(X).shape == (100, 2) and model.n_outputs_ == 2
     assert model.score(X, Y) > 0.8
-    single = _quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2), X, Y[:, 0])
+    single = fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2), X, Y[:, 0])
     assert single.predict(X).shape == (100,)
 
 
@@ -269,7 +258,7 @@ def test_robust_regression_losses_ignore_outliers_that_squared_error_follows(rng
     clean = np.arange(5, 120)
     scores = {}
     for loss in ("squared_error", "absolute_error", "huber"):
-        model = _quietly(MLPRegressor(loss, hidden_layer_sizes=(8,), learning_rate_init=0.01,
+        model = fit_quietly(MLPRegressor(loss, hidden_layer_sizes=(8,), learning_rate_init=0.01,
                                       max_iter=200, random_state=0), X, y)
         assert model.loss_curve_[-1] < model.loss_curve_[0]
         scores[loss] = model.score(X[clean], y[clean])
@@ -282,7 +271,7 @@ def test_a_loss_instance_is_used_and_left_untouched(rng):
 
     X = rng.normal(size=(50, 2))
     loss = Huber(delta=0.5)
-    _quietly(MLPRegressor(loss, hidden_layer_sizes=(4,), max_iter=3), X, X[:, 0])
+    fit_quietly(MLPRegressor(loss, hidden_layer_sizes=(4,), max_iter=3), X, X[:, 0])
     assert getattr(loss, "_state", None) is None
 
 
@@ -341,10 +330,10 @@ def test_bad_targets_and_weights(iris):
 def test_warm_start_switching_between_single_and_multilabel_says_what_it_got(iris):
     X, y = iris
     Y = np.column_stack([y == 0, y == 1, y == 2]).astype(int)
-    model = _quietly(MLPClassifier((4,), max_iter=2, warm_start=True, random_state=0), X, y)
+    model = fit_quietly(MLPClassifier((4,), max_iter=2, warm_start=True, random_state=0), X, y)
     with pytest.raises(ValueError, match=r"single-label .* shape \(150, 3\) \(multilabel-indicator\)"):
         model.fit(X, Y)
-    model = _quietly(MLPClassifier((4,), max_iter=2, warm_start=True, random_state=0), X, Y)
+    model = fit_quietly(MLPClassifier((4,), max_iter=2, warm_start=True, random_state=0), X, Y)
     with pytest.raises(ValueError, match=r"multilabel .* shape \(150,\) \(multiclass\)"):
         model.fit(X, y)
 
@@ -416,7 +405,7 @@ def test_regressor_early_stopping_scores_r2_on_an_unstratified_split(rng, spy_on
     recorder = LambdaCallback(
         on_epoch_end=lambda trainer, epoch, logs: snapshots.append(trainer.net.parameters.copy())
     )
-    model = _quietly(MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True,
+    model = fit_quietly(MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True,
                                   validation_fraction=0.2, learning_rate_init=0.01, max_iter=30,
                                   random_state=0, callbacks=[recorder]), X, y)
     assert seen.get("stratify") is None and seen["test_size"] == 0.2
@@ -430,7 +419,7 @@ def test_regressor_early_stopping_scores_r2_on_an_unstratified_split(rng, spy_on
 def test_a_validation_r2_below_the_float_range_is_the_worst_score_and_no_improvement(rng):
     # Targets ~1e-200 with predictions ~0.1: R² is far below the float64 range (-1e398).
     X = rng.normal(size=(60, 2))
-    model = _quietly(MLPRegressor(hidden_layer_sizes=(4,), early_stopping=True,
+    model = fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), early_stopping=True,
                                   n_iter_no_change=2, max_iter=10, random_state=0),
                      X, X[:, 0] * 1e-200)
     assert model.validation_scores_ == [-np.inf] * 3
@@ -445,18 +434,18 @@ def test_a_column_of_targets_is_one_target_with_a_warning(rng):
     y = X[:, 0] - X[:, 1]
     settings = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0}
     with pytest.warns(DataConversionWarning, match="column-vector y"):
-        column = _quietly(MLPRegressor(**settings), X, y[:, None])
-    flat = _quietly(MLPRegressor(**settings), X, y)
+        column = fit_quietly(MLPRegressor(**settings), X, y[:, None])
+    flat = fit_quietly(MLPRegressor(**settings), X, y)
     assert column.n_outputs_ == 1 and column.predict(X).shape == (40,)
     assert column.loss_curve_ == flat.loss_curve_
 
 
 def test_warm_start_can_switch_early_stopping_on(iris):
     X, y = iris
-    model = _quietly(MLPClassifier((4,), max_iter=3, warm_start=True, random_state=0), X, y)
+    model = fit_quietly(MLPClassifier((4,), max_iter=3, warm_start=True, random_state=0), X, y)
     assert model.validation_scores_ is None and model.best_validation_score_ is None
     model.set_params(early_stopping=True)
-    _quietly(model, X, y)
+    fit_quietly(model, X, y)
     assert len(model.validation_scores_) == len(model.validation_loss_curve_) == 3
     assert model.best_validation_score_ == max(model.validation_scores_)
     assert len(model.loss_curve_) == 6
@@ -502,7 +491,7 @@ def test_adaptive_rate_is_divided_by_5_on_a_plateau_and_said_so(iris, capsys):
     X, y = iris
     model = MLPClassifier((4,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.01,
                           tol=1e3, n_iter_no_change=1, max_iter=5, verbose=True, random_state=0)
-    _quietly(model, X, y)
+    fit_quietly(model, X, y)
     said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Setting")]
     assert said == ["Setting learning rate to 0.002000", "Setting learning rate to 0.000400"]
     assert model._trainer.optimizer.lr == pytest.approx(0.0004)
@@ -510,7 +499,7 @@ def test_adaptive_rate_is_divided_by_5_on_a_plateau_and_said_so(iris, capsys):
 
 def test_invscaling_without_momentum_sets_the_rate_directly(iris):
     X, y = iris
-    model = _quietly(MLPClassifier((4,), solver="sgd", momentum=0.0, learning_rate="invscaling",
+    model = fit_quietly(MLPClassifier((4,), solver="sgd", momentum=0.0, learning_rate="invscaling",
                                    learning_rate_init=0.1, power_t=0.5, batch_size=50,
                                    max_iter=3, random_state=0), X, y)
     assert model.t_ == 450
@@ -521,7 +510,7 @@ def test_a_random_state_object_seeds_one_fit_and_moves_on(iris):
     X, y = iris
 
     def fit(random_state):
-        return _quietly(MLPClassifier((4,), max_iter=2, random_state=random_state), X, y)
+        return fit_quietly(MLPClassifier((4,), max_iter=2, random_state=random_state), X, y)
 
     first, again = fit(np.random.RandomState(0)), fit(np.random.RandomState(0))
     np.testing.assert_array_equal(first.coefs_[0], again.coefs_[0])
@@ -536,8 +525,8 @@ def test_an_optimizer_given_by_name_has_that_optimizers_defaults(iris):
 
     X, y = iris
     common = {"hidden_layer_sizes": (4,), "max_iter": 2, "random_state": 0}
-    named = _quietly(MLPClassifier(optimizer="rmsprop", **common), X, y)
-    given = _quietly(MLPClassifier(optimizer=RMSprop(), **common), X, y)
+    named = fit_quietly(MLPClassifier(optimizer="rmsprop", **common), X, y)
+    given = fit_quietly(MLPClassifier(optimizer=RMSprop(), **common), X, y)
     np.testing.assert_array_equal(named.coefs_[0], given.coefs_[0])
 
 
@@ -559,7 +548,7 @@ def test_targets_too_large_for_a_float32_network_name_y(rng):
 
 def test_edited_weights_that_are_not_finite_are_reported(iris):
     X, y = iris
-    model = _quietly(MLPClassifier((4,), max_iter=2, random_state=0), X, y)
+    model = fit_quietly(MLPClassifier((4,), max_iter=2, random_state=0), X, y)
     model.coefs_[0][0, 0] = np.nan
     with pytest.raises(ValueError, match=r"this MLPClassifier's weights are not finite "
                        r"\(were coefs_ or intercepts_ edited\?\); fit it again"):
@@ -568,7 +557,7 @@ def test_edited_weights_that_are_not_finite_are_reported(iris):
 
 def test_inputs_whose_outputs_overflow_are_named(iris):
     X, y = iris
-    model = _quietly(MLPClassifier((), max_iter=2, random_state=0), X.astype(np.float32), y)
+    model = fit_quietly(MLPClassifier((), max_iter=2, random_state=0), X.astype(np.float32), y)
     W = model.coefs_[0]  # (4, 3): the logits are X @ W + b, in float32
     k = int(np.abs(W).sum(axis=0).argmax())
     huge = (np.sign(W[:, k]) * 3e38).astype(np.float32)[None, :]  # finite, but z_k is not
@@ -588,12 +577,12 @@ def test_targets_that_change_shape_between_fits(rng):
 
     X, Y = make_multilabel_classification(n_samples=40, n_features=4, n_classes=3,
                                           random_state=0)
-    model = _quietly(MLPClassifier((4,), max_iter=2, warm_start=True, random_state=0), X, Y)
+    model = fit_quietly(MLPClassifier((4,), max_iter=2, warm_start=True, random_state=0), X, Y)
     with pytest.raises(ValueError, match="y has 2 labels per sample, the first fit had 3"):
         model.fit(X, Y[:, :2])
     X = rng.normal(size=(30, 2))
     Y = np.column_stack([X.sum(axis=1), X[:, 0]])
-    model = _quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, warm_start=True), X, Y[:, 0])
+    model = fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, warm_start=True), X, Y[:, 0])
     with pytest.raises(ValueError, match=r"y has shape \(30, 2\), but the model was fitted on 1 "
                        r"target\(s\) of shape \(n_samples,\)"):
         model.fit(X, Y)

@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import re
-import warnings
 
 import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.datasets import load_iris
-from sklearn.exceptions import ConvergenceWarning
+from _quiet_fit import fit_quietly
 
 from chainrule.layers.activations import ReLU, Softmax, Tanh
 from chainrule.layers.dense import Dense
@@ -21,18 +19,6 @@ from chainrule.sklearn import MLPClassifier, MLPRegressor
 from chainrule.training.callbacks import LambdaCallback
 
 CLASSES = [0, 1, 2]
-
-
-@pytest.fixture
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return (X - X.mean(axis=0)) / X.std(axis=0), y
-
-
-def _quietly(model, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(*args, **kwargs)
 
 
 def _starts_recorder(starts: list) -> LambdaCallback:
@@ -52,7 +38,7 @@ def test_a_changed_activation_and_dropout_rebuild_the_network_around_the_weights
     model = MLPClassifier((5, 4), max_iter=2, warm_start=True, random_state=0,
                           callbacks=[_starts_recorder(starts)])
     train = (lambda: model.partial_fit(X, y, classes=CLASSES)) if method == "partial_fit" \
-        else (lambda: _quietly(model, X, y))
+        else (lambda: fit_quietly(model, X, y))
     train()
     fitted = model.network_.parameters.copy()
     model.set_params(activation=["tanh", "relu"], dropout=0.2)
@@ -108,10 +94,10 @@ def test_a_changed_dtype_casts_the_weights_and_keeps_training_on_course(iris):
 
 def test_dtype_none_on_a_warm_start_keeps_the_fitted_dtype(iris):
     X, y = iris
-    model = _quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, warm_start=True,
+    model = fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, warm_start=True,
                                   random_state=0), X, y)
     network = model.network_
-    _quietly(model, X.astype(np.float32), y)  # dtype=None: scikit-learn keeps coefs_' dtype
+    fit_quietly(model, X.astype(np.float32), y)  # dtype=None: scikit-learn keeps coefs_' dtype
     assert model.network_ is network and model.coefs_[0].dtype == np.float64
 
 
@@ -121,7 +107,7 @@ def test_a_changed_hidden_layer_sizes_is_refused_and_leaves_the_model_as_it_was(
     iris, sizes, method
 ):
     X, y = iris
-    model = _quietly(MLPClassifier((5,), max_iter=2, warm_start=True, random_state=0), X, y)
+    model = fit_quietly(MLPClassifier((5,), max_iter=2, warm_start=True, random_state=0), X, y)
     before = model.predict_proba(X)
     model.set_params(hidden_layer_sizes=sizes)
     train = model.partial_fit if method == "partial_fit" else model.fit
@@ -134,9 +120,9 @@ def test_a_changed_hidden_layer_sizes_is_refused_and_leaves_the_model_as_it_was(
     np.testing.assert_array_equal(model.predict_proba(X), before)
     assert [W.shape for W in model.coefs_] == [(4, 5), (5, 3)]
     model.set_params(hidden_layer_sizes=5)  # the same sizes, spelt differently
-    _quietly(model, X, y)
+    fit_quietly(model, X, y)
     model.set_params(hidden_layer_sizes=sizes, warm_start=False)  # a new network: fine
-    assert [W.shape[1] for W in _quietly(model, X, y).coefs_[:-1]] == list(sizes)
+    assert [W.shape[1] for W in fit_quietly(model, X, y).coefs_[:-1]] == list(sizes)
 
 
 def test_partial_fit_reads_batch_size_and_shuffle_on_every_call(iris):

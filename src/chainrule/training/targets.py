@@ -58,6 +58,17 @@ class TargetEncoder:
         self.classes: np.ndarray | None = None
         self.y_ndim = 1
 
+    @classmethod
+    def restored(
+        cls, loss: Loss, n_outputs: int, task: str, y_ndim: int, classes: Any
+    ) -> TargetEncoder:
+        """An encoder in the state :meth:`fit` would have left (from a checkpoint or a model
+        file): ``task``, ``y_ndim`` (1 or 2) and ``classes`` (n_classes,) or None."""
+        encoder = cls(loss, n_outputs)
+        encoder.task, encoder.y_ndim = str(task), int(y_ndim)
+        encoder.classes = None if classes is None else np.array(classes)
+        return encoder
+
     def fit(self, y: Any) -> TargetEncoder:
         """Decide the task and classes from the training targets ``y``."""
         y = _as_target_array(y)

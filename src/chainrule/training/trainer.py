@@ -480,10 +480,8 @@ class Trainer:
         if state is None:
             self.encoder = None
             return
-        encoder = TargetEncoder(self.loss, self.net.out_features or 1)
-        encoder.task, encoder.y_ndim = str(state["task"]), int(state["y_ndim"])
-        encoder.classes = None if state["classes"] is None else np.asarray(state["classes"])
-        self.encoder = encoder
+        self.encoder = TargetEncoder.restored(self.loss, self.net.out_features or 1,
+                                              state["task"], state["y_ndim"], state["classes"])
 
     def _require_fitted(self, what: str) -> None:
         if self.encoder is None:
