@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from chainrule import experiment
 from chainrule.config import ConfigError, load_config
-from chainrule.experiment import RUN_FILES, load_data, run
+from chainrule.experiment import RUN_FILES, load_data, run, runner
 from chainrule.tables import read_table
 from chainrule.training.callbacks import Callback, LambdaCallback
 
@@ -26,14 +27,14 @@ def circles_config(*overrides: str) -> dict:
 
 def with_callback(monkeypatch, callback: Callback) -> None:
     """Give every trainer that ``run`` builds ``callback`` as its first callback."""
-    build = experiment.build_trainer
+    build = runner.build_trainer
 
     def build_trainer(*args, **kwargs):
         trainer = build(*args, **kwargs)
         trainer.callbacks.insert(0, callback)
         return trainer
 
-    monkeypatch.setattr(experiment, "build_trainer", build_trainer)
+    monkeypatch.setattr(runner, "build_trainer", build_trainer)
 
 
 # ------------------------------------------------------------------ the run folder
@@ -76,11 +77,11 @@ def test_overwrite_replaces_the_earlier_run_files_only(tmp_path):
 
 def test_default_folders_are_unique_within_a_second(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(experiment.time, "strftime", lambda fmt: "20240101-120000")
+    monkeypatch.setattr(time, "strftime", lambda fmt: "20240101-120000")
     first = run(circles_config(), None).out_dir
     second = run(circles_config(), None).out_dir
-    assert first == experiment.Path("runs") / "20240101-120000-circles"
-    assert second == experiment.Path("runs") / "20240101-120000-circles-2"
+    assert first == Path("runs") / "20240101-120000-circles"
+    assert second == Path("runs") / "20240101-120000-circles-2"
     assert (first / "model.safetensors").is_file() and (second / "model.safetensors").is_file()
 
 

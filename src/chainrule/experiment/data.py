@@ -1,0 +1,230 @@
+"""The data of a run: a config's ``[data]`` table loaded, its task and classes found, split."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import _toml
+from .. import config as config_module
+from ..config import ConfigError
+from ..tables import read_table
+from ..training.data import train_test_split
+
+GENERATORS = {
+    "circles": "make_circles",
+    "moons": "make_moons",
+    "blobs": "make_blobs",
+    "spiral": "make_spiral",
+    "xor": "make_xor",
+    "regression": "make_regression",
+}
+
+
+@dataclass
+class Data:
+    """The samples of a run, split. ``X_*`` (n_samples, n_features); ``y_*`` (n_samples,) or
+    (n_samples, n_targets). Validation and test parts may be absent (None)."""
+
+    name: str
+    task: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    classes: np.ndarray | None = field(default=None)
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        """Network outputs: 1 for two classes (sigmoid), one per class above that, one per
+        regression target."""
+        if self.task == "classification":
+            return 1 if len(self.classes) == 2 else len(self.classes)
+        return 1 if self.y_train.ndim == 1 else self.y_train.shape[1]
+
+
+def load_data(section: dict[str, Any]) -> Data:
+    """Load the data described by a config's ``[data]`` table and split it.
+
+    Raises
+    ------
+    ConfigError
+        The table does not fit the data: options the loader does not take, a single class, a
+        split too small for one sample of every class on each side (the message names
+        ``data.test_size`` or ``data.validation_size`` and the values that work), integer
+        targets that look like regression values while ``data.task = "auto"``.
+    """
+    name = section.get("dataset", "digits")
+    options = dict(section.get("options", {}))
+    limit = section.get("limit")
+    seed = section.get("seed", 0)
+    test_size = section.get("test_size", 0.2)
+    val_size = section.get("validation_size", 0.1)
+    test = None
+    if name == "files" and "train" not in section:
+        raise ConfigError('data.train is required when data.dataset = "files": the path of a '
+                          ".csv, .npz or .npy file")
+    try:
+        if name == "files":
+            X, y = read_table(section["train"], section.get("target", -1))
+            if "test" in section:
+                test = read_table(section["test"], section.get("target", -1))
+        elif name in GENERATORS:
+            from .. import datasets
+
+            X, y = getattr(datasets, GENERATORS[name])(**{"seed": seed, **options})
+        elif name == "digits":
+            from ..datasets import load_digits
+
+            X, y = load_digits(**options)
+        elif name in ("mnist", "fashion_mnist"):
+            from .. import datasets
+
+            loader = getattr(datasets, f"load_{name}")
+            (X, y), test = loader(section.get("data_dir"), **options)
+        elif name == "california_housing":
+            from ..datasets import load_california_housing
+
+            X, y, _ = load_california_housing(section.get("data_dir"), **options)
+        else:
+            raise ConfigError(f"data.dataset: unknown dataset {name!r}; valid names: "
+                              f"{', '.join(config_module.DATASETS)}")
+    except TypeError as exc:
+        raise ConfigError(f"data.options: {exc}") from None
+    if limit:
+        X, y = X[:limit], y[:limit]
+        test = None if test is None else (test[0][:limit], test[1][:limit])
+
+    task = _task(section, name, y)
+    classes = None
+    if task == "classification":
+        classes = _classes(section, name, y if test is None else np.concatenate([y, test[1]]))
+    stratify = task == "classification"
+    if test is None:
+        X, X_test, y, y_test = _split(X, y, test_size, stratify=stratify, seed=seed,
+                                      key="data.test_size", value=test_size, limit=limit,
+                                      pool=f"the {len(y)} samples")
+    else:
+        X_test, y_test = test
+    X_val = y_val = None
+    if val_size:
+        fraction = val_size / (1 - test_size) if test is None else val_size
+        pool = (f"the {len(y)} samples left after the test part" if test is None else
+                f"the {len(y)} training samples")
+        X, X_val, y, y_val = _split(X, y, fraction, stratify=stratify, seed=seed,
+                                    key="data.validation_size", value=val_size, limit=limit,
+                                    pool=pool)
+    return Data(name, task, X, y, X_val, y_val, X_test, y_test, classes)
+
+
+def _split(X: np.ndarray, y: np.ndarray, fraction: float, *, stratify: bool, seed: int,
+           key: str, value: float, limit: int | None, pool: str) -> list[np.ndarray]:
+    """``train_test_split`` of ``fraction`` of (X, y) into the part that the config ``key``
+    sizes (its ``value`` is ``fraction`` times a constant), or a ConfigError saying which
+    values of ``key`` work. ``pool`` describes the samples split, for the message.
+
+    ``train_test_split`` puts ``ceil(fraction · n)`` samples in the part; a stratified split
+    needs, with k classes of two samples or more, between k and n − k there (one sample of
+    each class on either side); any split needs one sample on each side.
+    """
+    n = len(y)
+    part = max(1, math.ceil(round(fraction * n, 9)))
+    low, high = 1, n - 1
+    if stratify:
+        _, counts = np.unique(y, return_counts=True)
+        k = int(np.sum(counts >= 2))
+        low, high = max(low, k), n - k
+    if not low <= part <= high:
+        what = "validation" if key == "data.validation_size" else "test"
+        need = (f"a split stratified by class needs {low} to {high} there (one sample of each of "
+                f"the {low} classes on each side)" if low > 1 else
+                f"each side needs a sample, so {low} to {high}")
+        # ceil(f · n) is in [low, high] for f in ((low - 1) / n, high / n]; and the config's
+        # value is f times value / fraction.
+        per_fraction = value / fraction
+        if low > high:
+            advice = f"use more data ({n} samples are too few for this split)"
+        elif low == 1:
+            advice = f"use {key} of at most {_round(high / n * per_fraction, 3, up=False):g}"
+        else:
+            a, b = _decimals_between((low - 1) / n * per_fraction, high / n * per_fraction)
+            advice = f"use {key} between {a:g} and {b:g}" if a < b else f"use {key} = {a:g}"
+        if limit:
+            advice += f", or raise data.limit (now {limit})"
+        if what == "validation":
+            advice += ", or 0 for no validation part"
+        raise ConfigError(f"{key} = {value:g} puts {part} of {pool} in the {what} part, but "
+                          f"{need}: {advice}")
+    try:
+        return train_test_split(X, y, test_size=fraction, stratify=y if stratify else None,
+                                seed=seed)
+    except ValueError as exc:  # pragma: no cover - the bounds above are train_test_split's
+        raise ConfigError(f"{key} = {value:g}: {exc}") from None
+
+
+def _round(x: float, digits: int, *, up: bool) -> float:
+    """``x > 0`` to ``digits`` significant digits, rounded up or down."""
+    scale = 10.0 ** (digits - 1 - math.floor(math.log10(x)))
+    return (math.ceil if up else math.floor)(x * scale) / scale
+
+
+def _decimals_between(low: float, high: float) -> tuple[float, float]:
+    """Short decimals ``a <= b`` with ``low < a`` and ``b <= high`` (0 < low < high): 3
+    significant digits, more when the interval is narrower."""
+    for digits in range(3, 16):
+        a = _round(low, digits, up=True)
+        if a <= low:  # low itself is excluded: one step up
+            a += 10.0 ** (math.floor(math.log10(low)) - digits + 1)
+        b = _round(high, digits, up=False)
+        if a <= b:
+            return a, b
+    return high, high  # pragma: no cover - 15 digits always separate two floats this far apart
+
+
+def _task(section: dict[str, Any], name: str, y: np.ndarray) -> str:
+    task = section.get("task", "auto")
+    if task != "auto":
+        return task
+    if name in config_module.REGRESSION_DATASETS:
+        return "regression"
+    if name in config_module.CLASSIFICATION_DATASETS:
+        return "classification"
+    if y.ndim == 1 and y.dtype.kind in "iub":
+        distinct = len(np.unique(y))
+        if distinct > max(_MANY_CLASSES, len(y) / 2):
+            raise ConfigError(
+                f'data.task = "auto" reads integer targets as class labels, but the targets of '
+                f"{section.get('train')} hold {distinct} distinct values in {len(y)} rows, which "
+                'look like values to predict: set data.task = "regression" (or "classification" '
+                f"if they are {distinct} classes)"
+            )
+    return "classification" if y.ndim == 1 and y.dtype.kind in "iubUSO" else "regression"
+
+
+#: ``data.task = "auto"`` refuses integer targets with more distinct values than this and than
+#: half the rows (a regression target stored as integers: prices, counts, years).
+_MANY_CLASSES = 20
+
+
+def _classes(section: dict[str, Any], name: str, y: np.ndarray) -> np.ndarray:
+    """The sorted class labels of all the data (every part); at least two."""
+    classes = np.unique(y)
+    if len(classes) < 2:
+        where = ("check data.train and data.target (the label column)" if name == "files" else
+                 f"check data.options = {_toml.inline(section.get('options', {}))}")
+        raise ConfigError(
+            f"the {name} data has a single class ({classes.tolist()}), and classification needs "
+            f"at least 2: {where}"
+            + ('; or set data.task = "regression"' if name == "files" else "")
+        )
+    return classes
+

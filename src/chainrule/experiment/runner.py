@@ -1,0 +1,99 @@
+"""``run``: from a checked config to a trained, evaluated and saved model in a run folder."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..io import save
+from ..training.trainer import Trainer
+from .data import Data, load_data
+from .folder import RunFolder, StartRun, write_history, write_plots
+from .model import build_network, build_trainer
+
+
+@dataclass
+class RunResult:
+    """What :func:`run` produced."""
+
+    out_dir: Path
+    trainer: Trainer
+    data: Data
+    test_metrics: dict[str, float]
+    seconds: float
+    files: list[Path]
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether Ctrl-C stopped training (the model holds the weights of that moment)."""
+        return self.trainer.history.interrupted
+
+
+def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
+        overwrite: bool = False) -> RunResult:
+    """Train as ``config`` says and write the run folder; returns the :class:`RunResult`.
+
+    The folder receives ``model.safetensors``, ``history.csv``, ``config.toml`` (the config
+    actually used, defaults included, its paths made absolute), ``metrics.json`` (test
+    metrics) and, when matplotlib is installed, ``history.png`` plus ``confusion_matrix.png``
+    or ``decision_boundary.png``.
+
+    Parameters
+    ----------
+    config : dict
+        A checked config (:func:`chainrule.config.load_config`).
+    out_dir : path or None
+        The run folder: a new or empty folder, so that every file in it belongs to this run.
+        None: a new folder ``runs/<YYYYmmdd-HHMMSS>-<dataset>`` (``-2``, ``-3`` ... appended
+        when that name is taken).
+    overwrite : bool
+        Allow a folder holding an earlier run: its run files (:data:`RUN_FILES`) are deleted
+        when training starts; other files are left alone.
+
+    The data, the network, the trainer and every check of the config come first: a config
+    error leaves no folder behind (the folder is created, or claimed, before loading the
+    data, and removed again if the run does not start). ``config.toml`` is written when
+    training starts.
+
+    Ctrl-C stops training after the current batch; the run is then evaluated and saved as
+    usual with the weights of that moment, and ``metrics.json`` says so (``"interrupted":
+    true``, ``"epochs"``: the completed epochs, ``"weights"``).
+    """
+    folder = RunFolder(out_dir, config["data"].get("dataset", "run"), overwrite)
+    try:
+        data = load_data(config["data"])
+        net = build_network(config, data)
+        trainer = build_trainer(config, net, data, callbacks=[], out_dir=folder.path)
+        # Last, so that the other callbacks' own checks (on_train_begin) come first.
+        trainer.callbacks.append(StartRun(folder, config))
+        validation = None if data.X_val is None else (data.X_val, data.y_val)
+        started = time.perf_counter()
+        history = trainer.fit(data.X_train, data.y_train, epochs=config["training"]["epochs"],
+                              validation_data=validation)
+    except BaseException:
+        folder.release()
+        raise
+    seconds = time.perf_counter() - started
+    test_metrics = trainer.evaluate(data.X_test, data.y_test)
+
+    out = folder.path
+    files = [out / name for name in ("config.toml", "model.safetensors", "history.csv",
+                                     "metrics.json")]
+    save(net, files[1], trainer=trainer)
+    write_history(history, files[2])
+    summary = {"test": test_metrics, "n_test": len(data.y_test), "train_seconds": seconds,
+               "epochs": len(history), "interrupted": history.interrupted, "note": history.note}
+    if history.interrupted:
+        summary["weights"] = (
+            f"as they were when training was interrupted, partway through epoch "
+            f"{len(history) + 1}; the test metrics are of these weights, history.csv holds the "
+            f"{len(history)} completed epochs"
+        )
+    files[3].write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    files += write_plots(trainer, data, out)
+    return RunResult(out, trainer, data, test_metrics, seconds, files)
+
+
