@@ -349,7 +349,7 @@ def test_unfitted_models_say_so(iris):
 def test_weighted_r2_at_any_magnitude():
     # the estimators' score: exact power-of-two scaling, so tiny (subnormal) targets and targets
     # near the largest float give the R² of their unscaled copies
-    from chainrule.sklearn._r2 import r2_score
+    from chainrule.training._r2 import weighted_r2 as r2_score
 
     y, y_hat = np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0])
     w = np.array([1.0, 2.0, 1.0])
@@ -359,7 +359,7 @@ def test_weighted_r2_at_any_magnitude():
 
 
 def test_r2_of_perfect_predictions_and_too_few_samples():
-    from chainrule.sklearn._r2 import r2_score
+    from chainrule.training._r2 import weighted_r2 as r2_score
 
     y = np.array([1.0, 2.0, 4.0])
     assert r2_score(y, y.copy(), None) == 1.0  # no residual at all
@@ -375,7 +375,7 @@ def test_r2_with_weights_of_very_different_magnitudes(weights):
     # The huge weight sits on a sample predicted exactly, at the mean: only the tiny one counts.
     from sklearn.metrics import r2_score as sklearn_r2
 
-    from chainrule.sklearn._r2 import r2_score
+    from chainrule.training._r2 import weighted_r2 as r2_score
 
     y, y_hat, w = np.array([0.0, 1.0]), np.array([0.0, 0.5]), np.array(weights)
     if weights[0] != weights[1]:
@@ -387,7 +387,7 @@ def test_r2_with_weights_of_very_different_magnitudes(weights):
 
 @pytest.mark.filterwarnings("error")
 def test_r2_refuses_weights_spanning_more_than_the_float64_range():
-    from chainrule.sklearn._r2 import r2_score
+    from chainrule.training._r2 import weighted_r2 as r2_score
 
     with pytest.raises(ValueError, match="sample_weight spans more than the float64 range"):
         r2_score(np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.5, 0.0]),

@@ -232,8 +232,20 @@ def test_regression_metrics_near_the_largest_float():
 
 def test_r2_can_be_negative_and_needs_two_samples():
     assert r2_score([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]) == -3.0
-    with pytest.raises(ValueError, match="at least 2 samples, got 1"):
+    with pytest.raises(ValueError, match="R² needs at least 2 samples, got y_true with 1"):
         r2_score([1.0], [1.0])
+
+
+@pytest.mark.filterwarnings("error")
+def test_r2_below_the_float64_range_is_minus_infinity():
+    # targets varying by ~1e-200, predictions ~0.1 away: 1 − R² ≈ 1e398 is beyond float64
+    y = np.array([1.0, 2.0, 3.0]) * 1e-200
+    assert r2_score(y, y + 0.1) == -np.inf
+    # a variance that underflows is still not a constant target (which would score 0.0)
+    assert r2_score([2.2250738585072014e-309, 0.0], [1.0, 1.0]) == -np.inf
+    # 1e10 times further than y varies is within range: the R² of the same values scaled up
+    assert r2_score(y, y + 1e-190) == pytest.approx(r2_score(y * 1e200, y * 1e200 + 1e10),
+                                                    rel=1e-12)
 
 
 def test_regression_errors():

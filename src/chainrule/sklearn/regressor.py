@@ -12,10 +12,10 @@ from sklearn.utils.validation import check_array
 from .._validation import check_n_samples
 from ..errors import ShapeError
 from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
+from ..training._r2 import weighted_r2
 from ._base import BaseMLP, _sample_weight
 from ._data import sklearn_checks
 from ._losses import REGRESSION_LOSSES
-from ._r2 import r2_score
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
@@ -146,10 +146,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return REGRESSION_LOSSES[loss]()
 
     def _score_encoded(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
-        try:
-            return r2_score(y, self._predict_validated(X), weights)
-        except ValueError:  # predictions overflowing during training: the worst score
-            return -np.inf
+        # Predictions overflowing during training give -inf: the worst score.
+        return weighted_r2(y, self._predict_validated(X), weights)
 
     def _predict_validated(self, X: np.ndarray) -> np.ndarray:
         Y = self._network_outputs(X)
@@ -158,7 +156,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """R² of ``predict(X)`` against ``y`` (n_samples,) or (n_samples, n_outputs), as
         scikit-learn's ``r2_score`` (uniform average over outputs), computed without overflow
-        (:mod:`._r2`).
+        (:mod:`chainrule.training._r2`).
 
         Raises
         ------
@@ -175,8 +173,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                 f"y must have shape (n_samples,) or (n_samples, {self.n_outputs_}) for this "
                 f"model's {self.n_outputs_} output(s), got {y.shape}"
             )
-        weights = _sample_weight(sample_weight, len(y))
-        return r2_score(y, predicted, weights)
+        score = weighted_r2(y, predicted, _sample_weight(sample_weight, len(y)))
+        if score == -np.inf:
+            raise ValueError(
+                "R² of the predictions for X against y is below the float64 range: the "
+                "predictions are more than ~1e154 times further from y than y varies (X far "
+                "outside the training data?)"
+            )
+        return score
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values: (n_samples,) for one target, else (n_samples, n_outputs)."""

@@ -41,7 +41,6 @@ from typing import Any
 import numpy as np
 
 from .._validation import (
-    FLOAT_DTYPES,
     as_array,
     as_class_labels,
     as_float_array,
@@ -50,6 +49,8 @@ from .._validation import (
 )
 from ..errors import ShapeError
 from ..registry import Registry
+from ._r2 import weighted_r2
+from ._scaling import scaled
 
 METRICS: Registry[Callable[..., float]] = Registry("metric")
 
@@ -405,44 +406,6 @@ def _regression_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     return true, pred
 
 
-#: Per dtype, ``(limit, top)``: ``_scaled`` leaves values whose largest magnitude lies in
-#: ``[1 / limit, limit]`` as they are, with ``limit = 2**(3 maxexp / 8)`` (2**384 for float64,
-#: 2**48 for float32). Their differences stay below ``2 limit`` and the squares below
-#: ``4 limit²``, so a sum of ``n`` squares overflows only past ``n = 2**(maxexp / 4 - 2)``;
-#: the largest square, at least ``limit⁻²``, stays far above the subnormals. ``top``
-#: (``maxexp - 1``) is the largest scale exponent: ``2**maxexp`` itself is beyond the dtype.
-_UNSCALED = {
-    dtype: (2.0 ** (np.finfo(dtype).maxexp * 3 // 8), np.finfo(dtype).maxexp - 1)
-    for dtype in FLOAT_DTYPES
-}
-
-
-def _largest_magnitude(array: np.ndarray) -> float:
-    """``max |array|`` of a non-empty float array, without a temporary of its size."""
-    return max(float(np.maximum.reduce(array, axis=None)),
-               -float(np.minimum.reduce(array, axis=None)))
-
-
-def _scaled(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(true / s, pred / s, s)`` with ``s`` a power of two near the largest magnitude.
-
-    Both arrays are float32 or float64 of the same dtype and not empty. ``s`` is the power of
-    two just above the largest magnitude (``2**(maxexp - 1)`` at most, as ``2**maxexp`` itself
-    overflows), so the scaled values lie in ``(-2, 2)``; differences and squares of them cannot
-    overflow, and each metric multiplies the scale back in, so a result overflows only when the
-    metric itself is beyond the float range. Dividing by a power of two is exact while the
-    values stay normal, so when the largest magnitude is already moderate (``_UNSCALED``) or 0
-    the arrays are returned as they are, with ``s = 1``: this costs two reductions per array
-    and no temporaries.
-    """
-    largest = max(_largest_magnitude(true), _largest_magnitude(pred))
-    limit, top = _UNSCALED[true.dtype]
-    if largest == 0.0 or 1.0 / limit <= largest <= limit:
-        return true, pred, 1.0
-    scale = 2.0 ** min(int(np.frexp(largest)[1]), top)  # dividing by it is exact
-    return true / scale, pred / scale, scale
-
-
 @METRICS.register("mse", "mean_squared_error")
 def mean_squared_error(y_true: Any, y_pred: Any) -> float:
     """Mean squared error over all samples and outputs.
@@ -464,7 +427,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> float:
     >>> mean_squared_error([1.0, 2.0, 3.0], [[1.0], [2.0], [5.0]])
     1.3333333333333333
     """
-    true, pred, scale = _scaled(*_regression_pair(y_true, y_pred))
+    true, pred, scale = scaled(*_regression_pair(y_true, y_pred))
     with np.errstate(over="ignore"):  # only when the MSE itself exceeds the float range
         return float(np.mean((true - pred) ** 2) * scale * scale)
 
@@ -490,7 +453,7 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> float:
     >>> mean_absolute_error([1.0, 2.0, 3.0], [1.5, 2.0, 2.0])
     0.5
     """
-    true, pred, scale = _scaled(*_regression_pair(y_true, y_pred))
+    true, pred, scale = scaled(*_regression_pair(y_true, y_pred))
     with np.errstate(over="ignore"):  # only when the MAE itself exceeds the float range
         return float(np.mean(np.abs(true - pred)) * scale)
 
@@ -508,8 +471,11 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     be arbitrarily negative.
 
     A constant output (``Σᵢ (yᵢⱼ - ȳⱼ)² = 0``) has no variance to explain: its ``R²ⱼ`` is 1.0 if
-    the predictions are exact and 0.0 otherwise (as scikit-learn's ``force_finite=True``), never
-    NaN or -inf.
+    the predictions are exact and 0.0 otherwise (as scikit-learn's ``force_finite=True``).
+    Computed in float64 from exactly rescaled values, so that no square overflows
+    (:mod:`chainrule.training._r2`): values ~1e200 score as the same values ~1 do, and only an
+    R² below the float64 range (predictions ~1e154 times further from ``y_true`` than it
+    varies) is ``-inf``.
 
     Parameters
     ----------
@@ -525,16 +491,8 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     >>> r2_score([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
     0.5
     """
-    true, pred, _ = _scaled(*_regression_pair(y_true, y_pred))  # R² does not depend on scale
-    if len(true) < 2:
-        raise ValueError(f"r2_score needs at least 2 samples, got {len(true)}")
-    residual = np.sum((true - pred) ** 2, axis=0)  # (n_outputs,)
-    total = np.sum((true - true.mean(axis=0)) ** 2, axis=0)  # (n_outputs,)
-    constant = total == 0
-    scores = np.empty_like(total)
-    scores[constant] = residual[constant] == 0  # 1.0 if exact, else 0.0
-    scores[~constant] = 1.0 - residual[~constant] / total[~constant]
-    return float(np.mean(scores))
+    true, pred = _regression_pair(y_true, y_pred)
+    return weighted_r2(true, pred, None, name="y_true")
 
 
 _HIGHER_IS_BETTER = frozenset({accuracy, r2_score})

@@ -1,7 +1,8 @@
-"""The coefficient of determination R², computed without overflow.
+"""The coefficient of determination R², computed without overflow: the one implementation
+behind :func:`chainrule.training.metrics.r2_score` and the scikit-learn regressors' ``score``.
 
-scikit-learn's ``r2_score`` (the score of every regressor) with its defaults, for targets and
-predictions of shape (n_samples,) or (n_samples, n_outputs) and optional sample weights::
+scikit-learn's ``r2_score`` with its defaults, for targets and predictions of shape
+(n_samples, n_outputs) and optional sample weights::
 
     R²_j = 1 − Σ_i w_i (y_ij − ŷ_ij)² / Σ_i w_i (y_ij − ȳ_j)²      ȳ_j = Σ_i w_i y_ij / Σ_i w_i
 
@@ -18,26 +19,22 @@ with ``r = y − ŷ`` and ``d = y − ȳ`` and their largest magnitudes ``r_max`
 
 where every scaled entry lies in [−1, 1]. ``y`` and ``ŷ`` are first divided by one power of
 two, which is exact, when their largest magnitude lies outside [2**-384, 2**384]
-(``chainrule.training.metrics._scaled``), so that ``r`` and ``d`` cannot overflow either. The
+(``chainrule.training._scaling.scaled``), so that ``r`` and ``d`` cannot overflow either. The
 result is the same as ``r2_score``'s wherever that one is finite and correct (up to rounding);
 where the true R² is below the float64 range (predictions ~1e154 times further from ``y`` than
-``y`` varies), it is a ``ValueError``.
+``y`` varies), it is ``-inf``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..training.metrics import _scaled
-
-_BELOW_RANGE = (
-    "R² of the predictions for X against y is below the float64 range: the predictions are "
-    "more than ~1e154 times further from y than y varies (X far outside the training data?)"
-)
+from ._scaling import scaled
 
 
-def r2_score(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None) -> float:
-    """R² of ``y_pred`` against ``y_true`` (module notes).
+def weighted_r2(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None,
+                name: str = "y") -> float:
+    """R² of ``y_pred`` against ``y_true`` (module notes); ``-inf`` below the float64 range.
 
     Parameters
     ----------
@@ -45,18 +42,21 @@ def r2_score(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray |
         Finite floats of the same shape (checked by the caller).
     sample_weight : ndarray of shape (n_samples,) or None
         Non-negative, not all zero (checked by the caller).
+    name : str
+        The targets' argument name, for the message about too few samples.
 
     Raises
     ------
     ValueError
-        Fewer than two samples (R² is not defined), or an R² below the float64 range.
+        Fewer than two samples (R² is not defined), or weights spanning more than the float64
+        range.
     """
     Y = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)  # (n_samples, n_outputs)
     P = np.asarray(y_pred, dtype=np.float64).reshape(Y.shape)
     if Y.shape[0] < 2:
-        raise ValueError(f"R² needs at least 2 samples, got y with {Y.shape[0]}")
+        raise ValueError(f"R² needs at least 2 samples, got {name} with {Y.shape[0]}")
     w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    Y, P, _ = _scaled(Y, P)  # exact power-of-two scaling: now |Y|, |P| <= 2**384
+    Y, P, _ = scaled(Y, P)  # exact power-of-two scaling: now |Y|, |P| <= 2**384
     kept = w > 0
     Y, P, w = Y[kept], P[kept], w[kept]
     # Only relative weights matter. The weighted sums of _one_output are at most Σ w, so w is
@@ -69,21 +69,19 @@ def r2_score(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray |
         R = Y - P  # |R| < 2**385
         D = Y - (w / w.sum()) @ Y  # weights of the mean in [0, 1]: |D| < 2**385
         scores = [_one_output(R[:, j], D[:, j], w) for j in range(Y.shape[1])]
-    score = float(sum(s / len(scores) for s in scores))
-    if not np.isfinite(score):
-        raise ValueError(_BELOW_RANGE)
-    return score
+    return float(sum(s / len(scores) for s in scores))
 
 
 def _one_output(r: np.ndarray, d: np.ndarray, w: np.ndarray) -> float:
-    """``1 − Σ w r² / Σ w d²`` for one output's residuals ``r`` and deviations ``d``."""
+    """``1 − Σ w r² / Σ w d²`` for one output's residuals ``r`` and deviations ``d``; ``-inf``
+    when the ratio is beyond the float64 range."""
     r_max, d_max = float(np.abs(r).max()), float(np.abs(d).max())
     if d_max == 0.0:  # constant targets: scikit-learn's convention
         return 1.0 if r_max == 0.0 else 0.0
     if r_max == 0.0:
         return 1.0
     spread = float(w @ (d / d_max) ** 2)  # in [w_k, Σ w], w_k the weight of a largest |d|
-    if spread == 0.0:  # w_k underflowed when w was scaled down (_r2 divides only near overflow)
+    if spread == 0.0:  # w_k underflowed when w was scaled down (only near overflow, above)
         raise ValueError(
             "sample_weight spans more than the float64 range (subnormal weights beside weights "
             "near the largest float64); rescale or drop the tiny weights"
@@ -91,6 +89,4 @@ def _one_output(r: np.ndarray, d: np.ndarray, w: np.ndarray) -> float:
     sums = float(w @ (r / r_max) ** 2) / spread
     with np.errstate(over="ignore"):
         ratio = (np.float64(r_max) / np.float64(d_max)) ** 2 * sums
-    if not np.isfinite(ratio):
-        raise ValueError(_BELOW_RANGE)
-    return 1.0 - ratio
+    return float(1.0 - ratio)

@@ -1,0 +1,45 @@
+"""Exact power-of-two scaling of a metric's targets and predictions, so that differences and
+squares of them cannot overflow (used by the regression metrics and R²)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import FLOAT_DTYPES
+
+#: Per dtype, ``(limit, top)``: ``scaled`` leaves values whose largest magnitude lies in
+#: ``[1 / limit, limit]`` as they are, with ``limit = 2**(3 maxexp / 8)`` (2**384 for float64,
+#: 2**48 for float32). Their differences stay below ``2 limit`` and the squares below
+#: ``4 limit²``, so a sum of ``n`` squares overflows only past ``n = 2**(maxexp / 4 - 2)``;
+#: the largest square, at least ``limit⁻²``, stays far above the subnormals. ``top``
+#: (``maxexp - 1``) is the largest scale exponent: ``2**maxexp`` itself is beyond the dtype.
+UNSCALED = {
+    dtype: (2.0 ** (np.finfo(dtype).maxexp * 3 // 8), np.finfo(dtype).maxexp - 1)
+    for dtype in FLOAT_DTYPES
+}
+
+
+def _largest_magnitude(array: np.ndarray) -> float:
+    """``max |array|`` of a non-empty float array, without a temporary of its size."""
+    return max(float(np.maximum.reduce(array, axis=None)),
+               -float(np.minimum.reduce(array, axis=None)))
+
+
+def scaled(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(true / s, pred / s, s)`` with ``s`` a power of two near the largest magnitude.
+
+    Both arrays are float32 or float64 of the same dtype and not empty. ``s`` is the power of
+    two just above the largest magnitude (``2**(maxexp - 1)`` at most, as ``2**maxexp`` itself
+    overflows), so the scaled values lie in ``(-2, 2)``; differences and squares of them cannot
+    overflow, and each metric multiplies the scale back in, so a result overflows only when the
+    metric itself is beyond the float range. Dividing by a power of two is exact while the
+    values stay normal, so when the largest magnitude is already moderate (``UNSCALED``) or 0
+    the arrays are returned as they are, with ``s = 1``: this costs two reductions per array
+    and no temporaries.
+    """
+    largest = max(_largest_magnitude(true), _largest_magnitude(pred))
+    limit, top = UNSCALED[true.dtype]
+    if largest == 0.0 or 1.0 / limit <= largest <= limit:
+        return true, pred, 1.0
+    scale = 2.0 ** min(int(np.frexp(largest)[1]), top)  # dividing by it is exact
+    return true / scale, pred / scale, scale
