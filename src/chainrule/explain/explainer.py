@@ -39,13 +39,27 @@ from .terms import FORMATS, Explanation, FiniteDifferenceCheck, Term, TermGroup
 #: the same operations on the same arrays, so anything above rounding noise is a bug).
 REPLAY_TOLERANCE = 1e-12
 
-#: The notation paragraph of every explanation.
-NOTATION = (
-    "Notation: rows are samples; A0 = X; Zk = the output of the k-th layer with parameters "
-    "(Dense: Zk = A(k−1) Wk + bk); Ak = the activation after it; δk = dL/dZk; T = the targets "
-    "as the loss uses them (one-hot rows for class labels); ⊙ elementwise product; ᵀ transpose; "
-    "Σ the sum over samples (rows); [·] is 1 where true, else 0."
-)
+def notation(targets: str = "one-hot rows for class labels", extra: tuple[str, ...] = ()) -> str:
+    """The notation paragraph of an explanation.
+
+    Parameters
+    ----------
+    targets : str
+        What T is, in parentheses after "the targets as the loss uses them".
+    extra : tuple of str
+        Symbols only some explanations use (the sample weights w, Huber's κ).
+    """
+    more = "".join(f"; {item}" for item in extra)
+    return (
+        "Notation: rows are samples; A0 = X; Zk = the output of the k-th layer with parameters "
+        "(Dense: Zk = A(k−1) Wk + bk); Ak = the activation after it; δk = dL/dZk; T = the "
+        f"targets as the loss uses them ({targets}); ⊙ elementwise product; ᵀ transpose; Σ the "
+        f"sum over samples (rows), in L over every value of ℓ; [·] is 1 where true, else 0{more}."
+    )
+
+
+#: The notation paragraph of an explanation without sample weights, label smoothing or Huber.
+NOTATION = notation()
 LAYERS_HEADING = (
     "Layers (index in the Sequential: input → output, parameters by their library names):"
 )
@@ -330,9 +344,29 @@ class _Builder:
             f"{sizes_text}) on a batch of n_samples = {n_samples}, computed in float64 on a "
             "copy of the network."
         )
-        return [network, loss_text + ".", NOTATION, LAYERS_HEADING] + [
+        return [network, loss_text + ".", self._notation(), LAYERS_HEADING] + [
             f"  {entry.title}" for entry in self.names
         ]
+
+    def _notation(self) -> str:
+        """:func:`notation`, with what this explanation's loss adds (w, smoothed T, κ)."""
+        head = self.objective.head_loss
+        targets, extra = "one-hot rows for class labels", []
+        smoothed = self._smoothed_targets(head)
+        if smoothed:
+            given = ("one-hot rows for class labels" if loss_rule(head).per == "sample"
+                     else "values in [0, 1]")
+            targets = (
+                f"with label smoothing ε = {head.label_smoothing:g}: T = {smoothed}, where y = "
+                f"the targets given, {given}"
+            )
+        if self.sample_weight is not None:
+            extra.append(
+                "w = sample_weight, one weight per sample: w ⊙ multiplies each row by its weight"
+            )
+        if "delta" in loss_rule(head).options:
+            extra.append(f"κ = {head.delta:g}, the Huber loss's threshold (its delta), not a δk")
+        return notation(targets, tuple(extra))
 
     def _footer(self, groups: list[TermGroup]) -> list[str]:
         if self.report is None:
@@ -409,36 +443,41 @@ class _Builder:
         output = self.names[self.stop - 1].output if self.stop else INPUT
         rule = loss_rule(head)
         scale, n_note = self._scale(head, rule.per, trace.head_grad)
-        reduce = "mean" if head.reduction == "mean" else "Σ"
-        value_formula = f"{reduce}(ℓ), ℓ = {rule.value.format(y=output)}" + options_text(
-            head, rule.options
+        options = options_text(head, rule.options)
+        smoothed = self._smoothed_targets(head)
+        if smoothed:  # T is not the targets given: say what it is, and which ε it used
+            options += f", ε = {head.label_smoothing:g}"
+        targets = f", T = {smoothed}" if smoothed else ""
+        value_formula = (
+            f"{self._reduction(head)}, ℓ = {rule.value.format(y=output)}{targets}{options}"
         )
         terms = [Term.of("L", value_formula, "loss", trace.L, batch=False, note=n_note)]
         if self.net.penalty():
             terms.append(
                 Term.of("J", "L + Σₖ (l1 ‖Wk‖₁ + ½ l2 ‖Wk‖²)", "loss", trace.J, batch=False)
             )
-        grad_formula = rule.grad.format(y=output) + scale + options_text(head, rule.options)
+        grad_formula = rule.grad.format(y=output) + scale + options
         if not objective.fused:
             terms.append(
                 Term.of(gradient_name(output), grad_formula, "upstream", trace.head_grad,
                         batch=True, layer=self.stop - 1 if self.stop else None)
             )
             return TermGroup(f"Loss: {type(objective.loss).__name__}", tuple(terms))
-        terms += self._fused_terms(output, grad_formula, scale)
+        terms += self._fused_terms(output, grad_formula, scale + options)
         title = (
             f"Loss: {type(objective.loss).__name__}, "
             f"fused with {type(self.net.layers[-1]).__name__}"
         )
         return TermGroup(title, tuple(terms))
 
-    def _fused_terms(self, logits: str, fused_formula: str, scale: str) -> list[Term]:
-        """The chained terms (references) and the fused δ that training uses."""
+    def _fused_terms(self, logits: str, fused_formula: str, suffix: str) -> list[Term]:
+        """The chained terms (references) and the fused δ that training uses; ``suffix`` (the
+        reduction's factor and the loss's options) ends the chained ∂L/∂A's formula."""
         reference, last = self.trace.reference, self.names[-1]
         probabilities = last.output
         chained_rule = loss_rule(self.objective.loss)
         index = len(self.net.layers) - 1
-        chained_formula = chained_rule.grad.format(y=probabilities) + scale
+        chained_formula = chained_rule.grad.format(y=probabilities) + suffix
         layer_entry = layer_rule(last.layer)
         local_formula = layer_entry.local.format(x=logits, y=probabilities)
         difference = float(np.max(np.abs(reference["chained"] - self.trace.head_grad)))
@@ -463,10 +502,27 @@ class _Builder:
             ),
         ]
 
-    def _scale(self, loss: Loss, per: str, grad: np.ndarray) -> tuple[str, str]:
-        """The reduction's factor in the gradient (``" / n"``) and a note saying what n is."""
+    def _reduction(self, loss: Loss) -> str:
+        """How the values ℓ make L: ``mean(ℓ)``, ``Σ(ℓ)``, or their weighted forms."""
+        weighted = self.sample_weight is not None
         if loss.reduction == "sum":
-            return "", "reduction='sum': no division"
+            return "Σ(w ⊙ ℓ)" if weighted else "Σ(ℓ)"
+        return "Σ(w ⊙ ℓ) / n" if weighted else "mean(ℓ)"
+
+    def _smoothed_targets(self, loss: Loss) -> str:
+        """T in terms of the targets given (``"(1 − ε) y + ε/3"``), or "" without smoothing."""
+        template = loss_rule(loss).smoothed_targets
+        if not template or not getattr(loss, "label_smoothing", 0.0):
+            return ""
+        return template.format(K=self.trace.head_grad.shape[1])
+
+    def _scale(self, loss: Loss, per: str, grad: np.ndarray) -> tuple[str, str]:
+        """The reduction's and the weights' factor in the gradient (``" / n"``, ``" ⊙ w"``)
+        and a note saying what n is."""
+        if loss.reduction == "sum":
+            if self.sample_weight is None:
+                return "", "reduction='sum': no division"
+            return " ⊙ w", "reduction='sum': no division; each sample's values weighted by w"
         n_samples = grad.shape[0]
         per_sample = 1 if per == "sample" or grad.ndim == 1 else grad.shape[1]
         what = "n_samples" if per_sample == 1 else "n_samples × n_outputs"

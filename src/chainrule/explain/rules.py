@@ -37,8 +37,9 @@ from ..layers.dropout import Dropout
 from ..layers.rescale import Rescale
 from ..losses import MAE, MSE, BinaryCrossEntropy, CrossEntropy, Huber, Loss
 
-#: How a layer's option is written in formulas: attribute name → symbol.
-SYMBOLS = {"alpha": "α", "p": "p", "delta": "δ", "label_smoothing": "ε"}
+#: How a layer's or loss's option is written in formulas: attribute name → symbol. Huber's
+#: ``delta`` is κ, not δ: δk already names dL/dZk.
+SYMBOLS = {"alpha": "α", "p": "p", "delta": "κ", "label_smoothing": "ε"}
 
 
 @dataclass(frozen=True)
@@ -131,36 +132,49 @@ class LossRule:
     value : str
         The per-element (or per-sample) value ℓ, of the prediction ``{y}`` and targets ``T``.
     grad : str
-        ∂ℓ/∂{y} for one value; the reduction's ``/ n`` is appended where it applies, so a
-        difference is written in parentheses.
+        ∂ℓ/∂{y} for one value; the reduction's ``/ n`` (and the sample weights' ``⊙ w``) is
+        appended where it applies, so a difference is written in parentheses.
     per : {"element", "sample"}
         What one value is: MSE, MAE, Huber and BCE have one per element of ``{y}``,
         cross-entropy one per sample (row).
     options : tuple of str
+        Attributes shown after the formulas (Huber's ``delta``, written κ).
+    smoothed_targets : str
+        For a loss with ``label_smoothing`` ε: T in terms of the targets ``y`` as given,
+        shown (in the formulas and the notation) when ε > 0. ``{K}`` is the number of classes.
     """
 
     value: str
     grad: str
     per: str = "element"
     options: tuple[str, ...] = ()
+    smoothed_targets: str = ""
 
+
+_SMOOTHED_BINARY = "(1 − ε) y + ε/2"  # BinaryCrossEntropy: each 0/1 target moves ε/2 inward
+_SMOOTHED_CLASSES = "(1 − ε) y + ε/{K}"  # CrossEntropy: ε spread evenly over the K classes
 
 #: Loss rules by (class, takes logits).
 LOSS_RULES: dict[tuple[type[Loss], bool], LossRule] = {
     (MSE, False): LossRule("({y} − T)²", "2 ({y} − T)"),
     (MAE, False): LossRule("|{y} − T|", "sign({y} − T)"),
     (Huber, False): LossRule(
-        "½ r² if |r| ≤ δ else δ(|r| − ½δ), r = {y} − T", "clip({y} − T, −δ, δ)", options=("delta",)
+        "½ r² if |r| ≤ κ else κ(|r| − ½κ), r = {y} − T", "clip({y} − T, −κ, κ)", options=("delta",)
     ),
     (BinaryCrossEntropy, False): LossRule(
-        "−[T log {y} + (1 − T) log(1 − {y})]", "({y} − T) / ({y} ⊙ (1 − {y}))"
+        "−[T log {y} + (1 − T) log(1 − {y})]", "({y} − T) / ({y} ⊙ (1 − {y}))",
+        smoothed_targets=_SMOOTHED_BINARY,
     ),
     (BinaryCrossEntropy, True): LossRule(
-        "max({y}, 0) − {y} T + log(1 + e^(−|{y}|))", "(σ({y}) − T)"
+        "max({y}, 0) − {y} T + log(1 + e^(−|{y}|))", "(σ({y}) − T)",
+        smoothed_targets=_SMOOTHED_BINARY,
     ),
-    (CrossEntropy, False): LossRule("−Σₖ T log {y}", "−T / {y}", per="sample"),
+    (CrossEntropy, False): LossRule(
+        "−Σₖ T log {y}", "−T / {y}", per="sample", smoothed_targets=_SMOOTHED_CLASSES
+    ),
     (CrossEntropy, True): LossRule(
-        "logsumexp({y}) − Σₖ T {y}", "(softmax({y}) − T)", per="sample"
+        "logsumexp({y}) − Σₖ T {y}", "(softmax({y}) − T)", per="sample",
+        smoothed_targets=_SMOOTHED_CLASSES,
     ),
 }
 

@@ -38,15 +38,23 @@ def _register(name: str, *aliases: str):
     return decorator
 
 
-def softmax(X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def softmax(X: np.ndarray, out: np.ndarray | None = None, *, quiet: bool = True) -> np.ndarray:
     """Row-wise softmax of X (n_samples, n_classes), into ``out`` (a new array if None).
 
     ``softmax(X)ᵢⱼ = e^(Xᵢⱼ − mᵢ) / Σₖ e^(Xᵢₖ − mᵢ)`` with ``mᵢ = maxₖ Xᵢₖ``: subtracting the row
-    maximum changes nothing mathematically and keeps every exponent ≤ 0, so nothing overflows.
-    ``out`` may be ``X`` itself.
+    maximum changes nothing mathematically and keeps every exponent ≤ 0, so ``exp`` cannot
+    overflow. ``out`` may be ``X`` itself.
+
+    No overflow warning for any finite input, as :func:`sigmoid`: in a row spanning more than
+    the dtype's range (``[1e308, −1e308, 0]``) ``Xᵢⱼ − mᵢ`` overflows to −inf, and
+    e^(−inf) = 0 is the correct limit (the result is ``[1, 0, 0]``). ``quiet=False`` skips the
+    ``np.errstate`` that silences it, for callers already inside one (a network's inference).
     """
     if out is None:
         out = np.empty_like(X)
+    if quiet:
+        with np.errstate(over="ignore"):
+            return softmax(X, out, quiet=False)
     np.subtract(X, np.maximum.reduce(X, axis=1, keepdims=True), out=out)
     np.exp(out, out=out)
     out /= np.add.reduce(out, axis=1, keepdims=True)
@@ -326,7 +334,9 @@ class Softmax(_Elementwise):
     """Row-wise softmax: Y[i, j] = e^(X[i, j]) / Σ_k e^(X[i, k]); each row sums to one.
 
     Computed after subtracting each row's maximum, which leaves the result unchanged and
-    keeps ``exp`` from overflowing.
+    keeps ``exp`` from overflowing; ``forward`` warns of nothing for any finite input (see
+    :func:`softmax`). ``infer``, which :class:`~chainrule.layers.sequential.Sequential` runs
+    inside its own ``np.errstate``, skips that per-call guard.
 
     Backward: the Jacobian of one row is ∂Y_j/∂X_k = Y_j(δ_jk − Y_k), so ::
 
@@ -335,11 +345,19 @@ class Softmax(_Elementwise):
     Paired with :class:`~chainrule.losses.CrossEntropy`, training uses the fused gradient
     ``(P − T) / n_samples`` with respect to the logits instead.
 
+    Examples
+    --------
+    >>> Softmax().forward(np.array([[1e308, -1e308, 0.0]]))
+    array([[1., 0., 0.]])
+
     Derivation: ``docs/backprop.md#softmax``.
     """
 
     def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
         return softmax(X, out)
+
+    def infer(self, X: np.ndarray) -> np.ndarray:
+        return softmax(X, X, quiet=False)  # Sequential's inference already ignores FP warnings
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         Y, dX = self._upstream("Y")
