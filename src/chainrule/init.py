@@ -141,3 +141,22 @@ def get_initializer(spec: Any, *, for_weights: bool = True) -> Initializer:
             f"initializer {name!r} accepts {sorted(accepted) or 'no options'}, got {unknown}"
         )
     return functools.partial(function, **kwargs)
+
+
+def init_config(spec: Any) -> Any:
+    """``spec`` as a layer keeps it for ``get_config()``: a ``{"name": ..., **kwargs}`` dict is
+    copied (the caller's dict is never shared) with NumPy scalars turned into Python numbers
+    (``np.float32(0.1)`` → ``0.10000000149011612``, the same value), so that the config is JSON
+    data; a NumPy str name becomes a str; anything else (a name, a function) is returned as is.
+
+    >>> init_config({"name": "small_normal", "std": np.float64(0.5)})
+    {'name': 'small_normal', 'std': 0.5}
+    """
+    if isinstance(spec, dict):
+        return {key: _plain(value) for key, value in spec.items()}
+    return _plain(spec)
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the equal Python scalar; anything else unchanged."""
+    return value.item() if isinstance(value, np.generic) else value

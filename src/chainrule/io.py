@@ -23,8 +23,10 @@ One file in the `safetensors <https://github.com/huggingface/safetensors>`_ form
   constructor arguments);
 - optionally ``targets`` (written by ``save(net, path, trainer=trainer)``, e.g. by ``chainrule
   train``): what the outputs mean, as JSON ``{"task": ..., "y_ndim": ..., "classes": [...],
-  "from_logits": ...}``; see :class:`ModelTargets`. Files without it (older files, or a bare
-  network) load as before; their outputs are then only numbers.
+  "classes_dtype": ..., "from_logits": ...}``; see :class:`ModelTargets`. Files without it
+  (older files, or a bare network) load as before; their outputs are then only numbers.
+  ``classes_dtype`` (e.g. ``"uint64"``, ``"float32"``, ``"U4"``) is written whenever there are
+  classes and is optional for readers (earlier versions did not write it).
 
 A model file carrying ``targets`` decodes predictions like the Trainer that trained it::
 
@@ -117,6 +119,9 @@ def save(net: Sequential, path: str | os.PathLike[str], *, trainer: Any = None) 
     to disk, then renamed onto ``path``. A crash or an error at any moment leaves either the
     previous file at ``path`` or the new one, never a mixture, and an error removes the
     temporary file.
+    A symbolic link at ``path`` is replaced by a regular file (the rename replaces the link
+    itself; the file it pointed to is left unchanged): save to the link's target to update
+    that file.
 
     Parameters
     ----------
@@ -471,7 +476,8 @@ def write_tensors(
     path : str or os.PathLike
         Destination; its folder must exist. Written as :func:`save` writes (a temporary file
         in the same folder, flushed, fsync'ed, then renamed over ``path``): a crash leaves the
-        previous file or the new one, and an error removes the temporary file.
+        previous file or the new one, and an error removes the temporary file. A symbolic
+        link at ``path`` is replaced by a regular file; the file it pointed to is unchanged.
     tensors : mapping of str to ndarray
         float32 or float64 arrays of any shape (copied as they are; no other dtype is
         stored). Names are non-empty and not ``"__metadata__"``.

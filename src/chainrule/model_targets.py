@@ -8,6 +8,7 @@ class labels and probabilities again.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,13 @@ TARGETS_KEY = "targets"
 #: The tasks of :class:`~chainrule.training.targets.TargetEncoder` → whether they have classes.
 _TASKS = {"multiclass": True, "binary": True, "multilabel": False, "regression": False}
 _TARGET_FIELDS = frozenset({"task", "y_ndim", "classes", "from_logits"})
+#: Written whenever there are classes; files of older versions lack it (see decode_classes).
+_OPTIONAL_FIELDS = frozenset({"classes_dtype"})
+#: The dtype kinds class labels may have: booleans, integers, floats, str.
+_LABEL_KINDS = "biufU"
+#: The most bytes str labels may take when their stored dtype pads them beyond the longest
+#: label (the length is read from the file, so a damaged one could ask for a huge allocation).
+_MAX_PADDED_BYTES = 2**24
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,19 +113,13 @@ class ModelTargets:
                 "trainer.fit(X, y) before saving with trainer="
             )
         classes = None if encoder.classes is None else np.asarray(encoder.classes)
-        if classes is not None and classes.dtype.kind not in "biufU":
-            raise TypeError(
-                f"cannot store the trainer's classes {classes.tolist()[:5]!r:.100} (dtype "
-                f"{classes.dtype}) in a model file: class labels must be numbers, booleans or "
-                "str; train with str labels (e.g. y.astype(str))"
-            )
+        check_storable_classes(classes, "a model file")
         return cls(encoder.task, classes, int(encoder.y_ndim), bool(trainer.loss.from_logits),
                    int(trainer.net.out_features))
 
     def to_json(self) -> str:
         """The record as stored in the file (``n_outputs`` is left out: the network has it)."""
-        classes = None if self.classes is None else self.classes.tolist()
-        record = {"task": self.task, "y_ndim": self.y_ndim, "classes": classes,
+        record = {"task": self.task, "y_ndim": self.y_ndim, **encode_classes(self.classes),
                   "from_logits": self.from_logits}
         return json.dumps(record, allow_nan=False)
 
@@ -136,11 +138,12 @@ class ModelTargets:
             record = container.loads_json(text)
         except (ValueError, RecursionError) as exc:
             raise ModelFormatError(f"{where} is not valid JSON ({exc})") from None
-        if not isinstance(record, dict) or set(record) != _TARGET_FIELDS:
+        if not isinstance(record, dict) or not (
+                _TARGET_FIELDS <= set(record) <= _TARGET_FIELDS | _OPTIONAL_FIELDS):
             got = sorted(record) if isinstance(record, dict) else type(record).__name__
             raise ModelFormatError(
-                f"{where} must be an object with exactly the keys {sorted(_TARGET_FIELDS)}, "
-                f"got {got}"
+                f"{where} must be an object with exactly the keys {sorted(_TARGET_FIELDS)} "
+                f"(and optionally {sorted(_OPTIONAL_FIELDS)}), got {got}"
             )
         task, y_ndim, from_logits = record["task"], record["y_ndim"], record["from_logits"]
         if task not in _TASKS:
@@ -155,7 +158,8 @@ class ModelTargets:
                 f"{where}: from_logits must be true or false (false for regression), got "
                 f"{from_logits!r:.50}"
             )
-        classes = _stored_classes(record["classes"], task, n_outputs, where)
+        classes = _stored_classes(record["classes"], record.get("classes_dtype"), task,
+                                  n_outputs, where)
         return cls(task, classes, y_ndim, from_logits, n_outputs)
 
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:
@@ -185,11 +189,15 @@ class ModelTargets:
                 f"from_logits={self.from_logits}, n_outputs={self.n_outputs})")
 
 
-def _stored_classes(classes: Any, task: str, n_outputs: int, where: str) -> np.ndarray | None:
-    """The ``classes`` of a stored record as an array, checked against the task and network."""
+def _stored_classes(
+    classes: Any, dtype: Any, task: str, n_outputs: int, where: str
+) -> np.ndarray | None:
+    """The ``classes`` (and ``classes_dtype``) of a stored record as an array, checked against
+    the task and network."""
     if not _TASKS[task]:
-        if classes is not None:
-            raise ModelFormatError(f"{where}: task {task!r} has no classes, got {classes!r:.100}")
+        if classes is not None or dtype is not None:
+            shown = f"{classes!r:.100}" if classes is not None else f"classes_dtype {dtype!r:.50}"
+            raise ModelFormatError(f"{where}: task {task!r} has no classes, got {shown}")
         return None
     kinds = {_label_kind(label) for label in classes} if isinstance(classes, list) else {None}
     if not classes or len(kinds) != 1 or None in kinds:
@@ -197,9 +205,10 @@ def _stored_classes(classes: Any, task: str, n_outputs: int, where: str) -> np.n
             f"{where}: classes must be a non-empty list of strings, of booleans or of numbers, "
             f"got {classes!r:.100}"
         )
-    array = np.asarray(classes)
-    if array.dtype.kind not in "biufU":  # e.g. an integer beyond 64 bits
-        raise ModelFormatError(f"{where}: classes hold values numpy cannot store: {classes!r:.100}")
+    try:
+        array = decode_classes(classes, dtype)
+    except ValueError as exc:
+        raise ModelFormatError(f"{where}: {exc}") from None
     if np.any(array[1:] <= array[:-1]):
         raise ModelFormatError(f"{where}: classes must be sorted and distinct, got {classes!r:.100}")
     expected = 2 if task == "binary" else n_outputs
@@ -218,3 +227,133 @@ def _label_kind(label: Any) -> str | None:
     if isinstance(label, str):
         return "str"
     return "number" if isinstance(label, (int, float)) else None
+
+
+# --------------------------------------------------------------------------------------------
+# Class labels (and other 1-D arrays) in JSON, with their dtype: shared with training
+# checkpoints, which store the classes and the random generators' states the same way.
+# --------------------------------------------------------------------------------------------
+
+
+def check_storable_classes(classes: np.ndarray | None, destination: str) -> None:
+    """A :class:`TypeError` unless ``classes`` can be stored in JSON (numbers, booleans, str).
+
+    ``destination`` names where they were to go ("a model file", "the checkpoint <path>").
+    """
+    if classes is not None and classes.dtype.kind not in _LABEL_KINDS:
+        raise TypeError(
+            f"cannot store the trainer's classes {classes.tolist()[:5]!r:.100} (dtype "
+            f"{classes.dtype}) in {destination}: class labels must be numbers, booleans or "
+            "str; train with str labels (e.g. y.astype(str))"
+        )
+
+
+def encode_classes(classes: np.ndarray | None) -> dict[str, Any]:
+    """``{"classes": [...], "classes_dtype": "..."}`` (``{"classes": None}`` when there are
+    none): the JSON fields of a model file's ``targets`` and a checkpoint's ``encoder``."""
+    if classes is None:
+        return {"classes": None}
+    values, dtype = array_to_json(classes)
+    return {"classes": values, "classes_dtype": dtype}
+
+
+def decode_classes(values: list[Any], dtype: str | None) -> np.ndarray:
+    """The class labels stored by :func:`encode_classes`, with their dtype and exact values.
+
+    A ``dtype`` of None (a file written before ``classes_dtype`` existed) reads ``values`` as
+    ``numpy.asarray`` does, as those versions did.
+
+    Raises
+    ------
+    ValueError
+        Values that do not fit ``dtype``, an invalid ``dtype``, or (without one) values numpy
+        can only store as objects.
+    """
+    if dtype is None:
+        array = np.asarray(values)
+        if array.dtype.kind not in _LABEL_KINDS:  # e.g. an integer beyond 64 bits
+            raise ValueError(f"classes hold values numpy cannot store: {values!r:.100}")
+        return array
+    return array_from_json(values, dtype, "classes")
+
+
+def array_to_json(array: np.ndarray) -> tuple[list[Any], str]:
+    """``(values, dtype)``: a 1-D boolean, integer, float or str array as JSON data.
+
+    ``values`` is ``array.tolist()`` (Python ints are exact at any size, a float32's value is
+    exactly a float64); ``dtype`` is the dtype's name (``"uint64"``, ``"float32"``,
+    ``"bool"``) or, for str, ``"U<length>"``. :func:`array_from_json` turns them back into an
+    equal array of the same dtype.
+
+    Raises
+    ------
+    ValueError
+        ``array`` is not 1-D or its dtype is none of those.
+    """
+    dtype = _dtype_text(array.dtype)
+    if array.ndim != 1 or dtype is None:
+        raise ValueError(
+            f"only 1-D arrays of booleans, numbers or str are stored as JSON, got "
+            f"{array.dtype} of shape {array.shape}"
+        )
+    return array.tolist(), dtype
+
+
+def array_from_json(values: Any, dtype: Any, what: str = "array") -> np.ndarray:
+    """The 1-D array :func:`array_to_json` described as ``(values, dtype)``.
+
+    Integers and str must fit the dtype exactly; floats are rounded to it as any parse of a
+    decimal number is (what :func:`array_to_json` writes is exact), and must stay finite.
+
+    Raises
+    ------
+    ValueError
+        ``dtype`` is not a name :func:`array_to_json` writes, or ``values`` is not a list of
+        values of that kind that fit it; the message names ``what``.
+    """
+    if not (dtype in _NUMERIC_DTYPES or (isinstance(dtype, str) and _STR_DTYPE.fullmatch(dtype))):
+        raise ValueError(
+            f"{what}: dtype must be one of {', '.join(_NUMERIC_DTYPES)} or U<length>, got "
+            f"{dtype!r:.50}"
+        )
+    parsed = np.dtype(dtype)
+    expected = {"b": (bool,), "U": (str,), "f": (int, float)}.get(parsed.kind, (int,))
+    if not isinstance(values, list) or not all(
+        isinstance(v, expected) and (parsed.kind == "b" or not isinstance(v, bool))
+        for v in values
+    ):
+        kind = {"b": "booleans", "U": "strings", "f": "numbers"}.get(parsed.kind, "integers")
+        raise ValueError(f"{what}: dtype {dtype} needs a list of {kind}, got {values!r:.100}")
+    if parsed.kind == "U":
+        length, longest = parsed.itemsize // 4, max((len(v) for v in values), default=0)
+        if longest > length:
+            raise ValueError(f"{what}: a string of {longest} characters does not fit dtype {dtype}")
+        if length > longest and parsed.itemsize * len(values) > _MAX_PADDED_BYTES:
+            raise ValueError(
+                f"{what}: {len(values)} strings of dtype {dtype} would take "
+                f"{parsed.itemsize * len(values)} bytes, padded beyond their longest "
+                f"({longest} characters); at most {_MAX_PADDED_BYTES} are accepted"
+            )
+    try:
+        with np.errstate(over="raise"):
+            array = np.array(values, dtype=parsed)
+    except (OverflowError, FloatingPointError, ValueError):
+        array = None
+    if array is None or (parsed.kind == "f" and not np.all(np.isfinite(array))):
+        raise ValueError(f"{what}: values outside the range of {dtype}: {values!r:.100}")
+    return array
+
+
+#: The names :func:`array_to_json` gives non-str dtypes (byte order is not stored: arrays
+#: are read back in the machine's order).
+_NUMERIC_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                   "uint64", "float16", "float32", "float64")
+_STR_DTYPE = re.compile(r"U[1-9][0-9]{0,8}")
+
+
+def _dtype_text(dtype: np.dtype) -> str | None:
+    """How :func:`array_to_json` names ``dtype`` (``"uint64"``, ``"bool"``, ``"U12"`` ...);
+    None for a dtype it does not store."""
+    if dtype.kind == "U" and dtype.itemsize:
+        return f"U{dtype.itemsize // 4}"
+    return dtype.name if dtype.name in _NUMERIC_DTYPES else None

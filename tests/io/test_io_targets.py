@@ -86,7 +86,7 @@ def test_the_record_is_plain_json_in_the_metadata(tmp_path, rng):
     save(trainer.net, path, trainer=trainer)
     record = json.loads(read_metadata(path)[TARGETS_KEY])
     assert record == {"task": "multiclass", "y_ndim": 1, "classes": ["high", "low", "mid"],
-                      "from_logits": False}
+                      "classes_dtype": "U4", "from_logits": False}
 
 
 def test_a_file_saved_without_a_trainer_has_no_targets(tmp_path, rng):

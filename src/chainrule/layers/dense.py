@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_bool, check_number
-from ..init import get_initializer, zeros
+from ..init import get_initializer, init_config, zeros
 from .base import LAYERS, Layer, ParameterSpec
 
 #: Widest layer accepted (a sanity bound: the network's total size is checked on allocation).
@@ -25,7 +25,9 @@ class Dense(Layer):
     bias : bool, default True
         Whether to add the bias ``b``.
     init : str, dict or callable, default "glorot_uniform"
-        Initialiser of ``W`` (see :mod:`chainrule.init`); biases start at zero.
+        Initialiser of ``W`` (see :mod:`chainrule.init`); biases start at zero. A dict is
+        copied, with NumPy scalars made Python numbers (see :func:`chainrule.init.init_config`),
+        so ``get_config()`` is JSON data and never the caller's dict.
     l1, l2 : float, default 0
         Penalties on ``W`` (see :meth:`Layer.penalty`).
 
@@ -73,8 +75,8 @@ class Dense(Layer):
         self.out_features = check_number(out_features, "out_features", low=1, high=MAX_FEATURES,
                                          integer=True)
         self.bias = check_bool(bias, "bias")
-        self.init = init
         self._init = get_initializer(init, for_weights=True)
+        self.init = init_config(init)  # a copy, JSON data (NumPy scalars made Python numbers)
         self.l1 = check_number(l1, "l1", low=0)
         self.l2 = check_number(l2, "l2", low=0)
 
@@ -141,7 +143,7 @@ class Dense(Layer):
             "in_features": self.in_features,
             "out_features": self.out_features,
             "bias": self.bias,
-            "init": init,
+            "init": dict(init) if isinstance(init, dict) else init,  # the layer's own stays its own
             "l1": self.l1,
             "l2": self.l2,
         }

@@ -10,8 +10,21 @@ A checkpoint is one safetensors file (written atomically with :func:`chainrule.i
   schedule's config, ``lr_factor``, the state of every random generator (the trainer's shuffling,
   each dropout layer's masks), the validation-split seed, the classes and the history.
 
+The generators' states are stored exactly whatever their bit generator (PCG64, PCG64DXSM,
+MT19937, Philox, SFC64): the arrays some of them hold are written as ``{"dtype": "uint32",
+"ndarray": [...]}``. The classes are stored with their dtype (``classes`` and
+``classes_dtype``, as in a model file's ``targets``; see
+:func:`chainrule.model_targets.encode_classes`), so a resumed Trainer predicts the same labels
+in the same dtype.
+
 Resuming restores all of it, so training 10 epochs equals training 5, checkpointing, and
-resuming for 5 more — bit for bit. Two exceptions:
+resuming for 5 more — bit for bit. It continues the saved run, and only that run: the Trainer
+must have the same network architecture, the same optimizer with the same settings (every
+value of ``optimizer.get_config()``, the learning rate included) and the same schedule (or
+none); any difference is refused with a :class:`~chainrule.ModelFormatError` that lists it. To
+train on with other settings (e.g. a lower learning rate), start a new ``fit`` from the
+checkpoint's weights: ``net = checkpoint_network(path)``, then ``Trainer(net, ...)``. Two
+exceptions to "bit for bit":
 
 - a checkpoint written when training was interrupted in the middle of an epoch holds the
   weights of that moment; resuming then repeats the interrupted epoch from them;
@@ -19,19 +32,30 @@ resuming for 5 more — bit for bit. Two exceptions:
   ``EarlyStopping`` and ``ReduceLROnPlateau`` count their patience, and keep their best value,
   from the first epoch of the new ``fit``. (The learning-rate reductions already made are kept,
   in ``lr_factor``.)
+
+How the saved fit ended (``History.interrupted``, ``stopped_early``, ``note``) is restored
+with the history and then cleared, as at the start of every ``fit``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ModelFormatError
-from ..io import network_from, read_tensors, write_tensors
+from ..io import _check_path, network_from, read_tensors, write_tensors
 from ..layers.sequential import Sequential
+from ..model_targets import (
+    array_from_json,
+    array_to_json,
+    check_storable_classes,
+    decode_classes,
+    encode_classes,
+)
 from .callbacks import Callback, _Monitor
 from .history import History
 
@@ -40,39 +64,56 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _MODEL, _OPTIMIZER = "model.", "optimizer."
 KIND = "training-checkpoint"
+#: The keys of a stored array inside a generator's state: ``{"dtype": ..., "ndarray": [...]}``.
+_ARRAY_KEYS = frozenset({"dtype", "ndarray"})
 
 
 def save_checkpoint(trainer: Trainer, path: str | os.PathLike[str], *, partial_epoch: bool = False) -> None:
-    """Write ``trainer``'s complete state to ``path`` (atomically)."""
+    """Write ``trainer``'s complete state to ``path`` (atomically).
+
+    Raises
+    ------
+    TypeError
+        The trainer's classes are bytes (as :func:`chainrule.io.save` refuses them), or a
+        random generator's state cannot be stored as JSON; nothing is written then.
+    """
+    source = _check_path(path)
     net, optimizer = trainer.net, trainer.optimizer
     tensors = {_MODEL + name: param for name, param, _ in net.named_parameters()}
     state = optimizer.state_dict()
     tensors.update({_OPTIMIZER + k: v for k, v in state.items() if isinstance(v, np.ndarray)})
     encoder = trainer.encoder
-    record = {
-        "epoch": trainer.epoch,
-        "partial_epoch": partial_epoch,
-        "lr_factor": trainer.lr_factor,
-        "optimizer": {"config": optimizer.get_config(), "step": state["step"], "lr": state["lr"]},
-        "schedule": None if trainer.schedule is None else trainer.schedule.get_config(),
-        "rng": trainer.rng.bit_generator.state,
-        "split_seed": trainer.split_seed,
-        "dropout_rngs": {
-            str(i): layer.rng.bit_generator.state
-            for i, layer in enumerate(net.layers)
-            if getattr(layer, "rng", None) is not None
-        },
-        "encoder": None if encoder is None else {
-            "task": encoder.task,
-            "y_ndim": encoder.y_ndim,
-            "classes": None if encoder.classes is None else encoder.classes.tolist(),
-        },
-        "history": trainer.history.as_dict(),
-    }
+    classes = _classes_of(trainer)
+    check_storable_classes(classes, f"the checkpoint {source}")
+    try:
+        record = {
+            "epoch": trainer.epoch,
+            "partial_epoch": partial_epoch,
+            "lr_factor": trainer.lr_factor,
+            "optimizer": {"config": optimizer.get_config(), "step": state["step"],
+                          "lr": state["lr"]},
+            "schedule": None if trainer.schedule is None else trainer.schedule.get_config(),
+            "rng": _state_to_json(trainer.rng.bit_generator.state),
+            "split_seed": trainer.split_seed,
+            "dropout_rngs": {
+                str(i): _state_to_json(layer.rng.bit_generator.state)
+                for i, layer in enumerate(net.layers)
+                if getattr(layer, "rng", None) is not None
+            },
+            "encoder": None if encoder is None else {
+                "task": encoder.task, "y_ndim": encoder.y_ndim, **encode_classes(classes),
+            },
+            "history": trainer.history.as_dict(),
+        }
+        text = json.dumps(record)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"cannot write the checkpoint {source}: the training state is not JSON data ({exc})"
+        ) from None
     metadata = {
         "kind": KIND,
         "config": json.dumps(net.get_config(), allow_nan=False),
-        "trainer": json.dumps(record),
+        "trainer": text,
     }
     write_tensors(path, tensors, metadata)
 
@@ -80,8 +121,20 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike[str], *, partial_e
 def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
     """Restore a checkpoint written by :func:`save_checkpoint` into ``trainer``.
 
-    ``trainer`` must have been built with the same architecture and the same optimizer type;
-    anything else raises :class:`~chainrule.ModelFormatError` naming the file.
+    The checkpoint is resumed as the run that wrote it, so ``trainer`` must have been built
+    with the same architecture, the same optimizer type with the same settings (every value
+    of ``optimizer.get_config()``, ``lr`` included) and the same schedule (or none as well).
+    Everything is read and checked before anything changes: on any error ``trainer`` is left
+    as it was.
+
+    Raises
+    ------
+    ModelFormatError
+        Not a checkpoint, a damaged one, or one of another run: another architecture, another
+        optimizer type, or other optimizer or schedule settings (the message lists each
+        differing setting with its saved and current value). The message names the file. To
+        train on from a checkpoint with other settings, build a new Trainer around
+        :func:`checkpoint_network` ``(path)`` and call ``fit`` without ``resume_from``.
     """
     source = os.fsdecode(os.fspath(path))
     tensors, metadata, record = _read(path)
@@ -90,25 +143,20 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
         raise ModelFormatError(
             f"{source}: the checkpoint was written for a different network architecture"
         )
-    saved_optimizer = record["optimizer"]["config"]
-    if saved_optimizer.get("name") != optimizer.get_config().get("name"):
-        raise ModelFormatError(
-            f"{source}: the checkpoint holds {saved_optimizer.get('name')!r} optimizer state, "
-            f"but the trainer uses {optimizer.get_config().get('name')!r}"
-        )
+    _check_same_settings(trainer, record, source)
     previous_encoder = trainer.encoder
     try:  # everything is read and validated before anything changes
         parameters = [(param, _tensor(tensors, _MODEL + name, param, source))
                       for name, param, _ in net.named_parameters()]
         epoch, lr_factor = int(record["epoch"]), float(record["lr_factor"])
         split_seed, history = int(record["split_seed"]), History.from_dict(record["history"])
-        generators = [(trainer.rng.bit_generator, record["rng"])] + [
-            (net.layers[int(index)].rng.bit_generator, state)
+        generators = [(trainer.rng.bit_generator, _state_from_json(record["rng"]))] + [
+            (net.layers[int(index)].rng.bit_generator, _state_from_json(state))
             for index, state in record["dropout_rngs"].items()
         ]
         for bit_generator, state in generators:  # a state a fresh generator of the kind accepts
             type(bit_generator)().state = state
-        trainer.restore_encoder(record["encoder"])
+        trainer.restore_encoder(_encoder_state(record["encoder"]))
         optimizer_state = {
             key[len(_OPTIMIZER):]: value for key, value in tensors.items() if key.startswith(_OPTIMIZER)
         }
@@ -129,10 +177,103 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
 
 
 def checkpoint_network(path: str | os.PathLike[str]) -> Sequential:
-    """The network stored in a checkpoint, as :func:`chainrule.load` returns a model file's."""
+    """The network stored in a checkpoint, as :func:`chainrule.load` returns a model file's.
+
+    Also the way to train on from a checkpoint with other optimizer or schedule settings than
+    the saved run's (which ``fit(resume_from=...)`` refuses): build a new Trainer around this
+    network and ``fit`` it, which starts a new run from the checkpoint's weights.
+    """
     tensors, metadata, _ = _read(path)
     model = {k[len(_MODEL):]: v for k, v in tensors.items() if k.startswith(_MODEL)}
     return network_from(metadata["config"], model, source=os.fsdecode(os.fspath(path)))
+
+
+def _classes_of(trainer: Trainer) -> np.ndarray | None:
+    encoder = trainer.encoder
+    return None if encoder is None or encoder.classes is None else np.asarray(encoder.classes)
+
+
+def _check_same_settings(trainer: Trainer, record: dict[str, Any], source: str) -> None:
+    """A :class:`ModelFormatError` unless ``trainer``'s optimizer and schedule are the ones
+    the checkpoint's run had, setting by setting (compared as JSON, as they are stored)."""
+    optimizer = record.get("optimizer")
+    saved = optimizer.get("config") if isinstance(optimizer, dict) else None
+    if not isinstance(saved, dict) or "schedule" not in record:
+        raise ModelFormatError(
+            f"{source}: the checkpoint's training state is invalid: it has no optimizer config "
+            "or no schedule entry"
+        )
+    current = _as_json(trainer.optimizer.get_config())
+    if saved.get("name") != current.get("name"):
+        raise ModelFormatError(
+            f"{source}: the checkpoint holds {saved.get('name')!r} optimizer state, "
+            f"but the trainer uses {current.get('name')!r}"
+        )
+    differences = _differences("optimizer", saved, current)
+    schedule = None if trainer.schedule is None else _as_json(trainer.schedule.get_config())
+    if isinstance(record["schedule"], dict) and isinstance(schedule, dict):
+        differences += _differences("schedule", record["schedule"], schedule)
+    elif record["schedule"] != schedule:
+        differences.append(f"schedule: saved {record['schedule']!r:.200}, now {schedule!r:.200}")
+    if differences:
+        raise ModelFormatError(
+            f"{source}: the checkpoint's run used other optimizer or schedule settings than "
+            f"this trainer: {'; '.join(differences)}. Resuming continues the saved run exactly, "
+            "so it needs the same settings: build the Trainer with the saved ones. To train on "
+            "with other settings, start a new fit from the checkpoint's weights: net = "
+            "chainrule.training.checkpoint.checkpoint_network(path), then "
+            "Trainer(net, ...).fit(X, y) without resume_from"
+        )
+
+
+def _differences(what: str, saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """``"optimizer.lr: saved 0.01, now 0.001"`` for every key whose values differ."""
+    absent = "(not set)"
+    return [
+        f"{what}.{key}: saved {saved.get(key, absent)!r:.100}, now {current.get(key, absent)!r:.100}"
+        for key in sorted(set(saved) | set(current))
+        if key not in saved or key not in current or saved[key] != current[key]
+    ]
+
+
+def _as_json(config: Any) -> Any:
+    """``config`` as it reads back from the checkpoint's JSON (tuples become lists ...)."""
+    return json.loads(json.dumps(config))
+
+
+def _state_to_json(state: Any) -> Any:
+    """A bit generator's ``state`` (a dict of ints, str and, for MT19937, Philox and SFC64,
+    uint32/uint64 arrays) as JSON data: each array becomes ``{"dtype": ..., "ndarray": [...]}``
+    (see :func:`chainrule.model_targets.array_to_json`; Python ints keep every uint64 exact)."""
+    if isinstance(state, np.ndarray):
+        values, dtype = array_to_json(state)
+        return {"dtype": dtype, "ndarray": values}
+    if isinstance(state, dict):
+        return {key: _state_to_json(value) for key, value in state.items()}
+    if isinstance(state, np.generic):
+        return state.item()
+    return state
+
+
+def _state_from_json(data: Any) -> Any:
+    """The bit generator state :func:`_state_to_json` stored, its arrays rebuilt with their
+    dtype (ValueError for a stored array that does not fit it)."""
+    if isinstance(data, dict):
+        if set(data) == _ARRAY_KEYS:
+            return array_from_json(data["ndarray"], data["dtype"], "a random generator's state")
+        return {key: _state_from_json(value) for key, value in data.items()}
+    return data
+
+
+def _encoder_state(state: Any) -> dict[str, Any] | None:
+    """The checkpoint's ``encoder`` record with its classes as an array of their dtype (a
+    checkpoint written before ``classes_dtype`` existed reads them as ``numpy.asarray``)."""
+    if state is None:
+        return None
+    classes = state["classes"]
+    if classes is not None:
+        classes = decode_classes(classes, state.get("classes_dtype"))
+    return {**state, "classes": classes}
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, Any]]:
@@ -158,7 +299,7 @@ def _tensor(tensors: dict[str, np.ndarray], name: str, like: np.ndarray, source:
 
 
 class ModelCheckpoint(Callback):
-    """Write a training checkpoint after epochs (and when training is interrupted).
+    """Write a training checkpoint after epochs, and when training is interrupted.
 
     Parameters
     ----------
@@ -171,7 +312,22 @@ class ModelCheckpoint(Callback):
     mode : {"auto", "min", "max"}
         As in :class:`~chainrule.training.EarlyStopping`.
 
-    Resume with ``Trainer.fit(..., resume_from=path)``.
+    When training is interrupted (Ctrl-C):
+
+    - without ``save_best_only``, a checkpoint of that moment (mid-epoch weights, marked
+      ``partial_epoch``) is written, and the history's note says so ("checkpoint saved to
+      <path>"); resuming from it repeats the interrupted epoch;
+    - with ``save_best_only``, nothing is written: the file keeps the best epoch, and the note
+      says which ("checkpoint at <path> holds the best epoch N"), or that this fit wrote none.
+
+    Resume with ``Trainer.fit(..., resume_from=path)``; :func:`checkpoint_network` reads the
+    network alone. Classes the checkpoint cannot store (bytes labels) are refused with a
+    :class:`TypeError` when training begins, before the first epoch.
+
+    Attributes
+    ----------
+    saved_epochs : list of int
+        Every epoch written at its end, over all fits (not the interrupted ones).
     """
 
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss", *,
@@ -180,19 +336,33 @@ class ModelCheckpoint(Callback):
         self.save_best_only = bool(save_best_only)
         self._tracker = _Monitor(monitor, mode, 0.0)
         self.saved_epochs: list[int] = []
+        self._saved_this_fit: int | None = None  # the last epoch written by the current fit
 
     def on_train_begin(self, trainer: Trainer) -> None:
         if self.save_best_only:
             self._tracker.check_available(trainer, "ModelCheckpoint")
+        check_storable_classes(_classes_of(trainer), f"the checkpoint {os.fsdecode(self.path)}")
         self._tracker.reset()
+        self._saved_this_fit = None
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         if self.save_best_only and not self._tracker.improved(epoch, logs):
             return
         save_checkpoint(trainer, self.path)
         self.saved_epochs.append(epoch)
+        self._saved_this_fit = epoch
 
     def on_train_end(self, trainer: Trainer, logs: dict[str, float]) -> None:
-        if trainer.history.interrupted:
+        if not trainer.history.interrupted:
+            return
+        shown = os.fsdecode(self.path)
+        if not self.save_best_only:
             save_checkpoint(trainer, self.path, partial_epoch=True)
-            trainer.history.note += f"; checkpoint saved to {self.path}"
+            trainer.history.note += f"; checkpoint saved to {shown}"
+        elif self._saved_this_fit is not None:  # keep the best epoch's checkpoint
+            trainer.history.note += (
+                f"; checkpoint at {shown} holds the best epoch {self._saved_this_fit}")
+        else:
+            trainer.history.note += (
+                f"; no checkpoint was written to {shown}: no epoch of this fit completed with "
+                f"a best {self._tracker.monitor}")

@@ -19,11 +19,16 @@ class History:
     epochs : list of int
         Epoch numbers, counted from 1 (continuing across a resumed run).
     interrupted : bool
-        True when training was stopped by Ctrl-C; the history holds the epochs completed.
+        True when the last ``fit`` was stopped by Ctrl-C; the history holds the epochs
+        completed.
     stopped_early : bool
-        True when a callback (e.g. ``EarlyStopping``) ended training before ``epochs``.
+        True when a callback (e.g. ``EarlyStopping``) ended the last ``fit`` before its
+        ``epochs``.
     note : str
-        A human-readable remark about how training ended ("" when it simply finished).
+        A human-readable remark about how the last ``fit`` ended ("" when it simply finished).
+
+    These three describe the last ``fit`` only: every ``fit`` clears them when training
+    starts (:meth:`start_fit`), a resumed one too, whatever the checkpoint's history said.
 
     Examples
     --------
@@ -36,6 +41,13 @@ class History:
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.epochs: list[int] = []
+        self.interrupted = False
+        self.stopped_early = False
+        self.note = ""
+
+    def start_fit(self) -> None:
+        """Forget how the previous fit ended (``interrupted``, ``stopped_early``, ``note``);
+        the epochs and their values stay."""
         self.interrupted = False
         self.stopped_early = False
         self.note = ""

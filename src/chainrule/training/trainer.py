@@ -184,10 +184,25 @@ class Trainer:
             A checkpoint written by :class:`~chainrule.training.checkpoint.ModelCheckpoint`:
             weights, optimizer state, random generators, epoch count and history are restored
             first, and ``epochs`` more epochs are trained, exactly as if training had never
-            stopped.
+            stopped. This continues the saved run, so the trainer must have its network
+            architecture, its optimizer with the same settings (every value of
+            ``optimizer.get_config()``, ``lr`` included) and its schedule (or none); a
+            difference raises :class:`~chainrule.ModelFormatError` listing each differing
+            setting. To train on with other settings, start a new fit from the checkpoint's
+            weights instead: ``Trainer(checkpoint_network(path), ...).fit(X, y)`` (see
+            :func:`~chainrule.training.checkpoint.checkpoint_network`).
+
+        Returns
+        -------
+        History
+            Every epoch so far; its ``interrupted``, ``stopped_early`` and ``note`` tell how
+            this fit ended (each fit clears them when its training starts).
 
         Raises
         ------
+        ModelFormatError
+            ``resume_from`` is not a checkpoint of this network, optimizer and schedule, or is
+            damaged; nothing has changed then.
         TrainingDivergedError
             The loss became NaN or infinite; the weights are those after the last step whose
             loss was finite or, if that step made them non-finite, the last finite weights an
@@ -219,6 +234,7 @@ class Trainer:
 
         for callback in self.callbacks:
             callback.on_train_begin(self)
+        self.history.start_fit()  # interrupted, stopped_early and note tell of this fit only
         progress = Progress(self.verbose, self.epoch + epochs)
         self.stop_training = False
         logs: dict[str, float] = {}
