@@ -25,8 +25,9 @@ One file in the `safetensors <https://github.com/huggingface/safetensors>`_ form
   train``): what the outputs mean, as JSON ``{"task": ..., "y_ndim": ..., "classes": [...],
   "classes_dtype": ..., "from_logits": ...}``; see :class:`ModelTargets`. Files without it
   (older files, or a bare network) load as before; their outputs are then only numbers.
-  ``classes_dtype`` (e.g. ``"uint64"``, ``"float32"``, ``"U4"``) is written whenever there are
-  classes and is optional for readers (earlier versions did not write it).
+  ``classes_dtype`` (e.g. ``"uint64"``, ``"float32"``, ``"U4"``) is written only when the values
+  alone would not read back with their dtype, and is optional for readers (earlier versions did
+  not write it).
 
 A model file carrying ``targets`` decodes predictions like the Trainer that trained it::
 

@@ -250,10 +250,18 @@ def check_storable_classes(classes: np.ndarray | None, destination: str) -> None
 
 def encode_classes(classes: np.ndarray | None) -> dict[str, Any]:
     """``{"classes": [...], "classes_dtype": "..."}`` (``{"classes": None}`` when there are
-    none): the JSON fields of a model file's ``targets`` and a checkpoint's ``encoder``."""
+    none): the JSON fields of a model file's ``targets`` and a checkpoint's ``encoder``.
+
+    ``classes_dtype`` is left out when the values alone read back (``numpy.asarray``) as the
+    same array with the same dtype, e.g. int64 or float64 labels or strings of equal width, so
+    such files stay readable by versions that did not know the key.
+    """
     if classes is None:
         return {"classes": None}
     values, dtype = array_to_json(classes)
+    plain = np.asarray(values)  # how a reader without classes_dtype reads them
+    if plain.dtype == classes.dtype and np.array_equal(plain, classes):
+        return {"classes": values}
     return {"classes": values, "classes_dtype": dtype}
 
 
