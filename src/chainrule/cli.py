@@ -165,7 +165,8 @@ def _train(args: argparse.Namespace) -> int:
     metrics = ", ".join(f"{name} {value:.4f}" for name, value in result.test_metrics.items())
     print(f"test: {metrics} ({len(result.data.y_test)} samples, "
           f"trained in {result.seconds:.1f} s)")
-    if result.trainer.history.note and args.quiet:  # else the Trainer has printed it
+    # the Trainer prints the note itself unless it is silent (--quiet or training.verbose = 0)
+    if result.trainer.history.note and not config["training"].get("verbose", 1):
         print(result.trainer.history.note)
     print(f"run folder: {result.out_dir}")
     return 130 if result.interrupted else 0  # 128 + SIGINT, as a shell reports Ctrl-C

@@ -122,7 +122,8 @@ def _number(low: float, high: float | None = None, *, integer: bool = False,
             raise ValueError(f"must be {kind}, got {value!r}")  # noqa: TRY004 - see above
         too_low = value < low or (low_open and value == low)
         too_high = high is not None and (value > high or (high_open and value == high))
-        if too_low or too_high or not math.isfinite(value):  # NaN compares false with anything
+        # NaN compares false with anything; an int may be too large for math.isfinite
+        if too_low or too_high or (isinstance(value, float) and not math.isfinite(value)):
             left = "(" if low_open else "["
             right = ")" if high_open or high is None else "]"
             raise ValueError(f"must be in {left}{low}, {'inf' if high is None else high}{right}, "

@@ -295,6 +295,17 @@ def test_train_prints_the_early_stopping_note(tmp_path, capsys):
     assert json.loads((out / "metrics.json").read_text())["epochs"] == 2
 
 
+def test_train_prints_the_note_when_the_config_silences_the_trainer(tmp_path, capsys):
+    # training.verbose = 0 without --quiet: the Trainer prints nothing, so train prints the note
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--set", "data.dataset=circles",
+                 "--set", "model.hidden=[4]", "--set", "training.epochs=5",
+                 "--set", "training.verbose=0",
+                 "--set", "callbacks.early_stopping={patience=1, min_delta=1e9}"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("stopped early after epoch 2: val_loss did not improve for 1 epochs") == 1
+
+
 def _saved_model(tmp_path, output: str):
     """A small 2 → 3 → 1 network with ``output`` activation, saved and read back."""
     from chainrule.io import load, save

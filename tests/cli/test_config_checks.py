@@ -91,3 +91,11 @@ def test_the_toml_writer_round_trips_control_characters(text):
 def test_inline_writes_one_value():
     assert _toml.inline({"centers": 1, "noise": 0.5}) == "{ centers = 1, noise = 0.5 }"
     assert _toml.inline("a\x7f") == '"a\\u007f"'
+
+
+def test_integers_beyond_the_float_range_are_checked_as_integers():
+    # math.isfinite(10**330) raises OverflowError: the NaN/inf check is for floats only
+    huge = "1" + "0" * 330
+    assert load_config(overrides=[f"data.limit={huge}"])["data"]["limit"] == 10**330
+    with pytest.raises(ConfigError, match=r"^data\.test_size must be in \(0, 1\), got 1000"):
+        load_config(overrides=[f"data.test_size={huge}"])
