@@ -103,6 +103,9 @@ __all__ = [
 FORMAT = "chainrule"
 #: The newest layout this version reads and the one it writes (``__metadata__["format_version"]``).
 FORMAT_VERSION = 1
+#: ``__metadata__["kind"]`` of a training checkpoint (:mod:`chainrule.training.checkpoint`),
+#: which :func:`load` refuses with what to do instead.
+CHECKPOINT_KIND = "training-checkpoint"
 
 _CONFIG_KEYS = frozenset({"dtype", "layers"})
 _LAYER_KEYS = frozenset({"type", "config"})
@@ -262,9 +265,7 @@ def load_with_targets(
 
 def _refuse_checkpoint(metadata: Mapping[str, str], source: str) -> None:
     """A :class:`ModelFormatError` that explains what to do with a training checkpoint."""
-    from .training.checkpoint import KIND  # lazily: training imports this module
-
-    if metadata.get("kind") == KIND:
+    if metadata.get("kind") == CHECKPOINT_KIND:
         raise ModelFormatError(
             f"{source} is a training checkpoint (weights and optimizer state), not a model "
             "file: use the run's model.safetensors, read its network with "

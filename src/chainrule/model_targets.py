@@ -30,7 +30,8 @@ TARGETS_KEY = "targets"
 #: The tasks of :class:`~chainrule.training.targets.TargetEncoder` → whether they have classes.
 _TASKS = {"multiclass": True, "binary": True, "multilabel": False, "regression": False}
 _TARGET_FIELDS = frozenset({"task", "y_ndim", "classes", "from_logits"})
-#: Written whenever there are classes; files of older versions lack it (see decode_classes).
+#: Written only where the plain list of classes would not read back exactly (see
+#: encode_classes); files of older versions lack it (see decode_classes).
 _OPTIONAL_FIELDS = frozenset({"classes_dtype"})
 #: The dtype kinds class labels may have: booleans, integers, floats, str.
 _LABEL_KINDS = "biufU"
@@ -112,9 +113,8 @@ class ModelTargets:
                 "trainer has not been fitted, so it knows no task or classes yet: call "
                 "trainer.fit(X, y) before saving with trainer="
             )
-        classes = None if encoder.classes is None else np.asarray(encoder.classes)
-        check_storable_classes(classes, "a model file")
-        return cls(encoder.task, classes, int(encoder.y_ndim), bool(trainer.loss.from_logits),
+        check_storable_classes(encoder.classes, "a model file")
+        return cls(encoder.task, encoder.classes, int(encoder.y_ndim), bool(trainer.loss.from_logits),
                    int(trainer.net.out_features))
 
     def to_json(self) -> str:
@@ -240,7 +240,7 @@ def check_storable_classes(classes: np.ndarray | None, destination: str) -> None
 
     ``destination`` names where they were to go ("a model file", "the checkpoint <path>").
     """
-    if classes is not None and classes.dtype.kind not in _LABEL_KINDS:
+    if classes is not None and _dtype_text(classes.dtype) is None:
         raise TypeError(
             f"cannot store the trainer's classes {classes.tolist()[:5]!r:.100} (dtype "
             f"{classes.dtype}) in {destination}: class labels must be numbers, booleans or "

@@ -143,7 +143,7 @@ class Dense(Layer):
             "in_features": self.in_features,
             "out_features": self.out_features,
             "bias": self.bias,
-            "init": dict(init) if isinstance(init, dict) else init,  # the layer's own stays its own
+            "init": init_config(init),  # a copy: the layer's own stays its own
             "l1": self.l1,
             "l2": self.l2,
         }

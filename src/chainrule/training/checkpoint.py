@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ModelFormatError
-from ..io import _check_path, network_from, read_tensors, write_tensors
+from ..io import CHECKPOINT_KIND, _check_path, network_from, read_tensors, write_tensors
 from ..layers.sequential import Sequential
 from ..model_targets import (
     array_from_json,
@@ -63,7 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .trainer import Trainer
 
 _MODEL, _OPTIMIZER = "model.", "optimizer."
-KIND = "training-checkpoint"
+KIND = CHECKPOINT_KIND
 #: The keys of a stored array inside a generator's state: ``{"dtype": ..., "ndarray": [...]}``.
 _ARRAY_KEYS = frozenset({"dtype", "ndarray"})
 
@@ -189,8 +189,8 @@ def checkpoint_network(path: str | os.PathLike[str]) -> Sequential:
 
 
 def _classes_of(trainer: Trainer) -> np.ndarray | None:
-    encoder = trainer.encoder
-    return None if encoder is None or encoder.classes is None else np.asarray(encoder.classes)
+    """The trainer's class labels (n_classes,), or None (not fitted yet, or regression)."""
+    return None if trainer.encoder is None else trainer.encoder.classes
 
 
 def _check_same_settings(trainer: Trainer, record: dict[str, Any], source: str) -> None:
@@ -250,8 +250,6 @@ def _state_to_json(state: Any) -> Any:
         return {"dtype": dtype, "ndarray": values}
     if isinstance(state, dict):
         return {key: _state_to_json(value) for key, value in state.items()}
-    if isinstance(state, np.generic):
-        return state.item()
     return state
 
 

@@ -41,9 +41,7 @@ class History:
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.epochs: list[int] = []
-        self.interrupted = False
-        self.stopped_early = False
-        self.note = ""
+        self.start_fit()
 
     def start_fit(self) -> None:
         """Forget how the previous fit ended (``interrupted``, ``stopped_early``, ``note``);
