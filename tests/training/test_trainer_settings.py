@@ -98,6 +98,17 @@ def test_r2_on_a_set_of_one_sample_is_refused_before_training(validation_split, 
     assert trainer.epoch == 0 and len(trainer.history) == 0
 
 
+def test_r2_on_one_sample_of_positive_weight_is_refused_before_training():
+    # with batches of one, the zero-weight samples are skipped: R² would see a single sample
+    X, y = regression(4)
+    trainer = Trainer(cr.mlp([3, 4, 1], seed=0), "mse", seed=0, verbose=0, metrics=["r2"],
+                      batch_size=1)
+    with pytest.raises(ValueError, match=r"^metric 'r2' needs at least 2 samples, but the "
+                                         r"training set has 1 of positive weight; "):
+        trainer.fit(X, y, epochs=1, sample_weight=[1.0, 0.0, 0.0, 0.0])
+    assert trainer.epoch == 0 and trainer.optimizer.n_steps == 0
+
+
 def test_multilabel_accuracy_and_log_loss_are_computed_per_label():
     Y = np.array([[1, 0, 1], [0, 1, 1], [0, 0, 0], [1, 1, 0]] * 5)
     X = 2.0 * Y - 1.0
@@ -158,6 +169,15 @@ def test_a_custom_metric_monitor_needs_a_mode(make):
         auto.fit(X, y, epochs=3, validation_split=0.2)
     assert auto.epoch == 0  # refused before training
     assert len(trainer("max").fit(X, y, epochs=3, validation_split=0.2)) == 3
+
+
+@pytest.mark.parametrize("monitor", ["lr", "seconds"])
+def test_monitoring_lr_or_seconds_with_mode_auto_is_not_called_a_metric(monitor):
+    X, y = make_circles(40, seed=0)
+    trainer = Trainer(cr.mlp([2, 4, 1], output="sigmoid", seed=0), "bce", seed=0, verbose=0,
+                      callbacks=[EarlyStopping(monitor=monitor)])
+    with pytest.raises(ValueError, match=rf"monitors '{monitor}', not a metric: mode='auto' "):
+        trainer.fit(X, y, epochs=1)
 
 
 # ------------------------------------------------------------------ schedules by name

@@ -44,6 +44,7 @@ from .._validation import (
     check_float_dtype,
     check_n_samples,
     check_number,
+    largest_magnitude,
 )
 from ..errors import TrainingDivergedError
 from ..layers.sequential import Sequential
@@ -453,13 +454,15 @@ class BaseMLP(BaseEstimator):
                 f"initial weights (the training loss is {loss}); use a smaller value"
             )
         culprit = "X"
-        if not is_classifier(self) and _largest(y) > _largest(self._network_outputs(X)):
+        if not is_classifier(self) and (
+            largest_magnitude(y) > largest_magnitude(self._network_outputs(X))
+        ):
             culprit = "y"
         return ValueError(
             f"{culprit} has values too large for training in {self._net.dtype} (up to "
-            f"{_largest(X if culprit == 'X' else y):.3g}): the loss is already {loss} at the "
-            "start of this fit, before any optimizer step, so no learning rate can help; scale "
-            f"{culprit} down (e.g. sklearn.preprocessing.StandardScaler)"
+            f"{largest_magnitude(X if culprit == 'X' else y):.3g}): the loss is already {loss} "
+            "at the start of this fit, before any optimizer step, so no learning rate can "
+            f"help; scale {culprit} down (e.g. sklearn.preprocessing.StandardScaler)"
         )
 
     def _overflowing_penalties(self) -> list[str]:
@@ -497,7 +500,7 @@ class BaseMLP(BaseEstimator):
                 )
             raise ValueError(
                 f"X is too large for this network: its outputs overflow {net.dtype} (X has "
-                f"values up to {_largest(X):.3g}); scale X down (e.g. "
+                f"values up to {largest_magnitude(X):.3g}); scale X down (e.g. "
                 "sklearn.preprocessing.StandardScaler, also before fit)"
             )
         return Z
@@ -534,11 +537,6 @@ class BaseMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-
-def _largest(array: np.ndarray) -> float:
-    """The largest magnitude in a float ``array`` (0 when it is empty)."""
-    return float(np.abs(array).max()) if array.size else 0.0
 
 
 def _check_verbose(value: Any) -> int:

@@ -59,6 +59,7 @@ def weighted_r2(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarra
     Y, P, _ = scaled(Y, P)  # exact power-of-two scaling: now |Y|, |P| <= 2**384
     kept = w > 0
     Y, P, w = Y[kept], P[kept], w[kept]
+    span = (float(w.min()), float(w.max()))  # for the message of _one_output
     # Only relative weights matter. The weighted sums of _one_output are at most Σ w, so w is
     # divided (by a power of two) only when Σ w could overflow: a weight far smaller than the
     # largest still counts instead of underflowing to 0.
@@ -68,13 +69,15 @@ def weighted_r2(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarra
     with np.errstate(under="ignore"):
         R = Y - P  # |R| < 2**385
         D = Y - (w / w.sum()) @ Y  # weights of the mean in [0, 1]: |D| < 2**385
-        scores = [_one_output(R[:, j], D[:, j], w) for j in range(Y.shape[1])]
+        scores = [_one_output(R[:, j], D[:, j], w, span) for j in range(Y.shape[1])]
     return float(sum(s / len(scores) for s in scores))
 
 
-def _one_output(r: np.ndarray, d: np.ndarray, w: np.ndarray) -> float:
-    """``1 − Σ w r² / Σ w d²`` for one output's residuals ``r`` and deviations ``d``; ``-inf``
-    when the ratio is beyond the float64 range."""
+def _one_output(r: np.ndarray, d: np.ndarray, w: np.ndarray,
+                span: tuple[float, float]) -> float:
+    """``1 − Σ w r² / Σ w d²`` for one output's residuals ``r`` and deviations ``d`` (both
+    (n_samples,)) with positive weights ``w`` (n_samples,); ``-inf`` when the ratio is beyond
+    the float64 range. ``span``: the smallest and largest weight as given, for messages."""
     r_max, d_max = float(np.abs(r).max()), float(np.abs(d).max())
     if d_max == 0.0:  # constant targets: scikit-learn's convention
         return 1.0 if r_max == 0.0 else 0.0
@@ -84,7 +87,8 @@ def _one_output(r: np.ndarray, d: np.ndarray, w: np.ndarray) -> float:
     if spread == 0.0:  # w_k underflowed when w was scaled down (only near overflow, above)
         raise ValueError(
             "sample_weight spans more than the float64 range (subnormal weights beside weights "
-            "near the largest float64); rescale or drop the tiny weights"
+            f"near the largest float64: positive weights from {span[0]:.3g} to {span[1]:.3g}); "
+            "rescale or drop the tiny weights"
         )
     sums = float(w @ (r / r_max) ** 2) / spread
     with np.errstate(over="ignore"):

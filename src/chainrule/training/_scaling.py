@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import FLOAT_DTYPES
+from .._validation import FLOAT_DTYPES, largest_magnitude
 
 #: Per dtype, ``(limit, top)``: ``scaled`` leaves values whose largest magnitude lies in
 #: ``[1 / limit, limit]`` as they are, with ``limit = 2**(3 maxexp / 8)`` (2**384 for float64,
@@ -17,12 +17,6 @@ UNSCALED = {
     dtype: (2.0 ** (np.finfo(dtype).maxexp * 3 // 8), np.finfo(dtype).maxexp - 1)
     for dtype in FLOAT_DTYPES
 }
-
-
-def _largest_magnitude(array: np.ndarray) -> float:
-    """``max |array|`` of a non-empty float array, without a temporary of its size."""
-    return max(float(np.maximum.reduce(array, axis=None)),
-               -float(np.minimum.reduce(array, axis=None)))
 
 
 def scaled(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -37,7 +31,7 @@ def scaled(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     the arrays are returned as they are, with ``s = 1``: this costs two reductions per array
     and no temporaries.
     """
-    largest = max(_largest_magnitude(true), _largest_magnitude(pred))
+    largest = max(largest_magnitude(true), largest_magnitude(pred))
     limit, top = UNSCALED[true.dtype]
     if largest == 0.0 or 1.0 / limit <= largest <= limit:
         return true, pred, 1.0

@@ -111,10 +111,12 @@ class _Monitor:
             )
         try:
             self._maximise()
-        except ValueError:  # mode="auto" and a metric function of the user's own
+        except ValueError:  # mode="auto" and lr, seconds or a metric function of the user's own
+            what = ("not a metric" if self.monitor in ("lr", "seconds")
+                    else "a metric of your own")
             raise ValueError(
-                f"{who} monitors {self.monitor!r}, a metric of your own: mode='auto' cannot tell "
-                "whether larger is better; give mode='max' or mode='min'"
+                f"{who} monitors {self.monitor!r}, {what}: mode='auto' cannot tell whether "
+                "larger is better; give mode='max' or mode='min'"
             ) from None
 
     def improved(self, epoch: int, logs: Logs) -> bool:

@@ -275,7 +275,8 @@ class Trainer:
         if all_finite(self.net.parameters):  # else the last epoch's last step overflowed them
             self._snapshot = (epoch, self.net.parameters.copy())  # fallback for _diverged
         metrics = self._task_metrics()
-        if metrics:  # the outputs of every batch as trained, and their targets, in that order
+        if metrics:  # the outputs of every batch as trained (the loss's input: logits when
+            # fused), and their targets, in that order; made probabilities once, after the epoch
             outputs = np.empty((X.shape[0], self.net.out_features), self.net.dtype)
             targets = np.empty_like(y)
         total_loss, seen = 0.0, 0
@@ -303,7 +304,7 @@ class Trainer:
                 self.optimizer._step()  # bound in __init__; fit ignores FP warnings
                 n = Xb.shape[0]
                 if metrics:
-                    outputs[seen : seen + n] = self._probabilities(self.objective.last_output)
+                    outputs[seen : seen + n] = self.objective.last_output
                     targets[seen : seen + n] = yb
                 seen += n
                 total_loss += value * n
@@ -313,7 +314,10 @@ class Trainer:
                 if self._interrupted:
                     return {}
         logs = {"loss": total_loss / seen}
-        logs.update({name: metric(targets[:seen], outputs[:seen]) for name, metric in metrics.items()})
+        if metrics:  # softmax and sigmoid act row by row: the same values as batch by batch
+            probabilities = self._probabilities(outputs[:seen])
+            logs.update({name: metric(targets[:seen], probabilities)
+                         for name, metric in metrics.items()})
         if validation is not None:
             logs.update({f"val_{k}": v for k, v in self._evaluate(*validation).items()})
         logs["lr"] = self.optimizer.lr
@@ -444,16 +448,21 @@ class Trainer:
         return {name: for_task(metric, self.encoder.task) for name, metric in self.metrics.items()}
 
     def _check_metric_sizes(self, train: tuple, validation: tuple | None) -> None:
-        """Before any training: R² needs two samples in each set it is computed on."""
+        """Before any training: R² needs two samples in each set it is computed on. In the
+        training set only samples of positive weight surely count: a batch whose weights are
+        all zero is skipped, and with a batch size of 1 so is every zero-weight sample."""
         if r2_score not in self.metrics.values():
             return
-        parts = {"training": train} if validation is None else {"training": train,
-                                                                 "validation": validation}
-        for part, (rows, *_) in parts.items():
-            if rows.shape[0] < 2:
+        X, _, w = train
+        counts = {"training": X.shape[0] if w is None else int(np.count_nonzero(w))}
+        if validation is not None:
+            counts["validation"] = validation[0].shape[0]
+        for part, count in counts.items():
+            if count < 2:
+                weighted = " of positive weight" if part == "training" and w is not None else ""
                 raise ValueError(
                     f"metric 'r2' needs at least 2 samples, but the {part} set has "
-                    f"{rows.shape[0]}; use more data or another metric"
+                    f"{count}{weighted}; use more data or another metric"
                 )
 
     def predict(self, X: Any) -> np.ndarray:
