@@ -357,7 +357,7 @@ def validate(config: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"callbacks.{name}: unknown callback; allowed: {', '.join(_CALLBACKS)}")
         if not isinstance(options, dict):
             raise ConfigError(f"callbacks.{name} must be a table of options")
-        _check_options(f"callbacks.{name}", _callback_class(name), options)
+        _check_options(f"callbacks.{name}", callback_class(name), options)
     _check_data(config["data"])
     _check_model(config["model"])
     return dict(config)
@@ -419,7 +419,10 @@ def _check_options(where: str, cls: type, options: dict[str, Any]) -> None:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def _callback_class(name: str) -> type:
+def callback_class(name: str) -> type:
+    """The callback class of a ``[callbacks]`` table name (``"early_stopping"`` →
+    :class:`~chainrule.training.EarlyStopping`); a ``KeyError`` for any other name (the
+    config check refuses those)."""
     if name == "checkpoint":
         from .training.checkpoint import ModelCheckpoint
 

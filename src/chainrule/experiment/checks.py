@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import _toml
-from ..config import ConfigError
+from ..config import ConfigError, callback_class
 from ..layers.activations import Identity, Softmax
 from ..layers.base import Layer
 from ..layers.dense import Dense
 from ..layers.sequential import Sequential
 from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
-from ..training.callbacks import EarlyStopping, ReduceLROnPlateau
-from ..training.checkpoint import ModelCheckpoint
 from .data import Data
 
 
@@ -76,12 +74,9 @@ def check_callbacks(config: dict[str, Any], metrics: list[str], data: Data) -> N
     logged = ["loss", *metrics, "lr", "seconds"]
     if data.X_val is not None:
         logged += [f"val_{name}" for name in ("loss", *metrics)]
-    for name, options in config.get("callbacks", {}).items():
-        cls = {"early_stopping": EarlyStopping, "reduce_lr_on_plateau": ReduceLROnPlateau,
-               "checkpoint": ModelCheckpoint}.get(name)
-        if cls is None:
-            continue  # an unknown callback: the config check names it
-        monitor = options.get("monitor", inspect.signature(cls).parameters["monitor"].default)
+    for name, options in config.get("callbacks", {}).items():  # names the config check knows
+        default = inspect.signature(callback_class(name)).parameters["monitor"].default
+        monitor = options.get("monitor", default)
         uses_monitor = name != "checkpoint" or options.get("save_best_only", False)
         if uses_monitor and monitor not in logged:
             key = f"callbacks.{name}.monitor = {_toml.inline(monitor)}"

@@ -12,7 +12,7 @@ from .. import _toml
 from .. import config as config_module
 from ..config import ConfigError
 from ..tables import read_table
-from ..training.data import train_test_split
+from ..training.data import fraction_count, stratified_bounds, train_test_split
 
 GENERATORS = {
     "circles": "make_circles",
@@ -132,17 +132,17 @@ def _split(X: np.ndarray, y: np.ndarray, fraction: float, *, stratify: bool, see
     sizes (its ``value`` is ``fraction`` times a constant), or a ConfigError saying which
     values of ``key`` work. ``pool`` describes the samples split, for the message.
 
-    ``train_test_split`` puts ``ceil(fraction · n)`` samples in the part; a stratified split
-    needs, with k classes of two samples or more, between k and n − k there (one sample of
-    each class on either side); any split needs one sample on each side.
+    ``train_test_split`` puts ``ceil(fraction · n)`` samples in the part (``fraction_count``);
+    a stratified split needs, with k classes of two samples or more, between k and n − k there
+    (``stratified_bounds``: one sample of each class on either side); any split needs one
+    sample on each side.
     """
     n = len(y)
-    part = max(1, math.ceil(round(fraction * n, 9)))
+    part = fraction_count(fraction, n)
     low, high = 1, n - 1
     if stratify:
-        _, counts = np.unique(y, return_counts=True)
-        k = int(np.sum(counts >= 2))
-        low, high = max(low, k), n - k
+        k, high = stratified_bounds(np.unique(y, return_counts=True)[1])
+        low = max(low, k)
     if not low <= part <= high:
         what = "validation" if key == "data.validation_size" else "test"
         need = (f"a split stratified by class needs {low} to {high} there (one sample of each of "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError
+from ..config import ConfigError, callback_class
 from ..layers.builders import architecture_layers, mlp_architecture
 from ..layers.rescale import Rescale
 from ..layers.sequential import Sequential
@@ -13,8 +13,6 @@ from ..losses import CrossEntropy, Loss, get_loss
 from ..optim.base import Optimizer
 from ..optim.schedules import Schedule
 from ..preprocessing import MinMaxScaler, Standardizer
-from ..training.callbacks import EarlyStopping, ReduceLROnPlateau
-from ..training.checkpoint import ModelCheckpoint
 from ..training.trainer import Trainer
 from .checks import (
     check_callbacks,
@@ -81,13 +79,9 @@ def build_trainer(config: dict[str, Any], net: Sequential, data: Data, callbacks
     check_metrics(metrics, data, auto=training.get("metrics", "auto") == "auto")
     check_callbacks(config, metrics, data)
     for name, options in config.get("callbacks", {}).items():
-        if name == "early_stopping":
-            callbacks.append(EarlyStopping(**options))
-        elif name == "reduce_lr_on_plateau":
-            callbacks.append(ReduceLROnPlateau(**options))
-        elif name == "checkpoint":
-            default = Path(out_dir or ".") / "checkpoint.safetensors"
-            callbacks.append(ModelCheckpoint(**{"path": default, **options}))
+        if name == "checkpoint":
+            options = {"path": Path(out_dir or ".") / "checkpoint.safetensors", **options}
+        callbacks.append(callback_class(name)(**options))
     loss = build_loss(config, data, net)
     try:
         trainer = Trainer(

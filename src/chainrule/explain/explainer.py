@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice
-from ..gradcheck import GradcheckReport, gradcheck
+from ..gradcheck import REPLAY_TOLERANCE, GradcheckReport, gradcheck
 from ..layers.base import Layer
 from ..layers.dropout import Dropout
 from ..layers.sequential import Sequential
@@ -35,9 +35,6 @@ from .naming import INPUT, LayerNames, gradient_name, mapping, name_layers
 from .rules import layer_rule, loss_rule, options_text
 from .terms import FORMATS, Explanation, FiniteDifferenceCheck, Term, TermGroup
 
-#: Largest relative difference allowed between the replay and the Objective's pass (they run
-#: the same operations on the same arrays, so anything above rounding noise is a bug).
-REPLAY_TOLERANCE = 1e-12
 
 def notation(targets: str = "one-hot rows for class labels", extra: tuple[str, ...] = ()) -> str:
     """The notation paragraph of an explanation.
@@ -63,9 +60,6 @@ NOTATION = notation()
 LAYERS_HEADING = (
     "Layers (index in the Sequential: input → output, parameters by their library names):"
 )
-
-#: Inputs of a kinked activation closer than this to 0 are reported when a check fails.
-KINK_DISTANCE = 1e-4
 
 
 def explain(
@@ -381,30 +375,7 @@ class _Builder:
             f"{len(checks)} {gradients} checked, {verdict}; largest relative error {worst:.1e} "
             f"(tolerance {self.report.rtol:g})."
         )
-        kinks = self._kinks() if n_bad else []
-        if kinks:
-            text += (
-                f" Note: {', '.join(kinks)} within {KINK_DISTANCE:g} of a kink at 0, where "
-                "the derivative jumps: finite differences across the kink average the two "
-                "slopes, while backward uses one of them (0 for ReLU at exactly 0, as PyTorch). "
-                "A mismatch there does not mean a wrong backward; zero biases make exact zeros "
-                "likely."
-            )
         return [text]
-
-    def _kinks(self) -> list[str]:
-        """``"2 entries of Z1 (ReLU #1) lie"`` for each kinked layer with inputs near 0."""
-        found = []
-        for entry in self.names[: self.stop]:
-            if not entry.layer.kink:
-                continue
-            inputs = self.trace.outputs[entry.index - 1] if entry.index else self.trace.X
-            count = int(np.sum(np.abs(inputs) <= KINK_DISTANCE))
-            if count:
-                entries = "entry" if count == 1 else "entries"
-                verb = "lies" if count == 1 else "lie"
-                found.append(f"{count} {entries} of {entry.input} ({entry.layer.label}) {verb}")
-        return found
 
     # -------------------------------------------------------------- groups
     def _forward(self) -> TermGroup:

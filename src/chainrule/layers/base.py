@@ -96,7 +96,8 @@ class Layer:
 
     #: Whether the derivative jumps at an input of 0 (ReLU, LeakyReLU, ELU): a finite
     #: difference taken across 0 measures the average of the two slopes, not the one backward
-    #: uses (see :mod:`chainrule.gradcheck`; ``explain`` says so beside a failed check).
+    #: uses. :mod:`chainrule.gradcheck` then compares a one-sided difference or leaves the
+    #: entry out, and ``explain`` shows those counts for each term.
     kink: ClassVar[bool] = False
 
     def __init__(self) -> None:

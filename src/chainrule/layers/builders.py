@@ -13,6 +13,10 @@ from .base import Layer
 from .dense import Dense
 from .dropout import Dropout
 
+#: An activation as the builders take it: a name, a ``{"name": ..., **options}`` dict or an
+#: activation layer (a template: each use gets its own copy).
+ActivationSpec = str | dict[str, Any] | Layer
+
 ARCHITECTURE_KEYS = ("input_dim", "output_dim", "activation", "dropout", "bias", "l1", "l2", "init")
 _RELU_FAMILY = (ReLU, LeakyReLU, ELU, GELU)
 
@@ -77,8 +81,8 @@ def architecture_layers(architecture: Sequence[dict[str, Any]]) -> list[Layer]:
 
 def mlp_architecture(
     sizes: Sequence[int],
-    activation: str | Sequence[str] = "relu",
-    output: str = "identity",
+    activation: ActivationSpec | Sequence[ActivationSpec] = "relu",
+    output: ActivationSpec = "identity",
     *,
     dropout: float = 0.0,
     l1: float = 0.0,
@@ -117,8 +121,8 @@ def mlp_architecture(
     elif isinstance(activation, (list, tuple)):
         hidden = list(activation)
     else:
-        raise TypeError(f"activation must be a name or a list of names (one per hidden layer), "
-                        f"got {activation!r}")
+        raise TypeError(f"activation must be a name, a dict, an activation layer or a list of "
+                        f"them (one per hidden layer), got {activation!r}")
     if len(hidden) != n_hidden:
         raise ValueError(
             f"activation lists {len(hidden)} activations for {n_hidden} hidden layers"
@@ -141,8 +145,8 @@ def mlp_architecture(
 
 def mlp(
     sizes: Sequence[int],
-    activation: str | Sequence[str] = "relu",
-    output: str = "identity",
+    activation: ActivationSpec | Sequence[ActivationSpec] = "relu",
+    output: ActivationSpec = "identity",
     *,
     dtype: Any = np.float32,
     seed: Any = None,

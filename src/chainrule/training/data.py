@@ -232,6 +232,29 @@ def _check_arrays(arrays: tuple[Any, ...]) -> list[np.ndarray]:
     return converted
 
 
+def fraction_count(fraction: float, n_samples: int) -> int:
+    """The rows a split puts in the part sized by ``fraction`` (in (0, 1)) of ``n_samples``:
+    ``ceil(fraction · n_samples)``, at least 1.
+
+    Float noise is rounded off first: 0.07 * 100 is 7.000000000000001, which must give 7.
+    """
+    return max(1, math.ceil(round(fraction * n_samples, 9)))
+
+
+def stratified_bounds(counts: np.ndarray) -> tuple[int, int]:
+    """The fewest and the most test rows a stratified split of classes with ``counts``
+    (n_classes,) samples can take: each class of two or more keeps one sample on each side
+    (a class of one goes to either), so ``(k, n_samples − k)`` with ``k`` such classes."""
+    low, high = _class_bounds(counts)
+    return int(low.sum()), int(high.sum())
+
+
+def _class_bounds(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per class (n_classes,), the fewest and the most of its samples the test part may take:
+    ``[1, count − 1]`` for a class of two or more, ``[0, 1]`` for a class of one."""
+    return np.where(counts >= 2, 1, 0), np.where(counts >= 2, counts - 1, counts)
+
+
 def _test_count(size: Any, n_samples: int, name: str) -> int:
     """A split size (fraction in (0, 1) or count in 1..n_samples-1) as a count."""
     if isinstance(size, bool) or not isinstance(size, numbers.Real):
@@ -246,9 +269,7 @@ def _test_count(size: Any, n_samples: int, name: str) -> int:
         return count
     if not 0.0 < size < 1.0:
         raise ValueError(f"{name} as a fraction must be in (0, 1), got {size!r}")
-    # Round off float noise first: 0.07 * 100 is 7.000000000000001, which must give 7; a
-    # positive fraction, however small, gets at least one row.
-    count = max(1, math.ceil(round(size * n_samples, 9)))
+    count = fraction_count(size, n_samples)
     if count > n_samples - 1:
         raise ValueError(f"{name}={size!r} of {n_samples} samples leaves no training sample")
     return count
@@ -289,8 +310,7 @@ def _apportion(counts: np.ndarray, n_test: int, rng: np.random.Generator) -> np.
     broken by a random order drawn from ``rng``, so no class is favoured by its position.
     """
     ideal = n_test * counts / counts.sum()
-    low = np.where(counts >= 2, 1, 0)
-    high = np.where(counts >= 2, counts - 1, counts)
+    low, high = _class_bounds(counts)
     if low.sum() > n_test or high.sum() < n_test:
         n_multi = int((counts >= 2).sum())
         raise ValueError(
