@@ -38,6 +38,8 @@ class Objective:
         Forward passes run ``net.layers[:head_stop]`` (all layers when None) to feed the loss.
     last_output : ndarray or None
         What the last training pass fed the loss (logits when fused), (n_samples, n_outputs).
+    last_penalty : float
+        The penalty term of the last training pass's J (0.0 without penalties).
 
     Raises
     ------
@@ -65,6 +67,7 @@ class Objective:
         self.head_stop = len(net.layers) - 1 if self.fused else None
         self._head_width = -2 if self.fused else -1  # index into net.widths of the loss input
         self.last_output: np.ndarray | None = None
+        self.last_penalty = 0.0
 
     def prepare_targets(self, y: Any) -> Any:
         """``y`` checked and converted once for the loss; pass row slices of the result to
@@ -93,7 +96,8 @@ class Objective:
         output = self.last_output = net._forward(X, True, self.head_stop)
         value = self._loss(output, y, sample_weight, prepared)
         dX = net._backward(self.head_loss.backward(), self.head_stop, input_grad)
-        value += net.penalty()
+        self.last_penalty = float(net.penalty())
+        value += self.last_penalty
         net.add_penalty_gradients()
         return (value, dX) if input_grad else value
 

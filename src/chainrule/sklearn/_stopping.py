@@ -3,7 +3,9 @@
 After every epoch scikit-learn's stochastic MLP (``_fit_stochastic`` and
 ``_update_no_improvement_count``) does, in this order:
 
-1. record the epoch's training loss in ``loss_curve_``;
+1. record the epoch's training loss in ``loss_curve_``: the batches' losses weighted by their
+   numbers of rows, whatever the sample weights (a ``Trainer``'s own history weighs them by
+   their total weight instead, see :class:`~chainrule.training.epoch_loss.EpochLoss`);
 2. without early stopping: count the epoch as "no improvement" when
    ``loss > best_loss_ − tol`` (else reset the count), then ``best_loss_ = min(best_loss_, loss)``;
    with early stopping: score the validation set (accuracy or R²), count "no improvement" when
@@ -58,12 +60,21 @@ class EpochBookkeeping(Callback):
         self.n_train = n_train
         self.validation = validation
         self.converged = False
+        self._loss_sum = self._rows = 0.0  # Σ rows_b · loss_b and Σ rows_b over the epoch
+
+    def on_epoch_begin(self, trainer: Any, epoch: int) -> None:
+        self._loss_sum = self._rows = 0.0
+
+    def on_batch_end(self, trainer: Any, epoch: int, batch: int, logs: dict[str, float]) -> None:
+        rows = min(trainer.batch_size, self.n_train - (batch - 1) * trainer.batch_size)
+        self._loss_sum += rows * logs["loss"]
+        self._rows += rows
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, float]) -> None:
         est = self.estimator
         est.n_iter_ += 1
         est.t_ += self.n_train
-        est.loss_curve_.append(float(logs["loss"]))
+        est.loss_curve_.append(self._loss_sum / self._rows)
         if self.validation is None:
             self._track_training_loss(est)
         else:

@@ -8,7 +8,15 @@ the trainer (``trainer.net``, ``trainer.optimizer``, ``trainer.history``; set
     on_epoch_begin(trainer, epoch)                 epoch counted from 1
     on_batch_end(trainer, epoch, batch, logs)      logs = {"loss": batch loss}; batch from 1
     on_epoch_end(trainer, epoch, logs)             logs = the epoch's "loss", metrics, "val_..."
-    on_train_end(trainer, logs)                    logs = the last epoch's logs
+    on_train_end(trainer, logs)                    logs = the last completed epoch's logs
+                                                   ({} when this fit completed none)
+
+Callbacks run in the order of the trainer's list, except those that save the training state
+(``saves_state = True``: :class:`~chainrule.training.ModelCheckpoint`): they run after the
+others at an epoch's end, so a checkpoint holds what the others changed then (a learning rate
+that ``ReduceLROnPlateau`` reduced), and before the others at the end of training, so the
+checkpoint of an interrupted moment is written before, e.g., ``EarlyStopping`` puts the best
+weights back.
 
 Arrays reachable from the trainer inside ``on_batch_end`` may be reused by the next batch;
 copy what you keep.
@@ -33,6 +41,9 @@ Logs = dict[str, float]
 class Callback:
     """Base class: every hook does nothing; override the ones you need."""
 
+    #: Whether the callback saves the training state (see the module docstring for the order).
+    saves_state = False
+
     def on_train_begin(self, trainer: Trainer) -> None:
         """Before the first epoch."""
 
@@ -47,7 +58,8 @@ class Callback:
         recorded in ``trainer.history``."""
 
     def on_train_end(self, trainer: Trainer, logs: Logs) -> None:
-        """After the last epoch (also after an interruption)."""
+        """After the last epoch (also after an interruption); ``logs`` are the last
+        completed epoch's ({} when this fit completed none)."""
 
 
 class LambdaCallback(Callback):
@@ -206,14 +218,16 @@ class EarlyStopping(Callback):
             trainer.history.stopped_early = True
 
     def on_train_end(self, trainer: Trainer, logs: Logs) -> None:
-        if self.restore_best and self._best_parameters is not None:
+        restoring = self.restore_best and self._best_parameters is not None
+        if restoring:
             trainer.net.parameters[...] = self._best_parameters
         if self.stopped_epoch:
-            restored = f"; restored the weights of epoch {self.best_epoch}" if self.restore_best else ""
+            best = (f"best {self.best:.6g} at epoch {self.best_epoch}" if self.best_epoch
+                    else "it was never finite")
+            restored = f"; restored the weights of epoch {self.best_epoch}" if restoring else ""
             trainer.history.note = (
                 f"stopped early after epoch {self.stopped_epoch}: {self.monitor} did not improve "
-                f"for {self.patience} epochs (best {self.best:.6g} at epoch "
-                f"{self.best_epoch}){restored}"
+                f"for {self.patience} epochs ({best}){restored}"
             )
 
 
@@ -223,7 +237,8 @@ class ReduceLROnPlateau(Callback):
     Counts epochs. After ``patience`` epochs without an improvement of at least ``min_delta``,
     the rate becomes ``max(lr · factor, min_lr)``; then ``cooldown`` epochs pass before waiting
     starts again. The reduction composes with a schedule: the trainer multiplies the scheduled
-    rate by the accumulated factor (``trainer.lr_factor``).
+    rate by the accumulated factor (``trainer.lr_factor``). ``min_lr`` bounds the rate at the
+    moment of a reduction only: a decaying schedule may take it lower afterwards.
 
     Parameters
     ----------

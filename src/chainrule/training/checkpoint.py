@@ -310,11 +310,14 @@ class ModelCheckpoint(Callback):
     mode : {"auto", "min", "max"}
         As in :class:`~chainrule.training.EarlyStopping`.
 
-    When training is interrupted (Ctrl-C):
+    It runs after the trainer's other callbacks at an epoch's end (so it saves, e.g., a rate
+    ``ReduceLROnPlateau`` has just reduced) and before them at the end of training (see
+    :mod:`chainrule.training.callbacks`). When training is interrupted (Ctrl-C):
 
     - without ``save_best_only``, a checkpoint of that moment (mid-epoch weights, marked
-      ``partial_epoch``) is written, and the history's note says so ("checkpoint saved to
-      <path>"); resuming from it repeats the interrupted epoch;
+      ``partial_epoch``) is written, unless the interruption came between epochs (the last
+      epoch's checkpoint is that moment), and the history's note says so ("checkpoint saved to
+      <path>"); resuming from a mid-epoch one repeats the interrupted epoch;
     - with ``save_best_only``, nothing is written: the file keeps the best epoch, and the note
       says which ("checkpoint at <path> holds the best epoch N"), or that this fit wrote none.
 
@@ -327,6 +330,8 @@ class ModelCheckpoint(Callback):
     saved_epochs : list of int
         Every epoch written at its end, over all fits (not the interrupted ones).
     """
+
+    saves_state = True
 
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss", *,
                  save_best_only: bool = False, mode: str = "auto") -> None:
@@ -355,7 +360,8 @@ class ModelCheckpoint(Callback):
             return
         shown = os.fsdecode(self.path)
         if not self.save_best_only:
-            save_checkpoint(trainer, self.path, partial_epoch=True)
+            if trainer.epoch_in_progress:  # else the last epoch's end was just written
+                save_checkpoint(trainer, self.path, partial_epoch=True)
             trainer.history.note += f"; checkpoint saved to {shown}"
         elif self._saved_this_fit is not None:  # keep the best epoch's checkpoint
             trainer.history.note += (

@@ -9,8 +9,10 @@ from typing import Any
 class History:
     """Per-epoch records of a training run.
 
-    Each key maps to a list with one value per epoch: ``"loss"`` (training loss, mean over the
-    epoch's batches, penalties included), every metric, their ``"val_"`` versions when there is
+    Each key maps to a list with one value per epoch: ``"loss"`` (the training loss over the
+    epoch's samples, each batch at the weights of its step, penalties included; at fixed
+    weights it equals ``val_loss`` on the same data: see
+    :class:`~chainrule.training.epoch_loss.EpochLoss`), every metric, their ``"val_"`` versions when there is
     validation data, ``"lr"`` (the learning rate of the epoch's last step) and ``"seconds"``
     (wall time of the epoch, evaluation included).
 
@@ -51,12 +53,16 @@ class History:
         self.note = ""
 
     def record(self, epoch: int, logs: Mapping[str, float]) -> None:
-        """Append one epoch's values. A key first seen now is padded with NaN for earlier epochs."""
-        for key in logs:
+        """Append one epoch's values. A key first seen now is padded with NaN for earlier epochs.
+
+        All or nothing: every value is converted to float before any is appended.
+        """
+        row = {key: float(value) for key, value in logs.items()}
+        for key in row:
             self.history.setdefault(key, [float("nan")] * len(self.epochs))
         self.epochs.append(int(epoch))
         for key, values in self.history.items():
-            values.append(float(logs.get(key, float("nan"))))
+            values.append(row.get(key, float("nan")))
 
     def __getitem__(self, key: str) -> list[float]:
         try:

@@ -209,7 +209,7 @@ class GradientMonitor(Callback):
         record = {
             "epoch": int(epoch),
             "loss": _number(logs.get("loss", math.nan)),
-            "lr": _number(trainer.optimizer.lr),
+            "lr": _number(logs.get("lr", trainer.optimizer.lr)),  # the epoch's, as recorded
             "grad_norm": _number(self._global_sum / steps) if self._steps else None,
             "layers": layers,
         }

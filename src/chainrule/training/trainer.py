@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import reprlib
 import signal
 import threading
 import time
@@ -24,6 +26,7 @@ from ..optim.schedules import Schedule
 from .batching import batches
 from .callbacks import Callback
 from .data import train_test_split
+from .epoch_loss import EpochLoss
 from .history import History
 from .metrics import METRICS, for_task, r2_score
 from .progress import Progress
@@ -55,11 +58,14 @@ class Trainer:
         Metric names from :data:`chainrule.training.metrics.METRICS` (``"accuracy"``,
         ``"mse"``, ``"mae"``, ``"r2"``, ``"log_loss"``) or functions ``f(y_true, y_pred)``,
         logged under their names (``__name__`` for functions), which must differ from each
-        other and from ``loss``, ``lr`` and ``seconds``. For multilabel targets, ``"accuracy"``
+        other and from ``loss``, ``lr`` and ``seconds``. A function must return one number;
+        anything else is a ``TypeError`` naming the metric, raised at the end of the first
+        epoch (which is then not recorded). For multilabel targets, ``"accuracy"``
         and ``"log_loss"`` are :func:`~chainrule.training.metrics.multilabel_accuracy` and
         :func:`~chainrule.training.metrics.multilabel_log_loss`. Training values are computed
         after each epoch on the outputs the network gave each batch as it was trained (one
         (n_samples, n_outputs) array per epoch); validation values on the whole validation set.
+        Metrics are unweighted: ``sample_weight`` weighs the loss only.
     callbacks : sequence of Callback
     verbose : {0, 1, 2}, default 1
         0 silent; 1 a progress bar on a terminal, one line per epoch otherwise; 2 one line per
@@ -76,6 +82,9 @@ class Trainer:
         from the first ``fit``.
     epoch : int
         Epochs completed (over all ``fit`` calls).
+    epoch_in_progress : bool
+        True while an epoch's batches are being trained, and after a ``fit`` that Ctrl-C (or
+        an error) stopped in the middle of an epoch; False once an epoch's steps are done.
     stop_training : bool
         Set by a callback to stop after the current epoch.
     lr_factor : float
@@ -146,6 +155,7 @@ class Trainer:
         self.history = History()
         self.encoder: TargetEncoder | None = None
         self.epoch = 0
+        self.epoch_in_progress = False
         self.stop_training = False
         self.lr_factor = 1.0
         self._has_validation = False
@@ -226,43 +236,50 @@ class Trainer:
             # The loss's own checks of the targets, once for all batches (they then skip them).
             train = (train[0], self.objective.prepare_targets(train[1]), train[2])
             self._check_metric_sizes(train, validation)
+            self._has_validation = validation is not None
+            for callback in self.callbacks:  # they may refuse the fit too (what they monitor)
+                callback.on_train_begin(self)
         except (TypeError, ValueError):
             if learnt:
                 self.encoder = None
             raise
-        self._has_validation = validation is not None
-
-        for callback in self.callbacks:
-            callback.on_train_begin(self)
         self.history.start_fit()  # interrupted, stopped_early and note tell of this fit only
         progress = Progress(self.verbose, self.epoch + epochs)
         self.stop_training = False
-        logs: dict[str, float] = {}
+        logs: dict[str, float] = {}  # the last completed epoch's
         self._snapshot: tuple[int, np.ndarray] | None = None  # (epoch, finite weights at its start)
         try:
             # Overflow shows up as a non-finite loss, which stops training with a clear error.
             with _interrupt_flag(self), np.errstate(all="ignore"):
                 for _ in range(epochs):
-                    logs = self._run_epoch(train, validation, progress)
+                    logs = self._run_epoch(train, validation, progress) or logs
                     if self._interrupted or self.stop_training:
                         break
+        except BaseException:
+            self._release()
+            raise
         finally:
             progress.close()
             self._snapshot = None
         if self._interrupted:
             self.history.interrupted = True
+            when = (f"during epoch {self.epoch + 1}" if self.epoch_in_progress
+                    else f"after epoch {self.epoch}")
             self.history.note = (
-                f"interrupted by the user during epoch {self.epoch + 1}; the history holds the "
-                f"{len(self.history)} completed epochs"
+                f"interrupted by the user {when}; the history holds the {len(self.history)} "
+                "completed epochs"
             )
-        for callback in self.callbacks:
-            callback.on_train_end(self, logs)
+        for callback in _in_order(self.callbacks, savers="first"):  # a checkpoint of the moment,
+            callback.on_train_end(self, logs)  # then e.g. EarlyStopping restoring the best weights
         self._release()
         if self.history.note:
             progress.message(self.history.note)
         return self.history
 
-    def _run_epoch(self, train: tuple, validation: tuple | None, progress: Progress) -> dict[str, float]:
+    def _run_epoch(
+        self, train: tuple, validation: tuple | None, progress: Progress
+    ) -> dict[str, float] | None:
+        """One epoch: its logs, or None when Ctrl-C stopped it before its last batch."""
         epoch = self.epoch + 1
         for callback in self.callbacks:
             callback.on_epoch_begin(self, epoch)
@@ -274,12 +291,13 @@ class Trainer:
         progress.start(epoch, n_batches)
         if all_finite(self.net.parameters):  # else the last epoch's last step overflowed them
             self._snapshot = (epoch, self.net.parameters.copy())  # fallback for _diverged
-        metrics = self._task_metrics()
-        if metrics:  # the outputs of every batch as trained (the loss's input: logits when
+        if self.metrics:  # the outputs of every batch as trained (the loss's input: logits when
             # fused), and their targets, in that order; made probabilities once, after the epoch
             outputs = np.empty((X.shape[0], self.net.out_features), self.net.dtype)
             targets = np.empty_like(y)
-        total_loss, seen = 0.0, 0
+        epoch_loss = EpochLoss(self.objective.head_loss.reduction)
+        seen = 0
+        self.epoch_in_progress = True
         with self.net.reusing_buffers():
             stream = batches(X, y, self.batch_size, self.shuffle, self.rng,
                              sample_weight=w, reuse_buffers=True)
@@ -287,7 +305,7 @@ class Trainer:
                 Xb, yb = arrays[0], arrays[1]
                 wb = arrays[2] if w is not None else None
                 if wb is not None and not wb.any():  # weighs nothing: no loss (0/0), no step
-                    progress.advance(total_loss / seen if seen else None)
+                    progress.advance(epoch_loss.value)
                     continue
                 if self.schedule is not None and self.schedule.unit == "step":
                     self._set_lr(self.optimizer.n_steps)
@@ -303,21 +321,21 @@ class Trainer:
                     raise self._diverged(epoch, batch, n_batches, value)
                 self.optimizer._step()  # bound in __init__; fit ignores FP warnings
                 n = Xb.shape[0]
-                if metrics:
+                if self.metrics:
                     outputs[seen : seen + n] = self.objective.last_output
                     targets[seen : seen + n] = yb
                 seen += n
-                total_loss += value * n
-                progress.advance(total_loss / seen)
+                epoch_loss.add(value, self.objective.last_penalty,
+                               n if wb is None else float(wb.sum()))
+                progress.advance(epoch_loss.value)
                 for callback in self.callbacks:
                     callback.on_batch_end(self, epoch, batch, {"loss": value})
                 if self._interrupted:
-                    return {}
-        logs = {"loss": total_loss / seen}
-        if metrics:  # softmax and sigmoid act row by row: the same values as batch by batch
-            probabilities = self._probabilities(outputs[:seen])
-            logs.update({name: metric(targets[:seen], probabilities)
-                         for name, metric in metrics.items()})
+                    return None
+        self.epoch_in_progress = False
+        logs = {"loss": epoch_loss.value}
+        if self.metrics:  # softmax and sigmoid act row by row: the same values as batch by batch
+            logs.update(self._metric_values(targets[:seen], self._probabilities(outputs[:seen])))
         if validation is not None:
             logs.update({f"val_{k}": v for k, v in self._evaluate(*validation).items()})
         logs["lr"] = self.optimizer.lr
@@ -325,7 +343,8 @@ class Trainer:
         self.epoch = epoch
         self.history.record(epoch, logs)
         progress.finish(epoch, logs)  # the epoch's line first, then what callbacks print about it
-        for callback in self.callbacks:  # they see the epoch counted and recorded
+        # They see the epoch counted and recorded; a checkpoint comes last, with their changes.
+        for callback in _in_order(self.callbacks, savers="last"):
             callback.on_epoch_end(self, epoch, logs)
         return logs
 
@@ -437,15 +456,17 @@ class Trainer:
     def _evaluate(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> dict[str, float]:
         scores = self._outputs(X)
         results = {"loss": self.objective.head_loss.forward(scores, y, w) + self.net.penalty()}
-        metrics = self._task_metrics()
-        if metrics:
-            probabilities = self._probabilities(scores)
-            results.update({name: metric(y, probabilities) for name, metric in metrics.items()})
+        if self.metrics:
+            results.update(self._metric_values(y, self._probabilities(scores)))
         return results
 
-    def _task_metrics(self) -> dict[str, Callable[..., float]]:
-        """``metrics`` as computed for the learnt task (see ``for_task``)."""
-        return {name: for_task(metric, self.encoder.task) for name, metric in self.metrics.items()}
+    def _metric_values(self, y: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+        """Every metric, in the version for the learnt task (see ``for_task``), on encoded
+        targets ``y`` and ``probabilities`` (n_samples, n_outputs)."""
+        return {
+            name: _metric_number(name, for_task(metric, self.encoder.task)(y, probabilities))
+            for name, metric in self.metrics.items()
+        }
 
     def _check_metric_sizes(self, train: tuple, validation: tuple | None) -> None:
         """Before any training: R² needs two samples in each set it is computed on. In the
@@ -560,6 +581,26 @@ def _resolve_metrics(metrics: Iterable[Any]) -> dict[str, Callable[..., float]]:
             )
         resolved[name] = function
     return resolved
+
+
+def _metric_number(name: str, value: Any) -> float:
+    """A metric's result as a float, or a ``TypeError`` naming the metric."""
+    if not isinstance(value, (str, bytes)) and np.ndim(value) == 0:
+        with contextlib.suppress(TypeError, ValueError):  # None, complex, an object
+            return float(value)
+    shape = f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""
+    raise TypeError(
+        f"metric {name!r} must return one number, got {type(value).__name__}{shape}: "
+        f"{reprlib.repr(value)}"
+    )
+
+
+def _in_order(callbacks: Sequence[Callback], savers: str) -> list[Callback]:
+    """``callbacks`` in their order, with those that save the training state
+    (:attr:`Callback.saves_state`) moved to the ``"first"`` or ``"last"`` places."""
+    saving = [callback for callback in callbacks if callback.saves_state]
+    others = [callback for callback in callbacks if not callback.saves_state]
+    return saving + others if savers == "first" else others + saving
 
 
 class _interrupt_flag:
