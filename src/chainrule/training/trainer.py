@@ -445,7 +445,8 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
-        """The loss (penalties included) and every metric on ``(X, y)``, in evaluation mode."""
+        """The loss (penalties included) and every metric on ``(X, y)``, in evaluation mode;
+        ``sample_weight`` (n_samples,) weighs the loss only, as in ``fit``."""
         self._require_fitted("evaluate")
         X = self.net.check_input(X, "X")
         y_encoded = self.encoder.transform(y, self.net.dtype)
