@@ -166,13 +166,40 @@ def _power_of_two_scale(high: np.ndarray, low: np.ndarray) -> np.ndarray:
     return np.ldexp(1.0, exponent - 1)
 
 
+def _indistinguishable_from_constant(var: np.ndarray, mean: np.ndarray, n: int) -> np.ndarray:
+    """Per column, whether the computed variance can come from rounding alone: (n_features,) bool.
+
+    ``var`` and ``mean`` are the computed column variances and means, each (n_features,), of
+    ``n`` samples in float64. With ``eps = 2**-52`` (float64 machine epsilon) a column counts
+    as constant when::
+
+        var <= n·eps·var + (n·mean·eps)²
+
+    the bound that scikit-learn's ``StandardScaler`` uses to treat near-constant features as
+    constant (``_is_constant_feature`` in ``sklearn/preprocessing/_data.py``, as of version
+    1.9): the rounding error bound of the two-pass variance algorithm from T. F. Chan,
+    G. H. Golub and R. J. LeVeque, "Algorithms for computing the sample variance: analysis and
+    recommendations", The American Statistician 37(3), 1983. The first term bounds the
+    relative error of the sum of squares, the second the variance that an error of about
+    ``n·eps`` (relative) in the computed mean produces on its own. The bound is scale
+    invariant (both sides scale by ``c²`` when the data is scaled by ``c``), so a column is
+    judged by its relative spread: roughly, one whose standard deviation is at most
+    ``n·eps·|mean|`` is constant.
+    """
+    eps = np.finfo(np.float64).eps
+    return var <= n * eps * var + (n * mean * eps) ** 2
+
+
 class Standardizer(_ColumnScaler):
     """Z-score every column: ``Z = (X - mean) / scale``.
 
     ``mean`` and ``scale`` are the column means and population standard deviations
     (``ddof=0``, as scikit-learn's ``StandardScaler``) of the data given to ``fit``. A constant
-    column (all its values equal) gets ``scale = 1``, so it maps to zeros instead of dividing by
-    zero. Inverse: ``X = Z * scale + mean``.
+    column gets ``scale = 1``, so it maps to (near) zeros instead of dividing by zero or
+    blowing rounding noise up to values of order 1. Constant means all values equal, or a
+    variance no larger than what rounding alone can produce (see
+    :func:`_indistinguishable_from_constant`): ``[[1.0], [1 + 2**-52], [1.0]]`` standardises to
+    ``[0, 2.2e-16, 0]``, not ``[0, 2, 0]``. Inverse: ``X = Z * scale + mean``.
 
     The statistics are computed on every column divided by a power of two ``c`` close to its
     largest magnitude, ``mean = mean(X / c) * c`` and ``std = std(X / c) * c``: an exact
@@ -202,12 +229,19 @@ class Standardizer(_ColumnScaler):
         # the largest a population standard deviation can be (Popoviciu, "Sur les équations
         # algébriques ayant toutes leurs racines réelles", Mathematica 9, 1935: variance ≤
         # (max − min)² / 4). Held to those bounds, both times c stay within [-max|X|, max|X|].
-        mean = np.clip(U.mean(axis=0), low_u, high_u) * c
-        std = np.minimum(U.std(axis=0), (high_u - low_u) / 2) * c
-        # exact test: rounding can make std tiny, not zero
-        constant = high == low
+        mean_u = np.clip(U.mean(axis=0), low_u, high_u)
+        std_u = np.minimum(U.std(axis=0), (high_u - low_u) / 2)
+        mean, std = mean_u * c, std_u * c
+        # The rounding-level test is done on U (|U| < 2), where (n·mean·eps)² cannot overflow;
+        # it is invariant under the exact rescaling by c. std == 0 catches a tiny std * c that
+        # underflowed (subnormal data).
+        constant = (
+            (high == low)
+            | _indistinguishable_from_constant(std_u**2, mean_u, X.shape[0])
+            | (std == 0)
+        )
         self.mean_ = mean
-        self.scale_ = np.where(constant | (std == 0), 1.0, std)
+        self.scale_ = np.where(constant, 1.0, std)
 
     def _after_load(self) -> None:
         if (self.scale_ <= 0).any():

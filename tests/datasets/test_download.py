@@ -186,22 +186,28 @@ def test_an_unusable_content_length_is_ignored(tmp_path):
     assert (tmp_path / "f").read_bytes() == BODY
 
 
-def test_https_goes_through_the_default_opener(tmp_path, monkeypatch):
-    """A remote https URL uses urllib's default opener (proxy settings apply); faked here."""
+def test_https_goes_through_urllibs_default_handlers(tmp_path, monkeypatch):
+    """A remote https URL uses urllib's default handlers (proxy settings apply), with only the
+    redirect handler replaced by the checking one; faked here."""
     import io
     import urllib.request
 
     calls = []
 
-    def urlopen(url, timeout):
-        calls.append((url, timeout))
-        response = io.BytesIO(BODY)
-        response.headers = {"Content-Length": str(len(BODY))}
-        return response
+    class Opener:
+        def open(self, url, timeout):
+            calls.append((url, timeout))
+            response = io.BytesIO(BODY)
+            response.headers = {"Content-Length": str(len(BODY))}
+            return response
 
-    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    def build_opener(*handlers):
+        calls.append([type(handler).__name__ for handler in handlers])
+        return Opener()
+
+    monkeypatch.setattr(urllib.request, "build_opener", build_opener)
     fetch("https://mirror.example/f", tmp_path / "f", SHA, progress=False, timeout=7)
-    assert calls == [("https://mirror.example/f", 7)]
+    assert calls == [["_CheckedRedirectHandler"], ("https://mirror.example/f", 7)]
     assert (tmp_path / "f").read_bytes() == BODY
 
 

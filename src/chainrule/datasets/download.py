@@ -17,7 +17,10 @@ Errors
     to produce the right file.
 
 Only ``https://`` URLs are fetched, plus ``http://`` to the local machine (``127.0.0.1``,
-``::1``, ``localhost``), which is what the tests and a local mirror use.
+``::1``, ``localhost``), which is what the tests and a local mirror use. The rule holds for every
+hop: a redirect is followed only to a URL that passes the same check. A redirect elsewhere (to
+``http://`` on another host, ``ftp://``, ...) is a :class:`DownloadError` naming the requested
+URL and the refused target; the target is never contacted and nothing is kept.
 """
 
 from __future__ import annotations
@@ -96,7 +99,8 @@ def fetch(
     ValueError
         A URL that is not https (nor http to the local machine), or a malformed ``sha256``.
     DownloadError
-        The transfer failed (offline, HTTP error, connection closed early, timeout).
+        The transfer failed (offline, HTTP error, connection closed early, timeout), or the
+        server redirected to a URL the rule above refuses (not followed).
     ChecksumError
         The downloaded bytes do not have the expected SHA-256.
     """
@@ -143,6 +147,8 @@ def _stream(url: str, out: BinaryIO, *, timeout: float, progress: bool | None, l
                     update(len(chunk))
             finally:
                 close()
+    except DownloadError:  # a refused redirect: its message is complete
+        raise
     except urllib.error.HTTPError as exc:
         raise DownloadError(
             f"downloading {url} failed: the server answered HTTP {exc.code} {exc.reason}"
@@ -162,11 +168,51 @@ def _stream(url: str, out: BinaryIO, *, timeout: float, progress: bool | None, l
 
 
 def _open(url: str, timeout: float) -> Any:
-    """Open ``url``; a loopback URL bypasses any configured HTTP proxy (it would not reach us)."""
+    """Open ``url``, following only redirects that pass :func:`_check_url`.
+
+    A loopback URL bypasses any configured HTTP proxy (it would not reach us); any other URL
+    goes through urllib's usual handlers (proxy settings from the environment apply).
+    """
+    handlers: list[urllib.request.BaseHandler] = [_CheckedRedirectHandler(url)]
     if urllib.parse.urlsplit(url).hostname in _LOOPBACK_HOSTS:
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        return opener.open(url, timeout=timeout)
-    return urllib.request.urlopen(url, timeout=timeout)
+        handlers.append(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(*handlers).open(url, timeout=timeout)
+
+
+class _CheckedRedirectHandler(urllib.request.HTTPRedirectHandler):
+    """urllib's redirect handling, with :func:`_check_url` applied to every hop.
+
+    urllib calls :meth:`redirect_request` with the absolute target of a 301/302/303/307/308
+    before it connects anywhere, so a refused target is never contacted.
+    """
+
+    def __init__(self, origin: str) -> None:
+        super().__init__()
+        self.origin = origin  # the URL given to fetch, for the message
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        try:
+            _check_url(newurl)
+        except ValueError:
+            if fp is not None:  # the redirect's own body: not read, the connection is done
+                fp.close()
+            via = "" if req.full_url == self.origin else f" (via {req.full_url})"
+            raise DownloadError(
+                f"downloading {self.origin} was stopped: the server redirected it{via} with "
+                f"HTTP {code} to {newurl!r}, which was not followed, because downloads go only "
+                f"to https:// URLs (or http:// to 127.0.0.1/localhost); nothing was kept. Use "
+                f"a mirror that serves the file over https, or a data folder (CHAINRULE_DATA) "
+                f"that holds it"
+            ) from None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def _content_length(response: Any) -> int | None:
