@@ -4,9 +4,11 @@ Run:  python examples/toy_network.py [--epochs 2000]
 
 Ten points in the plane, each with a target distribution over two classes (not a hard label),
 a 2-2-2 network (sigmoid hidden layer, softmax output) and cross-entropy against the target
-distributions. Training can at best reach the targets' own entropy; the script prints the
-weights before and after (``net.info()``) and the largest gap between predicted and target
-probabilities.
+distributions. Training can at best reach the targets' own entropy. The script prints the
+architecture before training (``net.summary()``: layers, shapes and parameter counts, no
+weights), every layer's weights and cached values after it (``net.info()``), then the loss
+beside that entropy and the largest gap between predicted and target probabilities
+(``--quiet``: only that last line).
 """
 
 from __future__ import annotations

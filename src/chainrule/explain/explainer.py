@@ -14,7 +14,11 @@ How the numbers are obtained (so that they are the library's, not a re-derivatio
    layer ``backward(1)`` returns f'(Z) (dX = 1 ⊙ f'(Z)); for softmax, ``backward`` of each
    unit vector gives one column of each row's Jacobian;
 4. :func:`chainrule.gradcheck` confirms every parameter gradient (and ∂L/∂X) with central
-   finite differences.
+   finite differences. Each term says on what it passed: "matches finite differences" only
+   for a relative error within ``rtol``; gradients no larger than the finite difference's own
+   error pass "within the finite-difference error" when every entry agrees within that error,
+   and with an explicit ``atol`` "within atol" (see :mod:`chainrule.gradcheck`); the footer
+   counts each kind.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice
-from ..gradcheck import REPLAY_TOLERANCE, GradcheckReport, gradcheck
+from .._validation import check_bool, check_choice
+from ..gradcheck import REPLAY_TOLERANCE, GradcheckReport, frobenius_norm, gradcheck
 from ..layers.base import Layer
 from ..layers.dropout import Dropout
 from ..layers.sequential import Sequential
@@ -55,6 +59,23 @@ def notation(targets: str = "one-hot rows for class labels", extra: tuple[str, .
     )
 
 
+#: How the footer counts the gradients of each :attr:`FiniteDifferenceCheck.category`, in this
+#: order, when not all of them matched on their relative error.
+FOOTER_PARTS = (
+    ("relative error", "match (largest relative error {worst}, tolerance {rtol:g})"),
+    (
+        "finite-difference error",
+        (
+            "match only within the finite-difference error: every entry agrees within the "
+            "finite difference's own error estimate, which is here as large as these gradients "
+            "or larger, so their relative error (up to {worst}) cannot decide"
+        ),
+    ),
+    ("atol", "match only within atol = {atol:g} (relative error up to {worst})"),
+    ("not comparable", "not comparable: every entry has a kink at 0 on both sides"),
+    ("failed", "DO NOT MATCH (largest relative error {worst}, tolerance {rtol:g})"),
+)
+
 #: The notation paragraph of an explanation without sample weights, label smoothing or Huber.
 NOTATION = notation()
 LAYERS_HEADING = (
@@ -73,6 +94,7 @@ def explain(
     check: bool = True,
     eps: float = 1e-6,
     rtol: float = 1e-6,
+    atol: float = 0.0,
     max_checks: int | None = None,
     seed: Any = 0,
 ) -> Explanation:
@@ -88,8 +110,18 @@ def explain(
     parameters (a Dense) outputs ``Zk`` with parameters ``Wk``, ``bk``, the activation after
     it outputs ``Ak``, and ``δk = ∂L/∂Zk``. The header maps these names to the library's
     (``W1 = "0.W"``). When the network ends in Sigmoid + binary cross-entropy or Softmax +
-    cross-entropy, training uses the fused gradient ``δ = (P − T) / n``; the explanation shows
-    that term, and the chained terms it replaces (∂L/∂A, ∂A/∂Z) as references.
+    cross-entropy, training uses the fused gradient ``δ = (P − T) / n`` (for cross-entropy
+    ``(P ⊙ ΣₖT − T) / n``, which is ``(P − T) / n`` when every target row sums to 1: the
+    explanation prints the form that holds for the targets given); the explanation shows that
+    term, and the chained terms it replaces (∂L/∂A, ∂A/∂Z) as references.
+
+    Each checked gradient says how it compares with finite differences: "matches finite
+    differences (relative error …)" when its relative error is within ``rtol``; "matches
+    within the finite-difference error (relative error …, gradients of order …)" when the
+    gradients are no larger than the finite difference's own error (tiny gradients, or a huge
+    loss) and every entry agrees within that error, so the relative error cannot decide;
+    "matches within atol" when every entry is within an ``atol`` you gave; "DOES NOT MATCH"
+    otherwise; "not comparable" when every entry sits at a kink. The footer counts each kind.
 
     Parameters
     ----------
@@ -102,10 +134,11 @@ def explain(
     sample_weight : array of shape (n_samples,), optional
     format : {"text", "markdown", "json"}
         What ``str(explanation)`` renders.
-    check : bool
+    check : bool, default True
         Confirm every parameter gradient and ∂L/∂X with :func:`chainrule.gradcheck`.
-    eps, rtol, max_checks, seed
-        Passed to :func:`chainrule.gradcheck`.
+    eps, rtol, atol, max_checks, seed
+        Passed to :func:`chainrule.gradcheck` (same defaults: ``atol`` 0, no absolute
+        allowance).
 
     Returns
     -------
@@ -113,6 +146,8 @@ def explain(
 
     Raises
     ------
+    TypeError
+        ``check`` is not a bool.
     ValueError
         The loss of this batch is not finite.
     NotDifferentiableError
@@ -130,6 +165,7 @@ def explain(
     if not isinstance(net, Sequential):
         raise TypeError(f"net must be a Sequential, got {type(net).__name__}")
     format = check_choice(format, "format", FORMATS)
+    check = check_bool(check, "check")
     work = net.copy(np.float64)
     for layer in work.layers:
         if isinstance(layer, Dropout):
@@ -140,7 +176,7 @@ def explain(
     report = None
     if check:
         report = gradcheck(
-            net, loss, X, y, sample_weight=sample_weight, eps=eps, rtol=rtol,
+            net, loss, X, y, sample_weight=sample_weight, eps=eps, rtol=rtol, atol=atol,
             max_checks=max_checks, check_input=True, seed=seed,
         )
     return _Builder(work, objective, trace, report, sample_weight).build(format)
@@ -168,6 +204,11 @@ class _Trace:
     grads: dict[str, np.ndarray]  # "0.W" → ∂J/∂W (penalties included), W's shape
     head_grad: np.ndarray  # what the (head) loss's backward returned, (n_samples, n_outputs)
     reference: dict[str, Any] | None  # the chained path a fused pair replaces
+    # values the (head) loss averaged per sample (1: one per sample, n_outputs: one per
+    # element); None with reduction="sum", which does not divide
+    values_per_sample: int | None = None
+    # every row of the targets sums to 1 (class labels always; soft targets that do)
+    targets_sum_to_one: bool = True
 
 
 def _run(
@@ -205,6 +246,8 @@ def _replay(
     for index in range(stop):
         A = outputs[index] = layers[index].forward(A, training=True)
     L = objective.head_loss.forward(A, y, sample_weight)
+    values_per_sample = _values_per_sample(objective.head_loss, A.shape[0])
+    targets_sum_to_one = _targets_sum_to_one(objective.head_loss, y, A.shape[1])
     head_grad = dY = objective.head_loss.backward()
     local, downstream = {}, {}
     for index in range(stop - 1, -1, -1):
@@ -219,8 +262,38 @@ def _replay(
     grads = {name: grad.copy() for name, _, grad in net.named_parameters()}
     reference = _fused_reference(net, objective, A, y, sample_weight) if objective.fused else None
     return _Trace(
-        X, L + net.penalty(), L, outputs, local, downstream, grads, head_grad, reference
+        X, L + net.penalty(), L, outputs, local, downstream, grads, head_grad, reference,
+        values_per_sample, targets_sum_to_one,
     )
+
+
+def _values_per_sample(loss: Loss, n_samples: int) -> int | None:
+    """How many values ℓ per sample the last ``loss.forward`` averaged (None for a sum).
+
+    Read from what the loss itself did, so it holds for a loss of your own whose ``_values``
+    return one value per sample or one per element: :meth:`Loss.evaluate` keeps the factor
+    1/count, count = n_samples · m, or Σw · m with (its rescaled) sample weights w.
+    """
+    _, weights, scale = loss._state
+    if loss.reduction != "mean":
+        return None
+    total = n_samples if weights is None else float(np.sum(weights, dtype=np.float64))
+    return max(1, round(1.0 / (scale * total)))
+
+
+def _targets_sum_to_one(loss: Loss, y: Any, n_outputs: int) -> bool:
+    """Whether every row of the targets, as ``loss`` reads them, sums to 1 (up to rounding).
+
+    Only asked for losses whose formulas depend on it (:attr:`LossRule.general_value`):
+    class labels always do; label smoothing keeps a row's sum at 1 when it was 1.
+    """
+    if not loss_rule(loss).general_value:
+        return True
+    T = np.asarray(loss.prepare_targets(y, n_outputs))
+    if T.ndim < 2:  # class labels: one-hot rows
+        return True
+    rounding = 8 * n_outputs * np.finfo(np.float64).eps  # the sum's own rounding error
+    return bool(np.all(np.abs(T.sum(axis=1) - 1.0) <= rounding))
 
 
 def _local_derivative(layer: Layer, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -275,9 +348,14 @@ def _fused_reference(
 
 
 def _same(a: np.ndarray, b: np.ndarray, tolerance: float = REPLAY_TOLERANCE) -> bool:
-    """‖a − b‖ ≤ tolerance · ‖b‖ (exactly equal when both are zero)."""
-    scale = max(float(np.linalg.norm(b)), np.finfo(np.float64).tiny)
-    return a.shape == b.shape and float(np.linalg.norm(a - b)) <= tolerance * scale
+    """‖a − b‖ ≤ tolerance · ‖b‖ (exactly equal when both are zero); norms computed scaled,
+    so arrays with entries beyond 1e154 neither overflow nor warn."""
+    if a.shape != b.shape:
+        return False
+    scale = max(frobenius_norm(b), np.finfo(np.float64).tiny)
+    with np.errstate(over="ignore", invalid="ignore"):  # a − b of huge entries: inf, refused
+        difference = frobenius_norm(a - b)
+    return difference <= tolerance * scale
 
 
 # ------------------------------------------------------------------------------ the terms
@@ -363,19 +441,35 @@ class _Builder:
         return notation(targets, tuple(extra))
 
     def _footer(self, groups: list[TermGroup]) -> list[str]:
+        """The finite-difference summary: "all match" only when every gradient matched on its
+        relative error; otherwise how many matched how, could not be compared, or failed."""
         if self.report is None:
             return ["Gradients not checked against finite differences (check=False)."]
+        report = self.report
         checks = [t.check for g in groups for t in g.terms if t.check is not None]
-        n_bad = sum(not c.passed for c in checks)
-        worst = max((c.relative_error for c in checks), default=0.0)
-        verdict = "all match" if not n_bad else f"{n_bad} DO NOT MATCH"
+        by_category: dict[str, list[FiniteDifferenceCheck]] = {}
+        for check in checks:
+            by_category.setdefault(check.category, []).append(check)
         gradients = "gradient" if len(checks) == 1 else "gradients"
-        text = (
-            f"Finite differences (central, eps = {self.report.eps:g}, float64): "
-            f"{len(checks)} {gradients} checked, {verdict}; largest relative error {worst:.1e} "
-            f"(tolerance {self.report.rtol:g})."
+        start = (
+            f"Finite differences (central, eps = {report.eps:g}, float64): "
+            f"{len(checks)} {gradients} checked"
         )
-        return [text]
+        worst = {
+            category: f"{max(c.relative_error for c in members):.1e}"
+            for category, members in by_category.items()
+        }
+        if set(by_category) <= {"relative error"}:
+            largest = worst.get("relative error", "0.0e+00")
+            tolerance = f"(tolerance {report.rtol:g})"
+            return [f"{start}, all match; largest relative error {largest} {tolerance}."]
+        parts = [
+            f"{len(by_category[category])} "
+            + text.format(worst=worst[category], rtol=report.rtol, atol=report.atol)
+            for category, text in FOOTER_PARTS
+            if category in by_category
+        ]
+        return [f"{start}: {'; '.join(parts)}."]
 
     # -------------------------------------------------------------- groups
     def _forward(self) -> TermGroup:
@@ -413,25 +507,34 @@ class _Builder:
         head = objective.head_loss
         output = self.names[self.stop - 1].output if self.stop else INPUT
         rule = loss_rule(head)
-        scale, n_note = self._scale(head, rule.per, trace.head_grad)
+        scale, n_note = self._scale(head, trace.head_grad)
         options = options_text(head, rule.options)
         smoothed = self._smoothed_targets(head)
         if smoothed:  # T is not the targets given: say what it is, and which ε it used
             options += f", ε = {head.label_smoothing:g}"
         targets = f", T = {smoothed}" if smoothed else ""
+        value, grad = rule.formulas(trace.targets_sum_to_one)
         value_formula = (
-            f"{self._reduction(head)}, ℓ = {rule.value.format(y=output)}{targets}{options}"
+            f"{self._reduction(head)}, ℓ = {value.format(y=output)}{targets}{options}"
         )
         terms = [Term.of("L", value_formula, "loss", trace.L, batch=False, note=n_note)]
         if self.net.penalty():
             terms.append(
                 Term.of("J", "L + Σₖ (l1 ‖Wk‖₁ + ½ l2 ‖Wk‖²)", "loss", trace.J, batch=False)
             )
-        grad_formula = rule.grad.format(y=output) + scale + options
+        # a loss of your own: backward() is ∂L/∂Y already, reduction and weights included
+        grad_formula = grad.format(y=output) + ("" if rule.reduced else scale) + options
         if not objective.fused:
+            held = [] if not rule.reduced else [
+                factor for factor, present in (
+                    ("the reduction's 1/n", head.reduction == "mean"),
+                    ("the weights w", self.sample_weight is not None),
+                ) if present
+            ]
+            note = f"backward() already holds {' and '.join(held)}" if held else ""
             terms.append(
                 Term.of(gradient_name(output), grad_formula, "upstream", trace.head_grad,
-                        batch=True, layer=self.stop - 1 if self.stop else None)
+                        batch=True, layer=self.stop - 1 if self.stop else None, note=note)
             )
             return TermGroup(f"Loss: {type(objective.loss).__name__}", tuple(terms))
         terms += self._fused_terms(output, grad_formula, scale + options)
@@ -448,16 +551,26 @@ class _Builder:
         probabilities = last.output
         chained_rule = loss_rule(self.objective.loss)
         index = len(self.net.layers) - 1
-        chained_formula = chained_rule.grad.format(y=probabilities) + suffix
+        chained_formula = chained_rule.grad.format(y=probabilities)
+        if not chained_rule.reduced:
+            chained_formula += suffix
         layer_entry = layer_rule(last.layer)
         local_formula = layer_entry.local.format(x=logits, y=probabilities)
-        difference = float(np.max(np.abs(reference["chained"] - self.trace.head_grad)))
+        with np.errstate(invalid="ignore", over="ignore"):  # inf − inf where they overflow
+            difference = float(np.max(np.abs(reference["chained"] - self.trace.head_grad)))
         not_used = "reference: the chained path, which training does not take"
         pair = f"{type(last.layer).__name__} + {type(self.objective.loss).__name__}"
+        if layer_entry.kind == "jacobian":  # softmax: one (K, K) Jacobian per row
+            chain = (
+                f"row by row, dL/d{logits}ᵢ = dL/d{probabilities}ᵢ · (d{probabilities}/"
+                f"d{logits})ᵢ (a matrix product per row i)"
+            )
+        else:
+            chain = f"dL/d{logits} = dL/d{probabilities} ⊙ d{probabilities}/d{logits}"
         note = (
-            f"fused {pair}: training computes dL/d{logits} = dL/d{probabilities} ⊙ "
-            f"d{probabilities}/d{logits} in this simplified form, exact even where the "
-            f"chained product underflows (here they differ by at most {difference:.1e})"
+            f"fused {pair}: training computes {chain} in this simplified form, exact even "
+            f"where the chained product underflows (here they differ by at most "
+            f"{difference:.1e})"
         )
         check, parameter = None, None
         if self.stop == 0:  # the logits are the input X: this term is dL/dX, checked as such
@@ -487,16 +600,23 @@ class _Builder:
             return ""
         return template.format(K=self.trace.head_grad.shape[1])
 
-    def _scale(self, loss: Loss, per: str, grad: np.ndarray) -> tuple[str, str]:
+    def _scale(self, loss: Loss, grad: np.ndarray) -> tuple[str, str]:
         """The reduction's and the weights' factor in the gradient (``" / n"``, ``" ⊙ w"``)
-        and a note saying what n is."""
+        and a note saying what n is, counted from the values the loss returned: one per
+        sample (cross-entropy, or a loss of your own that says so) or one per element."""
         if loss.reduction == "sum":
             if self.sample_weight is None:
                 return "", "reduction='sum': no division"
             return " ⊙ w", "reduction='sum': no division; each sample's values weighted by w"
         n_samples = grad.shape[0]
-        per_sample = 1 if per == "sample" or grad.ndim == 1 else grad.shape[1]
-        what = "n_samples" if per_sample == 1 else "n_samples × n_outputs"
+        n_outputs = grad.shape[1] if grad.ndim == 2 else 1
+        per_sample = self.trace.values_per_sample or 1
+        if per_sample == 1:
+            what = "n_samples"
+        elif per_sample == n_outputs:
+            what = "n_samples × n_outputs"
+        else:
+            what = f"n_samples × {per_sample} values per sample"
         if self.sample_weight is None:
             return " / n", f"n = {n_samples * per_sample} ({what}: the values averaged)"
         total = float(np.sum(np.asarray(self.sample_weight, dtype=np.float64)))
@@ -555,12 +675,20 @@ class _Builder:
         same = comparison.n_checked != value.size or _same(
             comparison.analytic, value.reshape(-1), 1e-10
         )
+        passed = bool(comparison.passed and same)
+        compared = ~np.asarray(comparison.kink, dtype=bool)
+        magnitudes = np.abs(np.concatenate(
+            [comparison.analytic[compared], comparison.numeric[compared]]
+        ))
         return FiniteDifferenceCheck(
             relative_error=comparison.relative_error,
             max_abs_error=comparison.max_abs_error,
             n_checked=comparison.n_checked,
-            passed=bool(comparison.passed and same),
+            passed=passed,
             rtol=self.report.rtol,
             n_one_sided=comparison.n_one_sided,
             n_kinks=comparison.n_kinks,
+            passed_on=comparison.passed_on if passed else None,
+            atol=self.report.atol,
+            scale=float(np.max(magnitudes, initial=0.0)),
         )

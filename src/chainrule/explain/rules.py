@@ -136,12 +136,21 @@ class LossRule:
         appended where it applies, so a difference is written in parentheses.
     per : {"element", "sample"}
         What one value is: MSE, MAE, Huber and BCE have one per element of ``{y}``,
-        cross-entropy one per sample (row).
+        cross-entropy one per sample (row). (The n of the reduction shown in an explanation
+        is counted from the values the loss actually returned.)
     options : tuple of str
         Attributes shown after the formulas (Huber's ``delta``, written κ).
     smoothed_targets : str
         For a loss with ``label_smoothing`` ε: T in terms of the targets ``y`` as given,
         shown (in the formulas and the notation) when ε > 0. ``{K}`` is the number of classes.
+    general_value, general_grad : str
+        The forms of ``value`` and ``grad`` for targets whose rows do not all sum to 1, where
+        ``value`` and ``grad`` hold only for rows that do (cross-entropy from logits:
+        ``softmax(Z) ⊙ ΣₖT − T`` is ``softmax(Z) − T`` only then); "" when ``value`` and
+        ``grad`` hold for any targets.
+    reduced : bool
+        ``grad`` is already ∂L/∂{y} with the reduction's 1/n and the sample weights in it
+        (``backward()`` of a loss of your own), so nothing is appended to it.
     """
 
     value: str
@@ -149,6 +158,16 @@ class LossRule:
     per: str = "element"
     options: tuple[str, ...] = ()
     smoothed_targets: str = ""
+    general_value: str = ""
+    general_grad: str = ""
+    reduced: bool = False
+
+    def formulas(self, targets_sum_to_one: bool) -> tuple[str, str]:
+        """``(value, grad)`` for targets whose rows all sum to 1 (labels, or soft targets that
+        do) or not."""
+        if targets_sum_to_one or not self.general_value:
+            return self.value, self.grad
+        return self.general_value, self.general_grad
 
 
 _SMOOTHED_BINARY = "(1 − ε) y + ε/2"  # BinaryCrossEntropy: each 0/1 target moves ε/2 inward
@@ -172,14 +191,19 @@ LOSS_RULES: dict[tuple[type[Loss], bool], LossRule] = {
     (CrossEntropy, False): LossRule(
         "−Σₖ T log {y}", "−T / {y}", per="sample", smoothed_targets=_SMOOTHED_CLASSES
     ),
+    # ∂ℓᵢ/∂Zᵢₖ = Pᵢₖ Σₖ′ Tᵢₖ′ − Tᵢₖ: the familiar P − T only where the row of T sums to 1
+    # (labels always do; so do soft targets that are distributions, smoothed or not)
     (CrossEntropy, True): LossRule(
         "logsumexp({y}) − Σₖ T {y}", "(softmax({y}) − T)", per="sample",
         smoothed_targets=_SMOOTHED_CLASSES,
+        general_value="(ΣₖT) logsumexp({y}) − Σₖ T {y}",
+        general_grad="(softmax({y}) ⊙ ΣₖT − T)",
     ),
 }
 
-#: The entry of a loss not in :data:`LOSS_RULES`.
-GENERIC_LOSS_RULE = LossRule("ℓ({y}, T)", "backward()")
+#: The entry of a loss not in :data:`LOSS_RULES`: its ``backward()`` is shown as it is (it
+#: already holds the reduction's 1/n and the sample weights).
+GENERIC_LOSS_RULE = LossRule("ℓ({y}, T)", "backward()", reduced=True)
 
 
 def loss_rule(loss: Loss) -> LossRule:

@@ -17,9 +17,15 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice
+from ..gradcheck import frobenius_norm
 from .render import render_markdown, render_text
 
 FORMATS = ("text", "markdown", "json")
+
+
+#: What :attr:`FiniteDifferenceCheck.passed_on` (gradcheck's ``passed_on``) can be, and how
+#: a term's line says it: only a relative error within ``rtol`` reads as a plain "matches".
+PASSED_ON = ("relative error", "finite-difference error", "atol")
 
 
 @dataclass(frozen=True)
@@ -29,16 +35,27 @@ class FiniteDifferenceCheck:
     Attributes
     ----------
     relative_error : float
-        ‖analytic − numeric‖₂ / max(‖analytic‖₂, ‖numeric‖₂) over the checked entries.
+        ‖analytic − numeric‖₂ / max(‖analytic‖₂, ‖numeric‖₂) over the compared entries.
     max_abs_error : float
     n_checked : int
         Entries probed (all unless ``max_checks`` limited them).
     passed : bool
-        ``relative_error <= rtol`` and gradcheck's analytic gradient is the explained array.
+        gradcheck passed the array (see ``passed_on``) and its analytic gradient is the
+        explained array.
     rtol : float
     n_one_sided, n_kinks : int
         Entries next to a kink at 0 compared with one-sided differences, and entries left out
         because a kink lies on both sides (see :mod:`chainrule.gradcheck`).
+    passed_on : {"relative error", "finite-difference error", "atol"} or None
+        Why it passed: ``relative_error <= rtol``; or every entry's difference lies within
+        that entry's own finite-difference error estimate (gradients no larger than that
+        error, so the relative error cannot decide); or every entry within ``atol``. None when
+        it failed.
+    atol : float
+        The absolute allowance gradcheck was given (0 by default).
+    scale : float
+        The gradients' order of magnitude: the largest |entry| of the analytic and numeric
+        gradients over the compared entries (0.0 when none was compared).
     """
 
     relative_error: float
@@ -48,19 +65,46 @@ class FiniteDifferenceCheck:
     rtol: float
     n_one_sided: int = 0
     n_kinks: int = 0
+    passed_on: str | None = None
+    atol: float = 0.0
+    scale: float = 0.0
+
+    @property
+    def comparable(self) -> bool:
+        """False when every probed entry was left out at a kink (nothing was compared)."""
+        return not (self.n_checked and self.n_kinks == self.n_checked)
+
+    @property
+    def category(self) -> str:
+        """``"relative error"``, ``"finite-difference error"``, ``"atol"`` (how it matched),
+        ``"not comparable"`` (every entry at a kink) or ``"failed"``."""
+        if not self.comparable:
+            return "not comparable"
+        if not self.passed:
+            return "failed"
+        return self.passed_on or "relative error"
 
     def describe(self) -> str:
-        """``"matches finite differences (relative error 2.1e-10)"`` or the opposite, with what
-        happened at kinks."""
-        if self.n_checked and self.n_kinks == self.n_checked:
+        """``"matches finite differences (relative error 2.1e-10)"``; or how else it matched
+        (within the finite-difference error, within atol), that it does not, or that it could
+        not be compared; with what happened at kinks."""
+        category = self.category
+        if category == "not comparable":
             return ("not comparable with finite differences: every entry has a kink at 0 on "
                     "both sides")
-        verdict = "matches" if self.passed else "DOES NOT MATCH"
         notes = [f"{self.n_one_sided} one-sided at a kink"] if self.n_one_sided else []
         if self.n_kinks:
             notes.append(f"{self.n_kinks} left out at a kink")
         extra = "".join(f"; {note}" for note in notes)
-        return f"{verdict} finite differences (relative error {self.relative_error:.1e}{extra})"
+        error = f"relative error {self.relative_error:.1e}"
+        order = f"gradients of order {self.scale:.0e}"
+        if category == "relative error":
+            return f"matches finite differences ({error}{extra})"
+        if category == "finite-difference error":
+            return f"matches within the finite-difference error ({error}, {order}{extra})"
+        if category == "atol":
+            return f"matches within atol = {self.atol:g} ({error}, {order}{extra})"
+        return f"DOES NOT MATCH finite differences ({error}{extra})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,7 +112,10 @@ class FiniteDifferenceCheck:
             "max_abs_error": self.max_abs_error,
             "n_checked": self.n_checked,
             "passed": self.passed,
+            "passed_on": self.passed_on,
             "rtol": self.rtol,
+            "atol": self.atol,
+            "scale": self.scale,
             "n_one_sided": self.n_one_sided,
             "n_kinks": self.n_kinks,
         }
@@ -94,7 +141,8 @@ class Term:
     shape : tuple of int
         The actual array's shape.
     norm, min, max : float
-        ‖value‖₂ (Frobenius) and the extreme entries.
+        ‖value‖₂ (Frobenius, computed scaled: finite for any finite array, see
+        :func:`chainrule.gradcheck.frobenius_norm`) and the extreme entries.
     value : ndarray
         The array itself (a private copy).
     layer : int or None
@@ -141,7 +189,7 @@ class Term:
         if batch and dims:
             dims = ("n_samples", *dims[1:])
         if array.size:
-            norm, low, high = float(np.linalg.norm(array)), float(array.min()), float(array.max())
+            norm, low, high = frobenius_norm(array), float(array.min()), float(array.max())
         else:
             norm = low = high = 0.0
         return cls(name, formula, kind, dims, tuple(array.shape), norm, low, high, array, **extra)
@@ -254,8 +302,15 @@ class Explanation:
 
     @property
     def passed(self) -> bool:
-        """Every checked gradient matches finite differences (True when nothing was checked)."""
-        return all(t.check.passed for t in self.terms if t.check is not None)
+        """Every checked gradient passed :func:`chainrule.gradcheck` (on its relative error,
+        within the finite-difference error or within ``atol``: each term's line says which)
+        and at least one could be compared; True when nothing was checked. As in gradcheck, a
+        gradient whose every entry sits at a kink is not failed, but a check in which nothing
+        could be compared is not a pass."""
+        checks = [t.check for t in self.terms if t.check is not None]
+        if not checks:
+            return True
+        return all(c.passed for c in checks) and any(c.comparable for c in checks)
 
     # ----------------------------------------------------------------- rendering
     def to_dict(self) -> dict[str, Any]:

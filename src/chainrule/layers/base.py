@@ -15,6 +15,14 @@ the layer changes the number of features or has parameters, :meth:`Layer.output_
 :meth:`Layer.parameter_specs`. Store what backward needs with :meth:`Layer._remember` and read it
 back with :meth:`Layer._recall`. ``docs/custom_layers.md`` walks through a complete example that is
 then verified with :func:`chainrule.gradcheck`.
+
+A layer used on its own reads a declared parameter before :meth:`Layer.build` has made it:
+``params`` and ``grads`` are dicts that then raise the clear
+:class:`~chainrule.errors.NotBuiltError` ("put it in a Sequential or call
+layer.build(dtype, seed) first"), not a bare ``KeyError``. A layer whose penalties ``l1``/``l2``
+should be saved takes them as constructor arguments and returns them from :meth:`get_config`,
+as ``Dense`` does (``Sequential.get_config`` refuses a layer whose non-zero penalties its
+config would lose).
 """
 
 from __future__ import annotations
@@ -64,6 +72,26 @@ class ParameterSpec:
         return math.prod(self.shape)  # Python ints: no overflow for absurd shapes
 
 
+class ParameterDict(dict):
+    """``layer.params`` / ``layer.grads``: a dict in which a *declared* parameter that does not
+    exist yet raises :class:`~chainrule.errors.NotBuiltError` naming the layer and the fix,
+    instead of a bare ``KeyError``; any other missing key is a ``KeyError`` as usual.
+
+    Looking up a present key costs what it costs in a dict (``__missing__`` runs only on a
+    miss).
+    """
+
+    def __init__(self, layer: Layer, *args: Any) -> None:
+        super().__init__(*args)
+        self._layer = layer
+
+    def __missing__(self, key: str) -> Any:
+        layer = self._layer
+        if any(spec.name == key for spec in layer.parameter_specs()):
+            layer._require_built()
+        raise KeyError(key)
+
+
 class Layer:
     """Base class of all layers.
 
@@ -101,8 +129,8 @@ class Layer:
     kink: ClassVar[bool] = False
 
     def __init__(self) -> None:
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
+        self.params: dict[str, np.ndarray] = ParameterDict(self)
+        self.grads: dict[str, np.ndarray] = ParameterDict(self)
         self.l1 = 0.0
         self.l2 = 0.0
         self.label = type(self).__name__
@@ -148,6 +176,27 @@ class Layer:
         """Rebuild a layer (without its parameter values) from :meth:`get_config`'s output."""
         return cls(**config)
 
+    def saved_config(self) -> dict[str, Any]:
+        """:meth:`get_config`, refused when it would lose the layer's non-zero ``l1``/``l2``.
+
+        Raises
+        ------
+        ValueError
+            A penalty is set (e.g. ``layer.l2 = 1e-3``) that the config does not hold: a
+            network rebuilt from it would train without it.
+        """
+        config = self.get_config()
+        lost = [f"{key}={value:g}" for key in ("l1", "l2")
+                if (value := getattr(self, key)) and config.get(key) != value]
+        if lost:
+            raise ValueError(
+                f"{self.label}: {' and '.join(lost)} is set, but its get_config() does not "
+                "return it, so a network rebuilt from the config would lose it; take l1 and l2 "
+                "as constructor arguments and return them from get_config(), as Dense does "
+                "(docs/custom_layers.md)"
+            )
+        return config
+
     # ----------------------------------------------------------------- parameters
     @property
     def built(self) -> bool:
@@ -174,8 +223,8 @@ class Layer:
         }
         clone = object.__new__(type(self))
         clone.__dict__.update(copy.deepcopy(state))
-        clone.params = {name: value.copy() for name, value in self.params.items()}
-        clone.grads = {name: value.copy() for name, value in self.grads.items()}
+        clone.params = ParameterDict(clone, {k: v.copy() for k, v in self.params.items()})
+        clone.grads = ParameterDict(clone, {k: v.copy() for k, v in self.grads.items()})
         clone.cache, clone._workspace, clone._owner = {}, {}, None
         clone._reuse_buffers = False
         return clone

@@ -300,7 +300,7 @@ class Sequential:
         return {
             "dtype": self.dtype.name,
             "layers": [
-                {"type": LAYERS.name_of(layer), "config": layer.get_config()}
+                {"type": LAYERS.name_of(layer), "config": layer.saved_config()}
                 for layer in self.layers
             ],
         }
