@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="run folder, new or empty (default: a new "
                                      "runs/<time>-<dataset>)")
     train.add_argument("--overwrite", action="store_true",
-                       help="let --out be the folder of an earlier run (its run files are replaced)")
+                       help="let --out be the folder of an earlier run (its run files are "
+                            "replaced once the new run has written its own; kept if it fails)")
     train.add_argument("--quiet", action="store_true", help="no progress output")
 
     evaluate = command("evaluate", "evaluate a saved model on a dataset or a file")
@@ -98,8 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("input", help="features: .csv (header optional) or .npy")
     predict.add_argument("-o", "--output", required=True, help="output file: .csv or .npy")
     predict.add_argument("--proba", action="store_true",
-                         help="write the class probabilities (one column per class) instead of "
-                              "the labels")
+                         help="write the class probabilities instead of the labels: one "
+                              "column per class (one per label for a multilabel model)")
 
     summary = command("summary", "print a saved model's layers, shapes and parameter counts")
     summary.add_argument("model", help="model file (.safetensors)")
@@ -138,8 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return HANDLERS[args.command](args)
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("chainrule: interrupted", file=sys.stderr)
+        _print_notes(exc)
         return 130
     except BrokenPipeError:  # the output was piped into `head` or similar: not an error
         sys.stderr.close()
@@ -149,7 +151,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"chainrule: error: {message}", file=sys.stderr)
+        if not debug:  # the traceback shows them
+            _print_notes(exc)
         return 2 if isinstance(exc, (UsageError, ConfigError)) else 1
+
+
+def _print_notes(exc: BaseException) -> None:
+    """What was added to an error on its way (e.g. where a failed run's checkpoint is kept)."""
+    for note in getattr(exc, "__notes__", ()):
+        print(f"chainrule: note: {note}", file=sys.stderr)
 
 
 # ------------------------------------------------------------------------------- commands
@@ -173,7 +183,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .config import load_config
+    from .config import DATASETS, load_config
     from .experiment import Data, load_data
     from .io import load_with_targets
     from .tables import read_table
@@ -182,10 +192,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.config:
         data = load_data(load_config(args.config)["data"])
         X, y, where = data.X_test, data.y_test, f"the test split of {args.config}"
-    elif Path(args.data).suffix in (".csv", ".npz", ".npy"):
-        X, y = read_table(args.data, _column(args.target))
+    elif Path(args.data).suffix in DATA_FILES:
+        if not Path(args.data).expanduser().is_file():
+            raise UsageError(f"--data {args.data}: no such file")
+        X, y = read_table(Path(args.data).expanduser(), _column(args.target),
+                          target_key="--target")
         where = args.data
     else:
+        if args.data not in DATASETS or args.data == "files":
+            raise UsageError(
+                f"--data: unknown dataset {args.data!r}; give a dataset name "
+                f"({', '.join(name for name in DATASETS if name != 'files')}) or a "
+                f"{'/'.join(DATA_FILES)} file"
+            )
         section = {"dataset": args.data, "data_dir": args.data_dir, "validation_size": 0.0}
         section = {k: v for k, v in section.items() if v is not None}
         data: Data = load_data(section)
@@ -225,6 +244,9 @@ def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray) -> dict[str, floa
             "mae": metrics.mean_absolute_error(y, outputs), "r2": metrics.r2_score(y, outputs)}
 
 
+#: The data files ``evaluate --data`` reads, by suffix.
+DATA_FILES = (".csv", ".npz", ".npy")
+
 #: What ``predict -o`` writes, by the file's suffix.
 PREDICTION_FORMATS = (".csv", ".npy")
 
@@ -252,14 +274,18 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _predictions(targets, outputs: np.ndarray, proba: bool) -> tuple[np.ndarray, list[str]]:
     """``(values, CSV header)`` from a model file that records its targets: the original
-    class labels, or the probabilities (one column per class), or regression values."""
+    class labels, or the probabilities (one column per class, a binary model's
+    ``P(classes[0]) = 1 - p`` beside ``P(classes[1]) = p``; one per label for multilabel), or
+    regression values."""
     probabilities = targets.probabilities(outputs)  # (n_samples, n_outputs)
     columns = [f"output_{i}" for i in range(probabilities.shape[1])]
     if not targets.is_classifier:
         return probabilities, columns
     if proba:
-        if targets.classes is not None:  # binary: the one output is P(classes[1])
-            columns = [f"proba_{c}" for c in targets.classes[-probabilities.shape[1]:].tolist()]
+        if targets.task == "binary":  # the one output is P(classes[1])
+            return _both_classes(probabilities), [f"proba_{c}" for c in targets.classes.tolist()]
+        if targets.classes is not None:
+            columns = [f"proba_{c}" for c in targets.classes.tolist()]
         return probabilities, columns
     labels = targets.encoder().decode(probabilities)
     return labels, ["class"] if labels.ndim == 1 else columns
@@ -267,10 +293,13 @@ def _predictions(targets, outputs: np.ndarray, proba: bool) -> tuple[np.ndarray,
 
 def _predictions_by_activation(net, outputs: np.ndarray, proba: bool) -> tuple[np.ndarray, list[str]]:
     """``(values, CSV header)`` for a file without targets: classes are output indices,
-    guessed from the last layer (Softmax: argmax, one Sigmoid output: p >= 0.5)."""
+    guessed from the last layer (Softmax: argmax, one Sigmoid output: p >= 0.5; with
+    ``proba``, one Sigmoid output gives the columns 1 - p and p)."""
     from .layers.activations import Sigmoid, Softmax
 
     last = net.layers[-1]
+    if proba and isinstance(last, Sigmoid) and outputs.shape[1] == 1:  # P(1): two classes
+        return _both_classes(outputs), ["proba_0", "proba_1"]
     if proba or not isinstance(last, (Softmax, Sigmoid)):
         return outputs, [f"output_{i}" for i in range(outputs.shape[1])]
     print("chainrule: note: the model file does not record its class labels (saved without "
@@ -278,6 +307,12 @@ def _predictions_by_activation(net, outputs: np.ndarray, proba: bool) -> tuple[n
     if isinstance(last, Softmax):
         return outputs.argmax(axis=1), ["class"]
     return (outputs >= 0.5).astype(np.int64), ["class"]
+
+
+def _both_classes(p: np.ndarray) -> np.ndarray:
+    """(n_samples, 2) ``[1 - p, p]`` from a binary model's one output ``p`` (n_samples, 1):
+    one column per class, as for several classes."""
+    return np.column_stack([1 - p[:, 0], p[:, 0]])
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -359,6 +394,9 @@ def _datasets(args: argparse.Namespace) -> int:
     from .datasets import dataset_status, download, get_dataset, list_datasets
 
     if args.action == "list":
+        if args.name is not None:
+            raise UsageError(f"datasets list takes no NAME, got {args.name!r} (to fetch one: "
+                             "chainrule datasets download NAME)")
         rows = [(info.name, dataset_status(info.name, args.data_dir), info.description)
                 for info in list_datasets()]
         width = max(len(name) for name, _, _ in rows)

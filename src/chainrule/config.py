@@ -18,7 +18,7 @@ A config has these tables (every key optional; :data:`DEFAULT_CONFIG` fills the 
     seed, data_dir
 
     Relative paths (train, test, data_dir, callbacks.checkpoint.path) are read from the
-    working directory; the ``config.toml`` a run writes holds them made absolute, so that a
+    working directory, and a leading ``~`` is the home folder; the ``config.toml`` a run writes holds them made absolute, so that a
     run folder can be evaluated from anywhere.
 
     [model]         either layers = [ {input_dim, output_dim, activation, ...}, ... ] (the
@@ -205,9 +205,11 @@ def _metrics(value: Any) -> Any:
         return value
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f'must be "auto" or a list of metric names, got {value!r}')
-    for name in value:
+    for index, name in enumerate(value):
         if name not in METRICS:
             raise ValueError(f"unknown metric {name!r}; valid names: {', '.join(METRICS.names())}")
+        if name in value[:index]:
+            raise ValueError(f"lists {name!r} twice; give each metric once")
     return value
 
 

@@ -1,10 +1,16 @@
 """Tables of numbers in files: features and targets read from .csv, .npz or .npy, results
 written as .csv or .npy (what ``chainrule train`` with ``data.dataset = "files"``,
-``chainrule evaluate`` and ``chainrule predict`` read and write)."""
+``chainrule evaluate`` and ``chainrule predict`` read and write).
+
+A CSV field that cannot be used (a feature that is not a finite number, a blank label) is
+refused with the file, its line (counted from 1, the header included) and the column (counted
+from 1, with its header name) named; an .npy's rows are counted from 1 instead of lines.
+"""
 
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +18,8 @@ import numpy as np
 from .config import ConfigError
 
 
-def read_table(path: str | Path, target: int | str = -1) -> tuple[np.ndarray, np.ndarray]:
+def read_table(path: str | Path, target: int | str = -1, *,
+               target_key: str = "data.target") -> tuple[np.ndarray, np.ndarray]:
     """Features and targets from a .csv, .npz (arrays X, y) or .npy file (the ``target``
     column is y).
 
@@ -21,7 +28,19 @@ def read_table(path: str | Path, target: int | str = -1) -> tuple[np.ndarray, np
     target is a number. So a headerless file with text class labels keeps its first row; a
     header of numeric names over text labels (``1,2,label`` then ``0.5,0.1,cat``) is the one
     layout read wrongly (as a first sample of class "label"). A ``target`` given by name
-    needs the header.
+    needs the header. ``target_key`` is how the caller names ``target`` in messages (the
+    config key, or a command-line option).
+
+    The targets are numbers when every one is (int64 when all are whole), else strings (class
+    labels).
+
+    Raises
+    ------
+    ValueError
+        No data rows; rows of different widths; a feature field that is not a finite number,
+        or a blank or non-finite target (naming the file, the line and the column).
+    ConfigError
+        ``target`` names no column of the file.
     """
     path = Path(path)
     if path.suffix == ".npz":
@@ -29,56 +48,115 @@ def read_table(path: str | Path, target: int | str = -1) -> tuple[np.ndarray, np
             if "X" not in archive or "y" not in archive:
                 raise ValueError(f"{path} must hold arrays named X and y, has {archive.files}")
             return archive["X"], archive["y"]
-    header, rows = _read_rows(path, target)
-    column = _target_column(target, header, len(rows[0]) if rows else 0, path)
-    y = np.array([row[column] for row in rows])
-    features = [[value for i, value in enumerate(row) if i != column] for row in rows]
-    try:
-        X = np.array(features, dtype=np.float64)
-    except ValueError:
-        raise ValueError(f"{path}: every feature column must be numeric") from None
-    try:
-        y = y.astype(np.float64)
-        if np.all(y == np.round(y)):
-            y = y.astype(np.int64)
-    except ValueError:
-        pass  # string class labels
+    table = _Rows(path, target)
+    column = _target_column(target, table.header, table.width, path, target_key)
+    y = _labels(table, column)
+    X = table.numbers([i for i in range(table.width) if i != column], "feature")
     return X, y
 
 
 def read_features(path: str | Path) -> np.ndarray:
     """A 2-D array of features from a .npy file or a numeric .csv (header optional: the first
-    row is one when any of its fields is text)."""
+    row is one when any of its fields is text). A CSV field that is not a finite number is
+    refused naming its line and column."""
     path = Path(path)
     if path.suffix == ".npy":
         X = np.load(path, allow_pickle=False)
         return X.reshape(1, -1) if X.ndim == 1 else X
-    _, rows = _read_rows(path)
-    try:
-        return np.array(rows, dtype=np.float64)
-    except ValueError:
-        raise ValueError(f"{path}: every column must be numeric") from None
+    table = _Rows(path)
+    return table.numbers(list(range(table.width)), "feature")
 
 
-def _read_rows(path: Path, target: int | str | None = None) -> tuple[list[str] | None, list[list[str]]]:
-    """The header (None if absent; see :func:`read_table`) and the data rows of a file.
+class _Rows:
+    """The header (None if absent; see :func:`read_table`) and the data rows of a file, with
+    where each row came from.
 
     ``target``: the target column, whose field may be text in a data row; None when every
     column is a feature."""
-    if path.suffix == ".npy":
-        array = np.load(path, allow_pickle=False)
-        return None, [[str(v) for v in row] for row in np.atleast_2d(array)]
-    with open(path, newline="", encoding="utf-8") as file:
-        rows = [row for row in csv.reader(file) if row]
-    if not rows:
-        raise ValueError(f"{path} is empty")
-    header = None
-    if _is_header(rows, target):
-        header, rows = rows[0], rows[1:]
-    widths = {len(row) for row in rows}
-    if len(widths) > 1:
-        raise ValueError(f"{path}: rows have different numbers of columns {sorted(widths)}")
-    return header, rows
+
+    def __init__(self, path: Path, target: int | str | None = None) -> None:
+        self.path = path
+        self.header: list[str] | None = None
+        if path.suffix == ".npy":
+            array = np.load(path, allow_pickle=False)
+            self.rows = [[str(v) for v in row] for row in np.atleast_2d(array)]
+            self.lines = list(range(1, len(self.rows) + 1))
+            self.unit = "row"
+        else:
+            self.rows, self.lines, self.unit = [], [], "line"
+            with open(path, newline="", encoding="utf-8") as file:
+                reader = csv.reader(file)
+                for row in reader:
+                    if row:
+                        self.rows.append(row)
+                        self.lines.append(reader.line_num)
+            if not self.rows:
+                raise ValueError(f"{path} is empty")
+            if _is_header(self.rows, target):
+                self.header = self.rows.pop(0)
+                self.lines.pop(0)
+        if not self.rows:
+            header = f" (only a header: {','.join(self.header)})" if self.header else ""
+            raise ValueError(f"{path} has no data rows{header}")
+        widths = {len(row) for row in self.rows}
+        if len(widths) > 1:
+            raise ValueError(f"{path}: rows have different numbers of columns {sorted(widths)}")
+        self.width = widths.pop()
+
+    def where(self, index: int, column: int) -> str:
+        """``"data.csv, line 7, column 3 (label)"``: a field of data row ``index``."""
+        name = f" ({self.header[column]})" if self.header else ""
+        return f"{self.path}, {self.unit} {self.lines[index]}, column {column + 1}{name}"
+
+    def numbers(self, columns: list[int], what: str) -> np.ndarray:
+        """The fields of ``columns`` as float64 (n_rows, len(columns)); a field that is not a
+        finite number is refused, naming where it is."""
+        fields = [[row[i] for i in columns] for row in self.rows]
+        try:
+            values = np.array(fields, dtype=np.float64).reshape(len(fields), len(columns))
+        except ValueError:
+            values = None
+        if values is not None and np.isfinite(values).all():
+            return values
+        values = np.empty((len(fields), len(columns)))  # field by field, to say which is bad
+        for index, row in enumerate(self.rows):
+            for j, column in enumerate(columns):
+                problem = _number_problem(row[column])
+                if problem:
+                    raise ValueError(f"{self.where(index, column)}: every {what} must be a "
+                                     f"finite number, got {problem}")
+                values[index, j] = float(row[column])
+        return values
+
+
+def _number_problem(value: str) -> str | None:
+    """Why a field is not a finite number (``"an empty field"``, ``"'nan'"``), or None."""
+    if not value.strip():
+        return "an empty field"
+    try:
+        number = float(value)
+    except ValueError:
+        return repr(value)
+    return None if math.isfinite(number) else repr(value)
+
+
+def _labels(table: _Rows, column: int) -> np.ndarray:
+    """The target column: numbers when every field is one (int64 when all are whole), else the
+    strings (class labels). A blank field, or a non-finite number, is refused."""
+    raw = [row[column] for row in table.rows]
+    for index, value in enumerate(raw):
+        if not value.strip():
+            raise ValueError(f"{table.where(index, column)}: the target is missing (an empty "
+                             "field); every row needs one")
+    try:
+        y = np.array(raw, dtype=np.float64)
+    except ValueError:
+        return np.array(raw)  # string class labels
+    if not np.isfinite(y).all():
+        index = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"{table.where(index, column)}: the target must be a finite number or "
+                         f"a class label, got {raw[index]!r}")
+    return y.astype(np.int64) if np.all(y == np.round(y)) else y
 
 
 def _is_header(rows: list[list[str]], target: int | str | None) -> bool:
@@ -107,13 +185,14 @@ def _is_text(value: str) -> bool:
     return False
 
 
-def _target_column(target: int | str, header: list[str] | None, width: int, path: Path) -> int:
+def _target_column(target: int | str, header: list[str] | None, width: int, path: Path,
+                   key: str) -> int:
     if isinstance(target, str):
         if header is None or target not in header:
-            raise ConfigError(f"data.target: no column {target!r} in {path} (header: {header})")
+            raise ConfigError(f"{key}: no column {target!r} in {path} (header: {header})")
         return header.index(target)
     if not -width <= target < width:
-        raise ConfigError(f"data.target: column {target} does not exist in {path} ({width} columns)")
+        raise ConfigError(f"{key}: column {target} does not exist in {path} ({width} columns)")
     return target % width
 
 

@@ -94,7 +94,8 @@ def test_predict_writes_the_original_labels(tmp_path, rng, case, from_logits):
 @pytest.mark.parametrize("from_logits", [False, True], ids=["probabilities", "logits"])
 @pytest.mark.parametrize(("labels", "header"), [
     (["low", "mid", "high"], ["proba_high", "proba_low", "proba_mid"]),
-    ([-1, 1], ["proba_1"]),  # the one sigmoid output is P(the second class)
+    # the one sigmoid output p is P(the second class): the columns are 1 - p and p
+    ([-1, 1], ["proba_-1", "proba_1"]),
 ])
 def test_predict_proba_writes_one_probability_column_per_class(tmp_path, rng, labels, header,
                                                                 from_logits):
@@ -104,9 +105,11 @@ def test_predict_proba_writes_one_probability_column_per_class(tmp_path, rng, la
     rows = _read_csv(tmp_path / "p.csv")
     assert rows[0] == header
     written = np.array(rows[1:], dtype=np.float64)
-    np.testing.assert_allclose(written, trainer.predict_proba(X), rtol=1e-12)
-    if len(header) > 1:
-        np.testing.assert_allclose(written.sum(axis=1), 1.0)
+    expected = trainer.predict_proba(X).reshape(len(X), -1)
+    if expected.shape[1] == 1:
+        expected = np.column_stack([1 - expected[:, 0], expected[:, 0]])
+    np.testing.assert_allclose(written, expected, rtol=1e-12)
+    np.testing.assert_allclose(written.sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize("from_logits", [False, True], ids=["probabilities", "logits"])

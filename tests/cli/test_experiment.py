@@ -70,7 +70,7 @@ def test_read_table_from_npz_and_npy(tmp_path):
         ("ragged.csv", "1,2,3\n1,2\n", -1, ValueError,
          r"ragged\.csv: rows have different numbers of columns \[2, 3\]"),
         ("words.csv", "1,2,3\nfoo,2,1\n", -1, ValueError,
-         r"words\.csv: every feature column must be numeric"),
+         r"words\.csv, line 2, column 1: every feature must be a finite number, got 'foo'"),
         ("named.csv", "a,b\n1,2\n", "label", ConfigError,
          r"data\.target: no column 'label' in .*named\.csv \(header: \['a', 'b'\]\)"),
         ("bare.csv", "1,2\n", "label", ConfigError, r"no column 'label' .*\(header: None\)"),
@@ -94,7 +94,8 @@ def test_an_npz_needs_arrays_named_X_and_y(tmp_path):
 
 def test_read_features_needs_numbers(tmp_path):
     (tmp_path / "f.csv").write_text("a,b\n1,x\n")
-    with pytest.raises(ValueError, match=r"f\.csv: every column must be numeric"):
+    with pytest.raises(ValueError, match=r"f\.csv, line 2, column 2 \(b\): every feature "
+                                         r"must be a finite number, got 'x'"):
         read_features(tmp_path / "f.csv")
 
 

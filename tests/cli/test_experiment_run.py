@@ -92,7 +92,11 @@ def test_a_config_error_leaves_no_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError):
         run(circles_config("loss.name=mse"), None)
-    assert list((tmp_path / "runs").iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # runs/ too, which this run created
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(ConfigError):
+        run(circles_config("loss.name=mse"), None)
+    assert list((tmp_path / "runs").iterdir()) == []  # an existing runs/ stays
 
 
 def test_a_check_of_fit_itself_leaves_no_folder_and_no_config(tmp_path, monkeypatch):
@@ -212,10 +216,9 @@ def test_integer_targets_with_many_distinct_values_ask_for_data_task(tmp_path, r
     assert len(classes.classes) == 100
 
 
-def test_a_class_missing_from_the_training_part_still_gets_its_output(tmp_path, rng):
-    """The network is sized for every class of the data, and the trainer knows them all: a
-    class only in the test file used to stop fit ("y has 2 distinct classes, but the network
-    has 3 outputs")."""
+def test_a_test_label_missing_from_the_training_file_is_a_config_error(tmp_path, rng):
+    """The classes are the training labels: a class only in the test file is refused before
+    training (it used to get an output the network never learnt)."""
     X = rng.normal(size=(30, 2))
     labels = np.where(X[:, 0] > 0, "high", "low")
     rows = [f"{a:.5f},{b:.5f},{label}" for (a, b), label in zip(X, labels)]
@@ -225,7 +228,8 @@ def test_a_class_missing_from_the_training_part_still_gets_its_output(tmp_path, 
         "data.dataset=files", f"data.train='{tmp_path / 'train.csv'}'",
         f"data.test='{tmp_path / 'test.csv'}'", "data.validation_size=0", "model.hidden=[3]",
         "training.epochs=1", "training.verbose=0"])
-    result = run(config, tmp_path / "run")
-    assert result.trainer.encoder.classes.tolist() == ["high", "low", "middle"]
-    assert result.trainer.net.out_features == 3
-    assert set(result.trainer.predict(X)) <= {"high", "low", "middle"}
+    with pytest.raises(ConfigError, match=r"data\.test = .*test\.csv\" has labels that are not "
+                                          r"among the classes of the training data "
+                                          r"\(.*train\.csv\": \['high', 'low'\]\): \['middle'\]"):
+        run(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()

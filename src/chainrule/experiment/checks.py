@@ -12,6 +12,7 @@ from ..config import ConfigError, callback_class
 from ..layers.activations import Identity, Softmax
 from ..layers.base import Layer
 from ..layers.dense import Dense
+from ..layers.dropout import Dropout
 from ..layers.sequential import Sequential
 from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
 from .data import Data
@@ -34,7 +35,20 @@ def check_layer_sizes(architecture: list[dict[str, Any]], data: Data) -> None:
 
 
 def check_output_layer(config: dict[str, Any], data: Data, last: Layer) -> None:
-    """A softmax output has one output per class (never one output, never regression)."""
+    """Nothing after the output activation (a Dropout there would zero random outputs, the
+    probabilities or predictions themselves); a softmax output has one output per class (never
+    one output, never regression)."""
+    if isinstance(last, Dropout):
+        entry = config["model"]["layers"][-1]  # the mlp builder puts dropout after hidden layers
+        activation = entry.get("activation", "identity")
+        after = ("the output" if activation == "identity" else
+                 f"the output activation ({_toml.inline(activation)})")
+        raise ConfigError(
+            f"model.layers[-1].dropout = {entry['dropout']:g} puts a Dropout layer after "
+            f"{after}: in training it would set random outputs of the network to 0 (and scale "
+            "the rest), so the loss would see damaged predictions. Remove dropout from the last "
+            "model.layers entry; dropout belongs on hidden layers (before the output layer)"
+        )
     if isinstance(last, Softmax) and (data.n_outputs == 1 or data.task == "regression"):
         raise ConfigError(
             f"{output_key(config)} does not fit {describe(data)}: softmax divides each output "

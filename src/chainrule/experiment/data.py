@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,13 +56,26 @@ class Data:
 def load_data(section: dict[str, Any]) -> Data:
     """Load the data described by a config's ``[data]`` table and split it.
 
+    For classification the classes are the labels of the training data (``data.train``, or
+    the dataset's training set), the validation and test parts included when they are split
+    from it. A separate test set (``data.test``) must fit the training data: as many features
+    and, for classification, only labels among the training classes; that is checked here,
+    before anything is trained. (A catalog dataset's official test set has the dataset's
+    classes, so for it the classes are those of both sets.)
+
     Raises
     ------
     ConfigError
-        The table does not fit the data: options the loader does not take, a single class, a
-        split too small for one sample of every class on each side (the message names
-        ``data.test_size`` or ``data.validation_size`` and the values that work), integer
-        targets that look like regression values while ``data.task = "auto"``.
+        The table does not fit the data: a ``data.train`` / ``data.test`` file that does not
+        exist, options the loader does not take or values it refuses (naming
+        ``data.options.<key>``), a single class, a test file of another width or with labels
+        the training labels do not have, a split too small for one sample of every class on
+        each side (the message names ``data.test_size`` or ``data.validation_size`` and the
+        values that work), integer targets that look like regression values while
+        ``data.task = "auto"``.
+    ValueError
+        A data file that cannot be read as a table (see :func:`chainrule.tables.read_table`:
+        it names the file, line and column).
     """
     name = section.get("dataset", "digits")
     options = dict(section.get("options", {}))
@@ -75,9 +89,10 @@ def load_data(section: dict[str, Any]) -> Data:
                           ".csv, .npz or .npy file")
     try:
         if name == "files":
-            X, y = read_table(section["train"], section.get("target", -1))
+            target = section.get("target", -1)
+            X, y = read_table(_data_file(section, "train"), target)
             if "test" in section:
-                test = read_table(section["test"], section.get("target", -1))
+                test = read_table(_data_file(section, "test"), target)
         elif name in GENERATORS:
             from .. import datasets
 
@@ -100,14 +115,37 @@ def load_data(section: dict[str, Any]) -> Data:
                               f"{', '.join(config_module.DATASETS)}")
     except TypeError as exc:
         raise ConfigError(f"data.options: {exc}") from None
+    except ConfigError:
+        raise
+    except ValueError as exc:  # the loader's check of an option names it first: "noise must ..."
+        if str(exc).split(" ", 1)[0] in options:
+            raise ConfigError(f"data.options.{exc}") from None
+        raise
+    except FileNotFoundError as exc:  # the loader's advice, in config keys
+        text = str(exc)
+        for python, config in (("pass download=True", "set data.options.download = true"),
+                               ("download=True", "data.options.download = true"),
+                               ("download=False", "data.options.download = false"),
+                               ("point data_dir /", "point data.data_dir /")):
+            text = text.replace(python, config)
+        raise FileNotFoundError(text) from None
     if limit:
         X, y = X[:limit], y[:limit]
         test = None if test is None else (test[0][:limit], test[1][:limit])
+    if test is not None:
+        _check_test_width(section, name, X, y, *test)
 
     task = _task(section, name, y)
     classes = None
     if task == "classification":
-        classes = _classes(section, name, y if test is None else np.concatenate([y, test[1]]))
+        official = test is not None and name != "files"  # shares the dataset's classes
+        classes = _classes(section, name, np.concatenate([y, test[1]]) if official else y)
+        if test is not None and not official:
+            _check_test_labels(section, classes, test[1])
+    elif test is not None and test[1].dtype.kind not in "iufb":
+        raise ConfigError(f"data.test = {_toml.inline(section['test'])} holds text targets "
+                          f"({np.unique(test[1])[:5].tolist()} ...), but the task is regression: "
+                          "the targets must be numbers")
     stratify = task == "classification"
     if test is None:
         X, X_test, y, y_test = _split(X, y, test_size, stratify=stratify, seed=seed,
@@ -124,6 +162,52 @@ def load_data(section: dict[str, Any]) -> Data:
                                     key="data.validation_size", value=val_size, limit=limit,
                                     pool=pool)
     return Data(name, task, X, y, X_val, y_val, X_test, y_test, classes)
+
+
+def _data_file(section: dict[str, Any], key: str) -> str:
+    """The path of ``data.<key>`` (``~`` expanded), or a ConfigError when no file is there."""
+    path = os.path.expanduser(section[key])
+    if not os.path.isfile(path):
+        state = "is a folder" if os.path.isdir(path) else "does not exist"
+        raise ConfigError(f"data.{key} = {_toml.inline(section[key])}: the file {path} {state} "
+                          f"(relative paths are read from the working directory, {os.getcwd()})")
+    return path
+
+
+def _check_test_width(section: dict[str, Any], name: str, X: np.ndarray, y: np.ndarray,
+                      X_test: np.ndarray, y_test: np.ndarray) -> None:
+    """A separate test set has the training data's features and kind of targets."""
+    where = (f"data.test = {_toml.inline(section['test'])}" if name == "files" else
+             f"the {name} test set")
+    if X_test.shape[1:] != X.shape[1:]:
+        raise ConfigError(
+            f"{where} has {_width(X_test)} features, but the training data "
+            f"({_toml.inline(section.get('train', name))}) has {_width(X)}: both need the same "
+            "feature columns (and data.target the same target column)"
+        )
+    if y_test.shape[1:] != y.shape[1:]:
+        raise ConfigError(f"{where} has targets of shape {y_test.shape[1:]} per sample, but the "
+                          f"training data has {y.shape[1:]}")
+
+
+def _width(X: np.ndarray) -> str:
+    return str(X.shape[1]) if X.ndim == 2 else f"shape {X.shape[1:]} of"
+
+
+def _check_test_labels(section: dict[str, Any], classes: np.ndarray, y_test: np.ndarray) -> None:
+    """Every label of ``data.test`` is a training class (a label of another type, e.g. a
+    string against integers or 0.5 against 0 and 1, is not)."""
+    same_kind = (classes.dtype.kind in "iufb") == (y_test.dtype.kind in "iufb")
+    unknown = np.unique(y_test[~np.isin(y_test, classes)]) if same_kind else np.unique(y_test)
+    if len(unknown):
+        shown = unknown[:10].tolist()
+        more = f" ... ({len(unknown)} in all)" if len(unknown) > 10 else ""
+        raise ConfigError(
+            f"data.test = {_toml.inline(section['test'])} has labels that are not among the "
+            f"classes of the training data ({_toml.inline(section['train'])}: "
+            f"{classes[:20].tolist()}): {shown}{more}; the network can only predict the "
+            "training classes, so the test labels must be among them (same type and values)"
+        )
 
 
 def _split(X: np.ndarray, y: np.ndarray, fraction: float, *, stratify: bool, seed: int,
@@ -216,7 +300,8 @@ _MANY_CLASSES = 20
 
 
 def _classes(section: dict[str, Any], name: str, y: np.ndarray) -> np.ndarray:
-    """The sorted class labels of all the data (every part); at least two."""
+    """The sorted class labels of ``y`` (the training data's, see :func:`load_data`); at least
+    two."""
     classes = np.unique(y)
     if len(classes) < 2:
         where = ("check data.train and data.target (the label column)" if name == "files" else

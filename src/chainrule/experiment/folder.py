@@ -1,10 +1,31 @@
-"""The folder of a run: claimed before training, then filled with the run's files."""
+"""The folder of a run: claimed before training, then filled with the run's files.
+
+A run either completes its folder or leaves it as it found it:
+
+- before training starts (a config error, a failed data load, Ctrl-C while loading), the
+  folders the run created (the run folder, ``runs/`` and other missing parents) are removed;
+- when training starts, ``config.toml`` is written; with ``overwrite``, the earlier run's
+  files (:data:`RUN_FILES`) are first moved aside into a hidden sibling folder
+  ``.<name>.earlier-<random>``, and deleted only once the new run has written all its files;
+- a run that fails after that (a diverged loss, a full disk, a second Ctrl-C while the files
+  are written) removes the files it wrote and the folders it created, and moves the earlier
+  run's files back. One file is kept: a training checkpoint this run wrote (to resume a long
+  run from), and the error then says where it is (as a note: ``exc.__notes__``). When the
+  earlier run has a checkpoint at the same place, the new one is kept beside it as
+  ``checkpoint.failed.safetensors``.
+
+A single Ctrl-C during training is no failure: training stops after the current batch and the
+run is evaluated and written as usual. If the process is killed outright (SIGKILL, power loss),
+the earlier run's files are still in the sibling folder.
+"""
 
 from __future__ import annotations
 
 import copy
 import csv
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -19,19 +40,26 @@ from .data import Data
 RUN_FILES = ("config.toml", "model.safetensors", "history.csv", "metrics.json", "history.png",
              "confusion_matrix.png", "decision_boundary.png", "checkpoint.safetensors")
 
+#: Where a failed run's checkpoint is kept when the earlier run's checkpoint comes back.
+FAILED_CHECKPOINT = "checkpoint.failed.safetensors"
+
 
 class RunFolder:
     """The folder of one run: claimed before the data is loaded (refusing one that holds
-    files, unless ``overwrite``), removed again by :meth:`release` if this run created it and
-    training never started."""
+    files, unless ``overwrite``), then :meth:`start`, :meth:`finish` or :meth:`fail` (see the
+    module notes)."""
 
     def __init__(self, out_dir: str | Path | None, dataset: str, overwrite: bool) -> None:
         self.overwrite = overwrite
         self.started = False
-        self.made: list[Path] = []
+        self.backup: Path | None = None  # the earlier run's files, while this run is not done
+        self.made: list[Path] = []  # the folders this run created, deepest first
         if out_dir is None:
-            self.path, self.created = _new_run_dir(Path("runs"), dataset), True
-            self.made = [self.path]
+            root = Path("runs")
+            self.made = _missing_folders(root)
+            root.mkdir(parents=True, exist_ok=True)
+            self.path, self.created = _new_run_dir(root, dataset), True
+            self.made.insert(0, self.path)
             return
         self.path = Path(out_dir)
         if self.path.exists() and not self.path.is_dir():
@@ -39,9 +67,8 @@ class RunFolder:
                               "another (--out)")
         self.created = not self.path.exists()
         if self.created:
-            missing = [self.path, *(p for p in self.path.parents if not p.exists())]
+            self.made = _missing_folders(self.path)
             self.path.mkdir(parents=True)
-            self.made = missing  # deepest first, as release removes them
             return
         held = sorted(entry.name for entry in self.path.iterdir())
         if held and not overwrite:
@@ -53,27 +80,70 @@ class RunFolder:
             )
 
     def start(self) -> None:
-        """Training starts: with ``overwrite``, delete the earlier run's files."""
-        self.started = True
-        if self.overwrite:
-            for name in RUN_FILES:
-                (self.path / name).unlink(missing_ok=True)
+        """Training starts: with ``overwrite``, move the earlier run's files aside (all of
+        them, or, if that fails, none)."""
+        earlier = [self.path / name for name in RUN_FILES if (self.path / name).exists()]
+        if self.overwrite and earlier:
+            backup = Path(tempfile.mkdtemp(prefix=f".{self.path.resolve().name}.earlier-",
+                                           dir=self.path.resolve().parent))
+            try:
+                for path in earlier:
+                    os.replace(path, backup / path.name)
+            except BaseException:
+                for path in backup.iterdir():
+                    os.replace(path, self.path / path.name)
+                backup.rmdir()
+                raise
+            self.backup = backup
+        self.started = True  # from now on, the run folder's RUN_FILES are this run's
 
-    def release(self) -> None:
-        """The run failed or was stopped before training: remove the folder this run made."""
-        if self.created and not self.started:
-            for path in self.made:
-                try:
-                    path.rmdir()  # only if still empty
-                except OSError:
-                    return
+    def finish(self) -> None:
+        """The run has written all its files: the earlier run's are deleted."""
+        if self.backup is not None:
+            shutil.rmtree(self.backup, ignore_errors=True)
+            self.backup = None
+
+    def fail(self, checkpoint: Path | None = None) -> str | None:
+        """The run failed (or was stopped before training): remove what it wrote and the
+        folders it created, put the earlier run's files back, keep ``checkpoint`` (a training
+        checkpoint this run wrote, or None). Returns a note saying where the kept checkpoint
+        is, or None."""
+        kept = None
+        if self.started:
+            in_folder = checkpoint is not None and checkpoint.parent.resolve() == self.path.resolve()
+            for name in RUN_FILES:
+                if not (in_folder and name == checkpoint.name):
+                    (self.path / name).unlink(missing_ok=True)
+            kept = checkpoint
+            if self.backup is not None:
+                if in_folder and (self.backup / checkpoint.name).exists():
+                    kept = self.path / FAILED_CHECKPOINT
+                    os.replace(checkpoint, kept)
+                for path in self.backup.iterdir():
+                    os.replace(path, self.path / path.name)
+                self.backup.rmdir()
+                self.backup = None
+        for path in self.made:
+            try:
+                path.rmdir()  # only if empty
+            except OSError:
+                break
+        if kept is None:
+            return None
+        return (f"the training checkpoint of this run is kept at {kept} (resume from it with "
+                "Trainer.fit(..., resume_from=path), or load its weights with "
+                "chainrule.training.checkpoint.checkpoint_network)")
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """``path`` and its parents that do not exist yet, deepest first."""
+    return [p for p in (path, *path.parents) if not p.exists()]
 
 
 def _new_run_dir(root: Path, dataset: str) -> Path:
     """Create and return ``root/<YYYYmmdd-HHMMSS>-<dataset>``, with ``-2``, ``-3`` ... appended
     when the name is taken (two runs started in the same second get two folders)."""
     base = time.strftime("%Y%m%d-%H%M%S") + f"-{dataset}"
-    root.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, 10_000):
         path = root / (base if attempt == 1 else f"{base}-{attempt}")
         try:
@@ -121,15 +191,18 @@ def write_history(history: Any, path: Path) -> None:
 
 
 def write_plots(trainer: Trainer, data: Data, out: Path) -> list[Path]:
-    """The run's figures, or nothing when matplotlib is not installed."""
+    """The run's figures, or nothing when matplotlib is not installed. ``history.png`` only
+    when an epoch completed (Ctrl-C during the first epoch leaves no curve to draw)."""
     try:
         import matplotlib  # noqa: F401
 
         from .. import plots
     except ImportError:
         return []
-    written = [out / "history.png"]
-    plots.plot_history(trainer.history, path=written[0])
+    written = []
+    if len(trainer.history):
+        written.append(out / "history.png")
+        plots.plot_history(trainer.history, path=written[0])
     if data.task == "classification":
         written.append(out / "confusion_matrix.png")
         plots.plot_confusion_matrix(data.y_test, trainer.predict(data.X_test), path=written[-1])

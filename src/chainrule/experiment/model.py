@@ -61,9 +61,10 @@ def build_trainer(config: dict[str, Any], net: Sequential, data: Data, callbacks
     """The Trainer of ``config``: loss, optimizer, schedule, training settings, callbacks.
 
     A ``checkpoint`` callback without a ``path`` writes ``checkpoint.safetensors`` in
-    ``out_dir``. For classification the trainer knows every class of ``data`` (of all its
-    parts) from the start, so the network's outputs are those classes even when the training
-    part lacks one.
+    ``out_dir``. For classification the trainer knows the classes of ``data`` from the start
+    (the training data's labels, see :func:`~chainrule.experiment.data.load_data`), so the
+    network's outputs are those classes even when the training part split from the data lacks
+    one.
 
     Raises
     ------

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io import save
+from ..training.checkpoint import ModelCheckpoint
 from ..training.trainer import Trainer
 from .data import Data, load_data
 from .folder import RunFolder, StartRun, write_history, write_plots
@@ -50,8 +51,9 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
         None: a new folder ``runs/<YYYYmmdd-HHMMSS>-<dataset>`` (``-2``, ``-3`` ... appended
         when that name is taken).
     overwrite : bool
-        Allow a folder holding an earlier run: its run files (:data:`RUN_FILES`) are deleted
-        when training starts; other files are left alone.
+        Allow a folder holding an earlier run: its run files (:data:`RUN_FILES`) are moved
+        aside when training starts, and deleted once this run has written its own (put back
+        if this run fails); other files are left alone.
 
     The data, the network, the trainer and every check of the config come first: a config
     error leaves no folder behind (the folder is created, or claimed, before loading the
@@ -60,9 +62,18 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
 
     Ctrl-C stops training after the current batch; the run is then evaluated and saved as
     usual with the weights of that moment, and ``metrics.json`` says so (``"interrupted":
-    true``, ``"epochs"``: the completed epochs, ``"weights"``).
+    true``, ``"epochs"``: the completed epochs, ``"weights"``; when no epoch completed,
+    ``"history_plot"`` says why there is no ``history.png``).
+
+    A run that fails once training has started (a diverged loss, an unwritable file, a second
+    Ctrl-C while the files are written) removes the files it wrote and the folders it created,
+    and with ``overwrite`` puts the earlier run's files back (they are moved aside when
+    training starts and deleted once this run has written all its files); only a training
+    checkpoint it wrote is kept, and the exception's note (``exc.__notes__``) says where. See
+    :mod:`chainrule.experiment.folder`.
     """
     folder = RunFolder(out_dir, config["data"].get("dataset", "run"), overwrite)
+    trainer = None
     try:
         data = load_data(config["data"])
         net = build_network(config, data)
@@ -71,18 +82,27 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
         trainer.callbacks.append(StartRun(folder, config))
         validation = None if data.X_val is None else (data.X_val, data.y_val)
         started = time.perf_counter()
-        history = trainer.fit(data.X_train, data.y_train, epochs=config["training"]["epochs"],
-                              validation_data=validation)
-    except BaseException:
-        folder.release()
+        trainer.fit(data.X_train, data.y_train, epochs=config["training"]["epochs"],
+                    validation_data=validation)
+        seconds = time.perf_counter() - started
+        test_metrics = trainer.evaluate(data.X_test, data.y_test)
+        files = _write_results(folder.path, trainer, data, test_metrics, seconds)
+    except BaseException as exc:
+        note = folder.fail(_checkpoint_written(trainer) if folder.started else None)
+        if note:
+            exc.add_note(note)
         raise
-    seconds = time.perf_counter() - started
-    test_metrics = trainer.evaluate(data.X_test, data.y_test)
+    folder.finish()
+    return RunResult(folder.path, trainer, data, test_metrics, seconds, files)
 
-    out = folder.path
+
+def _write_results(out: Path, trainer: Trainer, data: Data, test_metrics: dict[str, float],
+                   seconds: float) -> list[Path]:
+    """The model, history, metrics and plots of a trained run (config.toml is already there)."""
+    history = trainer.history
     files = [out / name for name in ("config.toml", "model.safetensors", "history.csv",
                                      "metrics.json")]
-    save(net, files[1], trainer=trainer)
+    save(trainer.net, files[1], trainer=trainer)
     write_history(history, files[2])
     summary = {"test": test_metrics, "n_test": len(data.y_test), "train_seconds": seconds,
                "epochs": len(history), "interrupted": history.interrupted, "note": history.note}
@@ -92,8 +112,17 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
             f"{len(history) + 1}; the test metrics are of these weights, history.csv holds the "
             f"{len(history)} completed epochs"
         )
+    if not len(history):
+        summary["history_plot"] = "none: no epoch completed, so history.png was not drawn"
     files[3].write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    files += write_plots(trainer, data, out)
-    return RunResult(out, trainer, data, test_metrics, seconds, files)
+    return files + write_plots(trainer, data, out)
 
 
+def _checkpoint_written(trainer: Trainer | None) -> Path | None:
+    """The file a ModelCheckpoint of ``trainer`` wrote during this run, or None."""
+    for callback in [] if trainer is None else trainer.callbacks:
+        if isinstance(callback, ModelCheckpoint) and callback.saved_epochs:
+            path = Path(callback.path)
+            if path.is_file():
+                return path
+    return None
