@@ -25,14 +25,16 @@ class NotBuiltError(RuntimeError):
 
 
 class TrainingDivergedError(RuntimeError):
-    """Training produced a non-finite loss; the weights were restored to the last finite step.
+    """Training produced a non-finite loss, or a step made the weights non-finite; the weights
+    were restored to the last finite step.
 
     Attributes
     ----------
     epoch, batch : int
-        Where the loss first became non-finite (both counted from 1).
+        Where the loss (or the weights) first became non-finite (both counted from 1).
     loss : float
-        The offending loss value (``nan`` or ``inf``).
+        The offending loss value (``nan`` or ``inf``); ``nan`` when the weights overflowed in
+        an epoch's last step, whose loss was finite.
     """
 
     def __init__(self, message: str, *, epoch: int, batch: int, loss: float) -> None:

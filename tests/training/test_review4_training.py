@@ -237,3 +237,4 @@ def test_gradient_monitor_records_the_epochs_learning_rate_whatever_the_order():
     trainer = binary_trainer(callbacks=[plateau, monitor])
     history = trainer.fit(X, y, epochs=3)
     assert [record["lr"] for record in monitor.records] == history["lr"]
+

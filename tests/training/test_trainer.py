@@ -433,10 +433,11 @@ def test_weights_made_non_finite_by_the_last_step_are_restored_to_the_epoch_star
 
 
 def test_weights_are_finite_after_divergence_even_with_one_batch_per_epoch():
-    # Epoch 1's only step overflows the weights; epoch 2 starts from them, so the fallback is
-    # the start of epoch 1.
+    # Epoch 1's only step overflows the weights: there is no later batch whose loss would show
+    # it, so the weights are checked after the epoch's last step (its loss was finite).
     net, start, error = diverging(batch_size=16)
-    assert (error.epoch, error.batch) == (2, 1)
+    assert (error.epoch, error.batch) == (1, 1) and np.isnan(error.loss)
+    assert "the weights became non-finite in the step at epoch 1, batch 1 of 1" in str(error)
     assert "the weights were restored to their values at the start of epoch 1" in str(error)
     np.testing.assert_array_equal(net.parameters, start)
 

@@ -318,7 +318,8 @@ class Trainer:
                             f"{self.net.dtype.name} arithmetic (scale them, e.g. standardise y "
                             "for regression)"
                         )
-                    raise self._diverged(epoch, batch, n_batches, value)
+                    raise self._diverged(epoch, batch, n_batches, value,
+                                         f"the loss became {value}")
                 self.optimizer._step()  # bound in __init__; fit ignores FP warnings
                 n = Xb.shape[0]
                 if self.metrics:
@@ -332,6 +333,9 @@ class Trainer:
                     callback.on_batch_end(self, epoch, batch, {"loss": value})
                 if self._interrupted:
                     return None
+        if not all_finite(self.net.parameters):  # the epoch's last step overflowed them
+            raise self._diverged(epoch, n_batches, n_batches, math.nan,
+                                 "the weights became non-finite in the step")
         self.epoch_in_progress = False
         logs = {"loss": epoch_loss.value}
         if self.metrics:  # softmax and sigmoid act row by row: the same values as batch by batch
@@ -373,8 +377,10 @@ class Trainer:
         self.optimizer.lr = self.schedule(t, self.optimizer.base_lr) * self.lr_factor
 
     def _diverged(
-        self, epoch: int, batch: int, n_batches: int, value: float
+        self, epoch: int, batch: int, n_batches: int, loss: float, cause: str
     ) -> TrainingDivergedError:
+        """The error for ``cause`` at (``epoch``, ``batch``), with the batch's ``loss`` (nan
+        when the weights overflowed), after restoring the last finite weights if need be."""
         if all_finite(self.net.parameters):
             restored = "the weights are those after the last step whose loss was finite"
         elif self._snapshot is not None:  # that step overflowed them: back to an epoch's start
@@ -384,12 +390,12 @@ class Trainer:
         else:
             restored = "the weights are not finite, nor were they when this fit began"
         return TrainingDivergedError(
-            f"training diverged: the loss became {value} at epoch {epoch}, batch {batch} of "
-            f"{n_batches}; {restored}. Try a lower learning rate (now {self.optimizer.lr:g}), "
+            f"training diverged: {cause} at epoch {epoch}, batch {batch} of {n_batches}; "
+            f"{restored}. Try a lower learning rate (now {self.optimizer.lr:g}), "
             "gradient clipping (clip_norm=...), or standardised inputs",
             epoch=epoch,
             batch=batch,
-            loss=float(value),
+            loss=float(loss),
         )
 
     def _split(
