@@ -11,31 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _run_helpers import circles_config, with_callback
 
 from chainrule.config import ConfigError, load_config
-from chainrule.experiment import RUN_FILES, load_data, run, runner
+from chainrule.experiment import RUN_FILES, load_data, run
 from chainrule.tables import read_table
-from chainrule.training.callbacks import Callback, LambdaCallback
-
-CIRCLES = ["data.dataset=circles", "data.options={n_samples=60}", "model.hidden=[3]",
-           "training.epochs=2", "training.verbose=0"]
-
-
-def circles_config(*overrides: str) -> dict:
-    return load_config(overrides=[*CIRCLES, *overrides])
-
-
-def with_callback(monkeypatch, callback: Callback) -> None:
-    """Give every trainer that ``run`` builds ``callback`` as its first callback."""
-    build = runner.build_trainer
-
-    def build_trainer(*args, **kwargs):
-        trainer = build(*args, **kwargs)
-        trainer.callbacks.insert(0, callback)
-        return trainer
-
-    monkeypatch.setattr(runner, "build_trainer", build_trainer)
-
+from chainrule.training.callbacks import LambdaCallback
 
 # ------------------------------------------------------------------ the run folder
 

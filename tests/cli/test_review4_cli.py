@@ -13,6 +13,7 @@ import tomllib
 
 import numpy as np
 import pytest
+from _run_helpers import CIRCLES, circles_config, with_callback
 
 from chainrule.cli import main
 from chainrule.config import ConfigError, load_config
@@ -20,27 +21,8 @@ from chainrule.experiment import load_data, run, runner
 from chainrule.io import save
 from chainrule.layers.builders import mlp
 from chainrule.tables import read_features, read_table
-from chainrule.training.callbacks import Callback, LambdaCallback
+from chainrule.training.callbacks import LambdaCallback
 from chainrule.training.trainer import Trainer
-
-CIRCLES = ["data.dataset=circles", "data.options={n_samples=60}", "model.hidden=[3]",
-           "training.epochs=2", "training.verbose=0"]
-
-
-def circles_config(*overrides: str) -> dict:
-    return load_config(overrides=[*CIRCLES, *overrides])
-
-
-def with_callback(monkeypatch, callback: Callback) -> None:
-    """Give every trainer that ``run`` builds ``callback`` as its first callback."""
-    build = runner.build_trainer
-
-    def build_trainer(*args, **kwargs):
-        trainer = build(*args, **kwargs)
-        trainer.callbacks.insert(0, callback)
-        return trainer
-
-    monkeypatch.setattr(runner, "build_trainer", build_trainer)
 
 
 def fail_at_epoch(monkeypatch, epoch: int) -> None:

@@ -27,11 +27,13 @@ def isolated_storage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, refused_ur
 
 @dataclass
 class LocalServer:
-    """What the test server serves: ``files[path] = body``; ``truncate`` paths close early."""
+    """What the test server serves: ``files[path] = body``; ``truncate`` paths close early;
+    ``redirects[path] = location`` are answered with HTTP 302."""
 
     url: str
     files: dict[str, bytes] = field(default_factory=dict)
     truncate: set[str] = field(default_factory=set)
+    redirects: dict[str, str] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
 
 
@@ -40,6 +42,12 @@ def _handler(state: LocalServer) -> type[http.server.BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # the http.server API names it so
             path = self.path.lstrip("/")
             state.requests.append(path)
+            if path in state.redirects:
+                self.send_response(302)
+                self.send_header("Location", state.redirects[path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             body = state.files.get(path)
             if body is None:
                 self.send_error(404, "not here")
@@ -61,9 +69,8 @@ def _handler(state: LocalServer) -> type[http.server.BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def local_server() -> Iterator[LocalServer]:
-    """An HTTP server on 127.0.0.1 in a background thread, serving ``state.files``."""
+def _serve() -> Iterator[LocalServer]:
+    """An HTTP server on 127.0.0.1 in a background thread, serving its ``LocalServer``."""
     state = LocalServer(url="")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -75,3 +82,15 @@ def local_server() -> Iterator[LocalServer]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def local_server() -> Iterator[LocalServer]:
+    """A local HTTP server serving ``state.files`` (see :class:`LocalServer`)."""
+    yield from _serve()
+
+
+@pytest.fixture
+def second_local_server() -> Iterator[LocalServer]:
+    """Another local server, on another port (e.g. an allowed redirect target)."""
+    yield from _serve()

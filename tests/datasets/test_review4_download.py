@@ -9,12 +9,9 @@ nothing may stay behind. Redirects between loopback URLs keep working.
 from __future__ import annotations
 
 import hashlib
-import http.server
 import importlib
 import socket
-import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,60 +25,6 @@ download_module = importlib.import_module("chainrule.datasets.download")
 BODY = bytes(range(256)) * 300
 SHA = hashlib.sha256(BODY).hexdigest()
 PLAIN = "http://plain-http.invalid/x.gz"
-
-
-class Routes:
-    """``redirects[path] = location`` (answered with 302), ``files[path] = body`` (200)."""
-
-    def __init__(self) -> None:
-        self.url = ""
-        self.redirects: dict[str, str] = {}
-        self.files: dict[str, bytes] = {}
-        self.requests: list[str] = []
-
-
-def _serve(routes: Routes) -> Iterator[Routes]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # the http.server API names it so
-            path = self.path.lstrip("/")
-            routes.requests.append(path)
-            if path in routes.redirects:
-                self.send_response(302)
-                self.send_header("Location", routes.redirects[path])
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            elif path in routes.files:
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(routes.files[path])))
-                self.end_headers()
-                self.wfile.write(routes.files[path])
-            else:
-                self.send_error(404, "not here")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    routes.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield routes
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-@pytest.fixture
-def server() -> Iterator[Routes]:
-    yield from _serve(Routes())
-
-
-@pytest.fixture
-def other_server() -> Iterator[Routes]:
-    """A second loopback server (another port): a redirect target that is allowed."""
-    yield from _serve(Routes())
 
 
 @pytest.fixture
@@ -109,10 +52,10 @@ def files_under(folder: Path) -> list[str]:
 
 
 def test_a_redirect_to_plain_http_elsewhere_is_refused_before_contacting_it(
-    server, tmp_path, contacted
+    local_server, tmp_path, contacted
 ):
-    server.redirects["data/x.gz"] = PLAIN
-    url = f"{server.url}/data/x.gz"
+    local_server.redirects["data/x.gz"] = PLAIN
+    url = f"{local_server.url}/data/x.gz"
     with pytest.raises(DownloadError) as info:
         fetch(url, tmp_path / "x.gz", SHA, progress=False)
     message = str(info.value)
@@ -122,66 +65,72 @@ def test_a_redirect_to_plain_http_elsewhere_is_refused_before_contacting_it(
     assert "https://" in message
     assert "offline" not in message and "could not connect" not in message
     assert "plain-http.invalid" not in contacted  # no DNS lookup, no connection
-    assert server.requests == ["data/x.gz"]
+    assert local_server.requests == ["data/x.gz"]
     assert files_under(tmp_path) == []
 
 
-def test_a_refused_redirect_leaves_nothing_in_the_cache(server, isolated_storage, monkeypatch):
+def test_a_refused_redirect_leaves_nothing_in_the_cache(
+    local_server, isolated_storage, monkeypatch
+):
     """Through storage.locate, as ``chainrule datasets download`` does with a mirror."""
     monkeypatch.delenv("CHAINRULE_DATA", raising=False)
-    server.redirects["demo/file.bin"] = PLAIN
+    local_server.redirects["demo/file.bin"] = PLAIN
     remote = RemoteFile("demo/file.bin", SHA, len(BODY), "https://example.invalid/file.bin")
-    monkeypatch.setenv("CHAINRULE_DATA_URL", server.url)
+    monkeypatch.setenv("CHAINRULE_DATA_URL", local_server.url)
     with pytest.raises(DownloadError, match=r"redirected it with HTTP 302 to 'http://plain"):
         locate(remote, progress=False)
     assert not isolated_storage.exists() or files_under(isolated_storage) == []
 
 
-def test_an_existing_file_survives_a_refused_redirect(server, tmp_path):
+def test_an_existing_file_survives_a_refused_redirect(local_server, tmp_path):
     dest = tmp_path / "x.gz"
     dest.write_bytes(b"old content")
-    server.redirects["x.gz"] = PLAIN
+    local_server.redirects["x.gz"] = PLAIN
     with pytest.raises(DownloadError, match="not followed"):
-        fetch(f"{server.url}/x.gz", dest, SHA, progress=False)
+        fetch(f"{local_server.url}/x.gz", dest, SHA, progress=False)
     assert dest.read_bytes() == b"old content"
     assert files_under(tmp_path) == ["x.gz"]
 
 
-def test_the_refused_hop_of_a_chain_is_named_with_the_original_url(server, tmp_path, contacted):
-    server.redirects["a"] = f"{server.url}/b"  # allowed hop
-    server.redirects["b"] = "ftp://127.0.0.1/c"  # refused: not https, not http
+def test_the_refused_hop_of_a_chain_is_named_with_the_original_url(
+    local_server, tmp_path, contacted
+):
+    local_server.redirects["a"] = f"{local_server.url}/b"  # allowed hop
+    local_server.redirects["b"] = "ftp://127.0.0.1/c"  # refused: not https, not http
     with pytest.raises(DownloadError) as info:
-        fetch(f"{server.url}/a", tmp_path / "f", SHA, progress=False)
+        fetch(f"{local_server.url}/a", tmp_path / "f", SHA, progress=False)
     message = str(info.value)
     assert message.startswith(
-        f"downloading {server.url}/a was stopped: the server redirected it "
-        f"(via {server.url}/b) with HTTP 302 to 'ftp://127.0.0.1/c'"
+        f"downloading {local_server.url}/a was stopped: the server redirected it "
+        f"(via {local_server.url}/b) with HTTP 302 to 'ftp://127.0.0.1/c'"
     )
-    assert server.requests == ["a", "b"]
+    assert local_server.requests == ["a", "b"]
     assert files_under(tmp_path) == []
 
 
-def test_a_redirect_to_another_loopback_server_is_followed(server, other_server, tmp_path):
-    other_server.files["real/file.bin"] = BODY
-    server.redirects["file.bin"] = f"{other_server.url}/real/file.bin"
-    dest = fetch(f"{server.url}/file.bin", tmp_path / "file.bin", SHA, progress=False)
+def test_a_redirect_to_another_loopback_server_is_followed(
+    local_server, second_local_server, tmp_path
+):
+    second_local_server.files["real/file.bin"] = BODY
+    local_server.redirects["file.bin"] = f"{second_local_server.url}/real/file.bin"
+    dest = fetch(f"{local_server.url}/file.bin", tmp_path / "file.bin", SHA, progress=False)
     assert dest.read_bytes() == BODY
-    assert other_server.requests == ["real/file.bin"]
+    assert second_local_server.requests == ["real/file.bin"]
     assert files_under(tmp_path) == ["file.bin"]
 
 
 def test_a_relative_redirect_is_followed_and_lands_in_the_cache(
-    server, isolated_storage, monkeypatch
+    local_server, isolated_storage, monkeypatch
 ):
     monkeypatch.delenv("CHAINRULE_DATA", raising=False)
-    server.redirects["demo/file.bin"] = "/moved/file.bin"
-    server.files["moved/file.bin"] = BODY
+    local_server.redirects["demo/file.bin"] = "/moved/file.bin"
+    local_server.files["moved/file.bin"] = BODY
     remote = RemoteFile("demo/file.bin", SHA, len(BODY), "https://example.invalid/file.bin")
-    monkeypatch.setenv("CHAINRULE_DATA_URL", server.url)
+    monkeypatch.setenv("CHAINRULE_DATA_URL", local_server.url)
     path = locate(remote, progress=False)
     assert path == isolated_storage / "demo" / "file.bin"
     assert path.read_bytes() == BODY
-    assert server.requests == ["demo/file.bin", "moved/file.bin"]
+    assert local_server.requests == ["demo/file.bin", "moved/file.bin"]
 
 
 @pytest.mark.parametrize(
