@@ -40,7 +40,6 @@ Every problem raises :class:`ConfigError` naming the key and what is allowed.
 from __future__ import annotations
 
 import copy
-import inspect
 import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -52,6 +51,7 @@ from .layers.builders import ARCHITECTURE_KEYS, make_activation
 from .losses import LOSSES
 from .optim.base import OPTIMIZERS
 from .optim.schedules import SCHEDULES
+from .registry import constructor_arguments
 from .training.callbacks import EarlyStopping, ReduceLROnPlateau
 
 
@@ -407,12 +407,11 @@ def _check_named(section: str, table: dict[str, Any], registry: Any) -> None:
 
 def _check_options(where: str, cls: type, options: dict[str, Any]) -> None:
     """Unknown options name the allowed ones; bad values keep the class's own message."""
-    parameters = inspect.signature(cls.__init__).parameters
-    allowed = [p for p in parameters if p != "self"]
+    allowed = constructor_arguments(cls)
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}: unknown option; allowed: {', '.join(allowed)}")
-    required = [p for p, spec in parameters.items() if p != "self" and spec.default is spec.empty]
+    required = constructor_arguments(cls, required_only=True)
     if any(p not in options for p in required):
         return  # filled in later (the checkpoint's path); nothing to try yet
     try:

@@ -25,8 +25,9 @@ class NotBuiltError(RuntimeError):
 
 
 class TrainingDivergedError(RuntimeError):
-    """Training produced a non-finite loss, or a step made the weights non-finite; the weights
-    were restored to the last finite step.
+    """Training produced a non-finite loss, or a step made the weights non-finite. The weights
+    are those after the last step whose loss was finite, or, when that step made them
+    non-finite, the weights the epoch started from.
 
     Attributes
     ----------

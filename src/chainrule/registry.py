@@ -17,10 +17,19 @@ True
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def constructor_arguments(cls: type, *, required_only: bool = False) -> list[str]:
+    """The names of ``cls.__init__``'s arguments (``self`` excluded), in order; with
+    ``required_only``, those without a default."""
+    parameters = inspect.signature(cls.__init__).parameters
+    return [name for name, parameter in parameters.items() if name != "self"
+            and not (required_only and parameter.default is not parameter.empty)]
 
 
 def _normalise(name: str) -> str:

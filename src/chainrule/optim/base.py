@@ -16,7 +16,6 @@ dtype; :meth:`Optimizer.step` allocates no array memory.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -24,7 +23,7 @@ import numpy as np
 
 from .._validation import FLOAT_DTYPES, check_number
 from ..errors import NotBuiltError, ShapeError
-from ..registry import Registry
+from ..registry import Registry, constructor_arguments
 
 OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
 
@@ -117,16 +116,10 @@ class Configurable:
 
     _registry: ClassVar[Registry[Any]]
 
-    @classmethod
-    def _argument_names(cls, *, required_only: bool = False) -> list[str]:
-        parameters = inspect.signature(cls.__init__).parameters
-        return [name for name, parameter in parameters.items() if name != "self"
-                and not (required_only and parameter.default is not parameter.empty)]
-
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (JSON-serialisable) plus ``"name"``, the registered name."""
         config: dict[str, Any] = {"name": self._registry.name_of(self)}
-        for key in self._argument_names():
+        for key in constructor_arguments(type(self)):
             config[key] = getattr(self, key)
         return config
 
@@ -153,14 +146,14 @@ class Configurable:
                 )
         elif cls not in _registered(cls._registry):  # the base class: nothing to build
             raise ValueError(f"{kind} config needs a 'name'; valid names: {cls._registry.names()}")
-        valid = target._argument_names()
+        valid = constructor_arguments(target)
         unknown = sorted(set(kwargs) - set(valid))
         if unknown:
             raise TypeError(
                 f"{target.__name__} config has unknown key(s) {unknown}; valid keys: "
                 f"{['name', *valid]}"
             )
-        missing = [key for key in target._argument_names(required_only=True) if key not in kwargs]
+        missing = [key for key in constructor_arguments(target, required_only=True) if key not in kwargs]
         if missing:
             keys = ", ".join(f"{key!r}: ..." for key in missing)
             raise TypeError(

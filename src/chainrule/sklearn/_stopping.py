@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..training.callbacks import Callback
+from ..training.epoch_loss import EpochLoss
 
 #: With ``learning_rate="adaptive"``, the rate is divided by this on a plateau ...
 ADAPTIVE_DIVISOR = 5.0
@@ -60,21 +61,20 @@ class EpochBookkeeping(Callback):
         self.n_train = n_train
         self.validation = validation
         self.converged = False
-        self._loss_sum = self._rows = 0.0  # Σ rows_b · loss_b and Σ rows_b over the epoch
+        self._epoch_loss = EpochLoss("mean")  # the batches' losses weighted by their rows
 
     def on_epoch_begin(self, trainer: Any, epoch: int) -> None:
-        self._loss_sum = self._rows = 0.0
+        self._epoch_loss = EpochLoss("mean")
 
     def on_batch_end(self, trainer: Any, epoch: int, batch: int, logs: dict[str, float]) -> None:
         rows = min(trainer.batch_size, self.n_train - (batch - 1) * trainer.batch_size)
-        self._loss_sum += rows * logs["loss"]
-        self._rows += rows
+        self._epoch_loss.add(logs["loss"], 0.0, rows)
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, float]) -> None:
         est = self.estimator
         est.n_iter_ += 1
         est.t_ += self.n_train
-        est.loss_curve_.append(self._loss_sum / self._rows)
+        est.loss_curve_.append(self._epoch_loss.value)
         if self.validation is None:
             self._track_training_loss(est)
         else:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import largest_magnitude
 from ._scaling import scaled
 
 
@@ -78,7 +79,7 @@ def _one_output(r: np.ndarray, d: np.ndarray, w: np.ndarray,
     """``1 − Σ w r² / Σ w d²`` for one output's residuals ``r`` and deviations ``d`` (both
     (n_samples,)) with positive weights ``w`` (n_samples,); ``-inf`` when the ratio is beyond
     the float64 range. ``span``: the smallest and largest weight as given, for messages."""
-    r_max, d_max = float(np.abs(r).max()), float(np.abs(d).max())
+    r_max, d_max = largest_magnitude(r), largest_magnitude(d)
     if d_max == 0.0:  # constant targets: scikit-learn's convention
         return 1.0 if r_max == 0.0 else 0.0
     if r_max == 0.0:

@@ -214,9 +214,9 @@ class Trainer:
             ``resume_from`` is not a checkpoint of this network, optimizer and schedule, or is
             damaged; nothing has changed then.
         TrainingDivergedError
-            The loss became NaN or infinite; the weights are those after the last step whose
-            loss was finite or, if that step made them non-finite, the last finite weights an
-            epoch of this fit started from.
+            The loss became NaN or infinite, or a step made the weights non-finite; the
+            weights are those after the last step whose loss was finite or, if that step made
+            them non-finite, those its epoch started from.
         """
         epochs = check_number(epochs, "epochs", low=1, integer=True)
         if resume_from is not None:
@@ -247,7 +247,6 @@ class Trainer:
         progress = Progress(self.verbose, self.epoch + epochs)
         self.stop_training = False
         logs: dict[str, float] = {}  # the last completed epoch's
-        self._snapshot: tuple[int, np.ndarray] | None = None  # (epoch, finite weights at its start)
         try:
             # Overflow shows up as a non-finite loss, which stops training with a clear error.
             with _interrupt_flag(self), np.errstate(all="ignore"):
@@ -260,7 +259,6 @@ class Trainer:
             raise
         finally:
             progress.close()
-            self._snapshot = None
         if self._interrupted:
             self.history.interrupted = True
             when = (f"during epoch {self.epoch + 1}" if self.epoch_in_progress
@@ -289,14 +287,15 @@ class Trainer:
         X, y, w = train
         n_batches = -(-X.shape[0] // self.batch_size)
         progress.start(epoch, n_batches)
-        if all_finite(self.net.parameters):  # else the last epoch's last step overflowed them
-            self._snapshot = (epoch, self.net.parameters.copy())  # fallback for _diverged
+        # The weights to go back to if a step makes them non-finite (None: this fit began
+        # from non-finite weights; a step that overflows them is caught in its own epoch).
+        start = self.net.parameters.copy() if all_finite(self.net.parameters) else None
         if self.metrics:  # the outputs of every batch as trained (the loss's input: logits when
             # fused), and their targets, in that order; made probabilities once, after the epoch
             outputs = np.empty((X.shape[0], self.net.out_features), self.net.dtype)
             targets = np.empty_like(y)
         epoch_loss = EpochLoss(self.objective.head_loss.reduction)
-        seen = 0
+        seen = last_step = 0
         self.epoch_in_progress = True
         with self.net.reusing_buffers():
             stream = batches(X, y, self.batch_size, self.shuffle, self.rng,
@@ -304,7 +303,9 @@ class Trainer:
             for batch, arrays in enumerate(stream, start=1):
                 Xb, yb = arrays[0], arrays[1]
                 wb = arrays[2] if w is not None else None
-                if wb is not None and not wb.any():  # weighs nothing: no loss (0/0), no step
+                n = Xb.shape[0]
+                share = n if wb is None else float(wb.sum())  # its weight in the epoch's loss
+                if not share:  # all its weights are 0: no loss (0/0), no step
                     progress.advance(epoch_loss.value)
                     continue
                 if self.schedule is not None and self.schedule.unit == "step":
@@ -319,23 +320,22 @@ class Trainer:
                             "for regression)"
                         )
                     raise self._diverged(epoch, batch, n_batches, value,
-                                         f"the loss became {value}")
+                                         f"the loss became {value}", start)
                 self.optimizer._step()  # bound in __init__; fit ignores FP warnings
-                n = Xb.shape[0]
+                last_step = batch
                 if self.metrics:
                     outputs[seen : seen + n] = self.objective.last_output
                     targets[seen : seen + n] = yb
                 seen += n
-                epoch_loss.add(value, self.objective.last_penalty,
-                               n if wb is None else float(wb.sum()))
+                epoch_loss.add(value, self.objective.last_penalty, share)
                 progress.advance(epoch_loss.value)
                 for callback in self.callbacks:
                     callback.on_batch_end(self, epoch, batch, {"loss": value})
                 if self._interrupted:
                     return None
         if not all_finite(self.net.parameters):  # the epoch's last step overflowed them
-            raise self._diverged(epoch, n_batches, n_batches, math.nan,
-                                 "the weights became non-finite in the step")
+            raise self._diverged(epoch, last_step, n_batches, math.nan,
+                                 "the weights became non-finite in the step", start)
         self.epoch_in_progress = False
         logs = {"loss": epoch_loss.value}
         if self.metrics:  # softmax and sigmoid act row by row: the same values as batch by batch
@@ -377,16 +377,17 @@ class Trainer:
         self.optimizer.lr = self.schedule(t, self.optimizer.base_lr) * self.lr_factor
 
     def _diverged(
-        self, epoch: int, batch: int, n_batches: int, loss: float, cause: str
+        self, epoch: int, batch: int, n_batches: int, loss: float, cause: str,
+        start: np.ndarray | None,
     ) -> TrainingDivergedError:
         """The error for ``cause`` at (``epoch``, ``batch``), with the batch's ``loss`` (nan
-        when the weights overflowed), after restoring the last finite weights if need be."""
+        when the weights overflowed); non-finite weights go back to ``start``, the epoch's
+        (n_parameters,) starting weights, when there are such."""
         if all_finite(self.net.parameters):
             restored = "the weights are those after the last step whose loss was finite"
-        elif self._snapshot is not None:  # that step overflowed them: back to an epoch's start
-            start, weights = self._snapshot
-            self.net.parameters[...] = weights
-            restored = f"the weights were restored to their values at the start of epoch {start}"
+        elif start is not None:  # that step overflowed them: back to the epoch's start
+            self.net.parameters[...] = start
+            restored = f"the weights were restored to their values at the start of epoch {epoch}"
         else:
             restored = "the weights are not finite, nor were they when this fit began"
         return TrainingDivergedError(
