@@ -349,7 +349,7 @@ def _experiment_batch(args: argparse.Namespace):
     the loss takes it: ``(net, loss, X, y)``."""
     from .config import load_config
     from .experiment import build_loss, build_network, load_data
-    from .training.targets import TargetEncoder
+    from .experiment.model import run_encoder
 
     if args.samples < 1:
         raise UsageError(f"--samples must be at least 1, got {args.samples}")
@@ -357,7 +357,7 @@ def _experiment_batch(args: argparse.Namespace):
     data = load_data(config["data"])
     net = build_network(config, data)
     loss = build_loss(config, data, net)
-    encoder = TargetEncoder(loss, net.out_features).fit(data.y_train)
+    encoder = run_encoder(data, loss, net)
     n = min(args.samples, len(data.y_train))
     return net, loss, data.X_train[:n], encoder.transform(data.y_train[:n], np.float64)
 

@@ -101,8 +101,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 
 # ------------------------------------------------------------------------------- key checks
-# Each check raises ValueError for any bad value, a wrong type included: the caller turns it
-# into one ConfigError (a ValueError) naming the key, so a config has a single error type.
+# Each check raises ValueError for any bad value, a wrong type included (a ConfigError, itself
+# a ValueError, where the check names the key itself): the caller turns it into one ConfigError
+# naming the key, so a config has a single error type.
 
 def _of(*types: type, name: str) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:

@@ -235,11 +235,8 @@ class Standardizer(_ColumnScaler):
         # The rounding-level test is done on U (|U| < 2), where (n·mean·eps)² cannot overflow;
         # it is invariant under the exact rescaling by c. std == 0 catches a tiny std * c that
         # underflowed (subnormal data).
-        constant = (
-            (high == low)
-            | _indistinguishable_from_constant(std_u**2, mean_u, X.shape[0])
-            | (std == 0)
-        )
+        # (A column of equal values has std_u = 0, which the rounding test always calls constant.)
+        constant = _indistinguishable_from_constant(std_u**2, mean_u, X.shape[0]) | (std == 0)
         self.mean_ = mean
         self.scale_ = np.where(constant, 1.0, std)
 

@@ -118,15 +118,13 @@ class _Rows:
             values = None
         if values is not None and np.isfinite(values).all():
             return values
-        values = np.empty((len(fields), len(columns)))  # field by field, to say which is bad
-        for index, row in enumerate(self.rows):
-            for j, column in enumerate(columns):
+        for index, row in enumerate(self.rows):  # some field is bad: say which (NumPy reads
+            for column in columns:  # a string as float() does, so one of them is found)
                 problem = _number_problem(row[column])
                 if problem:
                     raise ValueError(f"{self.where(index, column)}: every {what} must be a "
                                      f"finite number, got {problem}")
-                values[index, j] = float(row[column])
-        return values
+        raise AssertionError("unreachable: a field NumPy refused passed _number_problem")
 
 
 def _number_problem(value: str) -> str | None:

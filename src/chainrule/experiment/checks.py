@@ -15,6 +15,7 @@ from ..layers.dense import Dense
 from ..layers.dropout import Dropout
 from ..layers.sequential import Sequential
 from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
+from ..training.trainer import logged_keys
 from .data import Data
 
 
@@ -85,9 +86,7 @@ def check_metrics(names: list[str], data: Data, *, auto: bool) -> None:
 
 def check_callbacks(config: dict[str, Any], metrics: list[str], data: Data) -> None:
     """Each callback monitors a quantity the run logs; a checkpoint's folder exists."""
-    logged = ["loss", *metrics, "lr", "seconds"]
-    if data.X_val is not None:
-        logged += [f"val_{name}" for name in ("loss", *metrics)]
+    logged = logged_keys(metrics, validation=data.X_val is not None)
     for name, options in config.get("callbacks", {}).items():  # names the config check knows
         default = inspect.signature(callback_class(name)).parameters["monitor"].default
         monitor = options.get("monitor", default)

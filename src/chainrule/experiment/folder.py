@@ -58,15 +58,14 @@ class RunFolder:
             root = Path("runs")
             self.made = _missing_folders(root)
             root.mkdir(parents=True, exist_ok=True)
-            self.path, self.created = _new_run_dir(root, dataset), True
+            self.path = _new_run_dir(root, dataset)
             self.made.insert(0, self.path)
             return
         self.path = Path(out_dir)
         if self.path.exists() and not self.path.is_dir():
             raise ConfigError(f"the run folder {self.path} is a file, not a folder; choose "
                               "another (--out)")
-        self.created = not self.path.exists()
-        if self.created:
+        if not self.path.exists():
             self.made = _missing_folders(self.path)
             self.path.mkdir(parents=True)
             return

@@ -9,10 +9,11 @@ from ..config import ConfigError, callback_class
 from ..layers.builders import architecture_layers, mlp_architecture
 from ..layers.rescale import Rescale
 from ..layers.sequential import Sequential
-from ..losses import CrossEntropy, Loss, get_loss
+from ..losses import Loss, get_loss
 from ..optim.base import Optimizer
 from ..optim.schedules import Schedule
 from ..preprocessing import MinMaxScaler, Standardizer
+from ..training.targets import TargetEncoder
 from ..training.trainer import Trainer
 from .checks import (
     check_callbacks,
@@ -100,9 +101,16 @@ def build_trainer(config: dict[str, Any], net: Sequential, data: Data, callbacks
     except (TypeError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
     if data.task == "classification":
-        task = "multiclass" if isinstance(loss, CrossEntropy) else "binary"
-        trainer.restore_encoder({"task": task, "y_ndim": 1, "classes": data.classes})
+        trainer.encoder = run_encoder(data, loss, net)
     return trainer
+
+
+def run_encoder(data: Data, loss: Loss, net: Sequential) -> TargetEncoder:
+    """The targets' encoder of a run: for classification, the classes of ``data`` (those of
+    the training data, even when the training part split from it lacks one); for regression,
+    the training targets' shape."""
+    targets = data.classes if data.task == "classification" else data.y_train
+    return TargetEncoder(loss, net.out_features or 1).fit(targets)
 
 
 def build_loss(config: dict[str, Any], data: Data, net: Sequential) -> Loss:

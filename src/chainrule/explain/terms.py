@@ -23,11 +23,6 @@ from .render import render_markdown, render_text
 FORMATS = ("text", "markdown", "json")
 
 
-#: What :attr:`FiniteDifferenceCheck.passed_on` (gradcheck's ``passed_on``) can be, and how
-#: a term's line says it: only a relative error within ``rtol`` reads as a plain "matches".
-PASSED_ON = ("relative error", "finite-difference error", "atol")
-
-
 @dataclass(frozen=True)
 class FiniteDifferenceCheck:
     """The verdict of :func:`chainrule.gradcheck` for one gradient.
@@ -39,18 +34,16 @@ class FiniteDifferenceCheck:
     max_abs_error : float
     n_checked : int
         Entries probed (all unless ``max_checks`` limited them).
-    passed : bool
-        gradcheck passed the array (see ``passed_on``) and its analytic gradient is the
-        explained array.
     rtol : float
     n_one_sided, n_kinks : int
         Entries next to a kink at 0 compared with one-sided differences, and entries left out
         because a kink lies on both sides (see :mod:`chainrule.gradcheck`).
     passed_on : {"relative error", "finite-difference error", "atol"} or None
-        Why it passed: ``relative_error <= rtol``; or every entry's difference lies within
-        that entry's own finite-difference error estimate (gradients no larger than that
-        error, so the relative error cannot decide); or every entry within ``atol``. None when
-        it failed.
+        Why it passed (gradcheck's ``passed_on``, for the very array explained):
+        ``relative_error <= rtol``; or every entry's difference lies within that entry's own
+        finite-difference error estimate (gradients no larger than that error, so the
+        relative error cannot decide); or every entry within ``atol``. None when it failed;
+        ``passed`` says whether it passed.
     atol : float
         The absolute allowance gradcheck was given (0 by default).
     scale : float
@@ -61,13 +54,17 @@ class FiniteDifferenceCheck:
     relative_error: float
     max_abs_error: float
     n_checked: int
-    passed: bool
     rtol: float
-    n_one_sided: int = 0
-    n_kinks: int = 0
-    passed_on: str | None = None
-    atol: float = 0.0
-    scale: float = 0.0
+    n_one_sided: int
+    n_kinks: int
+    passed_on: str | None
+    atol: float
+    scale: float
+
+    @property
+    def passed(self) -> bool:
+        """Whether gradcheck passed the array explained (``passed_on`` is not None)."""
+        return self.passed_on is not None
 
     @property
     def comparable(self) -> bool:
@@ -82,7 +79,7 @@ class FiniteDifferenceCheck:
             return "not comparable"
         if not self.passed:
             return "failed"
-        return self.passed_on or "relative error"
+        return self.passed_on
 
     def describe(self) -> str:
         """``"matches finite differences (relative error 2.1e-10)"``; or how else it matched

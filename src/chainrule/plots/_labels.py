@@ -48,7 +48,12 @@ def class_indices(labels: np.ndarray, classes: Any) -> np.ndarray:
     -------
     ndarray of int64, shape (n_samples,)
     """
-    lookup = {value: index for index, value in enumerate(np.asarray(classes).tolist())}
+    known = np.asarray(classes)
+    if is_numeric(known) and is_numeric(labels) and known.size:  # vectorised: sorted lookup
+        order = np.argsort(known, kind="stable")
+        nearest = order[np.searchsorted(known, labels, sorter=order).clip(max=known.size - 1)]
+        return np.where(known[nearest] == labels, nearest, -1).astype(np.int64)
+    lookup = {value: index for index, value in enumerate(known.tolist())}
     return np.array([lookup.get(value, -1) for value in labels.tolist()], dtype=np.int64)
 
 

@@ -541,12 +541,19 @@ class Trainer:
         if self.encoder is None:
             raise RuntimeError(f"call fit() before {what}(): the classes are learnt from y")
 
-    def logged_keys(self) -> set[str]:
+    def logged_keys(self) -> list[str]:
         """The quantities ``fit`` records each epoch (what callbacks may monitor)."""
-        keys = {"loss", *self.metrics, "lr", "seconds"}
-        if self._has_validation:
-            keys |= {"val_loss", *(f"val_{name}" for name in self.metrics)}
-        return keys
+        return logged_keys(self.metrics, self._has_validation)
+
+
+def logged_keys(metrics: Iterable[str], validation: bool) -> list[str]:
+    """The quantities ``fit`` records each epoch, in order, for metrics named ``metrics``
+    and with (or without) validation data."""
+    metrics = list(metrics)
+    keys = ["loss", *metrics, "lr", "seconds"]
+    if validation:
+        keys += ["val_loss", *(f"val_{name}" for name in metrics)]
+    return keys
 
 
 def _resolve(base: type, spec: Any, what: str) -> Any:
