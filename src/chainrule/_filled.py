@@ -1,4 +1,4 @@
-"""Read-only arrays of one repeated value (zeros, ones), as operands for the hot loops.
+"""Read-only arrays of zeros and ones, as operands for the hot loops.
 
 Why an array and not the scalar: on NumPy 2.4 (x86-64, AVX-512), ``np.maximum`` runs several
 times faster when both operands are contiguous arrays of the same shape than with a scalar
@@ -8,39 +8,58 @@ operand, for float32 and float64 alike. Measured on the benchmark machine, (128,
 (128, 256) array as a BLAS product with a vector of ones, ``ones @ A``, take 3.1 µs against
 6.9 µs for ``np.add.reduce(A, axis=0)``.
 
-:func:`filled` hands out views of one buffer per (value, dtype), grown to the largest request
-up to :data:`MAX_CACHED_ELEMENTS`; a larger request gets a broadcast view of the scalar (the
-same values, at the scalar's speed), so the cache never holds more than that many elements per
-value and dtype. The buffers are made read-only: a caller writing into one gets an error
-instead of corrupting every later result.
+The arrays are views of one buffer per value and dtype, grown to the largest request up to
+:data:`MAX_CACHED_ELEMENTS`; a larger request gets a broadcast view of the scalar (the same
+values, at the scalar's speed), so no buffer ever holds more than that many elements. The views
+are remembered by shape (at most :data:`MAX_CACHED_VIEWS` of them), so a repeated request, the
+hot loop's case, costs one dictionary lookup. Everything handed out is read-only: a caller
+writing into it gets an error instead of corrupting every later result.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-#: The largest buffer kept per (value, dtype), in elements (8 MiB of float32).
+#: The largest buffer kept per value and dtype, in elements (8 MiB of float32).
 MAX_CACHED_ELEMENTS = 1 << 21
 
-_buffers: dict[tuple[str, np.dtype], np.ndarray] = {}
+#: How many (value, dtype, shape) views are remembered before the memory of them is cleared.
+MAX_CACHED_VIEWS = 256
+
+_buffers: dict[tuple[float, np.dtype], np.ndarray] = {}
+_views: dict[tuple[float, Any, tuple[int, ...]], np.ndarray] = {}
 
 
-def filled(value: float, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """A read-only array of ``shape`` and ``dtype`` whose every entry is ``value``.
+def zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A read-only array of zeros of ``shape`` and ``dtype`` (see the module's docstring)."""
+    view = _views.get((0.0, dtype, shape))
+    return view if view is not None else _remember(0.0, shape, dtype)
 
-    C-contiguous (a view of a shared buffer) when it has at most
-    :data:`MAX_CACHED_ELEMENTS` entries, else a 0-stride broadcast view.
-    """
-    dtype = np.dtype(dtype)
+
+def ones(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A read-only array of ones of ``shape`` and ``dtype`` (see the module's docstring)."""
+    view = _views.get((1.0, dtype, shape))
+    return view if view is not None else _remember(1.0, shape, dtype)
+
+
+def _remember(value: float, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """The view for a request not seen before: C-contiguous (a view of the shared buffer) up
+    to :data:`MAX_CACHED_ELEMENTS` entries, else a 0-stride broadcast view."""
+    resolved = np.dtype(dtype)
     size = math.prod(shape)
     if size > MAX_CACHED_ELEMENTS:
-        return np.broadcast_to(np.array(value, dtype), shape)
-    key = (float(value).hex(), dtype)  # tells -0.0 from 0.0, and finds NaN again
-    buffer = _buffers.get(key)
-    if buffer is None or buffer.size < size:
-        buffer = np.full(max(size, 1024), value, dtype)
-        buffer.flags.writeable = False
-        _buffers[key] = buffer
-    return buffer[:size].reshape(shape)
+        view = np.broadcast_to(np.array(value, resolved), shape)
+    else:
+        buffer = _buffers.get((value, resolved))
+        if buffer is None or buffer.size < size:
+            buffer = np.full(max(size, 1024), value, resolved)
+            buffer.flags.writeable = False
+            _buffers[value, resolved] = buffer
+        view = buffer[:size].reshape(shape)
+    if len(_views) >= MAX_CACHED_VIEWS:
+        _views.clear()
+    _views[value, dtype, shape] = view
+    return view

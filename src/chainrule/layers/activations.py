@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._filled import filled
+from .. import _filled
 from .._special import ndtr
 from .._validation import check_number
 from ..errors import NotDifferentiableError
@@ -165,7 +165,7 @@ class ReLU(_Elementwise):
     kink = True
 
     def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return np.maximum(X, filled(0.0, X.shape, X.dtype), out=out)  # (see _filled: speed)
+        return np.maximum(X, _filled.zeros(X.shape, X.dtype), out=out)  # faster than 0.0
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         Y, dX = self._upstream("Y")
@@ -193,9 +193,9 @@ class LeakyReLU(_Elementwise):
         self.alpha = check_number(alpha, "alpha", low=0, high=1)
 
     def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
-        zeros = filled(0.0, X.shape, X.dtype)  # (see _filled: speed)
-        negative = np.minimum(X, zeros)  # f(X) = max(X, 0) + α min(X, 0)
-        np.maximum(X, zeros, out=out)
+        zero = _filled.zeros(X.shape, X.dtype)  # an array: faster than 0.0 (see _filled)
+        negative = np.minimum(X, zero)  # f(X) = max(X, 0) + α min(X, 0)
+        np.maximum(X, zero, out=out)
         negative *= self.alpha
         out += negative
         return out

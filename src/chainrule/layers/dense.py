@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._filled import filled
+from .. import _filled
 from .._validation import check_bool, check_number
 from ..init import get_initializer, init_config, zeros
 from .base import LAYERS, Layer, ParameterSpec
@@ -127,8 +127,8 @@ class Dense(Layer):
         dY = self._check_upstream(dY, (X.shape[0], self.out_features))
         np.matmul(X.T, dY, out=self.grads["W"])  # dW = Xᵀ dY
         if self.bias:
-            ones = filled(1.0, (dY.shape[0],), dY.dtype)  # db = Σ_i dY[i] = 1ᵀ dY (BLAS:
-            np.matmul(ones, dY, out=self.grads["b"])  # faster than np.add.reduce, see _filled)
+            # db = Σ_i dY[i] = 1ᵀ dY, as a BLAS product (faster than np.add.reduce: see _filled)
+            np.matmul(_filled.ones(dY.shape[:1], dY.dtype), dY, out=self.grads["b"])
         if not input_grad:
             return None
         dX = self._new_array("dX", X.shape, X.dtype)
