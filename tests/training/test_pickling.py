@@ -52,3 +52,31 @@ def test_a_memory_mapped_trainer_trains_exactly_like_the_original(tmp_path):
     trainer.fit(X, y, epochs=2)
     clone.fit(X, y, epochs=2)
     assert clone.net.parameters.tobytes() == trainer.net.parameters.tobytes()
+
+
+@pytest.mark.parametrize("duplicate", [lambda layer: pickle.loads(pickle.dumps(layer)),
+                                       copy.deepcopy], ids=["pickle", "deepcopy"])
+def test_a_layer_of_a_network_copies_on_its_own(duplicate):
+    net = cr.mlp([3, 4, 2], seed=0)
+    layer = net.layers[0]
+    clone = duplicate(layer)
+    assert clone._owner is None and layer._owner is net
+    for key, value in layer.params.items():
+        assert np.array_equal(clone.params[key], value)
+        assert not np.shares_memory(clone.params[key], net.parameters)
+    other = cr.Sequential([clone], dtype=np.float32)  # free to join another network
+    X = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(other.forward(X), layer.forward(X))
+    other.parameters[:] = 0.0  # arrays of its own: the first network is untouched
+    assert np.any(layer.params["W"] != 0)
+
+
+@pytest.mark.parametrize("duplicate", [lambda net: pickle.loads(pickle.dumps(net)),
+                                       copy.deepcopy], ids=["pickle", "deepcopy"])
+def test_the_layers_of_a_copied_network_belong_to_the_copy(duplicate):
+    net = cr.mlp([3, 4, 2], seed=0)
+    clone = duplicate(net)
+    assert all(layer._owner is clone for layer in clone.layers)
+    assert all(layer._owner is net for layer in net.layers)
+    with pytest.raises(ValueError, match="already belongs to another network"):
+        cr.Sequential([clone.layers[0]])

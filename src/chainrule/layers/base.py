@@ -229,6 +229,16 @@ class Layer:
         clone._reuse_buffers = False
         return clone
 
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickling and ``copy.deepcopy``: everything but the link to a network.
+
+        A layer pickled on its own then comes back standalone, with its parameter values in
+        arrays of its own (as :meth:`copy`), free to join another network; a pickled network
+        links its layers back to itself (``Sequential.__setstate__``). Keeping the link would
+        pickle the whole network inside the layer, and restore the network before its layer.
+        """
+        return {**self.__dict__, "_owner": None}
+
     @property
     def n_parameters(self) -> int:
         """Number of scalar parameters."""

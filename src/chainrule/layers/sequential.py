@@ -240,9 +240,12 @@ class Sequential:
         """After unpickling or ``copy.deepcopy``: make the layers' arrays views again.
 
         Both store a view as an independent array, which would leave the layers holding copies
-        that an optimizer stepping :attr:`parameters` never moves.
+        that an optimizer stepping :attr:`parameters` never moves. The layers come back without
+        their link to a network (``Layer.__getstate__``): they belong to this one again.
         """
         self.__dict__.update(state)
+        for layer in self.layers:
+            layer._owner = self
         for name in ("parameters", "gradients"):
             if not getattr(self, name).flags.writeable:  # e.g. memory-mapped by joblib
                 setattr(self, name, getattr(self, name).copy())
