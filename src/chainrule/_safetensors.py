@@ -10,12 +10,18 @@ and the header maps each tensor name to ``{"dtype": "F32", "shape": [...], "data
 [begin, end]}`` (offsets relative to the data buffer) plus an optional ``"__metadata__"``
 object of string values.
 
-Writing goes through the ``safetensors`` package. Reading validates the whole header with the
-parser below *before* the package sees the bytes, so that a damaged or hostile file is refused
-with a :class:`~chainrule.errors.ModelFormatError` and never makes us allocate more than the
-file's own size: every declared tensor must fit exactly in the bytes that are actually there.
-Only ``F32`` and ``F64`` tensors exist in chainrule files, and nothing is ever unpickled or
-evaluated.
+Both directions are written here, on NumPy and the standard library alone (the ``safetensors``
+package is a test-time oracle, not a dependency). Writing is deterministic: the header is compact
+JSON with ``__metadata__`` first and its keys sorted, then the tensors in the package's order
+(widest dtype first, then by name, so every tensor starts at a multiple of its item size), padded
+with spaces to a multiple of 8 bytes. The same tensors and metadata therefore always give the
+same bytes, in any process; with at most one metadata key they are the package's own bytes.
+
+Reading validates the whole header with the parser below *before* any tensor is decoded, so that
+a damaged or hostile file is refused with a :class:`~chainrule.errors.ModelFormatError` and never
+makes us allocate more than the file's own size: every declared tensor must fit exactly in the
+bytes that are actually there. Only ``F32`` and ``F64`` tensors exist in chainrule files, and
+nothing is ever unpickled or evaluated.
 
 File handling (atomic writes, reading from disk) is in :mod:`chainrule.io`.
 """
@@ -34,6 +40,7 @@ from .errors import ModelFormatError
 
 #: safetensors dtype strings chainrule reads and writes, and their (little-endian) NumPy dtypes.
 DTYPES: dict[str, np.dtype] = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+_CODES = {4: "F32", 8: "F64"}  # the code of a float array, by item size
 
 #: The largest header accepted (written or read). A header is the tensor table and the metadata
 #: strings: a few hundred bytes per layer, so 16 MiB is far beyond any real network, and it
@@ -61,6 +68,7 @@ class Header:
 
     tensors: dict[str, TensorEntry]
     metadata: dict[str, str] | None  # None when the header has no "__metadata__"
+    data_start: int  # where the data buffer begins in the file: 8 + the header's length
 
 
 # --------------------------------------------------------------------------------------------
@@ -82,15 +90,13 @@ def encode(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> by
     TypeError
         A name, array or metadata value of the wrong type.
     ValueError
-        An empty or reserved name, or a header beyond :data:`MAX_HEADER_BYTES`.
+        An empty or reserved name, a name or metadata string that is not valid Unicode, or a
+        header beyond :data:`MAX_HEADER_BYTES`.
     """
-    from safetensors.numpy import save
-
     if not isinstance(tensors, Mapping):
         raise TypeError(f"tensors must be a dict of str to ndarray, got {type(tensors).__name__}")
     if not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a dict of str to str, got {type(metadata).__name__}")
-    arrays = {}
     for name, array in tensors.items():
         _check_name(name)
         if not isinstance(array, np.ndarray):
@@ -99,22 +105,39 @@ def encode(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> by
             raise TypeError(
                 f"tensors[{name!r}] must be float32 or float64, got dtype {array.dtype}"
             )
-        # The package reads raw memory from the data pointer: it must be C-contiguous.
-        # (not np.ascontiguousarray, which would turn a 0-d array into shape (1,))
-        arrays[name] = array if array.flags.c_contiguous else np.array(array, order="C")
     for key, value in metadata.items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise TypeError(
                 f"metadata must map str to str, got {key!r}: {type(value).__name__}"
             )
-    data = save(arrays, metadata=dict(metadata))
-    header_length = int.from_bytes(data[:_LENGTH_BYTES], "little")
-    if header_length > MAX_HEADER_BYTES:
+        _check_unicode(key, "a metadata key")
+        _check_unicode(value, f"metadata[{key!r}]")
+    document: dict[str, Any] = {METADATA_KEY: dict(sorted(metadata.items()))}
+    offset, chunks = 0, []
+    for name in sorted(tensors, key=lambda name: (-tensors[name].dtype.itemsize, name)):
+        array = tensors[name]
+        code = _CODES[array.dtype.itemsize]
+        chunks.append(np.asarray(array, DTYPES[code]).tobytes(order="C"))  # little-endian, C order
+        end = offset + len(chunks[-1])
+        document[name] = {"dtype": code, "shape": list(array.shape), "data_offsets": [offset, end]}
+        offset = end
+    header = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    header += b" " * (-len(header) % 8)  # the data buffer starts 8-byte aligned
+    if len(header) > MAX_HEADER_BYTES:
         raise ValueError(
-            f"the file header would be {header_length:,} bytes, more than the "
+            f"the file header would be {len(header):,} bytes, more than the "
             f"{MAX_HEADER_BYTES:,} a reader accepts; store less metadata or fewer tensors"
         )
-    return data
+    return b"".join([len(header).to_bytes(_LENGTH_BYTES, "little"), header, *chunks])
+
+
+def _check_unicode(text: str, what: str) -> None:
+    """``text`` must be encodable as UTF-8: JSON's ``\\ud800`` escape makes a Python str that is
+    not (a lone surrogate), which no other safetensors reader accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} is not valid Unicode (a lone surrogate): {text!r}") from None
 
 
 def _check_name(name: Any) -> None:
@@ -122,6 +145,7 @@ def _check_name(name: Any) -> None:
         raise TypeError(f"tensor names must be str, got {name!r} ({type(name).__name__})")
     if not name or name == METADATA_KEY:
         raise ValueError(f"tensor name must be non-empty and not {METADATA_KEY!r}, got {name!r}")
+    _check_unicode(name, "tensor name")
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,9 +207,14 @@ def parse_header(raw: bytes, data_size: int, source: str) -> Header:
         not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values())
     ):
         raise ModelFormatError(f"{source}: {METADATA_KEY} must be an object of string values")
+    for text in [*document, *(metadata or {}).keys(), *(metadata or {}).values()]:
+        try:
+            _check_unicode(text, "a name or metadata string")
+        except ValueError as exc:
+            raise ModelFormatError(f"{source}: {exc}") from None
     tensors = {name: _entry(name, value, source) for name, value in document.items()}
     _check_tiling(tensors, data_size, source)
-    return Header(tensors, metadata)
+    return Header(tensors, metadata, _LENGTH_BYTES + len(raw))
 
 
 def loads_json(text: str) -> Any:
@@ -270,30 +299,15 @@ def _check_tiling(tensors: dict[str, TensorEntry], data_size: int, source: str) 
         )
 
 
-def decode(data: bytes, header: Header, source: str) -> dict[str, np.ndarray]:
-    """The tensors of ``data`` (a whole file whose ``header`` :func:`parse_header` validated).
+def decode(data: bytes, header: Header) -> dict[str, np.ndarray]:
+    """The tensors of ``data``, the whole file whose ``header`` :func:`parse_header` validated.
 
-    The arrays are new, writeable and in native byte order.
+    Each tensor is ``data[data_start + begin : data_start + end]`` read as little-endian values
+    of its dtype, in C order; the arrays are new, writeable and in native byte order.
     """
-    from safetensors.numpy import load
-
-    try:
-        loaded = load(data)
-    except Exception as exc:  # noqa: BLE001 - SafetensorError, or anything else it raises
-        raise ModelFormatError(
-            f"{source}: the safetensors reader refused the file: {exc}"
-        ) from None
-    if set(loaded) != set(header.tensors):
-        raise ModelFormatError(
-            f"{source}: the safetensors reader found other tensors than the header lists"
-        )
     tensors = {}
     for name, entry in header.tensors.items():
-        array = loaded[name]
-        if array.shape != entry.shape or array.dtype != entry.dtype:
-            raise ModelFormatError(
-                f"{source}: tensor {name!r} decoded as {array.dtype}{array.shape}, "
-                f"the header says {entry.dtype}{entry.shape}"
-            )
-        tensors[name] = array.astype(entry.dtype.newbyteorder("="), copy=True)
+        values = np.frombuffer(data, entry.dtype, count=math.prod(entry.shape),
+                               offset=header.data_start + entry.begin)
+        tensors[name] = values.reshape(entry.shape).astype(entry.dtype.newbyteorder("="))
     return tensors

@@ -62,7 +62,8 @@ Lower-level primitives
 metadata in the same container, atomically and with the same validation; model files are built
 on them, and training checkpoints (weights, optimizer state, JSON metadata) use them too.
 
-The ``safetensors`` package is imported only when a file is written or read.
+chainrule reads and writes the format itself (:mod:`chainrule._safetensors`), deterministically:
+saving the same network twice gives the same bytes. The ``safetensors`` package is not needed.
 """
 
 from __future__ import annotations
@@ -516,9 +517,8 @@ def read_tensors(
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read a file written by :func:`write_tensors`, validating it entirely first.
 
-    Before the ``safetensors`` package sees any byte, the header is checked by chainrule's own
-    parser: the file has the 8-byte length prefix; the header length lies within the file and
-    below 16 MiB; the header is UTF-8 JSON (an object, no duplicate keys); ``__metadata__``
+    Before any tensor is decoded, the header is checked: the file has the 8-byte length
+    prefix; the header length lies within the file and below 16 MiB; the header is UTF-8 JSON (an object, no duplicate keys); ``__metadata__``
     exists with ``format == "chainrule"`` and a ``format_version`` this version reads (a newer
     one gets its own message); each tensor has exactly ``dtype`` (``F32``/``F64``), ``shape``
     and ``data_offsets``, whose sizes agree and which tile the bytes that follow the header
@@ -554,7 +554,7 @@ def read_tensors(
         data = file.read(size + 1)
     if len(data) != size:
         raise ModelFormatError(f"{source}: the file changed size while it was being read")
-    tensors = container.decode(data, header, source)
+    tensors = container.decode(data, header)
     if check_finite:
         for name, array in tensors.items():
             bad = array.size - int(np.count_nonzero(np.isfinite(array)))

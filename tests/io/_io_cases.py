@@ -106,10 +106,16 @@ _DELETE = object()
 
 
 def _safetensors_file(tensors: dict[str, np.ndarray], metadata: dict[str, str] | None) -> bytes:
-    """A file written by the safetensors package itself, bypassing chainrule's checks."""
-    from safetensors.numpy import save
-
-    return save(tensors, metadata=metadata)
+    """A well-formed safetensors file of ``tensors`` (written here, bypassing chainrule's
+    checks); without ``__metadata__`` when ``metadata`` is None."""
+    header: dict[str, Any] = {} if metadata is None else {"__metadata__": metadata}
+    body, offset = [], 0
+    for name, array in tensors.items():
+        body.append(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes())
+        header[name] = {"dtype": {4: "F32", 8: "F64"}[array.dtype.itemsize],
+                        "shape": list(array.shape), "data_offsets": [offset, offset + len(body[-1])]}
+        offset += len(body[-1])
+    return assemble(header, b"".join(body))
 
 
 def _with_header_bytes(valid: bytes, old: bytes, new: bytes) -> bytes:
@@ -235,8 +241,8 @@ def hostile_files(valid: bytes) -> list[tuple[str, bytes]]:
     # -- tensor names against the architecture
     add("names-renamed", _edit(valid, lambda h: h.update({"1.W": h.pop("2.W")})))
     add("name-empty", _edit(valid, lambda h: h.update({"": h.pop("0.W")})))
-    # A lone surrogate is a str in Python's JSON, which the header check accepts, but not valid
-    # Unicode for the safetensors reader.
+    # A lone surrogate is a str in Python's JSON, but not valid Unicode: no other reader would
+    # accept the name, nor could the file be written again.
     add("name-lone-surrogate", _edit(valid, lambda h: h.update({"\ud800": h.pop("0.W")})))
     add("header-entry-deleted", _edit(valid, _set(("2.b",), _DELETE)))
     add("names-extra", _safetensors_file(
@@ -260,9 +266,16 @@ def hostile_files(valid: bytes) -> list[tuple[str, bytes]]:
 
 
 def _tensors(valid: bytes) -> dict[str, np.ndarray]:
-    from safetensors.numpy import load
-
-    return {name: array.copy() for name, array in load(valid).items()}
+    """The tensors of a valid file, read here from its header and data buffer."""
+    header, body = split(valid)
+    dtypes = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+    tensors = {}
+    for name, entry in header.items():
+        if name != "__metadata__":
+            begin, end = entry["data_offsets"]
+            values = np.frombuffer(body[begin:end], dtypes[entry["dtype"]])
+            tensors[name] = values.reshape(entry["shape"])
+    return tensors
 
 
 def truncations(valid: bytes) -> list[int]:

@@ -94,7 +94,7 @@ MESSAGES = {
     "config-shape-mismatch": "(4, 3)",
     "names-renamed": "'1.W'",
     "name-empty": "a tensor has an empty name",
-    "name-lone-surrogate": "the safetensors reader refused the file",
+    "name-lone-surrogate": "not valid Unicode",
     "tensors-float64-config-float32": "float64",
     "layers-do-not-fit": "do not fit",
     "nan-weights": "NaN",
@@ -135,31 +135,6 @@ def test_a_header_length_beyond_the_limit_is_refused_before_reading_it(tmp_path)
         file.truncate(8 + n)
     message = str(_refused(path))
     assert f"the header length {n:,} exceeds the limit of {MAX_HEADER_BYTES:,} bytes" in message
-
-
-def _transposed(loaded):
-    return {**loaded, "0.W": np.ascontiguousarray(loaded["0.W"].T)}
-
-
-def _renamed_tensor(loaded):
-    loaded = dict(loaded)
-    loaded["3.b"] = loaded.pop("2.b")
-    return loaded
-
-
-@pytest.mark.parametrize(("disagreement", "expected"), [
-    (_renamed_tensor, "the safetensors reader found other tensors than the header lists"),
-    (_transposed, "tensor '0.W' decoded as float32(4, 3), the header says float32(3, 4)"),
-], ids=["names", "shape"])
-def test_a_reader_that_disagrees_with_the_header_is_refused(tmp_path, monkeypatch, disagreement,
-                                                            expected):
-    import safetensors.numpy
-
-    real_load = safetensors.numpy.load
-    monkeypatch.setattr(safetensors.numpy, "load", lambda data: disagreement(real_load(data)))
-    path = tmp_path / "model.safetensors"
-    path.write_bytes(VALID)
-    assert expected in str(_refused(path))
 
 
 @pytest.mark.parametrize("change", [b"\0" * 8, None], ids=["grows", "shrinks"])
@@ -218,7 +193,6 @@ import json, resource, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import numpy as np
-import safetensors.numpy  # imported before the limit: only the loading is measured
 from _io_cases import base_network, byte_flips, hostile_files, truncations
 from chainrule.errors import ModelFormatError
 from chainrule.io import load, save
