@@ -77,7 +77,8 @@ class Loss:
 
     def __init__(self, *, reduction: str = "mean") -> None:
         self.reduction = check_choice(reduction, "reduction", ("mean", "sum"))
-        self._state: tuple[tuple[int, ...], np.ndarray | None, float] | None = None
+        # The last evaluation's (Y.shape, sample weights, scale 1/count or 1, values per sample)
+        self._state: tuple[tuple[int, ...], np.ndarray | None, float, int] | None = None
         #: What the last ``_values`` kept for ``_gradient`` (subclasses fill it).
         self._kept: dict[str, np.ndarray] = {}
 
@@ -132,7 +133,7 @@ class Loss:
             total = sample_weight @ per_sample.sum(axis=1)
             count = sample_weight.sum() * per_sample.shape[1]
         scale = 1.0 / count if self.reduction == "mean" else 1.0
-        self._state = (Y.shape, sample_weight, scale)
+        self._state = (Y.shape, sample_weight, scale, per_sample.shape[1])
         return float(total * scale)
 
     __call__ = forward
@@ -141,13 +142,23 @@ class Loss:
         """∂L/∂y_pred for the last :meth:`forward`, with ``y_pred``'s shape."""
         if self._state is None:
             raise NotBuiltError(f"{type(self).__name__}.backward() called before forward()")
-        shape, w, scale = self._state
+        shape, w, scale, _ = self._state
         G = self._gradient()  # (every _gradient is free of overflow for finite inputs)
         G *= scale
         if w is not None:
             with np.errstate(invalid="ignore"):  # a zero weight times an infinite gradient
                 G *= w[:, None]
         return G.reshape(shape)
+
+    @property
+    def values_per_sample(self) -> int | None:
+        """How many values ℓ each sample gave in the last evaluation (None before any).
+
+        One for a loss of one value per sample (cross-entropy of labels), n_outputs for an
+        elementwise loss (MSE): the mean divides by n_samples times this (or by Σw times this,
+        with sample weights).
+        """
+        return None if self._state is None else self._state[3]
 
     def release(self) -> None:
         """Drop the arrays kept for :meth:`backward` (after training, to free memory)."""

@@ -246,7 +246,7 @@ def _replay(
     for index in range(stop):
         A = outputs[index] = layers[index].forward(A, training=True)
     L = objective.head_loss.forward(A, y, sample_weight)
-    values_per_sample = _values_per_sample(objective.head_loss, A.shape[0])
+    values_per_sample = _values_per_sample(objective.head_loss)
     targets_sum_to_one = _targets_sum_to_one(objective.head_loss, y, A.shape[1])
     head_grad = dY = objective.head_loss.backward()
     local, downstream = {}, {}
@@ -267,18 +267,13 @@ def _replay(
     )
 
 
-def _values_per_sample(loss: Loss, n_samples: int) -> int | None:
+def _values_per_sample(loss: Loss) -> int | None:
     """How many values ℓ per sample the last ``loss.forward`` averaged (None for a sum).
 
-    Read from what the loss itself did, so it holds for a loss of your own whose ``_values``
-    return one value per sample or one per element: :meth:`Loss.evaluate` keeps the factor
-    1/count, count = n_samples · m, or Σw · m with (its rescaled) sample weights w.
+    Read from what the loss itself did (:attr:`Loss.values_per_sample`), so it holds for a loss
+    of your own whose ``_values`` return one value per sample or one per element.
     """
-    _, weights, scale = loss._state
-    if loss.reduction != "mean":
-        return None
-    total = n_samples if weights is None else float(np.sum(weights, dtype=np.float64))
-    return max(1, round(1.0 / (scale * total)))
+    return loss.values_per_sample if loss.reduction == "mean" else None
 
 
 def _targets_sum_to_one(loss: Loss, y: Any, n_outputs: int) -> bool:
