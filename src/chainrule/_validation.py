@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -293,3 +294,29 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {listed}; got {value!r}")
     return value
+
+
+def check_path(path: Any, name: str = "path") -> str:
+    """``path`` (str, bytes or os.PathLike) as the str that messages show, checked.
+
+    Raises
+    ------
+    TypeError
+        Not a str, bytes or os.PathLike (``None``, a number, a list).
+    ValueError
+        Empty (which would mean the working folder) or holding a NUL byte (which no file
+        system allows).
+    """
+    try:
+        raw = os.fspath(path)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a str, bytes or os.PathLike file path, got {path!r:.100} "
+            f"({type(path).__name__})"
+        ) from None
+    text = os.fsdecode(raw)
+    if not text:
+        raise ValueError(f"{name} must be a file path, got the empty string {path!r}")
+    if "\x00" in text:
+        raise ValueError(f"{name} must not contain a NUL byte, got {text!r}")
+    return text

@@ -81,6 +81,7 @@ import numpy as np
 
 from . import _safetensors as container
 from ._random import as_generator
+from ._validation import check_path
 from ._version import __version__
 from .errors import ModelFormatError
 from .layers.base import LAYERS, Layer
@@ -170,7 +171,7 @@ def save(net: Sequential, path: str | os.PathLike[str], *, trainer: Any = None) 
     """
     if not isinstance(net, Sequential):
         raise TypeError(f"net must be a chainrule Sequential, got {type(net).__name__}")
-    _check_path(path)
+    check_path(path)
     for index, layer in enumerate(net.layers):
         _check_saveable(index, layer)
     metadata = {"config": json.dumps(net.get_config(), allow_nan=False)}
@@ -249,7 +250,7 @@ def load_with_targets(
     (3, None)
     """
     rng = as_generator(seed)
-    source = _check_path(path)
+    source = check_path(path)
     tensors, metadata = read_tensors(path, check_finite=check_finite)
     _refuse_checkpoint(metadata, source)
     if "config" not in metadata:
@@ -499,7 +500,7 @@ def write_tensors(
         The file cannot be written (the previous file, if any, is left as it was); the message
         names ``path`` as given, never the temporary file.
     """
-    shown = _check_path(path)
+    shown = check_path(path)
     if not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a dict of str to str, got {type(metadata).__name__}")
     identity = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
@@ -547,7 +548,7 @@ def read_tensors(
     OSError
         The file cannot be read (``FileNotFoundError`` when it does not exist).
     """
-    source = _check_path(path)
+    source = check_path(path)
     with open(path, "rb") as file:
         size, header, metadata = _read_header(file, source)
         file.seek(0)
@@ -577,7 +578,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     ModelFormatError, TypeError, ValueError, OSError
         As :func:`read_tensors`, for the header.
     """
-    source = _check_path(path)
+    source = check_path(path)
     with open(path, "rb") as file:
         return _read_header(file, source)[2]
 
@@ -622,35 +623,9 @@ def _check_identity(metadata: dict[str, str] | None, source: str) -> dict[str, s
 # --------------------------------------------------------------------------------------------
 
 
-def _check_path(path: Any, name: str = "path") -> str:
-    """``path`` (str, bytes or os.PathLike) as the str that messages show, checked.
-
-    Raises
-    ------
-    TypeError
-        Not a str, bytes or os.PathLike (``None``, a number, a list).
-    ValueError
-        Empty (which would mean the working folder) or holding a NUL byte (which no file
-        system allows).
-    """
-    try:
-        raw = os.fspath(path)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be a str, bytes or os.PathLike file path, got {path!r:.100} "
-            f"({type(path).__name__})"
-        ) from None
-    text = os.fsdecode(raw)
-    if not text:
-        raise ValueError(f"{name} must be a file path, got the empty string {path!r}")
-    if "\x00" in text:
-        raise ValueError(f"{name} must not contain a NUL byte, got {text!r}")
-    return text
-
-
 def _atomic_write(shown: str, data: bytes) -> None:
-    """Write ``data`` to the file ``shown`` (a path already checked by :func:`_check_path`) so
-    that it only ever holds the old or the new bytes.
+    """Write ``data`` to the file ``shown`` (a path checked by ``check_path``) so that it only
+    ever holds the old or the new bytes.
 
     A temporary file is created in the same folder (so the final rename stays on one file
     system, where ``os.replace`` is atomic), written, flushed and fsync'ed, then renamed over

@@ -180,3 +180,13 @@ def test_a_checkpoint_of_an_unfitted_trainer_forgets_the_classes(tmp_path):
     with pytest.raises(RuntimeError, match="call fit"):
         trainer.predict(X)
     assert len(trainer.fit(X, y, epochs=1)) == 1  # the classes are learnt again
+
+
+@pytest.mark.parametrize(("path", "error", "message"), [
+    (None, TypeError, r"path must be a str, bytes or os.PathLike file path, got None"),
+    ("", ValueError, "path must be a file path, got the empty string"),
+    ("run\x00.safetensors", ValueError, "path must not contain a NUL byte"),
+])
+def test_a_bad_checkpoint_path_is_refused_when_the_callback_is_made(path, error, message):
+    with pytest.raises(error, match=message):
+        ModelCheckpoint(path)

@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from .._validation import check_number
+from .._validation import check_number, check_path
 
 #: The message of the ``ImportError`` raised when matplotlib is not installed.
 MISSING_MATPLOTLIB = "chainrule.plots needs matplotlib: pip install 'chainrule[plot]'"
@@ -60,13 +60,9 @@ def check_dpi(dpi: Any) -> float | None:
     return None if dpi is None else check_number(dpi, "dpi", low=0, low_open=True)
 
 
-def check_path(path: Any) -> str | None:
-    """``None`` (do not save) or a ``str``/``os.PathLike`` file name, returned as ``str``."""
-    if path is None:
-        return None
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    return os.fspath(path)
+def check_optional_path(path: Any) -> str | None:
+    """``None`` (do not save) or a file path (see :func:`chainrule._validation.check_path`)."""
+    return None if path is None else check_path(path)
 
 
 def new_figure(figsize: Any, dpi: Any = None) -> Any:
@@ -135,7 +131,7 @@ def finish(figure: Any, path: Any, dpi: Any = None) -> Any:
     that name. ``dpi=None`` keeps the figure's own resolution, so the image is ``figsize × dpi``
     pixels. No tight bounding box is used: the saved image has exactly the figure's size.
     """
-    path = check_path(path)
+    path = check_optional_path(path)
     if path is not None:
         dpi = check_dpi(dpi)
         # An explicit format for a name without suffix, or matplotlib would append ".png".

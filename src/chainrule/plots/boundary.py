@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import as_float_array, check_n_samples, check_number
 from ..errors import ShapeError
-from ._figure import check_path, figure_and_axes, finish, require_matplotlib
+from ._figure import check_optional_path, figure_and_axes, finish, require_matplotlib
 from ._labels import as_label_array, class_indices, is_numeric, unknown_label
 
 #: Colours of the two classes of a binary problem: the ends of the probability colour map.
@@ -97,7 +97,7 @@ def plot_decision_boundary(
     >>> figure.axes[0].get_title()
     'decision boundary'
     """
-    check_path(path)
+    check_optional_path(path)
     matplotlib = require_matplotlib()
     resolution = check_number(resolution, "resolution", low=2, integer=True)
     padding = check_number(padding, "padding", low=0)

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_n_samples
 from ..training.metrics import confusion_matrix
-from ._figure import check_path, figure_and_axes, finish, require_matplotlib
+from ._figure import check_optional_path, figure_and_axes, finish, require_matplotlib
 from ._labels import as_label_array, class_indices, is_numeric
 
 #: Cells are annotated up to this many classes; beyond, the numbers would not fit.
@@ -104,7 +104,7 @@ def plot_confusion_matrix(
     >>> [text.get_text() for text in figure.axes[0].texts]
     ['1', '0', '1', '1']
     """
-    check_path(path)
+    check_optional_path(path)
     require_matplotlib()
     if normalize is None or isinstance(normalize, bool):
         mode = "true" if normalize else None

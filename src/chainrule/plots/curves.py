@@ -11,7 +11,7 @@ import numpy as np
 from ..training.history import History
 from ._figure import (
     check_axes,
-    check_path,
+    check_optional_path,
     finish,
     panel_grid,
     point_marker,
@@ -83,7 +83,7 @@ def plot_history(
     >>> [axes.get_title() for axes in figure.axes]
     ['loss']
     """
-    check_path(path)
+    check_optional_path(path)
     require_matplotlib()
     epochs, curves = _curves(history)
     panels = _panels(curves, metrics, show_lr)

@@ -7,7 +7,7 @@ from typing import Any
 from .._validation import format_shape
 from ..explain.naming import INPUT, gradient_name, name_layers
 from ..layers.sequential import Sequential
-from ._figure import check_path, finish, new_figure, require_matplotlib
+from ._figure import check_optional_path, finish, new_figure, require_matplotlib
 
 #: Vertical distance between consecutive nodes, in data units (one unit is one inch).
 _STEP = 1.0
@@ -68,7 +68,7 @@ def plot_graph(
         raise TypeError(f"net must be a Sequential, got {type(net).__name__}")
     if not isinstance(n_samples_label, str) or not n_samples_label:
         raise TypeError(f"n_samples_label must be a non-empty str, got {n_samples_label!r}")
-    check_path(path)
+    check_optional_path(path)
     require_matplotlib()
     names = name_layers(net)
     objective = None

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._validation import check_number
 from ..layers.sequential import Sequential
-from ._figure import check_path, finish, new_figure, require_matplotlib
+from ._figure import check_optional_path, finish, new_figure, require_matplotlib
 
 
 def plot_weight_histograms(
@@ -66,7 +66,7 @@ def plot_weight_histograms(
     >>> [axes.get_title() for axes in figure.axes]
     ['Dense #0: parameters', 'Dense #0: gradients', 'Dense #2: parameters', 'Dense #2: gradients']
     """
-    check_path(path)
+    check_optional_path(path)
     require_matplotlib()
     network = getattr(net, "net", net)
     if not isinstance(network, Sequential):

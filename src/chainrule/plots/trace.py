@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..training.monitor import series
-from ._figure import check_path, finish, panel_grid, point_marker, require_matplotlib
+from ._figure import check_optional_path, finish, panel_grid, point_marker, require_matplotlib
 
 #: (record key, panel title, log scale) of each panel, in order.
 _PANELS = (
@@ -61,7 +61,7 @@ def plot_trace(
     TypeError
         ``monitor_or_records`` is none of the accepted kinds.
     """
-    check_path(path)
+    check_optional_path(path)
     require_matplotlib()
     records, alerts = _records(monitor_or_records)
     epochs = np.array([record["epoch"] for record in records])

@@ -46,8 +46,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._validation import check_path
 from ..errors import ModelFormatError
-from ..io import CHECKPOINT_KIND, _check_path, network_from, read_tensors, write_tensors
+from ..io import CHECKPOINT_KIND, network_from, read_tensors, write_tensors
 from ..layers.sequential import Sequential
 from ..model_targets import (
     array_from_json,
@@ -77,7 +78,7 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike[str], *, partial_e
         The trainer's classes are bytes (as :func:`chainrule.io.save` refuses them), or a
         random generator's state cannot be stored as JSON; nothing is written then.
     """
-    source = _check_path(path)
+    source = check_path(path)
     net, optimizer = trainer.net, trainer.optimizer
     tensors = {_MODEL + name: param for name, param, _ in net.named_parameters()}
     state = optimizer.state_dict()
@@ -136,7 +137,7 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
         train on from a checkpoint with other settings, build a new Trainer around
         :func:`checkpoint_network` ``(path)`` and call ``fit`` without ``resume_from``.
     """
-    source = os.fsdecode(os.fspath(path))
+    source = check_path(path)
     tensors, metadata, record = _read(path)
     net, optimizer = trainer.net, trainer.optimizer
     if json.loads(metadata["config"]) != json.loads(json.dumps(net.get_config())):
@@ -185,7 +186,7 @@ def checkpoint_network(path: str | os.PathLike[str]) -> Sequential:
     """
     tensors, metadata, _ = _read(path)
     model = {k[len(_MODEL):]: v for k, v in tensors.items() if k.startswith(_MODEL)}
-    return network_from(metadata["config"], model, source=os.fsdecode(os.fspath(path)))
+    return network_from(metadata["config"], model, source=check_path(path))
 
 
 def _classes_of(trainer: Trainer) -> np.ndarray | None:
@@ -275,7 +276,7 @@ def _encoder_state(state: Any) -> dict[str, Any] | None:
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, Any]]:
-    source = os.fsdecode(os.fspath(path))
+    source = check_path(path)
     tensors, metadata = read_tensors(path)
     if metadata.get("kind") != KIND or "config" not in metadata or "trainer" not in metadata:
         raise ModelFormatError(f"{source}: not a chainrule training checkpoint")
@@ -335,7 +336,7 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss", *,
                  save_best_only: bool = False, mode: str = "auto") -> None:
-        self.path = os.fspath(path)
+        self.path = check_path(path)
         self.save_best_only = bool(save_best_only)
         self._tracker = _Monitor(monitor, mode, 0.0)
         self.saved_epochs: list[int] = []
@@ -344,7 +345,7 @@ class ModelCheckpoint(Callback):
     def on_train_begin(self, trainer: Trainer) -> None:
         if self.save_best_only:
             self._tracker.check_available(trainer, "ModelCheckpoint")
-        check_storable_classes(_classes_of(trainer), f"the checkpoint {os.fsdecode(self.path)}")
+        check_storable_classes(_classes_of(trainer), f"the checkpoint {self.path}")
         self._tracker.reset()
         self._saved_this_fit = None
 
@@ -358,7 +359,7 @@ class ModelCheckpoint(Callback):
     def on_train_end(self, trainer: Trainer, logs: dict[str, float]) -> None:
         if not trainer.history.interrupted:
             return
-        shown = os.fsdecode(self.path)
+        shown = self.path
         if not self.save_best_only:
             if trainer.epoch_in_progress:  # else the last epoch's end was just written
                 save_checkpoint(trainer, self.path, partial_epoch=True)
