@@ -68,7 +68,6 @@ class Header:
 
     tensors: dict[str, TensorEntry]
     metadata: dict[str, str] | None  # None when the header has no "__metadata__"
-    data_start: int  # where the data buffer begins in the file: 8 + the header's length
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,14 +206,14 @@ def parse_header(raw: bytes, data_size: int, source: str) -> Header:
         not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values())
     ):
         raise ModelFormatError(f"{source}: {METADATA_KEY} must be an object of string values")
-    for text in [*document, *(metadata or {}).keys(), *(metadata or {}).values()]:
+    for string in [*document, *(metadata or {}).keys(), *(metadata or {}).values()]:
         try:
-            _check_unicode(text, "a name or metadata string")
+            _check_unicode(string, "a name or metadata string")
         except ValueError as exc:
             raise ModelFormatError(f"{source}: {exc}") from None
     tensors = {name: _entry(name, value, source) for name, value in document.items()}
     _check_tiling(tensors, data_size, source)
-    return Header(tensors, metadata, _LENGTH_BYTES + len(raw))
+    return Header(tensors, metadata)
 
 
 def loads_json(text: str) -> Any:
@@ -300,14 +299,15 @@ def _check_tiling(tensors: dict[str, TensorEntry], data_size: int, source: str) 
 
 
 def decode(data: bytes, header: Header) -> dict[str, np.ndarray]:
-    """The tensors of ``data``, the whole file whose ``header`` :func:`parse_header` validated.
+    """The tensors of ``data``, the data buffer (the bytes after the header) of a file whose
+    ``header`` :func:`parse_header` validated.
 
-    Each tensor is ``data[data_start + begin : data_start + end]`` read as little-endian values
-    of its dtype, in C order; the arrays are new, writeable and in native byte order.
+    Each tensor is ``data[begin:end]`` read as little-endian values of its dtype, in C order;
+    the arrays are new, writeable and in native byte order.
     """
     tensors = {}
     for name, entry in header.tensors.items():
         values = np.frombuffer(data, entry.dtype, count=math.prod(entry.shape),
-                               offset=header.data_start + entry.begin)
+                               offset=entry.begin)
         tensors[name] = values.reshape(entry.shape).astype(entry.dtype.newbyteorder("="))
     return tensors

@@ -192,11 +192,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.config:
         data = load_data(load_config(args.config)["data"])
         X, y, where = data.X_test, data.y_test, f"the test split of {args.config}"
-    elif Path(args.data).suffix in DATA_FILES:
-        if not Path(args.data).expanduser().is_file():
+    elif (path := Path(args.data).expanduser()).suffix in DATA_FILES:
+        if not path.is_file():
             raise UsageError(f"--data {args.data}: no such file")
-        X, y = read_table(Path(args.data).expanduser(), _column(args.target),
-                          target_key="--target")
+        X, y = read_table(path, _column(args.target), target_key="--target")
         where = args.data
     else:
         if args.data not in DATASETS or args.data == "files":
@@ -316,10 +315,10 @@ def _both_classes(p: np.ndarray) -> np.ndarray:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from .io import load_with_targets, read_metadata
-    from .training.checkpoint import KIND, checkpoint_network
+    from .io import CHECKPOINT_KIND, load_with_targets, read_metadata
+    from .training.checkpoint import checkpoint_network
 
-    if read_metadata(args.model).get("kind") == KIND:
+    if read_metadata(args.model).get("kind") == CHECKPOINT_KIND:
         net, targets = checkpoint_network(args.model), None
         print(f"{args.model}: a training checkpoint (resume with Trainer.fit(..., "
               "resume_from=path); predict and evaluate take the run's model.safetensors)")

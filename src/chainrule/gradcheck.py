@@ -338,6 +338,12 @@ class GradientComparison:
         """Whether a rule passed the array: ``passed_on is not None``."""
         return self.passed_on is not None
 
+    @property
+    def has_verdict(self) -> bool:
+        """Whether ``passed_on`` says something: an entry was compared, or none was probed
+        (an array whose every probed entry was left out at a kink has no verdict)."""
+        return self.n_compared > 0 or not self.n_checked
+
     def verdict(self) -> str:
         """``"ok"``, ``"ok (within the finite-difference error)"``, ``"ok (within atol)"`` or
         ``"FAIL"`` (see ``passed_on``), then what happened at kinks: ``"ok, 3 one-sided"``,
@@ -346,7 +352,7 @@ class GradientComparison:
         notes = [f"{self.n_one_sided} one-sided"] if self.n_one_sided else []
         if self.n_kinks:
             notes.append(f"{NOT_COMPARABLE} ({self.n_kinks} of {self.n_checked})")
-        if self.n_compared or not self.n_checked:
+        if self.has_verdict:
             notes.insert(0, PASSED_ON[self.passed_on] if self.passed_on else "FAIL")
         return ", ".join(notes)
 
@@ -414,7 +420,7 @@ class GradcheckReport:
     def _counted(self) -> list[GradientComparison]:
         """The arrays the summary counts: those with an entry compared, or with none at all
         (an array whose every entry was left out at a kink has no verdict)."""
-        return [c for c in self.comparisons if c.n_compared or not c.n_checked]
+        return [c for c in self.comparisons if c.has_verdict]
 
     def __str__(self) -> str:
         header = (

@@ -551,9 +551,9 @@ def read_tensors(
     source = check_path(path)
     with open(path, "rb") as file:
         size, header, metadata = _read_header(file, source)
-        file.seek(0)
-        data = file.read(size + 1)
-    if len(data) != size:
+        data_size = size - file.tell()  # the header read, the file is at its data buffer
+        data = file.read(data_size + 1)
+    if len(data) != data_size:
         raise ModelFormatError(f"{source}: the file changed size while it was being read")
     tensors = container.decode(data, header)
     if check_finite:

@@ -24,6 +24,7 @@ from ._validation import (
     check_float_dtype,
     check_n_samples,
     check_number,
+    largest_magnitude,
 )
 from .errors import NotBuiltError, ShapeError
 from .layers.activations import Step
@@ -329,8 +330,7 @@ def _scores(X: np.ndarray, W: np.ndarray, b: np.ndarray, lr: float | None = None
 def _overflow_message(X: np.ndarray, lr: float | None) -> str:
     """Why the scores (or, in ``fit``, with its learning rate ``lr``, the weights) overflowed,
     and what to do about it."""
-    with np.errstate(over="ignore"):
-        largest = float(np.abs(X).max()) if X.size else 0.0
+    largest = largest_magnitude(X)
     limit = np.finfo(X.dtype).max
     if lr is not None:
         return (

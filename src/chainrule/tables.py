@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import all_finite
 from .config import ConfigError
 
 
@@ -116,7 +117,7 @@ class _Rows:
             values = np.array(fields, dtype=np.float64).reshape(len(fields), len(columns))
         except ValueError:
             values = None
-        if values is not None and np.isfinite(values).all():
+        if values is not None and all_finite(values):
             return values
         for index, row in enumerate(self.rows):  # some field is bad: say which (NumPy reads
             for column in columns:  # a string as float() does, so one of them is found)
@@ -150,7 +151,7 @@ def _labels(table: _Rows, column: int) -> np.ndarray:
         y = np.array(raw, dtype=np.float64)
     except ValueError:
         return np.array(raw)  # string class labels
-    if not np.isfinite(y).all():
+    if not all_finite(y):
         index = int(np.flatnonzero(~np.isfinite(y))[0])
         raise ValueError(f"{table.where(index, column)}: the target must be a finite number or "
                          f"a class label, got {raw[index]!r}")

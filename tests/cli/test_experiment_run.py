@@ -56,6 +56,16 @@ def test_overwrite_replaces_the_earlier_run_files_only(tmp_path):
     assert "checkpoint.safetensors" in RUN_FILES
 
 
+def test_a_checkpoint_path_under_the_home_folder_is_written_there(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    run(circles_config("callbacks.checkpoint={path='~/ck.safetensors'}"), tmp_path / "run")
+    assert (home / "ck.safetensors").is_file()
+    assert not (tmp_path / "~").exists()
+
+
 def test_default_folders_are_unique_within_a_second(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(time, "strftime", lambda fmt: "20240101-120000")

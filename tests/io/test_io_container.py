@@ -35,7 +35,7 @@ def _read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str] | None]:
     """``(tensors, metadata)`` of in-memory file bytes, through chainrule's reader."""
     n = header_length(data[:8], len(data), "bytes")
     header = parse_header(data[8 : 8 + n], len(data) - 8 - n, "bytes")
-    return decode(data, header), header.metadata
+    return decode(data[8 + n :], header), header.metadata
 
 
 def test_the_layout_is_fixed_by_the_content():

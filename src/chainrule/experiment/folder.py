@@ -36,9 +36,12 @@ from ..training.callbacks import Callback
 from ..training.trainer import Trainer
 from .data import Data
 
+#: A ``checkpoint`` callback's file when its config gives no ``path``.
+CHECKPOINT = "checkpoint.safetensors"
+
 #: The files a run writes into its folder (``overwrite`` replaces them).
 RUN_FILES = ("config.toml", "model.safetensors", "history.csv", "metrics.json", "history.png",
-             "confusion_matrix.png", "decision_boundary.png", "checkpoint.safetensors")
+             "confusion_matrix.png", "decision_boundary.png", CHECKPOINT)
 
 #: Where a failed run's checkpoint is kept when the earlier run's checkpoint comes back.
 FAILED_CHECKPOINT = "checkpoint.failed.safetensors"

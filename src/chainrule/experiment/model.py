@@ -24,6 +24,7 @@ from .checks import (
     default_output,
 )
 from .data import Data
+from .folder import CHECKPOINT
 
 
 def build_network(config: dict[str, Any], data: Data) -> Sequential:
@@ -81,8 +82,9 @@ def build_trainer(config: dict[str, Any], net: Sequential, data: Data, callbacks
     check_metrics(metrics, data, auto=training.get("metrics", "auto") == "auto")
     check_callbacks(config, metrics, data)
     for name, options in config.get("callbacks", {}).items():
-        if name == "checkpoint":
-            options = {"path": Path(out_dir or ".") / "checkpoint.safetensors", **options}
+        if name == "checkpoint":  # in the run folder by default; a leading ~ is the home folder
+            path = Path(options["path"]).expanduser() if "path" in options else None
+            options = {**options, "path": path or Path(out_dir or ".") / CHECKPOINT}
         callbacks.append(callback_class(name)(**options))
     loss = build_loss(config, data, net)
     try:

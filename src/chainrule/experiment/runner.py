@@ -88,7 +88,7 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
         test_metrics = trainer.evaluate(data.X_test, data.y_test)
         files = _write_results(folder.path, trainer, data, test_metrics, seconds)
     except BaseException as exc:
-        note = folder.fail(_checkpoint_written(trainer) if folder.started else None)
+        note = folder.fail(_checkpoint_written(trainer))
         if note:
             exc.add_note(note)
         raise

@@ -204,11 +204,11 @@ class _Trace:
     grads: dict[str, np.ndarray]  # "0.W" → ∂J/∂W (penalties included), W's shape
     head_grad: np.ndarray  # what the (head) loss's backward returned, (n_samples, n_outputs)
     reference: dict[str, Any] | None  # the chained path a fused pair replaces
-    # values the (head) loss averaged per sample (1: one per sample, n_outputs: one per
-    # element); None with reduction="sum", which does not divide
-    values_per_sample: int | None = None
+    # values the (head) loss gave per sample (1: one per sample, n_outputs: one per element),
+    # what its mean divides by beside n_samples (see Loss.values_per_sample)
+    values_per_sample: int
     # every row of the targets sums to 1 (class labels always; soft targets that do)
-    targets_sum_to_one: bool = True
+    targets_sum_to_one: bool
 
 
 def _run(
@@ -246,7 +246,7 @@ def _replay(
     for index in range(stop):
         A = outputs[index] = layers[index].forward(A, training=True)
     L = objective.head_loss.forward(A, y, sample_weight)
-    values_per_sample = _values_per_sample(objective.head_loss)
+    values_per_sample = objective.head_loss.values_per_sample  # as the loss itself counted
     targets_sum_to_one = _targets_sum_to_one(objective.head_loss, y, A.shape[1])
     head_grad = dY = objective.head_loss.backward()
     local, downstream = {}, {}
@@ -265,15 +265,6 @@ def _replay(
         X, L + net.penalty(), L, outputs, local, downstream, grads, head_grad, reference,
         values_per_sample, targets_sum_to_one,
     )
-
-
-def _values_per_sample(loss: Loss) -> int | None:
-    """How many values ℓ per sample the last ``loss.forward`` averaged (None for a sum).
-
-    Read from what the loss itself did (:attr:`Loss.values_per_sample`), so it holds for a loss
-    of your own whose ``_values`` return one value per sample or one per element.
-    """
-    return loss.values_per_sample if loss.reduction == "mean" else None
 
 
 def _targets_sum_to_one(loss: Loss, y: Any, n_outputs: int) -> bool:
@@ -605,7 +596,7 @@ class _Builder:
             return " ⊙ w", "reduction='sum': no division; each sample's values weighted by w"
         n_samples = grad.shape[0]
         n_outputs = grad.shape[1] if grad.ndim == 2 else 1
-        per_sample = self.trace.values_per_sample or 1
+        per_sample = self.trace.values_per_sample
         if per_sample == 1:
             what = "n_samples"
         elif per_sample == n_outputs:

@@ -61,7 +61,7 @@ class EpochBookkeeping(Callback):
         self.n_train = n_train
         self.validation = validation
         self.converged = False
-        self._epoch_loss = EpochLoss("mean")  # the batches' losses weighted by their rows
+        self._epoch_loss: EpochLoss | None = None  # a new one each epoch
 
     def on_epoch_begin(self, trainer: Any, epoch: int) -> None:
         self._epoch_loss = EpochLoss("mean")

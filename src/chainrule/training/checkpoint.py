@@ -64,7 +64,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .trainer import Trainer
 
 _MODEL, _OPTIMIZER = "model.", "optimizer."
-KIND = CHECKPOINT_KIND
 #: The keys of a stored array inside a generator's state: ``{"dtype": ..., "ndarray": [...]}``.
 _ARRAY_KEYS = frozenset({"dtype", "ndarray"})
 
@@ -112,7 +111,7 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike[str], *, partial_e
             f"cannot write the checkpoint {source}: the training state is not JSON data ({exc})"
         ) from None
     metadata = {
-        "kind": KIND,
+        "kind": CHECKPOINT_KIND,
         "config": json.dumps(net.get_config(), allow_nan=False),
         "trainer": text,
     }
@@ -137,10 +136,9 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
         train on from a checkpoint with other settings, build a new Trainer around
         :func:`checkpoint_network` ``(path)`` and call ``fit`` without ``resume_from``.
     """
-    source = check_path(path)
-    tensors, metadata, record = _read(path)
+    source, tensors, metadata, record = _read(path)
     net, optimizer = trainer.net, trainer.optimizer
-    if json.loads(metadata["config"]) != json.loads(json.dumps(net.get_config())):
+    if json.loads(metadata["config"]) != _as_json(net.get_config()):
         raise ModelFormatError(
             f"{source}: the checkpoint was written for a different network architecture"
         )
@@ -184,9 +182,9 @@ def checkpoint_network(path: str | os.PathLike[str]) -> Sequential:
     the saved run's (which ``fit(resume_from=...)`` refuses): build a new Trainer around this
     network and ``fit`` it, which starts a new run from the checkpoint's weights.
     """
-    tensors, metadata, _ = _read(path)
+    source, tensors, metadata, _ = _read(path)
     model = {k[len(_MODEL):]: v for k, v in tensors.items() if k.startswith(_MODEL)}
-    return network_from(metadata["config"], model, source=check_path(path))
+    return network_from(metadata["config"], model, source=source)
 
 
 def _classes_of(trainer: Trainer) -> np.ndarray | None:
@@ -275,10 +273,13 @@ def _encoder_state(state: Any) -> dict[str, Any] | None:
     return {**state, "classes": classes}
 
 
-def _read(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, Any]]:
+def _read(
+    path: str | os.PathLike[str],
+) -> tuple[str, dict[str, np.ndarray], dict[str, str], dict[str, Any]]:
+    """``(path as messages show it, tensors, metadata, the trainer record)`` of a checkpoint."""
     source = check_path(path)
     tensors, metadata = read_tensors(path)
-    if metadata.get("kind") != KIND or "config" not in metadata or "trainer" not in metadata:
+    if metadata.get("kind") != CHECKPOINT_KIND or "config" not in metadata or "trainer" not in metadata:
         raise ModelFormatError(f"{source}: not a chainrule training checkpoint")
     try:
         record = json.loads(metadata["trainer"])
@@ -286,7 +287,7 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str
         raise ModelFormatError(f"{source}: the training state is not valid JSON: {exc}") from None
     if not isinstance(record, dict):
         raise ModelFormatError(f"{source}: the training state must be a JSON object")
-    return tensors, metadata, record
+    return source, tensors, metadata, record
 
 
 def _tensor(tensors: dict[str, np.ndarray], name: str, like: np.ndarray, source: str) -> np.ndarray:
@@ -359,15 +360,14 @@ class ModelCheckpoint(Callback):
     def on_train_end(self, trainer: Trainer, logs: dict[str, float]) -> None:
         if not trainer.history.interrupted:
             return
-        shown = self.path
         if not self.save_best_only:
             if trainer.epoch_in_progress:  # else the last epoch's end was just written
                 save_checkpoint(trainer, self.path, partial_epoch=True)
-            trainer.history.note += f"; checkpoint saved to {shown}"
+            trainer.history.note += f"; checkpoint saved to {self.path}"
         elif self._saved_this_fit is not None:  # keep the best epoch's checkpoint
             trainer.history.note += (
-                f"; checkpoint at {shown} holds the best epoch {self._saved_this_fit}")
+                f"; checkpoint at {self.path} holds the best epoch {self._saved_this_fit}")
         else:
             trainer.history.note += (
-                f"; no checkpoint was written to {shown}: no epoch of this fit completed with "
+                f"; no checkpoint was written to {self.path}: no epoch of this fit completed with "
                 f"a best {self._tracker.monitor}")

@@ -312,9 +312,8 @@ def _apportion(counts: np.ndarray, n_test: int, rng: np.random.Generator) -> np.
     ideal = n_test * counts / counts.sum()
     low, high = _class_bounds(counts)
     if low.sum() > n_test or high.sum() < n_test:
-        n_multi = int((counts >= 2).sum())
-        raise ValueError(
-            f"cannot stratify: {n_multi} classes have at least 2 samples and each needs one "
+        raise ValueError(  # low is 1 for each class of 2 or more samples, 0 for a class of one
+            f"cannot stratify: {low.sum()} classes have at least 2 samples and each needs one "
             f"sample on each side, but the split puts {n_test} of {counts.sum()} samples in the "
             f"test part; use a test_size between {low.sum()} and {high.sum()} samples"
         )
