@@ -123,17 +123,28 @@ def as_float_array(
     return converted
 
 
-def all_finite(array: np.ndarray) -> bool:
-    """Whether every entry is finite, in one pass and without a temporary array of the
-    input's size.
+#: Arrays up to this many entries are checked with ``np.isfinite``: its boolean temporary
+#: (at most 1 MiB) stays in cache, and it is about twice as fast as the sum below and needs no
+#: ``np.errstate`` (which alone costs about 1 µs, most of the check of one sample). Timed on
+#: float32 and float64 arrays of 10 to 8 M entries; the sum wins from about 2 M (float64) and
+#: 4 M (float32), where the temporary no longer fits in the caches.
+ISFINITE_MAX_SIZE = 1 << 20
 
-    A NaN or an infinity makes the sum NaN or infinite, so a finite sum proves every entry
-    finite: the common case costs one reduction. A sum that is not finite may also come from
-    finite entries whose total overflows; the minimum and the maximum then decide (NaN
-    propagates through both, and ±inf is one of them), warning about nothing.
+
+def all_finite(array: np.ndarray) -> bool:
+    """Whether every entry is finite, without a temporary array of a large input's size.
+
+    Up to :data:`ISFINITE_MAX_SIZE` entries (and for complex arrays, whose minimum and maximum
+    order by the real part), ``np.isfinite`` decides. Beyond, a NaN or an infinity makes the
+    sum NaN or infinite, so a finite sum proves every entry finite: the common case costs one
+    reduction. A sum that is not finite may also come from finite entries whose total
+    overflows; the minimum and the maximum then decide (NaN propagates through both, and ±inf
+    is one of them), warning about nothing.
     """
     if array.dtype.kind not in "fc" or array.size == 0:
         return True
+    if array.size <= ISFINITE_MAX_SIZE or array.dtype.kind == "c":
+        return bool(np.logical_and.reduce(np.isfinite(array), axis=None))
     with np.errstate(over="ignore", invalid="ignore"):  # inf − inf in the sum is NaN: fine
         if math.isfinite(np.add.reduce(array, axis=None)):
             return True
