@@ -12,7 +12,7 @@ and then frozen, so the network is a fixed function of its weights while it is p
 The verdict
 -----------
 Each parameter array (and ``X``) gets one verdict, recorded in
-:attr:`GradientComparison.passed_on`; the first rule that holds decides:
+:attr:`GradientComparison.passed_on` as a :class:`PassRule`; the first rule that holds decides:
 
 1. ``"relative error"``: its norm-wise relative error ``‖a − n‖₂ / max(‖a‖₂, ‖n‖₂)`` (a the
    analytic, n the numeric gradient, over the compared entries) is at most ``rtol`` (1e-6 by
@@ -104,6 +104,7 @@ import math
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -125,11 +126,22 @@ NOT_COMPARABLE = "kink: not comparable"
 ROUNDING_SAFETY = 100.0
 TRUNCATION_SAFETY = 10.0
 
-#: The values of :attr:`GradientComparison.passed_on`, and what the report prints for each.
+
+class PassRule(StrEnum):
+    """The rules that can pass an array, in the order they are tried (module docstring, "The
+    verdict"): the values of :attr:`GradientComparison.passed_on`. Each member is the string
+    it names (``PassRule.ATOL == "atol"``)."""
+
+    RELATIVE_ERROR = "relative error"
+    ATOL = "atol"
+    FD_ERROR = "finite-difference error"
+
+
+#: What the report prints for an array passed on each rule.
 PASSED_ON = {
-    "relative error": "ok",
-    "atol": "ok (within atol)",
-    "finite-difference error": "ok (within the finite-difference error)",
+    PassRule.RELATIVE_ERROR: "ok",
+    PassRule.ATOL: "ok (within atol)",
+    PassRule.FD_ERROR: "ok (within the finite-difference error)",
 }
 
 _UNIT_ROUNDOFF = float(np.finfo(np.float64).eps)
@@ -283,7 +295,7 @@ class GradientComparison:
         Index in the array of the largest error; ``()`` when no entry was compared.
     passed : bool
         ``passed_on is not None``.
-    passed_on : str or None
+    passed_on : PassRule or None
         Which rule passed the array (module docstring, "The verdict"), the first that holds:
         ``"relative error"`` (``relative_error <= rtol``; also when no entry was compared, as
         when every entry was left out at a kink: none failed), ``"atol"`` (every compared
@@ -310,7 +322,7 @@ class GradientComparison:
     max_abs_error: float
     relative_error: float
     worst_index: tuple[int, ...]
-    passed_on: str | None
+    passed_on: PassRule | None
     kink_layers: tuple[str, ...]
     analytic: np.ndarray = field(repr=False)
     numeric: np.ndarray = field(repr=False)
@@ -402,10 +414,11 @@ class GradcheckReport:
         return max((c.relative_error for c in self.comparisons), default=0.0)
 
     def arrays_passed_on(self, rule: str) -> tuple[str, ...]:
-        """Names of the arrays with an entry compared that passed on ``rule``, one of
-        ``"relative error"``, ``"atol"`` and ``"finite-difference error"``."""
+        """Names of the arrays with an entry compared that passed on ``rule``, a
+        :class:`PassRule` or its string: ``"relative error"``, ``"atol"`` or
+        ``"finite-difference error"``."""
         if rule not in PASSED_ON:
-            raise ValueError(f"rule must be one of {list(PASSED_ON)}, got {rule!r}")
+            raise ValueError(f"rule must be one of {[str(r) for r in PassRule]}, got {rule!r}")
         return tuple(c.name for c in self._counted() if c.passed_on == rule)
 
     def __getitem__(self, name: str) -> GradientComparison:
@@ -442,7 +455,7 @@ class GradcheckReport:
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
         lines.insert(1, "-" * len(lines[0]))
         lines.append(self._summary())
-        if self.arrays_passed_on("finite-difference error") or self.arrays_passed_on("atol"):
+        if self.arrays_passed_on(PassRule.FD_ERROR) or self.arrays_passed_on(PassRule.ATOL):
             lines.append(self._caveat_note())
         if self.n_one_sided or self.n_kinks:
             lines.append(self._kink_note())
@@ -452,9 +465,9 @@ class GradcheckReport:
         """``gradcheck passed: 5/5 within relative error 1e-06 (...)``, with the arrays that
         passed on another rule counted apart (and in the verdict)."""
         total = len(self._counted())
-        on_fd = self.arrays_passed_on("finite-difference error")
-        on_atol = self.arrays_passed_on("atol")
-        on_relative = self.arrays_passed_on("relative error")
+        on_fd = self.arrays_passed_on(PassRule.FD_ERROR)
+        on_atol = self.arrays_passed_on(PassRule.ATOL)
+        on_relative = self.arrays_passed_on(PassRule.RELATIVE_ERROR)
         parts = [f"{len(on_relative)}/{total} within relative error {self.rtol:g}"]
         if on_fd:
             parts.append(f"{len(on_fd)}/{total} only within the finite-difference error")
@@ -484,8 +497,8 @@ class GradcheckReport:
     def _caveat_note(self) -> str:
         """Which arrays passed on the finite-difference error or atol, and what that means."""
         texts = []
-        on_fd = self.arrays_passed_on("finite-difference error")
-        on_atol = self.arrays_passed_on("atol")
+        on_fd = self.arrays_passed_on(PassRule.FD_ERROR)
+        on_atol = self.arrays_passed_on(PassRule.ATOL)
         fd_reason = (
             "every entry's |analytic − numeric| is within that entry's own finite-difference "
             "error estimate (rounding + truncation, see chainrule.gradcheck)"
@@ -803,11 +816,11 @@ def _compare(
         return True
 
     if relative <= settings.rtol:
-        passed_on: str | None = "relative error"
+        passed_on: PassRule | None = PassRule.RELATIVE_ERROR
     elif largest <= settings.atol and settings.atol > 0:
-        passed_on = "atol"
+        passed_on = PassRule.ATOL
     elif within_fd_error():
-        passed_on = "finite-difference error"
+        passed_on = PassRule.FD_ERROR
     else:
         passed_on = None
     worst: tuple[int, ...] = ()

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_bool, check_choice, largest_magnitude
-from ..gradcheck import REPLAY_TOLERANCE, GradcheckReport, frobenius_norm, gradcheck
+from ..gradcheck import REPLAY_TOLERANCE, GradcheckReport, PassRule, frobenius_norm, gradcheck
 from ..layers.base import Layer
 from ..layers.dropout import Dropout
 from ..layers.sequential import Sequential
@@ -62,16 +62,16 @@ def notation(targets: str = "one-hot rows for class labels", extra: tuple[str, .
 #: How the footer counts the gradients of each :attr:`FiniteDifferenceCheck.category`, in this
 #: order, when not all of them matched on their relative error.
 FOOTER_PARTS = (
-    ("relative error", "match (largest relative error {worst}, tolerance {rtol:g})"),
+    (PassRule.RELATIVE_ERROR, "match (largest relative error {worst}, tolerance {rtol:g})"),
     (
-        "finite-difference error",
+        PassRule.FD_ERROR,
         (
             "match only within the finite-difference error: every entry agrees within the "
             "finite difference's own error estimate, which is here as large as these gradients "
             "or larger, so their relative error (up to {worst}) cannot decide"
         ),
     ),
-    ("atol", "match only within atol = {atol:g} (relative error up to {worst})"),
+    (PassRule.ATOL, "match only within atol = {atol:g} (relative error up to {worst})"),
     ("not comparable", "not comparable: every entry has a kink at 0 on both sides"),
     ("failed", "DO NOT MATCH (largest relative error {worst}, tolerance {rtol:g})"),
 )
@@ -445,8 +445,8 @@ class _Builder:
             category: f"{max(c.relative_error for c in members):.1e}"
             for category, members in by_category.items()
         }
-        if set(by_category) <= {"relative error"}:
-            largest = worst.get("relative error", "0.0e+00")
+        if set(by_category) <= {PassRule.RELATIVE_ERROR}:
+            largest = worst.get(PassRule.RELATIVE_ERROR, "0.0e+00")
             tolerance = f"(tolerance {report.rtol:g})"
             return [f"{start}, all match; largest relative error {largest} {tolerance}."]
         parts = [

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice
-from ..gradcheck import frobenius_norm
+from ..gradcheck import PassRule, frobenius_norm
 from .render import render_markdown, render_text
 
 FORMATS = ("text", "markdown", "json")
@@ -38,7 +38,7 @@ class FiniteDifferenceCheck:
     n_one_sided, n_kinks : int
         Entries next to a kink at 0 compared with one-sided differences, and entries left out
         because a kink lies on both sides (see :mod:`chainrule.gradcheck`).
-    passed_on : {"relative error", "finite-difference error", "atol"} or None
+    passed_on : PassRule or None
         Why it passed (gradcheck's ``passed_on``, for the very array explained):
         ``relative_error <= rtol``; or every entry's difference lies within that entry's own
         finite-difference error estimate (gradients no larger than that error, so the
@@ -57,7 +57,7 @@ class FiniteDifferenceCheck:
     rtol: float
     n_one_sided: int
     n_kinks: int
-    passed_on: str | None
+    passed_on: PassRule | None
     atol: float
     scale: float
 
@@ -95,11 +95,11 @@ class FiniteDifferenceCheck:
         extra = "".join(f"; {note}" for note in notes)
         error = f"relative error {self.relative_error:.1e}"
         order = f"gradients of order {self.scale:.0e}"
-        if category == "relative error":
+        if category == PassRule.RELATIVE_ERROR:
             return f"matches finite differences ({error}{extra})"
-        if category == "finite-difference error":
+        if category == PassRule.FD_ERROR:
             return f"matches within the finite-difference error ({error}, {order}{extra})"
-        if category == "atol":
+        if category == PassRule.ATOL:
             return f"matches within atol = {self.atol:g} ({error}, {order}{extra})"
         return f"DOES NOT MATCH finite differences ({error}{extra})"
 
