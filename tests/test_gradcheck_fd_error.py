@@ -19,11 +19,11 @@ import pytest
 from chainrule.gradcheck import (
     ROUNDING_SAFETY,
     TRUNCATION_SAFETY,
-    _Probe,
     central_difference_error,
     gradcheck,
     one_sided_difference_error,
 )
+from chainrule.gradcheck.check import _Probe
 from chainrule.layers.activations import ReLU, Tanh
 from chainrule.layers.dense import Dense
 from chainrule.layers.sequential import Sequential

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from chainrule.gradcheck import _relative_error, frobenius_norm, gradcheck
+from chainrule.gradcheck import frobenius_norm, gradcheck, relative_error
 from chainrule.layers.builders import mlp
 
 
@@ -46,9 +46,9 @@ def test_relative_error_is_scale_free():
     n = a + np.array([1e-3, 0.0, -2e-3])
     expected = np.linalg.norm(a - n) / max(np.linalg.norm(a), np.linalg.norm(n))
     for scale in (1.0, 1e300, 1e-300):
-        assert _relative_error(a * scale, n * scale) == pytest.approx(expected, rel=1e-12)
-    assert _relative_error(np.array([1e308]), np.array([-1e308])) == pytest.approx(2.0)
-    assert _relative_error(np.zeros(2), np.zeros(2)) == 0.0
+        assert relative_error(a * scale, n * scale) == pytest.approx(expected, rel=1e-12)
+    assert relative_error(np.array([1e308]), np.array([-1e308])) == pytest.approx(2.0)
+    assert relative_error(np.zeros(2), np.zeros(2)) == 0.0
 
 
 def test_gradcheck_with_huge_gradients_reports_finite_relative_errors():
