@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -281,10 +280,9 @@ def _compare(
                 )
             else:
                 plus2, crossed = shifted(j, 2.0 * eps)
-                minus2, crossed_minus2 = (
-                    shifted(j, -2.0 * eps) if not crossed else (math.nan, set())
-                )
-                parts = None if crossed or crossed_minus2 else central_difference_error(
+                if not crossed:
+                    minus2, crossed = shifted(j, -2.0 * eps)
+                parts = None if crossed else central_difference_error(
                     probe.value, first, second, plus2, minus2, eps
                 )
             if parts is None:  # a kink within the wider steps: no sound estimate
