@@ -9,6 +9,7 @@ The public API is re-exported here::
 
 from ._version import __version__
 from .errors import (
+    DataNotFoundError,
     ModelFormatError,
     NotBuiltError,
     NotDifferentiableError,
@@ -74,6 +75,7 @@ from .training import (
 __all__ = [  # noqa: RUF022 - grouped by topic, as the docs list them
     "__version__",
     # errors
+    "DataNotFoundError",
     "ModelFormatError",
     "NotBuiltError",
     "NotDifferentiableError",

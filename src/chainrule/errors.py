@@ -6,6 +6,8 @@ those keeps working; the subclasses below only add precision for callers who wan
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 
 class ShapeError(ValueError):
     """An array does not have the shape a layer, loss or function expects.
@@ -50,3 +52,64 @@ class ModelFormatError(ValueError):
 
     The message names the file and what is wrong with it.
     """
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A dataset file is in none of the data folders, and it is not downloaded: ``download``
+    is false, or the file has no direct download.
+
+    The message says how to fix it in the caller's own terms: the Python arguments by default
+    (``pass download=True, or point data_dir / $CHAINRULE_DATA at ...``); :meth:`renamed` gives
+    the same error for another interface, such as a run config's keys.
+
+    Attributes
+    ----------
+    file : str
+        The file's path inside a data folder (``"mnist/train-images-idx3-ubyte.gz"``).
+    searched : tuple of str
+        The folders looked in, in order.
+    downloadable : bool
+        Whether turning ``download`` on would fetch it (False: it has no direct download).
+    env : str
+        The environment variable that names a data folder.
+    names : dict
+        How the advice names the options: ``"off"`` (download is off), ``"on"`` (what to do
+        to turn it on) and ``"data_dir"`` (the data folder option).
+    """
+
+    #: :attr:`names` for a Python caller.
+    ARGUMENTS = MappingProxyType(
+        {"off": "download=False", "on": "pass download=True", "data_dir": "data_dir"}
+    )
+
+    def __init__(
+        self,
+        file: str,
+        searched: tuple[str, ...],
+        downloadable: bool,
+        env: str,
+        names: dict[str, str] | None = None,
+    ) -> None:
+        self.file, self.searched = file, tuple(str(folder) for folder in searched)
+        self.downloadable, self.env = bool(downloadable), env
+        self.names = dict(self.ARGUMENTS if names is None else names)
+        if set(self.names) != set(self.ARGUMENTS):
+            raise ValueError(f"names must have the keys {sorted(self.ARGUMENTS)}, got "
+                             f"{sorted(self.names)}")
+        super().__init__(self._advice())
+
+    def renamed(self, names: dict[str, str]) -> DataNotFoundError:
+        """The same error, its advice naming the options as ``names`` (keys as :attr:`names`)."""
+        return type(self)(self.file, self.searched, self.downloadable, self.env, names)
+
+    def _advice(self) -> str:
+        where = " and ".join(self.searched)
+        off, on, data_dir = self.names["off"], self.names["on"], self.names["data_dir"]
+        if self.downloadable:
+            return (f"{self.file} was not found in {where} and {off}; {on}, or point {data_dir} "
+                    f"/ ${self.env} at a folder that holds {self.file}")
+        return (f"{self.file} was not found in {where}, and it has no direct download; copy it "
+                f"into a data directory ({data_dir} or ${self.env})")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.file, self.searched, self.downloadable, self.env, self.names)

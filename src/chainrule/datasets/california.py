@@ -146,8 +146,9 @@ def load_california_housing(
 
     Raises
     ------
-    FileNotFoundError
-        The chosen file is missing (and cannot or may not be downloaded).
+    DataNotFoundError
+        A ``FileNotFoundError``: the chosen file is missing (and cannot or may not be
+        downloaded).
     ValueError
         Bad ``layout``, or a damaged file (the message names the file and the line).
     """

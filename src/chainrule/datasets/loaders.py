@@ -76,8 +76,8 @@ def load_mnist(
 
     Raises
     ------
-    FileNotFoundError
-        A file is missing and ``download`` is false.
+    DataNotFoundError
+        A ``FileNotFoundError``: a file is missing and ``download`` is false.
     DownloadError
         A download failed (offline, checksum mismatch, ...).
     ValueError

@@ -26,6 +26,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import DataNotFoundError
 from .download import fetch
 
 __all__ = ["RemoteFile", "cache_dir", "file_url", "find", "find_in", "locate", "resolve_data_dir"]
@@ -165,24 +166,16 @@ def locate(
 
     Raises
     ------
-    FileNotFoundError
-        Not found locally and ``download`` is false (or the file has no URL); the message lists
-        the folders searched and how to fix it.
+    DataNotFoundError
+        A ``FileNotFoundError``: not found locally, and ``download`` is false or the file has
+        no URL; it lists the folders searched and says how to fix it.
     DownloadError, ChecksumError
         The download failed.
     """
     path = find(remote, data_dir)
     if path is not None:
         return path
-    searched = " and ".join(str(root) for root in _search_roots(data_dir))
-    if not download:
-        raise FileNotFoundError(
-            f"{remote.path} was not found in {searched} and download=False; pass "
-            f"download=True, or point data_dir / ${DATA_ENV} at a folder that holds {remote.path}"
-        )
-    if remote.url is None:
-        raise FileNotFoundError(
-            f"{remote.path} was not found in {searched}, and it has no direct download; "
-            f"copy it into a data directory (the data_dir argument or ${DATA_ENV})"
-        )
+    downloadable = remote.url is not None
+    if not (download and downloadable):
+        raise DataNotFoundError(remote.path, tuple(_search_roots(data_dir)), downloadable, DATA_ENV)
     return fetch_into(cache_dir(), remote, progress=progress, base_url=base_url)

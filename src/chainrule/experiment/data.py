@@ -12,8 +12,16 @@ import numpy as np
 from .. import _toml
 from .. import config as config_module
 from ..config import ConfigError
+from ..errors import DataNotFoundError
 from ..tables import read_table
 from ..training.data import fraction_count, stratified_bounds, train_test_split
+
+#: How a missing dataset's advice names the options in a run config (DataNotFoundError.names).
+CONFIG_NAMES = {
+    "off": "data.options.download = false",
+    "on": "set data.options.download = true",
+    "data_dir": "data.data_dir",
+}
 
 GENERATORS = {
     "circles": "make_circles",
@@ -121,14 +129,8 @@ def load_data(section: dict[str, Any]) -> Data:
         if str(exc).split(" ", 1)[0] in options:
             raise ConfigError(f"data.options.{exc}") from None
         raise
-    except FileNotFoundError as exc:  # the loader's advice, in config keys
-        text = str(exc)
-        for python, config in (("pass download=True", "set data.options.download = true"),
-                               ("download=True", "data.options.download = true"),
-                               ("download=False", "data.options.download = false"),
-                               ("point data_dir /", "point data.data_dir /")):
-            text = text.replace(python, config)
-        raise FileNotFoundError(text) from None
+    except DataNotFoundError as exc:  # the loader's advice, in config keys
+        raise exc.renamed(CONFIG_NAMES) from None
     if limit:
         X, y = X[:limit], y[:limit]
         test = None if test is None else (test[0][:limit], test[1][:limit])
