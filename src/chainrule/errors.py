@@ -72,7 +72,7 @@ class DataNotFoundError(FileNotFoundError):
         Whether turning ``download`` on would fetch it (False: it has no direct download).
     env : str
         The environment variable that names a data folder.
-    names : dict
+    names : mapping (read-only)
         How the advice names the options: ``"off"`` (download is off), ``"on"`` (what to do
         to turn it on) and ``"data_dir"`` (the data folder option).
     """
@@ -92,7 +92,7 @@ class DataNotFoundError(FileNotFoundError):
     ) -> None:
         self.file, self.searched = file, tuple(str(folder) for folder in searched)
         self.downloadable, self.env = bool(downloadable), env
-        self.names = dict(self.ARGUMENTS if names is None else names)
+        self.names = MappingProxyType(dict(self.ARGUMENTS if names is None else names))
         if set(self.names) != set(self.ARGUMENTS):
             raise ValueError(f"names must have the keys {sorted(self.ARGUMENTS)}, got "
                              f"{sorted(self.names)}")
@@ -112,4 +112,4 @@ class DataNotFoundError(FileNotFoundError):
                 f"into a data directory ({data_dir} or ${self.env})")
 
     def __reduce__(self) -> tuple:
-        return type(self), (self.file, self.searched, self.downloadable, self.env, self.names)
+        return type(self), (self.file, self.searched, self.downloadable, self.env, dict(self.names))

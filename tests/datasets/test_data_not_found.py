@@ -62,6 +62,8 @@ def test_it_pickles_with_its_facts_and_message():
     assert type(copy) is DataNotFoundError and str(copy) == str(error)
     assert (copy.file, copy.searched, copy.downloadable, copy.names) == (
         "toy/a.bin", ("/x", "/y"), False, CONFIG_NAMES)
+    with pytest.raises(TypeError):  # the message was built from names: they stay as they are
+        error.names["data_dir"] = "elsewhere"
 
 
 def test_a_run_config_gets_the_advice_in_its_keys_when_nothing_can_be_downloaded(
