@@ -132,11 +132,8 @@ def _number_problem(value: str) -> str | None:
     """Why a field is not a finite number (``"an empty field"``, ``"'nan'"``), or None."""
     if not value.strip():
         return "an empty field"
-    try:
-        number = float(value)
-    except ValueError:
-        return repr(value)
-    return None if math.isfinite(number) else repr(value)
+    number = _as_number(value)
+    return None if number is not None and math.isfinite(number) else repr(value)
 
 
 def _labels(table: _Rows, column: int) -> np.ndarray:
@@ -175,13 +172,15 @@ def _is_header(rows: list[list[str]], target: int | str | None) -> bool:
 
 def _is_text(value: str) -> bool:
     """A field that is neither a number nor empty (a missing value)."""
-    if not value.strip():
-        return False
+    return bool(value.strip()) and _as_number(value) is None
+
+
+def _as_number(value: str) -> float | None:
+    """The field as Python's ``float`` reads it (``" 1e3 "``, ``"nan"``, ``"-inf"``), or None."""
     try:
-        float(value)
+        return float(value)
     except ValueError:
-        return True
-    return False
+        return None
 
 
 def _target_column(target: int | str, header: list[str] | None, width: int, path: Path,
