@@ -16,6 +16,7 @@ import re
 import numpy as np
 import pytest
 
+from _gradcheck_cases import TwiceTanh, WrongBiasDense, near_perfect_fit, network
 from chainrule.gradcheck import (
     ROUNDING_SAFETY,
     TRUNCATION_SAFETY,
@@ -29,32 +30,6 @@ from chainrule.layers.dense import Dense
 from chainrule.layers.sequential import Sequential
 
 U = np.finfo(np.float64).eps
-
-
-class TwiceTanh(Tanh):
-    """A Tanh whose backward returns twice the true dX: wrong for gradcheck to catch."""
-
-    def backward(self, dY):
-        return 2.0 * super().backward(dY)
-
-
-class WrongBiasDense(Dense):
-    """A Dense whose backward doubles ∂L/∂b."""
-
-    def backward(self, dY, *, input_grad=True):
-        dX = super().backward(dY, input_grad=input_grad)
-        self.grads["b"] *= 2.0
-        return dX
-
-
-def near_perfect_fit(tanh_class):
-    """The review's reproducer: Dense(3, 4) → Tanh → Dense(4, 2), MSE, targets 1e-9 from the
-    outputs, so every gradient is about 1e-10 while the central difference's own error (its
-    truncation, ε² J‴ / 6) is about 1e-12."""
-    net = Sequential([Dense(3, 4), tanh_class(), Dense(4, 2)], dtype=np.float64, seed=0)
-    X = np.random.default_rng(0).normal(size=(6, 3))
-    y = net.forward(X) + 1e-9 * np.random.default_rng(1).normal(size=(6, 2))
-    return net, X, y
 
 
 def line(report, name):
@@ -175,12 +150,8 @@ def test_the_one_sided_estimate_on_a_function_with_known_third_derivative():
 def test_no_estimate_when_the_wider_steps_cross_a_kink():
     """Z of sample 0 is 1.5 ε: perturbing b by ±ε keeps it positive, −2ε crosses the ReLU
     kink, where the Richardson estimate would measure the jump, not the truncation."""
-    net = Sequential([WrongBiasDense(1, 1), ReLU(), Dense(1, 1)], dtype=np.float64, seed=0)
-    params = {name: param for name, param, _ in net.named_parameters()}
-    params["0.W"][...] = 1.0
-    params["0.b"][...] = 0.0
-    params["2.W"][...] = 2.0
-    params["2.b"][...] = 0.5
+    net = network([WrongBiasDense(1, 1), ReLU(), Dense(1, 1)],
+                  {"0.W": 1.0, "0.b": 0.0, "2.W": 2.0, "2.b": 0.5})
     X, y = np.array([[1.5e-6]]), np.array([[0.0]])
     report = gradcheck(net, "mse", X, y)
     bias = report["0.b"]
@@ -193,12 +164,10 @@ def test_a_wrong_gradient_measured_one_sided_at_a_near_perfect_fit_fails():
     """Dense → ReLU → Dense (zero bias, its ∂L/∂b doubled) → ReLU → Dense, targets 1e-9 from
     the outputs: the wrong bias sits at a ReLU kink, so it is measured one-sided, and its
     error of 1.4e-9 (below the old atol) is judged against the one-sided estimate."""
-    net = Sequential(
-        [Dense(1, 1), ReLU(), WrongBiasDense(1, 1), ReLU(), Dense(1, 1)], dtype=np.float64, seed=0
+    net = network(
+        [Dense(1, 1), ReLU(), WrongBiasDense(1, 1), ReLU(), Dense(1, 1)],
+        {"0.W": 1.0, "0.b": 0.0, "2.W": 1.0, "2.b": 0.0, "4.W": 2.0, "4.b": 0.5},
     )
-    values = {"0.W": 1.0, "0.b": 0.0, "2.W": 1.0, "2.b": 0.0, "4.W": 2.0, "4.b": 0.5}
-    for name, param, _ in net.named_parameters():
-        param[...] = values[name]
     X = np.array([[-1.0], [2.0]])  # sample 0 puts the input of ReLU #3 at exactly 0
     y = net.forward(X) + 1e-9 * np.array([[1.0], [-0.7]])
     report = gradcheck(net, "mse", X, y)

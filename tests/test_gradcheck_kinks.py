@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _gradcheck_cases import WrongBiasDense, network
 from chainrule.cli import main
 from chainrule.gradcheck import gradcheck
 from chainrule.layers.activations import ReLU
@@ -23,25 +24,6 @@ from chainrule.layers.dense import Dense
 from chainrule.layers.sequential import Sequential
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-class WrongBiasDense(Dense):
-    """A Dense whose backward doubles ∂L/∂b: a wrong gradient for gradcheck to catch."""
-
-    def backward(self, dY, *, input_grad=True):
-        dX = super().backward(dY, input_grad=input_grad)
-        self.grads["b"] *= 2.0
-        return dX
-
-
-def network(layers, values):
-    """A float64 Sequential of ``layers`` with the parameters ``values`` (name → array)."""
-    net = Sequential(layers, dtype=np.float64, seed=0)
-    params = {name: param for name, param, _ in net.named_parameters()}
-    assert sorted(params) == sorted(values)
-    for name, value in values.items():
-        params[name][...] = value
-    return net
 
 
 def bias_at_a_kink(cls=Dense, first=Dense):

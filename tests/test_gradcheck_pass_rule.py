@@ -12,7 +12,8 @@ from chainrule.gradcheck import PASSED_ON, PassRule, gradcheck
 from chainrule.layers.builders import mlp
 
 
-def _report():
+def _problem():
+    """A small tanh network, inputs and regression targets: ``(net, X (5, 2), y (5,))``."""
     net = mlp([2, 3, 1], activation="tanh", dtype=np.float64, seed=0)
     X = np.random.default_rng(0).normal(size=(5, 2))
     return net, X, np.random.default_rng(1).normal(size=5)
@@ -25,7 +26,7 @@ def test_the_rules_are_the_documented_strings_in_the_order_tried():
 
 
 def test_a_verdict_is_a_member_equal_to_its_string():
-    net, X, y = _report()
+    net, X, y = _problem()
     report = gradcheck(net, "mse", X, y)
     for comparison in report:
         assert comparison.passed_on is PassRule.RELATIVE_ERROR
@@ -37,14 +38,14 @@ def test_a_verdict_is_a_member_equal_to_its_string():
 
 
 def test_an_unknown_rule_is_refused_with_the_choices_as_strings():
-    net, X, y = _report()
+    net, X, y = _problem()
     with pytest.raises(ValueError, match=r"rule must be one of \['relative error', 'atol', "
                                          r"'finite-difference error'\], got 'rtol'"):
         gradcheck(net, "mse", X, y).arrays_passed_on("rtol")
 
 
 def test_an_explanation_writes_the_rule_as_a_plain_string_in_json():
-    net, X, y = _report()
+    net, X, y = _problem()
     data = json.loads(explain(net, X, y, "mse").to_json())
     rules = [term["check"]["passed_on"] for group in data["groups"] for term in group["terms"]
              if term.get("check")]

@@ -519,11 +519,12 @@ def read_tensors(
     """Read a file written by :func:`write_tensors`, validating it entirely first.
 
     Before any tensor is decoded, the header is checked: the file has the 8-byte length
-    prefix; the header length lies within the file and below 16 MiB; the header is UTF-8 JSON (an object, no duplicate keys); ``__metadata__``
-    exists with ``format == "chainrule"`` and a ``format_version`` this version reads (a newer
-    one gets its own message); each tensor has exactly ``dtype`` (``F32``/``F64``), ``shape``
-    and ``data_offsets``, whose sizes agree and which tile the bytes that follow the header
-    exactly. So no declared size can make the reader allocate more than the file holds.
+    prefix; the header length lies within the file and below 16 MiB; the header is UTF-8 JSON
+    (an object, no duplicate keys); ``__metadata__`` exists with ``format == "chainrule"`` and
+    a ``format_version`` this version reads (a newer one gets its own message); each tensor
+    has exactly ``dtype`` (``F32``/``F64``), ``shape`` and ``data_offsets``, whose sizes agree
+    and which tile the bytes that follow the header exactly. So no declared size can make the
+    reader allocate more than the file holds.
 
     Parameters
     ----------

@@ -71,6 +71,22 @@ def test_read_table_from_npz_and_npy(tmp_path):
          r"ragged\.csv: rows have different numbers of columns \[2, 3\]"),
         ("words.csv", "1,2,3\nfoo,2,1\n", -1, ValueError,
          r"words\.csv, line 2, column 1: every feature must be a finite number, got 'foo'"),
+        ("d.csv", "a,b,label\n0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,\n", -1, ValueError,
+         r"d\.csv, line 4, column 3 \(label\): the target is missing \(an empty field\)"),
+        ("d.csv", "0.1,0.2,0\n0.3,0.4,\n0.5,0.6,1\n", -1, ValueError,
+         r"d\.csv, line 2, column 3: the target is missing"),
+        ("d.csv", "a,b,label\n0.1,0.2,0\n0.3,0.4,nan\n", -1, ValueError,
+         (r"d\.csv, line 3, column 3 \(label\): the target must be a finite number or a "
+          r"class label, got 'nan'")),
+        ("d.csv", "a,b,label\n0.1,0.2,0\nnan,0.4,1\n", -1, ValueError,
+         r"d\.csv, line 3, column 1 \(a\): every feature must be a finite number, got 'nan'"),
+        ("d.csv", "a,b,label\n0.1,0.2,0\n\n0.3,inf,1\n", -1, ValueError,  # a blank line counts
+         r"d\.csv, line 4, column 2 \(b\): every feature must be a finite number, got 'inf'"),
+        ("d.csv", "a,b,label\n0.1,,0\n0.3,0.4,1\n", -1, ValueError,
+         (r"d\.csv, line 2, column 2 \(b\): every feature must be a finite number, got an "
+          "empty field")),
+        ("d.csv", "a,b,label\n", -1, ValueError,
+         r"d\.csv has no data rows \(only a header: a,b,label\)"),
         ("named.csv", "a,b\n1,2\n", "label", ConfigError,
          r"data\.target: no column 'label' in .*named\.csv \(header: \['a', 'b'\]\)"),
         ("bare.csv", "1,2\n", "label", ConfigError, r"no column 'label' .*\(header: None\)"),
@@ -92,10 +108,14 @@ def test_an_npz_needs_arrays_named_X_and_y(tmp_path):
         read_table(tmp_path / "d.npz")
 
 
-def test_read_features_needs_numbers(tmp_path):
-    (tmp_path / "f.csv").write_text("a,b\n1,x\n")
-    with pytest.raises(ValueError, match=r"f\.csv, line 2, column 2 \(b\): every feature "
-                                         r"must be a finite number, got 'x'"):
+@pytest.mark.parametrize("text, message", [
+    ("a,b\n1,x\n", r"line 2, column 2 \(b\): every feature must be a finite number, got 'x'"),
+    ("1,2\n3,4\n,3\n",
+     "line 3, column 1: every feature must be a finite number, got an empty field"),
+])
+def test_read_features_needs_numbers(tmp_path, text, message):
+    (tmp_path / "f.csv").write_text(text)
+    with pytest.raises(ValueError, match=r"f\.csv, " + message):
         read_features(tmp_path / "f.csv")
 
 

@@ -20,8 +20,8 @@ from chainrule.config import ConfigError, load_config
 from chainrule.experiment import load_data, run, runner
 from chainrule.io import save
 from chainrule.layers.builders import mlp
-from chainrule.tables import read_features, read_table
 from chainrule.training.callbacks import LambdaCallback
+from chainrule.training.checkpoint import checkpoint_network
 from chainrule.training.trainer import Trainer
 
 
@@ -83,28 +83,6 @@ def test_a_run_with_epochs_has_no_history_plot_note(tmp_path):
 # ------------------------------------------------------------------ 2a. fields of data files
 
 
-@pytest.mark.parametrize("rows, message", [
-    (["a,b,label", "0.1,0.2,0", "0.3,0.4,1", "0.5,0.6,"],
-     r"d\.csv, line 4, column 3 \(label\): the target is missing \(an empty field\)"),
-    (["0.1,0.2,0", "0.3,0.4,", "0.5,0.6,1"],
-     r"d\.csv, line 2, column 3: the target is missing"),
-    (["a,b,label", "0.1,0.2,0", "0.3,0.4,nan"],
-     (r"d\.csv, line 3, column 3 \(label\): the target must be a finite number or a class "
-      r"label, got 'nan'")),
-    (["a,b,label", "0.1,0.2,0", "nan,0.4,1"],
-     r"d\.csv, line 3, column 1 \(a\): every feature must be a finite number, got 'nan'"),
-    (["a,b,label", "0.1,0.2,0", "", "0.3,inf,1"],  # a blank line still counts
-     r"d\.csv, line 4, column 2 \(b\): every feature must be a finite number, got 'inf'"),
-    (["a,b,label", "0.1,,0", "0.3,0.4,1"],
-     (r"d\.csv, line 2, column 2 \(b\): every feature must be a finite number, got an "
-      "empty field")),
-    (["a,b,label"], r"d\.csv has no data rows \(only a header: a,b,label\)"),
-])
-def test_bad_fields_name_the_file_line_and_column(tmp_path, rows, message):
-    with pytest.raises(ValueError, match=message):
-        read_table(write_rows(tmp_path / "d.csv", rows))
-
-
 def test_a_blank_label_is_refused_instead_of_becoming_a_class(tmp_path, rng, capsys):
     rows = ["a,b,label", *two_class_rows(rng, 30)]
     rows[6] = rows[6].rsplit(",", 1)[0] + ","
@@ -125,9 +103,6 @@ def test_predict_on_a_header_only_csv_says_no_data_rows(tmp_path, rng, capsys):
                  "-o", str(tmp_path / "p.csv")])
     assert code == 1
     assert "h.csv has no data rows (only a header: x1,x2)" in capsys.readouterr().err
-    with pytest.raises(ValueError, match=r"f\.csv, line 3, column 1: every feature must be a "
-                                         "finite number, got an empty field"):
-        read_features(write_rows(tmp_path / "f.csv", ["1,2", "3,4", ",3"]))
 
 
 # ------------------------------------------------------------------ 2b / 3. data.test checks
@@ -255,8 +230,6 @@ def test_a_failed_overwrite_keeps_both_checkpoints(tmp_path, monkeypatch):
     after = snapshot(out)
     failed = after.pop("checkpoint.failed.safetensors")
     assert after == before and failed != before["checkpoint.safetensors"]
-    from chainrule.training.checkpoint import checkpoint_network
-
     assert checkpoint_network(kept).out_features == 1
 
 
@@ -312,20 +285,11 @@ def test_bad_data_values_are_config_errors_naming_the_key(tmp_path, monkeypatch,
     assert not (tmp_path / "runs").exists()
 
 
-def test_the_download_advice_names_the_config_key(tmp_path, monkeypatch):
-    monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("CHAINRULE_CACHE", str(tmp_path / "cache"))
-    with pytest.raises(FileNotFoundError) as caught:
-        load_data({"dataset": "mnist", "options": {"download": False}})
-    text = str(caught.value)
-    assert "data.options.download = false; set data.options.download = true" in text
-    assert "download=" not in text and "point data.data_dir /" in text
-
-
 # ------------------------------------------------------------------ 6. dropout after the output
 
 
-def test_dropout_on_the_output_layer_names_the_dropout(capsys):
+def test_dropout_on_the_output_layer_names_the_dropout(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # a regression would train and write runs/ here
     layers = 'model.layers=[{input_dim=64,output_dim=10,activation="softmax",dropout=0.5}]'
     code = main(["train", "--set", layers])
     assert code == 2
@@ -409,4 +373,4 @@ def test_evaluate_errors_name_the_options_typed(tmp_path, rng, capsys):
     assert capsys.readouterr().err.startswith(
         f"chainrule: error: --target: no column 'kind' in {data} (header: ['a', 'b', 'label'])")
     assert main(["evaluate", model, "--data", str(tmp_path / "none.csv")]) == 2
-    assert "--data " in capsys.readouterr().err
+    assert f"--data {tmp_path / 'none.csv'}: no such file" in capsys.readouterr().err

@@ -70,8 +70,16 @@ def test_a_run_config_gets_the_advice_in_its_keys_when_nothing_can_be_downloaded
         tmp_path, monkeypatch):
     # the words "the data_dir argument" used to survive the rewording of the message
     monkeypatch.setenv(DATA_ENV, str(tmp_path / "data"))
-    monkeypatch.setenv("CHAINRULE_CACHE", str(tmp_path / "cache"))
     with pytest.raises(DataNotFoundError) as caught:
         load_data({"dataset": "california_housing", "options": {"layout": "statlib"}})
     assert str(caught.value).endswith(f"(data.data_dir or ${DATA_ENV})")
     assert caught.value.names == CONFIG_NAMES
+
+
+def test_a_run_config_with_download_off_gets_the_advice_in_its_keys(tmp_path, monkeypatch):
+    monkeypatch.setenv(DATA_ENV, str(tmp_path / "data"))
+    with pytest.raises(FileNotFoundError) as caught:
+        load_data({"dataset": "mnist", "options": {"download": False}})
+    text = str(caught.value)
+    assert "data.options.download = false; set data.options.download = true" in text
+    assert "download=" not in text and "point data.data_dir /" in text

@@ -43,3 +43,15 @@ def test_perceptron_example(capsys):
 def test_toy_network_example_approaches_the_targets_entropy():
     result = script("toy_network").main(["--epochs", "300", "--quiet"])
     assert result["entropy"] <= result["loss"] < result["entropy"] + 0.05
+
+
+def test_toy_network_docstring_says_what_it_prints(capsys):
+    module = script("toy_network")
+    doc = " ".join(module.__doc__.split())
+    assert "prints the weights before and after" not in doc
+    assert "architecture before training (``net.summary()``" in doc
+    module.main(["--epochs", "1"])
+    out = capsys.readouterr().out
+    before, after = out.split("Dense #0:", 1)
+    assert "parameters" in before and "W (2, 2)" not in before  # summary: no weights
+    assert "W (2, 2)" in after  # info(): the weights after training

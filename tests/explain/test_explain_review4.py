@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _gradcheck_cases import TwiceTanh, near_perfect_fit
 from chainrule.explain import Term, explain
 from chainrule.gradcheck import gradcheck
 from chainrule.layers.activations import ReLU, Softmax, Tanh
@@ -23,28 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 # ------------------------------------------------------------------------- verdicts
-class DoubledTanh(Tanh):
-    """A wrong backward: twice the true dX."""
-
-    def backward(self, dY):
-        return 2.0 * super().backward(dY)
-
-
-def _near_perfect_fit(activation):
-    """The reviewer's case: a network whose targets are its own outputs plus 1e-9 of noise,
-    so every gradient is about 1e-10."""
-    net = Sequential([Dense(3, 4), activation, Dense(4, 2)], dtype=np.float64, seed=0)
-    X = np.random.default_rng(0).normal(size=(6, 3))
-    y = net.forward(X) + 1e-9 * np.random.default_rng(1).normal(size=(6, 2))
-    return net, X, y
-
-
 def _line(text: str, name: str) -> str:
     return next(line for line in text.splitlines() if line.strip().startswith(f"{name} ="))
 
 
 def test_a_wrong_backward_with_tiny_gradients_does_not_match():
-    explanation = explain(*_near_perfect_fit(DoubledTanh()), "mse")
+    explanation = explain(*near_perfect_fit(TwiceTanh), "mse")
     check = explanation["dL/dW1"].check
     assert check.relative_error == pytest.approx(0.5, abs=0.01)
     assert not check.passed and check.passed_on is None
@@ -57,7 +42,7 @@ def test_a_wrong_backward_with_tiny_gradients_does_not_match():
 
 
 def test_tiny_right_gradients_match_only_within_the_finite_difference_error():
-    explanation = explain(*_near_perfect_fit(Tanh()), "mse")
+    explanation = explain(*near_perfect_fit(Tanh), "mse")
     check = explanation["dL/dW1"].check
     assert check.passed and check.passed_on == "finite-difference error"
     assert check.relative_error > check.rtol  # why it is not a plain "matches"
@@ -80,13 +65,13 @@ def test_tiny_right_gradients_match_only_within_the_finite_difference_error():
 def test_atol_is_passed_to_gradcheck_and_said():
     assert (inspect.signature(explain).parameters["atol"].default
             == inspect.signature(gradcheck).parameters["atol"].default)
-    explanation = explain(*_near_perfect_fit(Tanh()), "mse", atol=1e-8)
+    explanation = explain(*near_perfect_fit(Tanh), "mse", atol=1e-8)
     check = explanation["dL/dW1"].check
     assert check.passed_on == "atol" and check.atol == 1e-8
     assert "matches within atol = 1e-08 (relative error" in _line(explanation.to_text(), "dL/dW1")
     assert "match only within atol = 1e-08" in explanation.footer[0]
     with pytest.raises(ValueError, match="atol"):
-        explain(*_near_perfect_fit(Tanh()), "mse", atol=-1.0)
+        explain(*near_perfect_fit(Tanh), "mse", atol=-1.0)
 
 
 def test_a_gradient_not_comparable_at_a_kink_is_not_counted_as_a_match():
@@ -275,22 +260,8 @@ def test_backprop_doc_says_when_the_kth_dense_layer_is_layer_2k_minus_2():
     assert explain(net, np.ones((2, 2)), [0, 1], "bce", check=False).mapping["3.W"] == "W3"
 
 
-def test_toy_network_docstring_says_what_it_prints(capsys):
-    import runpy
-
-    module = runpy.run_path(str(ROOT / "examples" / "toy_network.py"))
-    doc = " ".join(module["__doc__"].split())
-    assert "prints the weights before and after" not in doc
-    assert "architecture before training (``net.summary()``" in doc
-    module["main"](["--epochs", "1"])
-    out = capsys.readouterr().out
-    before, after = out.split("Dense #0:", 1)
-    assert "parameters" in before and "W (2, 2)" not in before  # summary: no weights
-    assert "W (2, 2)" in after  # info(): the weights after training
-
-
 def test_explanation_json_has_the_verdict_fields():
-    explanation = explain(*_near_perfect_fit(Tanh()), "mse", format="json")
+    explanation = explain(*near_perfect_fit(Tanh), "mse", format="json")
     check = json.loads(str(explanation))["groups"][-1]["terms"][0]["check"]
     assert set(check) >= {"passed_on", "atol", "scale", "relative_error", "passed"}
 

@@ -93,7 +93,7 @@ def test_no_path_saves_nothing(tmp_path):
     (3, TypeError, r"path must be a str, bytes or os.PathLike file path, got 3 \(int\)"),
     ("", ValueError, "path must be a file path, got the empty string"),
 ])
-def test_bad_path_is_refused_before_drawing(tmp_path, path, error, message):
+def test_bad_path_is_refused_before_drawing(path, error, message):
     with pytest.raises(error, match=message):
         plot_history({"loss": [1.0]}, path=path)
 

@@ -230,11 +230,13 @@ def test_ctrl_c_between_epochs_is_reported_after_the_epoch(tmp_path):
 
 
 # ---------------------------------------------------------------- GradientMonitor's lr
-def test_gradient_monitor_records_the_epochs_learning_rate_whatever_the_order():
+@pytest.mark.parametrize("monitor_first", [False, True])
+def test_gradient_monitor_records_the_epochs_learning_rate_whatever_the_order(monitor_first):
     X, y = binary_data()
     monitor = GradientMonitor()
     plateau = ReduceLROnPlateau("loss", patience=0, min_delta=100.0, factor=0.1)
-    trainer = binary_trainer(callbacks=[plateau, monitor])
+    callbacks = [monitor, plateau] if monitor_first else [plateau, monitor]
+    trainer = binary_trainer(callbacks=callbacks)
     history = trainer.fit(X, y, epochs=3)
     assert [record["lr"] for record in monitor.records] == history["lr"]
 

@@ -112,7 +112,8 @@ class RunFolder:
         is, or None."""
         kept = None
         if self.started:
-            in_folder = checkpoint is not None and checkpoint.parent.resolve() == self.path.resolve()
+            in_folder = (checkpoint is not None
+                         and checkpoint.parent.resolve() == self.path.resolve())
             for name in RUN_FILES:
                 if not (in_folder and name == checkpoint.name):
                     (self.path / name).unlink(missing_ok=True)

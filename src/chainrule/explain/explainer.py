@@ -543,7 +543,7 @@ class _Builder:
         layer_entry = layer_rule(last.layer)
         local_formula = layer_entry.local.format(x=logits, y=probabilities)
         with np.errstate(invalid="ignore", over="ignore"):  # inf − inf where they overflow
-            difference = float(np.max(np.abs(reference["chained"] - self.trace.head_grad)))
+            difference = largest_magnitude(reference["chained"] - self.trace.head_grad)
         not_used = "reference: the chained path, which training does not take"
         pair = f"{type(last.layer).__name__} + {type(self.objective.loss).__name__}"
         if layer_entry.kind == "jacobian":  # softmax: one (K, K) Jacobian per row

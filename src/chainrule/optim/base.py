@@ -153,7 +153,8 @@ class Configurable:
                 f"{target.__name__} config has unknown key(s) {unknown}; valid keys: "
                 f"{['name', *valid]}"
             )
-        missing = [key for key in constructor_arguments(target, required_only=True) if key not in kwargs]
+        required = constructor_arguments(target, required_only=True)
+        missing = [key for key in required if key not in kwargs]
         if missing:
             keys = ", ".join(f"{key!r}: ..." for key in missing)
             raise TypeError(

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_n_samples
+from .._validation import check_n_samples, largest_magnitude
 from ..training.metrics import confusion_matrix
 from ._figure import check_optional_path, figure_and_axes, finish, require_matplotlib
 from ._labels import as_label_array, class_indices, is_numeric
@@ -188,7 +188,7 @@ def _whole_labels(array: np.ndarray) -> np.ndarray | None:
         return None
     if array.dtype.kind == "f":
         whole = np.isfinite(array).all() and (array == np.round(array)).all()
-        if not (whole and np.abs(array).max() < 2.0**63):
+        if not (whole and largest_magnitude(array) < 2.0**63):
             return None
     return array.astype(np.int64) if array.dtype.kind in "bf" else array
 

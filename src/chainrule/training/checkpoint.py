@@ -279,7 +279,7 @@ def _read(
     """``(path as messages show it, tensors, metadata, the trainer record)`` of a checkpoint."""
     source = check_path(path)
     tensors, metadata = read_tensors(path)
-    if metadata.get("kind") != CHECKPOINT_KIND or "config" not in metadata or "trainer" not in metadata:
+    if metadata.get("kind") != CHECKPOINT_KIND or not {"config", "trainer"} <= metadata.keys():
         raise ModelFormatError(f"{source}: not a chainrule training checkpoint")
     try:
         record = json.loads(metadata["trainer"])

@@ -12,9 +12,9 @@ class History:
     Each key maps to a list with one value per epoch: ``"loss"`` (the training loss over the
     epoch's samples, each batch at the weights of its step, penalties included; at fixed
     weights it equals ``val_loss`` on the same data: see
-    :class:`~chainrule.training.epoch_loss.EpochLoss`), every metric, their ``"val_"`` versions when there is
-    validation data, ``"lr"`` (the learning rate of the epoch's last step) and ``"seconds"``
-    (wall time of the epoch, evaluation included).
+    :class:`~chainrule.training.epoch_loss.EpochLoss`), every metric, their ``"val_"``
+    versions when there is validation data, ``"lr"`` (the learning rate of the epoch's last
+    step) and ``"seconds"`` (wall time of the epoch, evaluation included).
 
     Attributes
     ----------
