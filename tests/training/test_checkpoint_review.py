@@ -384,3 +384,56 @@ def test_a_checkpoint_of_the_epoch_early_stopping_fired_resumes_without_the_flag
     assert json.loads(read_tensors(path)[1]["trainer"])["history"]["stopped_early"] is True
     history = make_trainer().fit(X, y, epochs=1, resume_from=path)
     assert history.epochs == [1, 2, 3] and not history.stopped_early and history.note == ""
+
+
+def test_a_ctrl_c_in_an_epochs_last_batch_keeps_the_finished_epoch(tmp_path):
+    """Every step of epoch 2 was taken: it counts, and a resumed run does not repeat it."""
+    X, y = data()  # 120 samples, batches of 16: 8 a epoch
+    path = tmp_path / "c.safetensors"
+    trainer = make_trainer(callbacks=[interrupt_at((2, 8)), ModelCheckpoint(path)])
+    history = trainer.fit(X, y, epochs=3)
+    assert history.interrupted and history.epochs == [1, 2] and not trainer.epoch_in_progress
+    assert "after epoch 2" in history.note and trainer.optimizer.n_steps == 16
+    resumed = make_trainer()
+    assert resumed.fit(X, y, epochs=1, resume_from=path).epochs == [1, 2, 3]
+    whole = make_trainer()
+    whole.fit(X, y, epochs=3)
+    assert resumed.optimizer.n_steps == 24
+    np.testing.assert_array_equal(resumed.net.parameters, whole.net.parameters)
+
+
+def test_a_ctrl_c_while_a_zero_weight_batch_is_skipped_trains_no_later_batch(monkeypatch):
+    from chainrule.training import trainer as trainer_module
+
+    X, y = data()
+    weights = np.ones(len(y))
+    weights[16:32] = 0.0  # unshuffled, batch 2 has no weight: skipped, no step
+    original = trainer_module.batches
+
+    def interrupted_at_batch_2(*args, **kwargs):
+        for number, batch in enumerate(original(*args, **kwargs), start=1):
+            if number == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+            yield batch
+
+    monkeypatch.setattr(trainer_module, "batches", interrupted_at_batch_2)
+    trainer = Trainer(mlp([2, 8, 3], output="softmax", seed=5), "cross_entropy", Adam(lr=0.01),
+                      batch_size=16, shuffle=False, seed=9, verbose=0)
+    history = trainer.fit(X, y, epochs=2, sample_weight=weights)
+    assert history.interrupted and len(history) == 0 and trainer.optimizer.n_steps == 1
+
+
+@pytest.mark.parametrize("earlier_epochs", [0, 1])
+def test_patience_running_out_on_the_fits_last_epoch_is_no_early_stop(earlier_epochs):
+    X, y = data()
+    trainer = make_trainer()
+    if earlier_epochs:
+        trainer.fit(X, y, epochs=earlier_epochs)
+    stopper = EarlyStopping("loss", patience=0, min_delta=10.0, restore_best=False)
+    trainer.callbacks = [stopper]
+    history = trainer.fit(X, y, epochs=2)  # no improvement in its second epoch: patience out
+    assert len(history) == earlier_epochs + 2
+    assert not history.stopped_early and history.note == "" and stopper.stopped_epoch == 0
+    history = trainer.fit(X, y, epochs=3)  # ... and here with an epoch left
+    assert history.stopped_early and stopper.stopped_epoch == earlier_epochs + 4
+    assert len(history) == earlier_epochs + 4

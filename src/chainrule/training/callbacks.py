@@ -172,7 +172,8 @@ class EarlyStopping(Callback):
     best, best_epoch : float, int
         The best value seen and its epoch.
     stopped_epoch : int
-        The epoch after which training stopped (0 when it ran to the end).
+        The epoch after which training stopped (0 when it ran to the end, also when the
+        patience ran out on the fit's last epoch).
     """
 
     def __init__(
@@ -212,7 +213,7 @@ class EarlyStopping(Callback):
         if self._tracker.improved(epoch, logs):
             if self.restore_best:
                 self._best_parameters = trainer.net.parameters.copy()
-        elif self._tracker.wait >= self.patience:
+        elif self._tracker.wait >= self.patience and epoch < trainer.final_epoch:
             self.stopped_epoch = epoch
             trainer.stop_training = True
             trainer.history.stopped_early = True

@@ -82,6 +82,9 @@ class Trainer:
         from the first ``fit``.
     epoch : int
         Epochs completed (over all ``fit`` calls).
+    final_epoch : int
+        The epoch the current (or last) ``fit`` ends with unless something stops it: ``epoch``
+        when it began plus its ``epochs`` (0 before any fit).
     epoch_in_progress : bool
         True while an epoch's batches are being trained, and after a ``fit`` that Ctrl-C (or
         an error) stopped in the middle of an epoch; False once an epoch's steps are done.
@@ -155,6 +158,7 @@ class Trainer:
         self.history = History()
         self.encoder: TargetEncoder | None = None
         self.epoch = 0
+        self.final_epoch = 0
         self.epoch_in_progress = False
         self.stop_training = False
         self.lr_factor = 1.0
@@ -237,6 +241,7 @@ class Trainer:
             train = (train[0], self.objective.prepare_targets(train[1]), train[2])
             self._check_metric_sizes(train, validation)
             self._has_validation = validation is not None
+            self.final_epoch = self.epoch + epochs
             for callback in self.callbacks:  # they may refuse the fit too (what they monitor)
                 callback.on_train_begin(self)
         except (TypeError, ValueError):
@@ -244,7 +249,7 @@ class Trainer:
                 self.encoder = None
             raise
         self.history.start_fit()  # interrupted, stopped_early and note tell of this fit only
-        progress = Progress(self.verbose, self.epoch + epochs)
+        progress = Progress(self.verbose, self.final_epoch)
         self.stop_training = False
         logs: dict[str, float] = {}  # the last completed epoch's
         try:
@@ -277,7 +282,8 @@ class Trainer:
     def _run_epoch(
         self, train: tuple, validation: tuple | None, progress: Progress
     ) -> dict[str, float] | None:
-        """One epoch: its logs, or None when Ctrl-C stopped it before its last batch."""
+        """One epoch: its logs, or None when Ctrl-C stopped it before its last batch (the
+        batches after the one it came in are not trained)."""
         epoch = self.epoch + 1
         for callback in self.callbacks:
             callback.on_epoch_begin(self, epoch)
@@ -301,6 +307,8 @@ class Trainer:
             stream = batches(X, y, self.batch_size, self.shuffle, self.rng,
                              sample_weight=w, reuse_buffers=True)
             for batch, arrays in enumerate(stream, start=1):
+                if self._interrupted:  # Ctrl-C during an earlier batch (a skipped one too);
+                    return None  # one during the last batch lets the finished epoch count
                 Xb, yb = arrays[0], arrays[1]
                 wb = arrays[2] if w is not None else None
                 n = Xb.shape[0]
@@ -331,8 +339,6 @@ class Trainer:
                 progress.advance(epoch_loss.value)
                 for callback in self.callbacks:
                     callback.on_batch_end(self, epoch, batch, {"loss": value})
-                if self._interrupted:
-                    return None
         if not all_finite(self.net.parameters):  # the epoch's last step overflowed them
             raise self._diverged(epoch, last_step, n_batches, math.nan,
                                  "the weights became non-finite in the step", start)
