@@ -331,3 +331,23 @@ def check_path(path: Any, name: str = "path") -> str:
     if "\x00" in text:
         raise ValueError(f"{name} must not contain a NUL byte, got {text!r}")
     return text
+
+
+def utf8_text(raw: bytes, path: Any, advice: str, error: type[ValueError] = ValueError) -> str:
+    """``raw``, the bytes of the file ``path``, as UTF-8 text without a leading byte-order mark
+    (Windows editors and spreadsheets write one).
+
+    Raises
+    ------
+    ValueError
+        (or the subclass ``error``) The bytes are not UTF-8: the message names the file, the
+        first byte that is not and its line, then gives ``advice``.
+    """
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(
+            f"{path} is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} cannot be "
+            f"decoded; {advice}"
+        ) from None

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _toml
+from ._validation import utf8_text
 from .layers.builders import ARCHITECTURE_KEYS, make_activation
 from .losses import LOSSES
 from .optim.base import OPTIMIZERS
@@ -292,14 +293,7 @@ def _read_toml(path: str | Path) -> dict[str, Any]:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(
-            f"{path} is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} cannot be "
-            "decoded; save the file as UTF-8 (TOML files are UTF-8)"
-        ) from None
+    text = utf8_text(raw, path, "save the file as UTF-8 (TOML files are UTF-8)", ConfigError)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -10,12 +10,13 @@ from 1, with its header name) named; an .npy's rows are counted from 1 instead o
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
 import numpy as np
 
-from ._validation import all_finite
+from ._validation import all_finite, utf8_text
 from .config import ConfigError
 
 
@@ -85,12 +86,13 @@ class _Rows:
             self.unit = "row"
         else:
             self.rows, self.lines, self.unit = [], [], "line"
-            with open(path, newline="", encoding="utf-8") as file:
-                reader = csv.reader(file)
-                for row in reader:
-                    if row:
-                        self.rows.append(row)
-                        self.lines.append(reader.line_num)
+            text = utf8_text(path.read_bytes(), path, "save it as UTF-8 (CSV files are read "
+                             "as UTF-8)")
+            reader = csv.reader(io.StringIO(text, newline=""))
+            for row in reader:
+                if row:
+                    self.rows.append(row)
+                    self.lines.append(reader.line_num)
             if not self.rows:
                 raise ValueError(f"{path} is empty")
             if _is_header(self.rows, target):

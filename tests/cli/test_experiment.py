@@ -101,6 +101,27 @@ def test_bad_tables_name_the_file(tmp_path, name, text, target, error, message):
         read_table(tmp_path / name, target)
 
 
+@pytest.mark.parametrize("header", ["", "label,a,b\n"], ids=["no header", "header"])
+def test_a_byte_order_mark_is_not_part_of_the_table(tmp_path, header):
+    """Spreadsheets write one: it neither joins the first field nor makes a header of the
+    first row."""
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + f"{header}0,0.5,0.1\n1,1.0,0.0\n2,0.0,0.2\n".encode())
+    X, y = read_table(path, "label" if header else 0)
+    assert y.tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(X, [[0.5, 0.1], [1.0, 0.0], [0.0, 0.2]])
+    assert read_features(path).shape == (3, 3)
+
+
+def test_a_table_that_is_not_utf8_names_the_byte_and_its_line(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"a,b,label\n0.5,0.1,cat\n0.2,0.3,caf\xe9\n")
+    message = r"latin\.csv is not UTF-8 text: byte 0xe9 on line 3 cannot be decoded; save it as"
+    for read in (read_table, read_features):
+        with pytest.raises(ValueError, match=message):
+            read(path)
+
+
 def test_an_npz_needs_arrays_named_X_and_y(tmp_path):
     np.savez(tmp_path / "d.npz", features=np.ones((3, 2)))
     with pytest.raises(ValueError,

@@ -452,6 +452,22 @@ def test_warm_start_can_switch_early_stopping_on(iris):
     assert len(model.loss_curve_) == 6
 
 
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_early_stopping_can_be_switched_off_between_fits(iris, method):
+    X, y = iris
+    model = fit_quietly(MLPClassifier((4,), max_iter=3, warm_start=True, early_stopping=True,
+                                      random_state=0), X, y)
+    assert model.best_loss_ is None
+    model.set_params(early_stopping=False)
+    if method == "fit":
+        fit_quietly(model, X, y)
+    else:
+        model.partial_fit(X, y)
+    added = model.loss_curve_[3:]
+    assert len(added) == (3 if method == "fit" else 1) and model.best_loss_ == min(added)
+    assert len(model.validation_scores_) == 3  # the validated epochs' scores stay
+
+
 def test_ctrl_c_stops_training_with_a_warning(iris):
     import os
     import signal

@@ -206,6 +206,8 @@ class BaseMLP(BaseEstimator):
             if self.early_stopping and self.validation_scores_ is None:  # switched on since
                 self.validation_scores_, self.validation_loss_curve_ = [], []
                 self.best_validation_score_ = -np.inf
+            elif not self.early_stopping and self.best_loss_ is None:  # switched off since
+                self.best_loss_ = np.inf  # the training-loss rule starts from no best
         if new_trainer:
             self._trainer = self._new_trainer(optimizer, settings, shuffle_rng)
             self._callbacks = self._copy_callbacks()
