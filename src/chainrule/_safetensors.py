@@ -47,6 +47,12 @@ _CODES = {4: "F32", 8: "F64"}  # the code of a float array, by item size
 #: bounds the memory the JSON parser may use on a hostile file to a small multiple of it.
 MAX_HEADER_BYTES = 16 * 2**20
 
+#: The most dimensions and bytes a tensor may declare: what NumPy can make an array of (32
+#: dimensions is NumPy 1's limit, 2 allows 64; a size counts its nonzero dimensions only, as
+#: NumPy's does, so a tensor of no values may not declare an impossible shape either).
+MAX_DIMENSIONS = 32
+MAX_TENSOR_BYTES = int(np.iinfo(np.intp).max)
+
 _LENGTH_BYTES = 8  # the header-length prefix
 _ENTRY_KEYS = frozenset({"dtype", "shape", "data_offsets"})
 METADATA_KEY = "__metadata__"
@@ -255,6 +261,13 @@ def _entry(name: str, value: Any, source: str) -> TensorEntry:
     shape = value["shape"]
     if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
         raise ModelFormatError(f"{where} has shape {shape!r:.200}; expected a list of ints >= 0")
+    itemsize = DTYPES[dtype].itemsize
+    nonzero_bytes = math.prod(d for d in shape if d) * itemsize
+    if len(shape) > MAX_DIMENSIONS or nonzero_bytes > MAX_TENSOR_BYTES:
+        raise ModelFormatError(
+            f"{where} has shape {shape!r:.200}; a tensor may have at most {MAX_DIMENSIONS} "
+            f"dimensions and {MAX_TENSOR_BYTES:,} bytes (counting its nonzero dimensions)"
+        )
     offsets = value["data_offsets"]
     if (
         not isinstance(offsets, list)
@@ -266,7 +279,7 @@ def _entry(name: str, value: Any, source: str) -> TensorEntry:
             f"{where} has data_offsets {offsets!r:.200}; expected [begin, end], 0 <= begin <= end"
         )
     begin, end = offsets
-    nbytes = math.prod(shape) * DTYPES[dtype].itemsize  # a Python int: cannot overflow
+    nbytes = math.prod(shape) * itemsize  # a Python int: cannot overflow
     if end - begin != nbytes:
         raise ModelFormatError(
             f"{where} of shape {tuple(shape)} and dtype {dtype} needs {nbytes:,} bytes, but its "

@@ -171,6 +171,12 @@ def hostile_files(valid: bytes) -> list[tuple[str, bytes]]:
     add("huge-shape-alone", assemble(
         {"__metadata__": metadata, "x": {"dtype": "F64", "shape": [2**40, 2**40],
                                          "data_offsets": [0, 8 * 2**80]}}, b""))
+    add("shape-empty-but-huge", _edit(valid, _set(("x",), {  # no bytes: it tiles
+        "dtype": "F32", "shape": [0, 2**70], "data_offsets": [end, end]})))
+    add("shape-empty-but-too-big", _edit(valid, _set(("x",), {
+        "dtype": "F64", "shape": [0, 2**61, 2], "data_offsets": [end, end]})))
+    add("shape-too-many-dimensions", _edit(valid, _set(("0.b", "shape"),
+                                                       [1] * 64 + header["0.b"]["shape"])))
     w_begin, w_end = W0["data_offsets"]
     add("offsets-wrong-size", _edit(valid, _set(("0.W", "data_offsets"), [w_begin, w_end - 4])))
     add("offsets-overlap", _edit(valid, _set(("0.b", "data_offsets"), [0, 16])))
