@@ -39,6 +39,16 @@ def test_network_input_width_is_checked_with_a_hint_for_one_sample():
         net.forward(np.ones((3, 1)))
 
 
+def test_a_layer_in_a_network_cannot_be_built_again():
+    net = cr.mlp([2, 3, 1], dtype=np.float32, seed=0)
+    before = net.parameters.copy()
+    with pytest.raises(ValueError, match=r"^Dense #0 belongs to a network, which built its "):
+        net.layers[0].build(seed=1)
+    assert np.shares_memory(net.layers[0].params["W"], net.parameters)  # still linked
+    np.testing.assert_array_equal(net.parameters, before)
+    assert net.forward(np.ones((4, 2))).dtype == np.float32
+
+
 def test_inconsistent_layer_sizes_are_refused_at_construction():
     with pytest.raises(cr.ShapeError, match=re.escape("Dense #2 expects 8 input features, but the previous layer gives 4")):
         cr.Sequential([cr.Dense(2, 4), cr.ReLU(), cr.Dense(8, 1)])

@@ -207,7 +207,20 @@ class Layer:
         """Allocate and initialise the parameters of a layer used on its own.
 
         A layer put into a :class:`~chainrule.Sequential` is built by the network instead.
+
+        Raises
+        ------
+        ValueError
+            The layer belongs to a network: new arrays would cut it off from the network's
+            parameter and gradient buffers (its optimizer would no longer train it).
         """
+        if self._owner is not None:
+            raise ValueError(
+                f"{self.label} belongs to a network, which built its parameters; build() would "
+                "give it arrays of its own that the network's optimizer never updates. To "
+                "start again from new weights, build a new network (e.g. with another seed), "
+                "or write values into layer.params[name][...] in place"
+            )
         from .._random import as_generator
         from .parameters import allocate_parameters
 
