@@ -85,6 +85,17 @@ def test_backward_before_forward():
         cr.MSE().backward()
 
 
+def test_a_fused_loss_pass_leaves_the_output_activation_no_older_cache(rng):
+    """The fused pass stops before the softmax: a network backward after it must not pair
+    the softmax output of an earlier pass on other data with this pass's Dense inputs."""
+    net = cr.mlp([3, 4, 3], output="softmax", seed=0)
+    net.forward(rng.normal(size=(5, 3)), training=True)
+    cr.Objective(net, "cross_entropy").value_and_gradients(rng.normal(size=(5, 3)),
+                                                           np.array([0, 1, 2, 0, 1]))
+    with pytest.raises(cr.NotBuiltError, match=r"^Softmax #3: backward\(\) needs the values"):
+        net.backward(np.ones((5, 3)))
+
+
 def test_unbuilt_layer_says_how_to_build_it():
     with pytest.raises(cr.NotBuiltError, match="build"):
         cr.Dense(2, 3).forward(np.ones((1, 2)))
