@@ -146,7 +146,7 @@ class ModelTargets:
                 f"(and optionally {sorted(_OPTIONAL_FIELDS)}), got {got}"
             )
         task, y_ndim, from_logits = record["task"], record["y_ndim"], record["from_logits"]
-        if task not in _TASKS:
+        if not isinstance(task, str) or task not in _TASKS:
             raise ModelFormatError(
                 f"{where}: task must be one of {sorted(_TASKS)}, got {task!r:.100}"
             )
@@ -324,7 +324,10 @@ def array_from_json(values: Any, dtype: Any, what: str = "array") -> np.ndarray:
             f"{what}: dtype must be one of {', '.join(_NUMERIC_DTYPES)} or U<length>, got "
             f"{dtype!r:.50}"
         )
-    parsed = np.dtype(dtype)
+    try:
+        parsed = np.dtype(dtype)
+    except TypeError:  # a U<length> beyond what NumPy allows
+        raise ValueError(f"{what}: dtype {dtype} is longer than NumPy allows") from None
     expected = {"b": (bool,), "U": (str,), "f": (int, float)}.get(parsed.kind, (int,))
     if not isinstance(values, list) or not all(
         isinstance(v, expected) and (parsed.kind == "b" or not isinstance(v, bool))

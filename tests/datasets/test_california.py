@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +124,31 @@ def test_damaged_csv_names_file_and_line(tmp_path, edit, match):
     with pytest.raises(ValueError, match=match) as info:
         load_california_housing(tmp_path, layout="csv")
     assert "housing.csv" in str(info.value)
+
+
+@pytest.mark.parametrize("layout, name, row_2_line", [("csv", "housing.csv", 3),
+                                                      ("statlib", "cal_housing.data", 2)])
+def test_a_file_that_is_not_utf8_text_is_named(tmp_path, layout, name, row_2_line):
+    """A still-compressed file, or one Latin-1 byte in the second row."""
+    folder = write_small(tmp_path)
+    text = (folder / name).read_bytes()
+    for content, line in [(gzip.compress(text), 1),
+                          (text.replace(b"21.0", b"2\xe9.0", 1), row_2_line)]:
+        (folder / name).write_bytes(content)
+        message = rf"{name} is not UTF-8 text: byte 0x[0-9a-f]{{2}} on line {line} cannot be "
+        with pytest.raises(ValueError, match=message):
+            load_california_housing(tmp_path, layout=layout)
+
+
+def test_blank_lines_in_the_csv_are_skipped_as_in_the_statlib_file(tmp_path):
+    folder = write_small(tmp_path)
+    for name in ("housing.csv", "cal_housing.data"):
+        path = folder / name
+        path.write_text(path.read_text().replace("\n", "\n\n", 2) + "\n\n")
+    csv = load_california_housing(tmp_path, layout="csv", derived=False)
+    statlib = load_california_housing(tmp_path, layout="statlib", derived=False)
+    assert csv.X.shape == statlib.X.shape == (len(ROWS), 8)
+    np.testing.assert_array_equal(csv.y, statlib.y)
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice
+from .._validation import check_choice, utf8_text
 from .catalog import locate_file
 
 __all__ = ["CaliforniaHousing", "load_california_housing"]
@@ -180,7 +180,7 @@ def load_california_housing(
 
 def _read_statlib(path: Path) -> np.ndarray:
     """``cal_housing.data`` as a (n_samples, 9) float64 table; no missing values allowed."""
-    text = path.read_text(encoding="utf-8")
+    text = _text(path)
     if not text.strip():
         raise ValueError(f"{path}: the file is empty, expected rows of 9 numbers")
     try:
@@ -198,21 +198,28 @@ def _read_statlib(path: Path) -> np.ndarray:
 def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """``housing.csv`` as a (n_samples, 9) float64 table (blanks as NaN) and the text column."""
     rows, ocean = [], []
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = tuple(next(reader, ()))
-        if header != _CSV_HEADER:
-            raise ValueError(f"{path}: expected the header {','.join(_CSV_HEADER)}, got {header}")
-        for line, fields in enumerate(reader, start=2):
-            if len(fields) != len(_CSV_HEADER):
-                raise ValueError(
-                    f"{path}, line {line}: expected {len(_CSV_HEADER)} fields, got {len(fields)}"
-                )
-            rows.append([_parse_field(path, line, i, text) for i, text in enumerate(fields[:9])])
-            ocean.append(fields[9])
+    reader = csv.reader(io.StringIO(_text(path), newline=""))
+    header = tuple(next(reader, ()))
+    if header != _CSV_HEADER:
+        raise ValueError(f"{path}: expected the header {','.join(_CSV_HEADER)}, got {header}")
+    for line, fields in enumerate(reader, start=2):
+        if not fields:  # a blank line (as the StatLib reader, np.loadtxt, skips them)
+            continue
+        if len(fields) != len(_CSV_HEADER):
+            raise ValueError(
+                f"{path}, line {line}: expected {len(_CSV_HEADER)} fields, got {len(fields)}"
+            )
+        rows.append([_parse_field(path, line, i, text) for i, text in enumerate(fields[:9])])
+        ocean.append(fields[9])
     if not rows:
         raise ValueError(f"{path}: no data rows after the header")
     return np.array(rows, dtype=np.float64), np.array(ocean)
+
+
+def _text(path: Path) -> str:
+    """The file's text; a file that is not UTF-8 (e.g. still compressed) is a ValueError."""
+    return utf8_text(path.read_bytes(), path, "is it still compressed or damaged? Decompress "
+                     "it, or delete it and download the dataset again")
 
 
 def _parse_field(path: Path, line: int, column: int, text: str) -> float:
