@@ -9,6 +9,7 @@ import pytest
 
 from chainrule.explain import explain
 from chainrule.gradcheck import PASSED_ON, PassRule, gradcheck
+from chainrule.layers import Sequential, Tanh
 from chainrule.layers.builders import mlp
 
 
@@ -50,3 +51,14 @@ def test_an_explanation_writes_the_rule_as_a_plain_string_in_json():
     rules = [term["check"]["passed_on"] for group in data["groups"] for term in group["terms"]
              if term.get("check")]
     assert rules and set(rules) == {"relative error"}
+
+
+def test_a_network_without_parameters_has_nothing_to_check_unless_the_input_is_checked():
+    net = Sequential([Tanh()])
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+    with pytest.raises(ValueError, match=r"^gradcheck has nothing to compare: the network has no "
+                                         r"parameters; pass check_input=True"):
+        gradcheck(net, "mse", X, y)
+    report = gradcheck(net, "mse", X, y, check_input=True)
+    assert report.passed and [c.name for c in report] == ["X"] and report.n_compared == 8

@@ -29,6 +29,8 @@ def test_frobenius_norm_edge_cases():
     assert frobenius_norm([3, 4]) == 5.0  # integers are accepted
     assert frobenius_norm(np.zeros((0, 3))) == 0.0
     assert frobenius_norm(np.zeros((2, 3))) == 0.0
+    assert math.copysign(1.0, frobenius_norm([-0.0, 0.0])) == 1.0  # +0.0, never -0.0
+    assert math.copysign(1.0, frobenius_norm([[-0.0]])) == 1.0
     assert frobenius_norm([1.0, -np.inf]) == math.inf
     assert math.isnan(frobenius_norm([1.0, np.nan, np.inf]))
     assert frobenius_norm(np.full(4, 1e308)) == math.inf  # the norm itself is beyond float64

@@ -66,9 +66,23 @@ def test_learning_rate_only_rescales_the_weights():
     assert clf.mistakes_ == [3]
 
 
+def test_only_a_power_of_two_learning_rate_rescales_the_weights_exactly():
+    """With another rate the sums round differently: here a score of exactly 0 at lr = 1
+    (step gives 1) is a rounding error below 0 at lr = 0.1 (step gives 0)."""
+    X, y = np.array([[-3.0], [-1.0], [2.0]]), np.array([0, 1, 0])
+    one = Perceptron(lr=1.0, epochs=3, shuffle=False).fit(X, y)
+    for lr in (0.25, 8.0):
+        scaled = Perceptron(lr=lr, epochs=3, shuffle=False).fit(X, y)
+        assert scaled.mistakes_ == one.mistakes_
+        np.testing.assert_array_equal(scaled.W, one.W * lr)
+        np.testing.assert_array_equal(scaled.decision_function(X), one.decision_function(X) * lr)
+    tenth = Perceptron(lr=0.1, epochs=3, shuffle=False).fit(X, y)
+    assert one.predict(X).tolist() == [1, 1, 0] and tenth.predict(X).tolist() == [1, 0, 0]
+
+
 @pytest.mark.filterwarnings("error")
 def test_a_huge_learning_rate_rescales_the_weights_until_they_overflow():
-    # B16: lr only rescales the weights: 1e300 on small X fits, predicting as lr=1 does; where
+    # B16: lr rescales the weights: 1e300 on small X fits, predicting as lr=1 does; where
     # lr * x overflows, fit refuses, naming X and the rate.
     huge = Perceptron(lr=1e300, seed=0).fit(X_AND, Y_AND)
     plain = Perceptron(seed=0).fit(X_AND, Y_AND)

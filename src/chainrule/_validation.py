@@ -154,12 +154,13 @@ def all_finite(array: np.ndarray) -> bool:
 
 
 def largest_magnitude(array: np.ndarray) -> float:
-    """``max |array|`` of a float array of any shape (0.0 when it is empty), without a
-    temporary array of its size: the larger of ``max(array)`` and ``−min(array)``."""
+    """``max |array|`` of a float array of any shape (0.0 when it is empty, and never −0.0),
+    without a temporary array of its size: the larger of ``max(array)`` and ``−min(array)``
+    (NaN when an entry is NaN)."""
     if array.size == 0:
         return 0.0
-    return max(float(np.maximum.reduce(array, axis=None)),
-               -float(np.minimum.reduce(array, axis=None)))
+    return abs(max(float(np.maximum.reduce(array, axis=None)),
+                   -float(np.minimum.reduce(array, axis=None))))
 
 
 def check_finite(array: np.ndarray, name: str, original: np.ndarray | None = None) -> None:

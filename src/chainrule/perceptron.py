@@ -131,8 +131,11 @@ class Perceptron:
     chosen from them.
 
     **The learning rate.** Starting from zero, ``w̃`` is always ``lr`` times a sum of ``±x̃``,
-    so ``lr`` only rescales the weights: predictions and mistakes are the same for every
-    ``lr > 0``.
+    so in exact arithmetic ``lr`` only rescales the weights and predictions and mistakes are
+    the same for every ``lr > 0``. In floating point that holds exactly for a power of two
+    (0.5, 1, 8: scaling by one is exact); another rate rounds the sums differently, so a score
+    that is exactly 0 with ``lr = 1`` (step gives 1) may come out a rounding error below 0
+    (step gives 0) with ``lr = 0.1``, and training can then take another path.
 
     **Several classes.** With ``n_classes > 2`` there is one unit per class, unit ``k`` trained
     as a binary perceptron on "class ``k`` (t = 1) against the rest (t = 0)"; all units see the
@@ -337,8 +340,8 @@ def _overflow_message(X: np.ndarray, lr: float | None) -> str:
             f"X is too large for training in {X.dtype} with learning rate {lr:g}: the "
             f"perceptron's weights or scores x @ W + b overflowed (beyond {limit:.3g}); X has "
             f"values up to {largest:.3g}. Scale X down (e.g. standardise it) or use a smaller "
-            "learning rate (it only rescales the weights: predictions are the same for any "
-            "value)"
+            "learning rate (it rescales the weights: a power of two such as 2**-10 gives "
+            "exactly the same predictions)"
         )
     return (
         f"X is too large for this perceptron: its scores X @ W + b overflow {X.dtype} (beyond "

@@ -103,7 +103,8 @@ def gradcheck(
     Raises
     ------
     ValueError
-        The loss is not finite at these X and y.
+        The loss is not finite at these X and y; or there is nothing to compare (a network
+        without parameters, and ``check_input`` False).
     RuntimeError
         J evaluated twice at the same weights differs: a layer's forward is not
         deterministic in training mode.
@@ -124,6 +125,11 @@ def gradcheck(
     if max_checks is not None:
         max_checks = check_number(max_checks, "max_checks", low=1, integer=True)
     rng = as_generator(seed)
+    if not check_input and not net.n_parameters:
+        raise ValueError(
+            "gradcheck has nothing to compare: the network has no parameters; pass "
+            "check_input=True to check the gradient with respect to X"
+        )
 
     work = net.copy(dtype=np.float64)
     for layer in work.layers:

@@ -37,8 +37,9 @@ class Perceptron(CheckedScore, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     eta0 : float, default 1.0
-        Learning rate (> 0). Starting from zero weights it only rescales them: predictions do
-        not depend on it.
+        Learning rate (> 0). Starting from zero weights it only rescales them: with a power
+        of two, predictions do not depend on it (other values round differently; see
+        :class:`chainrule.Perceptron`).
     max_iter : int, default 100
         Maximum number of epochs.
     shuffle : bool, default True
