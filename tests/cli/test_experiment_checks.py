@@ -204,6 +204,17 @@ def test_a_checkpoint_without_save_best_only_needs_no_validation(tmp_path):
     assert "val_loss" not in result.trainer.history.history
 
 
+@pytest.mark.parametrize("name", ["config.toml", "history.csv", "model.safetensors"])
+def test_a_checkpoint_path_that_is_one_of_the_runs_own_files(tmp_path, name):
+    out = tmp_path / "run"
+    config = load_config(overrides=[*CIRCLES, f"callbacks.checkpoint.path='{out / name}'"])
+    with pytest.raises(ConfigError, match=(
+            rf"^callbacks\.checkpoint\.path = .*{name}\" is the run's own {name}, which the "
+            r"run writes too; choose another file name, or leave the path out")):
+        run(config, out)
+    assert not out.exists()
+
+
 def test_a_checkpoint_path_that_is_a_folder(tmp_path):
     message = refused(DIGITS, f"callbacks.checkpoint.path='{tmp_path}'")
     assert "is a folder; give a file name such as checkpoint.safetensors" in message

@@ -134,6 +134,21 @@ def test_an_interrupted_run_says_so_in_metrics_json(tmp_path, monkeypatch):
     assert len(rows) == 2  # the header and the one completed epoch
 
 
+def test_a_ctrl_c_between_epochs_leaves_the_weights_of_the_epochs_end(tmp_path, monkeypatch):
+    def ctrl_c(trainer, epoch, logs):
+        if epoch == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    with_callback(monkeypatch, LambdaCallback(on_epoch_end=ctrl_c))
+    run(circles_config("training.epochs=5"), tmp_path / "run")
+    summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert summary["interrupted"] is True and summary["epochs"] == 2
+    assert summary["weights"] == (
+        "as they were when training was interrupted, at the end of epoch 2; the test metrics "
+        "are of these weights, history.csv holds the 2 completed epochs")
+    assert summary["note"].startswith("interrupted by the user after epoch 2")
+
+
 def test_a_finished_run_is_not_interrupted(tmp_path):
     result = run(circles_config(), tmp_path / "run")
     summary = json.loads((tmp_path / "run" / "metrics.json").read_text())

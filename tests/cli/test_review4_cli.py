@@ -216,6 +216,29 @@ def test_a_failed_run_keeps_its_checkpoint_and_says_where(tmp_path, monkeypatch,
     assert [path.name for path in out.iterdir()] == ["checkpoint.safetensors"]
 
 
+def test_a_run_failing_after_a_ctrl_c_keeps_the_checkpoint_written_at_the_ctrl_c(
+        tmp_path, monkeypatch):
+    """The only checkpoint is the mid-epoch one written at Ctrl-C; a second Ctrl-C while the
+    results are written fails the run, which keeps that checkpoint and says where."""
+    def ctrl_c(trainer, epoch, batch, logs):
+        if (epoch, batch) == (1, 1):  # mid-epoch: no epoch's end was written
+            signal.raise_signal(signal.SIGINT)
+
+    def second_ctrl_c(*args):
+        raise KeyboardInterrupt
+
+    with_callback(monkeypatch, LambdaCallback(on_batch_end=ctrl_c))
+    monkeypatch.setattr(runner, "write_history", second_ctrl_c)
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt) as caught:
+        run(circles_config("callbacks.checkpoint={}", "training.epochs=3"), out)
+    kept = out / "checkpoint.safetensors"
+    assert caught.value.__notes__[0].startswith(
+        f"the training checkpoint of this run is kept at {kept} ")
+    assert [path.name for path in out.iterdir()] == ["checkpoint.safetensors"]
+    assert checkpoint_network(kept).out_features == 1
+
+
 def test_a_failed_overwrite_keeps_both_checkpoints(tmp_path, monkeypatch):
     out = tmp_path / "run"
     run(circles_config("callbacks.checkpoint={}"), out)

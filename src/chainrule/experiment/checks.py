@@ -17,6 +17,7 @@ from ..layers.sequential import Sequential
 from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
 from ..training.trainer import logged_keys
 from .data import Data
+from .folder import CHECKPOINT, RUN_FILES
 
 
 def check_layer_sizes(architecture: list[dict[str, Any]], data: Data) -> None:
@@ -84,8 +85,10 @@ def check_metrics(names: list[str], data: Data, *, auto: bool) -> None:
                 )
 
 
-def check_callbacks(config: dict[str, Any], metrics: list[str], data: Data) -> None:
-    """Each callback monitors a quantity the run logs; a checkpoint's folder exists."""
+def check_callbacks(config: dict[str, Any], metrics: list[str], data: Data,
+                    out_dir: Path | None = None) -> None:
+    """Each callback monitors a quantity the run logs; a checkpoint's folder exists, and its
+    file is none of the run's own files in ``out_dir`` (the run folder, when known)."""
     logged = logged_keys(metrics, validation=data.X_val is not None)
     for name, options in config.get("callbacks", {}).items():  # names the config check knows
         default = inspect.signature(callback_class(name)).parameters["monitor"].default
@@ -110,6 +113,14 @@ def check_callbacks(config: dict[str, Any], metrics: list[str], data: Data) -> N
                     f"callbacks.checkpoint.path = {_toml.inline(options['path'])}: the folder "
                     f"{path.parent} does not exist; create it, or leave the path out to write "
                     "checkpoint.safetensors into the run folder"
+                )
+            own = [name for name in RUN_FILES if name != CHECKPOINT and out_dir is not None
+                   and path.resolve() == (Path(out_dir) / name).resolve()]
+            if own:
+                raise ConfigError(
+                    f"callbacks.checkpoint.path = {_toml.inline(options['path'])} is the run's "
+                    f"own {own[0]}, which the run writes too; choose another file name, or leave "
+                    f"the path out to write {CHECKPOINT} into the run folder"
                 )
 
 

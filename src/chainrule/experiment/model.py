@@ -73,14 +73,15 @@ def build_trainer(config: dict[str, Any], net: Sequential, data: Data, callbacks
     ConfigError
         Besides what the Trainer refuses: a metric of the other task, ``r2`` on a part of
         fewer than 2 samples, a callback monitoring a quantity the run does not log, a
-        checkpoint path in a folder that does not exist.
+        checkpoint path in a folder that does not exist or naming one of the run's own files
+        in ``out_dir``.
     """
     training = config["training"]
     metrics = training.get("metrics", "auto")
     if metrics == "auto":
         metrics = ["accuracy"] if data.task == "classification" else ["mae", "r2"]
     check_metrics(metrics, data, auto=training.get("metrics", "auto") == "auto")
-    check_callbacks(config, metrics, data)
+    check_callbacks(config, metrics, data, out_dir)
     for name, options in config.get("callbacks", {}).items():
         if name == "checkpoint":  # in the run folder by default; a leading ~ is the home folder
             path = Path(options["path"]).expanduser() if "path" in options else None

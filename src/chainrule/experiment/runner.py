@@ -107,10 +107,11 @@ def _write_results(out: Path, trainer: Trainer, data: Data, test_metrics: dict[s
     summary = {"test": test_metrics, "n_test": len(data.y_test), "train_seconds": seconds,
                "epochs": len(history), "interrupted": history.interrupted, "note": history.note}
     if history.interrupted:
+        when = (f"partway through epoch {trainer.epoch + 1}" if trainer.epoch_in_progress
+                else f"at the end of epoch {trainer.epoch}")
         summary["weights"] = (
-            f"as they were when training was interrupted, partway through epoch "
-            f"{len(history) + 1}; the test metrics are of these weights, history.csv holds the "
-            f"{len(history)} completed epochs"
+            f"as they were when training was interrupted, {when}; the test metrics are of these "
+            f"weights, history.csv holds the {len(history)} completed epochs"
         )
     if not len(history):
         summary["history_plot"] = "none: no epoch completed, so history.png was not drawn"
@@ -121,7 +122,7 @@ def _write_results(out: Path, trainer: Trainer, data: Data, test_metrics: dict[s
 def _checkpoint_written(trainer: Trainer | None) -> Path | None:
     """The file a ModelCheckpoint of ``trainer`` wrote during this run, or None."""
     for callback in [] if trainer is None else trainer.callbacks:
-        if isinstance(callback, ModelCheckpoint) and callback.saved_epochs:
+        if isinstance(callback, ModelCheckpoint) and callback.written:
             path = Path(callback.path)
             if path.is_file():
                 return path

@@ -331,6 +331,9 @@ class ModelCheckpoint(Callback):
     ----------
     saved_epochs : list of int
         Every epoch written at its end, over all fits (not the interrupted ones).
+    written : bool
+        Whether the current (or last) fit wrote the file, at an epoch's end or when it was
+        interrupted.
     """
 
     saves_state = True
@@ -341,6 +344,7 @@ class ModelCheckpoint(Callback):
         self.save_best_only = bool(save_best_only)
         self._tracker = _Monitor(monitor, mode, 0.0)
         self.saved_epochs: list[int] = []
+        self.written = False
         self._saved_this_fit: int | None = None  # the last epoch written by the current fit
 
     def on_train_begin(self, trainer: Trainer) -> None:
@@ -349,6 +353,7 @@ class ModelCheckpoint(Callback):
         check_storable_classes(_classes_of(trainer), f"the checkpoint {self.path}")
         self._tracker.reset()
         self._saved_this_fit = None
+        self.written = False
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         if self.save_best_only and not self._tracker.improved(epoch, logs):
@@ -356,6 +361,7 @@ class ModelCheckpoint(Callback):
         save_checkpoint(trainer, self.path)
         self.saved_epochs.append(epoch)
         self._saved_this_fit = epoch
+        self.written = True
 
     def on_train_end(self, trainer: Trainer, logs: dict[str, float]) -> None:
         if not trainer.history.interrupted:
@@ -363,6 +369,7 @@ class ModelCheckpoint(Callback):
         if not self.save_best_only:
             if trainer.epoch_in_progress:  # else the last epoch's end was just written
                 save_checkpoint(trainer, self.path, partial_epoch=True)
+                self.written = True
             trainer.history.note += f"; checkpoint saved to {self.path}"
         elif self._saved_this_fit is not None:  # keep the best epoch's checkpoint
             trainer.history.note += (
