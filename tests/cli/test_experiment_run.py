@@ -112,41 +112,43 @@ def test_an_existing_empty_folder_is_kept_when_the_run_fails(tmp_path):
 # ------------------------------------------------------------------ Ctrl-C
 
 
-def test_an_interrupted_run_says_so_in_metrics_json(tmp_path, monkeypatch):
-    def ctrl_c(trainer, epoch, batch, logs):
-        if epoch == 2 and batch == 1:
-            signal.raise_signal(signal.SIGINT)  # what one Ctrl-C does: fit stops after the batch
+def ctrl_c_at_batch(epoch: int, batch: int) -> LambdaCallback:
+    """One Ctrl-C after batch ``batch`` of ``epoch``: fit stops after that batch."""
+    def ctrl_c(trainer, at_epoch, at_batch, logs):
+        if (at_epoch, at_batch) == (epoch, batch):
+            signal.raise_signal(signal.SIGINT)
+    return LambdaCallback(on_batch_end=ctrl_c)
 
-    with_callback(monkeypatch, LambdaCallback(on_batch_end=ctrl_c))
+
+def ctrl_c_after_epoch(epoch: int) -> LambdaCallback:
+    """One Ctrl-C at the end of ``epoch``, between two epochs."""
+    def ctrl_c(trainer, at_epoch, logs):
+        if at_epoch == epoch:
+            signal.raise_signal(signal.SIGINT)
+    return LambdaCallback(on_epoch_end=ctrl_c)
+
+
+@pytest.mark.parametrize("callback, epochs, weights, note", [
+    (ctrl_c_at_batch(2, 1), 1, "partway through epoch 2", "during epoch 2"),
+    (ctrl_c_after_epoch(2), 2, "at the end of epoch 2", "after epoch 2"),
+], ids=["mid-epoch", "between epochs"])
+def test_an_interrupted_run_says_so_in_metrics_json(tmp_path, monkeypatch, callback, epochs,
+                                                    weights, note):
+    with_callback(monkeypatch, callback)
     result = run(circles_config("training.epochs=5"), tmp_path / "run")
     assert result.interrupted
     summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert summary["interrupted"] is True and summary["epochs"] == 1
+    assert summary["interrupted"] is True and summary["epochs"] == epochs
     assert summary["weights"] == (
-        "as they were when training was interrupted, partway through epoch 2; the test "
-        "metrics are of these weights, history.csv holds the 1 completed epochs")
-    assert summary["note"].startswith("interrupted by the user during epoch 2")
+        f"as they were when training was interrupted, {weights}; the test metrics are of these "
+        f"weights, history.csv holds the {epochs} completed epochs")
+    assert summary["note"].startswith(f"interrupted by the user {note}")
     from chainrule.io import load
 
     saved = load(tmp_path / "run" / "model.safetensors")
     np.testing.assert_array_equal(saved.parameters, result.trainer.net.parameters)
     rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
-    assert len(rows) == 2  # the header and the one completed epoch
-
-
-def test_a_ctrl_c_between_epochs_leaves_the_weights_of_the_epochs_end(tmp_path, monkeypatch):
-    def ctrl_c(trainer, epoch, logs):
-        if epoch == 2:
-            signal.raise_signal(signal.SIGINT)
-
-    with_callback(monkeypatch, LambdaCallback(on_epoch_end=ctrl_c))
-    run(circles_config("training.epochs=5"), tmp_path / "run")
-    summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert summary["interrupted"] is True and summary["epochs"] == 2
-    assert summary["weights"] == (
-        "as they were when training was interrupted, at the end of epoch 2; the test metrics "
-        "are of these weights, history.csv holds the 2 completed epochs")
-    assert summary["note"].startswith("interrupted by the user after epoch 2")
+    assert len(rows) == 1 + epochs  # the header and the completed epochs
 
 
 def test_a_finished_run_is_not_interrupted(tmp_path):
