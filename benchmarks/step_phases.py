@@ -38,6 +38,7 @@ if str(HERE) not in sys.path:  # the helper modules beside this file
     sys.path.insert(0, str(HERE))
 
 import numpy as np
+from _chainrule_mlp import ChainruleMLP
 from _config import LEARNING_RATE, MNIST_BATCH, MNIST_ROWS, MNIST_WIDTHS, SEED
 from _data import mnist_like
 from _gemm_floor import GemmFloor
@@ -114,8 +115,7 @@ def main(argv: list[str] | None = None) -> None:
                         "medians over them (default 5)")
     args = parser.parse_args(argv)
     data = mnist_like(MNIST_ROWS)
-    net = cr.mlp(list(MNIST_WIDTHS), activation="relu", output="softmax", dtype=np.float32,
-                 seed=SEED)
+    net = ChainruleMLP(MNIST_WIDTHS, "multiclass", MNIST_BATCH, SEED).net  # workload 1's
     objective = cr.Objective(net, "cross_entropy")
     optimizer = cr.Adam(lr=LEARNING_RATE).bind_network(net)
     targets = objective.prepare_targets(data.y)

@@ -105,22 +105,21 @@ def check_callbacks(config: dict[str, Any], metrics: list[str], data: Data,
             raise ConfigError(f"{key}: the run does not log it; it logs {logged}")
         if name == "checkpoint" and "path" in options:
             path = Path(options["path"]).expanduser()
+            key = f"callbacks.checkpoint.path = {_toml.inline(options['path'])}"
             if path.is_dir():
-                raise ConfigError(f"callbacks.checkpoint.path = {_toml.inline(options['path'])} is "
-                                  "a folder; give a file name such as checkpoint.safetensors")
+                raise ConfigError(f"{key} is a folder; give a file name such as {CHECKPOINT}")
             if not path.parent.is_dir():
                 raise ConfigError(
-                    f"callbacks.checkpoint.path = {_toml.inline(options['path'])}: the folder "
-                    f"{path.parent} does not exist; create it, or leave the path out to write "
-                    "checkpoint.safetensors into the run folder"
+                    f"{key}: the folder {path.parent} does not exist; create it, or leave the "
+                    f"path out to write {CHECKPOINT} into the run folder"
                 )
-            own = [name for name in RUN_FILES if name != CHECKPOINT and out_dir is not None
-                   and path.resolve() == (Path(out_dir) / name).resolve()]
+            own = next((name for name in RUN_FILES if out_dir is not None and name != CHECKPOINT
+                        and (Path(out_dir) / name).resolve() == path.resolve()), None)
             if own:
                 raise ConfigError(
-                    f"callbacks.checkpoint.path = {_toml.inline(options['path'])} is the run's "
-                    f"own {own[0]}, which the run writes too; choose another file name, or leave "
-                    f"the path out to write {CHECKPOINT} into the run folder"
+                    f"{key} is the run's own {own}, which the run writes too; choose "
+                    f"another file name, or leave the path out to write {CHECKPOINT} into the "
+                    "run folder"
                 )
 
 

@@ -201,9 +201,10 @@ class Sequential:
             self._keeps_cache = True
             for layer in layers:
                 X = layer.forward(X, True)
-            for layer in self.layers[len(layers):]:  # outside this pass (a fused loss's
-                if layer.cache:  # activation): a backward must not use an older pass's cache
-                    layer.cache = {}
+            if stop is not None:  # the layers outside this pass (a fused loss's activation):
+                for layer in self.layers[stop:]:  # no older pass's cache for a later backward
+                    if layer.cache:
+                        layer.cache = {}
             return X
         if self._keeps_cache:  # inference must not leave a stale cache for a later backward
             for layer in self.layers:
