@@ -179,7 +179,8 @@ def _train(args: argparse.Namespace) -> int:
     if result.trainer.history.note and not config["training"].get("verbose", 1):
         print(result.trainer.history.note)
     print(f"run folder: {result.out_dir}")
-    return 130 if result.interrupted else 0  # 128 + SIGINT, as a shell reports Ctrl-C
+    interrupted = result.interrupted or result.interrupted_while_finishing
+    return 130 if interrupted else 0  # 128 + SIGINT, as a shell reports Ctrl-C
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -432,3 +432,24 @@ def test_datasets_list_counts_california_available_with_either_of_its_files(tmp_
     rows = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()}
     assert rows["california_housing"] == "available"
     assert rows["mnist"] == "not"  # "not downloaded"
+
+
+def test_a_ctrl_c_after_training_exits_130_with_the_run_folder_complete(tmp_path, monkeypatch,
+                                                                       capsys):
+    import signal
+
+    from chainrule.experiment import runner
+
+    write_plots = runner.write_plots
+
+    def interrupted(*args):  # training is over; the model and metrics are already written
+        signal.raise_signal(signal.SIGINT)
+        return write_plots(*args)
+
+    monkeypatch.setattr(runner, "write_plots", interrupted)
+    out = tmp_path / "run"
+    not_quiet = [arg for arg in QUICK if arg != "--quiet"]
+    assert main(["train", *not_quiet, "--out", str(out)]) == 130
+    assert "finishing the run folder first" in capsys.readouterr().err
+    assert {"model.safetensors", "metrics.json", "history.png"} <= {p.name for p in out.iterdir()}
+    assert json.loads((out / "metrics.json").read_text())["interrupted"] is False

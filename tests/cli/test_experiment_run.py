@@ -241,3 +241,43 @@ def test_a_test_label_missing_from_the_training_file_is_a_config_error(tmp_path,
                                           r"\(.*train\.csv\": \['high', 'low'\]\): \['middle'\]"):
         run(config, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+# ------------------------------------------------------------------ Ctrl-C after training
+
+
+def ctrl_c_before_the_plots(monkeypatch: pytest.MonkeyPatch, times: int) -> None:
+    """``times`` Ctrl-Cs once the model, history and metrics are written, before the plots."""
+    from chainrule.experiment import runner
+
+    write_plots = runner.write_plots
+
+    def interrupted(*args):
+        for _ in range(times):
+            signal.raise_signal(signal.SIGINT)
+        return write_plots(*args)
+
+    monkeypatch.setattr(runner, "write_plots", interrupted)
+
+
+@pytest.mark.parametrize("verbose", [1, 0])
+def test_a_ctrl_c_while_the_run_is_written_lets_it_finish(tmp_path, monkeypatch, capsys, verbose):
+    ctrl_c_before_the_plots(monkeypatch, times=1)
+    result = run(circles_config(f"training.verbose={verbose}"), tmp_path / "run")
+    assert result.interrupted_while_finishing and not result.interrupted
+    assert {path.name for path in result.files} <= {path.name for path in result.out_dir.iterdir()}
+    assert "history.png" in {path.name for path in result.files}  # written after the Ctrl-C
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["interrupted"] is False
+    said = capsys.readouterr().err
+    assert ("finishing the run folder first (Ctrl-C again abandons the run" in said) == verbose
+
+
+def test_a_second_ctrl_c_while_the_run_is_written_abandons_it(tmp_path, monkeypatch):
+    ctrl_c_before_the_plots(monkeypatch, times=2)
+    with pytest.raises(KeyboardInterrupt):
+        run(circles_config(), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_without_ctrl_c_was_not_interrupted_while_finishing(tmp_path):
+    assert not run(circles_config(), tmp_path / "run").interrupted_while_finishing

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._interrupt import DeferredInterrupt
 from ..io import save
 from ..training.checkpoint import ModelCheckpoint
 from ..training.trainer import Trainer
@@ -26,6 +29,9 @@ class RunResult:
     test_metrics: dict[str, float]
     seconds: float
     files: list[Path]
+    #: Whether a Ctrl-C came after training, while the run was evaluated and its files written
+    #: (the run was finished first; the model holds the fully trained weights).
+    interrupted_while_finishing: bool = False
 
     @property
     def interrupted(self) -> bool:
@@ -63,7 +69,10 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
     Ctrl-C stops training after the current batch; the run is then evaluated and saved as
     usual with the weights of that moment, and ``metrics.json`` says so (``"interrupted":
     true``, ``"epochs"``: the completed epochs, ``"weights"``; when no epoch completed,
-    ``"history_plot"`` says why there is no ``history.png``).
+    ``"history_plot"`` says why there is no ``history.png``). A Ctrl-C after training, while
+    the run is evaluated and its files written, lets them be finished (the result's
+    :attr:`~RunResult.interrupted_while_finishing` is then True; unless ``training.verbose`` is
+    0, a line on stderr says so at once).
 
     A run that fails once training has started (a diverged loss, an unwritable file, a second
     Ctrl-C while the files are written) removes the files it wrote and the folders it created,
@@ -85,15 +94,25 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
         trainer.fit(data.X_train, data.y_train, epochs=config["training"]["epochs"],
                     validation_data=validation)
         seconds = time.perf_counter() - started
-        test_metrics = trainer.evaluate(data.X_test, data.y_test)
-        files = _write_results(folder.path, trainer, data, test_metrics, seconds)
+        say = _say_finishing if config["training"].get("verbose", 1) else None
+        with DeferredInterrupt(say) as late_interrupt:  # half a run folder helps no one
+            test_metrics = trainer.evaluate(data.X_test, data.y_test)
+            files = _write_results(folder.path, trainer, data, test_metrics, seconds)
     except BaseException as exc:
         note = folder.fail(_checkpoint_written(trainer))
         if note:
             exc.add_note(note)
         raise
     folder.finish()
-    return RunResult(folder.path, trainer, data, test_metrics, seconds, files)
+    return RunResult(folder.path, trainer, data, test_metrics, seconds, files,
+                     late_interrupt.requested)
+
+
+def _say_finishing() -> None:
+    """The answer to a Ctrl-C that comes once training is over (printed from the handler)."""
+    with contextlib.suppress(RuntimeError):  # stderr was mid-write: the message is dropped
+        print("training is over: finishing the run folder first (Ctrl-C again abandons the run "
+              "and removes its files)", file=sys.stderr, flush=True)
 
 
 def _write_results(out: Path, trainer: Trainer, data: Data, test_metrics: dict[str, float],

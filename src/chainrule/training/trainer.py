@@ -6,14 +6,13 @@ import contextlib
 import math
 import os
 import reprlib
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
+from .._interrupt import DeferredInterrupt
 from .._random import as_generator
 from .._validation import all_finite, check_bool, check_n_samples, check_number
 from ..errors import TrainingDivergedError
@@ -163,7 +162,7 @@ class Trainer:
         self.stop_training = False
         self.lr_factor = 1.0
         self._has_validation = False
-        self._interrupted = False
+        self._interrupt = DeferredInterrupt()  # Ctrl-C: stop after the current batch
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -254,17 +253,17 @@ class Trainer:
         logs: dict[str, float] = {}  # the last completed epoch's
         try:
             # Overflow shows up as a non-finite loss, which stops training with a clear error.
-            with _interrupt_flag(self), np.errstate(all="ignore"):
+            with self._interrupt, np.errstate(all="ignore"):
                 for _ in range(epochs):
                     logs = self._run_epoch(train, validation, progress) or logs
-                    if self._interrupted or self.stop_training:
+                    if self._interrupt.requested or self.stop_training:
                         break
         except BaseException:
             self._release()
             raise
         finally:
             progress.close()
-        if self._interrupted:
+        if self._interrupt.requested:
             self.history.interrupted = True
             when = (f"during epoch {self.epoch + 1}" if self.epoch_in_progress
                     else f"after epoch {self.epoch}")
@@ -307,7 +306,7 @@ class Trainer:
             stream = batches(X, y, self.batch_size, self.shuffle, self.rng,
                              sample_weight=w, reuse_buffers=True)
             for batch, arrays in enumerate(stream, start=1):
-                if self._interrupted:  # Ctrl-C during an earlier batch (a skipped one too);
+                if self._interrupt.requested:  # Ctrl-C during an earlier batch (a skipped one too);
                     return None  # one during the last batch lets the finished epoch count
                 Xb, yb = arrays[0], arrays[1]
                 wb = arrays[2] if w is not None else None
@@ -622,26 +621,3 @@ def _in_order(callbacks: Sequence[Callback], savers: str) -> list[Callback]:
     saving = [callback for callback in callbacks if callback.saves_state]
     others = [callback for callback in callbacks if not callback.saves_state]
     return saving + others if savers == "first" else others + saving
-
-
-class _interrupt_flag:
-    """While active, Ctrl-C sets ``trainer._interrupted`` (training stops after the current
-    batch) instead of raising; a second Ctrl-C raises ``KeyboardInterrupt`` at once."""
-
-    def __init__(self, trainer: Trainer) -> None:
-        self.trainer = trainer
-        self.previous: Any = None
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        if self.trainer._interrupted:
-            raise KeyboardInterrupt
-        self.trainer._interrupted = True
-
-    def __enter__(self) -> None:
-        self.trainer._interrupted = False
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handler)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
