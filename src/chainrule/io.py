@@ -68,18 +68,15 @@ saving the same network twice gives the same bytes. The ``safetensors`` package 
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import os
-import secrets
-import stat
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from . import _safetensors as container
+from ._atomic import write_atomically
 from ._random import as_generator
 from ._validation import check_path
 from ._version import __version__
@@ -510,7 +507,7 @@ def write_tensors(
                 f"metadata[{key!r}] is set by write_tensors to {value!r}, got {metadata[key]!r}"
             )
     data = container.encode(tensors, {**metadata, **identity, "chainrule_version": __version__})
-    _atomic_write(shown, data)
+    write_atomically(shown, data)
 
 
 def read_tensors(
@@ -622,90 +619,3 @@ def _check_identity(metadata: dict[str, str] | None, source: str) -> dict[str, s
 # --------------------------------------------------------------------------------------------
 # Atomic writes
 # --------------------------------------------------------------------------------------------
-
-
-def _atomic_write(shown: str, data: bytes) -> None:
-    """Write ``data`` to the file ``shown`` (a path checked by ``check_path``) so that it only
-    ever holds the old or the new bytes.
-
-    A temporary file is created in the same folder (so the final rename stays on one file
-    system, where ``os.replace`` is atomic), written, flushed and fsync'ed, then renamed over
-    ``path``; the folder is then fsync'ed (POSIX, best effort) so that the rename itself is on
-    disk. Any error removes the temporary file. Only a process killed mid-write (SIGKILL, power
-    loss) can leave a stray ``.chainrule-<random>.tmp`` beside ``path``; ``path`` is intact
-    then.
-
-    The temporary file's name is short and does not depend on ``path``'s name, so every name
-    that is legal for ``path`` works (up to the file system's 255 bytes). An ``OSError`` names
-    ``path`` as the caller gave it, never the temporary file: the same ``OSError`` subclass
-    (``FileNotFoundError`` for a missing folder, ``IsADirectoryError`` when ``path`` is a
-    folder, ``PermissionError``, ...) with ``path`` as its ``filename``.
-    """
-    target = os.path.abspath(shown)
-    directory = os.path.dirname(target)
-    if os.path.isdir(target) or shown.endswith(tuple(filter(None, (os.sep, os.altsep)))):
-        raise IsADirectoryError(errno.EISDIR, "Is a directory, not a file path", shown)
-    try:
-        temporary, fd = _create_temporary(directory)
-    except OSError as exc:
-        raise _about(exc, shown) from None
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        with contextlib.suppress(OSError):  # keep the permissions of a file being replaced
-            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(temporary, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise _about(exc, shown) from None
-        raise
-    _fsync_directory(directory)
-
-
-def _about(exc: OSError, shown: str) -> OSError:
-    """``exc`` told about the caller's ``shown`` path instead of the temporary file, e.g.
-    ``[Errno 2] No such file or directory (its folder must exist): 'runs/model.safetensors'``:
-    the same ``OSError`` subclass (``OSError(errno, ...)`` picks it from the errno)."""
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    if exc.errno == errno.ENOENT:
-        reason += " (its folder must exist)"
-    if exc.errno is None:
-        return type(exc)(f"{reason}: {shown!r}")
-    return OSError(exc.errno, reason, shown)
-
-
-#: The temporary file of an atomic write: ``.chainrule-<12 hex digits>.tmp`` (27 bytes).
-_TEMPORARY = ".chainrule-{}.tmp"
-
-
-def _create_temporary(directory: str) -> tuple[str, int]:
-    """A new file ``directory/.chainrule-<random>.tmp`` opened for writing: (its path, its fd).
-
-    Like ``tempfile.mkstemp``, but created with mode 0o666 so that the usual umask applies and
-    a new model file gets the same permissions ``open(path, "wb")`` would give it (mkstemp's
-    0o600 would make it private).
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        temporary = os.path.join(directory, _TEMPORARY.format(secrets.token_hex(6)))
-        try:
-            return temporary, os.open(temporary, flags, 0o666)
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "could not create a temporary file", directory)
-
-
-def _fsync_directory(directory: str) -> None:
-    """Flush a folder's entries (the rename) to disk; POSIX only, ignored where unsupported."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._atomic import write_atomically
 from ._validation import all_finite, utf8_text
 from .config import ConfigError
 
@@ -197,14 +198,16 @@ def _target_column(target: int | str, header: list[str] | None, width: int, path
 
 
 def write_table(path: str | Path, values: np.ndarray, header: list[str] | None = None) -> None:
-    """Write predictions as .npy or .csv (by extension)."""
-    path = Path(path)
-    if path.suffix == ".npy":
-        np.save(path, values, allow_pickle=False)
+    """Write predictions as .npy or .csv (by extension), atomically: a failed write leaves an
+    earlier file at ``path`` as it was, and its ``OSError`` names ``path``."""
+    if Path(path).suffix == ".npy":
+        buffer = io.BytesIO()
+        np.save(buffer, values, allow_pickle=False)
+        write_atomically(path, buffer.getvalue())
         return
-    values = values.reshape(len(values), -1)
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        if header:
-            writer.writerow(header)
-        writer.writerows(values.tolist())
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    if header:
+        writer.writerow(header)
+    writer.writerows(values.reshape(len(values), -1).tolist())
+    write_atomically(path, text.getvalue().encode("utf-8"))

@@ -1,5 +1,5 @@
-"""Shared by the run tests: a small circles config, and a callback slipped into every trainer
-that ``chainrule.experiment.run`` builds."""
+"""Shared by the run tests: a small circles config, a snapshot of a folder's files, and a
+callback slipped into every trainer that ``chainrule.experiment.run`` builds."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ CIRCLES = ["data.dataset=circles", "data.options={n_samples=60}", "model.hidden=
 def circles_config(*overrides: str) -> dict:
     """The config of a 2-epoch run on 60 circles samples, with ``overrides`` (``--set`` form)."""
     return load_config(overrides=[*CIRCLES, *overrides])
+
+
+def snapshot(folder) -> dict[str, bytes]:
+    """The files of ``folder`` (not its subfolders' files): name -> bytes."""
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
 
 
 def with_callback(monkeypatch: pytest.MonkeyPatch, callback: Callback) -> None:

@@ -13,7 +13,7 @@ import tomllib
 
 import numpy as np
 import pytest
-from _run_helpers import CIRCLES, circles_config, with_callback
+from _run_helpers import CIRCLES, circles_config, snapshot, with_callback
 
 from chainrule.cli import main
 from chainrule.config import ConfigError, load_config
@@ -42,10 +42,6 @@ def write_rows(path, rows: list[str]) -> str:
 def two_class_rows(rng, n: int, labels=("0", "1")) -> list[str]:
     X = rng.normal(size=(n, 2))
     return [f"{a:.6f},{b:.6f},{labels[int(a > 0)]}" for a, b in X]
-
-
-def snapshot(folder) -> dict[str, bytes]:
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
 # ------------------------------------------------------------------ 1. Ctrl-C in the first epoch

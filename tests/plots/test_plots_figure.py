@@ -84,6 +84,34 @@ def test_path_may_be_str_or_pathlike_and_a_suffixless_name_is_still_png(tmp_path
     assert png_size(tmp_path / "a.png") == png_size(tmp_path / "b") == (60, 40)
 
 
+def test_a_name_ending_in_a_dot_is_written_under_exactly_that_name(tmp_path, png_size):
+    plot_history({"loss": [1.0, 0.5]}, path=tmp_path / "c.", figsize=(3, 2), dpi=20)
+    assert [path.name for path in tmp_path.iterdir()] == ["c."]
+    assert png_size(tmp_path / "c.") == (60, 40)
+
+
+@pytest.mark.parametrize("name, magic", [("d.PDF", b"%PDF"), ("e.svg", b"<?xml")])
+def test_the_format_follows_the_suffix_in_any_case(tmp_path, name, magic):
+    plot_history({"loss": [1.0, 0.5]}, path=tmp_path / name, figsize=(3, 2), dpi=20)
+    assert (tmp_path / name).read_bytes().startswith(magic)
+
+
+def test_a_failed_save_keeps_the_earlier_image_and_names_the_file(tmp_path, monkeypatch):
+    import os
+
+    path = tmp_path / "history.png"
+    plot_history({"loss": [1.0, 0.5]}, path=path, figsize=(3, 2), dpi=20)
+    before = path.read_bytes()
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match=r"No space left on device: '.*history\.png'"):
+        plot_history({"loss": [3.0, 2.0, 1.0]}, path=path, figsize=(4, 3), dpi=30)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
 def test_no_path_saves_nothing(tmp_path):
     plot_history({"loss": [1.0, 0.5]}, dpi=20)
     assert list(tmp_path.iterdir()) == []

@@ -4,9 +4,12 @@ A run either completes its folder or leaves it as it found it:
 
 - before training starts (a config error, a failed data load, Ctrl-C while loading), the
   folders the run created (the run folder, ``runs/`` and other missing parents) are removed;
-- when training starts, ``config.toml`` is written; with ``overwrite``, the earlier run's
-  files (:data:`RUN_FILES`) are first moved aside into a hidden sibling folder
-  ``.<name>.earlier-<random>``, and deleted only once the new run has written all its files;
+- when training starts, the folder must still hold nothing (another run may have written
+  into it while the data was loaded), and ``config.toml`` is written; with ``overwrite``, the
+  earlier run's files (:data:`RUN_FILES`, and a checkpoint the config names inside the folder)
+  are first moved aside into a hidden folder ``.earlier-<random>`` inside the run folder (so on
+  the same file system, even when the run folder is a mount point), and deleted only once the
+  new run has written all its files;
 - a run that fails after that (a diverged loss, a full disk, a second Ctrl-C while the files
   are written) removes the files it wrote and the folders it created, and moves the earlier
   run's files back. One file is kept: a training checkpoint this run wrote (to resume a long
@@ -16,23 +19,27 @@ A run either completes its folder or leaves it as it found it:
 
 A single Ctrl-C during training is no failure: training stops after the current batch and the
 run is evaluated and written as usual. If the process is killed outright (SIGKILL, power loss),
-the earlier run's files are still in the sibling folder.
+the earlier run's files are still in the hidden folder.
 """
 
 from __future__ import annotations
 
 import copy
 import csv
+import io
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .. import config as config_module
+from .._atomic import write_atomically
 from ..config import ConfigError
 from ..training.callbacks import Callback
+from ..training.checkpoint import ModelCheckpoint
 from ..training.trainer import Trainer
 from .data import Data
 
@@ -57,6 +64,7 @@ class RunFolder:
         self.started = False
         self.backup: Path | None = None  # the earlier run's files, while this run is not done
         self.made: list[Path] = []  # the folders this run created, deepest first
+        self.files = RUN_FILES  # the run's files (set when training starts)
         if out_dir is None:
             root = Path("runs")
             self.made = _missing_folders(root)
@@ -72,22 +80,33 @@ class RunFolder:
             self.made = _missing_folders(self.path)
             self.path.mkdir(parents=True)
             return
+        self._refuse_files("is not empty")
+
+    def _refuse_files(self, state: str) -> None:
+        """Without ``overwrite``, a ``ConfigError`` if the folder holds anything."""
         held = sorted(entry.name for entry in self.path.iterdir())
-        if held and not overwrite:
+        if held and not self.overwrite:
             shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
             raise ConfigError(
-                f"the run folder {self.path} is not empty ({shown}); a run writes into a new or "
+                f"the run folder {self.path} {state} ({shown}); a run writes into a new or "
                 "empty folder so that all its files belong to that run: choose another folder "
                 "(--out), or replace an earlier run's files with --overwrite (overwrite=True)"
             )
 
-    def start(self) -> None:
-        """Training starts: with ``overwrite``, move the earlier run's files aside (all of
-        them, or, if that fails, none)."""
-        earlier = [self.path / name for name in RUN_FILES if (self.path / name).exists()]
+    def start(self, checkpoints: Iterable[Path] = ()) -> None:
+        """Training starts: the folder must still be empty (without ``overwrite``); with
+        ``overwrite``, move the earlier run's files aside (all of them, or, if that fails,
+        none). ``checkpoints``: the files this run's checkpoint callbacks write; those inside
+        the folder are run files too."""
+        self._refuse_files("is no longer empty: files appeared while the data was loaded, "
+                           "another run may be writing into it")
+        here = self.path.resolve()
+        self.files = RUN_FILES + tuple(path.name for path in checkpoints
+                                       if path.resolve().parent == here
+                                       and path.name not in RUN_FILES)
+        earlier = [self.path / name for name in self.files if (self.path / name).exists()]
         if self.overwrite and earlier:
-            backup = Path(tempfile.mkdtemp(prefix=f".{self.path.resolve().name}.earlier-",
-                                           dir=self.path.resolve().parent))
+            backup = Path(tempfile.mkdtemp(prefix=".earlier-", dir=here))
             try:
                 for path in earlier:
                     os.replace(path, backup / path.name)
@@ -114,7 +133,7 @@ class RunFolder:
         if self.started:
             in_folder = (checkpoint is not None
                          and checkpoint.parent.resolve() == self.path.resolve())
-            for name in RUN_FILES:
+            for name in self.files:
                 if not (in_folder and name == checkpoint.name):
                     (self.path / name).unlink(missing_ok=True)
             kept = checkpoint
@@ -165,9 +184,10 @@ class StartRun(Callback):
         self.config = config
 
     def on_train_begin(self, trainer: Trainer) -> None:
-        self.folder.start()
+        self.folder.start(Path(callback.path) for callback in trainer.callbacks
+                          if isinstance(callback, ModelCheckpoint))
         text = config_module.dumps(_absolute_paths(self.config))
-        (self.folder.path / "config.toml").write_text(text, encoding="utf-8")
+        write_atomically(self.folder.path / "config.toml", text.encode("utf-8"))
 
 
 def _absolute_paths(config: dict[str, Any]) -> dict[str, Any]:
@@ -186,11 +206,12 @@ def _absolute_paths(config: dict[str, Any]) -> dict[str, Any]:
 def write_history(history: Any, path: Path) -> None:
     """``history.csv``: one row per epoch, one column per recorded quantity."""
     keys = list(history.history)
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["epoch", *keys])
-        for row, epoch in enumerate(history.epochs):
-            writer.writerow([epoch, *(repr(history.history[k][row]) for k in keys)])
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["epoch", *keys])
+    for row, epoch in enumerate(history.epochs):
+        writer.writerow([epoch, *(repr(history.history[k][row]) for k in keys)])
+    write_atomically(path, text.getvalue().encode("utf-8"))
 
 
 def write_plots(trainer: Trainer, data: Data, out: Path) -> list[Path]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._atomic import write_atomically
 from .._interrupt import DeferredInterrupt
 from ..io import save
 from ..training.checkpoint import ModelCheckpoint
@@ -45,8 +47,10 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
 
     The folder receives ``model.safetensors``, ``history.csv``, ``config.toml`` (the config
     actually used, defaults included, its paths made absolute), ``metrics.json`` (test
-    metrics) and, when matplotlib is installed, ``history.png`` plus ``confusion_matrix.png``
-    or ``decision_boundary.png``.
+    metrics; strict JSON, so a metric that is not finite is the string ``"inf"``, ``"-inf"``
+    or ``"nan"``) and, when matplotlib is installed, ``history.png`` plus, for a
+    classification, ``confusion_matrix.png`` and (two features) ``decision_boundary.png``.
+    Each file is written atomically, and a write error names the file.
 
     Parameters
     ----------
@@ -99,7 +103,8 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
             test_metrics = trainer.evaluate(data.X_test, data.y_test)
             files = _write_results(folder.path, trainer, data, test_metrics, seconds)
     except BaseException as exc:
-        note = folder.fail(_checkpoint_written(trainer))
+        with DeferredInterrupt():  # one more Ctrl-C must not leave the folder half restored
+            note = folder.fail(_checkpoint_written(trainer))
         if note:
             exc.add_note(note)
         raise
@@ -123,7 +128,8 @@ def _write_results(out: Path, trainer: Trainer, data: Data, test_metrics: dict[s
                                      "metrics.json")]
     save(trainer.net, files[1], trainer=trainer)
     write_history(history, files[2])
-    summary = {"test": test_metrics, "n_test": len(data.y_test), "train_seconds": seconds,
+    summary = {"test": {name: _json_number(value) for name, value in test_metrics.items()},
+               "n_test": len(data.y_test), "train_seconds": seconds,
                "epochs": len(history), "interrupted": history.interrupted, "note": history.note}
     if history.interrupted:
         when = (f"partway through epoch {trainer.epoch + 1}" if trainer.epoch_in_progress
@@ -134,8 +140,14 @@ def _write_results(out: Path, trainer: Trainer, data: Data, test_metrics: dict[s
         )
     if not len(history):
         summary["history_plot"] = "none: no epoch completed, so history.png was not drawn"
-    files[3].write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_atomically(files[3], (json.dumps(summary, indent=2, allow_nan=False) + "\n").encode())
     return files + write_plots(trainer, data, out)
+
+
+def _json_number(value: float) -> float | str:
+    """``value``, or ``"inf"``, ``"-inf"`` or ``"nan"`` for what JSON has no number for (a
+    diverged regression's loss); ``float()`` reads them back."""
+    return value if math.isfinite(value) else str(value)
 
 
 def _checkpoint_written(trainer: Trainer | None) -> Path | None:

@@ -12,11 +12,13 @@ matplotlib is imported here, inside functions, so that ``import chainrule`` (and
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from collections.abc import Sequence
 from typing import Any
 
+from .._atomic import write_atomically
 from .._validation import check_number, check_path
 
 #: The message of the ``ImportError`` raised when matplotlib is not installed.
@@ -134,7 +136,14 @@ def finish(figure: Any, path: Any, dpi: Any = None) -> Any:
     path = check_optional_path(path)
     if path is not None:
         dpi = check_dpi(dpi)
-        # An explicit format for a name without suffix, or matplotlib would append ".png".
-        format_ = None if os.path.splitext(path)[1] else "png"
-        figure.savefig(path, dpi="figure" if dpi is None else dpi, format=format_)
+        # Drawn in memory, then written atomically: a failed save leaves an earlier file intact.
+        image = io.BytesIO()
+        figure.savefig(image, dpi="figure" if dpi is None else dpi, format=image_format(path))
+        write_atomically(path, image.getvalue())
     return figure
+
+
+def image_format(path: str) -> str:
+    """The image format ``path``'s suffix names (``"pdf"`` for ``plot.PDF``), or ``"png"`` for
+    a name without one (``"history"``, ``"history."``)."""
+    return os.path.splitext(path)[1][1:].lower() or "png"

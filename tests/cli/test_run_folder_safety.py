@@ -1,0 +1,136 @@
+"""A run folder is never shared, half written or half restored: another run writing into it
+while the data loads, the earlier run's files moved aside inside the folder (one file system),
+a checkpoint with its own name, a Ctrl-C during the clean-up, metrics that JSON has no number
+for, and write errors that name the file."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import stat
+
+import pytest
+from _run_helpers import circles_config, snapshot, with_callback
+
+from chainrule.config import ConfigError
+from chainrule.experiment import run, runner
+from chainrule.training.callbacks import LambdaCallback
+from chainrule.training.trainer import Trainer
+
+
+def disk_full(*args):
+    raise OSError(28, "No space left on device")
+
+
+def test_files_that_appear_while_the_data_loads_are_not_overwritten(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    load_data = runner.load_data
+
+    def another_run_writes_first(config):
+        monkeypatch.setattr(runner, "load_data", load_data)
+        run(circles_config("model.seed=7"), out)  # claims the same empty folder meanwhile
+        return load_data(config)
+
+    out.mkdir()
+    monkeypatch.setattr(runner, "load_data", another_run_writes_first)
+    written = []
+    with_callback(monkeypatch, LambdaCallback(
+        on_train_end=lambda trainer, logs: written.append(trainer)))
+    with pytest.raises(ConfigError, match=r"the run folder .*run is no longer empty: files "
+                                          r"appeared while the data was loaded"):
+        run(circles_config(), out)
+    assert len(written) == 1  # the other run's; this one never trained
+    other = run(circles_config("model.seed=7"), tmp_path / "same")
+    assert snapshot(out)["model.safetensors"] == snapshot(other.out_dir)["model.safetensors"]
+
+
+def test_the_earlier_run_is_moved_aside_inside_the_run_folder(tmp_path, monkeypatch):
+    """Inside, so on the same file system as the run folder (a mount point works) and with a
+    short name (a long run-folder name works)."""
+    out = tmp_path / ("r" * 240)
+    run(circles_config(), out)
+    seen = []
+
+    def look(trainer, epoch, logs):
+        seen.append(sorted(p.name[:9] for p in out.iterdir() if p.is_dir()))
+        seen.append(sorted(p.name for p in tmp_path.iterdir()))
+
+    with_callback(monkeypatch, LambdaCallback(on_epoch_end=look))
+    run(circles_config("training.epochs=1"), out, overwrite=True)
+    assert seen == [[".earlier-"], [out.name]]
+    assert not [p for p in out.iterdir() if p.is_dir()]  # deleted once the run is written
+
+
+def test_a_failed_overwrite_restores_a_checkpoint_with_its_own_name(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    checkpoint = f"callbacks.checkpoint={{path={str(out / 'ckpt.safetensors')!r}}}"
+    run(circles_config(checkpoint), out)
+    before = snapshot(out)
+    monkeypatch.setattr(runner, "write_plots", disk_full)
+    with pytest.raises(OSError) as caught:
+        run(circles_config(checkpoint, "model.seed=3"), out, overwrite=True)
+    kept = out / "checkpoint.failed.safetensors"
+    assert caught.value.__notes__[0].startswith(
+        f"the training checkpoint of this run is kept at {kept} ")
+    after = snapshot(out)
+    failed = after.pop(kept.name)
+    assert after == before and failed != before["ckpt.safetensors"]
+
+
+def test_a_ctrl_c_while_a_failed_run_puts_the_earlier_one_back_is_deferred(tmp_path,
+                                                                          monkeypatch):
+    out = tmp_path / "run"
+    run(circles_config(), out)
+    before = snapshot(out)
+    monkeypatch.setattr(runner, "write_plots", disk_full)
+    replace = os.replace
+    pressed = []
+
+    def ctrl_c_once_while_restoring(source, target):
+        if ".earlier-" in os.fspath(source) and not pressed:
+            pressed.append(source)
+            signal.raise_signal(signal.SIGINT)
+        return replace(source, target)
+
+    monkeypatch.setattr(os, "replace", ctrl_c_once_while_restoring)
+    with pytest.raises(OSError, match="No space left on device"):
+        run(circles_config("model.seed=3"), out, overwrite=True)
+    assert pressed and snapshot(out) == before
+    assert not [p for p in out.iterdir() if p.is_dir()]
+
+
+def test_metrics_json_is_strict_json_when_a_test_metric_is_not_finite(tmp_path, monkeypatch):
+    def evaluate(self, X, y, sample_weight=None):
+        return {"loss": math.inf, "accuracy": math.nan}
+
+    monkeypatch.setattr(Trainer, "evaluate", evaluate)
+    result = run(circles_config(), tmp_path / "run")
+
+    def refuse(constant):
+        raise AssertionError(f"metrics.json holds {constant}, which is not JSON")
+
+    text = (result.out_dir / "metrics.json").read_text()
+    assert json.loads(text, parse_constant=refuse)["test"] == {"loss": "inf", "accuracy": "nan"}
+
+
+@pytest.mark.parametrize("name, nth", [("config.toml", 1), ("history.csv", 3),
+                                       ("metrics.json", 4)])
+def test_a_run_file_that_cannot_be_written_is_named(tmp_path, monkeypatch, name, nth):
+    """The disk fills up at the ``nth`` file written (config.toml, model.safetensors,
+    history.csv, metrics.json, then the figures): the error names that file."""
+    fsync, files = os.fsync, []
+
+    def full_at_the_nth_file(fd):
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # not a folder's fsync
+            files.append(fd)
+            if len(files) == nth:
+                raise OSError(28, "No space left on device")
+        return fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_at_the_nth_file)
+    out = tmp_path / "run"
+    with pytest.raises(OSError, match=rf"No space left on device: '.*run/{name}'"):
+        run(circles_config("training.epochs=1"), out)
+    assert not out.exists()
