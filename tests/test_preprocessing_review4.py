@@ -112,3 +112,20 @@ def test_statistics_saved_by_earlier_versions_are_used_as_stored():
     scaler = Standardizer.from_config(old)
     assert scaler.scale_.tolist() == old["scale"]
     np.testing.assert_allclose(scaler.transform([[1.0 + EPS]]), [[EPS / old["scale"][0]]])
+
+
+def test_a_rescale_layer_keeps_its_own_copy_of_the_statistics(tmp_path):
+    """Reusing the arrays the layer was made from changes neither its outputs nor the model
+    file saved from it."""
+    from chainrule import Sequential, load, save
+    from chainrule.layers import Dense, Rescale
+
+    offset, scale = np.array([1.0, 2.0]), np.array([2.0, 4.0])
+    net = Sequential([Rescale(offset, scale), Dense(2, 1)], dtype=np.float64, seed=0)
+    x = np.array([[3.0, 6.0]])
+    before = net.forward(x)
+    offset[:] = 100.0
+    scale[:] = 0.5
+    save(net, tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(net.forward(x), before)
+    np.testing.assert_array_equal(load(tmp_path / "m.safetensors").forward(x), before)

@@ -251,6 +251,15 @@ def check_n_samples(n_x: int, n_y: int, x_name: str = "X", y_name: str = "y") ->
         )
 
 
+def check_target_rows(n_samples: int, y: Any) -> None:
+    """``y`` holds one target (or row of targets) per sample of ``X``, which has
+    ``n_samples`` rows: a ``ShapeError`` naming ``X`` and ``y`` otherwise."""
+    shape = as_array(y, "y").shape
+    if not shape:
+        raise ShapeError(f"y must hold one target per sample of X, got a scalar {y!r}")
+    check_n_samples(n_samples, shape[0], "X", "y")
+
+
 def check_number(
     value: Any,
     name: str,

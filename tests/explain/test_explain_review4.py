@@ -277,3 +277,15 @@ def test_softmax_alone_with_unnormalised_targets():
         term.value, (_softmax(X) * UNNORMALISED.sum(1, keepdims=True) - UNNORMALISED) / 2,
         rtol=1e-12, atol=1e-15)
     assert term.check.passed
+
+
+@pytest.mark.parametrize("y, weights, message", [
+    (np.ones((4, 1)), None, r"^X and y must have the same number of samples, got 5 and 4$"),
+    (np.ones((5, 1)), np.ones(4),
+     r"^X and sample_weight must have the same number of samples, got 5 and 4"),
+], ids=["y", "sample_weight"])
+def test_rows_that_do_not_match_x_name_the_arguments_given(y, weights, message):
+    net = mlp([3, 2, 1], output="sigmoid", seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    with pytest.raises(ValueError, match=message):
+        explain(net, X, y, "binary_cross_entropy", sample_weight=weights)

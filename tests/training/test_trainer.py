@@ -332,6 +332,65 @@ def test_a_validation_target_of_the_wrong_width_is_named_y_val():
         trainer.fit(X, np.ones((40, 2)), epochs=1, validation_data=(X, np.ones((40, 3))))
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["validation_data", "validation_split"])
+def test_validation_targets_the_loss_refuses_are_refused_before_any_step(split):
+    """Multilabel BCE targets must lie in [0, 1]: a 2.0 among the validation targets is
+    refused before training, not at the end of the first epoch (with the weights changed)."""
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    Y = (X > 0).astype(float)
+    trainer = Trainer(cr.mlp([2, 3, 2], output="sigmoid", seed=0), "binary_cross_entropy",
+                      seed=0, verbose=0)
+    before = trainer.net.parameters.copy()
+    if split:  # a sample the split puts into the validation part
+        Y[validation_row(X.shape[0], 0.25, trainer.split_seed)] = 2.0
+        fit, name = {"validation_split": 0.25}, "y"
+    else:
+        Y_val = Y[:10].copy()
+        Y_val[0, 0] = 2.0
+        fit, name = {"validation_data": (X[:10], Y_val)}, "y_val"
+    with pytest.raises(ValueError, match=rf"^{name}: BinaryCrossEntropy expects y_true in "
+                                         r"\[0, 1\], got values in \[0.0, 2.0\]$"):
+        trainer.fit(X, Y, epochs=2, **fit)
+    np.testing.assert_array_equal(trainer.net.parameters, before)
+    assert trainer.optimizer.n_steps == 0
+
+
+def validation_row(n_samples: int, fraction: float, split_seed: int) -> int:
+    """A row that an unstratified ``validation_split=fraction`` puts into the validation part."""
+    from chainrule.training import train_test_split
+
+    _, validation = train_test_split(np.arange(n_samples), test_size=fraction, seed=split_seed)
+    return int(validation[0])
+
+
+def test_a_validation_sample_weight_of_the_wrong_length_names_x_val():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    trainer = Trainer(cr.mlp([2, 1], seed=0), "mse", seed=0, verbose=0)
+    with pytest.raises(ValueError, match=r"^X_val and validation sample_weight must have the "
+                                         r"same number of samples, got 10 and 9"):
+        trainer.fit(X, X[:, 0], validation_data=(X[:10], X[:10, 0], np.ones(9)))
+
+
+def test_object_arrays_of_booleans_are_boolean_labels():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = X[:, 0] > 0
+    fitted = [Trainer(cr.mlp([2, 3, 1], output="sigmoid", seed=0), "binary_cross_entropy",
+                      seed=0, verbose=0) for _ in range(2)]
+    fitted[0].fit(X, y, epochs=2)
+    fitted[1].fit(X, y.astype(object), epochs=2)
+    np.testing.assert_array_equal(fitted[1].net.parameters, fitted[0].net.parameters)
+    assert fitted[1].predict(X).dtype == bool
+
+
+def test_object_arrays_mixing_booleans_and_numbers_are_refused():
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    trainer = Trainer(cr.mlp([2, 1], output="sigmoid", seed=0), "binary_cross_entropy",
+                      verbose=0)
+    with pytest.raises(TypeError, match=r"^y must hold only numbers, only strings or only "
+                                        r"booleans, got a mix of them$"):
+        trainer.fit(X, np.array([True, 0, 1, False], dtype=object))
+
+
 def test_object_arrays_of_strings_are_string_labels():
     """pandas' usual dtype for labels: an object array of str."""
     X, y = make_blobs(90, centers=3, std=0.5, seed=0)

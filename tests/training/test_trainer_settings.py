@@ -133,13 +133,23 @@ def val_gap(y_true, y_pred):
     return 0.0
 
 
+def epoch(y_true, y_pred):  # would overwrite the epoch numbers of History.as_dict (checkpoints)
+    return 0.5
+
+
+def note(y_true, y_pred):
+    return 0.5
+
+
 @pytest.mark.parametrize(
     "metrics, clash",
     [([lambda t, p: 0.0, lambda t, p: 1.0], "another metric"),
      (["mse", "mse"], "another metric"),
-     ([loss], "a quantity fit logs itself"),
+     ([loss], "a quantity fit logs or a field of the history"),
+     ([epoch], "a quantity fit logs or a field of the history"),
+     ([note], "a quantity fit logs or a field of the history"),
      ([val_gap], r"a validation quantity \(val_ prefix\)")],
-    ids=["two-lambdas", "a-name-twice", "named-loss", "val-prefix"],
+    ids=["two-lambdas", "a-name-twice", "named-loss", "named-epoch", "named-note", "val-prefix"],
 )
 def test_metric_names_must_be_distinct_and_not_taken(metrics, clash):
     with pytest.raises(ValueError, match=rf"^metrics: the name '.+' is taken by {clash}; "):

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_bool, check_choice, largest_magnitude
+from .._validation import check_bool, check_choice, check_target_rows, largest_magnitude
 from ..gradcheck import REPLAY_TOLERANCE, GradcheckReport, PassRule, frobenius_norm, gradcheck
 from ..layers.base import Layer
 from ..layers.dropout import Dropout
@@ -172,6 +172,11 @@ def explain(
             layer.freeze_mask = True  # the replay must see the Objective's masks
     objective = Objective(work, loss)
     X64 = work.check_input(X).copy()
+    if y is not None:  # (a custom loss may need no targets)
+        check_target_rows(X64.shape[0], y)
+    # Checked here, so that an error names X and sample_weight; the explanation shows the
+    # weights as given (the loss scales its prepared copy).
+    objective.head_loss.prepare_weights(sample_weight, X64.shape[0], samples_of="X")
     trace = _run(work, objective, X64, y, sample_weight)
     report = None
     if check:

@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._random import as_generator
-from .._validation import as_array, check_n_samples, check_number
-from ..errors import ShapeError
+from .._validation import check_number, check_target_rows
 from ..layers.dropout import Dropout
 from ..layers.sequential import Sequential
 from ..objective import Objective
@@ -137,10 +136,7 @@ def gradcheck(
             layer.freeze_mask = True  # the first pass draws the masks, later passes reuse them
     X = work.check_input(X).copy()  # a private copy: _compare perturbs it in place
     if y is not None:  # (a custom loss may need no targets)
-        shape = as_array(y, "y").shape
-        if not shape:
-            raise ShapeError(f"y must hold one target per sample of X, got a scalar {y!r}")
-        check_n_samples(X.shape[0], shape[0], "X", "y")
+        check_target_rows(X.shape[0], y)
     objective = Objective(work, loss)
     weights = objective.head_loss.prepare_weights(sample_weight, X.shape[0], samples_of="X")
     settings = _Settings(eps, rtol, atol, max_checks, rng)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+#: The keys of :meth:`History.as_dict` that are not a logged quantity (no metric may take them).
+HISTORY_FIELDS = ("epoch", "interrupted", "stopped_early", "note")
+
 
 class History:
     """Per-epoch records of a training run.
@@ -99,7 +102,7 @@ class History:
         history = cls()
         epochs = [int(e) for e in data.get("epoch", [])]
         for key, values in data.items():
-            if key in ("epoch", "interrupted", "stopped_early", "note"):
+            if key in HISTORY_FIELDS:
                 continue
             if not isinstance(values, list) or len(values) != len(epochs):
                 raise ValueError(f"history entry {key!r} must be a list of {len(epochs)} values")

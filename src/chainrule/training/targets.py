@@ -173,6 +173,8 @@ def _from_objects(y: np.ndarray, name: str) -> np.ndarray:
     items = y.ravel().tolist()
     if all(isinstance(item, str) for item in items):
         return y.astype(str)
+    if all(isinstance(item, bool) for item in items):  # (tolist makes NumPy bools Python's)
+        return y.astype(bool)
     if all(_is_number(item) for item in items):
         try:
             return y.astype(np.float64)
@@ -180,9 +182,10 @@ def _from_objects(y: np.ndarray, name: str) -> np.ndarray:
             digits = len(str(abs(int(max(items, key=abs)))))
             raise ValueError(f"{name} holds a number too large for float64 (beyond ±1.8e308): "
                              f"an integer of {digits} digits") from None
-    others = [item for item in items if not (isinstance(item, str) or _is_number(item))]
-    found = repr(others[0]) if others else "a mix of strings and numbers"
-    raise TypeError(f"{name} must hold numbers or strings (not both), got {found}")
+    others = [item for item in items
+              if not (isinstance(item, (str, bool)) or _is_number(item))]
+    found = repr(others[0]) if others else "a mix of them"
+    raise TypeError(f"{name} must hold only numbers, only strings or only booleans, got {found}")
 
 
 def _is_number(item: Any) -> bool:

@@ -26,7 +26,7 @@ from .batching import batches
 from .callbacks import Callback
 from .data import train_test_split
 from .epoch_loss import EpochLoss
-from .history import History
+from .history import HISTORY_FIELDS, History
 from .metrics import METRICS, for_task, r2_score
 from .progress import Progress
 from .targets import TargetEncoder
@@ -57,7 +57,8 @@ class Trainer:
         Metric names from :data:`chainrule.training.metrics.METRICS` (``"accuracy"``,
         ``"mse"``, ``"mae"``, ``"r2"``, ``"log_loss"``) or functions ``f(y_true, y_pred)``,
         logged under their names (``__name__`` for functions), which must differ from each
-        other and from ``loss``, ``lr`` and ``seconds``. A function must return one number;
+        other, from ``loss``, ``lr`` and ``seconds``, and from the history's own fields
+        (``epoch``, ``interrupted``, ``stopped_early``, ``note``). A function must return one number;
         anything else is a ``TypeError`` naming the metric, raised at the end of the first
         epoch (which is then not recorded). For multilabel targets, ``"accuracy"``
         and ``"log_loss"`` are :func:`~chainrule.training.metrics.multilabel_accuracy` and
@@ -236,8 +237,11 @@ class Trainer:
             weights = self._weights(sample_weight, X.shape[0])
             train, validation = self._split(X, y, y_encoded, weights, validation_data,
                                             validation_split)
-            # The loss's own checks of the targets, once for all batches (they then skip them).
-            train = (train[0], self.objective.prepare_targets(train[1]), train[2])
+            # The loss's own checks of the targets, once for all batches (they then skip them),
+            # and of the validation targets, so that a bad one is refused before any step.
+            train = (train[0], self._prepared_targets(train[1], "y"), train[2])
+            if validation is not None:
+                self._prepared_targets(validation[1], "y" if validation_data is None else "y_val")
             self._check_metric_sizes(train, validation)
             self._has_validation = validation is not None
             self.final_epoch = self.epoch + epochs
@@ -366,9 +370,18 @@ class Trainer:
             self.optimizer.bind_network(self.net)
             self.optimizer.load_state_dict(saved)
 
-    def _weights(self, value: Any, n_samples: int, name: str = "sample_weight") -> np.ndarray | None:
+    def _weights(self, value: Any, n_samples: int, name: str = "sample_weight",
+                 samples_of: str = "X") -> np.ndarray | None:
         return self.objective.head_loss.prepare_weights(
-            value, n_samples, self.net.dtype, name=name, samples_of="X")
+            value, n_samples, self.net.dtype, name=name, samples_of=samples_of)
+
+    def _prepared_targets(self, y: np.ndarray, name: str) -> Any:
+        """The loss's :meth:`~chainrule.objective.Objective.prepare_targets` of encoded targets;
+        its error names the argument they came from (``y`` or ``y_val``)."""
+        try:
+            return self.objective.prepare_targets(y)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{name}: {exc}") from None
 
     def _release(self) -> None:
         """Forget the last batch's arrays (layer caches, loss intermediates): a trained model
@@ -452,7 +465,7 @@ class Trainer:
         y_val = self.encoder.transform(data[1], self.net.dtype, "y_val")
         check_n_samples(X_val.shape[0], y_val.shape[0], "X_val", "y_val")
         w_val = self._weights(data[2] if len(data) == 3 else None, X_val.shape[0],
-                              "validation sample_weight")
+                              "validation sample_weight", samples_of="X_val")
         return X_val, y_val, w_val
 
     # ------------------------------------------------------------------ evaluation
@@ -573,7 +586,7 @@ def _resolve(base: type, spec: Any, what: str) -> Any:
 
 
 #: Keys ``fit`` logs itself, which no metric may be named.
-_RESERVED_KEYS = ("loss", "lr", "seconds")
+_RESERVED_KEYS = ("loss", "lr", "seconds", *HISTORY_FIELDS)
 
 
 def _resolve_metrics(metrics: Iterable[Any]) -> dict[str, Callable[..., float]]:
@@ -592,7 +605,7 @@ def _resolve_metrics(metrics: Iterable[Any]) -> dict[str, Callable[..., float]]:
             raise TypeError(f"metrics must be names or functions, got {metric!r}")
         if name in resolved or name in _RESERVED_KEYS or name.startswith("val_"):
             clash = ("another metric" if name in resolved else
-                     "a quantity fit logs itself" if name in _RESERVED_KEYS else
+                     "a quantity fit logs or a field of the history" if name in _RESERVED_KEYS else
                      "a validation quantity (val_ prefix)")
             raise ValueError(
                 f"metrics: the name {name!r} is taken by {clash}; every metric is logged under "
