@@ -133,3 +133,14 @@ def test_overlapping_or_read_only_buffers():
 def test_bind_network_needs_a_network():
     with pytest.raises(TypeError, match="bind_network expects a network .* got dict"):
         SGD().bind_network({"parameters": np.zeros(3)})
+
+
+@pytest.mark.parametrize("make", [lambda: Adam(eps=1e-50), lambda: RMSprop(eps=1e-50),
+                                  lambda: Adagrad(eps=1e-50)], ids=["adam", "rmsprop", "adagrad"])
+def test_an_eps_that_is_zero_in_the_parameters_dtype_is_refused(make):
+    p32, g32 = np.zeros(3, np.float32), np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match=r"^eps=1e-50 is 0 in float32 arithmetic \(the "
+                                         r"parameters' dtype\), so a zero gradient would give "
+                                         r"0/0; use eps >= 1\.4013e-45$"):
+        make().bind(p32, g32, 3)
+    make().bind(np.zeros(3), np.zeros(3), 3).step()  # float64 holds it

@@ -139,3 +139,40 @@ def test_partial_fit_reads_batch_size_and_shuffle_on_every_call(iris):
     for layer in model.network_.layers:  # the penalty follows the batch size in use
         if isinstance(layer, Dense):
             assert layer.l2 == pytest.approx(model.alpha / 30)
+
+
+@pytest.mark.parametrize("change", [
+    {"solver": "sgd", "learning_rate": "invscaling"},  # a kept Adam is not decayed
+    {"solver": "sgd", "learning_rate": "adaptive"},    # nor divided on a plateau
+], ids=["to-sgd-invscaling", "to-adaptive"])
+def test_partial_fit_keeps_the_rate_policy_of_the_optimizer_it_keeps(iris, change):
+    X, y = iris
+    model = MLPClassifier((5,), learning_rate_init=0.01, n_iter_no_change=1, tol=10.0,
+                          random_state=0)
+    model.partial_fit(X, y, classes=CLASSES)
+    model.set_params(**change)
+    for _ in range(4):
+        model.partial_fit(X, y)
+    assert type(model._trainer.optimizer).__name__ == "Adam"
+    assert model._trainer.optimizer.lr == 0.01
+
+
+def test_partial_fit_decays_from_the_settings_the_sgd_optimizer_was_made_with(iris):
+    X, y = iris
+    model = MLPClassifier((5,), solver="sgd", learning_rate="invscaling", random_state=0,
+                          learning_rate_init=0.1, power_t=0.5)
+    model.partial_fit(X, y, classes=CLASSES)
+    model.set_params(learning_rate_init=0.5, power_t=0.25)  # as scikit-learn: not the kept SGD's
+    model.partial_fit(X, y)
+    assert model._trainer.optimizer.lr == pytest.approx(0.1 / (2 * len(X) + 1) ** 0.5)
+
+
+def test_partial_fit_refuses_other_classes_than_the_first_call(iris):
+    X, y = iris
+    model = MLPClassifier((5,), random_state=0)
+    model.partial_fit(X, y, classes=CLASSES)
+    model.partial_fit(X, y, classes=[2, 1, 0])  # the same classes, in another order
+    with pytest.raises(ValueError, match=re.escape(
+            "classes=array([0, 1, 2, 3]) is not the same as on the first call to partial_fit, "
+            "which gave array([0, 1, 2])")):
+        model.partial_fit(X, y, classes=[0, 1, 2, 3])

@@ -190,3 +190,21 @@ def test_a_checkpoint_of_an_unfitted_trainer_forgets_the_classes(tmp_path):
 def test_a_bad_checkpoint_path_is_refused_when_the_callback_is_made(path, error, message):
     with pytest.raises(error, match=message):
         ModelCheckpoint(path)
+
+
+def test_checkpoint_network_takes_a_seed_for_its_dropout_masks(tmp_path):
+    X, y = make_blobs(60, centers=2, seed=0)
+    path = tmp_path / "ckpt.safetensors"
+    net = cr.mlp([2, 8, 1], output="sigmoid", dropout=0.5, seed=0)
+    cr.Trainer(net, "binary_cross_entropy", "adam", callbacks=[ModelCheckpoint(path)],
+               seed=0, verbose=0).fit(X, y, epochs=1)
+    from chainrule.training.checkpoint import checkpoint_network
+
+    runs = []
+    for seed in (5, 5, 6):
+        trainer = cr.Trainer(checkpoint_network(path, seed=seed), "binary_cross_entropy",
+                             "adam", seed=0, verbose=0)
+        trainer.fit(X, y, epochs=2)
+        runs.append(trainer.net.parameters.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])  # the seed does reach the masks

@@ -284,6 +284,13 @@ class Optimizer(Configurable):
             raise ValueError("parameters must be writeable: the optimizer updates them in place")
         if self.clip_norm is not None and not gradients.flags.writeable:
             raise ValueError("gradients must be writeable when clip_norm is set (clipped in place)")
+        eps = getattr(self, "eps", None)  # the adaptive optimizers' guard of their denominator
+        if eps is not None and parameters.dtype.type(eps) == 0:
+            tiny = np.finfo(parameters.dtype).smallest_subnormal
+            raise ValueError(
+                f"eps={eps:g} is 0 in {parameters.dtype} arithmetic (the parameters' dtype), so "
+                f"a zero gradient would give 0/0; use eps >= {tiny:g}"
+            )
         n_params = parameters.shape[0]
         n_weights = check_number(n_weights, "n_weights", low=0, high=n_params, integer=True)
 

@@ -54,7 +54,7 @@ from ..training.callbacks import Callback
 from ..training.trainer import Trainer
 from ._architecture import check_hidden_sizes, network_layers, rebuilt
 from ._data import sklearn_checks
-from ._stopping import EpochBookkeeping, no_improvement_start
+from ._stopping import EpochBookkeeping, LearningRatePolicy, no_improvement_start
 from ._translate import (
     AUTO_BATCH,
     LEARNING_RATES,
@@ -211,6 +211,10 @@ class BaseMLP(BaseEstimator):
         if new_trainer:
             self._trainer = self._new_trainer(optimizer, settings, shuffle_rng)
             self._callbacks = self._copy_callbacks()
+            # The rate's policy belongs to the optimizer: a kept one keeps it (as scikit-learn's
+            # optimizer object does) whatever set_params changes before a later partial_fit.
+            self._lr_schedule = LearningRatePolicy(
+                self._lr_policy(), settings["learning_rate_init"], settings["power_t"])
         elif new_network:  # partial_fit on a rebuilt network: the optimizer's state carries over
             self._trainer = self._continued_trainer(settings)
         else:  # partial_fit keeps the optimizer's state, as scikit-learn's does

@@ -22,7 +22,7 @@ After every epoch scikit-learn's stochastic MLP (``_fit_stochastic`` and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,6 +33,16 @@ from ..training.epoch_loss import EpochLoss
 ADAPTIVE_DIVISOR = 5.0
 #: ... and training stops on a plateau once the rate is at most this.
 ADAPTIVE_MIN_LR = 1e-6
+
+
+class LearningRatePolicy(NamedTuple):
+    """scikit-learn's ``learning_rate`` policy as it was when the optimizer was made:
+    ``policy`` ("constant", "invscaling" or "adaptive"; "constant" for other solvers), and the
+    ``initial`` rate and ``power_t`` that "invscaling" decays from."""
+
+    policy: str
+    initial: float
+    power_t: float
 
 
 class EpochBookkeeping(Callback):
@@ -79,9 +89,10 @@ class EpochBookkeeping(Callback):
             self._track_training_loss(est)
         else:
             self._track_validation_score(est, trainer, logs)
-        policy = est._lr_policy()
+        schedule = est._lr_schedule
+        policy = schedule.policy
         if policy == "invscaling":  # lr = lr_0 / (t + 1)^power_t, t in samples
-            set_sgd_lr(trainer.optimizer, est.learning_rate_init / (est.t_ + 1) ** est.power_t)
+            set_sgd_lr(trainer.optimizer, schedule.initial / (est.t_ + 1) ** schedule.power_t)
         if est._no_improvement_count > est.n_iter_no_change:
             lr = trainer.optimizer.lr
             if policy == "adaptive" and lr > ADAPTIVE_MIN_LR:

@@ -169,6 +169,11 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
         if first_pass:
             self._set_classes(y, multilabel, incremental, classes)
         else:
+            if classes is not None and not multilabel:  # as scikit-learn's partial_fit
+                given = unique_labels(np.asarray(classes))
+                if not np.array_equal(given, self.classes_):
+                    raise ValueError(f"classes={given!r} is not the same as on the first call "
+                                     f"to partial_fit, which gave {self.classes_!r}")
             self._check_classes(y, multilabel, incremental)
         if multilabel:
             return y

@@ -175,16 +175,18 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
         epoch, lr_factor, split_seed, history)
 
 
-def checkpoint_network(path: str | os.PathLike[str]) -> Sequential:
+def checkpoint_network(path: str | os.PathLike[str], *, seed: Any = None) -> Sequential:
     """The network stored in a checkpoint, as :func:`chainrule.load` returns a model file's.
 
     Also the way to train on from a checkpoint with other optimizer or schedule settings than
     the saved run's (which ``fit(resume_from=...)`` refuses): build a new Trainer around this
-    network and ``fit`` it, which starts a new run from the checkpoint's weights.
+    network and ``fit`` it, which starts a new run from the checkpoint's weights. ``seed``
+    seeds the network's own generator (dropout masks), as :func:`chainrule.load`'s does: give
+    one for a run that repeats bit for bit.
     """
     source, tensors, metadata, _ = _read(path)
     model = {k[len(_MODEL):]: v for k, v in tensors.items() if k.startswith(_MODEL)}
-    return network_from(metadata["config"], model, source=source)
+    return network_from(metadata["config"], model, source=source, seed=seed)
 
 
 def _classes_of(trainer: Trainer) -> np.ndarray | None:
