@@ -7,7 +7,8 @@ A config has these tables (every key optional; :data:`DEFAULT_CONFIG` fills the 
                     circles, moons, blobs, spiral, xor, regression) — or "files" with:
     train, test     paths of .csv / .npy / .npz files (test optional)
     target          the target column of a CSV (name or index; default: the last column)
-    task            "auto", "classification" or "regression" (for files)
+    task            "auto", "classification" or "regression" (auto: from the dataset, or for
+                    files from the targets)
     options         a table passed to the generator or loader (n_samples, noise, ...)
     preprocess      "standardize", "minmax" or "none" (fitted on the training part, then carried
                     inside the network as a Rescale layer)
@@ -64,6 +65,8 @@ CLASSIFICATION_DATASETS = ("digits", "mnist", "fashion_mnist", "circles", "moons
                            "spiral", "xor")
 REGRESSION_DATASETS = ("california_housing", "regression")
 DATASETS = (*CLASSIFICATION_DATASETS, *REGRESSION_DATASETS, "files")
+#: Catalog datasets that come with an official test set (data.test_size is then unused).
+WITH_TEST_SET = ("mnist", "fashion_mnist")
 
 #: The built-in default run: an MLP on the bundled 8×8 digits.
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -432,8 +435,10 @@ def _check_data(data: dict[str, Any]) -> None:
             raise ConfigError('data.train is required when data.dataset = "files"')
     elif "train" in data or "test" in data:
         raise ConfigError('data.train/data.test need data.dataset = "files"')
-    if data.get("test_size", 0) + data.get("validation_size", 0) >= 1:
-        raise ConfigError("data.test_size + data.validation_size must be below 1")
+    has_test_set = data.get("dataset") in WITH_TEST_SET or "test" in data
+    if not has_test_set and data.get("test_size", 0) + data.get("validation_size", 0) >= 1:
+        raise ConfigError("data.test_size + data.validation_size must be below 1 (both parts "
+                          "come out of the same data)")
 
 
 def _use_architecture(defaults: dict[str, Any], model: Mapping[str, Any]) -> None:

@@ -89,8 +89,9 @@ class Loss:
         Parameters
         ----------
         y_pred : array of shape (n_samples, n_outputs) or (n_samples,)
-            The network's output. NaN or infinite predictions give a NaN or infinite loss
-            (how training notices that it diverged) rather than an error.
+            The network's output. NaN or infinite predictions that the loss reads give a NaN
+            or infinite loss (how training notices that it diverged) rather than an error;
+            :class:`CrossEntropy` with class labels reads only each target class's entry.
         y_true : array
             Targets; see each loss for the accepted forms.
         sample_weight : array of shape (n_samples,), optional

@@ -50,6 +50,15 @@ def test_a_bad_override_names_the_key(override, message):
         load_config(overrides=[override])
 
 
+@pytest.mark.parametrize("data", [["data.dataset='mnist'"],
+                                  ["data.dataset='files'", "data.train='a.csv'",
+                                   "data.test='b.csv'"]], ids=["official-test-set", "test-file"])
+def test_with_a_test_set_validation_size_is_a_fraction_of_the_training_data(data):
+    """test_size is then unused, so it does not limit validation_size."""
+    config = load_config(overrides=[*data, "data.validation_size=0.85"])
+    assert config["data"]["validation_size"] == 0.85
+
+
 def test_valid_callback_tables_are_kept():
     config = load_config(overrides=["callbacks.early_stopping={patience=2}",
                                     "callbacks.reduce_lr_on_plateau={factor=0.5}"])

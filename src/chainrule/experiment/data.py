@@ -109,7 +109,7 @@ def load_data(section: dict[str, Any]) -> Data:
             from ..datasets import load_digits
 
             X, y = load_digits(**options)
-        elif name in ("mnist", "fashion_mnist"):
+        elif name in config_module.WITH_TEST_SET:
             from .. import datasets
 
             loader = getattr(datasets, f"load_{name}")

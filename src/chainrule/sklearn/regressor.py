@@ -28,7 +28,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     ----------
     loss : {"squared_error", "absolute_error", "huber"} or chainrule Loss, default "squared_error"
         Per sample, summed over the outputs: ``½ Σ_j (ŷ_j − y_j)²`` (scikit-learn's
-        ``squared_error``), ``Σ_j |ŷ_j − y_j|``, or the Huber loss with ``delta = 1``; then the
+        ``squared_error`` for one output; with several, scikit-learn reports the mean over the
+        outputs but trains on this sum's gradient, so its ``loss_curve_`` is this one divided
+        by n_outputs), ``Σ_j |ŷ_j − y_j|``, or the Huber loss with ``delta = 1``; then the
         (weighted) mean over samples. A chainrule :class:`~chainrule.losses.Loss` instance
         (e.g. ``Huber(delta=2.0)``) is used with its own reduction (a copy is trained).
     hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,

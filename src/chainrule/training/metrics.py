@@ -254,7 +254,8 @@ def log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
     y_prob : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
         Probabilities in ``[0, 1]`` (a sigmoid or softmax output, not logits).
     eps : float, default 1e-15
-        Clipping bound, in ``(0, 0.5)``.
+        Clipping bound, in ``[2.22e-16, 0.5)`` (below float64's machine epsilon ``1 − eps``
+        rounds to 1).
 
     Returns
     -------
@@ -358,7 +359,8 @@ def multilabel_log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
     y_prob : array_like, shape (n_samples, n_labels)
         Per-label probabilities (sigmoid outputs).
     eps : float, default 1e-15
-        Clipping bound, in ``(0, 0.5)``.
+        Clipping bound, in ``[2.22e-16, 0.5)`` (below float64's machine epsilon ``1 − eps``
+        rounds to 1).
 
     Examples
     --------
