@@ -156,8 +156,14 @@ def test_a_damaged_checkpoint_changes_nothing(tmp_path, damage):
          r"tensor 'model.0.W' should be float32 \(2, 16\), got float32 \(1, 16\)"),
         (lambda t, m: (t, {**m, "trainer": "{not json"}), "the training state is not valid JSON"),
         (lambda t, m: (t, {**m, "trainer": "[1, 2]"}), "the training state must be a JSON object"),
+        (lambda t, m: (t, {**m, "config": "{not json"}), "the network config is not valid JSON"),
+        (lambda t, m: (t, {**m, "trainer": "[" * 100_000 + "]" * 100_000}),
+         "the training state is not valid JSON"),
+        (lambda t, m: (t, {**m, "trainer": m["trainer"].replace('"epoch": 1,', '"epoch": Infinity,')}),
+         "the checkpoint's training state is invalid: cannot convert float infinity to integer"),
     ],
-    ids=["missing-tensor", "tensor-dtype", "tensor-shape", "not-json", "not-an-object"],
+    ids=["missing-tensor", "tensor-dtype", "tensor-shape", "not-json", "not-an-object",
+         "config-not-json", "nested-too-deep", "epoch-infinity"],
 )
 def test_a_damaged_checkpoint_names_the_file_and_the_problem(tmp_path, damage, pattern):
     X, y = data()

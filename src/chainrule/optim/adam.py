@@ -52,6 +52,10 @@ class Adam(Optimizer):
     passes over the buffers (see ``_update``): ``scaled_exp_avg`` = m / (1 − β1),
     ``scaled_exp_avg_sq`` = v / (1 − β2) and, with amsgrad, ``scaled_max_exp_avg_sq`` =
     v̂ / (1 − β2), where m, v, v̂ are PyTorch's ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``.
+    The price of the scaling is range: in float32 the stored second moment overflows once
+    ``|g|`` passes about ``1.8e19 · sqrt(1 − β2)`` (5.8e17 at β2 = 0.999), where PyTorch's
+    overflows at 1.8e19; a parameter whose moment became inf then stops moving. Gradients that
+    large mean training has already failed; ``clip_norm`` keeps them in range.
 
     Examples
     --------

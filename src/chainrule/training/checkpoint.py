@@ -41,11 +41,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._safetensors import loads_json
 from .._validation import check_path
 from ..errors import ModelFormatError
 from ..io import CHECKPOINT_KIND, network_from, read_tensors, write_tensors
@@ -138,7 +139,8 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
     """
     source, tensors, metadata, record = _read(path)
     net, optimizer = trainer.net, trainer.optimizer
-    if json.loads(metadata["config"]) != _as_json(net.get_config()):
+    if _json(metadata["config"], "network config", source, loads_json) != _as_json(
+            net.get_config()):
         raise ModelFormatError(
             f"{source}: the checkpoint was written for a different network architecture"
         )
@@ -162,7 +164,7 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
         optimizer.load_state_dict(  # validates everything before it changes anything
             {"step": record["optimizer"]["step"], "lr": record["optimizer"]["lr"], **optimizer_state}
         )
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         trainer.encoder = previous_encoder
         if isinstance(exc, ModelFormatError):
             raise
@@ -283,13 +285,20 @@ def _read(
     tensors, metadata = read_tensors(path)
     if metadata.get("kind") != CHECKPOINT_KIND or not {"config", "trainer"} <= metadata.keys():
         raise ModelFormatError(f"{source}: not a chainrule training checkpoint")
-    try:
-        record = json.loads(metadata["trainer"])
-    except json.JSONDecodeError as exc:
-        raise ModelFormatError(f"{source}: the training state is not valid JSON: {exc}") from None
+    record = _json(metadata["trainer"], "training state", source, json.loads)
     if not isinstance(record, dict):
         raise ModelFormatError(f"{source}: the training state must be a JSON object")
     return source, tensors, metadata, record
+
+
+def _json(text: str, what: str, source: str, parse: Callable[[str], Any]) -> Any:
+    """A checkpoint's JSON entry read with ``parse``, or a :class:`ModelFormatError` naming the
+    file and the entry. (The network config is strict JSON, read with ``loads_json``; the
+    training state may hold NaN, e.g. a metric's, as ``json.dumps`` writes it.)"""
+    try:
+        return parse(text)
+    except (ValueError, RecursionError) as exc:
+        raise ModelFormatError(f"{source}: the {what} is not valid JSON: {exc}") from None
 
 
 def _tensor(tensors: dict[str, np.ndarray], name: str, like: np.ndarray, source: str) -> np.ndarray:
