@@ -18,7 +18,7 @@ from typing import Any
 from ._validation import check_path
 
 
-def write_atomically(path: Any, data: bytes, name: str = "path") -> None:
+def write_atomically(path: Any, data: bytes) -> None:
     """Write ``data`` to the file ``path`` so that it only ever holds the old or the new bytes.
 
     A temporary file is created in the same folder (so the final rename stays on one file
@@ -34,7 +34,7 @@ def write_atomically(path: Any, data: bytes, name: str = "path") -> None:
     (``FileNotFoundError`` for a missing folder, ``IsADirectoryError`` when ``path`` is a
     folder, ``PermissionError``, ...) with ``path`` as its ``filename``.
     """
-    shown = check_path(path, name)
+    shown = check_path(path)
     target = os.path.abspath(shown)
     directory = os.path.dirname(target)
     if os.path.isdir(target) or shown.endswith(tuple(filter(None, (os.sep, os.altsep)))):

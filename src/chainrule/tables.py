@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -205,9 +207,13 @@ def write_table(path: str | Path, values: np.ndarray, header: list[str] | None =
         np.save(buffer, values, allow_pickle=False)
         write_atomically(path, buffer.getvalue())
         return
+    rows = values.reshape(len(values), -1).tolist()
+    write_csv(path, [header, *rows] if header else rows)
+
+
+def write_csv(path: str | Path, rows: Iterable[Sequence[Any]]) -> None:
+    """Write ``rows`` (a header row, if any, first) as a UTF-8 CSV file, atomically (see
+    :func:`chainrule._atomic.write_atomically`)."""
     text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    if header:
-        writer.writerow(header)
-    writer.writerows(values.reshape(len(values), -1).tolist())
+    csv.writer(text).writerows(rows)
     write_atomically(path, text.getvalue().encode("utf-8"))

@@ -35,13 +35,13 @@ def test_files_that_appear_while_the_data_loads_are_not_overwritten(tmp_path, mo
 
     out.mkdir()
     monkeypatch.setattr(runner, "load_data", another_run_writes_first)
-    written = []
+    trained = []
     with_callback(monkeypatch, LambdaCallback(
-        on_train_end=lambda trainer, logs: written.append(trainer)))
+        on_train_end=lambda trainer, logs: trained.append(trainer)))
     with pytest.raises(ConfigError, match=r"the run folder .*run is no longer empty: files "
                                           r"appeared while the data was loaded"):
         run(circles_config(), out)
-    assert len(written) == 1  # the other run's; this one never trained
+    assert len(trained) == 1  # the other run's; this one never trained
     other = run(circles_config("model.seed=7"), tmp_path / "same")
     assert snapshot(out)["model.safetensors"] == snapshot(other.out_dir)["model.safetensors"]
 

@@ -25,8 +25,6 @@ the earlier run's files are still in the hidden folder.
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import os
 import shutil
 import tempfile
@@ -38,6 +36,7 @@ from typing import Any
 from .. import config as config_module
 from .._atomic import write_atomically
 from ..config import ConfigError
+from ..tables import write_csv
 from ..training.callbacks import Callback
 from ..training.checkpoint import ModelCheckpoint
 from ..training.trainer import Trainer
@@ -93,6 +92,10 @@ class RunFolder:
                 "(--out), or replace an earlier run's files with --overwrite (overwrite=True)"
             )
 
+    def _holds(self, path: Path) -> bool:
+        """Whether ``path`` names a file directly inside the run folder."""
+        return path.resolve().parent == self.path.resolve()
+
     def start(self, checkpoints: Iterable[Path] = ()) -> None:
         """Training starts: the folder must still be empty (without ``overwrite``); with
         ``overwrite``, move the earlier run's files aside (all of them, or, if that fails,
@@ -100,13 +103,11 @@ class RunFolder:
         the folder are run files too."""
         self._refuse_files("is no longer empty: files appeared while the data was loaded, "
                            "another run may be writing into it")
-        here = self.path.resolve()
         self.files = RUN_FILES + tuple(path.name for path in checkpoints
-                                       if path.resolve().parent == here
-                                       and path.name not in RUN_FILES)
+                                       if self._holds(path) and path.name not in RUN_FILES)
         earlier = [self.path / name for name in self.files if (self.path / name).exists()]
         if self.overwrite and earlier:
-            backup = Path(tempfile.mkdtemp(prefix=".earlier-", dir=here))
+            backup = Path(tempfile.mkdtemp(prefix=".earlier-", dir=self.path.resolve()))
             try:
                 for path in earlier:
                     os.replace(path, backup / path.name)
@@ -131,8 +132,7 @@ class RunFolder:
         is, or None."""
         kept = None
         if self.started:
-            in_folder = (checkpoint is not None
-                         and checkpoint.parent.resolve() == self.path.resolve())
+            in_folder = checkpoint is not None and self._holds(checkpoint)
             for name in self.files:
                 if not (in_folder and name == checkpoint.name):
                     (self.path / name).unlink(missing_ok=True)
@@ -206,12 +206,10 @@ def _absolute_paths(config: dict[str, Any]) -> dict[str, Any]:
 def write_history(history: Any, path: Path) -> None:
     """``history.csv``: one row per epoch, one column per recorded quantity."""
     keys = list(history.history)
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(["epoch", *keys])
-    for row, epoch in enumerate(history.epochs):
-        writer.writerow([epoch, *(repr(history.history[k][row]) for k in keys)])
-    write_atomically(path, text.getvalue().encode("utf-8"))
+    write_csv(path, [["epoch", *keys]] + [
+        [epoch, *(repr(history.history[k][row]) for k in keys)]
+        for row, epoch in enumerate(history.epochs)
+    ])
 
 
 def write_plots(trainer: Trainer, data: Data, out: Path) -> list[Path]:

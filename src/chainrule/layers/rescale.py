@@ -41,8 +41,8 @@ class Rescale(Layer):
 
     def __init__(self, offset: Any, scale: Any) -> None:
         super().__init__()
-        # Copies: the layer (and a model file saved from it) must not follow later changes to
-        # the caller's arrays, e.g. a scaler's mean_ refitted on other data.
+        # Copies: the layer (and a model file saved from it) must not follow later in-place
+        # changes to the caller's arrays (a buffer the caller reuses).
         self.offset = as_float_array(offset, "offset", ndim=1).copy()
         self.scale = as_float_array(scale, "scale", ndim=1).copy()
         if self.offset.shape != self.scale.shape:

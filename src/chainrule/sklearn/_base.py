@@ -213,8 +213,7 @@ class BaseMLP(BaseEstimator):
             self._callbacks = self._copy_callbacks()
             # The rate's policy belongs to the optimizer: a kept one keeps it (as scikit-learn's
             # optimizer object does) whatever set_params changes before a later partial_fit.
-            self._lr_schedule = LearningRatePolicy(
-                self._lr_policy(), settings["learning_rate_init"], settings["power_t"])
+            self._rate_policy = self._learning_rate_policy(settings)
         elif new_network:  # partial_fit on a rebuilt network: the optimizer's state carries over
             self._trainer = self._continued_trainer(settings)
         else:  # partial_fit keeps the optimizer's state, as scikit-learn's does
@@ -432,9 +431,12 @@ class BaseMLP(BaseEstimator):
 
         return take(train_index), take(val_index)
 
-    def _lr_policy(self) -> str:
-        """``learning_rate``, which (as in scikit-learn) only applies to ``solver="sgd"``."""
-        return self.learning_rate if self.solver == "sgd" and self.optimizer is None else "constant"
+    def _learning_rate_policy(self, settings: dict[str, Any]) -> LearningRatePolicy:
+        """``learning_rate`` with the rate and ``power_t`` it decays from; the policy (as in
+        scikit-learn) only applies to ``solver="sgd"``."""
+        sgd = self.solver == "sgd" and self.optimizer is None
+        return LearningRatePolicy(self.learning_rate if sgd else "constant",
+                                  settings["learning_rate_init"], settings["power_t"])
 
     def _initial_loss(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
         """The training loss of the current weights on ``(X, y)``; a ``ValueError`` naming

@@ -36,11 +36,11 @@ ADAPTIVE_MIN_LR = 1e-6
 
 
 class LearningRatePolicy(NamedTuple):
-    """scikit-learn's ``learning_rate`` policy as it was when the optimizer was made:
-    ``policy`` ("constant", "invscaling" or "adaptive"; "constant" for other solvers), and the
+    """scikit-learn's ``learning_rate`` policy as it was when the optimizer was made: its
+    ``name`` ("constant", "invscaling" or "adaptive"; "constant" for other solvers), and the
     ``initial`` rate and ``power_t`` that "invscaling" decays from."""
 
-    policy: str
+    name: str
     initial: float
     power_t: float
 
@@ -89,13 +89,12 @@ class EpochBookkeeping(Callback):
             self._track_training_loss(est)
         else:
             self._track_validation_score(est, trainer, logs)
-        schedule = est._lr_schedule
-        policy = schedule.policy
-        if policy == "invscaling":  # lr = lr_0 / (t + 1)^power_t, t in samples
-            set_sgd_lr(trainer.optimizer, schedule.initial / (est.t_ + 1) ** schedule.power_t)
+        policy = est._rate_policy
+        if policy.name == "invscaling":  # lr = lr_0 / (t + 1)^power_t, t in samples
+            set_sgd_lr(trainer.optimizer, policy.initial / (est.t_ + 1) ** policy.power_t)
         if est._no_improvement_count > est.n_iter_no_change:
             lr = trainer.optimizer.lr
-            if policy == "adaptive" and lr > ADAPTIVE_MIN_LR:
+            if policy.name == "adaptive" and lr > ADAPTIVE_MIN_LR:
                 set_sgd_lr(trainer.optimizer, lr / ADAPTIVE_DIVISOR)
                 est._no_improvement_count = 0
                 if est.verbose:
