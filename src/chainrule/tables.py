@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._atomic import write_atomically
+from ._numpy_files import load_npy, load_npz
 from ._validation import all_finite, utf8_text
 from .config import ConfigError
 
@@ -39,20 +40,24 @@ def read_table(path: str | Path, target: int | str = -1, *,
     The targets are numbers when every one is (int64 when all are whole), else strings (class
     labels).
 
+    An .npz's ``X`` must be 2-D numbers, all finite, and its ``y`` one row (or one label) per
+    row of ``X``: numbers, all finite, or strings.
+
     Raises
     ------
     ValueError
         No data rows; rows of different widths; a feature field that is not a finite number,
-        or a blank or non-finite target (naming the file, the line and the column).
+        or a blank or non-finite target (naming the file, the line and the column); a file
+        that is not what its suffix says, or an .npz whose arrays break the rules above
+        (naming the file, the array and the index).
     ConfigError
         ``target`` names no column of the file.
     """
     path = Path(path)
     if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
-            if "X" not in archive or "y" not in archive:
-                raise ValueError(f"{path} must hold arrays named X and y, has {archive.files}")
-            return archive["X"], archive["y"]
+        arrays = load_npz(path, ("X", "y"))
+        X = _features(arrays["X"], path, "X")
+        return X, _npz_targets(arrays["y"], path, len(X))
     table = _Rows(path, target)
     column = _target_column(target, table.header, table.width, path, target_key)
     y = _labels(table, column)
@@ -66,10 +71,44 @@ def read_features(path: str | Path) -> np.ndarray:
     refused naming its line and column."""
     path = Path(path)
     if path.suffix == ".npy":
-        X = np.load(path, allow_pickle=False)
-        return X.reshape(1, -1) if X.ndim == 1 else X
+        X = load_npy(path)
+        return _features(X.reshape(1, -1) if X.ndim == 1 else X, path, "the array")
     table = _Rows(path)
     return table.numbers(list(range(table.width)), "feature")
+
+
+def _features(X: np.ndarray, path: Path, name: str) -> np.ndarray:
+    """``X``, the array ``name`` of the file ``path``, if it is a usable feature matrix:
+    numbers, 2-D (n_samples, n_features), at least one row, every entry finite."""
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: {name} must hold numbers (bool, int or float), "
+                         f"got dtype {X.dtype}")
+    if X.ndim != 2:
+        raise ValueError(f"{path}: {name} must be 2-D (n_samples, n_features), "
+                         f"got shape {X.shape}")
+    if not len(X):
+        raise ValueError(f"{path}: {name} holds no samples (shape {X.shape})")
+    if not all_finite(X):
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+        raise ValueError(f"{path}: every feature must be a finite number, got {X[index]} at "
+                         f"index {index} of {name}")
+    return X
+
+
+def _npz_targets(y: np.ndarray, path: Path, n_samples: int) -> np.ndarray:
+    """An .npz's ``y`` if it fits its ``X`` of ``n_samples`` rows: (n_samples,) or
+    (n_samples, n_targets) of finite numbers or of strings (class labels)."""
+    if y.dtype.kind not in "biufU":
+        raise ValueError(f"{path}: y must hold numbers or strings (class labels), "
+                         f"got dtype {y.dtype}")
+    if y.ndim not in (1, 2) or len(y) != n_samples:
+        raise ValueError(f"{path}: y must have one entry (or row) per row of X, shape "
+                         f"({n_samples},) or ({n_samples}, n_targets), got shape {y.shape}")
+    if not all_finite(y):
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(y))[0])
+        raise ValueError(f"{path}: every target must be a finite number or a class label, got "
+                         f"{y[index]} at index {index} of y")
+    return y
 
 
 class _Rows:
@@ -83,7 +122,11 @@ class _Rows:
         self.path = path
         self.header: list[str] | None = None
         if path.suffix == ".npy":
-            array = np.load(path, allow_pickle=False)
+            array = load_npy(path)
+            if array.ndim not in (1, 2) or array.dtype.kind not in "biufU":
+                raise ValueError(f"{path} must hold a table: a 2-D array of numbers or strings "
+                                 f"(one row per sample), got dtype {array.dtype} and shape "
+                                 f"{array.shape}")
             self.rows = [[str(v) for v in row] for row in np.atleast_2d(array)]
             self.lines = list(range(1, len(self.rows) + 1))
             self.unit = "row"
