@@ -239,3 +239,41 @@ def test_a_folder_that_cannot_be_synced_does_not_fail_the_download(
     assert fetch(f"{local_server.url}/f", tmp_path / "f", SHA, progress=False) == tmp_path / "f"
     assert refused  # the folder sync was attempted, and its failure ignored
     assert (tmp_path / "f").read_bytes() == BODY
+
+
+def test_a_long_file_name_downloads(local_server, tmp_path):
+    """A name near the usual 255-byte limit: the temporary file's name must not pass it."""
+    local_server.files["f"] = BODY
+    dest = tmp_path / ("a" * 240)
+    assert fetch(f"{local_server.url}/f", dest, SHA, progress=False) == dest
+    assert dest.read_bytes() == BODY
+    assert leftovers(tmp_path) == []
+
+
+def test_a_folder_as_dest_is_refused_before_downloading(local_server, tmp_path):
+    local_server.files["f"] = BODY
+    with pytest.raises(ValueError, match=r"dest must be the path of a file, but .* is a folder"):
+        fetch(f"{local_server.url}/f", tmp_path, SHA, progress=False)
+    assert local_server.requests == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dest_below_a_file_is_refused_before_downloading(local_server, tmp_path):
+    local_server.files["f"] = BODY
+    (tmp_path / "data").write_text("not a folder")
+    dest = tmp_path / "data" / "mnist" / "f"
+    message = (rf"dest: cannot create the folder {tmp_path / 'data' / 'mnist'} because "
+               rf"{tmp_path / 'data'} exists and is not a folder")
+    with pytest.raises(ValueError, match=message):
+        fetch(f"{local_server.url}/f", dest, SHA, progress=False)
+    assert local_server.requests == []
+
+
+def test_a_failed_download_removes_the_folders_it_made_and_only_those(local_server, tmp_path):
+    local_server.files["f"] = BODY[:-1] + b"X"
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(ChecksumError):
+        fetch(f"{local_server.url}/f", tmp_path / "kept" / "new" / "deeper" / "f", SHA,
+              progress=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"]
+    assert list((tmp_path / "kept").iterdir()) == []

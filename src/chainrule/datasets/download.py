@@ -25,6 +25,7 @@ URL and the refused target; the target is never contacted and nothing is kept.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
@@ -78,8 +79,8 @@ def fetch(
     url : str
         ``https://...`` (or ``http://`` to a loopback address).
     dest : str or path-like
-        The final file; its folder is created if needed. An existing file is replaced only by a
-        complete, verified download.
+        The final file; its folder is created if needed (and removed again if the download
+        fails). An existing file is replaced only by a complete, verified download.
     sha256 : str
         The expected SHA-256 of the file, 64 hexadecimal digits.
     progress : bool or None, default None
@@ -97,7 +98,8 @@ def fetch(
     Raises
     ------
     ValueError
-        A URL that is not https (nor http to the local machine), or a malformed ``sha256``.
+        A URL that is not https (nor http to the local machine), a malformed ``sha256``, a
+        ``dest`` that is a folder or inside a path that is not one.
     DownloadError
         The transfer failed (offline, HTTP error, connection closed early, timeout), or the
         server redirected to a URL the rule above refuses (not followed).
@@ -109,10 +111,10 @@ def fetch(
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    # A hidden, unique name in the same folder (so os.replace is a rename, never a copy); "xb"
-    # creates it with the usual permissions, unlike tempfile.mkstemp's private 0600.
-    tmp = dest.parent / f".{dest.name}.{secrets.token_hex(8)}.part"
+    if dest.is_dir():
+        raise ValueError(f"dest must be the path of a file, but {dest} is a folder")
+    created = _make_folders(dest.parent)
+    tmp = _temporary_name(dest)
     try:
         with open(tmp, "xb") as out:
             actual = _stream(url, out, timeout=timeout, progress=progress, label=dest.name)
@@ -126,9 +128,50 @@ def fetch(
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        for folder in reversed(created):  # the folders made for dest, deepest first, unless
+            with contextlib.suppress(OSError):  # another download has put a file in one
+                folder.rmdir()
         raise
     _fsync_folder(dest.parent)
     return dest
+
+
+#: Longest file name (in bytes) kept inside the temporary file's name: most file systems allow
+#: 255 bytes, and the hidden name adds 23 characters to it.
+_NAME_IN_TEMPORARY = 200
+
+
+def _temporary_name(dest: Path) -> Path:
+    """A hidden, unique file name in ``dest``'s folder (so ``os.replace`` is a rename, never a
+    copy), holding ``dest``'s name when it is short enough to stay within the file system's
+    limit. ``open(..., "xb")`` creates it with the usual permissions, unlike
+    ``tempfile.mkstemp``'s private 0600."""
+    token = secrets.token_hex(8)
+    if len(os.fsencode(dest.name)) > _NAME_IN_TEMPORARY:
+        return dest.parent / f".{token}.part"
+    return dest.parent / f".{dest.name}.{token}.part"
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; returns those created, outermost first (a
+    failed download removes them again).
+
+    Raises
+    ------
+    ValueError
+        A part of the path exists and is not a folder.
+    """
+    missing = []
+    while not folder.is_dir():
+        if folder.exists() or folder.is_symlink():
+            below = f"the folder {missing[-1]}" if missing else "the file"
+            raise ValueError(f"dest: cannot create {below} because {folder} exists and is not "
+                             "a folder")
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+    return missing[::-1]
 
 
 def _stream(url: str, out: BinaryIO, *, timeout: float, progress: bool | None, label: str) -> str:
