@@ -10,6 +10,7 @@ import math
 import os
 import signal
 import stat
+from pathlib import Path
 
 import pytest
 from _run_helpers import circles_config, snapshot, with_callback
@@ -77,6 +78,32 @@ def test_a_failed_overwrite_restores_a_checkpoint_with_its_own_name(tmp_path, mo
     after = snapshot(out)
     failed = after.pop(kept.name)
     assert after == before and failed != before["ckpt.safetensors"]
+
+
+def test_a_kept_checkpoint_is_never_overwritten_and_belongs_to_the_earlier_run(tmp_path,
+                                                                                monkeypatch):
+    """Two failed overwrites keep two checkpoints; a later successful one replaces both (they
+    count as the earlier run's files), and a failed one puts them back."""
+    out = tmp_path / "run"
+    run(circles_config("callbacks.checkpoint={}"), out)
+    monkeypatch.setattr(runner, "write_plots", disk_full)
+    kept = []
+    for seed in (3, 4):
+        with pytest.raises(OSError) as caught:
+            run(circles_config("callbacks.checkpoint={}", f"model.seed={seed}"), out,
+                overwrite=True)
+        kept.append(caught.value.__notes__[0].split(" kept at ")[1].split(" (resume")[0])
+    assert kept == [str(out / "checkpoint.failed.safetensors"),
+                    str(out / "checkpoint.failed-2.safetensors")]
+    before = snapshot(out)
+    assert before[Path(kept[0]).name] != before[Path(kept[1]).name]
+    with pytest.raises(OSError):
+        run(circles_config("model.seed=5"), out, overwrite=True)  # no checkpoint of its own
+    assert snapshot(out) == before
+    monkeypatch.undo()
+    run(circles_config("model.seed=5"), out, overwrite=True)
+    assert "checkpoint.failed.safetensors" not in snapshot(out)
+    assert not [name for name in snapshot(out) if name.startswith("checkpoint")]
 
 
 def test_a_ctrl_c_while_a_failed_run_puts_the_earlier_one_back_is_deferred(tmp_path,

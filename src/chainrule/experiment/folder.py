@@ -15,7 +15,10 @@ A run either completes its folder or leaves it as it found it:
   run's files back. One file is kept: a training checkpoint this run wrote (to resume a long
   run from), and the error then says where it is (as a note: ``exc.__notes__``). When the
   earlier run has a checkpoint at the same place, the new one is kept beside it as
-  ``checkpoint.failed.safetensors``.
+  ``checkpoint.failed.safetensors`` (``checkpoint.failed-2.safetensors`` ... when that name is
+  taken: a kept checkpoint is never overwritten). Such kept checkpoints count as the earlier
+  run's files for the next ``overwrite``: restored if that run fails too, deleted once it
+  succeeds.
 
 A single Ctrl-C during training is no failure: training stops after the current batch and the
 run is evaluated and written as usual. If the process is killed outright (SIGKILL, power loss),
@@ -49,8 +52,9 @@ CHECKPOINT = "checkpoint.safetensors"
 RUN_FILES = ("config.toml", "model.safetensors", "history.csv", "metrics.json", "history.png",
              "confusion_matrix.png", "decision_boundary.png", CHECKPOINT)
 
-#: Where a failed run's checkpoint is kept when the earlier run's checkpoint comes back.
-FAILED_CHECKPOINT = "checkpoint.failed.safetensors"
+#: Where a failed run's checkpoint is kept when the earlier run's checkpoint comes back
+#: (``{suffix}`` is empty, or ``-2``, ``-3`` ... when the name is taken).
+FAILED_CHECKPOINT = "checkpoint.failed{suffix}.safetensors"
 
 
 class RunFolder:
@@ -103,8 +107,9 @@ class RunFolder:
         the folder are run files too."""
         self._refuse_files("is no longer empty: files appeared while the data was loaded, "
                            "another run may be writing into it")
-        self.files = RUN_FILES + tuple(path.name for path in checkpoints
-                                       if self._holds(path) and path.name not in RUN_FILES)
+        own = [path.name for path in checkpoints if self._holds(path)]
+        kept = [path.name for path in self.path.glob(FAILED_CHECKPOINT.format(suffix="*"))]
+        self.files = RUN_FILES + tuple(sorted(set(own + kept) - set(RUN_FILES)))
         earlier = [self.path / name for name in self.files if (self.path / name).exists()]
         if self.overwrite and earlier:
             backup = Path(tempfile.mkdtemp(prefix=".earlier-", dir=self.path.resolve()))
@@ -139,7 +144,7 @@ class RunFolder:
             kept = checkpoint
             if self.backup is not None:
                 if in_folder and (self.backup / checkpoint.name).exists():
-                    kept = self.path / FAILED_CHECKPOINT
+                    kept = self.path / self._free_failed_checkpoint_name()
                     os.replace(checkpoint, kept)
                 for path in self.backup.iterdir():
                     os.replace(path, self.path / path.name)
@@ -155,6 +160,16 @@ class RunFolder:
         return (f"the training checkpoint of this run is kept at {kept} (resume from it with "
                 "Trainer.fit(..., resume_from=path), or load its weights with "
                 "chainrule.training.checkpoint.checkpoint_network)")
+
+
+    def _free_failed_checkpoint_name(self) -> str:
+        """The first :data:`FAILED_CHECKPOINT` name that neither the folder nor the earlier
+        run's files (moved aside) hold."""
+        for number in range(1, 10_000):
+            name = FAILED_CHECKPOINT.format(suffix="" if number == 1 else f"-{number}")
+            if not (self.path / name).exists() and not (self.backup / name).exists():
+                return name
+        raise FileExistsError(f"{self.path} holds 9999 failed checkpoints")  # pragma: no cover
 
 
 def _missing_folders(path: Path) -> list[Path]:
