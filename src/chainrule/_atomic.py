@@ -34,15 +34,8 @@ def write_atomically(path: Any, data: bytes) -> None:
     (``FileNotFoundError`` for a missing folder, ``IsADirectoryError`` when ``path`` is a
     folder, ``PermissionError``, ...) with ``path`` as its ``filename``.
     """
-    shown = check_path(path)
-    target = os.path.abspath(shown)
-    directory = os.path.dirname(target)
-    if os.path.isdir(target) or shown.endswith(tuple(filter(None, (os.sep, os.altsep)))):
-        raise IsADirectoryError(errno.EISDIR, "Is a directory, not a file path", shown)
-    try:
-        temporary, fd = _create_temporary(directory)
-    except OSError as exc:
-        raise _about(exc, shown) from None
+    shown, target, directory = _place(path)
+    temporary, fd = _temporary_for(shown, directory)
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
@@ -58,6 +51,35 @@ def write_atomically(path: Any, data: bytes) -> None:
             raise _about(exc, shown) from None
         raise
     _fsync_directory(directory)
+
+
+def check_writable(path: Any) -> None:
+    """Raise the ``OSError`` that :func:`write_atomically` would raise for where ``path`` is
+    (a folder; a folder that is missing, not a folder, or not writable), without touching
+    ``path``: for a file written long after it is named (a training checkpoint), so that a
+    wrong path fails at once, not after the first epoch. Creates and removes one temporary
+    file beside ``path``."""
+    shown, _, directory = _place(path)
+    temporary, fd = _temporary_for(shown, directory)
+    os.close(fd)
+    os.unlink(temporary)
+
+
+def _place(path: Any) -> tuple[str, str, str]:
+    """``path`` checked: (as given, absolute, its folder); a folder is an IsADirectoryError."""
+    shown = check_path(path)
+    target = os.path.abspath(shown)
+    if os.path.isdir(target) or shown.endswith(tuple(filter(None, (os.sep, os.altsep)))):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory, not a file path", shown)
+    return shown, target, os.path.dirname(target)
+
+
+def _temporary_for(shown: str, directory: str) -> tuple[str, int]:
+    """:func:`_create_temporary`, its error naming ``shown``."""
+    try:
+        return _create_temporary(directory)
+    except OSError as exc:
+        raise _about(exc, shown) from None
 
 
 def _about(exc: OSError, shown: str) -> OSError:

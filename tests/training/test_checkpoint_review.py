@@ -151,7 +151,44 @@ def test_an_mlp_classifier_with_an_mt19937_random_state_writes_checkpoints(tmp_p
     assert record["rng"]["state"]["key"]["dtype"] == "uint32"
 
 
-# -- 1. bytes labels -------------------------------------------------------------------------
+# -- 1. bytes labels, paths that cannot be written -------------------------------------------
+
+
+@pytest.mark.parametrize("where, error, message", [
+    ("missing/c.safetensors", FileNotFoundError, (r"No such file or directory \(its folder must "
+                                                 r"exist\): '.*missing/c\.safetensors'")),
+    ("", IsADirectoryError, r"Is a directory, not a file path"),
+    ("a_file/c.safetensors", NotADirectoryError, r"Not a directory: '.*a_file/c\.safetensors'"),
+])
+def test_a_checkpoint_path_that_cannot_be_written_fails_before_the_first_epoch(
+        tmp_path, where, error, message):
+    (tmp_path / "a_file").write_text("not a folder")
+    X, y = data(40)
+    parameters = []
+    trainer = make_trainer(callbacks=[
+        LambdaCallback(on_epoch_end=lambda *args: parameters.append(1)),
+        ModelCheckpoint(tmp_path / where if where else tmp_path)])
+    before = trainer.net.parameters.copy()
+    with pytest.raises(error, match=message):
+        trainer.fit(X, y, epochs=2)
+    assert parameters == [] and trainer.epoch == 0
+    np.testing.assert_array_equal(trainer.net.parameters, before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]  # no probe file left
+
+
+def test_a_checkpoint_into_a_read_only_folder_fails_before_the_first_epoch(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user who may write anywhere (root)")
+        trainer = make_trainer(callbacks=[ModelCheckpoint(folder / "c.safetensors")])
+        with pytest.raises(PermissionError, match=r"locked/c\.safetensors"):
+            trainer.fit(*data(40), epochs=2)
+        assert trainer.epoch == 0
+    finally:
+        folder.chmod(0o700)
 
 
 def test_bytes_labels_are_refused_before_training_naming_the_checkpoint(tmp_path):

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._atomic import check_writable
 from .._safetensors import loads_json
 from .._validation import check_path
 from ..errors import ModelFormatError
@@ -336,7 +337,9 @@ class ModelCheckpoint(Callback):
 
     Resume with ``Trainer.fit(..., resume_from=path)``; :func:`checkpoint_network` reads the
     network alone. Classes the checkpoint cannot store (bytes labels) are refused with a
-    :class:`TypeError` when training begins, before the first epoch.
+    :class:`TypeError`, and a path that cannot be written (a folder; a folder that is missing,
+    not a folder or read-only) with the ``OSError`` a write would raise, when training begins,
+    before the first epoch.
 
     Attributes
     ----------
@@ -362,6 +365,7 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             self._tracker.check_available(trainer, "ModelCheckpoint")
         check_storable_classes(_classes_of(trainer), f"the checkpoint {self.path}")
+        check_writable(self.path)  # a wrong path fails now, not after the first epoch
         self._tracker.reset()
         self._saved_this_fit = None
         self.written = False
