@@ -9,7 +9,7 @@ import pytest
 from _optim_cases import CASE_IDS, CASE_PARAMS, gradient_sequence
 
 from chainrule.errors import ShapeError
-from chainrule.optim.adam import Adam
+from chainrule.optim.adam import Adam, AdamW
 from chainrule.optim.base import OPTIMIZERS, Optimizer
 from chainrule.optim.sgd import SGD
 
@@ -48,8 +48,10 @@ def test_state_dict_holds_copies_and_the_current_lr(rng):
     opt.step()
     opt.lr = 0.005
     state = opt.state_dict()
-    assert set(state) == {"step", "lr", "scaled_exp_avg", "scaled_exp_avg_sq", "scaled_max_exp_avg_sq"}
+    assert set(state) == {"step", "lr", "beta1", "beta2", "scaled_exp_avg", "scaled_exp_avg_sq",
+                          "scaled_max_exp_avg_sq"}
     assert state["step"] == 1 and state["lr"] == 0.005
+    assert (state["beta1"], state["beta2"]) == (0.9, 0.999)
     before = state["scaled_exp_avg"].copy()
     opt.step()
     assert np.array_equal(state["scaled_exp_avg"], before)  # a copy, not a view of live state
@@ -68,6 +70,25 @@ def test_load_state_dict_restores_lr_and_step(rng):
     other.load_state_dict(state)
     assert other.lr == 0.02 and other.base_lr == 0.1 and other.n_steps == 1
     assert np.array_equal(other.state_dict()["momentum_buffer"], state["momentum_buffer"])
+
+
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+@pytest.mark.parametrize("other", [{"beta1": 0.8}, {"beta2": 0.99}])
+def test_adam_state_from_other_betas_is_refused(rng, cls, other):
+    """The moments are stored scaled by 1/(1 − β): with other betas they would mean other
+    moments (with beta1 = 0.8, twice the first moment), silently."""
+    p, g = rng.standard_normal(10), rng.standard_normal(10)
+    opt = cls(lr=0.01).bind(p, g, 10)
+    opt.step()
+    state = opt.state_dict()
+    target = cls(lr=0.01, **other).bind(p.copy(), g, 10)
+    name, value = next(iter(other.items()))
+    saved = state[name]
+    with pytest.raises(ValueError, match=rf"state\['{name}'\] = {saved}, but this {cls.__name__} "
+                                         rf"has {name} = {value}: the state's arrays depend on it"):
+        target.load_state_dict(state)
+    assert target.n_steps == 0 and not np.any(target.state_dict()["scaled_exp_avg"])
+    cls(lr=0.01).bind(p.copy(), g, 10).load_state_dict(state)  # the same betas: accepted
 
 
 def test_rebinding_resets_state(rng):

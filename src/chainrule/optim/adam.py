@@ -55,7 +55,9 @@ class Adam(Optimizer):
     The price of the scaling is range: in float32 the stored second moment overflows once
     ``|g|`` passes about ``1.8e19 · sqrt(1 − β2)`` (5.8e17 at β2 = 0.999), where PyTorch's
     overflows at 1.8e19; a parameter whose moment became inf then stops moving. Gradients that
-    large mean training has already failed; ``clip_norm`` keeps them in range.
+    large mean training has already failed; ``clip_norm`` keeps them in range. Because of the
+    scaling, :meth:`state_dict` also records ``beta1`` and ``beta2``, and
+    :meth:`load_state_dict` refuses a state saved with other values.
 
     Examples
     --------
@@ -69,6 +71,9 @@ class Adam(Optimizer):
 
     #: Decoupled (AdamW) rather than L2 (Adam) weight decay.
     _decoupled = False
+
+    #: The stored moments are scaled by 1/(1 − β1) and 1/(1 − β2) (see ``_update``).
+    _state_depends_on = ("beta1", "beta2")
 
     def __init__(
         self,

@@ -182,9 +182,10 @@ def _registered(registry: Registry[Any]) -> set[Any]:
 class Optimizer(Configurable):
     """Base class: binds to the flat buffers, clips, counts steps, saves and restores state.
 
-    A subclass declares its state arrays in :meth:`_state_spec` and writes its update rule in
-    :meth:`_update`, using two preallocated scratch arrays (``self._work``, ``self._tmp``) and
-    :meth:`_l2_gradient` for coupled weight decay.
+    A subclass declares its state arrays in :meth:`_state_spec` (and in
+    :attr:`_state_depends_on` the settings their stored values depend on) and writes its update
+    rule in :meth:`_update`, using two preallocated scratch arrays (``self._work``,
+    ``self._tmp``) and :meth:`_l2_gradient` for coupled weight decay.
 
     Parameters
     ----------
@@ -211,6 +212,11 @@ class Optimizer(Configurable):
     """
 
     _registry = OPTIMIZERS
+
+    #: Settings that the stored state arrays depend on (Adam stores its moments scaled by
+    #: 1/(1 − β)): :meth:`state_dict` records them and :meth:`load_state_dict` refuses a state
+    #: saved with other values.
+    _state_depends_on: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, lr: float, *, clip_norm: float | None = None) -> None:
         self.base_lr = check_number(lr, "lr", low=0, low_open=True)
@@ -360,6 +366,11 @@ class Optimizer(Configurable):
         """State array names mapped to their initial value; each is ``(n_params,)``."""
         return {}
 
+    def state_settings(self) -> dict[str, float]:
+        """The settings the state arrays depend on, by name (``{}`` for most optimizers;
+        Adam's ``beta1`` and ``beta2``): part of :meth:`state_dict`."""
+        return {name: getattr(self, name) for name in self._state_depends_on}
+
     def _update(self, t: int) -> None:  # pragma: no cover - abstract
         """Apply the update rule for step ``t`` (counted from 1)."""
         raise NotImplementedError
@@ -381,12 +392,13 @@ class Optimizer(Configurable):
     # -- state ---------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        """``{"step": n_steps, "lr": lr}`` plus a copy of every state array, by name.
+        """``{"step": n_steps, "lr": lr}``, the settings the arrays depend on (Adam's
+        ``beta1`` and ``beta2``), and a copy of every state array, by name.
 
         Arrays have shape ``(n_params,)`` and the parameters' dtype.
         """
         self._require_bound("state_dict")
-        state: dict[str, Any] = {"step": self.n_steps, "lr": self.lr}
+        state: dict[str, Any] = {"step": self.n_steps, "lr": self.lr, **self.state_settings()}
         for name, array in self._state.items():
             state[name] = array.copy()
         return state
@@ -395,13 +407,15 @@ class Optimizer(Configurable):
         """Restore :meth:`state_dict`'s output into the bound optimizer (arrays are copied).
 
         Everything is validated before anything changes: the keys must be exactly the ones
-        this optimizer (with its settings) saves, each array ``(n_params,)`` of the parameters'
-        dtype. Raises ``ValueError`` (``ShapeError`` for shapes) or ``TypeError`` otherwise.
+        this optimizer (with its settings) saves, the settings the arrays depend on the same as
+        this optimizer's, each array ``(n_params,)`` of the parameters' dtype. Raises
+        ``ValueError`` (``ShapeError`` for shapes) or ``TypeError`` otherwise.
         """
         self._require_bound("load_state_dict")
         if not isinstance(state, Mapping):
             raise TypeError(f"state must be a dict, got {type(state).__name__}")
-        expected = {"step", "lr", *self._state}
+        settings = self.state_settings()
+        expected = {"step", "lr", *settings, *self._state}
         missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
         if missing or unexpected:
             raise ValueError(
@@ -410,6 +424,14 @@ class Optimizer(Configurable):
             )
         n_steps = check_number(state["step"], "state['step']", low=0, integer=True)
         lr = check_number(state["lr"], "state['lr']", low=0)
+        for name, value in settings.items():
+            if check_number(state[name], f"state[{name!r}]") != value:
+                raise ValueError(
+                    f"state[{name!r}] = {state[name]!r}, but this {type(self).__name__} has "
+                    f"{name} = {value!r}: the state's arrays depend on it ("
+                    f"{', '.join(self._state_depends_on)}), so load it into a "
+                    f"{type(self).__name__} with the same values"
+                )
         arrays = {}
         for name, current in self._state.items():
             value = state[name]

@@ -162,9 +162,11 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
         optimizer_state = {
             key[len(_OPTIMIZER):]: value for key, value in tensors.items() if key.startswith(_OPTIMIZER)
         }
-        optimizer.load_state_dict(  # validates everything before it changes anything
-            {"step": record["optimizer"]["step"], "lr": record["optimizer"]["lr"], **optimizer_state}
-        )
+        optimizer.load_state_dict({  # validates everything before it changes anything
+            "step": record["optimizer"]["step"], "lr": record["optimizer"]["lr"],
+            **optimizer.state_settings(),  # the record's config: _check_same_settings did
+            **optimizer_state,
+        })
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         trainer.encoder = previous_encoder
         if isinstance(exc, ModelFormatError):
