@@ -70,6 +70,23 @@ def test_an_optimizer_bound_to_another_network_is_refused():
     assert not np.array_equal(first.parameters, start)
 
 
+def test_a_second_trainer_of_the_same_network_keeps_the_optimizers_state():
+    """As with a PyTorch optimizer reused in a second loop: the moments and the step count
+    carry on (binding again would have zeroed them, restarting Adam's bias correction)."""
+    X, y = regression(20)
+    net = cr.mlp([3, 4, 1], seed=0)
+    optimizer = Adam(lr=0.01)
+    Trainer(net, "mse", optimizer, batch_size=5, verbose=0).fit(X, y, epochs=1)
+    state = optimizer.state_dict()
+    assert state["step"] == 4 and np.any(state["scaled_exp_avg"])
+    second = Trainer(net, "mse", optimizer, batch_size=5, verbose=0)
+    assert second.optimizer is optimizer and optimizer.n_steps == 4
+    np.testing.assert_array_equal(optimizer.state_dict()["scaled_exp_avg"],
+                                  state["scaled_exp_avg"])
+    second.fit(X, y, epochs=1)
+    assert optimizer.n_steps == 8
+
+
 # ------------------------------------------------------------------ training metrics
 def test_training_metrics_are_computed_over_the_whole_epoch():
     """R² of an epoch is not the mean of its batches' R²: with a learning rate so small that

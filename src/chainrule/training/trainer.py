@@ -45,7 +45,9 @@ class Trainer:
         Paired with the network's output activation as :class:`~chainrule.Objective` does
         (``Sigmoid`` + binary cross-entropy and ``Softmax`` + cross-entropy are fused).
     optimizer : Optimizer, name or dict, default "adam"
-        Bound to the network's flat buffers here.
+        Bound to the network's flat buffers here. One already bound to ``net`` (by an earlier
+        Trainer, or ``bind_network``) keeps its state (moments, step count): this Trainer
+        continues where the other stopped. One bound to another network is refused.
     batch_size : int, default 32
         The last, partial batch of an epoch is used, not dropped.
     shuffle : bool, default True
@@ -135,7 +137,10 @@ class Trainer:
                 f"parameters ({optimizer._params.size} of them; another Trainer's?), and one "
                 "optimizer updates one network: give each Trainer its own optimizer"
             )
-        self.optimizer = optimizer.bind_network(net)
+        if not (optimizer.bound and optimizer._params is net.parameters
+                and optimizer._grads is net.gradients):
+            optimizer.bind_network(net)
+        self.optimizer = optimizer
         self.schedule = None if schedule is None else _resolve(Schedule, schedule, "schedule")
         self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
         self.shuffle = check_bool(shuffle, "shuffle")
