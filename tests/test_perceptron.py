@@ -400,3 +400,19 @@ def test_repr_shows_the_settings():
         "Perceptron(lr=0.5, epochs=10, shuffle=False, seed=3, dtype=float32)")
     assert repr(Perceptron()) == (
         "Perceptron(lr=1.0, epochs=100, shuffle=True, seed=None, dtype=float64)")
+
+
+def test_score_with_labels_of_another_kind_is_an_error_not_zero_accuracy():
+    X, y = make_blobs(40, centers=2, std=0.5, seed=0)
+    clf = Perceptron(epochs=20, seed=0).fit(X, y)
+    with pytest.raises(TypeError, match=r"y holds string labels \(dtype <U\d+\), but this "
+                                        r"Perceptron was fitted on numeric labels: "
+                                        r"classes_ = \[0, 1\]"):
+        clf.score(X, y.astype(str))
+    named = Perceptron(epochs=20, seed=0).fit(X, np.array(["no", "yes"])[y])
+    with pytest.raises(TypeError, match=r"y holds numeric labels \(dtype int64\), but .*"
+                                        r"string labels: classes_ = \['no', 'yes'\]"):
+        named.score(X, y)
+    assert named.score(X, np.array(["no", "yes"])[y]) == clf.score(X, y)
+    assert clf.score(X, np.where(y == 1, 7, 0)) == np.mean(clf.predict(X) == np.where(y, 7, 0))
+    assert clf.score(X, y.astype(float)) == clf.score(X, y)  # numbers compare with numbers

@@ -281,10 +281,20 @@ class Perceptron:
         return self.classes_[index]
 
     def score(self, X: Any, y: Any) -> float:
-        """Accuracy: the fraction of samples of ``X`` (n_samples, n_features) whose label is ``y``."""
+        """Accuracy: the fraction of samples of ``X`` (n_samples, n_features) whose label is ``y``.
+
+        A label that is not among ``classes_`` counts as a mistake; labels of another kind than
+        ``classes_`` (strings against numbers) are a ``TypeError``, not an accuracy of 0.
+        """
         predicted = self.predict(X)
         y = _as_label_array(y)
         check_n_samples(len(predicted), len(y))
+        kinds = _LABEL_KINDS.get(y.dtype.kind), _LABEL_KINDS.get(self.classes_.dtype.kind)
+        if None not in kinds and kinds[0] != kinds[1]:
+            raise TypeError(
+                f"y holds {kinds[0]} (dtype {y.dtype}), but this Perceptron was fitted on "
+                f"{kinds[1]}: classes_ = {self.classes_.tolist()[:10]}"
+            )
         return float(np.mean(predicted == y))
 
     def _check_X(self, X: Any, method: str) -> np.ndarray:
@@ -350,6 +360,11 @@ def _overflow_message(X: np.ndarray, lr: float | None) -> str:
 
 
 # --------------------------------------------------------------------------- labels
+
+
+#: Which labels compare with which: numbers (and booleans) with numbers, strings with strings
+#: (an object array's labels may be either, so it is not checked).
+_LABEL_KINDS = {**dict.fromkeys("biuf", "numeric labels"), **dict.fromkeys("US", "string labels")}
 
 
 def _as_label_array(y: Any) -> np.ndarray:
