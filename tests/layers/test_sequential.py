@@ -122,6 +122,22 @@ def test_inference_never_writes_into_the_callers_X(first, rng):
     assert not np.shares_memory(Y, X)
 
 
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("layers", [lambda: [cr.layers.Dropout(0.5)],
+                                    lambda: [cr.layers.Identity()],
+                                    lambda: [cr.layers.Dropout(0.0), cr.layers.Identity()]],
+                         ids=["dropout", "identity", "both"])
+def test_a_network_that_changes_nothing_returns_a_new_array(layers, training, rng):
+    """Its output is not the caller's X: writing into it must not change X."""
+    net = cr.Sequential(layers(), seed=0)
+    if training and getattr(net.layers[0], "p", 0):
+        pytest.skip("a training dropout makes a new array anyway")
+    X = rng.normal(size=(4, 3)).astype(net.dtype)  # the network's dtype: no converted copy
+    Y = net.forward(X, training=training)
+    np.testing.assert_array_equal(Y, X)
+    assert not np.shares_memory(Y, X)
+
+
 def test_from_architecture_builds_the_tutorial_network():
     architecture = [
         {"input_dim": 2, "output_dim": 4, "activation": "relu"},

@@ -163,7 +163,7 @@ class Sequential:
         with np.errstate(all="ignore"):
             Y = self._forward(X, training)
         self.check_output(Y)
-        return Y
+        return Y.copy() if Y is X else Y  # (no layer changed X: dropout alone, evaluating)
 
     def check_output(self, Y: np.ndarray) -> None:
         """A ``ValueError`` saying why, if an output computed from finite inputs is not finite."""
