@@ -14,6 +14,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.datasets import make_blobs
+from chainrule.errors import ModelFormatError
 from chainrule.io import read_tensors, save, write_tensors
 from chainrule.layers.builders import mlp
 from chainrule.optim import SGD, Adam, StepLR
@@ -101,6 +102,24 @@ def test_a_generator_states_arrays_are_stored_with_their_dtype_and_exact_values(
     expected = trainer.rng.bit_generator.state["state"][array_name]
     assert stored["state"][array_name] == {"dtype": expected.dtype.name,
                                            "ndarray": expected.tolist()}
+
+
+def test_resuming_with_another_kind_of_generator_names_both_kinds(tmp_path):
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    make_trainer(seed=np.random.Generator(np.random.MT19937(7)),
+                 callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=1)
+    resumed = make_trainer(seed=7)
+    before = resumed.net.parameters.copy()
+    with pytest.raises(ModelFormatError, match=(
+            rf"{re.escape(str(path))}: the checkpoint's run had a MT19937 bit generator behind "
+            r"the Trainer's generator \(seed\), this one has PCG64: resuming restores the "
+            r"generator's state, so it needs the same kind, e\.g\. "
+            r"seed=np\.random\.Generator\(np\.random\.MT19937\(\)\)")):
+        resumed.fit(X, y, epochs=2, resume_from=path)
+    np.testing.assert_array_equal(resumed.net.parameters, before)
+    make_trainer(seed=np.random.Generator(np.random.MT19937())).fit(X, y, epochs=2,
+                                                                    resume_from=path)
 
 
 def test_uint64_state_values_beyond_2_63_survive_exactly(tmp_path):

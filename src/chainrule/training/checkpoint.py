@@ -152,12 +152,15 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
                       for name, param, _ in net.named_parameters()]
         epoch, lr_factor = int(record["epoch"]), float(record["lr_factor"])
         split_seed, history = int(record["split_seed"]), History.from_dict(record["history"])
-        generators = [(trainer.rng.bit_generator, _state_from_json(record["rng"]))] + [
-            (net.layers[int(index)].rng.bit_generator, _state_from_json(state))
+        generators = [(trainer.rng.bit_generator, _state_from_json(record["rng"]),
+                       "the Trainer's generator (seed)")] + [
+            (net.layers[int(index)].rng.bit_generator, _state_from_json(state),
+             f"the generator of layers[{int(index)}] ({type(net.layers[int(index)]).__name__})")
             for index, state in record["dropout_rngs"].items()
         ]
-        for bit_generator, state in generators:  # a state a fresh generator of the kind accepts
-            type(bit_generator)().state = state
+        for bit_generator, state, owner in generators:
+            _check_generator_kind(bit_generator, state, owner, source)
+            type(bit_generator)().state = state  # a state a fresh generator of the kind accepts
         trainer.restore_encoder(_encoder_state(record["encoder"]))
         optimizer_state = {
             key[len(_OPTIMIZER):]: value for key, value in tensors.items() if key.startswith(_OPTIMIZER)
@@ -174,7 +177,7 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
         raise ModelFormatError(f"{source}: the checkpoint's training state is invalid: {exc}") from None
     for param, value in parameters:
         param[...] = value
-    for bit_generator, state in generators:
+    for bit_generator, state, _ in generators:
         bit_generator.state = state
     trainer.epoch, trainer.lr_factor, trainer.split_seed, trainer.history = (
         epoch, lr_factor, split_seed, history)
@@ -267,6 +270,18 @@ def _state_from_json(data: Any) -> Any:
             return array_from_json(data["ndarray"], data["dtype"], "a random generator's state")
         return {key: _state_from_json(value) for key, value in data.items()}
     return data
+
+
+def _check_generator_kind(bit_generator: Any, state: Any, owner: str, source: str) -> None:
+    """A ``ModelFormatError`` when the checkpoint's generator ``state`` is of another kind of
+    bit generator than ``owner``'s (a setting of the run, not damage to the file)."""
+    saved, current = state.get("bit_generator"), type(bit_generator).__name__
+    if isinstance(saved, str) and saved != current:
+        raise ModelFormatError(
+            f"{source}: the checkpoint's run had a {saved} bit generator behind {owner}, this "
+            f"one has {current}: resuming restores the generator's state, so it needs the same "
+            f"kind, e.g. seed=np.random.Generator(np.random.{saved}())"
+        )
 
 
 def _encoder_state(state: Any) -> dict[str, Any] | None:
