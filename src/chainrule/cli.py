@@ -94,9 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--target", default=-1, help="target column of a CSV (name or index)")
     evaluate.add_argument("--data-dir", help="folder with the dataset files")
 
-    predict = command("predict", "predict with a saved model: CSV or .npy in, CSV or .npy out")
+    predict = command("predict", "predict with a saved model: CSV, .npy or .npz in, CSV or .npy "
+                                 "out")
     predict.add_argument("model", help="model file (.safetensors)")
-    predict.add_argument("input", help="features: .csv (header optional) or .npy")
+    predict.add_argument("input", help="features: .csv (header optional), .npy, or .npz (its "
+                                       "array X)")
     predict.add_argument("-o", "--output", required=True, help="output file: .csv or .npy")
     predict.add_argument("--proba", action="store_true",
                          help="write the class probabilities instead of the labels: one "

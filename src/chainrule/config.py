@@ -280,12 +280,17 @@ _CALLBACKS = {
 # ------------------------------------------------------------------------------- public API
 
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> dict[str, Any]:
-    """The defaults, updated by the TOML file at ``path`` and then by ``overrides``; checked."""
-    config = copy.deepcopy(DEFAULT_CONFIG)
-    if path is not None:
-        _merge(config, _read_toml(path))
+    """The defaults, updated by the TOML file at ``path`` and then by ``overrides``; checked.
+
+    The file and the overrides are combined first, so that the keys the user gave are known
+    whatever their order: ``model.layers`` with a builder key (``model.hidden``, ...) is an
+    error, and only the defaults' builder keys give way to it.
+    """
+    given: dict[str, Any] = {} if path is None else _read_toml(path)
     for override in overrides:
-        apply_override(config, override)
+        apply_override(given, override)
+    config = copy.deepcopy(DEFAULT_CONFIG)
+    _merge(config, given)
     return validate(config)
 
 
@@ -325,8 +330,6 @@ def apply_override(config: dict[str, Any], override: str) -> None:
         table = table.setdefault(part, {})
         if not isinstance(table, dict):
             raise ConfigError(f"--set {key}: {part!r} is not a table")
-    if parts == ["model", "layers"]:
-        _use_architecture(config["model"], config["model"])
     table[parts[-1]] = value
 
 
@@ -403,17 +406,26 @@ def _check_named(section: str, table: dict[str, Any], registry: Any) -> None:
     _check_options(section, cls, {k: v for k, v in table.items() if k != "name"})
 
 
+#: Required constructor arguments that a run fills in when the config leaves them out (the
+#: checkpoint's path, inside the run folder), by table: a stand-in value to try the others with.
+_FILLED_BY_THE_RUN = {"callbacks.checkpoint": {"path": "checkpoint.safetensors"}}
+
+
 def _check_options(where: str, cls: type, options: dict[str, Any]) -> None:
-    """Unknown options name the allowed ones; bad values keep the class's own message."""
+    """Unknown or missing options name the key; bad values keep the class's own message."""
     allowed = constructor_arguments(cls)
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}: unknown option; allowed: {', '.join(allowed)}")
-    required = constructor_arguments(cls, required_only=True)
-    if any(p not in options for p in required):
-        return  # filled in later (the checkpoint's path); nothing to try yet
+    filled = {name: value for name, value in _FILLED_BY_THE_RUN.get(where, {}).items()
+              if name not in options}
+    missing = [p for p in constructor_arguments(cls, required_only=True)
+               if p not in options and p not in filled]
+    if missing:
+        raise ConfigError(f"{where}.{missing[0]} is required ({cls.__name__} has no default "
+                          "for it)")
     try:
-        cls(**options)
+        cls(**filled, **options)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
@@ -443,7 +455,7 @@ def _check_data(data: dict[str, Any]) -> None:
 
 def _use_architecture(defaults: dict[str, Any], model: Mapping[str, Any]) -> None:
     """An explicit ``model.layers`` replaces the builder's keys (which must not be set too)."""
-    explicit = [key for key in _BUILDER_KEYS if key in model and model is not defaults]
+    explicit = [key for key in _BUILDER_KEYS if key in model]
     if explicit:
         raise ConfigError(
             f"model.layers describes the whole network; remove model.{explicit[0]} "

@@ -66,10 +66,12 @@ def read_table(path: str | Path, target: int | str = -1, *,
 
 
 def read_features(path: str | Path) -> np.ndarray:
-    """A 2-D array of features from a .npy file or a numeric .csv (header optional: the first
-    row is one when any of its fields is text). A CSV field that is not a finite number is
-    refused naming its line and column."""
+    """A 2-D array of features from a .npy file, an .npz (its array ``X``; a ``y`` is not
+    read) or a numeric .csv (header optional: the first row is one when any of its fields is
+    text). A CSV field that is not a finite number is refused naming its line and column."""
     path = Path(path)
+    if path.suffix == ".npz":
+        return _features(load_npz(path, ("X",))["X"], path, "X")
     if path.suffix == ".npy":
         X = load_npy(path)
         return _features(X.reshape(1, -1) if X.ndim == 1 else X, path, "the array")

@@ -34,7 +34,9 @@ from chainrule.config import ConfigError, load_config, validate
         # --set syntax and tables
         ("epochs=5", r"--set key 'epochs' must be section.key \(e.g. optimizer.lr\)"),
         ("training..epochs=5", "--set key 'training..epochs' must be section.key"),
-        ("training.epochs.max=5", "--set training.epochs.max: 'epochs' is not a table"),
+        ("training.epochs.max=5", r"training.epochs must be an integer, got \{'max': 5\}"),
+        ("data.options=5|data.options.noise=0.1", ("--set data.options.noise: 'options' is not a "
+                                                  "table")),
         # callbacks, loss, data
         ("callbacks.early_stopping=3", "callbacks.early_stopping must be a table of options"),
         ("callbacks.early_stopping={patience=-1}",
@@ -47,7 +49,7 @@ from chainrule.config import ConfigError, load_config, validate
 )
 def test_a_bad_override_names_the_key(override, message):
     with pytest.raises(ConfigError, match=message):
-        load_config(overrides=[override])
+        load_config(overrides=override.split("|"))  # "a|b": two overrides
 
 
 @pytest.mark.parametrize("data", [["data.dataset='mnist'"],
@@ -91,8 +93,14 @@ def test_model_layers_and_a_builder_key_cannot_be_combined(tmp_path):
         load_config(path)
     path.write_text("[model]\n"
                     'layers = [{ input_dim = 2, output_dim = 1, activation = "sigmoid" }]\n')
-    with pytest.raises(ConfigError, match="model.layers and model.dropout cannot both be given"):
+    layers = "model.layers=[{input_dim=2, output_dim=1, activation='sigmoid'}]"
+    message = "model.layers describes the whole network; remove model.dropout"
+    with pytest.raises(ConfigError, match=message):  # the file's layers, then a builder key
         load_config(path, ["model.dropout=0.5"])
+    for overrides in (["model.dropout=0.5", layers], [layers, "model.dropout=0.5"]):
+        with pytest.raises(ConfigError, match=message):  # in either order, never ignored
+            load_config(overrides=overrides)
+    assert "hidden" not in load_config(overrides=[layers])["model"]  # the default gives way
 
 
 def test_a_section_that_is_not_a_table(tmp_path):

@@ -192,7 +192,8 @@ def test_options_a_generator_does_not_take_are_a_config_error():
     ],
 )
 def test_an_architecture_that_does_not_fit_the_data(layers, message):
-    config, data = circles(f"model.layers={layers}")
+    config = load_config(overrides=[*CIRCLES[:2], f"model.layers={layers}"])  # no model.hidden
+    data = load_data(config["data"])
     with pytest.raises(ConfigError, match=message):
         build_network(config, data)
 

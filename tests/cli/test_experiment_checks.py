@@ -16,6 +16,11 @@ REGRESSION = ["data.dataset=regression", "data.options={n_samples=60}", "model.h
               "training.epochs=1", "training.verbose=0"]
 
 
+def without_builder(base: list[str]) -> list[str]:
+    """``base`` without its ``model.hidden`` (a config with ``model.layers`` may not set it)."""
+    return [override for override in base if not override.startswith("model.hidden")]
+
+
 def refused(base: list[str], *overrides: str) -> str:
     """The ConfigError message of building the run's trainer (data, network, loss, trainer)."""
     config = load_config(overrides=[*base, *overrides])
@@ -38,7 +43,8 @@ def refused(base: list[str], *overrides: str) -> str:
          'output it is always 1); use model.output = "sigmoid" (or "auto")')),
         (REGRESSION, ["model.output=softmax"],
          'model.output = "softmax" does not fit the data (regression)'),
-        (CIRCLES, ["model.layers=[{input_dim=2, output_dim=1, activation='softmax'}]"],
+        (without_builder(CIRCLES),
+         ["model.layers=[{input_dim=2, output_dim=1, activation='softmax'}]"],
          'model.layers[-1].activation = "softmax" does not fit the data (2 classes)'),
         # sigmoid outputs do not sum to 1 over 10 classes
         (DIGITS, ["model.output=sigmoid"],
@@ -52,7 +58,7 @@ def refused(base: list[str], *overrides: str) -> str:
          'to 1 over the 10 classes that the loss ("auto": cross_entropy) expects '
          '(loss.from_logits = false): use model.output = "softmax" (or "auto"), or set '
          "loss.from_logits = true to train on raw scores")),
-        (DIGITS, ["model.layers=[{input_dim=64, output_dim=10}]"],
+        (without_builder(DIGITS), ["model.layers=[{input_dim=64, output_dim=10}]"],
          ("model.layers[-1] (no activation) gives raw scores (logits), not the probabilities "
          'that sum to 1 over the 10 classes that the loss ("auto": cross_entropy) expects '
          '(loss.from_logits = false): give the last model.layers entry activation = "softmax", '

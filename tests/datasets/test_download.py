@@ -82,6 +82,8 @@ def test_offline_gives_a_helpful_download_error(tmp_path, refused_url):
     message = str(info.value)
     assert "offline" in message
     assert "CHAINRULE_DATA" in message
+    assert ("data_dir in Python, data.data_dir in a run config, --data-dir for chainrule "
+            "evaluate") in message  # the option, as each interface names it
     assert url in message
     assert isinstance(info.value, OSError)
     assert list(tmp_path.iterdir()) == []

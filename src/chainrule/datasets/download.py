@@ -46,8 +46,9 @@ _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 OFFLINE_HINT = (
     "This machine seems to be offline (or the server is unreachable). Download the files on "
-    "another machine and point the environment variable CHAINRULE_DATA (or the data_dir "
-    "argument) at a folder laid out as <root>/mnist/train-images-idx3-ubyte.gz, "
+    "another machine and point the environment variable CHAINRULE_DATA (or the data folder "
+    "option: data_dir in Python, data.data_dir in a run config, --data-dir for chainrule "
+    "evaluate) at a folder laid out as <root>/mnist/train-images-idx3-ubyte.gz, "
     "<root>/fashion_mnist/..., <root>/california_housing/housing.csv."
 )
 

@@ -277,7 +277,19 @@ def _decimals_between(low: float, high: float) -> tuple[float, float]:
 
 
 def _task(section: dict[str, Any], name: str, y: np.ndarray) -> str:
+    """``data.task``, or the task ``"auto"`` reads from the targets ``y``; a ConfigError when
+    the targets cannot be that task's (text to regress on, rows of classes)."""
     task = section.get("task", "auto")
+    where = _toml.inline(section.get("train", name))
+    if task == "regression" and y.dtype.kind not in "iufb":
+        raise ConfigError(f'data.task = "regression", but the targets of {where} are text '
+                          f"({np.unique(y)[:5].tolist()} ...): regression needs numbers; set "
+                          'data.task = "classification" (or "auto")')
+    if task == "classification" and y.ndim != 1:
+        raise ConfigError(f'data.task = "classification" needs one class label per sample, but '
+                          f"the targets of {where} have shape {y.shape} (several columns: a "
+                          'train run has no multilabel task); set data.task = "regression" or '
+                          "give a single target column")
     if task != "auto":
         return task
     if name in config_module.REGRESSION_DATASETS:

@@ -75,12 +75,16 @@ class RunFolder:
             self.path = _new_run_dir(root, dataset)
             self.made.insert(0, self.path)
             return
-        self.path = Path(out_dir)
+        self.path = Path(out_dir).expanduser()
         if self.path.exists() and not self.path.is_dir():
             raise ConfigError(f"the run folder {self.path} is a file, not a folder; choose "
                               "another (--out)")
         if not self.path.exists():
             self.made = _missing_folders(self.path)
+            blocking = self.made[-1].parent  # the nearest existing parent
+            if not blocking.is_dir():
+                raise ConfigError(f"the run folder {self.path} cannot be created: {blocking} is "
+                                  "a file, not a folder; choose another (--out)")
             self.path.mkdir(parents=True)
             return
         self._refuse_files("is not empty")
@@ -242,7 +246,13 @@ def write_plots(trainer: Trainer, data: Data, out: Path) -> list[Path]:
         plots.plot_history(trainer.history, path=written[0])
     if data.task == "classification":
         written.append(out / "confusion_matrix.png")
-        plots.plot_confusion_matrix(data.y_test, trainer.predict(data.X_test), path=written[-1])
+        # As class indices named by the classes: labels such as 0.5 and 1.5 would otherwise
+        # read as probabilities (see plot_confusion_matrix).
+        encoder = trainer.encoder
+        plots.plot_confusion_matrix(
+            encoder.strata(data.y_test), encoder.strata(trainer.predict(data.X_test)),
+            labels=range(len(encoder.classes)),
+            display_labels=[str(label) for label in encoder.classes.tolist()], path=written[-1])
         if data.n_features == 2:
             written.append(out / "decision_boundary.png")
             plots.plot_decision_boundary(trainer, data.X_test, data.y_test, path=written[-1])

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._validation import check_choice, check_number
+from .._validation import check_bool, check_choice, check_number
 from .metrics import higher_is_better
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -187,7 +187,7 @@ class EarlyStopping(Callback):
     ) -> None:
         self._tracker = _Monitor(monitor, mode, min_delta)
         self.patience = check_number(patience, "patience", low=0, integer=True)
-        self.restore_best = bool(restore_best)
+        self.restore_best = check_bool(restore_best, "restore_best")
         self.stopped_epoch = 0
         self._best_parameters: np.ndarray | None = None
 

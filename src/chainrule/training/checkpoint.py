@@ -48,7 +48,7 @@ import numpy as np
 
 from .._atomic import check_writable
 from .._safetensors import loads_json
-from .._validation import check_path
+from .._validation import check_bool, check_path
 from ..errors import ModelFormatError
 from ..io import CHECKPOINT_KIND, network_from, read_tensors, write_tensors
 from ..layers.sequential import Sequential
@@ -372,7 +372,7 @@ class ModelCheckpoint(Callback):
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss", *,
                  save_best_only: bool = False, mode: str = "auto") -> None:
         self.path = check_path(path)
-        self.save_best_only = bool(save_best_only)
+        self.save_best_only = check_bool(save_best_only, "save_best_only")
         self._tracker = _Monitor(monitor, mode, 0.0)
         self.saved_epochs: list[int] = []
         self.written = False

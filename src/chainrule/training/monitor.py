@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._validation import check_number
+from .._validation import check_bool, check_number
 from ..layers.activations import ReLU, Sigmoid, Tanh
 from .callbacks import Callback, Logs
 
@@ -139,7 +139,7 @@ class GradientMonitor(Callback):
         self.saturation_margin = check_number(
             saturation_margin, "saturation_margin", low=0, high=0.5, low_open=True, high_open=True
         )
-        self.warn = bool(warn)
+        self.warn = check_bool(warn, "warn")
         self.records: list[dict[str, Any]] = []
         self.alerts: list[dict[str, Any]] = []
         self._probe: np.ndarray | None = None
