@@ -111,8 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     gradcheck.add_argument("config", nargs="?", help="TOML config (default: the built-in one)")
     gradcheck.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     gradcheck.add_argument("--samples", type=int, default=8, help="batch size to check (default 8)")
-    gradcheck.add_argument("--max-checks", type=int, default=50,
-                           help="entries checked per parameter array (default 50)")
+    _add_max_checks(gradcheck)
 
     explain = command("explain", "print every chain-rule term of one backward pass")
     explain.add_argument("config", nargs="?",
@@ -121,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     explain.add_argument("--samples", type=int, default=4, help="batch size (default 4)")
     explain.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    _add_max_checks(explain)
 
     datasets = command("datasets", "list the datasets or download one")
     datasets.add_argument("action", choices=["list", "download"])
@@ -364,13 +364,24 @@ def _experiment_batch(args: argparse.Namespace):
     return net, loss, data.X_train[:n], encoder.transform(data.y_train[:n], np.float64)
 
 
+def _add_max_checks(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-checks", type=int, default=50,
+                        help="entries compared with finite differences per array, at random "
+                             "(default 50; each costs two forward passes of the batch)")
+
+
+def _max_checks(args: argparse.Namespace) -> int:
+    if args.max_checks < 1:
+        raise UsageError(f"--max-checks must be at least 1, got {args.max_checks}")
+    return args.max_checks
+
+
 def _gradcheck(args: argparse.Namespace) -> int:
     from .gradcheck import gradcheck
 
-    if args.max_checks < 1:
-        raise UsageError(f"--max-checks must be at least 1, got {args.max_checks}")
+    max_checks = _max_checks(args)
     net, loss, X, y = _experiment_batch(args)
-    report = gradcheck(net, loss, X, y, max_checks=args.max_checks, check_input=True)
+    report = gradcheck(net, loss, X, y, max_checks=max_checks, check_input=True)
     print(report)
     return 0 if report.passed else 1
 
@@ -378,6 +389,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from . import explain as explain_module
 
+    max_checks = _max_checks(args)
     if args.config is None and not args.overrides:
         if args.samples < 2:
             raise UsageError(f"--samples must be at least 2 for the built-in two-circles "
@@ -385,7 +397,7 @@ def _explain(args: argparse.Namespace) -> int:
         net, X, y, loss = explain_module.two_circles_example(args.samples)
     else:
         net, loss, X, y = _experiment_batch(args)
-    explanation = explain_module.explain(net, X, y, loss)
+    explanation = explain_module.explain(net, X, y, loss, max_checks=max_checks)
     renderers = {"text": explanation.to_text, "markdown": explanation.to_markdown,
                  "json": explanation.to_json}
     print(renderers[args.format]())

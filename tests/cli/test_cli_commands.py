@@ -243,6 +243,17 @@ def test_explain_json_and_markdown(capsys):
     assert "|" in capsys.readouterr().out
 
 
+def test_explain_of_a_large_batch_samples_the_entries_it_checks(capsys):
+    """Every checked entry costs two forward passes of the whole batch: checking all of
+    dL/dX took minutes for 10,000 samples. At most --max-checks per array, and the footer
+    says how many."""
+    assert main(["explain", "--samples", "2000", "--max-checks", "20"]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # the footer wraps
+    assert "7 gradients checked (51 of their 4031 entries, at random), all match" in out
+    assert main(["explain", "--max-checks", "0"]) == 2
+    assert "--max-checks must be at least 1, got 0" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------ less common paths
 
 

@@ -437,14 +437,17 @@ class _Builder:
         if self.report is None:
             return ["Gradients not checked against finite differences (check=False)."]
         report = self.report
-        checks = [t.check for g in groups for t in g.terms if t.check is not None]
+        checked = [t for g in groups for t in g.terms if t.check is not None]
+        checks = [t.check for t in checked]
         by_category: dict[str, list[FiniteDifferenceCheck]] = {}
         for check in checks:
             by_category.setdefault(check.category, []).append(check)
         gradients = "gradient" if len(checks) == 1 else "gradients"
+        probed, entries = sum(c.n_checked for c in checks), sum(t.value.size for t in checked)
+        sampled = f" ({probed} of their {entries} entries, at random)" if probed < entries else ""
         start = (
             f"Finite differences (central, eps = {report.eps:g}, float64): "
-            f"{len(checks)} {gradients} checked"
+            f"{len(checks)} {gradients} checked{sampled}"
         )
         worst = {
             category: f"{max(c.relative_error for c in members):.1e}"
