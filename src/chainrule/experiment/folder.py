@@ -165,7 +165,6 @@ class RunFolder:
                 "Trainer.fit(..., resume_from=path), or load its weights with "
                 "chainrule.training.checkpoint.checkpoint_network)")
 
-
     def _free_failed_checkpoint_name(self) -> str:
         """The first :data:`FAILED_CHECKPOINT` name that neither the folder nor the earlier
         run's files (moved aside) hold."""
