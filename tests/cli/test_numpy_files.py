@@ -11,6 +11,11 @@ X = np.arange(12.0).reshape(6, 2)
 Y = np.array([0, 1, 0, 1, 0, 1])
 
 
+#: An .npy is read as features (predict) or as a table with its target column (train).
+BOTH_READERS = pytest.mark.parametrize("read", [read_features, lambda path: read_table(path, 0)],
+                                       ids=["features", "table"])
+
+
 def _with(X=X, y=Y):
     return {"X": X, "y": y}
 
@@ -92,8 +97,7 @@ def test_an_npz_of_python_objects_is_refused_without_unpickling(tmp_path):
         read_table(path)
 
 
-@pytest.mark.parametrize("read", [read_features, lambda path: read_table(path, 0)],
-                         ids=["features", "table"])
+@BOTH_READERS
 def test_a_text_file_named_npy_is_not_called_pickled_data(tmp_path, read):
     path = tmp_path / "d.npy"
     path.write_text("1,2,3\n4,5,6\n")
@@ -103,8 +107,7 @@ def test_a_text_file_named_npy_is_not_called_pickled_data(tmp_path, read):
         read(path)
 
 
-@pytest.mark.parametrize("read", [read_features, lambda path: read_table(path, 0)],
-                         ids=["features", "table"])
+@BOTH_READERS
 def test_a_truncated_or_object_npy_is_refused_naming_the_file(tmp_path, read):
     path = tmp_path / "d.npy"
     np.save(path, X)

@@ -39,6 +39,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .._folders import missing_folders
+
 __all__ = ["ChecksumError", "DownloadError", "fetch"]
 
 _CHUNK = 1 << 16
@@ -114,7 +116,12 @@ def fetch(
     dest = Path(dest)
     if dest.is_dir():
         raise ValueError(f"dest must be the path of a file, but {dest} is a folder")
-    created = _make_folders(dest.parent)
+    created, nearest = missing_folders(dest.parent)  # deepest first
+    if not nearest.is_dir():
+        below = f"the folder {created[-1]}" if created else "the file"
+        raise ValueError(f"dest: cannot create {below} because {nearest} exists and is not a "
+                         "folder")
+    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_name(dest)
     try:
         with open(tmp, "xb") as out:
@@ -129,8 +136,8 @@ def fetch(
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
-        for folder in reversed(created):  # the folders made for dest, deepest first, unless
-            with contextlib.suppress(OSError):  # another download has put a file in one
+        for folder in created:  # the folders made for dest, deepest first, unless another
+            with contextlib.suppress(OSError):  # download has put a file in one
                 folder.rmdir()
         raise
     _fsync_folder(dest.parent)
@@ -151,28 +158,6 @@ def _temporary_name(dest: Path) -> Path:
     if len(os.fsencode(dest.name)) > _NAME_IN_TEMPORARY:
         return dest.parent / f".{token}.part"
     return dest.parent / f".{dest.name}.{token}.part"
-
-
-def _make_folders(folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; returns those created, outermost first (a
-    failed download removes them again).
-
-    Raises
-    ------
-    ValueError
-        A part of the path exists and is not a folder.
-    """
-    missing = []
-    while not folder.is_dir():
-        if folder.exists() or folder.is_symlink():
-            below = f"the folder {missing[-1]}" if missing else "the file"
-            raise ValueError(f"dest: cannot create {below} because {folder} exists and is not "
-                             "a folder")
-        missing.append(folder)
-        folder = folder.parent
-    for path in reversed(missing):
-        path.mkdir(exist_ok=True)
-    return missing[::-1]
 
 
 def _stream(url: str, out: BinaryIO, *, timeout: float, progress: bool | None, label: str) -> str:

@@ -144,10 +144,9 @@ def load_data(section: dict[str, Any]) -> Data:
         classes = _classes(section, name, np.concatenate([y, test[1]]) if official else y)
         if test is not None and not official:
             _check_test_labels(section, classes, test[1])
-    elif test is not None and test[1].dtype.kind not in "iufb":
+    elif test is not None and (text := _text_targets(test[1])):
         raise ConfigError(f"data.test = {_toml.inline(section['test'])} holds text targets "
-                          f"({np.unique(test[1])[:5].tolist()} ...), but the task is regression: "
-                          "the targets must be numbers")
+                          f"({text}), but the task is regression: the targets must be numbers")
     stratify = task == "classification"
     if test is None:
         X, X_test, y, y_test = _split(X, y, test_size, stratify=stratify, seed=seed,
@@ -281,10 +280,10 @@ def _task(section: dict[str, Any], name: str, y: np.ndarray) -> str:
     the targets cannot be that task's (text to regress on, rows of classes)."""
     task = section.get("task", "auto")
     where = _toml.inline(section.get("train", name))
-    if task == "regression" and y.dtype.kind not in "iufb":
+    if task == "regression" and (text := _text_targets(y)):
         raise ConfigError(f'data.task = "regression", but the targets of {where} are text '
-                          f"({np.unique(y)[:5].tolist()} ...): regression needs numbers; set "
-                          'data.task = "classification" (or "auto")')
+                          f'({text}): regression needs numbers; set data.task = "classification" '
+                          '(or "auto")')
     if task == "classification" and y.ndim != 1:
         raise ConfigError(f'data.task = "classification" needs one class label per sample, but '
                           f"the targets of {where} have shape {y.shape} (several columns: a "
@@ -306,6 +305,12 @@ def _task(section: dict[str, Any], name: str, y: np.ndarray) -> str:
                 f"if they are {distinct} classes)"
             )
     return "classification" if y.ndim == 1 and y.dtype.kind in "iubUSO" else "regression"
+
+
+def _text_targets(y: np.ndarray) -> str | None:
+    """The first distinct targets of ``y`` as messages show them (``"['no', 'yes'] ..."``)
+    when they are text, which no regression can use; None when they are numbers."""
+    return None if y.dtype.kind in "iufb" else f"{np.unique(y)[:5].tolist()} ..."
 
 
 #: ``data.task = "auto"`` refuses integer targets with more distinct values than this and than

@@ -38,6 +38,7 @@ from typing import Any
 
 from .. import config as config_module
 from .._atomic import write_atomically
+from .._folders import missing_folders
 from ..config import ConfigError
 from ..tables import write_csv
 from ..training.callbacks import Callback
@@ -70,7 +71,7 @@ class RunFolder:
         self.files = RUN_FILES  # the run's files (set when training starts)
         if out_dir is None:
             root = Path("runs")
-            self.made = _missing_folders(root)
+            self.made = missing_folders(root)[0]
             root.mkdir(parents=True, exist_ok=True)
             self.path = _new_run_dir(root, dataset)
             self.made.insert(0, self.path)
@@ -80,10 +81,9 @@ class RunFolder:
             raise ConfigError(f"the run folder {self.path} is a file, not a folder; choose "
                               "another (--out)")
         if not self.path.exists():
-            self.made = _missing_folders(self.path)
-            blocking = self.made[-1].parent  # the nearest existing parent
-            if not blocking.is_dir():
-                raise ConfigError(f"the run folder {self.path} cannot be created: {blocking} is "
+            self.made, nearest = missing_folders(self.path)
+            if not nearest.is_dir():
+                raise ConfigError(f"the run folder {self.path} cannot be created: {nearest} is "
                                   "a file, not a folder; choose another (--out)")
             self.path.mkdir(parents=True)
             return
@@ -173,11 +173,6 @@ class RunFolder:
             if not (self.path / name).exists() and not (self.backup / name).exists():
                 return name
         raise FileExistsError(f"{self.path} holds 9999 failed checkpoints")  # pragma: no cover
-
-
-def _missing_folders(path: Path) -> list[Path]:
-    """``path`` and its parents that do not exist yet, deepest first."""
-    return [p for p in (path, *path.parents) if not p.exists()]
 
 
 def _new_run_dir(root: Path, dataset: str) -> Path:
