@@ -44,6 +44,15 @@ def test_a_file_is_not_a_run_folder(tmp_path):
         run(circles_config(), tmp_path / "run")
 
 
+def test_a_file_named_runs_is_not_the_default_runs_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").write_text("x")
+    with pytest.raises(ConfigError, match=r"the default folder of runs, runs, is a file, not a "
+                                          r"folder; choose a run folder with --out"):
+        run(circles_config(), None)
+    assert (tmp_path / "runs").read_text() == "x"
+
+
 def test_overwrite_replaces_the_earlier_run_files_only(tmp_path):
     out = tmp_path / "run"
     run(circles_config("callbacks.checkpoint={}"), out)

@@ -71,7 +71,10 @@ class RunFolder:
         self.files = RUN_FILES  # the run's files (set when training starts)
         if out_dir is None:
             root = Path("runs")
-            self.made = missing_folders(root)[0]
+            self.made, nearest = missing_folders(root)
+            if not nearest.is_dir():
+                raise ConfigError(f"the default folder of runs, {root}, is a file, not a folder; "
+                                  "choose a run folder with --out")
             root.mkdir(parents=True, exist_ok=True)
             self.path = _new_run_dir(root, dataset)
             self.made.insert(0, self.path)
