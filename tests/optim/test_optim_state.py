@@ -9,8 +9,10 @@ import pytest
 from _optim_cases import CASE_IDS, CASE_PARAMS, gradient_sequence
 
 from chainrule.errors import ShapeError
+from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam, AdamW
 from chainrule.optim.base import OPTIMIZERS, Optimizer
+from chainrule.optim.rmsprop import RMSprop
 from chainrule.optim.sgd import SGD
 
 
@@ -206,6 +208,8 @@ def test_load_state_dict_rejects_bad_state(rng):
         opt.load_state_dict({**good, "scaled_exp_avg": [0.0] * 10})
     with pytest.raises(TypeError, match="must be a dict"):
         opt.load_state_dict([("step", 1)])
+    with pytest.raises(ValueError, match=r"state\['scaled_exp_avg'\] holds 1 NaN value"):
+        opt.load_state_dict({**good, "scaled_exp_avg": np.r_[np.nan, good["scaled_exp_avg"][1:]]})
     # Nothing was changed by the failed loads.
     after = opt.state_dict()
     assert all(np.array_equal(after[k], good[k]) for k in good)
@@ -236,3 +240,21 @@ def test_a_custom_optimizer_without_state_saves_only_the_step_and_lr():
     with pytest.raises(ValueError, match=r"_SignSGD state must have keys \['lr', 'step'\]; "
                                          r"missing \[\], unexpected \['momentum_buffer'\]"):
         fresh.load_state_dict({**state, "momentum_buffer": np.zeros(3)})
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda: Adam(), "scaled_exp_avg_sq"),
+    (lambda: Adam(amsgrad=True), "scaled_max_exp_avg_sq"),
+    (lambda: RMSprop(), "square_avg"),
+    (lambda: Adagrad(), "sum"),
+])
+def test_a_negative_sum_of_squares_is_refused_and_changes_nothing(rng, make, name):
+    p, g = rng.standard_normal(10), rng.standard_normal(10)
+    opt = make().bind(p, g, 10)
+    opt.step()
+    good = opt.state_dict()
+    bad = {**good, name: np.r_[-1e-30, good[name][1:]]}
+    with pytest.raises(ValueError, match=rf"state\['{name}'\] must be >= 0 .*got minimum"):
+        opt.load_state_dict(bad)
+    assert all(np.array_equal(v, good[k]) for k, v in opt.state_dict().items() if k != "lr")
+    opt.load_state_dict({**good, name: np.full(10, np.inf)})  # an overflowed moment: accepted

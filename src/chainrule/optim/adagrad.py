@@ -44,6 +44,8 @@ class Adagrad(Optimizer):
     State array (see :meth:`state_dict`): ``sum`` (G), shape (n_params,); PyTorch's name.
     """
 
+    _nonnegative_state = ("sum",)
+
     def __init__(
         self,
         lr: float = 0.01,

@@ -75,6 +75,8 @@ class Adam(Optimizer):
     #: The stored moments are scaled by 1/(1 − β1) and 1/(1 − β2) (see ``_update``).
     _state_depends_on = ("beta1", "beta2")
 
+    _nonnegative_state = ("scaled_exp_avg_sq", "scaled_max_exp_avg_sq")
+
     def __init__(
         self,
         lr: float = 1e-3,

@@ -218,6 +218,10 @@ class Optimizer(Configurable):
     #: saved with other values.
     _state_depends_on: ClassVar[tuple[str, ...]] = ()
 
+    #: State arrays that can never hold a negative value (running means or sums of squared
+    #: gradients): :meth:`load_state_dict` refuses a state in which they do.
+    _nonnegative_state: ClassVar[tuple[str, ...]] = ()
+
     def __init__(self, lr: float, *, clip_norm: float | None = None) -> None:
         self.base_lr = check_number(lr, "lr", low=0, low_open=True)
         self.lr = self.base_lr
@@ -408,8 +412,9 @@ class Optimizer(Configurable):
 
         Everything is validated before anything changes: the keys must be exactly the ones
         this optimizer (with its settings) saves, the settings the arrays depend on the same as
-        this optimizer's, each array ``(n_params,)`` of the parameters' dtype. Raises
-        ``ValueError`` (``ShapeError`` for shapes) or ``TypeError`` otherwise.
+        this optimizer's, each array ``(n_params,)`` of the parameters' dtype, without NaN,
+        and the arrays of squared gradients without negative values. Raises ``ValueError``
+        (``ShapeError`` for shapes) or ``TypeError`` otherwise.
         """
         self._require_bound("load_state_dict")
         if not isinstance(state, Mapping):
@@ -448,6 +453,13 @@ class Optimizer(Configurable):
                 raise ValueError(
                     f"state[{name!r}] must have dtype {current.dtype} (the parameters'), "
                     f"got {value.dtype}"
+                )
+            if np.isnan(value).any():  # an infinite moment is an overflow the update can carry
+                raise ValueError(f"state[{name!r}] holds {int(np.isnan(value).sum())} NaN value(s)")
+            if name in self._nonnegative_state and (value < 0).any():
+                raise ValueError(
+                    f"state[{name!r}] must be >= 0 (a sum or mean of squared gradients), got "
+                    f"minimum {value.min()!r}"
                 )
             arrays[name] = value
         for name, value in arrays.items():

@@ -60,6 +60,8 @@ class RMSprop(Optimizer):
     (ḡ), with momentum ``momentum_buffer`` (b); each of shape (n_params,). PyTorch's names.
     """
 
+    _nonnegative_state = ("square_avg",)
+
     def __init__(
         self,
         lr: float = 0.01,
