@@ -304,7 +304,9 @@ def check_bool(value: Any, name: str) -> bool:
 
     Strings and numbers are refused rather than read by truthiness (``bool("no")`` is True).
     """
-    if not isinstance(value, (bool, np.bool_)):
+    if value is True or value is False:  # (the common case first: hot paths call this)
+        return value
+    if not isinstance(value, np.bool_):
         raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
     return bool(value)
 

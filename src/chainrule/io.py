@@ -78,7 +78,7 @@ import numpy as np
 from . import _safetensors as container
 from ._atomic import write_atomically
 from ._random import as_generator
-from ._validation import check_path
+from ._validation import check_bool, check_path
 from ._version import __version__
 from .errors import ModelFormatError
 from .layers.base import LAYERS, Layer
@@ -547,6 +547,7 @@ def read_tensors(
         The file cannot be read (``FileNotFoundError`` when it does not exist).
     """
     source = check_path(path)
+    check_finite = check_bool(check_finite, "check_finite")
     with open(path, "rb") as file:
         size, header, metadata = _read_header(file, source)
         data_size = size - file.tell()  # the header read, the file is at its data buffer

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import check_bool
 from .layers.sequential import Sequential
 from .losses import get_loss
 
@@ -79,6 +80,7 @@ class Objective:
         prepared: bool = False,
     ) -> float:
         """J at the current weights (forward only). ``X`` must already be checked."""
+        training, prepared = check_bool(training, "training"), check_bool(prepared, "prepared")
         output = self.net._forward(X, training, self.head_stop)
         return self._loss(output, y, sample_weight, prepared) + self.net.penalty()
 
@@ -92,6 +94,8 @@ class Objective:
         already be checked (see :meth:`Sequential.check_input`); with ``prepared=True``, ``y``
         and ``sample_weight`` too (see :meth:`prepare_targets`), and the loss skips its checks.
         """
+        input_grad = check_bool(input_grad, "input_grad")
+        prepared = check_bool(prepared, "prepared")
         net = self.net
         output = self.last_output = net._forward(X, True, self.head_stop)
         value = self._loss(output, y, sample_weight, prepared)

@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, utf8_text
+from .._validation import check_bool, check_choice, utf8_text
 from .catalog import locate_file
 
 __all__ = ["CaliforniaHousing", "load_california_housing"]
@@ -153,6 +153,7 @@ def load_california_housing(
         Bad ``layout``, or a damaged file (the message names the file and the line).
     """
     check_choice(layout, "layout", ("auto", "statlib", "csv"))
+    derived = check_bool(derived, "derived")
     if layout == "auto":
         try:
             path, layout = locate_file(_STATLIB, data_dir, download=False), "statlib"

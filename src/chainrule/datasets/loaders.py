@@ -15,6 +15,7 @@ from importlib import resources
 
 import numpy as np
 
+from .._validation import check_bool
 from .catalog import locate_file
 from .idx import read_idx
 
@@ -105,6 +106,7 @@ def _load_idx_dataset(
     folder: str, data_dir: str | os.PathLike[str] | None, download: bool, normalize: bool
 ) -> tuple[Split, Split]:
     """Both splits of an MNIST-style dataset stored as ``<folder>/{train,t10k}-*-idx*-ubyte.gz``."""
+    normalize = check_bool(normalize, "normalize")
     return tuple(  # type: ignore[return-value]
         _load_idx_split(folder, prefix, data_dir, download, normalize)
         for prefix in ("train", "t10k")

@@ -26,6 +26,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._validation import check_bool
 from ..errors import DataNotFoundError
 from .download import fetch
 
@@ -123,6 +124,8 @@ def file_url(remote: RemoteFile, base_url: str | None = None) -> str | None:
     A base URL is a mirror laid out like a data directory: the file's relative path is appended.
     A mirror replaces URLs but adds none: a file without a URL (``None``) stays local-only.
     """
+    if base_url is not None and not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a URL (str) or None, got {type(base_url).__name__}")
     if remote.url is None:
         return None
     base = base_url or os.environ.get(URL_ENV, "")
@@ -172,6 +175,7 @@ def locate(
     DownloadError, ChecksumError
         The download failed.
     """
+    download = check_bool(download, "download")
     path = find(remote, data_dir)
     if path is not None:
         return path

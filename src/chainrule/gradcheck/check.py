@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._random import as_generator
-from .._validation import check_number, check_target_rows
+from .._validation import check_bool, check_number, check_target_rows
 from ..layers.dropout import Dropout
 from ..layers.sequential import Sequential
 from ..objective import Objective
@@ -124,6 +124,7 @@ def gradcheck(
     if max_checks is not None:
         max_checks = check_number(max_checks, "max_checks", low=1, integer=True)
     rng = as_generator(seed)
+    check_input = check_bool(check_input, "check_input")
     if not check_input and not net.n_parameters:
         raise ValueError(
             "gradcheck has nothing to compare: the network has no parameters; pass "

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._random import as_generator
-from .._validation import as_array, check_n_samples, check_number
+from .._validation import as_array, check_bool, check_n_samples, check_number
 from ..errors import ShapeError
 
 
@@ -78,7 +78,8 @@ def batches(
     for name, array in zip(names[1:], arrays[1:]):
         check_n_samples(n_samples, len(array), "X", name)
     batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
-    rng = as_generator(seed) if shuffle else None
+    reuse_buffers = check_bool(reuse_buffers, "reuse_buffers")
+    rng = as_generator(seed) if check_bool(shuffle, "shuffle") else None
     return _iterate(arrays, n_samples, batch_size, rng, reuse_buffers)
 
 
