@@ -115,6 +115,7 @@ class Loss:
         For a training loop that evaluates the loss on many batches of the same targets: check
         them all here, then pass row slices of the result to :meth:`evaluate`.
         """
+        n_outputs = check_number(n_outputs, "n_outputs", low=1, integer=True)
         n_samples = len(y_true) if hasattr(y_true, "__len__") else 0
         like = np.broadcast_to(np.zeros((), dtype=dtype), (n_samples, n_outputs))
         return self._target(y_true, like)

@@ -167,3 +167,14 @@ def test_bug_b27_ragged_targets(robust):
 def test_bug_b31_negative_targets_message(robust):
     robust.rejects(CrossEntropy().forward, np.full((1, 2), 0.5), np.array([[-1.0, 1.0]]),
                    names=("y_true",))
+
+
+@pytest.mark.parametrize("n_outputs, error, message", [
+    ("3", TypeError, "n_outputs must be an integer, got '3'"),
+    (None, TypeError, "n_outputs must be an integer, got None"),
+    (2.5, TypeError, "n_outputs must be an integer, got 2.5"),
+    (-1, ValueError, r"n_outputs must be in \[1, inf\), got -1"),
+])
+def test_prepare_targets_checks_n_outputs(n_outputs, error, message):
+    with pytest.raises(error, match=f"^{message}"):
+        MSE().prepare_targets(np.zeros(4), n_outputs)
