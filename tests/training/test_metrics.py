@@ -221,6 +221,32 @@ def test_regression_perfect_and_constant_targets(sk_metrics):
     assert r2_score(Y, Y_pred) == 0.5 == sk_metrics.r2_score(Y, Y_pred)
 
 
+@pytest.mark.parametrize("n", [2, 3, 10, 20, 49])
+@pytest.mark.parametrize("value", [1.0, 0.1, 3.7, -2e-300, 1e200])
+def test_r2_of_constant_targets_whose_mean_rounds(n, value):
+    # The weighted mean (w / Σ w) @ y of a constant is not always the constant itself (ten
+    # weights 0.1 sum to 0.9999999999999999): the deviations are then ~1e-16, not 0, and must
+    # still count as a constant target, not as a variance giving an R² of ~-1e31.
+    from chainrule.training._r2 import weighted_r2
+
+    y = np.full(n, value)
+    off = y + 0.5 * abs(value)
+    assert r2_score(y, off) == 0.0  # scikit-learn's own r2_score gives ~-1e31 for some of these
+    assert r2_score(y, y.copy()) == 1.0
+    weights = np.arange(1.0, n + 1.0) / 7.0
+    assert weighted_r2(y, off, weights) == 0.0
+    assert weighted_r2(y, y.copy(), weights) == 1.0
+    # multi-output: the constant output counts 0.0 (or 1.0) beside an exact varying one
+    ramp = np.arange(n, dtype=float)
+    Y = np.column_stack([ramp, y])
+    assert r2_score(Y, np.column_stack([ramp, off])) == 0.5
+    assert weighted_r2(Y, np.column_stack([ramp, y]), weights) == 1.0
+    # a target differing only on a sample of weight 0 is constant over the samples that count
+    varied, zero_weight = y.copy(), np.ones(n)
+    varied[0], zero_weight[0] = value + 1.0, 0.0
+    assert weighted_r2(varied, off, zero_weight) == 0.0
+
+
 def test_regression_metrics_near_the_largest_float():
     # values of magnitude 2**1023 and more (a scale of 2**1024 would itself overflow)
     y, y_hat = [1e308, -1e308], [0.0, 1.0]

@@ -6,8 +6,11 @@ scikit-learn's ``r2_score`` with its defaults, for targets and predictions of sh
 
     R²_j = 1 − Σ_i w_i (y_ij − ŷ_ij)² / Σ_i w_i (y_ij − ȳ_j)²      ȳ_j = Σ_i w_i y_ij / Σ_i w_i
 
-averaged uniformly over the outputs ``j``; an output whose targets are all equal (zero
-denominator) scores 1.0 when it is predicted exactly and 0.0 otherwise.
+averaged uniformly over the outputs ``j``; an output whose targets are all equal (over the
+samples of positive weight: a zero denominator) scores 1.0 when it is predicted exactly and 0.0
+otherwise. Which outputs are constant is read from the targets themselves, not from the
+deviations ``y − ȳ``: the computed mean of equal values need not equal them (ten weights 0.1
+sum to 0.9999999999999999), and deviations of ~1e-16 would give an R² of ~-1e31.
 
 Computed as written, the squares overflow once values pass ~1e154: ``r2_score`` then warns and
 returns ``nan``, ``-inf``, or even a wrong finite value (a finite numerator over an infinite
@@ -60,6 +63,7 @@ def weighted_r2(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarra
     Y, P, _ = scaled(Y, P)  # exact power-of-two scaling: now |Y|, |P| <= 2**384
     kept = w > 0
     Y, P, w = Y[kept], P[kept], w[kept]
+    constant = Y.min(axis=0) == Y.max(axis=0)  # (n_outputs,); the scaling kept equal values equal
     span = (float(w.min()), float(w.max()))  # for the message of _one_output
     # Only relative weights matter. The weighted sums of _one_output are at most Σ w, so w is
     # divided (by a power of two) only when Σ w could overflow: a weight far smaller than the
@@ -70,18 +74,24 @@ def weighted_r2(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarra
     with np.errstate(under="ignore"):
         R = Y - P  # |R| < 2**385
         D = Y - (w / w.sum()) @ Y  # weights of the mean in [0, 1]: |D| < 2**385
-        scores = [_one_output(R[:, j], D[:, j], w, span) for j in range(Y.shape[1])]
+        scores = [_constant_output(R[:, j]) if constant[j]
+                  else _one_output(R[:, j], D[:, j], w, span) for j in range(Y.shape[1])]
     return float(sum(s / len(scores) for s in scores))
+
+
+def _constant_output(r: np.ndarray) -> float:
+    """R² of an output whose targets are all equal, from its residuals ``r`` (n_samples,):
+    scikit-learn's convention, 1.0 when predicted exactly and 0.0 otherwise."""
+    return 1.0 if largest_magnitude(r) == 0.0 else 0.0
 
 
 def _one_output(r: np.ndarray, d: np.ndarray, w: np.ndarray,
                 span: tuple[float, float]) -> float:
     """``1 − Σ w r² / Σ w d²`` for one output's residuals ``r`` and deviations ``d`` (both
-    (n_samples,)) with positive weights ``w`` (n_samples,); ``-inf`` when the ratio is beyond
-    the float64 range. ``span``: the smallest and largest weight as given, for messages."""
+    (n_samples,)) of targets that are not all equal, with positive weights ``w`` (n_samples,);
+    ``-inf`` when the ratio is beyond the float64 range. ``span``: the smallest and largest
+    weight as given, for messages."""
     r_max, d_max = largest_magnitude(r), largest_magnitude(d)
-    if d_max == 0.0:  # constant targets: scikit-learn's convention
-        return 1.0 if r_max == 0.0 else 0.0
     if r_max == 0.0:
         return 1.0
     spread = float(w @ (d / d_max) ** 2)  # in [w_k, Σ w], w_k the weight of a largest |d|
