@@ -41,7 +41,9 @@ def read_table(path: str | Path, target: int | str = -1, *,
     labels).
 
     An .npz's ``X`` must be 2-D numbers, all finite, and its ``y`` one row (or one label) per
-    row of ``X``: numbers, all finite, or strings.
+    row of ``X``: numbers, all finite, or strings. A ``y`` of one column, (n_samples, 1), is
+    one label or value per sample and is returned as (n_samples,), like a CSV's target column
+    (so its task, classes and checks are those of the same targets saved 1-D).
 
     Raises
     ------
@@ -99,7 +101,8 @@ def _features(X: np.ndarray, path: Path, name: str) -> np.ndarray:
 
 def _npz_targets(y: np.ndarray, path: Path, n_samples: int) -> np.ndarray:
     """An .npz's ``y`` if it fits its ``X`` of ``n_samples`` rows: (n_samples,) or
-    (n_samples, n_targets) of finite numbers or of strings (class labels)."""
+    (n_samples, n_targets) of finite numbers or of strings (class labels); one column
+    (n_samples, 1) comes back as (n_samples,)."""
     if y.dtype.kind not in "biufU":
         raise ValueError(f"{path}: y must hold numbers or strings (class labels), "
                          f"got dtype {y.dtype}")
@@ -110,7 +113,7 @@ def _npz_targets(y: np.ndarray, path: Path, n_samples: int) -> np.ndarray:
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(y))[0])
         raise ValueError(f"{path}: every target must be a finite number or a class label, got "
                          f"{y[index]} at index {index} of y")
-    return y
+    return y.reshape(n_samples) if y.ndim == 2 and y.shape[1] == 1 else y
 
 
 class _Rows:

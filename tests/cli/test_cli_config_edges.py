@@ -85,6 +85,40 @@ def test_classification_on_rows_of_targets_names_the_task_not_the_split(tmp_path
         load_data(config["data"])
 
 
+@pytest.mark.parametrize("task", ["auto", "classification"])
+@pytest.mark.parametrize("labels", [np.array([0, 1, 2]), np.array(["a", "b", "c"])])
+def test_class_labels_in_one_column_are_classification(tmp_path, task, labels):
+    """y of shape (n, 1) is one label per sample: integer labels were trained as a regression,
+    refused as "several columns" with data.task = "classification", and text labels failed
+    in the Trainer."""
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    y = labels[np.arange(60) % 3].reshape(-1, 1)
+    data = load_data(files_config(tmp_path, X, y, f"data.task={task!r}")["data"])
+    assert data.task == "classification" and data.classes.tolist() == labels.tolist()
+    assert data.y_train.ndim == 1
+    code = main(["train", "--quiet", "--set", "data.dataset=files", "--set",
+                 f"data.train={str(tmp_path / 'd.npz')!r}", "--set", "training.epochs=1",
+                 "--set", "model.hidden=[3]", "--out", str(tmp_path / "run")])
+    assert code == 0
+    np.savez(tmp_path / "test.npz", X=X[:9], y=y[:9])  # evaluate reads the column the same way
+    assert main(["evaluate", str(tmp_path / "run" / "model.safetensors"), "--data",
+                 str(tmp_path / "test.npz")]) == 0
+
+
+def test_text_targets_in_several_columns_are_a_config_error(tmp_path, capsys):
+    """data.task = "auto" reads them as a regression, which needs numbers: refused naming the
+    file before training (exit 2), not by the Trainer."""
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = np.where(X > 0, "yes", "no")  # (40, 2)
+    config = files_config(tmp_path, X, y)
+    with pytest.raises(ConfigError, match=r'the targets of ".*d\.npz" are text '
+                                          r"\(\['no', 'yes'\] \.\.\.\) in 2 columns per sample"):
+        load_data(config["data"])
+    code = main(["train", "--quiet", "--set", "data.dataset=files", "--set",
+                 f"data.train={str(tmp_path / 'd.npz')!r}", "--out", str(tmp_path / "run")])
+    assert code == 2 and "d.npz" in capsys.readouterr().err
+
+
 def test_a_tilde_in_out_is_the_home_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)

@@ -63,6 +63,17 @@ def test_read_table_from_npz_and_npy(tmp_path):
     assert y.tolist() == [0, 3, 6, 9]
 
 
+@pytest.mark.parametrize("y", [np.array([0, 2, 1]), np.array([0.5, -1.0, 2.0]),
+                               np.array(["cat", "dog", "cat"])])
+def test_an_npz_target_column_is_one_target_per_sample(tmp_path, y):
+    # y saved as a column (n_samples, 1) is what the same targets saved 1-D are (as in a CSV)
+    np.savez(tmp_path / "d.npz", X=np.ones((3, 2)), y=y.reshape(-1, 1))
+    _, read = read_table(tmp_path / "d.npz")
+    assert read.shape == (3,) and read.dtype == y.dtype and read.tolist() == y.tolist()
+    np.savez(tmp_path / "two.npz", X=np.ones((3, 2)), y=np.column_stack([y, y]))
+    assert read_table(tmp_path / "two.npz")[1].shape == (3, 2)  # several targets stay 2-D
+
+
 @pytest.mark.parametrize(
     "name, text, target, error, message",
     [

@@ -280,17 +280,26 @@ def _task(section: dict[str, Any], name: str, y: np.ndarray) -> str:
     the targets cannot be that task's (text to regress on, rows of classes)."""
     task = section.get("task", "auto")
     where = _toml.inline(section.get("train", name))
-    if task == "regression" and (text := _text_targets(y)):
-        raise ConfigError(f'data.task = "regression", but the targets of {where} are text '
-                          f'({text}): regression needs numbers; set data.task = "classification" '
-                          '(or "auto")')
     if task == "classification" and y.ndim != 1:
         raise ConfigError(f'data.task = "classification" needs one class label per sample, but '
                           f"the targets of {where} have shape {y.shape} (several columns: a "
                           'train run has no multilabel task); set data.task = "regression" or '
                           "give a single target column")
-    if task != "auto":
-        return task
+    found = _auto_task(section, name, y) if task == "auto" else task
+    if found == "regression" and (text := _text_targets(y)):
+        if task == "regression":
+            raise ConfigError(f'data.task = "regression", but the targets of {where} are text '
+                              f'({text}): regression needs numbers; set data.task = '
+                              '"classification" (or "auto")')
+        raise ConfigError(f"the targets of {where} are text ({text}) in {y.shape[1]} columns "
+                          "per sample: rows of labels would be a multilabel task, which a train "
+                          "run does not have, and regression needs numbers; give a single label "
+                          "column")
+    return found
+
+
+def _auto_task(section: dict[str, Any], name: str, y: np.ndarray) -> str:
+    """The task ``data.task = "auto"`` reads from the dataset or the targets ``y``."""
     if name in config_module.REGRESSION_DATASETS:
         return "regression"
     if name in config_module.CLASSIFICATION_DATASETS:
