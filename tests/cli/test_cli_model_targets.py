@@ -154,6 +154,22 @@ def test_evaluate_a_regression_model_saved_with_its_trainer(tmp_path, rng, capsy
         abs=1e-4)
 
 
+def test_evaluate_a_regression_model_trained_on_a_target_column(tmp_path, rng, capsys):
+    # trained on y of shape (n, 1), scored against a CSV's target column (n,)
+    X = rng.normal(size=(40, 2))
+    y = X @ np.array([1.0, -2.0]) + 0.5
+    net = mlp([2, 1], output="identity", dtype=np.float64, seed=0)
+    trainer = Trainer(net, "mse", "adam", verbose=0, metrics=["mse", "mae", "r2"])
+    trainer.fit(X, y.reshape(-1, 1), epochs=2)
+    save(net, tmp_path / "model.safetensors", trainer=trainer)
+    data = _write_csv(tmp_path / "test.csv", X, y)
+    assert main(["evaluate", str(tmp_path / "model.safetensors"), "--data", data,
+                 "--target", "label"]) == 0
+    expected = trainer.evaluate(X, y.reshape(-1, 1))
+    assert _printed_metrics(capsys.readouterr().out) == pytest.approx(
+        {name: expected[name] for name in ("mse", "mae", "r2")}, abs=1e-4)
+
+
 def test_summary_names_the_task_classes_and_logits(tmp_path, rng, capsys):
     model, *_ = _model(tmp_path, ["no", "yes"], rng, from_logits=True, epochs=1)
     assert main(["summary", model]) == 0

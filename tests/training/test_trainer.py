@@ -147,6 +147,26 @@ def test_regression_on_one_dimensional_targets_predicts_one_dimension(rng):
         trainer.predict_proba(X)
 
 
+@pytest.mark.parametrize("fit_shape", [(-1,), (-1, 1)])
+def test_one_output_regression_scores_targets_of_either_shape(rng, fit_shape):
+    # (n,) and (n, 1) are the same targets of one output, whichever form fit had
+    X = rng.normal(size=(40, 3))
+    y = X @ np.array([1.0, -1.0, 0.5])
+    trainer = Trainer(cr.mlp([3, 1], seed=0), "mse", "adam", seed=0, verbose=0, metrics=["r2"])
+    trainer.fit(X, y.reshape(fit_shape), epochs=2)
+    scores = trainer.evaluate(X, y)
+    assert trainer.evaluate(X, y.reshape(-1, 1)) == scores
+    assert trainer.predict(X).shape == (40, 1)[:len(fit_shape)]  # the training form
+    with pytest.raises(cr.ShapeError, match=r"y of shape \(40, 2\) has 2 regression targets per "
+                                         "sample, but the network has 1 outputs"):
+        trainer.evaluate(X, np.column_stack([y, y]))
+    two = Trainer(cr.mlp([3, 2], seed=0), "mse", "adam", seed=0, verbose=0)
+    two.fit(X, np.column_stack([y, y]), epochs=1)
+    with pytest.raises(cr.ShapeError, match=r"y must be 2-D like the training targets, got shape "
+                                         r"\(40,\)"):
+        two.evaluate(X, y)
+
+
 def test_early_stopping_stops_and_restores_the_best_weights():
     X, _, y, _ = circles()
     scripted = [5.0, 4.0, 3.0, 3.5, 3.2, 3.1, 1.0]

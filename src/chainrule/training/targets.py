@@ -109,9 +109,13 @@ class TargetEncoder:
         return self.task != "regression"
 
     def transform(self, y: Any, dtype: Any = np.float64, name: str = "y") -> np.ndarray:
-        """``y`` in the form the loss takes (see the module table)."""
+        """``y`` in the form the loss takes (see the module table). The targets of a
+        one-output regression may be (n_samples,) or (n_samples, 1), whichever form
+        :meth:`fit` had (as in :mod:`chainrule.training.metrics`); other tasks need the
+        training targets' number of dimensions."""
         y = _as_target_array(y, name)
-        if y.ndim != self.y_ndim:
+        one_output_regression = self.task == "regression" and self.n_outputs == 1
+        if y.ndim != self.y_ndim and not one_output_regression:
             raise ShapeError(
                 f"{name} must be {self.y_ndim}-D like the training targets, got shape {y.shape}"
             )
