@@ -212,16 +212,20 @@ def _evaluate(args: argparse.Namespace) -> int:
         data: Data = load_data(section)
         X, y, where = data.X_test, data.y_test, f"the test split of {args.data}"
     results = _model_metrics(net, targets, np.asarray(X), np.asarray(y))
-    print(f"evaluated on {where} ({len(y)} samples)")
+    print(f"evaluated on {where} ({len(y)} sample{'' if len(y) == 1 else 's'})")
     for name, value in results.items():
         print(f"{name:>10}  {value:.4f}")
+    if "mse" in results and "r2" not in results:
+        print(f"chainrule: note: r2 is left out: R² needs at least 2 samples, and {where} has "
+              f"{len(y)}", file=sys.stderr)
     return 0
 
 
 def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Metrics suited to the model: from its stored task, classes and output form when the
     file has them (``targets``), else guessed from the network's output activation (labels
-    must then be the output indices)."""
+    must then be the output indices). A regression's ``r2`` is left out for a single sample
+    (R² is not defined there; the caller says so)."""
     from .layers.activations import Sigmoid, Softmax
     from .training import metrics
 
@@ -242,8 +246,11 @@ def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray) -> dict[str, floa
         if isinstance(last, Sigmoid) and outputs.shape[1] == 1:
             return {"accuracy": metrics.accuracy(y, outputs[:, 0]),
                     "log_loss": metrics.log_loss(y, outputs)}
-    return {"mse": metrics.mean_squared_error(y, outputs),
-            "mae": metrics.mean_absolute_error(y, outputs), "r2": metrics.r2_score(y, outputs)}
+    results = {"mse": metrics.mean_squared_error(y, outputs),
+               "mae": metrics.mean_absolute_error(y, outputs)}
+    if len(y) >= 2:
+        results["r2"] = metrics.r2_score(y, outputs)
+    return results
 
 
 #: The data files ``evaluate --data`` reads, by suffix.

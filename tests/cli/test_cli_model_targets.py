@@ -170,6 +170,23 @@ def test_evaluate_a_regression_model_trained_on_a_target_column(tmp_path, rng, c
         {name: expected[name] for name in ("mse", "mae", "r2")}, abs=1e-4)
 
 
+def test_evaluate_a_regression_model_on_one_sample_leaves_r2_out(tmp_path, rng, capsys):
+    X = rng.normal(size=(40, 2))
+    y = X @ np.array([1.0, -2.0])
+    net = mlp([2, 1], output="identity", dtype=np.float64, seed=0)
+    Trainer(net, "mse", "adam", verbose=0, metrics=[]).fit(X, y, epochs=1)
+    save(net, tmp_path / "model.safetensors")  # without targets: guessed from the activation
+    data = _write_csv(tmp_path / "one.csv", X[:1], y[:1])
+    assert main(["evaluate", str(tmp_path / "model.safetensors"), "--data", data]) == 0
+    captured = capsys.readouterr()
+    error = float((net.forward(X[:1])[0, 0] - y[0]) ** 2)
+    assert _printed_metrics(captured.out) == pytest.approx(
+        {"mse": error, "mae": np.sqrt(error)}, abs=1e-4)
+    assert "(1 sample)" in captured.out
+    assert captured.err == (f"chainrule: note: r2 is left out: R² needs at least 2 samples, and "
+                            f"{data} has 1\n")
+
+
 def test_summary_names_the_task_classes_and_logits(tmp_path, rng, capsys):
     model, *_ = _model(tmp_path, ["no", "yes"], rng, from_logits=True, epochs=1)
     assert main(["summary", model]) == 0
