@@ -144,6 +144,30 @@ def test_data_that_cannot_be_classified_or_split(overrides, message):
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "rows, overrides, message",
+    [
+        # two samples of two classes: the test part takes one, the validation part has none left
+        ("0.1,0.2,0\n0.3,0.4,1\n", [],
+         ("data.validation_size = 0.1 puts 1 of the 1 samples left after the test part in the "
+          "validation part, but each side needs a sample: use more data (1 sample is too few "
+          "for this split), or 0 for no validation part")),
+        # classes of one sample each may all go to the test part, but a sample must stay
+        ("1,0\n2,1\n3,2\n", ["data.test_size=0.7", "data.validation_size=0"],
+         ("data.test_size = 0.7 puts 3 of the 3 samples in the test part, but each side needs a "
+          "sample, so 1 to 2: use data.test_size of at most 0.666")),
+    ],
+)
+def test_classes_of_one_sample_still_leave_a_training_sample(tmp_path, rows, overrides,
+                                                             message):
+    (tmp_path / "tiny.csv").write_text(rows)
+    config = load_config(overrides=["data.dataset=files", f"data.train='{tmp_path / 'tiny.csv'}'",
+                                    *overrides])
+    with pytest.raises(ConfigError) as info:
+        load_data(config["data"])
+    assert str(info.value) == message
+
+
 def test_the_suggested_sizes_work():
     """The bounds the message gives are values that split."""
     for low, high in (("0.00502", "0.794"),):

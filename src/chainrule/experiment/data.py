@@ -220,24 +220,26 @@ def _split(X: np.ndarray, y: np.ndarray, fraction: float, *, stratify: bool, see
     ``train_test_split`` puts ``ceil(fraction · n)`` samples in the part (``fraction_count``);
     a stratified split needs, with k classes of two samples or more, between k and n − k there
     (``stratified_bounds``: one sample of each class on either side); any split needs one
-    sample on each side.
+    sample on each side, which also bounds a stratified split when classes of one sample
+    (free to go to either side) could otherwise all go to the part.
     """
     n = len(y)
     part = fraction_count(fraction, n)
     low, high = 1, n - 1
     if stratify:
-        k, high = stratified_bounds(np.unique(y, return_counts=True)[1])
-        low = max(low, k)
+        k, stratified_high = stratified_bounds(np.unique(y, return_counts=True)[1])
+        low, high = max(low, k), min(high, stratified_high)
     if not low <= part <= high:
         what = "validation" if key == "data.validation_size" else "test"
         need = (f"a split stratified by class needs {low} to {high} there (one sample of each of "
                 f"the {low} classes on each side)" if low > 1 else
-                f"each side needs a sample, so {low} to {high}")
+                "each side needs a sample" + (f", so {low} to {high}" if low <= high else ""))
         # ceil(f · n) is in [low, high] for f in ((low - 1) / n, high / n]; and the config's
         # value is f times value / fraction.
         per_fraction = value / fraction
         if low > high:
-            advice = f"use more data ({n} samples are too few for this split)"
+            advice = (f"use more data ({n} sample{'s are' if n != 1 else ' is'} too few for "
+                      "this split)")
         elif low == 1:
             advice = f"use {key} of at most {_round(high / n * per_fraction, 3, up=False):g}"
         else:
