@@ -301,7 +301,7 @@ def test_train_prints_the_early_stopping_note(tmp_path, capsys):
                  "--set", "model.hidden=[4]", "--set", "training.epochs=5",
                  "--set", "callbacks.early_stopping={patience=1, min_delta=1e9}"]) == 0
     printed = capsys.readouterr().out
-    assert "stopped early after epoch 2: val_loss did not improve for 1 epochs" in printed
+    assert "stopped early after epoch 2: val_loss did not improve for 1 epoch" in printed
     assert "restored the weights of epoch 1" in printed
     assert json.loads((out / "metrics.json").read_text())["epochs"] == 2
 
@@ -314,7 +314,7 @@ def test_train_prints_the_note_when_the_config_silences_the_trainer(tmp_path, ca
                  "--set", "training.verbose=0",
                  "--set", "callbacks.early_stopping={patience=1, min_delta=1e9}"]) == 0
     printed = capsys.readouterr().out
-    assert printed.count("stopped early after epoch 2: val_loss did not improve for 1 epochs") == 1
+    assert printed.count("stopped early after epoch 2: val_loss did not improve for 1 epoch") == 1
 
 
 def _saved_model(tmp_path, output: str):

@@ -590,6 +590,18 @@ def test_early_stopping_modes(key, mode, values, best_epoch, stopped_epoch):
     assert len(history) == stopped_epoch and history.stopped_early
 
 
+@pytest.mark.parametrize("patience, stopped_epoch, stalled",
+                         [(0, 3, "1 epoch"), (1, 3, "1 epoch"), (3, 5, "3 epochs")])
+def test_the_early_stopping_note_counts_the_epochs_without_improvement(patience, stopped_epoch,
+                                                                       stalled):
+    # patience=0 stops after the first epoch without improvement: 1, not 0, epochs stalled
+    stopper = EarlyStopping("loss", patience=patience, restore_best=False)
+    history = scripted_fit([3.0, 2.0, 2.5, 2.4, 2.2, 2.1, 1.0], stopper)
+    assert stopper.stopped_epoch == stopped_epoch
+    assert history.note == (f"stopped early after epoch {stopped_epoch}: loss did not improve "
+                            f"for {stalled} (best 2 at epoch 2)")
+
+
 @pytest.mark.parametrize(
     "patience, cooldown, expected",
     [

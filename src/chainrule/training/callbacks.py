@@ -189,6 +189,7 @@ class EarlyStopping(Callback):
         self.patience = check_number(patience, "patience", low=0, integer=True)
         self.restore_best = check_bool(restore_best, "restore_best")
         self.stopped_epoch = 0
+        self._stalled = 0
         self._best_parameters: np.ndarray | None = None
 
     @property
@@ -214,6 +215,8 @@ class EarlyStopping(Callback):
             if self.restore_best:
                 self._best_parameters = trainer.net.parameters.copy()
         elif self._tracker.wait >= self.patience and epoch < trainer.final_epoch:
+            # the epochs without improvement, for the note: patience, or 1 when patience is 0
+            self._stalled = self._tracker.wait
             self.stopped_epoch = epoch
             trainer.stop_training = True
             trainer.history.stopped_early = True
@@ -228,7 +231,7 @@ class EarlyStopping(Callback):
             restored = f"; restored the weights of epoch {self.best_epoch}" if restoring else ""
             trainer.history.note = (
                 f"stopped early after epoch {self.stopped_epoch}: {self.monitor} did not improve "
-                f"for {self.patience} epochs ({best}){restored}"
+                f"for {self._stalled} epoch{'' if self._stalled == 1 else 's'} ({best}){restored}"
             )
 
 
