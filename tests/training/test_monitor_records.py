@@ -135,8 +135,9 @@ def test_series_per_layer():
 
 
 def test_the_default_probe_is_the_last_batch_of_the_epoch_even_with_validation():
-    """The monitor points at the reused batch buffer and copies it once, at the epoch's end:
-    its activation statistics are those of the last training batch's first rows."""
+    """The monitor copies the first rows of every batch out of the reused batch buffer: its
+    activation statistics are those of the last training batch's first rows (validation,
+    evaluated after it, does not change them)."""
     last = {}
 
     def keep(trainer, epoch, batch, logs):
@@ -147,6 +148,25 @@ def test_the_default_probe_is_the_last_batch_of_the_epoch_even_with_validation()
     trainer = Trainer(net, "binary_cross_entropy", batch_size=30, seed=0, verbose=0,
                       callbacks=[monitor, LambdaCallback(on_batch_end=keep)])
     trainer.fit(X, Y, epochs=1, validation_split=0.25)
+    A0 = last["X"] @ net.layers[0].params["W"] + net.layers[0].params["b"]
+    expected = np.sqrt(np.mean(np.sum(A0**2, axis=1)))
+    assert monitor.records[0]["layers"][0]["activation_norm"] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_default_probe_is_the_last_trained_batch_when_later_ones_are_skipped(seed):
+    """A batch whose sample weights are all zero is drawn into the reused batch buffer and
+    skipped without on_batch_end: the probe is still the last batch trained on."""
+    last = {}
+
+    def keep(trainer, epoch, batch, logs):
+        last["X"] = trainer.net.layers[0].cache["X"].copy()
+
+    monitor = GradientMonitor(warn=False)
+    net = mlp([2, 4, 1], output="sigmoid", dtype=np.float64, seed=0)
+    trainer = Trainer(net, "binary_cross_entropy", "sgd", batch_size=1, seed=seed, verbose=0,
+                      callbacks=[LambdaCallback(on_batch_end=keep), monitor])
+    trainer.fit(X[:12], Y[:12], epochs=1, sample_weight=np.array([1.0, 0.0] * 6))
     A0 = last["X"] @ net.layers[0].params["W"] + net.layers[0].params["b"]
     expected = np.sqrt(np.mean(np.sum(A0**2, axis=1)))
     assert monitor.records[0]["layers"][0]["activation_norm"] == pytest.approx(expected, rel=1e-12)

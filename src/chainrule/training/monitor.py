@@ -87,7 +87,8 @@ class GradientMonitor(Callback):
     ----------
     probe : array of shape (n_probe, in_features), optional
         A fixed batch for the activation statistics. Default: the inputs of the epoch's last
-        training batch (at most ``probe_size`` rows), read from the first layer's cache (a
+        batch trained on (at most ``probe_size`` rows; a batch skipped because its sample
+        weights are all zero does not count), read from the first layer's cache (a
         ``Dense`` keeps its input); if the first layer keeps no input, activation statistics
         are ``None``.
     probe_size : int, default 256
@@ -143,7 +144,8 @@ class GradientMonitor(Callback):
         self.records: list[dict[str, Any]] = []
         self.alerts: list[dict[str, Any]] = []
         self._probe: np.ndarray | None = None
-        self._last_batch: np.ndarray | None = None
+        self._last_batch: np.ndarray | None = None  # the probe rows of the last trained batch
+        self._kept_rows: np.ndarray | None = None  # the array _last_batch lies in
         self._tracked: list[_Tracked] = []
         self._sums: dict[int, list[float]] = {}  # layer index → [Σ grad, Σ update, Σ ratio]
         self._steps = 0
@@ -183,10 +185,6 @@ class GradientMonitor(Callback):
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: Logs) -> None:
         net = trainer.net
-        if self._probe is None and self._last_batch is not None:
-            # One copy per epoch, of the rows on_batch_end pointed at: nothing has written into
-            # the batch buffer since the last batch (validation reads its own arrays).
-            self._last_batch = self._last_batch.copy()
         probe = self._probe if self._probe is not None else self._last_batch
         activations = _activation_stats(net, probe, self.saturation_margin)
         steps = max(self._steps, 1)
@@ -232,14 +230,28 @@ class GradientMonitor(Callback):
         self._global_sum = 0.0
 
     def _keep_batch(self, net: Sequential) -> None:
-        """Point at the batch's first ``probe_size`` inputs, in the first layer's cache.
+        """Copy the batch's first ``probe_size`` inputs, from the first layer's cache, into
+        an array kept for that (allocated again only when a batch has more rows or another
+        width or dtype).
 
-        A view, not a copy: the Trainer reuses its batch buffers, so the view is only valid
-        until the next batch is drawn; :meth:`on_epoch_end` copies the last one (a copy per
-        batch would be made and thrown away on every step).
+        A copy on every batch, not a view copied at the epoch's end: the Trainer reuses its
+        batch buffers and draws a batch whose sample weights are all zero into them, then
+        skips it without calling on_batch_end, so by the epoch's end the buffer may hold a
+        batch that was never trained on. The copy costs one pass over min(batch_size,
+        probe_size) × in_features values per batch, less than the monitor's per-step work on
+        the first layer's weights (each ``_Tracked.step`` reads them several times).
         """
         X = net.layers[0].cache.get("X")
-        self._last_batch = None if X is None else X[: self.probe_size]
+        if X is None:
+            self._last_batch = None
+            return
+        rows = X[: self.probe_size]
+        kept = self._kept_rows
+        if (kept is None or kept.shape[0] < rows.shape[0] or kept.shape[1:] != rows.shape[1:]
+                or kept.dtype != rows.dtype):
+            kept = self._kept_rows = np.empty_like(rows, order="C")
+        self._last_batch = kept[: rows.shape[0]]
+        np.copyto(self._last_batch, rows)
 
     def _check_exploding(self, trainer: Trainer, epoch: int, batch: int, norm: float) -> None:
         if self._reference is None and math.isfinite(norm) and norm > 0:
