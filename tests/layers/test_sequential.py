@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import io
+import pickle
 
 import numpy as np
 import pytest
@@ -94,6 +96,30 @@ def test_reusing_buffers_gives_the_same_numbers(rng):
         assert np.shares_memory(Y, second)  # reused inside the block
     first = net.forward(X)
     assert not np.shares_memory(first, net.forward(X))  # fresh arrays outside it
+
+
+@pytest.mark.parametrize("duplicate", [copy.deepcopy, lambda net: pickle.loads(pickle.dumps(net))],
+                         ids=["deepcopy", "pickle"])
+def test_a_network_copied_while_reusing_buffers_is_an_ordinary_network(duplicate, rng):
+    """A copy taken inside the trainer's loop (a callback keeping the best model) neither
+    carries the workspace nor stays in buffer-reuse mode, in which its results would alias."""
+    net = cr.mlp([3, 6, 2], output="softmax", dtype=np.float64, seed=0)
+    X, dY = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    with net.reusing_buffers():
+        net.forward(X, training=True)
+        net.backward(dY)
+        clone = duplicate(net)
+    assert all(not layer._reuse_buffers and not layer._workspace for layer in clone.layers)
+    first = clone.forward(X, training=True)
+    kept = first.copy()
+    second = clone.forward(X + 1.0, training=True)
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)
+    dX = clone.backward(dY)
+    assert not np.shares_memory(dX, clone.backward(dY))
+    with clone.reusing_buffers():  # and the copy can reuse its buffers as usual
+        assert np.shares_memory(clone.forward(X, training=True), clone.forward(X, training=True))
+    assert not np.shares_memory(clone.forward(X), clone.forward(X))
 
 
 def test_inference_keeps_no_cache(rng):

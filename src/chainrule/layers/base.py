@@ -243,14 +243,19 @@ class Layer:
         return clone
 
     def __getstate__(self) -> dict[str, Any]:
-        """For pickling and ``copy.deepcopy``: everything but the link to a network.
+        """For pickling and ``copy.deepcopy``: everything but the link to a network and the
+        buffer reuse of :meth:`Sequential.reusing_buffers`.
 
         A layer pickled on its own then comes back standalone, with its parameter values in
         arrays of its own (as :meth:`copy`), free to join another network; a pickled network
         links its layers back to itself (``Sequential.__setstate__``). Keeping the link would
         pickle the whole network inside the layer, and restore the network before its layer.
+
+        A copy taken inside a ``reusing_buffers`` block (a callback keeping the best model
+        during training) is outside that block: it comes back with reuse off and no workspace,
+        as :meth:`copy` gives, or every result of the copy would overwrite the previous one.
         """
-        return {**self.__dict__, "_owner": None}
+        return {**self.__dict__, "_owner": None, "_workspace": {}, "_reuse_buffers": False}
 
     @property
     def n_parameters(self) -> int:
