@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -288,6 +289,33 @@ def test_rescale_layer_reproduces_a_fitted_scaler(scaler_name, rng):
     assert net.forward(X).dtype == np.float32
     with pytest.raises(ValueError, match="scale must be positive"):
         cr.Rescale([0.0], [0.0])
+
+
+def test_rescale_computes_with_its_current_statistics(rng):
+    """New statistics take effect at once (the float32 copies of the old ones are not kept),
+    and the arrays the layer hands out are read-only: an in-place edit would bypass that."""
+    net = cr.Sequential([cr.Rescale([0.0, 0.0], [1.0, 1.0]), cr.Dense(2, 1)], seed=0)
+    X, dY = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
+    net.forward(X)  # the float32 statistics are made here
+    net[0].offset = [10.0, 10.0]
+    net[0].scale = np.array([4.0, 4.0])
+    fresh = cr.Sequential([cr.Rescale([10.0, 10.0], [4.0, 4.0]), net[1].copy()])
+    for other in (fresh, net.copy(), cr.Sequential.from_config(net.get_config())):
+        other.parameters[:] = net.parameters
+        np.testing.assert_array_equal(net.forward(X), other.forward(X))
+        net.forward(X, training=True), other.forward(X, training=True)
+        np.testing.assert_array_equal(net.backward(dY), other.backward(dY))
+    for name in ("offset", "scale"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(net[0], name)[...] = 2.0
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(copy.deepcopy(net)[0], name)[0] = 2.0
+    with pytest.raises(ValueError, match=r"scale must be positive, got minimum 0\.0"):
+        net[0].scale = [1.0, 0.0]
+    with pytest.raises(cr.ShapeError, match=re.escape(
+            "Rescale #0: offset must have shape (2,), one value per input feature, got (3,)")):
+        net[0].offset = [1.0, 2.0, 3.0]
+    np.testing.assert_array_equal(net[0].scale, [4.0, 4.0])  # unchanged by the refused values
 
 
 def test_a_single_layer_is_a_network_of_one_and_the_network_is_a_sequence():

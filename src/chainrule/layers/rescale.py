@@ -28,6 +28,13 @@ class Rescale(Layer):
     offset, scale : array_like of shape (n_features,)
         ``scale`` must be positive.
 
+    Attributes
+    ----------
+    offset, scale : ndarray of shape (n_features,), read-only
+        The statistics the layer computes with (float64). Assign new values to change them
+        (``layer.offset = new_mean``: checked as in the constructor); writing into the arrays
+        is refused, since the layer keeps them converted to its dtype.
+
     Shape
     -----
     X and Y: (n_samples, n_features).
@@ -41,18 +48,48 @@ class Rescale(Layer):
 
     def __init__(self, offset: Any, scale: Any) -> None:
         super().__init__()
+        self._set_statistics(offset, scale)
+        self.in_features = self._offset.shape[0]
+
+    @property
+    def offset(self) -> np.ndarray:
+        return _read_only(self._offset)
+
+    @offset.setter
+    def offset(self, value: Any) -> None:
+        self._set_statistics(self._same_width(value, "offset"), self._scale)
+
+    @property
+    def scale(self) -> np.ndarray:
+        return _read_only(self._scale)
+
+    @scale.setter
+    def scale(self, value: Any) -> None:
+        self._set_statistics(self._offset, self._same_width(value, "scale"))
+
+    def _same_width(self, value: Any, name: str) -> np.ndarray:
+        """New statistics keep the layer's width, which the network's sizes were checked with."""
+        array = as_float_array(value, name, ndim=1)
+        if array.shape != (self.in_features,):
+            raise ShapeError(
+                f"{self.label}: {name} must have shape ({self.in_features},), one value per "
+                f"input feature, got {array.shape}"
+            )
+        return array
+
+    def _set_statistics(self, offset: Any, scale: Any) -> None:
+        """Check and keep the statistics, and forget their copies in other dtypes."""
         # Copies: the layer (and a model file saved from it) must not follow later in-place
         # changes to the caller's arrays (a buffer the caller reuses).
-        self.offset = as_float_array(offset, "offset", ndim=1).copy()
-        self.scale = as_float_array(scale, "scale", ndim=1).copy()
-        if self.offset.shape != self.scale.shape:
+        offset = as_float_array(offset, "offset", ndim=1).copy()
+        scale = as_float_array(scale, "scale", ndim=1).copy()
+        if offset.shape != scale.shape:
             raise ShapeError(
-                f"offset and scale must have the same shape, got {self.offset.shape} and "
-                f"{self.scale.shape}"
+                f"offset and scale must have the same shape, got {offset.shape} and {scale.shape}"
             )
-        if not (self.scale > 0).all():
-            raise ValueError(f"scale must be positive, got minimum {self.scale.min()}")
-        self.in_features = self.offset.shape[0]
+        if not (scale > 0).all():
+            raise ValueError(f"scale must be positive, got minimum {scale.min()}")
+        self._offset, self._scale = offset, scale
         self._typed: dict[np.dtype, tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
@@ -80,10 +117,15 @@ class Rescale(Layer):
         return in_features
 
     def _statistics(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-        """offset and scale in ``dtype``, so a float32 network stays float32."""
-        if dtype not in self._typed:
-            self._typed[dtype] = (self.offset.astype(dtype), self.scale.astype(dtype))
-        return self._typed[dtype]
+        """offset and scale in ``dtype``, so a float32 network stays float32.
+
+        Converted once per dtype: the statistics change only through the setters, which
+        forget the conversions.
+        """
+        typed = self._typed.get(dtype)
+        if typed is None:
+            typed = self._typed[dtype] = (self._offset.astype(dtype), self._scale.astype(dtype))
+        return typed
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X = self._check_input(X, self.in_features)
@@ -113,3 +155,11 @@ class Rescale(Layer):
 
     def extra_repr(self) -> str:
         return f"{self.in_features} features"
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of ``array``: a fresh view each time, since a copy or an unpickled layer
+    holds writeable arrays (NumPy does not keep the flag)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
