@@ -245,6 +245,26 @@ def test_rescale_from_scaler_needs_a_fitted_scaler():
         cr.Rescale.from_scaler("standardize")
 
 
+@pytest.mark.parametrize("offset, scale, problem", [
+    ([0.0, 1.0], [1.0, 9.5e-51], "feature 1 has scale 9.5e-51, which is 0 in float32"),
+    ([0.0, 1e39], [1.0, 1.0], "feature 1 has offset 1e+39, which is beyond the float32 range"),
+    ([0.0, 0.0], [1e39, 1.0], "feature 0 has scale 1e+39, which is beyond the float32 range"),
+])
+def test_rescale_statistics_a_float32_network_cannot_hold(offset, scale, problem):
+    """A tiny (or huge) feature standardised in float64 gives statistics that float32 rounds
+    to 0 or infinity: the layer says so, instead of a non-finite output blamed on X."""
+    net = cr.Sequential([cr.Rescale(offset, scale), cr.Dense(2, 1)], seed=0)
+    X = np.array([[0.0, 1.0]])
+    with pytest.raises(ValueError, match=re.escape(
+            f"Rescale #0: {problem} (the dtype the layer computes in); float32 cannot represent "
+            "this feature's values: build the network with dtype='float64', or rescale the "
+            "feature")):
+        net.forward(X)
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        cr.Trainer(net, "mse", verbose=0).fit(X, [0.0], epochs=1)
+    assert np.isfinite(net.copy(dtype="float64").forward(X)).all()
+
+
 def test_existing_parameter_of_the_wrong_shape_is_refused():
     layer = cr.Dense(2, 3).build(seed=0)
     layer.params["W"] = np.ones((3, 2))  # transposed: the tutorials' (out, in) convention

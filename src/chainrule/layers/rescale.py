@@ -26,7 +26,10 @@ class Rescale(Layer):
     Parameters
     ----------
     offset, scale : array_like of shape (n_features,)
-        ``scale`` must be positive.
+        ``scale`` must be positive. In a float32 network both must also fit float32: the
+        first forward pass refuses, with a ``ValueError`` naming the feature, a scale that
+        float32 rounds to 0 (a feature of values around 1e-50) or an offset or scale beyond its
+        range; such a feature needs a float64 network.
 
     Attributes
     ----------
@@ -124,8 +127,32 @@ class Rescale(Layer):
         """
         typed = self._typed.get(dtype)
         if typed is None:
-            typed = self._typed[dtype] = (self._offset.astype(dtype), self._scale.astype(dtype))
+            typed = self._typed[dtype] = self._converted(dtype)
         return typed
+
+    def _converted(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """offset and scale in ``dtype``, refused when that dtype cannot hold them.
+
+        Valid float64 statistics of a feature whose values float32 cannot represent (around
+        1e-50, or 1e39) become a scale of 0, or infinity: the output would be inf or NaN, or
+        all zeros, and the error would blame the inputs.
+        """
+        with np.errstate(over="ignore"):  # beyond the dtype's range: inf, refused below
+            offset, scale = self._offset.astype(dtype), self._scale.astype(dtype)
+        for name, original, converted in (("offset", self._offset, offset),
+                                          ("scale", self._scale, scale)):
+            bad = ~np.isfinite(converted) | ((converted == 0) & (name == "scale"))
+            if bad.any():
+                j = int(np.argmax(bad))
+                problem = (f"is beyond the {dtype.name} range" if converted[j]
+                           else f"is 0 in {dtype.name}")
+                raise ValueError(
+                    f"{self.label}: feature {j} has {name} {original[j]:.6g}, which {problem} "
+                    f"(the dtype the layer computes in); {dtype.name} cannot represent this "
+                    "feature's values: build the network with dtype='float64', or rescale the "
+                    "feature"
+                )
+        return offset, scale
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X = self._check_input(X, self.in_features)
