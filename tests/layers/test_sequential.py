@@ -246,6 +246,26 @@ def test_dropout_masks_come_from_the_network_seed(rng):
     assert not np.array_equal(outputs[0], outputs[2])
 
 
+def test_a_frozen_dropout_mask_outlives_evaluation_passes_and_copies(rng):
+    net = cr.Sequential([cr.Dense(3, 6), cr.Dropout(0.5), cr.Dense(6, 1)], seed=0,
+                        dtype=np.float64)
+    X = rng.normal(size=(4, 3))
+    first = net.forward(X, training=True)
+    net[1].freeze_mask = True  # from here on, the last mask is kept
+    np.testing.assert_array_equal(net.forward(X, training=True), first)
+    net.forward(X)  # an evaluation pass keeps nothing in the caches
+    np.testing.assert_array_equal(net.forward(X, training=True), first)
+    for clone in (net.copy(), copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        np.testing.assert_array_equal(clone.forward(X, training=True), first)
+    smaller = net.forward(X[:2], training=True)  # another batch size: a new mask, kept in turn
+    net.forward(X[:2])
+    np.testing.assert_array_equal(net.forward(X[:2], training=True), smaller)
+    net[1].freeze_mask = False
+    assert not np.array_equal(net.forward(X, training=True), net.forward(X, training=True))
+    with pytest.raises(TypeError, match=r"freeze_mask must be True or False, got 'no' \(str\)"):
+        net[1].freeze_mask = "no"
+
+
 def test_sigmoid_has_no_overflow_for_huge_inputs():
     # pytest turns RuntimeWarnings (overflow) into errors, so this also checks there are none.
     for dtype in (np.float32, np.float64):

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._random import as_generator
-from .._validation import check_number
+from .._validation import check_bool, check_number
 from .base import LAYERS, Layer
 
 
@@ -34,7 +34,10 @@ class Dropout(Layer):
     ----------
     freeze_mask : bool
         When True, a training forward reuses the last mask instead of drawing a new one, so the
-        network is a fixed, differentiable function; :func:`chainrule.gradcheck` uses it.
+        network is a fixed, differentiable function; :func:`chainrule.gradcheck` uses it. The
+        first frozen pass keeps the mask of the training pass just before it (or draws one);
+        evaluation passes in between, copies and pickles keep the frozen mask. A batch of
+        another shape gets a new mask, which is then the one kept. Setting False forgets it.
 
     Shape
     -----
@@ -54,23 +57,44 @@ class Dropout(Layer):
         super().__init__()
         self.p = check_number(p, "p", low=0, high=1, high_open=True)
         self.rng = None if seed is None else as_generator(seed)
-        self.freeze_mask = False
+        self._freeze_mask = False
+        # The frozen mask: not in the cache, which an evaluation pass clears.
+        self._frozen_mask: np.ndarray | None = None
+
+    @property
+    def freeze_mask(self) -> bool:
+        return self._freeze_mask
+
+    @freeze_mask.setter
+    def freeze_mask(self, value: bool) -> None:
+        self._freeze_mask = check_bool(value, "freeze_mask")
+        if not self._freeze_mask:
+            self._frozen_mask = None
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X = self._check_input(X)
         if not training or self.p == 0.0:
             self._remember(training, mask=None, shape=X.shape)  # backward checks dY's shape
             return X
-        mask = self.cache.get("mask") if self.freeze_mask else None
-        if mask is None or mask.shape != X.shape:
-            if self.rng is None:
-                self.rng = np.random.default_rng()
-            keep = self.rng.random(X.shape, dtype=X.dtype) >= self.p
-            mask = np.multiply(keep, 1.0 / (1.0 - self.p), dtype=X.dtype)  # M = [U ≥ p]/(1 − p)
+        if not self._freeze_mask:
+            mask = self._draw_mask(X)
+        else:
+            mask = self._frozen_mask
+            if mask is None:  # the first frozen pass: the mask of the training pass before
+                mask = self.cache.get("mask")
+            if mask is None or mask.shape != X.shape:
+                mask = self._draw_mask(X)
+            self._frozen_mask = mask
         Y = self._new_array("Y", X.shape, X.dtype)
         np.multiply(X, mask, out=Y)
         self._remember(training, mask=mask)
         return Y
+
+    def _draw_mask(self, X: np.ndarray) -> np.ndarray:
+        if self.rng is None:
+            self.rng = np.random.default_rng()
+        keep = self.rng.random(X.shape, dtype=X.dtype) >= self.p
+        return np.multiply(keep, 1.0 / (1.0 - self.p), dtype=X.dtype)  # M = [U ≥ p]/(1 − p)
 
     def infer(self, X: np.ndarray) -> np.ndarray:
         return X  # evaluation: the identity
