@@ -1,9 +1,11 @@
 """Weight initialisers.
 
 An initialiser is a function ``init(shape, rng) -> ndarray`` (float64) that draws a starting value
-for a parameter of ``shape``; for a weight matrix of shape ``(fan_in, fan_out)`` the variance is
-chosen from the fan-in and fan-out. Values are drawn in float64 and then stored in the network's
-dtype, so a float32 and a float64 network built with the same seed start from the same numbers.
+for a parameter of ``shape``: an array of exactly that shape (nothing is broadcast) of numbers
+finite in the network's dtype, as the network checks when it is built. For a weight matrix of
+shape ``(fan_in, fan_out)`` the variance is chosen from the fan-in and fan-out. Values are drawn
+in float64 and then stored in the network's dtype, so a float32 and a float64 network built
+with the same seed start from the same numbers.
 
 =================  =====================================================  ==========================
 name               distribution                                           reference

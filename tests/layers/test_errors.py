@@ -194,6 +194,42 @@ def test_bad_initializer_specs(init, pattern):
         cr.Dense(2, 3, init=init)
 
 
+def _returns(value):
+    def wrong_init(shape, rng):
+        return value() if callable(value) else value
+    return wrong_init
+
+
+@pytest.mark.parametrize("value, error, problem", [
+    (lambda: np.ones(1), cr.ShapeError, "must be 2-D, got 1-D array of shape (1,)"),
+    (lambda: np.ones(3), cr.ShapeError, "must be 2-D, got 1-D array of shape (3,)"),
+    (lambda: np.ones((5, 5)), cr.ShapeError, "must have shape (2, 3), got (5, 5)"),
+    (lambda: np.ones((1, 1)), cr.ShapeError, "must have shape (2, 3), got (1, 1)"),
+    (0.5, cr.ShapeError, "must be 2-D, got 0-D array of shape ()"),
+    ("abc", TypeError, "must be an array of numbers, got str"),
+    (None, TypeError, "must hold real numbers (bool, int or float), got dtype object"),
+    (lambda: np.full((2, 3), np.nan), ValueError, "must be finite, got 6 NaN/inf value(s)"),
+    (lambda: np.full((2, 3), 1e300), ValueError, "has values beyond the float32 range"),
+], ids=["one-value", "a-row", "too-large", "one-by-one", "scalar", "str", "None", "nan",
+        "beyond-float32"])
+def test_a_custom_initializer_must_return_a_finite_array_of_the_parameters_shape(
+        value, error, problem):
+    """A value that broadcast into W would make every unit the same (the symmetry problem)."""
+    with pytest.raises(error, match=re.escape(
+            "Dense #0: the value that initializer wrong_init returned for parameter 'W' of "
+            f"shape (2, 3) {problem}")):
+        cr.Sequential([cr.Dense(2, 3, init=_returns(value))], seed=0)
+    with pytest.raises(error, match=re.escape("Dense: the value that initializer wrong_init")):
+        cr.Dense(2, 3, init=_returns(value)).build(np.float32)
+
+
+def test_an_initializer_that_fails_is_named_in_a_note():
+    with pytest.raises(TypeError, match="positional argument") as caught:
+        cr.Sequential([cr.Dense(2, 3, init=lambda shape: np.ones(shape))])
+    assert caught.value.__notes__ == [
+        "in initializer <lambda> of Dense #0's parameter 'W', called as init((2, 3), rng)"]
+
+
 def test_bad_activation_and_architecture_entries():
     with pytest.raises(ValueError, match=r"^architecture\[0\]: an activation dict needs a 'name' "
                                          r"key, got \{'alpha': 0\.2\}"):

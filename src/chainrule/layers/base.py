@@ -59,7 +59,8 @@ class ParameterSpec:
         Weights are penalised (L1/L2) and weight-decayed; biases are not. Weights are stored
         before biases in a network's flat buffer.
     init : callable
-        ``init(shape, rng) -> float64 array`` that draws the starting value.
+        ``init(shape, rng) -> float64 array`` that draws the starting value: an array of
+        exactly ``shape``, finite in the network's dtype (checked when the layer is built).
     """
 
     name: str

@@ -26,7 +26,8 @@ class Dense(Layer):
     bias : bool, default True
         Whether to add the bias ``b``.
     init : str, dict or callable, default "glorot_uniform"
-        Initialiser of ``W`` (see :mod:`chainrule.init`); biases start at zero. A dict is
+        Initialiser of ``W`` (see :mod:`chainrule.init`; a callable ``init(shape, rng)`` must
+        return an array of exactly ``shape``); biases start at zero. A dict is
         copied, with NumPy scalars made Python numbers (see :func:`chainrule.init.init_config`),
         so ``get_config()`` is JSON data and never the caller's dict.
     l1, l2 : float, default 0

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_float_dtype
-from .base import Layer
+from .._validation import as_float_array, check_float_dtype
+from ..errors import ShapeError
+from .base import Layer, ParameterSpec
 
 #: Most parameters a network may have: 2**36 float32 values are 256 GiB.
 MAX_PARAMETERS = 2**36
@@ -73,7 +74,8 @@ def allocate_parameters(
 
     A layer that already holds a value for a parameter (built on its own earlier, or loaded)
     keeps it, converted to ``dtype``; otherwise the value is drawn with the parameter's
-    initialiser from ``rng``, layer by layer in order. Gradients start at zero.
+    initialiser from ``rng``, layer by layer in order (see :func:`initial_value`). Gradients
+    start at zero.
     """
     dtype = check_float_dtype(dtype)
     specs = [(i, spec) for i, layer in enumerate(layers) for spec in layer.parameter_specs()]
@@ -113,13 +115,46 @@ def allocate_parameters(
                 )
             value[...] = existing
         else:
-            value[...] = spec.init(spec.shape, rng)
+            value[...] = initial_value(layer, spec, rng, dtype)
         slots.append(ParameterSlot(i, spec.name, spec.shape, spec.role, offset))
 
     # Rebind only after every value is in place, so a failure leaves the layers untouched.
     store = ParameterStore(parameters, gradients, n_weights, tuple(slots))
     link_views(layers, store)
     return store
+
+
+def initial_value(
+    layer: Layer, spec: ParameterSpec, rng: np.random.Generator, dtype: np.dtype
+) -> np.ndarray:
+    """``spec.init(spec.shape, rng)`` in ``dtype``, checked: real numbers of exactly the
+    parameter's shape, finite in ``dtype``.
+
+    A custom initializer's value is not broadcast: one number (or one row) repeated into every
+    unit's weights would make the units identical, the symmetry problem for which ``"zeros"``
+    is refused.
+
+    Raises
+    ------
+    ShapeError, TypeError, ValueError
+        The value has another shape, is not numbers, or is NaN, infinite or beyond the range
+        of ``dtype``; the message names the layer, the parameter and the initializer. An
+        error raised by the initializer itself gets a note naming them.
+    """
+    function = getattr(spec.init, "func", spec.init)  # a functools.partial: its function
+    init_name = getattr(function, "__name__", type(function).__name__)
+    try:
+        drawn = spec.init(spec.shape, rng)
+    except Exception as exc:
+        exc.add_note(f"in initializer {init_name} of {layer.label}'s parameter {spec.name!r}, "
+                     f"called as init({spec.shape}, rng)")
+        raise
+    name = (f"{layer.label}: the value that initializer {init_name} returned for parameter "
+            f"{spec.name!r} of shape {spec.shape}")
+    array = as_float_array(drawn, name, dtype=dtype, ndim=len(spec.shape), allow_empty=True)
+    if array.shape != spec.shape:
+        raise ShapeError(f"{name} must have shape {spec.shape}, got {array.shape}")
+    return array
 
 
 def link_views(layers: Sequence[Layer], store: ParameterStore) -> None:
