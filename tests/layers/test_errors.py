@@ -242,6 +242,23 @@ def test_bad_activation_and_architecture_entries():
         cr.Sequential.from_architecture([{"activation": "relu"}])
 
 
+@pytest.mark.parametrize("build, where", [
+    (lambda: cr.mlp([2, 3, 3, 1], activation=cr.Dense(3, 3)), ""),
+    (lambda: cr.mlp([2, 3, 1], activation=[cr.Dropout(0.5)]), ""),
+    (lambda: cr.mlp([2, 3, 1], output=cr.Dense(1, 4)), ""),
+    (lambda: cr.mlp([2, 3, 1], output=cr.Dropout(0.5), init="he_uniform"), ""),
+    (lambda: cr.Sequential.from_architecture(
+        [{"input_dim": 2, "output_dim": 3, "activation": cr.Dense(3, 5)}]), "architecture[0]: "),
+], ids=["hidden-dense", "hidden-dropout", "output-dense", "output-dropout", "architecture"])
+def test_a_layer_that_is_not_an_activation_is_refused_as_one(build, where):
+    """It would be inserted where the activation goes: Dense(2, 3) then Dense(3, 5)."""
+    with pytest.raises(TypeError, match=r"^" + re.escape(
+            f"{where}an activation must be a name, a {{'name': ...}} dict or an activation "
+            "layer (an instance of a class registered in chainrule.layers.ACTIVATIONS: elu, ")
+            + r".*, got (Dense|Dropout)\("):
+        build()
+
+
 def test_the_same_layer_twice_in_one_network_is_refused():
     relu = cr.ReLU()
     with pytest.raises(ValueError, match=r"same layer object appears twice.*layer\.copy\(\)"):

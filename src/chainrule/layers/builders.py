@@ -23,8 +23,23 @@ _RELU_FAMILY = (ReLU, LeakyReLU, ELU, GELU)
 
 def make_activation(spec: Any) -> Layer:
     """An activation layer from a name (``"relu"``), a dict (``{"name": "elu", "alpha": 0.5}``)
-    or a ready instance."""
+    or a ready instance.
+
+    Raises
+    ------
+    TypeError
+        ``spec`` is a layer that is not an activation (a ``Dense``, a ``Dropout``): an
+        instance of no class registered in :data:`ACTIVATIONS` (register your own activation
+        there to pass it).
+    """
     if isinstance(spec, Layer):
+        activations = tuple({ACTIVATIONS.get(name) for name in ACTIVATIONS})
+        if not isinstance(spec, activations):
+            raise TypeError(
+                "an activation must be a name, a {'name': ...} dict or an activation layer "
+                "(an instance of a class registered in chainrule.layers.ACTIVATIONS: "
+                f"{', '.join(ACTIVATIONS.names())}), got {spec!r}"
+            )
         return spec
     if isinstance(spec, dict):
         options = dict(spec)
@@ -131,9 +146,9 @@ def mlp_architecture(
     activations = [act.copy() if isinstance(act, Layer) else act for act in [*hidden, output]]
     architecture = []
     for index, (n_in, n_out, act) in enumerate(zip(sizes[:-1], sizes[1:], activations)):
+        relu_like = isinstance(make_activation(act), _RELU_FAMILY)  # (and act is checked)
         layer_init = init
         if layer_init is None:
-            relu_like = isinstance(make_activation(act), _RELU_FAMILY)
             layer_init = "he_uniform" if relu_like else "glorot_uniform"
         entry = {"input_dim": n_in, "output_dim": n_out, "activation": act, "bias": bias,
                  "init": layer_init, "l1": l1, "l2": l2}
