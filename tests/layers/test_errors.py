@@ -259,6 +259,31 @@ def test_a_layer_that_is_not_an_activation_is_refused_as_one(build, where):
         build()
 
 
+def _every_built_in_layer():
+    fixed = [cr.Dense(3, 3).build(seed=0), cr.Dropout(0.5, seed=0), cr.Rescale([0.0] * 3, [1.0] * 3)]
+    activations = {cr.layers.ACTIVATIONS.get(name) for name in cr.layers.ACTIVATIONS}
+    layers = fixed + [cls() for cls in sorted(activations, key=lambda cls: cls.__name__)]
+    assert {type(layer) for layer in layers} == {cr.LAYERS.get(name) for name in cr.LAYERS}
+    return layers
+
+
+@pytest.mark.parametrize("training", ["False", 0, 1, None])
+def test_training_must_be_a_bool(training, rng):
+    """Read by truthiness, training="False" turned dropout on."""
+    X = rng.normal(size=(4, 3))
+    net = cr.Sequential([cr.Dense(3, 3), cr.Dropout(0.5)], dtype=np.float64, seed=0)
+    message = re.escape(f"training must be True or False, got {training!r} "
+                        f"({type(training).__name__})")
+    with pytest.raises(TypeError, match=message):
+        net.forward(X, training=training)
+    for layer in _every_built_in_layer():
+        with pytest.raises(TypeError, match=message):
+            layer.forward(X, training=training)
+    np.testing.assert_array_equal(net.forward(X, training=np.False_), net.forward(X))
+    assert net[1].cache == {} and net.forward(X, training=np.True_).shape == (4, 3)
+    assert net[1].cache["mask"] is not None
+
+
 def test_the_same_layer_twice_in_one_network_is_refused():
     relu = cr.ReLU()
     with pytest.raises(ValueError, match=r"same layer object appears twice.*layer\.copy\(\)"):

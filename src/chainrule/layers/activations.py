@@ -387,7 +387,7 @@ class Step(_Elementwise):
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X, Y = self._start(X)
-        self.cache = {}  # nothing to keep: there is no backward
+        self._remember(training)  # nothing to keep: there is no backward
         return self._apply(X, Y)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:

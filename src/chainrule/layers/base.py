@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import FLOAT_DTYPES, as_float_array, float_dtype_of, format_shape
+from .._validation import FLOAT_DTYPES, as_float_array, check_bool, float_dtype_of, format_shape
 from ..errors import NotBuiltError, ShapeError
 from ..registry import Registry
 
@@ -142,7 +142,9 @@ class Layer:
 
     # ----------------------------------------------------------------- the contract
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        """Compute ``Y`` from ``X`` (n_samples, in_features); cache for backward if ``training``."""
+        """Compute ``Y`` from ``X`` (n_samples, in_features); cache for backward if ``training``.
+
+        ``training`` must be a bool: :meth:`_remember` refuses anything else."""
         raise NotImplementedError(f"{type(self).__name__} must implement forward(X, training)")
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
@@ -292,11 +294,19 @@ class Layer:
     # ----------------------------------------------------------------- helpers for subclasses
     def _remember(self, training: bool, **arrays: Any) -> None:
         """Keep ``arrays`` (or other values ``backward`` needs, such as a shape) when training;
-        an inference pass keeps nothing."""
-        if training:
+        an inference pass keeps nothing.
+
+        Also where a layer's ``forward`` checks its ``training`` flag: a ``TypeError`` unless
+        it is a bool (``training="False"`` is truthy). For a real bool, which is what a network
+        passes, the check is the identity test that picks the branch.
+        """
+        if training is True:
             self.cache = arrays
-        elif self.cache:
-            self.cache = {}
+        elif training is False:
+            if self.cache:
+                self.cache = {}
+        else:
+            self._remember(check_bool(training, "training"), **arrays)
 
     def _recall(self, key: str) -> Any:
         """A value kept by the last training forward; a clear error if there was none."""

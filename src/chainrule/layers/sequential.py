@@ -10,7 +10,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from .._random import as_generator, spawn
-from .._validation import all_finite, as_float_array, check_float_dtype, format_shape
+from .._validation import all_finite, as_float_array, check_bool, check_float_dtype, format_shape
 from ..errors import ShapeError
 from .base import LAYERS, Layer
 from .parameters import ParameterSlot, ParameterStore, allocate_parameters, link_views
@@ -155,10 +155,14 @@ class Sequential:
 
         Raises
         ------
+        TypeError
+            ``training`` is not a bool (a string such as ``"False"`` would be truthy).
         ValueError
             The output is not finite although ``X`` is: an overflow (inputs far too large for
             the dtype) or non-finite weights (a diverged training run).
         """
+        if training is not True and training is not False:  # (all a real bool costs)
+            training = check_bool(training, "training")
         X = self.check_input(X)
         with np.errstate(all="ignore"):
             Y = self._forward(X, training)
