@@ -73,8 +73,7 @@ class Dropout(Layer):
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         X = self._check_input(X)
-        if training is not True and training is not False:  # (all a real bool costs)
-            training = check_bool(training, "training")
+        training = check_bool(training, "training")
         if not training or self.p == 0.0:
             self._remember(training, mask=None, shape=X.shape)  # backward checks dY's shape
             return X

@@ -161,8 +161,7 @@ class Sequential:
             The output is not finite although ``X`` is: an overflow (inputs far too large for
             the dtype) or non-finite weights (a diverged training run).
         """
-        if training is not True and training is not False:  # (all a real bool costs)
-            training = check_bool(training, "training")
+        training = check_bool(training, "training")
         X = self.check_input(X)
         with np.errstate(all="ignore"):
             Y = self._forward(X, training)
