@@ -225,6 +225,12 @@ def test_repr_and_info_show_weights_and_cached_values(rng):
     assert "W (2, 3)" in text and "b (3,)" in text and "cached Y (4, 1)" in text
 
 
+def test_info_refuses_a_file_that_is_not_a_stream():
+    net = cr.mlp([2, 3, 1], seed=0)
+    with pytest.raises(TypeError, match=r"^file must be a text stream with a write method .*got str"):
+        net.info(file="x")
+
+
 def test_dropout_is_inverted_and_identity_in_evaluation():
     layer = cr.Dropout(0.25, seed=0)
     X = np.ones((2000, 50))

@@ -362,9 +362,13 @@ class Sequential:
         """Print every layer's parameters and what its last training forward pass kept.
 
         The tutorials print the weights before and after training to show what learning
-        changed; this is that printout, for the whole network.
+        changed; this is that printout, for the whole network. ``file``: a text stream with
+        a ``write`` method (default ``sys.stdout``), as ``print``'s.
         """
         out = file if file is not None else sys.stdout
+        if not callable(getattr(out, "write", None)):
+            raise TypeError(f"file must be a text stream with a write method (sys.stdout, an "
+                            f"open file, io.StringIO), got {type(file).__name__}")
         with np.printoptions(precision=4, suppress=True, threshold=60, edgeitems=3):
             for layer in self.layers:
                 print(f"{layer.label}: {layer!r}", file=out)
