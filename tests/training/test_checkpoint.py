@@ -214,3 +214,38 @@ def test_checkpoint_network_takes_a_seed_for_its_dropout_masks(tmp_path):
         runs.append(trainer.net.parameters.copy())
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])  # the seed does reach the masks
+
+
+@pytest.mark.parametrize(
+    "fit, error, pattern",
+    [
+        (lambda t, X, y, path: t.fit(X[:, :1], y, resume_from=path), cr.ShapeError,
+         r"\(n_samples, 2\)"),
+        (lambda t, X, y, path: t.fit(X, y[:-1], resume_from=path), ValueError,
+         "same number of samples"),
+        (lambda t, X, y, path: t.fit(X, y + 10, resume_from=path), ValueError,
+         "outside the known classes"),
+    ],
+    ids=["X-width", "y-length", "y-classes"],
+)
+def test_a_resumed_fit_refusing_its_data_leaves_the_trainer_as_it_was(tmp_path, fit, error,
+                                                                       pattern):
+    """The checkpoint is restored before the data can be checked (its classes encode y), and
+    put back when the data is refused: the trainer keeps its own weights, epoch and history."""
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    make_trainer(Adam(), callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=3)
+    trainer = make_trainer(Adam())
+    trainer.fit(X, y, epochs=1)
+    weights, state = trainer.net.parameters.copy(), trainer.optimizer.state_dict()
+    rng, history, encoder = trainer.rng.bit_generator.state, trainer.history, trainer.encoder
+    with pytest.raises(error, match=pattern):
+        fit(trainer, X, y, path)
+    np.testing.assert_array_equal(trainer.net.parameters, weights)
+    assert trainer.optimizer.n_steps == state["step"]
+    np.testing.assert_array_equal(trainer.optimizer.state_dict()["scaled_exp_avg_sq"],
+                                  state["scaled_exp_avg_sq"])
+    assert trainer.rng.bit_generator.state == rng
+    assert trainer.history is history and trainer.epoch == 1 and len(history) == 1
+    assert trainer.encoder is encoder
+    assert len(trainer.fit(X, y, epochs=2, resume_from=path)) == 5  # the corrected call resumes

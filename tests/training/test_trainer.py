@@ -617,3 +617,69 @@ def test_reduce_lr_waits_patience_epochs_after_the_cooldown(patience, cooldown, 
     plateau = ReduceLROnPlateau("loss", factor=0.5, patience=patience, cooldown=cooldown)
     history = scripted_fit([1.0] * 8, plateau)
     assert history["lr"] == pytest.approx(expected)
+
+
+# ------------------------------------------------------------------ a fit that fails before any step
+def _trainer_state(trainer):
+    """Everything a fit may change, comparable with ``==`` (the arrays as bytes)."""
+    generators = [trainer.rng.bit_generator.state] + [
+        layer.rng.bit_generator.state for layer in trainer.net.layers
+        if getattr(layer, "rng", None) is not None]
+    optimizer = trainer.optimizer.state_dict()
+    return (trainer.net.parameters.tobytes(), repr(generators), trainer.encoder,
+            trainer.epoch, trainer.final_epoch, trainer.epoch_in_progress,
+            trainer.history.as_dict(),
+            {k: v.tobytes() if isinstance(v, np.ndarray) else v for k, v in optimizer.items()})
+
+
+def test_a_first_fit_whose_loss_overflows_before_any_step_learns_nothing(rng):
+    """Targets too large for the dtype: the fit fails at its first batch, without a step. The
+    trainer is left untrained (no classes, no consumed random numbers), so the corrected fit
+    is the one a new trainer would run, whatever the shape of its targets."""
+    X = rng.normal(size=(40, 3))
+    y = rng.normal(size=(40, 1))
+
+    def make():
+        return Trainer(cr.mlp([3, 5, 1], dropout=0.2, dtype=np.float64, seed=0), "mse", seed=0, verbose=0)
+
+    trainer = make()
+    before = _trainer_state(trainer)
+    with pytest.raises(ValueError, match="the loss is inf .* before any update"):
+        trainer.fit(X, np.full(40, 1e300), epochs=1)
+    assert trainer.encoder is None
+    with pytest.raises(RuntimeError, match="call fit"):
+        trainer.predict(X[:2])
+    assert _trainer_state(trainer) == before
+    trainer.fit(X, y, epochs=2)  # 2-D targets now: learnt afresh
+    fresh = make()
+    fresh.fit(X, y, epochs=2)
+    assert trainer.net.parameters.tobytes() == fresh.net.parameters.tobytes()
+
+
+def test_a_later_fit_whose_loss_overflows_before_any_step_blames_the_data(rng):
+    """On a trained trainer the same targets are a data problem too (not a divergence, for
+    which a lower learning rate would be the cure), and the trainer stays as it was."""
+    X = rng.normal(size=(40, 3))
+    trainer = Trainer(cr.mlp([3, 5, 1], dtype=np.float64, seed=0), "mse", seed=0, verbose=0)
+    trainer.fit(X, X[:, 0], epochs=2)
+    before = _trainer_state(trainer)
+    with pytest.raises(ValueError, match="the loss is inf at the weights this fit started from, "
+                                         "before any update") as info:
+        trainer.fit(X, np.full(40, 1e300), epochs=1)
+    assert not isinstance(info.value, cr.TrainingDivergedError)
+    assert _trainer_state(trainer) == before
+
+
+def test_a_fit_that_a_callback_stops_before_any_step_changes_nothing(rng):
+    X = rng.normal(size=(40, 3))
+    trainer = Trainer(cr.mlp([3, 5, 1], seed=0), "mse", seed=0, verbose=0)
+    trainer.fit(X, X[:, 0], epochs=1)
+    before = _trainer_state(trainer)
+
+    def refuse(trainer, epoch):
+        raise RuntimeError("not now")
+
+    trainer.callbacks = [LambdaCallback(on_epoch_begin=refuse)]
+    with pytest.raises(RuntimeError, match="not now"):
+        trainer.fit(X, X[:, 0], epochs=1)
+    assert _trainer_state(trainer) == before

@@ -51,6 +51,7 @@ from ..layers.sequential import Sequential
 from ..losses import Loss
 from ..optim import Optimizer
 from ..training.callbacks import Callback
+from ..training.targets import TargetEncoder
 from ..training.trainer import Trainer
 from ._architecture import check_hidden_sizes, network_layers, rebuilt
 from ._data import sklearn_checks
@@ -439,13 +440,20 @@ class BaseMLP(BaseEstimator):
                                   settings["learning_rate_init"], settings["power_t"])
 
     def _initial_loss(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
-        """The training loss of the current weights on ``(X, y)``; a ``ValueError`` naming
-        ``X`` when the network's outputs overflow; 0 when it cannot be computed (the error
-        being examined was then about something else)."""
+        """The training loss of the current weights on ``(X, y)``, the targets as the Trainer
+        takes them; a ``ValueError`` naming ``X`` when the network's outputs overflow; 0 when
+        it cannot be computed (the error being examined was then about something else)."""
         self._network_outputs(X)
+        trainer, net = self._trainer, self._net
         try:
+            # The Trainer's classes; a first fit that failed before any step forgot them, and
+            # they are then those it would learn from y.
+            encoder = trainer.encoder
+            if encoder is None:
+                encoder = TargetEncoder(trainer.loss, net.out_features).fit(y)
             with np.errstate(all="ignore"):
-                return float(self._trainer.evaluate(X, y, weights)["loss"])
+                targets = encoder.transform(y, net.dtype)
+                return float(trainer._evaluate(net.check_input(X), targets, weights)["loss"])
         except Exception:  # noqa: BLE001 - the caller re-raises the error it examines
             return 0.0
 

@@ -81,7 +81,7 @@ class Trainer:
     history : History
     encoder : TargetEncoder
         The task ("multiclass", "binary", "multilabel", "regression") and the classes, learnt
-        from the first ``fit``.
+        from the first ``fit`` (which forgets them if it fails before its first step).
     epoch : int
         Epochs completed (over all ``fit`` calls).
     final_epoch : int
@@ -168,6 +168,7 @@ class Trainer:
         self.stop_training = False
         self.lr_factor = 1.0
         self._has_validation = False
+        self._steps_before_fit = 0  # the optimizer's step count when the current fit began
         self._interrupt = DeferredInterrupt()  # Ctrl-C: stop after the current batch
 
     # ------------------------------------------------------------------ fit
@@ -221,40 +222,32 @@ class Trainer:
         ------
         ModelFormatError
             ``resume_from`` is not a checkpoint of this network, optimizer and schedule, or is
-            damaged; nothing has changed then.
+            damaged.
+        ValueError
+            Bad data; or the loss is NaN or infinite before the first step of this fit (at
+            the weights it started from: the data, not the learning rate, is the cause).
         TrainingDivergedError
             The loss became NaN or infinite, or a step made the weights non-finite; the
             weights are those after the last step whose loss was finite or, if that step made
             them non-finite, those its epoch started from.
+
+        A fit that raises before its first optimizer step (whatever the error, one a callback
+        raises included) leaves the trainer as it was: weights, optimizer state, random
+        generators, epoch, history, and the classes (a first fit forgets those it learnt from
+        ``y``), even when it had restored ``resume_from`` already.
         """
         epochs = check_number(epochs, "epochs", low=1, integer=True)
-        if resume_from is not None:
-            from .checkpoint import load_checkpoint
-
-            load_checkpoint(self, resume_from)
-        X = self.net.check_input(X, "X")
-        learnt = self.encoder is None
-        if learnt:  # the classes come from the first fit; kept only if this fit's checks pass
-            self.encoder = TargetEncoder(self.loss, self.net.out_features or 1).fit(y)
+        restore = self._saved_state()  # put back if this fit fails before its first step
         try:
-            y_encoded = self.encoder.transform(y, self.net.dtype)
-            check_n_samples(X.shape[0], y_encoded.shape[0], "X", "y")
-            weights = self._weights(sample_weight, X.shape[0])
-            train, validation = self._split(X, y, y_encoded, weights, validation_data,
-                                            validation_split)
-            # The loss's own checks of the targets, once for all batches (they then skip them),
-            # and of the validation targets, so that a bad one is refused before any step.
-            train = (train[0], self._prepared_targets(train[1], "y"), train[2])
-            if validation is not None:
-                self._prepared_targets(validation[1], "y" if validation_data is None else "y_val")
-            self._check_metric_sizes(train, validation)
-            self._has_validation = validation is not None
-            self.final_epoch = self.epoch + epochs
-            for callback in self.callbacks:  # they may refuse the fit too (what they monitor)
-                callback.on_train_begin(self)
-        except (TypeError, ValueError):
-            if learnt:
-                self.encoder = None
+            if resume_from is not None:
+                from .checkpoint import load_checkpoint
+
+                load_checkpoint(self, resume_from)
+            self._steps_before_fit = self.optimizer.n_steps
+            train, validation = self._start(X, y, epochs, validation_data, validation_split,
+                                            sample_weight)
+        except BaseException:
+            restore()
             raise
         self.history.start_fit()  # interrupted, stopped_early and note tell of this fit only
         progress = Progress(self.verbose, self.final_epoch)
@@ -269,6 +262,8 @@ class Trainer:
                         break
         except BaseException:
             self._release()
+            if self.optimizer.n_steps == self._steps_before_fit:
+                restore()
             raise
         finally:
             progress.close()
@@ -286,6 +281,63 @@ class Trainer:
         if self.history.note:
             progress.message(self.history.note)
         return self.history
+
+    def _start(
+        self, X: Any, y: Any, epochs: int, validation_data: tuple[Any, ...] | None,
+        validation_split: float | None, sample_weight: Any,
+    ) -> tuple[tuple, tuple | None]:
+        """Everything checked before the first step of a fit: the classes learnt on a first
+        fit, the data, the metrics' sizes, the callbacks' ``on_train_begin``; returns the
+        (train, validation) triples ``(X, y, sample_weight)``, targets encoded."""
+        X = self.net.check_input(X, "X")
+        if self.encoder is None:  # the classes come from the first fit (fit forgets them if it fails)
+            self.encoder = TargetEncoder(self.loss, self.net.out_features or 1).fit(y)
+        y_encoded = self.encoder.transform(y, self.net.dtype)
+        check_n_samples(X.shape[0], y_encoded.shape[0], "X", "y")
+        weights = self._weights(sample_weight, X.shape[0])
+        train, validation = self._split(X, y, y_encoded, weights, validation_data,
+                                        validation_split)
+        # The loss's own checks of the targets, once for all batches (they then skip them),
+        # and of the validation targets, so that a bad one is refused before any step.
+        train = (train[0], self._prepared_targets(train[1], "y"), train[2])
+        if validation is not None:
+            self._prepared_targets(validation[1], "y" if validation_data is None else "y_val")
+        self._check_metric_sizes(train, validation)
+        self._has_validation = validation is not None
+        self.final_epoch = self.epoch + epochs
+        for callback in self.callbacks:  # they may refuse the fit too (what they monitor)
+            callback.on_train_begin(self)
+        return train, validation
+
+    def _saved_state(self) -> Callable[[], None]:
+        """A function that puts the trainer back as it is now: its weights, optimizer state,
+        random generators, classes, epoch counts, settings a checkpoint restores and how the
+        history's last fit ended. ``fit`` calls it when it fails before its first step, so that
+        such a fit (a bad ``X``, a checkpoint it resumed from included) changes nothing. The
+        history's records need no copy: every epoch takes a step (weights are never all zero)."""
+        net, optimizer, history = self.net, self.optimizer, self.history
+        parameters, optimizer_state = net.parameters.copy(), optimizer.state_dict()
+        generators = [(generator, generator.state) for generator in self._bit_generators()]
+        ended = (history.interrupted, history.stopped_early, history.note)
+        fields = {name: getattr(self, name) for name in _FIT_STATE}
+
+        def restore() -> None:
+            net.parameters[...] = parameters
+            optimizer.load_state_dict(optimizer_state)
+            for generator, state in generators:
+                generator.state = state
+            history.interrupted, history.stopped_early, history.note = ended
+            self.history = history
+            self.__dict__.update(fields)
+
+        return restore
+
+    def _bit_generators(self) -> list[np.random.BitGenerator]:
+        """The bit generators of the shuffling and of every layer's own draws (dropout masks)."""
+        return [self.rng.bit_generator] + [
+            layer.rng.bit_generator for layer in self.net.layers
+            if getattr(layer, "rng", None) is not None
+        ]
 
     def _run_epoch(
         self, train: tuple, validation: tuple | None, progress: Progress
@@ -328,10 +380,10 @@ class Trainer:
                     self._set_lr(self.optimizer.n_steps)
                 value = self.objective.value_and_gradients(Xb, yb, wb, prepared=True)
                 if not math.isfinite(value):
-                    if self.optimizer.n_steps == 0:
+                    if self.optimizer.n_steps == self._steps_before_fit:  # not a divergence
                         raise ValueError(
-                            f"the loss is {value} at the initial weights, before any update: "
-                            f"the targets y or the inputs X are too large for "
+                            f"the loss is {value} at the weights this fit started from, before "
+                            "any update: the targets y or the inputs X are too large for "
                             f"{self.net.dtype.name} arithmetic (scale them, e.g. standardise y "
                             "for regression)"
                         )
@@ -589,6 +641,11 @@ def _resolve(base: type, spec: Any, what: str) -> Any:
         return base.from_config(spec)
     raise TypeError(f"{what} must be a {base.__name__}, a name or a dict, got {type(spec).__name__}")
 
+
+#: The Trainer's attributes that a fit or the checkpoint it resumes from change (besides the
+#: weights, optimizer, generators and history): what a fit failing before any step puts back.
+_FIT_STATE = ("encoder", "epoch", "final_epoch", "epoch_in_progress", "stop_training",
+              "lr_factor", "split_seed", "_has_validation")
 
 #: Keys ``fit`` logs itself, which no metric may be named.
 _RESERVED_KEYS = ("loss", "lr", "seconds", *HISTORY_FIELDS)
