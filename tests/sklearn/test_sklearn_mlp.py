@@ -13,6 +13,7 @@ from _quiet_fit import fit_quietly
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
+from chainrule.errors import TrainingDivergedError
 from chainrule.layers.activations import ReLU, Sigmoid, Softmax, Tanh
 from chainrule.layers.dense import Dense
 from chainrule.layers.dropout import Dropout
@@ -618,3 +619,80 @@ def test_score_needs_targets_of_the_fitted_width(rng):
     with pytest.raises(ShapeError, match=r"y must have shape \(n_samples,\) or \(n_samples, 2\) "
                        r"for this model's 2 output\(s\), got \(30, 3\)"):
         model.score(X, np.column_stack([Y, Y[:, 0]]))
+
+
+# --------------------------------------------------------------------------- failed fits
+def _fitted_state(model, X):
+    """What a fit that fails before any optimizer step must leave as it was: every attribute
+    (objects by identity, values by repr), the weights and layer penalties, the Trainer's
+    settings and state, the predictions."""
+    trainer, net = model._trainer, model._net
+    optimizer = trainer.optimizer.state_dict()
+    return {
+        "attributes": {key: (id(value), repr(value)) for key, value in vars(model).items()},
+        "weights": net.parameters.tobytes(),
+        "penalties": [(layer.l1, layer.l2) for layer in net.layers if isinstance(layer, Dense)],
+        "trainer": (trainer.batch_size, trainer.shuffle, trainer.verbose, trainer.epoch,
+                    trainer.encoder, len(trainer.history), repr(trainer.rng.bit_generator.state)),
+        "optimizer": {k: v.tobytes() if isinstance(v, np.ndarray) else v
+                      for k, v in optimizer.items()},
+        "predictions": model.predict(X).tobytes(),
+    }
+
+
+@pytest.mark.parametrize(
+    "make, change, call, error, match",
+    [
+        (lambda: MLPRegressor(hidden_layer_sizes=(8,), max_iter=30, random_state=0), {},
+         lambda m, X, y: m.fit(X, np.full(len(X), 1e300)), ValueError, "y has values too large"),
+        (lambda: MLPRegressor(hidden_layer_sizes=(8,), max_iter=30, random_state=0),
+         {"batch_size": 7, "alpha": 0.5},
+         lambda m, X, y: m.partial_fit(X, np.full(len(X), 1e300)), ValueError,
+         "y has values too large"),
+        (lambda: MLPRegressor(hidden_layer_sizes=(8,), max_iter=30, warm_start=True,
+                              random_state=0), {"activation": "tanh"},
+         lambda m, X, y: m.fit(X, np.full(len(X), 1e300)), ValueError, "y has values too large"),
+        (lambda: MLPClassifier((8,), max_iter=30, random_state=0), {},
+         lambda m, X, y: m.fit(X, np.zeros(len(X), int)), ValueError, "only one class"),
+        (lambda: MLPClassifier((8,), max_iter=30, random_state=0),
+         {"early_stopping": True, "validation_fraction": 0.005},
+         lambda m, X, y: m.fit(X, y), ValueError, "validation set is too small"),
+        (lambda: MLPClassifier((8,), max_iter=30, random_state=0), {},
+         lambda m, X, y: m.partial_fit(X[:, :3], y), ValueError, "features"),
+        (lambda: MLPClassifier((8,), max_iter=30, random_state=0),
+         {"callbacks": [EarlyStopping("val_loss")]},
+         lambda m, X, y: m.fit(X, y), ValueError, "val_loss"),
+    ],
+    ids=["regressor-refit", "regressor-partial-fit", "regressor-rebuilt-network",
+         "classifier-one-class", "classifier-split", "classifier-partial-fit-width",
+         "classifier-callback-refuses"],
+)
+def test_a_fit_that_fails_before_any_step_leaves_the_estimator_as_it_was(
+        iris, make, change, call, error, match):
+    X, y = iris
+    model = fit_quietly(make(), X, y if isinstance(make(), MLPClassifier) else X[:, 0])
+    model.set_params(**change)
+    before = _fitted_state(model, X)
+    with pytest.raises(error, match=match):
+        call(model, X, y)
+    assert _fitted_state(model, X) == before
+
+
+@pytest.mark.parametrize("make, target", [
+    (lambda: MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", momentum=0.0,
+                          learning_rate_init=100.0, max_iter=50, random_state=0),
+     lambda X, y: X[:, 0] * 1e3),
+    (lambda: MLPClassifier((4,), solver="sgd", momentum=0.0, learning_rate_init=1e30,
+                           max_iter=50, random_state=0), lambda X, y: y),
+], ids=["regressor", "classifier"])
+def test_a_fit_that_diverges_after_some_epochs_is_consistent(iris, make, target):
+    """Epochs trained before a divergence are kept, and loss_ is the last of loss_curve_ (not
+    the previous fit's)."""
+    X, y = iris
+    model = fit_quietly(make().set_params(learning_rate_init=0.001, max_iter=5), X, target(X, y))
+    model.set_params(learning_rate_init=make().learning_rate_init, max_iter=50)
+    scale = 1.0 if isinstance(model, MLPRegressor) else 1e5
+    with pytest.raises(TrainingDivergedError):
+        model.fit(X * scale, target(X, y))
+    assert 0 < model.n_iter_ == len(model.loss_curve_)
+    assert model.loss_ == model.loss_curve_[-1]

@@ -19,6 +19,11 @@ Data too large for the network's dtype is a ``ValueError`` naming ``X`` (or ``y`
 prediction when the outputs overflow, and in training when the loss is already non-finite
 before the first optimizer step of a fit (then the data, not the learning rate, is the
 cause; a later divergence stays a :class:`~chainrule.errors.TrainingDivergedError`).
+
+A ``fit`` or ``partial_fit`` that raises before its first optimizer step (bad data, a split
+that cannot be drawn, a callback that refuses, such a loss) leaves the estimator exactly as it
+was: fitted attributes, network, Trainer. One that raises later keeps what it trained, with
+``n_iter_``, ``loss_curve_`` and ``loss_`` (the last of the curve) telling the epochs done.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import copy
 import math
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -47,6 +52,7 @@ from .._validation import (
     largest_magnitude,
 )
 from ..errors import TrainingDivergedError
+from ..layers.dense import Dense
 from ..layers.sequential import Sequential
 from ..losses import Loss
 from ..optim import Optimizer
@@ -162,7 +168,8 @@ class BaseMLP(BaseEstimator):
         With ``warm_start=True`` a fitted estimator continues from its weights (with a fresh
         optimizer, as scikit-learn does), applying a changed ``activation``, ``dropout`` or
         ``dtype`` to them (a changed ``hidden_layer_sizes`` is a ``ValueError``); otherwise
-        the network is built anew.
+        the network is built anew. A fit that raises before its first optimizer step
+        changes nothing (see the module notes).
 
         Parameters
         ----------
@@ -188,6 +195,36 @@ class BaseMLP(BaseEstimator):
         optimizer = optimizer_for(self, settings)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
+        restore = self._saved_state()
+        trainer = None  # the Trainer once training starts, and its step count then
+        try:
+            train, validation = self._prepare(X, y, sample_weight, settings, optimizer, rng,
+                                              incremental, classes)
+            trainer, steps = self._trainer, self._trainer.optimizer.n_steps
+            epochs = 1 if incremental else settings["max_iter"]
+            converged = self._train(train, validation, settings, epochs)
+        except BaseException:
+            if trainer is None or trainer.optimizer.n_steps == steps:  # no step: nothing to keep
+                restore()
+            raise
+        if self._trainer.history.interrupted:
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+        elif not incremental and not converged and self.n_iter_ == settings["max_iter"]:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _prepare(
+        self, X: Any, y: Any, sample_weight: Any, settings: dict[str, Any],
+        optimizer: Optimizer, rng: np.random.Generator, incremental: bool, classes: Any,
+    ) -> tuple[tuple, tuple | None]:
+        """Everything before training: the data checked, the targets encoded (the target
+        attributes set on a first pass), the network built or adapted, the Trainer made or
+        updated; returns the (train, validation) triples ``(X, y, sample_weight)``."""
         first_pass = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
         new_trainer = first_pass or not incremental  # every fit gets a fresh optimizer
         with sklearn_checks(X=X, y=y, sample_weight=sample_weight):
@@ -219,19 +256,31 @@ class BaseMLP(BaseEstimator):
             self._trainer = self._continued_trainer(settings)
         else:  # partial_fit keeps the optimizer's state, as scikit-learn's does
             self._sync_trainer(settings)
-        train, validation = self._split(X, y, weights, split_rng)
-        epochs = 1 if incremental else settings["max_iter"]
-        converged = self._train(train, validation, settings, epochs)
-        if self._trainer.history.interrupted:
-            warnings.warn("Training interrupted by user.", stacklevel=3)
-        elif not incremental and not converged and self.n_iter_ == settings["max_iter"]:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return self
+        return self._split(X, y, weights, split_rng)
+
+    def _saved_state(self) -> Callable[[], None]:
+        """A function that puts the estimator back as it is now: every attribute (the fitted
+        ones, the network, the Trainer), the penalties ``_train`` gives the network's layers
+        and the settings ``partial_fit`` gives a kept Trainer. ``_fit`` calls it when it fails
+        before any optimizer step, so that such a fit changes nothing (the Trainer, failing so,
+        puts back its own state and the weights; the lists of curves are only appended to at
+        an epoch's end, after steps)."""
+        attributes = dict(self.__dict__)
+        net, trainer = attributes.get("_net"), attributes.get("_trainer")
+        penalties = [] if net is None else [
+            (layer, layer.l1, layer.l2) for layer in net.layers if isinstance(layer, Dense)]
+        settings = None if trainer is None else (trainer.batch_size, trainer.shuffle,
+                                                 trainer.verbose)
+
+        def restore() -> None:
+            self.__dict__.clear()
+            self.__dict__.update(attributes)
+            for layer, l1, l2 in penalties:
+                layer.l1, layer.l2 = l1, l2
+            if trainer is not None:
+                trainer.batch_size, trainer.shuffle, trainer.verbose = settings
+
+        return restore
 
     def _train(
         self, train: tuple, validation: tuple | None, settings: dict[str, Any], epochs: int
@@ -256,7 +305,9 @@ class BaseMLP(BaseEstimator):
             raise
         finally:
             trainer.callbacks = []  # no references to the data or the estimator remain
-        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else np.nan
+            # The last epoch's, also when training diverged after some epochs (a failure
+            # before any step puts the previous value back: see _fit).
+            self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else np.nan
         return bookkeeping.converged
 
     def _settings(self) -> dict[str, Any]:
