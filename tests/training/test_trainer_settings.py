@@ -126,6 +126,47 @@ def test_r2_on_one_sample_of_positive_weight_is_refused_before_training():
     assert trainer.epoch == 0 and trainer.optimizer.n_steps == 0
 
 
+@pytest.mark.parametrize(
+    "sizes, output, loss, targets, metric, refusal",
+    [
+        ([3, 4, 1], "identity", "mse", lambda X: X[:, 0], "accuracy",
+         (r"'accuracy' is a classification metric, but this trainer does regression "
+          r"\(loss MSE\); use 'mae', 'mse' or 'r2'")),
+        ([3, 4, 2], "softmax", "cross_entropy", lambda X: X[:, 0] > 0, "r2",
+         (r"'r2' is a regression metric, but this trainer does multiclass classification "
+          r"\(loss CrossEntropy\); use 'accuracy' or 'log_loss'")),
+        ([3, 4, 2], "softmax", "cross_entropy", lambda X: X[:, 0] > 0, "mae",
+         "'mae' is a regression metric, but this trainer does multiclass classification"),
+        ([3, 4, 1], "sigmoid", "bce", lambda X: X[:, 0] > 0, "mean_squared_error",
+         ("'mean_squared_error' is a regression metric, but this trainer does binary "
+          "classification")),
+        ([3, 4, 2], "sigmoid", "bce", lambda X: X[:, :2] > 0, "r2",
+         "'r2' is a regression metric, but this trainer does multilabel classification"),
+    ],
+    ids=["accuracy-regression", "r2-multiclass", "mae-multiclass", "mse-binary", "r2-multilabel"],
+)
+def test_a_metric_of_the_other_task_is_refused_before_training(sizes, output, loss, targets,
+                                                               metric, refusal):
+    X, _ = regression(20)
+    trainer = Trainer(cr.mlp(sizes, output=output, seed=0), loss, seed=0, verbose=0,
+                      metrics=[metric])
+    start = trainer.net.parameters.copy()
+    with pytest.raises(ValueError, match=rf"^metrics: {refusal}"):
+        trainer.fit(X, targets(X), epochs=1)
+    assert trainer.optimizer.n_steps == 0 and trainer.encoder is None
+    np.testing.assert_array_equal(trainer.net.parameters, start)
+
+
+def test_a_metric_function_of_ones_own_is_not_checked_against_the_task():
+    X, y = regression(20)
+
+    def hits(y_true, y_pred):  # a classification measure on regression outputs
+        return float(np.mean(np.sign(y_true) == np.sign(y_pred)))
+
+    trainer = Trainer(cr.mlp([3, 4, 1], seed=0), "mse", seed=0, verbose=0, metrics=[hits])
+    assert len(trainer.fit(X, y, epochs=1)["hits"]) == 1
+
+
 def test_multilabel_accuracy_and_log_loss_are_computed_per_label():
     Y = np.array([[1, 0, 1], [0, 1, 1], [0, 0, 0], [1, 1, 0]] * 5)
     X = 2.0 * Y - 1.0

@@ -27,7 +27,7 @@ from .callbacks import Callback
 from .data import train_test_split
 from .epoch_loss import EpochLoss
 from .history import HISTORY_FIELDS, History
-from .metrics import METRICS, for_task, r2_score
+from .metrics import METRICS, accuracy, for_task, log_loss, r2_score
 from .progress import Progress
 from .targets import TargetEncoder
 
@@ -57,9 +57,12 @@ class Trainer:
         makes ``fit`` reproducible bit for bit.
     metrics : sequence of str or callable
         Metric names from :data:`chainrule.training.metrics.METRICS` (``"accuracy"``,
-        ``"mse"``, ``"mae"``, ``"r2"``, ``"log_loss"``) or functions ``f(y_true, y_pred)``,
-        logged under their names (``__name__`` for functions), which must differ from each
-        other, from ``loss``, ``lr`` and ``seconds``, and from the history's own fields
+        ``"mse"``, ``"mae"``, ``"r2"``, ``"log_loss"``) or functions ``f(y_true, y_pred)``.
+        A named metric must be one of the task ``fit`` learns from ``y`` (``"accuracy"`` and
+        ``"log_loss"`` for classification, the others for regression: :func:`metric_task`),
+        else ``fit`` raises a ``ValueError`` before training. Metrics are logged under their
+        names (``__name__`` for functions), which must differ from each other, from
+        ``loss``, ``lr`` and ``seconds``, and from the history's own fields
         (``epoch``, ``interrupted``, ``stopped_early``, ``note``). A function must return one number;
         anything else is a ``TypeError`` naming the metric, raised at the end of the first
         epoch (which is then not recorded). For multilabel targets, ``"accuracy"``
@@ -302,6 +305,7 @@ class Trainer:
         train = (train[0], self._prepared_targets(train[1], "y"), train[2])
         if validation is not None:
             self._prepared_targets(validation[1], "y" if validation_data is None else "y_val")
+        self._check_metric_tasks()
         self._check_metric_sizes(train, validation)
         self._has_validation = validation is not None
         self.final_epoch = self.epoch + epochs
@@ -551,6 +555,22 @@ class Trainer:
             for name, metric in self.metrics.items()
         }
 
+    def _check_metric_tasks(self) -> None:
+        """Before any training: every registered metric is one of the learnt task's (see
+        :func:`metric_task`); a function of one's own cannot be checked and is not."""
+        task = "classification" if self.encoder.is_classifier else "regression"
+        for name, metric in self.metrics.items():
+            kind = metric_task(metric)
+            if kind is not None and kind != task:
+                described = f"{self.encoder.task} {task}" if self.encoder.is_classifier else task
+                fitting = [repr(known) for known in METRICS.names()
+                           if metric_task(METRICS.get(known)) == task]
+                raise ValueError(
+                    f"metrics: {name!r} is a {kind} metric, but this trainer does {described} "
+                    f"(loss {type(self.loss).__name__}); use {', '.join(fitting[:-1])} or "
+                    f"{fitting[-1]}, or a function f(y_true, y_pred) of your own"
+                )
+
     def _check_metric_sizes(self, train: tuple, validation: tuple | None) -> None:
         """Before any training: R² needs two samples in each set it is computed on. In the
         training set only samples of positive weight surely count: a batch whose weights are
@@ -629,6 +649,18 @@ def logged_keys(metrics: Iterable[str], validation: bool) -> list[str]:
     if validation:
         keys += ["val_loss", *(f"val_{name}" for name in metrics)]
     return keys
+
+
+def metric_task(metric: Callable[..., float]) -> str | None:
+    """The task a metric of :data:`~chainrule.training.metrics.METRICS` is for:
+    ``"classification"`` for ``accuracy`` and ``log_loss`` (they read class labels and
+    probabilities), ``"regression"`` for the others (``mse``, ``mae``, ``r2``); None for any
+    other function (it could be either)."""
+    if metric in (accuracy, log_loss):
+        return "classification"
+    if any(metric is METRICS.get(name) for name in METRICS.names()):
+        return "regression"
+    return None
 
 
 def _resolve(base: type, spec: Any, what: str) -> Any:
