@@ -683,3 +683,30 @@ def test_a_fit_that_a_callback_stops_before_any_step_changes_nothing(rng):
     with pytest.raises(RuntimeError, match="not now"):
         trainer.fit(X, X[:, 0], epochs=1)
     assert _trainer_state(trainer) == before
+
+
+@pytest.mark.parametrize("classes, output, loss", [(2, "sigmoid", "bce"),
+                                                   (3, "softmax", "cross_entropy")])
+def test_predictions_made_by_a_callback_during_fit_are_arrays_of_their_own(classes, output,
+                                                                          loss):
+    """Inside fit the layers reuse their buffers; what predict_proba and evaluate return from a
+    callback is still the caller's to keep: a later call does not overwrite it."""
+    X, y = make_blobs(64, centers=classes, seed=0)
+    watched, other = X[:8], X[8:16]
+    kept = []
+
+    def record(trainer, epoch, batch, logs):
+        first = trainer.predict_proba(watched)
+        copy = first.copy()
+        trainer.predict_proba(other)
+        trainer.evaluate(other, y[8:16])
+        kept.append((first, copy))
+
+    net = cr.mlp([2, 8, 1 if classes == 2 else classes], output=output, seed=0)
+    trainer = Trainer(net, loss, SGD(lr=0.5), batch_size=8, seed=0, verbose=0,
+                      metrics=["accuracy"], callbacks=[LambdaCallback(on_batch_end=record)])
+    trainer.fit(X, y, epochs=2)
+    for first, copy in kept:
+        np.testing.assert_array_equal(first, copy)
+    assert len({first.tobytes() for first, _ in kept}) == len(kept)  # one per step
+    np.testing.assert_array_equal(kept[-1][0], trainer.predict_proba(watched))  # the final weights'

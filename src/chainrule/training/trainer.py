@@ -615,13 +615,17 @@ class Trainer:
         return out
 
     def _probabilities(self, scores: np.ndarray) -> np.ndarray:
-        """Network outputs as the loss sees them → probabilities (or values, for regression)."""
-        if self.objective.fused:
-            return self.net.layers[-1].forward(scores)
-        if self.loss.from_logits:
-            if isinstance(self.loss, CrossEntropy):
-                return softmax(scores)
-            return sigmoid(scores)
+        """Network outputs as the loss sees them → probabilities (or values, for regression).
+
+        Computed in place: ``scores`` is an array of the caller's own (made for this call, or
+        an epoch's outputs), and it is what comes back. (The fused output layer's ``forward``
+        would give the same values, but inside ``fit`` it writes them into a buffer it reuses,
+        which a callback's next ``predict_proba`` would overwrite.)
+        """
+        if self.objective.head_loss.from_logits:  # fused with the output layer, or logits
+            if isinstance(self.loss, CrossEntropy):  # the softmax of the fused pair
+                return softmax(scores, scores)
+            return sigmoid(scores, scores)
         return scores
 
     def restore_encoder(self, state: dict[str, Any] | None) -> None:
