@@ -696,3 +696,20 @@ def test_a_fit_that_diverges_after_some_epochs_is_consistent(iris, make, target)
         model.fit(X * scale, target(X, y))
     assert 0 < model.n_iter_ == len(model.loss_curve_)
     assert model.loss_ == model.loss_curve_[-1]
+
+
+def test_partial_fit_runs_the_callbacks_set_since_and_keeps_unchanged_ones(iris):
+    """partial_fit re-reads ``callbacks`` as it does ``batch_size``: a list set with set_params
+    replaces the copies in training; the same list keeps its copies and their state."""
+    X, y = iris
+    calls = []
+    model = MLPClassifier((5,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    assert model.callbacks_ == []
+    model.set_params(callbacks=[LambdaCallback(on_epoch_end=lambda t, e, logs: calls.append(e))])
+    model.partial_fit(X, y)
+    copies = model.callbacks_
+    model.partial_fit(X, y)
+    assert calls == [2, 3] and model.callbacks_ is copies and len(copies) == 1
+    model.set_params(callbacks=None)
+    model.partial_fit(X, y)
+    assert calls == [2, 3] and model.callbacks_ == []

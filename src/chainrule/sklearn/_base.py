@@ -252,10 +252,13 @@ class BaseMLP(BaseEstimator):
             # The rate's policy belongs to the optimizer: a kept one keeps it (as scikit-learn's
             # optimizer object does) whatever set_params changes before a later partial_fit.
             self._rate_policy = self._learning_rate_policy(settings)
-        elif new_network:  # partial_fit on a rebuilt network: the optimizer's state carries over
-            self._trainer = self._continued_trainer(settings)
-        else:  # partial_fit keeps the optimizer's state, as scikit-learn's does
-            self._sync_trainer(settings)
+        else:
+            if new_network:  # partial_fit on a rebuilt network: the optimizer's state carries over
+                self._trainer = self._continued_trainer(settings)
+            else:  # partial_fit keeps the optimizer's state, as scikit-learn's does
+                self._sync_trainer(settings)
+            if self.callbacks is not self._callbacks_parameter:  # set_params gave new ones
+                self._callbacks = self._copy_callbacks()
         return self._split(X, y, weights, split_rng)
 
     def _saved_state(self) -> Callable[[], None]:
@@ -435,7 +438,9 @@ class BaseMLP(BaseEstimator):
 
     def _copy_callbacks(self) -> list[Callback]:
         """Copies of ``callbacks`` for this fit (the parameter itself is never modified); the
-        copies, with what they recorded, stay in ``callbacks_``."""
+        copies, with what they recorded, stay in ``callbacks_``. ``partial_fit`` keeps them
+        while ``callbacks`` is the list they were copied from, and copies a new one."""
+        self._callbacks_parameter = self.callbacks
         self.callbacks_ = [copy.deepcopy(callback) for callback in (self.callbacks or ())]
         return self.callbacks_
 

@@ -88,7 +88,9 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
         The network's dtype; None follows ``X`` (float32 stays float32, anything else is
         float64) (ours).
     callbacks : list of chainrule Callback or None
-        Run during training (ours). Each ``fit`` trains copies, kept in ``callbacks_``.
+        Run during training (ours). Each ``fit`` trains copies, kept in ``callbacks_``;
+        ``partial_fit`` keeps training them (with their state) until ``callbacks`` is set to
+        another list, whose copies then replace them.
 
     Attributes
     ----------
