@@ -710,3 +710,18 @@ def test_predictions_made_by_a_callback_during_fit_are_arrays_of_their_own(class
         np.testing.assert_array_equal(first, copy)
     assert len({first.tobytes() for first, _ in kept}) == len(kept)  # one per step
     np.testing.assert_array_equal(kept[-1][0], trainer.predict_proba(watched))  # the final weights'
+
+
+def test_a_fit_failing_before_any_step_is_undone_even_over_nan_moments(rng):
+    # A diverged step can leave NaN in the optimizer's moments (the weights go back, the
+    # moments do not); undoing a later fit that fails must not trip over them.
+    X, y = rng.normal(size=(64, 3)), rng.normal(size=64)
+    trainer = Trainer(cr.mlp([3, 8, 1], output="identity", seed=0, dtype=np.float64), "mse",
+                      "adam", batch_size=8, verbose=0)
+    trainer.fit(X, y, epochs=1)
+    trainer.optimizer._state["scaled_exp_avg"][0] = np.nan
+    before = trainer.optimizer._state["scaled_exp_avg"].copy()
+    with pytest.raises(cr.ShapeError, match=r"expects X of shape \(n_samples, 3\)") as caught:
+        trainer.fit(X[:, :2], y)
+    assert caught.value.__context__ is None
+    np.testing.assert_array_equal(trainer.optimizer._state["scaled_exp_avg"], before)

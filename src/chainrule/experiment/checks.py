@@ -61,12 +61,12 @@ def check_output_layer(config: dict[str, Any], data: Data, last: Layer) -> None:
 
 def check_metrics(names: list[str], data: Data, *, auto: bool) -> None:
     """Metrics of the data's task, and ``r2`` only on parts of two samples or more."""
-    from ..training.metrics import METRICS, accuracy, log_loss, r2_score
+    from ..training.metrics import METRICS, metric_task, r2_score
 
     key = 'training.metrics = "auto"' if auto else "training.metrics"
     functions = [METRICS.get(name) for name in names]
     for name, function in zip(names, functions):
-        kind = "classification" if function in (accuracy, log_loss) else "regression"
+        kind = metric_task(function)
         if kind != data.task:
             others = ('"accuracy", "log_loss"' if data.task == "classification"
                       else '"mae", "mse", "r2"')

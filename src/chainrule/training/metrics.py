@@ -384,6 +384,18 @@ def for_task(metric: Callable[..., float], task: str) -> Callable[..., float]:
     return _MULTILABEL_VERSIONS.get(metric, metric) if task == "multilabel" else metric
 
 
+def metric_task(metric: Callable[..., float]) -> str | None:
+    """The task a metric of :data:`METRICS` is for:
+    ``"classification"`` for ``accuracy`` and ``log_loss`` (they read class labels and
+    probabilities), ``"regression"`` for the others (``mse``, ``mae``, ``r2``); None for any
+    other function (it could be either)."""
+    if metric in (accuracy, log_loss):
+        return "classification"
+    if any(metric is METRICS.get(name) for name in METRICS.names()):
+        return "regression"
+    return None
+
+
 # --------------------------------------------------------------------------------------------
 # Regression metrics
 # --------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from .callbacks import Callback
 from .data import train_test_split
 from .epoch_loss import EpochLoss
 from .history import HISTORY_FIELDS, History
-from .metrics import METRICS, accuracy, for_task, log_loss, r2_score
+from .metrics import METRICS, for_task, metric_task, r2_score
 from .progress import Progress
 from .targets import TargetEncoder
 
@@ -59,7 +59,8 @@ class Trainer:
         Metric names from :data:`chainrule.training.metrics.METRICS` (``"accuracy"``,
         ``"mse"``, ``"mae"``, ``"r2"``, ``"log_loss"``) or functions ``f(y_true, y_pred)``.
         A named metric must be one of the task ``fit`` learns from ``y`` (``"accuracy"`` and
-        ``"log_loss"`` for classification, the others for regression: :func:`metric_task`),
+        ``"log_loss"`` for classification, the others for regression:
+        :func:`~chainrule.training.metrics.metric_task`),
         else ``fit`` raises a ``ValueError`` before training. Metrics are logged under their
         names (``__name__`` for functions), which must differ from each other, from
         ``loss``, ``lr`` and ``seconds``, and from the history's own fields
@@ -320,14 +321,20 @@ class Trainer:
         such a fit (a bad ``X``, a checkpoint it resumed from included) changes nothing. The
         history's records need no copy: every epoch takes a step (weights are never all zero)."""
         net, optimizer, history = self.net, self.optimizer, self.history
-        parameters, optimizer_state = net.parameters.copy(), optimizer.state_dict()
+        parameters = net.parameters.copy()
+        # The optimizer's arrays as they are, not through load_state_dict, which refuses the
+        # NaN moments that a diverged step can leave (the weights go back; the moments do not).
+        moments = {name: array.copy() for name, array in optimizer._state.items()}
+        steps, lr = optimizer.n_steps, optimizer.lr
         generators = [(generator, generator.state) for generator in self._bit_generators()]
         ended = (history.interrupted, history.stopped_early, history.note)
         fields = {name: getattr(self, name) for name in _FIT_STATE}
 
         def restore() -> None:
             net.parameters[...] = parameters
-            optimizer.load_state_dict(optimizer_state)
+            for name, array in moments.items():
+                np.copyto(optimizer._state[name], array)
+            optimizer.n_steps, optimizer.lr = steps, lr
             for generator, state in generators:
                 generator.state = state
             history.interrupted, history.stopped_early, history.note = ended
@@ -653,18 +660,6 @@ def logged_keys(metrics: Iterable[str], validation: bool) -> list[str]:
     if validation:
         keys += ["val_loss", *(f"val_{name}" for name in metrics)]
     return keys
-
-
-def metric_task(metric: Callable[..., float]) -> str | None:
-    """The task a metric of :data:`~chainrule.training.metrics.METRICS` is for:
-    ``"classification"`` for ``accuracy`` and ``log_loss`` (they read class labels and
-    probabilities), ``"regression"`` for the others (``mse``, ``mae``, ``r2``); None for any
-    other function (it could be either)."""
-    if metric in (accuracy, log_loss):
-        return "classification"
-    if any(metric is METRICS.get(name) for name in METRICS.names()):
-        return "regression"
-    return None
 
 
 def _resolve(base: type, spec: Any, what: str) -> Any:
