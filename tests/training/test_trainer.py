@@ -507,7 +507,7 @@ def diverging(batch_size):
 def test_weights_made_non_finite_by_the_last_step_are_restored_to_the_epoch_start():
     net, start, error = diverging(batch_size=4)
     assert (error.epoch, error.batch) == (1, 2)
-    assert "the weights were restored to their values at the start of epoch 1" in str(error)
+    assert "the weights (and the optimizer's state) were restored to their values at the start of epoch 1" in str(error)
     np.testing.assert_array_equal(net.parameters, start)
 
 
@@ -517,8 +517,28 @@ def test_weights_are_finite_after_divergence_even_with_one_batch_per_epoch():
     net, start, error = diverging(batch_size=16)
     assert (error.epoch, error.batch) == (1, 1) and np.isnan(error.loss)
     assert "the weights became non-finite in the step at epoch 1, batch 1 of 1" in str(error)
-    assert "the weights were restored to their values at the start of epoch 1" in str(error)
+    assert "the weights (and the optimizer's state) were restored to their values at the start of epoch 1" in str(error)
     np.testing.assert_array_equal(net.parameters, start)
+
+
+def test_a_step_that_overflows_the_weights_also_puts_the_optimizer_state_back():
+    # SGD with momentum: the step that overflows the weights leaves a huge velocity; with the
+    # weights back at the epoch's start, a retry at a sane rate must not inherit it.
+    X = np.random.default_rng(0).normal(size=(16, 3))
+    y = X @ np.array([1.0, 2.0, 3.0]) * 100
+    net = cr.mlp([3, 4, 1], seed=0)
+    trainer = Trainer(net, "mse", SGD(lr=1e-3, momentum=0.9), batch_size=4, seed=0, verbose=0)
+    trainer.fit(X, y, epochs=1)  # a sane epoch first: the state at epoch 2's start
+    trainer.optimizer.lr = 1e38
+    at_start = trainer.optimizer.state_dict()
+    with pytest.raises(cr.TrainingDivergedError, match="at epoch 2.*restored to their values"):
+        trainer.fit(X, y, epochs=1)
+    after = trainer.optimizer.state_dict()
+    assert after["step"] == at_start["step"] and after["lr"] == at_start["lr"]
+    np.testing.assert_array_equal(after["momentum_buffer"], at_start["momentum_buffer"])
+    trainer.optimizer.lr = 1e-3
+    trainer.fit(X, y, epochs=1)
+    assert np.isfinite(net.parameters).all()
 
 
 def test_a_second_ctrl_c_stops_at_once():

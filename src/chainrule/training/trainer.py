@@ -233,7 +233,9 @@ class Trainer:
         TrainingDivergedError
             The loss became NaN or infinite, or a step made the weights non-finite; the
             weights are those after the last step whose loss was finite or, if that step made
-            them non-finite, those its epoch started from.
+            them non-finite, those its epoch started from, with the optimizer's state (moments,
+            step count, rate) of that moment too, so that a retry (with a lower rate, say)
+            starts from a consistent state.
 
         A fit that raises before its first optimizer step (whatever the error, one a callback
         raises included) leaves the trainer as it was: weights, optimizer state, random
@@ -320,26 +322,36 @@ class Trainer:
         history's last fit ended. ``fit`` calls it when it fails before its first step, so that
         such a fit (a bad ``X``, a checkpoint it resumed from included) changes nothing. The
         history's records need no copy: every epoch takes a step (weights are never all zero)."""
-        net, optimizer, history = self.net, self.optimizer, self.history
+        net, history = self.net, self.history
         parameters = net.parameters.copy()
-        # The optimizer's arrays as they are, not through load_state_dict, which refuses the
-        # NaN moments that a diverged step can leave (the weights go back; the moments do not).
-        moments = {name: array.copy() for name, array in optimizer._state.items()}
-        steps, lr = optimizer.n_steps, optimizer.lr
+        restore_optimizer = self._optimizer_snapshot()
         generators = [(generator, generator.state) for generator in self._bit_generators()]
         ended = (history.interrupted, history.stopped_early, history.note)
         fields = {name: getattr(self, name) for name in _FIT_STATE}
 
         def restore() -> None:
             net.parameters[...] = parameters
-            for name, array in moments.items():
-                np.copyto(optimizer._state[name], array)
-            optimizer.n_steps, optimizer.lr = steps, lr
+            restore_optimizer()
             for generator, state in generators:
                 generator.state = state
             history.interrupted, history.stopped_early, history.note = ended
             self.history = history
             self.__dict__.update(fields)
+
+        return restore
+
+    def _optimizer_snapshot(self) -> Callable[[], None]:
+        """A function that puts the optimizer's arrays, step count and rate back as they are
+        now. The arrays are copied directly, not through ``load_state_dict``, which refuses
+        the NaN moments an overflowing step can leave."""
+        optimizer = self.optimizer
+        arrays = {name: array.copy() for name, array in optimizer._state.items()}
+        steps, lr = optimizer.n_steps, optimizer.lr
+
+        def restore() -> None:
+            for name, array in arrays.items():
+                np.copyto(optimizer._state[name], array)
+            optimizer.n_steps, optimizer.lr = steps, lr
 
         return restore
 
@@ -364,9 +376,12 @@ class Trainer:
         X, y, w = train
         n_batches = -(-X.shape[0] // self.batch_size)
         progress.start(epoch, n_batches)
-        # The weights to go back to if a step makes them non-finite (None: this fit began
-        # from non-finite weights; a step that overflows them is caught in its own epoch).
-        start = self.net.parameters.copy() if all_finite(self.net.parameters) else None
+        # The weights and optimizer state to go back to if a step makes the weights non-finite
+        # (None: this fit began from non-finite weights; a step that overflows them is caught
+        # in its own epoch).
+        start = None
+        if all_finite(self.net.parameters):
+            start = (self.net.parameters.copy(), self._optimizer_snapshot())
         if self.metrics:  # the outputs of every batch as trained (the loss's input: logits when
             # fused), and their targets, in that order; made probabilities once, after the epoch
             outputs = np.empty((X.shape[0], self.net.out_features), self.net.dtype)
@@ -464,16 +479,19 @@ class Trainer:
 
     def _diverged(
         self, epoch: int, batch: int, n_batches: int, loss: float, cause: str,
-        start: np.ndarray | None,
+        start: tuple[np.ndarray, Callable[[], None]] | None,
     ) -> TrainingDivergedError:
         """The error for ``cause`` at (``epoch``, ``batch``), with the batch's ``loss`` (nan
         when the weights overflowed); non-finite weights go back to ``start``, the epoch's
-        (n_parameters,) starting weights, when there are such."""
+        (n_parameters,) starting weights and the function that puts the optimizer's state of
+        then back, when there are such."""
         if all_finite(self.net.parameters):
             restored = "the weights are those after the last step whose loss was finite"
         elif start is not None:  # that step overflowed them: back to the epoch's start
-            self.net.parameters[...] = start
-            restored = f"the weights were restored to their values at the start of epoch {epoch}"
+            self.net.parameters[...] = start[0]
+            start[1]()
+            restored = (f"the weights (and the optimizer's state) were restored to their values "
+                        f"at the start of epoch {epoch}")
         else:
             restored = "the weights are not finite, nor were they when this fit began"
         return TrainingDivergedError(
