@@ -176,3 +176,42 @@ def test_a_wrong_gradient_measured_one_sided_at_a_near_perfect_fit_fails():
     assert bias.passed_on is None and not report.passed
     assert np.isfinite(bias.fd_error[0]) and bias.max_abs_error > 1e3 * bias.fd_error[0]
     assert line(report, "2.b").endswith("FAIL, 1 one-sided")
+
+
+def huge_loss(tanh_class, scale):
+    """Dense(3, 4) → ``tanh_class`` → Dense(4, 1), MSE, with targets of order ``scale``: the
+    loss is about scale², and its rounding u·|J|/ε grows with it."""
+    net = Sequential([Dense(3, 4), tanh_class(), Dense(4, 1)], dtype=np.float64, seed=0)
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    return net, X, np.array([0.0, 1.0, 0.0, 1.0]) * scale
+
+
+def test_a_wrong_backward_at_a_huge_loss_is_unresolved_not_passed():
+    # At J ≈ 5e17 the rounding u·|J|/ε ≈ 1e14 per entry swamps gradients of order 1e9: every
+    # entry is within its estimate, the wrong Tanh's included, which rule 3 used to pass.
+    net, X, y = huge_loss(TwiceTanh, 1e9)
+    report = gradcheck(net, "mse", X, y)
+    assert not report.passed and report.inconclusive
+    for comparison in report:
+        assert comparison.unresolved and comparison.passed_on is None
+        assert not comparison.passed and not comparison.failed
+        assert line(report, comparison.name).endswith(
+            " unresolved (the finite-difference error is as large as the gradient)")
+    text = str(report)
+    assert "gradcheck inconclusive: 0/4 within relative error 1e-06, 4/4 unresolved (" in text
+    assert "Unresolved: 0.W, 0.b, 2.W, 2.b: every entry is within its finite-difference" in text
+    assert "Caveat" not in text
+
+
+def test_the_same_networks_at_an_ordinary_loss_are_told_apart():
+    wrong, X, y = huge_loss(TwiceTanh, 1.0)
+    right, _, _ = huge_loss(Tanh, 1.0)
+    assert not gradcheck(wrong, "mse", X, y).passed and gradcheck(right, "mse", X, y).passed
+
+
+def test_a_failure_beside_an_unresolved_array_is_a_failure():
+    # At a loss of 1e12 the first layer's arrays are resolved and fail; whatever else is
+    # unresolved, the report fails.
+    net, X, y = huge_loss(TwiceTanh, 1e6)
+    report = gradcheck(net, "mse", X, y)
+    assert any(c.failed for c in report) and not report.inconclusive and not report.passed

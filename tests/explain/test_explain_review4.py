@@ -62,6 +62,20 @@ def test_tiny_right_gradients_match_only_within_the_finite_difference_error():
         "finite-difference error")
 
 
+def test_gradients_at_a_huge_loss_are_unresolved_not_matched():
+    # Targets of order 1e9: the loss's rounding swamps the finite differences (see gradcheck).
+    net = Sequential([Dense(3, 4), TwiceTanh(), Dense(4, 1)], dtype=np.float64, seed=0)
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    explanation = explain(net, X, np.array([0.0, 1.0, 0.0, 1.0]) * 1e9, "mse")
+    check = explanation["dL/dW1"].check
+    assert check.unresolved and check.category == "unresolved" and not check.passed
+    assert "unresolved: the finite differences' own error is as large as the gradients" in (
+        _line(explanation.to_text(), "dL/dW1"))
+    assert "5 unresolved: the finite differences' own error" in explanation.footer[0]
+    assert not explanation.passed
+    assert explanation.to_dict()["groups"][-1]["terms"][1]["check"]["unresolved"] is True
+
+
 def test_atol_is_passed_to_gradcheck_and_said():
     assert (inspect.signature(explain).parameters["atol"].default
             == inspect.signature(gradcheck).parameters["atol"].default)

@@ -66,7 +66,12 @@ def test_gradcheck_passes_on_valid_input_and_names_bad_arguments(robust, data):
     assert [c.name for c in report] == ["0.W", "0.b", "2.W", "2.b"]
     assert np.isfinite(report.loss) or which in ("X", "sample_weight")
     if which in (None, "seed"):
-        robust.expect(report.passed, f"a correct backward failed gradcheck:\n{report}")
+        # A correct backward never fails. It passes, unless the finite differences are blind
+        # to an array (gradients far below their own error, as with X of order 1e-162): that
+        # array is unresolved and the report inconclusive, which the report says.
+        robust.expect(not any(c.failed for c in report), f"a correct backward failed:\n{report}")
+        robust.expect(report.passed or report.inconclusive and any(c.unresolved for c in report),
+                      f"a correct backward did not pass gradcheck:\n{report}")
     if which == "X":
         assert robust.is_clean_real(X, ndim=(2,)) and robust.as_array(X).shape[1] == 3
     if which == "eps":

@@ -73,6 +73,14 @@ FOOTER_PARTS = (
     ),
     (PassRule.ATOL, "match only within atol = {atol:g} (relative error up to {worst})"),
     ("not comparable", "not comparable: every entry has a kink at 0 on both sides"),
+    (
+        "unresolved",
+        (
+            "unresolved: the finite differences' own error is as large as these gradients "
+            "(typically a loss so large that its rounding swamps them), so they neither match "
+            "nor fail"
+        ),
+    ),
     ("failed", "DO NOT MATCH (largest relative error {worst}, tolerance {rtol:g})"),
 )
 
@@ -681,4 +689,5 @@ class _Builder:
             atol=self.report.atol,
             scale=max(largest_magnitude(comparison.analytic[compared]),
                       largest_magnitude(comparison.numeric[compared])),
+            unresolved=comparison.unresolved and same,
         )

@@ -49,6 +49,9 @@ class FiniteDifferenceCheck:
     scale : float
         The gradients' order of magnitude: the largest |entry| of the analytic and numeric
         gradients over the compared entries (0.0 when none was compared).
+    unresolved : bool
+        The finite differences' error is as large as the gradient (gradcheck's
+        ``unresolved``): neither passed nor failed.
     """
 
     relative_error: float
@@ -60,6 +63,7 @@ class FiniteDifferenceCheck:
     passed_on: PassRule | None
     atol: float
     scale: float
+    unresolved: bool = False
 
     @property
     def passed(self) -> bool:
@@ -74,9 +78,11 @@ class FiniteDifferenceCheck:
     @property
     def category(self) -> str:
         """``"relative error"``, ``"finite-difference error"``, ``"atol"`` (how it matched),
-        ``"not comparable"`` (every entry at a kink) or ``"failed"``."""
+        ``"not comparable"`` (every entry at a kink), ``"unresolved"`` or ``"failed"``."""
         if not self.comparable:
             return "not comparable"
+        if self.unresolved:
+            return "unresolved"
         if not self.passed:
             return "failed"
         return self.passed_on
@@ -101,6 +107,9 @@ class FiniteDifferenceCheck:
             return f"matches within the finite-difference error ({error}, {order}{extra})"
         if category == PassRule.ATOL:
             return f"matches within atol = {self.atol:g} ({error}, {order}{extra})"
+        if category == "unresolved":
+            return ("unresolved: the finite differences' own error is as large as the gradients "
+                    f"({error}, {order}{extra})")
         return f"DOES NOT MATCH finite differences ({error}{extra})"
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,6 +124,7 @@ class FiniteDifferenceCheck:
             "scale": self.scale,
             "n_one_sided": self.n_one_sided,
             "n_kinks": self.n_kinks,
+            "unresolved": self.unresolved,
         }
 
 
@@ -303,7 +313,7 @@ class Explanation:
         within the finite-difference error or within ``atol``: each term's line says which)
         and at least one could be compared; True when nothing was checked. As in gradcheck, a
         gradient whose every entry sits at a kink is not failed, but a check in which nothing
-        could be compared is not a pass."""
+        could be compared is not a pass, nor is one with an unresolved gradient."""
         checks = [t.check for t in self.terms if t.check is not None]
         if not checks:
             return True

@@ -28,7 +28,12 @@ Each parameter array (and ``X``) gets one verdict, recorded in
    perfect fit, say), and a relative error says nothing: ``a`` agrees with ``n`` as well as
    ``n`` can be trusted. The report prints "ok (within the finite-difference error)" and its
    summary counts such arrays, because a wrong backward whose error is below that estimate
-   would pass too; check again where the gradients are larger.
+   would pass too; check again where the gradients are larger. The rule applies only when the
+   estimates could catch a backward off by the gradient's own size (twice it, or zero):
+   ``‖fd_error‖₂ < max(‖a‖₂, ‖n‖₂)``, so that some entry's |a| exceeds its estimate. When the
+   estimates are as large as the gradient (a loss so large that its rounding, u·|J|/ε,
+   swamps the gradients: a Tanh backward 3 × too large "passed" at J = 5e17), the array is
+   "unresolved": neither passed nor failed, and the report is "inconclusive".
 
 Otherwise the array fails (``passed_on`` is None). The norms are computed scaled
 (:func:`frobenius_norm`), so the relative error stays finite and right for gradients with

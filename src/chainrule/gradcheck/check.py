@@ -15,6 +15,7 @@ from ..objective import Objective
 from .measures import (
     allowance,
     central_difference_error,
+    frobenius_norm,
     one_sided_difference_error,
     relative_error,
 )
@@ -295,12 +296,19 @@ def _compare(
                 return False
         return True
 
+    unresolved = False
     if relative <= settings.rtol:
         passed_on: PassRule | None = PassRule.RELATIVE_ERROR
     elif largest <= settings.atol and settings.atol > 0:
         passed_on = PassRule.ATOL
     elif within_fd_error():
-        passed_on = PassRule.FD_ERROR
+        # Rule 3 says something only if these differences could catch a backward off by the
+        # gradient's own size (twice it, or zero): some entry must have |a| above its estimate,
+        # which ‖estimate‖ < ‖gradient‖ guarantees. Else they resolve nothing (a huge loss,
+        # whose rounding u·|J|/ε swamps the gradients): neither passed nor failed.
+        unresolved = frobenius_norm(fd_error[compared]) >= max(frobenius_norm(a),
+                                                               frobenius_norm(n))
+        passed_on = None if unresolved else PassRule.FD_ERROR
     else:
         passed_on = None
     worst: tuple[int, ...] = ()
@@ -321,4 +329,5 @@ def _compare(
         one_sided=one_sided,
         kink=kink,
         fd_error=fd_error,
+        unresolved=unresolved,
     )

@@ -12,6 +12,9 @@ import numpy as np
 
 NOT_COMPARABLE = "kink: not comparable"
 
+#: The verdict printed for an array that the finite differences cannot resolve.
+UNRESOLVED = "unresolved (the finite-difference error is as large as the gradient)"
+
 
 
 class PassRule(StrEnum):
@@ -78,6 +81,13 @@ class GradientComparison:
         entry, where it was computed: only for an array that failed on the relative error and
         on ``atol``, from the largest error down to the first entry outside its estimate. NaN
         elsewhere, and where the estimate is not sound (the wider steps cross a kink).
+    unresolved : bool
+        Every compared entry is within its estimate, but the estimates are as large as the
+        gradient itself (``‖fd_error‖₂ >= max(‖analytic‖₂, ‖numeric‖₂)``): these differences
+        could not tell this backward from one off by its own size (twice it, or zero), so rule
+        3 does not pass the array; it is neither passed nor failed (``passed_on`` is None),
+        and the report is "inconclusive". A loss so large that its rounding, divided by
+        ``eps``, swamps the gradients does this.
     """
 
     name: str
@@ -93,6 +103,7 @@ class GradientComparison:
     one_sided: np.ndarray = field(repr=False)
     kink: np.ndarray = field(repr=False)
     fd_error: np.ndarray = field(repr=False)
+    unresolved: bool = False
 
     @property
     def n_one_sided(self) -> int:
@@ -115,21 +126,27 @@ class GradientComparison:
         return self.passed_on is not None
 
     @property
+    def failed(self) -> bool:
+        """Whether the array failed: compared, and neither passed nor ``unresolved``."""
+        return self.has_verdict and not self.passed and not self.unresolved
+
+    @property
     def has_verdict(self) -> bool:
         """Whether ``passed_on`` says something: an entry was compared, or none was probed
         (an array whose every probed entry was left out at a kink has no verdict)."""
         return self.n_compared > 0 or not self.n_checked
 
     def verdict(self) -> str:
-        """``"ok"``, ``"ok (within the finite-difference error)"``, ``"ok (within atol)"`` or
-        ``"FAIL"`` (see ``passed_on``), then what happened at kinks: ``"ok, 3 one-sided"``,
-        ``"FAIL, kink: not comparable (1 of 8)"``; ``"kink: not comparable (3 of 3)"`` alone
-        when no entry was compared."""
+        """``"ok"``, ``"ok (within the finite-difference error)"``, ``"ok (within atol)"``,
+        ``"FAIL"`` (see ``passed_on``) or ``"unresolved"`` (see ``unresolved``), then what
+        happened at kinks: ``"ok, 3 one-sided"``, ``"FAIL, kink: not comparable (1 of 8)"``;
+        ``"kink: not comparable (3 of 3)"`` alone when no entry was compared."""
         notes = [f"{self.n_one_sided} one-sided"] if self.n_one_sided else []
         if self.n_kinks:
             notes.append(f"{NOT_COMPARABLE} ({self.n_kinks} of {self.n_checked})")
         if self.has_verdict:
-            notes.insert(0, PASSED_ON[self.passed_on] if self.passed_on else "FAIL")
+            notes.insert(0, PASSED_ON[self.passed_on] if self.passed_on
+                         else UNRESOLVED if self.unresolved else "FAIL")
         return ", ".join(notes)
 
 
@@ -166,8 +183,12 @@ class GradcheckReport:
 
     @property
     def inconclusive(self) -> bool:
-        """Every probed entry was left out at a kink: nothing was compared."""
-        return self.n_kinks > 0 and self.n_compared == 0
+        """No array failed, but the check cannot pass them all: every probed entry was left
+        out at a kink (nothing was compared), or an array is ``unresolved``."""
+        if any(c.failed for c in self.comparisons):
+            return False
+        return (self.n_kinks > 0 and self.n_compared == 0) or any(
+            c.unresolved for c in self.comparisons)
 
     @property
     def passed(self) -> bool:
@@ -221,6 +242,8 @@ class GradcheckReport:
         lines.append(self._summary())
         if self.arrays_passed_on(PassRule.FD_ERROR) or self.arrays_passed_on(PassRule.ATOL):
             lines.append(self._caveat_note())
+        if self._unresolved():
+            lines.append(self._unresolved_note())
         if self.n_one_sided or self.n_kinks:
             lines.append(self._kink_note())
         return "\n".join(lines)
@@ -237,6 +260,8 @@ class GradcheckReport:
             parts.append(f"{len(on_fd)}/{total} only within the finite-difference error")
         if on_atol:
             parts.append(f"{len(on_atol)}/{total} only within atol {self.atol:g}")
+        if unresolved := self._unresolved():
+            parts.append(f"{len(unresolved)}/{total} unresolved")
         if self.inconclusive:
             verdict = "inconclusive"
         elif not self.passed:
@@ -278,11 +303,31 @@ class GradcheckReport:
                     f"is up to {worst:.1e}, above rtol={self.rtol:g}."
                 )
         texts.append(
-            "The gradients are too small here for the check to tell a right backward from one "
-            "whose error is that small; check again where they are larger (targets further "
-            "from the network's outputs, another batch)."
+            "The finite differences' own error is close to the gradients here, so the check "
+            "cannot tell a right backward from one whose error is that small; check again where "
+            "it is smaller against them: where the gradients are larger (targets further from "
+            "the network's outputs, another batch), or, when the loss is large, with a smaller "
+            "one (its rounding, divided by eps, is most of that error)."
         )
         return textwrap.fill("Caveat: " + " ".join(texts), width=100)
+
+    def _unresolved(self) -> tuple[str, ...]:
+        """Names of the arrays the finite differences could not resolve."""
+        return tuple(c.name for c in self.comparisons if c.unresolved)
+
+    def _unresolved_note(self) -> str:
+        """Which arrays are unresolved, and why, wrapped to 100 columns."""
+        names = self._unresolved()
+        rounding = np.finfo(np.float64).eps * abs(self.loss) / self.eps
+        text = (
+            f"Unresolved: {', '.join(names)}: every entry is within its finite-difference error "
+            "estimate, but the estimates are as large as the gradient itself, so these "
+            "differences could not tell this backward from one off by its own size (twice it, "
+            f"or zero); neither passed nor failed. At loss J = {self.loss:.3g} the rounding "
+            f"alone is about u·|J|/eps = {rounding:.2g} per entry: check with a smaller loss "
+            "(targets and inputs of order 1), or where the gradients are larger."
+        )
+        return textwrap.fill(text, width=100)
 
     def _kink_note(self) -> str:
         """What happened at kinks, with the counts, wrapped to 100 columns."""
