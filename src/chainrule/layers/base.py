@@ -297,16 +297,12 @@ class Layer:
         an inference pass keeps nothing.
 
         Also where a layer's ``forward`` checks its ``training`` flag: a ``TypeError`` unless
-        it is a bool (``training="False"`` is truthy). For a real bool, which is what a network
-        passes, the check is the identity test that picks the branch.
+        it is a bool (``training="False"`` is truthy).
         """
-        if training is True:
+        if check_bool(training, "training"):
             self.cache = arrays
-        elif training is False:
-            if self.cache:
-                self.cache = {}
-        else:
-            self._remember(check_bool(training, "training"), **arrays)
+        elif self.cache:
+            self.cache = {}
 
     def _recall(self, key: str) -> Any:
         """A value kept by the last training forward; a clear error if there was none."""

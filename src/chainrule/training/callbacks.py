@@ -189,7 +189,6 @@ class EarlyStopping(Callback):
         self.patience = check_number(patience, "patience", low=0, integer=True)
         self.restore_best = check_bool(restore_best, "restore_best")
         self.stopped_epoch = 0
-        self._stalled = 0
         self._best_parameters: np.ndarray | None = None
 
     @property
@@ -215,8 +214,6 @@ class EarlyStopping(Callback):
             if self.restore_best:
                 self._best_parameters = trainer.net.parameters.copy()
         elif self._tracker.wait >= self.patience and epoch < trainer.final_epoch:
-            # the epochs without improvement, for the note: patience, or 1 when patience is 0
-            self._stalled = self._tracker.wait
             self.stopped_epoch = epoch
             trainer.stop_training = True
             trainer.history.stopped_early = True
@@ -225,13 +222,14 @@ class EarlyStopping(Callback):
         restoring = self.restore_best and self._best_parameters is not None
         if restoring:
             trainer.net.parameters[...] = self._best_parameters
-        if self.stopped_epoch:
+        if self.stopped_epoch:  # no epoch since: the tracker's wait is the stop's
+            stalled = self._tracker.wait  # patience, or 1 when patience is 0
             best = (f"best {self.best:.6g} at epoch {self.best_epoch}" if self.best_epoch
                     else "it was never finite")
             restored = f"; restored the weights of epoch {self.best_epoch}" if restoring else ""
             trainer.history.note = (
                 f"stopped early after epoch {self.stopped_epoch}: {self.monitor} did not improve "
-                f"for {self._stalled} epoch{'' if self._stalled == 1 else 's'} ({best}){restored}"
+                f"for {stalled} epoch{'' if stalled == 1 else 's'} ({best}){restored}"
             )
 
 

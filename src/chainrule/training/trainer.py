@@ -322,16 +322,14 @@ class Trainer:
         history's last fit ended. ``fit`` calls it when it fails before its first step, so that
         such a fit (a bad ``X``, a checkpoint it resumed from included) changes nothing. The
         history's records need no copy: every epoch takes a step (weights are never all zero)."""
-        net, history = self.net, self.history
-        parameters = net.parameters.copy()
-        restore_optimizer = self._optimizer_snapshot()
+        history = self.history
+        restore_steps = self._steps_snapshot()
         generators = [(generator, generator.state) for generator in self._bit_generators()]
         ended = (history.interrupted, history.stopped_early, history.note)
         fields = {name: getattr(self, name) for name in _FIT_STATE}
 
         def restore() -> None:
-            net.parameters[...] = parameters
-            restore_optimizer()
+            restore_steps()
             for generator, state in generators:
                 generator.state = state
             history.interrupted, history.stopped_early, history.note = ended
@@ -340,15 +338,18 @@ class Trainer:
 
         return restore
 
-    def _optimizer_snapshot(self) -> Callable[[], None]:
-        """A function that puts the optimizer's arrays, step count and rate back as they are
-        now. The arrays are copied directly, not through ``load_state_dict``, which refuses
-        the NaN moments an overflowing step can leave."""
-        optimizer = self.optimizer
+    def _steps_snapshot(self) -> Callable[[], None]:
+        """A function that puts back what optimizer steps change, as it is now: the weights
+        ((n_parameters,) copied) and the optimizer's arrays, step count and rate. The arrays
+        are copied directly, not through ``load_state_dict``, which refuses the NaN moments
+        an overflowing step can leave."""
+        net, optimizer = self.net, self.optimizer
+        parameters = net.parameters.copy()
         arrays = {name: array.copy() for name, array in optimizer._state.items()}
         steps, lr = optimizer.n_steps, optimizer.lr
 
         def restore() -> None:
+            net.parameters[...] = parameters
             for name, array in arrays.items():
                 np.copyto(optimizer._state[name], array)
             optimizer.n_steps, optimizer.lr = steps, lr
@@ -379,9 +380,7 @@ class Trainer:
         # The weights and optimizer state to go back to if a step makes the weights non-finite
         # (None: this fit began from non-finite weights; a step that overflows them is caught
         # in its own epoch).
-        start = None
-        if all_finite(self.net.parameters):
-            start = (self.net.parameters.copy(), self._optimizer_snapshot())
+        start = self._steps_snapshot() if all_finite(self.net.parameters) else None
         if self.metrics:  # the outputs of every batch as trained (the loss's input: logits when
             # fused), and their targets, in that order; made probabilities once, after the epoch
             outputs = np.empty((X.shape[0], self.net.out_features), self.net.dtype)
@@ -479,17 +478,15 @@ class Trainer:
 
     def _diverged(
         self, epoch: int, batch: int, n_batches: int, loss: float, cause: str,
-        start: tuple[np.ndarray, Callable[[], None]] | None,
+        start: Callable[[], None] | None,
     ) -> TrainingDivergedError:
         """The error for ``cause`` at (``epoch``, ``batch``), with the batch's ``loss`` (nan
-        when the weights overflowed); non-finite weights go back to ``start``, the epoch's
-        (n_parameters,) starting weights and the function that puts the optimizer's state of
-        then back, when there are such."""
+        when the weights overflowed); non-finite weights go back with ``start``, which puts
+        the epoch's starting weights and optimizer state back, when there is one."""
         if all_finite(self.net.parameters):
             restored = "the weights are those after the last step whose loss was finite"
         elif start is not None:  # that step overflowed them: back to the epoch's start
-            self.net.parameters[...] = start[0]
-            start[1]()
+            start()
             restored = (f"the weights (and the optimizer's state) were restored to their values "
                         f"at the start of epoch {epoch}")
         else:
