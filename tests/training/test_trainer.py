@@ -690,6 +690,21 @@ def test_a_later_fit_whose_loss_overflows_before_any_step_blames_the_data(rng):
     assert _trainer_state(trainer) == before
 
 
+@pytest.mark.parametrize(("widths", "loss", "y"), [
+    ([2, 16, 1], "binary_cross_entropy", lambda X: (X[:, 0] > 0).astype(float)),
+    ([2, 16, 3], "cross_entropy", lambda X: np.arange(len(X)) % 3),
+], ids=["bce", "cross_entropy"])
+def test_a_cross_entropy_on_an_output_without_its_activation_says_so(widths, loss, y, rng):
+    """The forgotten sigmoid/softmax gives a NaN loss at the first batch: the message is the
+    loss's own check (probabilities expected), not advice to scale data of order 1."""
+    X = rng.normal(size=(40, 2))
+    trainer = Trainer(cr.mlp(widths, seed=0), loss, seed=0, verbose=0)  # output: identity
+    with pytest.raises(ValueError, match=r"^the loss is nan at the weights this fit started "
+                                         r"from: \w+ expects y_pred to be probabilities in "
+                                         r"\[0, 1\].*use from_logits=True$"):
+        trainer.fit(X, y(X), epochs=1)
+
+
 def test_a_fit_that_a_callback_stops_before_any_step_changes_nothing(rng):
     X = rng.normal(size=(40, 3))
     trainer = Trainer(cr.mlp([3, 5, 1], seed=0), "mse", seed=0, verbose=0)

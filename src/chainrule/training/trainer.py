@@ -406,12 +406,7 @@ class Trainer:
                 value = self.objective.value_and_gradients(Xb, yb, wb, prepared=True)
                 if not math.isfinite(value):
                     if self.optimizer.n_steps == self._steps_before_fit:  # not a divergence
-                        raise ValueError(
-                            f"the loss is {value} at the weights this fit started from, before "
-                            "any update: the targets y or the inputs X are too large for "
-                            f"{self.net.dtype.name} arithmetic (scale them, e.g. standardise y "
-                            "for regression)"
-                        )
+                        raise self._loss_not_finite_at_start(value)
                     raise self._diverged(epoch, batch, n_batches, value,
                                          f"the loss became {value}", start)
                 self.optimizer._step()  # bound in __init__; fit ignores FP warnings
@@ -475,6 +470,20 @@ class Trainer:
 
     def _set_lr(self, t: int) -> None:
         self.optimizer.lr = self.schedule(t, self.optimizer.base_lr) * self.lr_factor
+
+    def _loss_not_finite_at_start(self, value: float) -> ValueError:
+        """Why the loss is ``value`` (inf or NaN) before any update of this fit: outputs the loss
+        cannot take (a sigmoid or softmax output left out before a cross-entropy), else data
+        too large for the dtype's arithmetic."""
+        try:  # the check the loss skips on the training loop's fast path
+            self.objective.head_loss._check_predictions(self.objective.last_output)
+        except ValueError as refusal:
+            return ValueError(f"the loss is {value} at the weights this fit started from: {refusal}")
+        return ValueError(
+            f"the loss is {value} at the weights this fit started from, before any update: the "
+            f"targets y or the inputs X are too large for {self.net.dtype.name} arithmetic "
+            "(scale them, e.g. standardise y for regression)"
+        )
 
     def _diverged(
         self, epoch: int, batch: int, n_batches: int, loss: float, cause: str,
