@@ -110,7 +110,7 @@ def test_a_network_copied_while_reusing_buffers_is_an_ordinary_network(duplicate
         net.forward(X, training=True)
         net.backward(dY)
         clone = duplicate(net)
-    assert all(not layer._reuse_buffers and not layer._workspace for layer in clone.layers)
+    assert all(layer._reusing_thread is None and not layer._workspace for layer in clone.layers)
     first = clone.forward(X, training=True)
     kept = first.copy()
     second = clone.forward(X + 1.0, training=True)
@@ -455,3 +455,29 @@ def test_mlp_copies_an_activation_instance_for_every_hidden_layer():
     assert hidden[0] is not hidden[1] and template not in hidden
     again = cr.mlp([2, 3, 1], activation=template, output=cr.Sigmoid(), seed=0)  # reusable
     assert again.layers[1].alpha == 0.2
+
+
+def test_a_first_layer_that_changes_the_width_without_declaring_its_input_leaves_it_unknown():
+    """Its input width cannot be the next Dense's (3 columns in, 2 out): the network checks no
+    width for X, and knows the widths again from the Dense on."""
+
+    class FirstColumns(cr.layers.Layer):
+        def __init__(self, k):
+            super().__init__()
+            self.k = k
+
+        def output_features(self, in_features):
+            return self.k
+
+        def forward(self, X, training=False):
+            X = self._check_input(X)
+            self._remember(training)
+            return X[:, : self.k].copy()
+
+    net = cr.Sequential([FirstColumns(2), cr.layers.ReLU(), cr.Dense(2, 1)], dtype=np.float64,
+                        seed=0)
+    assert net.widths == [None, None, None, 1] and net.in_features is None
+    X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    np.testing.assert_allclose(net.forward(X), X[:, :2] @ net[2].params["W"] + net[2].params["b"])
+    # a width-keeping layer before the first Dense still lets the Dense fix the input width
+    assert cr.Sequential([cr.layers.ReLU(), cr.Dense(3, 2)]).widths == [3, 3, 2]

@@ -31,6 +31,7 @@ import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from threading import get_ident
 from typing import Any, ClassVar
 
 import numpy as np
@@ -119,8 +120,8 @@ class Layer:
     supports_input_grad_skip: ClassVar[bool] = False
 
     #: Whether :meth:`infer` may write into its input (activations compute in place). A network
-    #: hands the caller's own ``X`` to ``infer`` only when this is False, and to ``forward``
-    #: otherwise, so the caller's array is never changed.
+    #: hands the caller's own ``X`` (or a view of it) to ``infer`` only when this is False, and
+    #: a copy otherwise, so the caller's array is never changed.
     infer_overwrites_input: ClassVar[bool] = True
 
     #: Whether the derivative jumps at an input of 0 (ReLU, LeakyReLU, ELU): a finite
@@ -137,7 +138,7 @@ class Layer:
         self.label = type(self).__name__
         self.cache: dict[str, Any] = {}  # arrays (and small values such as shapes)
         self._workspace: dict[str, np.ndarray] = {}
-        self._reuse_buffers = False
+        self._reusing_thread: int | None = None  # Sequential.reusing_buffers: whose calls reuse
         self._owner: object | None = None
 
     # ----------------------------------------------------------------- the contract
@@ -157,9 +158,9 @@ class Layer:
         ``Sequential`` calls it when not training; the default is ``forward(X, training=False)``.
         With :attr:`infer_overwrites_input` True (the default) ``X`` is always an array the
         network owns and may be overwritten (activations compute in place). A layer declaring
-        it False may be given the caller's own ``X``: it must not write into ``X``, and must
-        return a new array or ``X`` itself, never a view of ``X`` (the next layer, seeing an
-        array that is not ``X``, could overwrite it in place)."""
+        it False may be given the caller's own ``X`` (or a view of it): it must not write into
+        ``X``; it may return ``X`` or a view of it, which the next layer is then given as it
+        would be given the caller's ``X``."""
         return self.forward(X, training=False)
 
     def output_features(self, in_features: int) -> int:
@@ -242,7 +243,7 @@ class Layer:
         clone.params = ParameterDict(clone, {k: v.copy() for k, v in self.params.items()})
         clone.grads = ParameterDict(clone, {k: v.copy() for k, v in self.grads.items()})
         clone.cache, clone._workspace, clone._owner = {}, {}, None
-        clone._reuse_buffers = False
+        clone._reusing_thread = None
         return clone
 
     def __getstate__(self) -> dict[str, Any]:
@@ -258,7 +259,7 @@ class Layer:
         during training) is outside that block: it comes back with reuse off and no workspace,
         as :meth:`copy` gives, or every result of the copy would overwrite the previous one.
         """
-        return {**self.__dict__, "_owner": None, "_workspace": {}, "_reuse_buffers": False}
+        return {**self.__dict__, "_owner": None, "_workspace": {}, "_reusing_thread": None}
 
     @property
     def n_parameters(self) -> int:
@@ -296,12 +297,18 @@ class Layer:
         """Keep ``arrays`` (or other values ``backward`` needs, such as a shape) when training;
         an inference pass keeps nothing.
 
+        An inference pass of a layer on its own also drops what an earlier training pass kept,
+        so that a later ``backward`` cannot pair it with other data. A layer in a network leaves
+        that to the network (``Sequential._forward``), which drops the caches only for an
+        inference pass in the thread that trains: a ``predict`` from another thread must not
+        take away what the training step's ``backward`` is about to read.
+
         Also where a layer's ``forward`` checks its ``training`` flag: a ``TypeError`` unless
         it is a bool (``training="False"`` is truthy).
         """
         if check_bool(training, "training"):
             self.cache = arrays
-        elif self.cache:
+        elif self.cache and self._owner is None:
             self.cache = {}
 
     def _recall(self, key: str) -> Any:
@@ -319,9 +326,11 @@ class Layer:
 
         Inside ``Sequential.reusing_buffers()`` (the trainer's hot loop) the same array is handed
         out again on the next call with the same shape, so a training step allocates nothing.
-        Elsewhere a new array is returned, so results never alias each other.
+        Elsewhere a new array is returned, so results never alias each other; that includes
+        the calls of other threads during the block (an inference from a server thread while
+        the model trains must not write into the training step's arrays).
         """
-        if not self._reuse_buffers:
+        if self._reusing_thread != get_ident():
             return np.empty(shape, dtype)
         buffer = self._workspace.get(key)
         if buffer is None or buffer.shape != shape or buffer.dtype != dtype:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator, Sequence
+from threading import get_ident
 from typing import Any, TextIO
 
 import numpy as np
@@ -85,7 +86,7 @@ class Sequential:
         self.gradients = store.gradients
         self.n_weights = store.n_weights
         self._slots: tuple[ParameterSlot, ...] = store.slots
-        self._keeps_cache = False  # whether a training forward left caches in the layers
+        self._cache_thread: int | None = None  # the thread whose training forward left caches
         # The earliest layer a backward pass that needs no dX must reach.
         self._first_with_parameters = next(
             (i for i, layer in enumerate(layers) if layer.params), len(layers)
@@ -166,7 +167,7 @@ class Sequential:
         with np.errstate(all="ignore"):
             Y = self._forward(X, training)
         self.check_output(Y)
-        return Y.copy() if Y is X else Y  # (no layer changed X: dropout alone, evaluating)
+        return Y.copy() if np.may_share_memory(Y, X) else Y  # X, or a view: no layer made one
 
     def check_output(self, Y: np.ndarray) -> None:
         """A ``ValueError`` saying why, if an output computed from finite inputs is not finite."""
@@ -196,12 +197,18 @@ class Sequential:
         """Forward through ``layers[:stop]`` without checking ``X`` (already checked).
 
         Not training, layers run their ``infer``: nothing is kept, and once a layer has produced
-        an array of the network's own, later layers may overwrite it in place. Until then, a
-        layer whose ``infer`` would write into the caller's ``X`` runs ``forward`` instead.
+        an array of the network's own, later layers may overwrite it in place. Until then (the
+        caller's ``X``, or a view of it that a layer returned), a layer whose ``infer`` writes
+        into its input is given a copy.
+
+        An inference pass in the thread whose training pass left caches in the layers drops
+        them, so that a later ``backward`` cannot pair them with this pass's data. One from
+        another thread changes nothing the training thread uses (no cache, no reused buffer):
+        predicting while another thread trains is safe, and sees the weights of some step.
         """
         layers = self.layers if stop is None else self.layers[:stop]
         if training:
-            self._keeps_cache = True
+            self._cache_thread = get_ident()
             for layer in layers:
                 X = layer.forward(X, True)
             if stop is not None:  # the layers outside this pass (a fused loss's activation):
@@ -209,13 +216,16 @@ class Sequential:
                     if layer.cache:
                         layer.cache = {}
             return X
-        if self._keeps_cache:  # inference must not leave a stale cache for a later backward
+        if self._cache_thread is not None and self._cache_thread == get_ident():
             for layer in self.layers:
                 layer.cache = {}
-            self._keeps_cache = False
-        given = X
+            self._cache_thread = None
+        given, owned = X, False
         for layer in layers:
-            X = layer.forward(X) if X is given and layer.infer_overwrites_input else layer.infer(X)
+            if not owned and layer.infer_overwrites_input:
+                X, owned = X.copy(), True
+            X = layer.infer(X)
+            owned = owned or not np.may_share_memory(X, given)
         return X
 
     def backward(self, dY: Any, *, input_grad: bool = True) -> np.ndarray | None:
@@ -251,6 +261,8 @@ class Sequential:
         their link to a network (``Layer.__getstate__``): they belong to this one again.
         """
         self.__dict__.update(state)
+        if self.__dict__.get("_cache_thread") is not None:  # the loading thread's caches now
+            self._cache_thread = get_ident()
         for layer in self.layers:
             layer._owner = self
         for name in ("parameters", "gradients"):
@@ -264,17 +276,19 @@ class Sequential:
         """Within this block, layers write results into arrays reused from the previous call.
 
         A training step then allocates nothing. The price: an array returned by ``forward`` or
-        ``backward`` inside the block is overwritten by the next call; copy what you keep.
+        ``backward`` inside the block is overwritten by the next call; copy what you keep. Only
+        the calls of the thread that entered the block reuse arrays.
         """
-        previous = [layer._reuse_buffers for layer in self.layers]
+        previous = [layer._reusing_thread for layer in self.layers]
+        thread = get_ident()  # calls from other threads meanwhile get new arrays as usual
         for layer in self.layers:
-            layer._reuse_buffers = True
+            layer._reusing_thread = thread
         try:
             yield self
         finally:
             for layer, state in zip(self.layers, previous):
-                layer._reuse_buffers = state
-                if not state:
+                layer._reusing_thread = state
+                if state is None:
                     layer._workspace.clear()
 
     # ------------------------------------------------------------------ parameters
@@ -386,12 +400,23 @@ class Sequential:
 
 
 def _infer_widths(layers: Sequence[Layer]) -> list[int | None]:
-    """[input width, width after layer 0, after layer 1, ...]; None where no layer fixes it."""
-    width = next((getattr(layer, "in_features", None) for layer in layers
-                  if getattr(layer, "in_features", None) is not None), None)
+    """[input width, width after layer 0, after layer 1, ...]; None where no layer fixes it.
+
+    The input width is the ``in_features`` of the first layer that declares one, if every
+    layer before it keeps the width (does not override ``output_features``): a layer that
+    changes the width without declaring its input leaves the input width unknown (None), and
+    the widths are known again from the next layer that declares its ``in_features``.
+    """
+    width = None
+    for layer in layers:
+        width = getattr(layer, "in_features", None)
+        if width is not None or type(layer).output_features is not Layer.output_features:
+            break
     widths = [width]
     for layer in layers:
-        if width is not None:  # None: only width-agnostic layers (activations), any width works
+        if width is None:  # unknown so far: from here on if this layer declares its input
+            width = getattr(layer, "in_features", None)
+        if width is not None:
             try:
                 width = layer.output_features(width)
             except ValueError as exc:
