@@ -89,6 +89,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "ModelTargets",
+    "check_network_tensors",
     "load",
     "load_with_targets",
     "network_from",
@@ -433,6 +434,30 @@ def _build_layers(
         layers.append(layer)
         for name, shape in specs:
             expected[f"{index}.{name}"] = (shape, f"layer #{index} ({entry['type']})")
+    _check_tensors(expected, tensors, dtype, source)
+    return layers
+
+
+def check_network_tensors(net: Sequential, tensors: Mapping[str, np.ndarray], source: str) -> None:
+    """A :class:`ModelFormatError` naming ``source`` unless ``tensors`` are exactly ``net``'s
+    parameters by name (``"0.W"``, ...), each of its shape and dtype: the check :func:`load`
+    makes of a file's tensors against its config, for a file whose config is ``net``'s (a
+    training checkpoint resumed into a Trainer of ``net``)."""
+    expected = {}
+    for name, param, _ in net.named_parameters():
+        index = int(name.split(".", 1)[0])
+        expected[name] = (param.shape, f"layer #{index} ({LAYERS.name_of(net.layers[index])})")
+    _check_tensors(expected, tensors, net.dtype, source)
+
+
+def _check_tensors(
+    expected: Mapping[str, tuple[tuple[int, ...], str]],
+    tensors: Mapping[str, np.ndarray],
+    dtype: np.dtype,
+    source: str,
+) -> None:
+    """``tensors`` are exactly the ``expected`` names, each of its shape and of ``dtype``
+    (``expected`` maps a name to its shape and the layer that owns it, for the message)."""
     missing = [name for name in expected if name not in tensors]
     unexpected = [name for name in tensors if name not in expected]
     if missing or unexpected:
@@ -451,7 +476,6 @@ def _build_layers(
             raise ModelFormatError(
                 f"{source}: tensor {name!r} is {array.dtype}, but the config's dtype is {dtype}"
             )
-    return layers
 
 
 def _few(names: list[str], limit: int = 10) -> str:

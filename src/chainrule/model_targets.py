@@ -29,7 +29,10 @@ TARGETS_KEY = "targets"
 
 #: The tasks of :class:`~chainrule.training.targets.TargetEncoder` → whether they have classes.
 _TASKS = {"multiclass": True, "binary": True, "multilabel": False, "regression": False}
-_TARGET_FIELDS = frozenset({"task", "y_ndim", "classes", "from_logits"})
+#: The fields of a target encoder's record (a checkpoint's ``encoder``); a model file's
+#: ``targets`` adds ``from_logits``.
+_ENCODER_FIELDS = frozenset({"task", "y_ndim", "classes"})
+_TARGET_FIELDS = _ENCODER_FIELDS | {"from_logits"}
 #: Written only where the plain list of classes would not read back exactly (see
 #: encode_classes); files of older versions lack it (see decode_classes).
 _OPTIONAL_FIELDS = frozenset({"classes_dtype"})
@@ -138,28 +141,13 @@ class ModelTargets:
             record = container.loads_json(text)
         except (ValueError, RecursionError) as exc:
             raise ModelFormatError(f"{where} is not valid JSON ({exc})") from None
-        if not isinstance(record, dict) or not (
-                _TARGET_FIELDS <= set(record) <= _TARGET_FIELDS | _OPTIONAL_FIELDS):
-            got = sorted(record) if isinstance(record, dict) else type(record).__name__
-            raise ModelFormatError(
-                f"{where} must be an object with exactly the keys {sorted(_TARGET_FIELDS)} "
-                f"(and optionally {sorted(_OPTIONAL_FIELDS)}), got {got}"
-            )
-        task, y_ndim, from_logits = record["task"], record["y_ndim"], record["from_logits"]
-        if not isinstance(task, str) or task not in _TASKS:
-            raise ModelFormatError(
-                f"{where}: task must be one of {sorted(_TASKS)}, got {task!r:.100}"
-            )
-        if y_ndim not in (1, 2) or isinstance(y_ndim, bool) or (
-            task, y_ndim) in (("binary", 2), ("multilabel", 1)):
-            raise ModelFormatError(f"{where}: y_ndim {y_ndim!r:.50} is invalid for task {task!r}")
+        task, y_ndim, classes = check_encoder_record(record, n_outputs, where, _TARGET_FIELDS)
+        from_logits = record["from_logits"]
         if not isinstance(from_logits, bool) or (from_logits and task == "regression"):
             raise ModelFormatError(
                 f"{where}: from_logits must be true or false (false for regression), got "
                 f"{from_logits!r:.50}"
             )
-        classes = _stored_classes(record["classes"], record.get("classes_dtype"), task,
-                                  n_outputs, where)
         return cls(task, classes, y_ndim, from_logits, n_outputs)
 
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:
@@ -187,6 +175,40 @@ class ModelTargets:
         classes = None if self.classes is None else self.classes.tolist()
         return (f"ModelTargets(task={self.task!r}, classes={classes!r:.200}, y_ndim={self.y_ndim}, "
                 f"from_logits={self.from_logits}, n_outputs={self.n_outputs})")
+
+
+def check_encoder_record(
+    record: Any, n_outputs: int, where: str, fields: frozenset[str] = _ENCODER_FIELDS
+) -> tuple[str, int, np.ndarray | None]:
+    """``(task, y_ndim, classes)`` of a stored target encoder's record, validated for a network
+    with ``n_outputs`` outputs: a training checkpoint's ``encoder``, or (with ``fields``
+    :data:`_TARGET_FIELDS`) a model file's ``targets``, whose ``from_logits`` the caller checks.
+
+    Raises
+    ------
+    ModelFormatError
+        Not an object with exactly ``fields`` (and optionally ``classes_dtype``), an unknown
+        task, a ``y_ndim`` the task cannot have, or classes that are not sorted, distinct
+        labels of one kind, as many as the task and the network need. The message
+        begins with ``where`` (the file and the record).
+    """
+    if not isinstance(record, dict) or not fields <= set(record) <= fields | _OPTIONAL_FIELDS:
+        got = sorted(record) if isinstance(record, dict) else type(record).__name__
+        raise ModelFormatError(
+            f"{where} must be an object with exactly the keys {sorted(fields)} "
+            f"(and optionally {sorted(_OPTIONAL_FIELDS)}), got {got}"
+        )
+    task, y_ndim = record["task"], record["y_ndim"]
+    if not isinstance(task, str) or task not in _TASKS:
+        raise ModelFormatError(
+            f"{where}: task must be one of {sorted(_TASKS)}, got {task!r:.100}"
+        )
+    if y_ndim not in (1, 2) or isinstance(y_ndim, bool) or (
+        task, y_ndim) in (("binary", 2), ("multilabel", 1)):
+        raise ModelFormatError(f"{where}: y_ndim {y_ndim!r:.50} is invalid for task {task!r}")
+    classes = _stored_classes(record["classes"], record.get("classes_dtype"), task,
+                              n_outputs, where)
+    return task, y_ndim, classes
 
 
 def _stored_classes(

@@ -149,21 +149,29 @@ def test_a_damaged_checkpoint_changes_nothing(tmp_path, damage):
     "damage, pattern",
     [
         (lambda t, m: ({k: v for k, v in t.items() if k != "model.0.W"}, m),
-         r"tensor 'model.0.W' should be float32 \(2, 16\), got missing"),
+         (r"the tensors do not match the architecture in the config: missing \['0.W'\], "
+         r"unexpected \[\]")),
         (lambda t, m: ({**t, "model.0.W": t["model.0.W"].astype(np.float64)}, m),
-         r"tensor 'model.0.W' should be float32 \(2, 16\), got float64 \(2, 16\)"),
+         r"tensor '0.W' is float64, but the config's dtype is float32"),
         (lambda t, m: ({**t, "model.0.W": t["model.0.W"][:1]}, m),
-         r"tensor 'model.0.W' should be float32 \(2, 16\), got float32 \(1, 16\)"),
+         (r"tensor '0.W' has shape \(1, 16\), but layer #0 \(Dense\) in the config needs "
+         r"\(2, 16\)")),
         (lambda t, m: (t, {**m, "trainer": "{not json"}), "the training state is not valid JSON"),
         (lambda t, m: (t, {**m, "trainer": "[1, 2]"}), "the training state must be a JSON object"),
         (lambda t, m: (t, {**m, "config": "{not json"}), "the network config is not valid JSON"),
         (lambda t, m: (t, {**m, "trainer": "[" * 100_000 + "]" * 100_000}),
          "the training state is not valid JSON"),
         (lambda t, m: (t, {**m, "trainer": m["trainer"].replace('"epoch": 1,', '"epoch": Infinity,')}),
-         "the checkpoint's training state is invalid: cannot convert float infinity to integer"),
+         "the checkpoint's training state is invalid: epoch must be an integer, got inf"),
+        (lambda t, m: ({**t, "model.9.W": np.zeros(3, np.float32)}, m),
+         (r"the tensors do not match the architecture in the config: missing \[\], "
+         r"unexpected \['9.W'\]")),
+        (lambda t, m: ({**t, "stray": np.zeros(3, np.float32)}, m),
+         r"a checkpoint holds only tensors named model.\* and optimizer.\*, got \['stray'\]"),
     ],
     ids=["missing-tensor", "tensor-dtype", "tensor-shape", "not-json", "not-an-object",
-         "config-not-json", "nested-too-deep", "epoch-infinity"],
+         "config-not-json", "nested-too-deep", "epoch-infinity", "unexpected-model-tensor",
+         "stray-tensor"],
 )
 def test_a_damaged_checkpoint_names_the_file_and_the_problem(tmp_path, damage, pattern):
     X, y = data()
@@ -172,6 +180,96 @@ def test_a_damaged_checkpoint_names_the_file_and_the_problem(tmp_path, damage, p
     write_tensors(path, *damage(*read_tensors(path)))
     with pytest.raises(cr.ModelFormatError, match=f"^{re.escape(str(path))}: {pattern}"):
         load_checkpoint(make_trainer(Adam()), path)
+    if "tensor" in pattern:  # the network alone is refused for the same reason
+        with pytest.raises(cr.ModelFormatError, match=f"^{re.escape(str(path))}: {pattern}"):
+            checkpoint_network(path)
+
+
+def _edit(record, key, value):
+    """``record`` (the trainer record, a dict) with ``key`` (``"encoder.task"``) set."""
+    *parents, last = key.split(".")
+    for parent in parents:
+        record = record[parent]
+    record[last] = value
+
+
+@pytest.mark.parametrize(
+    "key, value, pattern",
+    [
+        ("encoder.classes", [0, 2, 1],
+         r"the checkpoint's encoder record: classes must be sorted and distinct, got \[0, 2, 1\]"),
+        ("encoder.classes", [[0], [1], [2]],
+         ("the checkpoint's encoder record: classes must be a non-empty list of strings, of "
+         "booleans or of numbers")),
+        ("encoder.classes", [0, 1],
+         (r"the checkpoint's encoder record: a multiclass network with 3 output\(s\) needs 3 "
+         "classes, got 2")),
+        ("encoder.task", "bogus", "the checkpoint's encoder record: task must be one of"),
+        ("encoder.y_ndim", 3, "the checkpoint's encoder record: y_ndim 3 is invalid"),
+        ("encoder.extra", 1, "the checkpoint's encoder record must be an object with exactly"),
+        ("encoder", {"task": "regression", "y_ndim": 1, "classes": None},
+         ("the checkpoint's training state is invalid: the task 'regression' is not one a "
+         r"CrossEntropy loss trains \('multiclass'\)")),
+        ("lr_factor", float("nan"), "lr_factor must be finite, got nan"),
+        ("lr_factor", -0.5, r"lr_factor must be in \[0, 1\], got -0.5"),
+        ("lr_factor", 1e6, r"lr_factor must be in \[0, 1\], got 1000000.0"),
+        ("lr_factor", "0.5", "lr_factor must be a real number, got '0.5'"),
+        ("epoch", -5, r"epoch must be in \[0, inf\), got -5"),
+        ("epoch", 1.5, "epoch must be an integer, got 1.5"),
+        ("epoch", 0, (r"the history's epochs must increase within \[1, 0\] \(the epoch count\), "
+         r"got \[1\]")),
+        ("split_seed", -1, r"split_seed must be in \[0, inf\), got -1"),
+        ("dropout_rngs", {"2": None},
+         (r"dropout_rngs must hold the generators of the layers \['2', '5'\] \(those with one\), "
+         r"got \['2'\]")),
+    ],
+    ids=["classes-unsorted", "classes-nested", "classes-too-few", "task-unknown", "y_ndim",
+         "encoder-key", "task-of-another-loss", "lr_factor-nan", "lr_factor-negative",
+         "lr_factor-huge", "lr_factor-str", "epoch-negative", "epoch-fraction",
+         "epoch-below-history", "split_seed-negative", "dropout-generator-missing"],
+)
+def test_a_damaged_training_state_is_refused_naming_the_file_and_the_entry(
+        tmp_path, key, value, pattern):
+    """Every entry of the trainer record is checked before resuming, the classes as a model
+    file's targets record is: an unsorted list would swap the predicted labels, a huge
+    lr_factor diverge, a negative epoch break the schedule later without naming the file."""
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    make_trainer(Adam(), callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=1)
+    tensors, metadata = read_tensors(path)
+    record = json.loads(metadata["trainer"])
+    _edit(record, key, value)
+    write_tensors(path, tensors, {**metadata, "trainer": json.dumps(record)})
+    trainer = make_trainer(Adam())
+    with pytest.raises(cr.ModelFormatError, match=f"^{re.escape(str(path))}: .*{pattern}"):
+        trainer.fit(X, y, epochs=1, resume_from=path)
+    assert trainer.epoch == 0 and trainer.encoder is None
+
+
+@pytest.mark.parametrize("lr_factor", [0.0, 1.0, 0.25])
+def test_every_lr_factor_a_run_can_reach_resumes(tmp_path, lr_factor):
+    """ReduceLROnPlateau only multiplies the factor by ratios below 1 (to 0 when the reduced
+    rate underflows): [0, 1] is what a run writes, and what resuming accepts."""
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    first = make_trainer(Adam())
+    first.fit(X, y, epochs=1)
+    first.lr_factor = lr_factor
+    save_checkpoint(first, path)
+    resumed = make_trainer(Adam())
+    load_checkpoint(resumed, path)
+    assert resumed.lr_factor == lr_factor
+
+
+def test_labels_outside_a_resumed_checkpoints_classes_name_the_checkpoint(tmp_path):
+    """y of another problem than the checkpoint's run is refused for its labels, and the
+    message says the classes are the checkpoint's (not the trainer's own)."""
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    make_trainer(Adam(), callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=1)
+    with pytest.raises(ValueError, match=f"outside the known classes \\[0, 1, 2\\] \\(from the "
+                                         f"checkpoint {re.escape(str(path))}\\): \\[3, 4, 5\\]"):
+        make_trainer(Adam()).fit(X, y + 3, epochs=1, resume_from=path)
 
 
 def test_a_checkpoint_of_an_unfitted_trainer_forgets_the_classes(tmp_path):

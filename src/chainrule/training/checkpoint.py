@@ -39,6 +39,7 @@ with the history and then cleared, as at the start of every ``fit``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -48,15 +49,21 @@ import numpy as np
 
 from .._atomic import check_writable
 from .._safetensors import loads_json
-from .._validation import check_bool, check_path
+from .._validation import check_bool, check_number, check_path
 from ..errors import ModelFormatError
-from ..io import CHECKPOINT_KIND, network_from, read_tensors, write_tensors
+from ..io import (
+    CHECKPOINT_KIND,
+    check_network_tensors,
+    network_from,
+    read_tensors,
+    write_tensors,
+)
 from ..layers.sequential import Sequential
 from ..model_targets import (
     array_from_json,
     array_to_json,
+    check_encoder_record,
     check_storable_classes,
-    decode_classes,
     encode_classes,
 )
 from .callbacks import Callback, _Monitor
@@ -132,9 +139,12 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
     Raises
     ------
     ModelFormatError
-        Not a checkpoint, a damaged one, or one of another run: another architecture, another
-        optimizer type, or other optimizer or schedule settings (the message lists each
-        differing setting with its saved and current value). The message names the file. To
+        Not a checkpoint, a damaged one (a tensor missing, unexpected or of another shape, a
+        training state entry missing or out of the range a run writes, classes that are not
+        a valid target record as in a model file), or one of another run: another
+        architecture, another optimizer type, other optimizer or schedule settings (the
+        message lists each differing setting with its saved and current value), or another
+        loss (a task the trainer's loss does not train). The message names the file. To
         train on from a checkpoint with other settings, build a new Trainer around
         :func:`checkpoint_network` ``(path)`` and call ``fit`` without ``resume_from``.
     """
@@ -146,22 +156,23 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
             f"{source}: the checkpoint was written for a different network architecture"
         )
     _check_same_settings(trainer, record, source)
+    model = _model_tensors(tensors)
+    check_network_tensors(net, model, source)  # as checkpoint_network does: no more, no fewer
     previous_encoder = trainer.encoder
     try:  # everything is read and validated before anything changes
-        parameters = [(param, _tensor(tensors, _MODEL + name, param, source))
-                      for name, param, _ in net.named_parameters()]
-        epoch, lr_factor = int(record["epoch"]), float(record["lr_factor"])
-        split_seed, history = int(record["split_seed"]), History.from_dict(record["history"])
+        parameters = [(param, model[name]) for name, param, _ in net.named_parameters()]
+        epoch, lr_factor, split_seed, history = _counters(record)
         generators = [(trainer.rng.bit_generator, _state_from_json(record["rng"]),
                        "the Trainer's generator (seed)")] + [
-            (net.layers[int(index)].rng.bit_generator, _state_from_json(state),
-             f"the generator of layers[{int(index)}] ({type(net.layers[int(index)]).__name__})")
-            for index, state in record["dropout_rngs"].items()
+            (net.layers[index].rng.bit_generator, _state_from_json(state),
+             f"the generator of layers[{index}] ({type(net.layers[index]).__name__})")
+            for index, state in _dropout_states(record["dropout_rngs"], net)
         ]
         for bit_generator, state, owner in generators:
             _check_generator_kind(bit_generator, state, owner, source)
             type(bit_generator)().state = state  # a state a fresh generator of the kind accepts
-        trainer.restore_encoder(_encoder_state(record["encoder"]))
+        trainer.restore_encoder(_encoder_state(record["encoder"], net, source),
+                                origin=f"the checkpoint {source}")
         optimizer_state = {
             key[len(_OPTIMIZER):]: value for key, value in tensors.items() if key.startswith(_OPTIMIZER)
         }
@@ -193,8 +204,7 @@ def checkpoint_network(path: str | os.PathLike[str], *, seed: Any = None) -> Seq
     one for a run that repeats bit for bit.
     """
     source, tensors, metadata, _ = _read(path)
-    model = {k[len(_MODEL):]: v for k, v in tensors.items() if k.startswith(_MODEL)}
-    return network_from(metadata["config"], model, source=source, seed=seed)
+    return network_from(metadata["config"], _model_tensors(tensors), source=source, seed=seed)
 
 
 def _classes_of(trainer: Trainer) -> np.ndarray | None:
@@ -284,15 +294,53 @@ def _check_generator_kind(bit_generator: Any, state: Any, owner: str, source: st
         )
 
 
-def _encoder_state(state: Any) -> dict[str, Any] | None:
-    """The checkpoint's ``encoder`` record with its classes as an array of their dtype (a
-    checkpoint written before ``classes_dtype`` existed reads them as ``numpy.asarray``)."""
+def _model_tensors(tensors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The network's parameters among a checkpoint's tensors, by their own names (``0.W``)."""
+    return {k[len(_MODEL):]: v for k, v in tensors.items() if k.startswith(_MODEL)}
+
+
+def _counters(record: Mapping[str, Any]) -> tuple[int, float, int, History]:
+    """The record's ``(epoch, lr_factor, split_seed, history)``, checked against the values
+    a run can reach (a ``ValueError`` or ``TypeError`` naming the entry otherwise)."""
+    epoch = check_number(record["epoch"], "epoch", low=0, integer=True)
+    # ReduceLROnPlateau, its only writer, multiplies it by ratios new_lr / lr < 1 (0 when the
+    # reduced rate underflows), starting from 1: it stays in [0, 1].
+    lr_factor = check_number(record["lr_factor"], "lr_factor", low=0, high=1)
+    split_seed = check_number(record["split_seed"], "split_seed", low=0, integer=True)
+    history = History.from_dict(record["history"])
+    numbers = history.epochs
+    if any(not 1 <= e <= epoch for e in numbers) or any(
+            a >= b for a, b in itertools.pairwise(numbers)):
+        raise ValueError(
+            f"the history's epochs must increase within [1, {epoch}] (the epoch count), got "
+            f"{numbers!r:.100}"
+        )
+    return epoch, lr_factor, split_seed, history
+
+
+def _dropout_states(states: Any, net: Sequential) -> list[tuple[int, Any]]:
+    """``(layer index, stored state)`` for every layer of ``net`` with its own generator,
+    which must be exactly the layers ``states`` (the record's ``dropout_rngs``) names."""
+    owners = [str(index) for index, layer in enumerate(net.layers)
+              if getattr(layer, "rng", None) is not None]
+    if not isinstance(states, dict) or sorted(states) != sorted(owners):
+        got = sorted(states) if isinstance(states, dict) else type(states).__name__
+        raise ValueError(
+            f"dropout_rngs must hold the generators of the layers {owners} (those with one), "
+            f"got {got!r:.100}"
+        )
+    return [(int(index), states[index]) for index in owners]
+
+
+def _encoder_state(state: Any, net: Sequential, source: str) -> dict[str, Any] | None:
+    """The checkpoint's ``encoder`` record, validated as a model file's ``targets`` is (for
+    ``net``'s outputs), with its classes as an array of their dtype (a checkpoint written
+    before ``classes_dtype`` existed reads them as ``numpy.asarray``)."""
     if state is None:
         return None
-    classes = state["classes"]
-    if classes is not None:
-        classes = decode_classes(classes, state.get("classes_dtype"))
-    return {**state, "classes": classes}
+    task, y_ndim, classes = check_encoder_record(
+        state, net.out_features or 1, f"{source}: the checkpoint's encoder record")
+    return {"task": task, "y_ndim": y_ndim, "classes": classes}
 
 
 def _read(
@@ -306,6 +354,12 @@ def _read(
     record = _json(metadata["trainer"], "training state", source, json.loads)
     if not isinstance(record, dict):
         raise ModelFormatError(f"{source}: the training state must be a JSON object")
+    stray = [name for name in tensors if not name.startswith((_MODEL, _OPTIMIZER))]
+    if stray:
+        raise ModelFormatError(
+            f"{source}: a checkpoint holds only tensors named {_MODEL}* and {_OPTIMIZER}*, got "
+            f"{stray[:5]!r:.200}"
+        )
     return source, tensors, metadata, record
 
 
@@ -317,14 +371,6 @@ def _json(text: str, what: str, source: str, parse: Callable[[str], Any]) -> Any
         return parse(text)
     except (ValueError, RecursionError) as exc:
         raise ModelFormatError(f"{source}: the {what} is not valid JSON: {exc}") from None
-
-
-def _tensor(tensors: dict[str, np.ndarray], name: str, like: np.ndarray, source: str) -> np.ndarray:
-    value = tensors.get(name)
-    if value is None or value.shape != like.shape or value.dtype != like.dtype:
-        got = "missing" if value is None else f"{value.dtype} {value.shape}"
-        raise ModelFormatError(f"{source}: tensor {name!r} should be {like.dtype} {like.shape}, got {got}")
-    return value
 
 
 class ModelCheckpoint(Callback):

@@ -49,7 +49,12 @@ class TargetEncoder:
     classes : ndarray or None
         The class labels, in the order of the network's outputs (None for regression and
         multilabel).
+    origin : str
+        Where the task and classes came from when they were restored rather than learnt
+        (``"the checkpoint <path>"``), named when labels do not fit the classes; "" otherwise.
     """
+
+    origin = ""  # (a class attribute: encoders pickled before it existed read it too)
 
     def __init__(self, loss: Loss, n_outputs: int) -> None:
         self.loss = loss
@@ -60,17 +65,33 @@ class TargetEncoder:
 
     @classmethod
     def restored(
-        cls, loss: Loss, n_outputs: int, task: str, y_ndim: int, classes: Any
+        cls, loss: Loss, n_outputs: int, task: str, y_ndim: int, classes: Any, origin: str = ""
     ) -> TargetEncoder:
         """An encoder in the state :meth:`fit` would have left (from a checkpoint or a model
-        file): ``task``, ``y_ndim`` (1 or 2) and ``classes`` (n_classes,) or None."""
+        file): ``task``, ``y_ndim`` (1 or 2) and ``classes`` (n_classes,) or None, as
+        validated by :func:`chainrule.model_targets.check_encoder_record`; ``origin`` names
+        where they come from (see the attribute).
+
+        Raises
+        ------
+        ValueError
+            ``task`` is not one ``loss`` trains (a checkpoint written with another loss).
+        """
+        tasks = loss_tasks(loss)
+        if task not in tasks:
+            raise ValueError(
+                f"the task {task!r:.50} is not one a {type(loss).__name__} loss trains "
+                f"({' or '.join(map(repr, tasks))})"
+            )
         encoder = cls(loss, n_outputs)
         encoder.task, encoder.y_ndim = str(task), int(y_ndim)
         encoder.classes = None if classes is None else np.array(classes)
+        encoder.origin = origin
         return encoder
 
     def fit(self, y: Any) -> TargetEncoder:
-        """Decide the task and classes from the training targets ``y``."""
+        """Decide the task and classes from the training targets ``y`` (one of
+        :func:`loss_tasks`)."""
         y = _as_target_array(y)
         self.y_ndim = y.ndim
         if isinstance(self.loss, CrossEntropy):
@@ -124,7 +145,7 @@ class TargetEncoder:
             if y.ndim == 2:
                 self._check_width(y, _WIDTH_UNITS[self.task], name)
             return y.reshape(-1, 1) if y.ndim == 1 else y
-        indices = _encode(y, self.classes, name)
+        indices = _encode(y, self.classes, name, self.origin)
         if self.task == "binary":
             return indices.astype(dtype).reshape(-1, 1)
         return indices
@@ -144,9 +165,10 @@ class TargetEncoder:
         single classes (regression, multilabel)."""
         y = _as_target_array(y)
         if self.task == "multiclass":
-            return np.argmax(y, axis=1) if y.ndim == 2 else _encode(y, self.classes, "y")
+            return np.argmax(y, axis=1) if y.ndim == 2 else _encode(y, self.classes, "y",
+                                                                   self.origin)
         if self.task == "binary":
-            return _encode(y, self.classes, "y")
+            return _encode(y, self.classes, "y", self.origin)
         return None
 
     def _check_width(self, y: np.ndarray, what: str, name: str = "y") -> None:
@@ -155,6 +177,15 @@ class TargetEncoder:
                 f"{name} of shape {y.shape} has {y.shape[1]} {what} per sample, but the network "
                 f"has {self.n_outputs} outputs"
             )
+
+
+def loss_tasks(loss: Loss) -> tuple[str, ...]:
+    """The tasks :meth:`TargetEncoder.fit` may decide for ``loss`` (see the module table)."""
+    if isinstance(loss, CrossEntropy):
+        return ("multiclass",)
+    if isinstance(loss, BinaryCrossEntropy):
+        return ("binary", "multilabel")
+    return ("regression",)
 
 
 def _as_target_array(y: Any, name: str = "y") -> np.ndarray:
@@ -222,19 +253,26 @@ def _classes(y: np.ndarray, n_classes: int, binary: bool = False) -> np.ndarray:
     return found
 
 
-def _encode(y: np.ndarray, classes: np.ndarray, name: str) -> np.ndarray:
+def _encode(y: np.ndarray, classes: np.ndarray, name: str, origin: str = "") -> np.ndarray:
+    """Class indices of the labels ``y``; an error names ``origin``, where ``classes`` came
+    from, when they were restored (labels of another problem than the checkpoint's)."""
     if y.ndim != 1:
         raise ShapeError(f"{name} must be 1-D class labels, got shape {y.shape}")
     try:
         indices = np.searchsorted(classes, y)
     except TypeError:
         raise TypeError(f"{name} labels of dtype {y.dtype} cannot be compared with the classes "
-                        f"{classes.tolist()[:10]}") from None
+                        f"{_known(classes, origin)}") from None
     indices = np.minimum(indices, len(classes) - 1)
     unknown = classes[indices] != y
     if np.any(unknown):
         raise ValueError(
-            f"{name} has labels outside the known classes {classes.tolist()[:10]}: "
+            f"{name} has labels outside the known classes {_known(classes, origin)}: "
             f"{np.unique(y[unknown])[:10].tolist()}"
         )
     return indices.astype(np.int64)
+
+
+def _known(classes: np.ndarray, origin: str) -> str:
+    """The first classes, and where they came from when restored, for an error message."""
+    return f"{classes.tolist()[:10]}{f' (from {origin})' if origin else ''}"

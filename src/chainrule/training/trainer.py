@@ -96,7 +96,7 @@ class Trainer:
         an error) stopped in the middle of an epoch; False once an epoch's steps are done.
     stop_training : bool
         Set by a callback to stop after the current epoch.
-    lr_factor : float
+    lr_factor : float in [0, 1]
         Product of the reductions applied by ``ReduceLROnPlateau``.
 
     Examples
@@ -659,13 +659,18 @@ class Trainer:
             return sigmoid(scores, scores)
         return scores
 
-    def restore_encoder(self, state: dict[str, Any] | None) -> None:
-        """Set the task and classes (from a checkpoint) instead of learning them in ``fit``."""
+    def restore_encoder(self, state: dict[str, Any] | None, origin: str = "") -> None:
+        """Set the task and classes (from a checkpoint) instead of learning them in ``fit``:
+        ``state`` holds ``task``, ``y_ndim`` and ``classes``, as
+        :func:`~chainrule.model_targets.check_encoder_record` validates them; ``origin``
+        names where they come from in errors (see :class:`TargetEncoder`). A ``ValueError``
+        for a task this trainer's loss does not train."""
         if state is None:
             self.encoder = None
             return
         self.encoder = TargetEncoder.restored(self.loss, self.net.out_features or 1,
-                                              state["task"], state["y_ndim"], state["classes"])
+                                              state["task"], state["y_ndim"], state["classes"],
+                                              origin)
 
     def _require_fitted(self, what: str) -> None:
         if self.encoder is None:
