@@ -183,7 +183,8 @@ def header_length(prefix: bytes, file_size: int, source: str) -> int:
 def parse_header(raw: bytes, data_size: int, source: str) -> Header:
     """Validate the header bytes against a data buffer of ``data_size`` bytes.
 
-    Checks, in order: UTF-8; one JSON object without duplicate keys or NaN/Infinity;
+    Checks, in order: UTF-8; one JSON object without duplicate keys, NaN/Infinity or numbers
+    beyond the float64 range (:func:`loads_json`);
     ``__metadata__``, if present, maps str to str (:attr:`Header.metadata` is None otherwise);
     every other entry has exactly ``dtype`` (``"F32"`` or ``"F64"``), ``shape`` (a list of
     ints >= 0) and ``data_offsets`` (``[begin, end]`` with ``end - begin == prod(shape) *
@@ -223,11 +224,15 @@ def parse_header(raw: bytes, data_size: int, source: str) -> Header:
 
 
 def loads_json(text: str) -> Any:
-    """``json.loads`` that refuses duplicate keys and the non-standard NaN/Infinity.
+    """``json.loads`` that refuses duplicate keys, the non-standard NaN/Infinity, and numbers
+    beyond the float64 range (which ``json.loads`` reads as infinity): the one reader of
+    chainrule's strict JSON (a header, a model file's config and targets, a checkpoint's
+    network config), so none of them holds a non-finite number.
 
     Raises ``ValueError`` (or ``RecursionError`` for absurdly deep nesting).
     """
-    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant,
+                      parse_float=_finite_float)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -242,6 +247,14 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    """JSON hook for a number with a fraction or exponent (integers stay exact ints)."""
+    value = float(text)
+    if not math.isfinite(value):  # only an overflow: the text is a JSON number
+        raise ValueError(f"the number {text:.50} is beyond the float64 range")
+    return value
 
 
 def _entry(name: str, value: Any, source: str) -> TensorEntry:

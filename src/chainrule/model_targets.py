@@ -188,8 +188,8 @@ def check_encoder_record(
     ------
     ModelFormatError
         Not an object with exactly ``fields`` (and optionally ``classes_dtype``), an unknown
-        task, a ``y_ndim`` the task cannot have, or classes that are not sorted, distinct
-        labels of one kind, as many as the task and the network need. The message
+        task, a ``y_ndim`` the task cannot have, or classes that are not sorted, distinct,
+        finite labels of one kind, as many as the task and the network need. The message
         begins with ``where`` (the file and the record).
     """
     if not isinstance(record, dict) or not fields <= set(record) <= fields | _OPTIONAL_FIELDS:
@@ -296,13 +296,17 @@ def decode_classes(values: list[Any], dtype: str | None) -> np.ndarray:
     Raises
     ------
     ValueError
-        Values that do not fit ``dtype``, an invalid ``dtype``, or (without one) values numpy
-        can only store as objects.
+        Values that do not fit ``dtype``, an invalid ``dtype``, NaN or infinite values, or
+        (without ``dtype``) values numpy can only store as objects.
     """
     if dtype is None:
         array = np.asarray(values)
         if array.dtype.kind not in _LABEL_KINDS:  # e.g. an integer beyond 64 bits
             raise ValueError(f"classes hold values numpy cannot store: {values!r:.100}")
+        # A checkpoint's record may hold NaN and Infinity (json.loads reads them), and NaN
+        # would pass the check that the classes are sorted.
+        if _non_finite(array):
+            raise ValueError(f"classes must be finite, got {values!r:.100}")
         return array
     return array_from_json(values, dtype, "classes")
 
@@ -372,9 +376,14 @@ def array_from_json(values: Any, dtype: Any, what: str = "array") -> np.ndarray:
             array = np.array(values, dtype=parsed)
     except (OverflowError, FloatingPointError, ValueError):
         array = None
-    if array is None or (parsed.kind == "f" and not np.all(np.isfinite(array))):
+    if array is None or _non_finite(array):
         raise ValueError(f"{what}: values outside the range of {dtype}: {values!r:.100}")
     return array
+
+
+def _non_finite(array: np.ndarray) -> bool:
+    """Whether a label array is of floats and holds NaN or an infinity."""
+    return array.dtype.kind == "f" and not np.all(np.isfinite(array))
 
 
 #: The names :func:`array_to_json` gives non-str dtypes (byte order is not stored: arrays

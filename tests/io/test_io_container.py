@@ -121,6 +121,18 @@ def test_metadata_that_is_not_unicode_is_refused_when_read(tmp_path):
         read_tensors(path)
 
 
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "1.5e400"])
+def test_a_number_beyond_the_float_range_is_refused_like_infinity(number):
+    """JSON has no infinity, but Python reads a number beyond the float64 range as one: the
+    header (and every strict JSON entry, as a model file's targets) refuses it as it refuses
+    the literal Infinity, rather than reading inf."""
+    raw = f'{{"__metadata__": {{}}, "x": {number}}}'.encode()
+    with pytest.raises(ModelFormatError, match=f"^f.safetensors: the header is not valid JSON "
+                                               f"\\(the number {number} is beyond the float64 "
+                                               f"range\\)"):
+        parse_header(raw, 0, "f.safetensors")
+
+
 # ---------------------------------------------------------------------------------------------
 # Against the safetensors package
 # ---------------------------------------------------------------------------------------------

@@ -204,6 +204,10 @@ def _edit(record, key, value):
         ("encoder.classes", [0, 1],
          (r"the checkpoint's encoder record: a multiclass network with 3 output\(s\) needs 3 "
          "classes, got 2")),
+        ("encoder.classes", [0.0, 1.0, float("inf")],
+         r"the checkpoint's encoder record: classes must be finite, got \[0.0, 1.0, inf\]"),
+        ("encoder.classes", [0.0, 1.0, float("nan")],
+         r"the checkpoint's encoder record: classes must be finite, got \[0.0, 1.0, nan\]"),
         ("encoder.task", "bogus", "the checkpoint's encoder record: task must be one of"),
         ("encoder.y_ndim", 3, "the checkpoint's encoder record: y_ndim 3 is invalid"),
         ("encoder.extra", 1, "the checkpoint's encoder record must be an object with exactly"),
@@ -223,7 +227,8 @@ def _edit(record, key, value):
          (r"dropout_rngs must hold the generators of the layers \['2', '5'\] \(those with one\), "
          r"got \['2'\]")),
     ],
-    ids=["classes-unsorted", "classes-nested", "classes-too-few", "task-unknown", "y_ndim",
+    ids=["classes-unsorted", "classes-nested", "classes-too-few", "classes-infinite",
+         "classes-nan", "task-unknown", "y_ndim",
          "encoder-key", "task-of-another-loss", "lr_factor-nan", "lr_factor-negative",
          "lr_factor-huge", "lr_factor-str", "epoch-negative", "epoch-fraction",
          "epoch-below-history", "split_seed-negative", "dropout-generator-missing"],
