@@ -59,3 +59,32 @@ def test_graph_names_the_slope_of_leaky_relu_and_elu():
                         gradients=False)
     labels = texts(figure)
     assert "#1 LeakyReLU  α=0.1" in labels and "#3 ELU  α=0.5" in labels
+
+
+@pytest.mark.parametrize(
+    ("output", "loss", "label", "expected"),
+    [
+        # cross-entropy has one value per sample: its mean divides by the samples alone
+        ("softmax", "cross_entropy", "n", "δ2 = (P − T) / n"),
+        ("softmax", "cross_entropy", "batch", "δ2 = (P − T) / batch"),
+        # reduction="sum": no division at all
+        ("softmax", {"name": "cross_entropy", "reduction": "sum"}, "n", "δ2 = P − T"),
+        # BCE has one value per element: its mean divides by samples × outputs
+        ("sigmoid", "bce", "batch", "δ2 = (P − T) / (batch × 3)"),
+        ("sigmoid", {"name": "bce", "reduction": "sum"}, "batch", "δ2 = P − T"),
+    ],
+)
+def test_graph_fused_gradient_divides_as_the_loss_does(output, loss, label, expected):
+    from chainrule.layers.builders import mlp
+
+    figure = plot_graph(mlp([2, 4, 3], output=output, seed=0), loss=loss, n_samples_label=label)
+    (loss_node,) = [text for text in texts(figure) if "fused" in text]
+    assert loss_node.endswith(f"fused with {output.capitalize()}: {expected}"), loss_node
+
+
+def test_graph_fused_bce_with_one_output_divides_by_the_samples():
+    from chainrule.layers.builders import mlp
+
+    figure = plot_graph(mlp([2, 4, 1], output="sigmoid", seed=0), loss="bce")
+    (loss_node,) = [text for text in texts(figure) if "fused" in text]
+    assert loss_node.endswith("fused with Sigmoid: δ2 = (P − T) / n"), loss_node

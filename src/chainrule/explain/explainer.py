@@ -36,7 +36,7 @@ from ..layers.sequential import Sequential
 from ..losses import Loss
 from ..objective import Objective
 from .naming import INPUT, LayerNames, gradient_name, mapping, name_layers
-from .rules import layer_rule, loss_rule, options_text
+from .rules import layer_rule, loss_rule, mean_divisor, options_text
 from .terms import FORMATS, Explanation, FiniteDifferenceCheck, Term, TermGroup
 
 
@@ -606,19 +606,14 @@ class _Builder:
         """The reduction's and the weights' factor in the gradient (``" / n"``, ``" ⊙ w"``)
         and a note saying what n is, counted from the values the loss returned: one per
         sample (cross-entropy, or a loss of your own that says so) or one per element."""
-        if loss.reduction == "sum":
+        n_outputs = grad.shape[1] if grad.ndim == 2 else 1
+        per_sample = self.trace.values_per_sample
+        what = mean_divisor(loss.reduction, per_sample, n_outputs)
+        if what is None:
             if self.sample_weight is None:
                 return "", "reduction='sum': no division"
             return " ⊙ w", "reduction='sum': no division; each sample's values weighted by w"
         n_samples = grad.shape[0]
-        n_outputs = grad.shape[1] if grad.ndim == 2 else 1
-        per_sample = self.trace.values_per_sample
-        if per_sample == 1:
-            what = "n_samples"
-        elif per_sample == n_outputs:
-            what = "n_samples × n_outputs"
-        else:
-            what = f"n_samples × {per_sample} values per sample"
         if self.sample_weight is None:
             return " / n", f"n = {n_samples * per_sample} ({what}: the values averaged)"
         total = float(np.sum(np.asarray(self.sample_weight, dtype=np.float64)))

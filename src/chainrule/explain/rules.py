@@ -206,6 +206,26 @@ LOSS_RULES: dict[tuple[type[Loss], bool], LossRule] = {
 GENERIC_LOSS_RULE = LossRule("ℓ({y}, T)", "backward()", reduced=True)
 
 
+def mean_divisor(
+    reduction: str, values_per_sample: int, n_outputs: int, samples: str = "n_samples",
+    outputs: str = "n_outputs",
+) -> str | None:
+    """What a loss's reduction divides the sum of its values by, in named dimensions; None for
+    ``reduction="sum"`` (no division).
+
+    A mean divides by the number of values ℓ: ``samples`` when there is one per sample
+    (cross-entropy, or a single output), ``samples × outputs`` for one per element (MSE, BCE),
+    ``samples × k values per sample`` otherwise. Sample weights replace ``samples`` by Σw.
+    """
+    if reduction == "sum":
+        return None
+    if values_per_sample == 1:
+        return samples
+    if values_per_sample == n_outputs:
+        return f"{samples} × {outputs}"
+    return f"{samples} × {values_per_sample} values per sample"
+
+
 def loss_rule(loss: Loss) -> LossRule:
     """The entry for ``type(loss)`` and whether it takes logits, or the generic one."""
     return LOSS_RULES.get((type(loss), loss.from_logits), GENERIC_LOSS_RULE)

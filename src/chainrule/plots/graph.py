@@ -6,6 +6,7 @@ from typing import Any
 
 from .._validation import format_shape
 from ..explain.naming import INPUT, gradient_name, name_layers
+from ..explain.rules import loss_rule, mean_divisor
 from ..layers.sequential import Sequential
 from ._figure import check_optional_path, finish, new_figure, require_matplotlib
 
@@ -48,7 +49,10 @@ def plot_graph(
         How the sample dimension is written in shapes.
     loss : Loss, name or dict, optional
         Add a loss node at the end, fed by the output and the targets ``T``, giving the scalar
-        ``L``; it says when the output activation is fused with the loss.
+        ``L``; it says when the output activation is fused with the loss, and gives the fused
+        gradient with the loss's own divisor: ``δ3 = (P − T) / n`` for a mean over samples
+        (cross-entropy), ``(P − T) / (n × K)`` for a mean over K outputs (binary
+        cross-entropy), ``P − T`` for ``reduction="sum"``.
     gradients : bool, default True
         Label every edge with its gradient as well.
     figsize : (float, float), optional
@@ -121,14 +125,32 @@ def plot_graph(
     else:
         text = f"loss: {type(objective.loss).__name__}\nL  ()"
         if objective.fused:
-            z = names[-1].input
             activation = type(net.layers[-1]).__name__
-            text += f"\nfused with {activation}: {gradient_name(z)} = (P − T) / n"
+            delta = _fused_gradient(objective, names[-1].input, n_samples_label)
+            text += f"\nfused with {activation}: {delta}"
         node(last, text, _END_STYLE)
         ax.annotate(f"targets T  {shape(net.out_features)}", xy=(0.9, -_STEP * last),
                     xytext=(1.9, -_STEP * (last - 0.55)), fontsize=8, ha="center",
                     arrowprops={"arrowstyle": "-|>", "color": "#333333"})
     return finish(figure, path, dpi)
+
+
+def _fused_gradient(objective: Any, logits: str, samples: str) -> str:
+    """``"δ3 = (P − T) / n"``: the fused gradient with the reduction's divisor as the loss
+    counts it (none for a sum, ``n × K`` for a mean over K outputs of BCE), in the graph's
+    names; a loss of your own has its ``backward()``, whose reduction is not known here."""
+    rule = loss_rule(objective.head_loss)
+    if rule.reduced:
+        return f"{gradient_name(logits)} = backward()"
+    n_outputs = objective.net.out_features  # the output activation keeps the logits' width
+    per_sample = 1 if rule.per == "sample" else n_outputs
+    divisor = mean_divisor(
+        objective.head_loss.reduction, per_sample, n_outputs, samples, str(n_outputs)
+    )
+    if divisor is None:
+        return f"{gradient_name(logits)} = P − T"
+    divisor = divisor if divisor == samples else f"({divisor})"
+    return f"{gradient_name(logits)} = (P − T) / {divisor}"
 
 
 def _node_text(layer: Any, index: int) -> str:
