@@ -301,16 +301,24 @@ def _predictions(targets, outputs: np.ndarray, proba: bool) -> tuple[np.ndarray,
 
 
 def _predictions_by_activation(net, outputs: np.ndarray, proba: bool) -> tuple[np.ndarray, list[str]]:
-    """``(values, CSV header)`` for a file without targets: classes are output indices,
-    guessed from the last layer (Softmax: argmax, one Sigmoid output: p >= 0.5; with
-    ``proba``, one Sigmoid output gives the columns 1 - p and p)."""
+    """``(values, CSV header)`` for a file without targets, guessed from the last layer:
+    Softmax gives classes that are output indices (argmax), one Sigmoid output the classes
+    0/1 (p >= 0.5), several Sigmoid outputs one 0/1 column per output (multilabel, as a file
+    with its targets writes them); with ``proba``, one Sigmoid output gives the columns 1 - p
+    and p."""
     from .layers.activations import Sigmoid, Softmax
 
     last = net.layers[-1]
+    columns = [f"output_{i}" for i in range(outputs.shape[1])]
     if proba and isinstance(last, Sigmoid) and outputs.shape[1] == 1:  # P(1): two classes
         return _both_classes(outputs), ["proba_0", "proba_1"]
     if proba or not isinstance(last, (Softmax, Sigmoid)):
-        return outputs, [f"output_{i}" for i in range(outputs.shape[1])]
+        return outputs, columns
+    if isinstance(last, Sigmoid) and outputs.shape[1] > 1:
+        print("chainrule: note: the model file does not record its labels (saved without "
+              "trainer=), so each column is 1 where that output is >= 0.5 (multilabel)",
+              file=sys.stderr)
+        return (outputs >= 0.5).astype(np.int64), columns
     print("chainrule: note: the model file does not record its class labels (saved without "
           "trainer=), so the classes written are output indices", file=sys.stderr)
     if isinstance(last, Softmax):

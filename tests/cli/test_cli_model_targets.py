@@ -205,6 +205,27 @@ def test_predict_without_stored_classes_says_they_are_output_indices(tmp_path, r
     assert "does not record its class labels" in capsys.readouterr().err
 
 
+def test_predict_without_stored_labels_writes_one_column_per_sigmoid_output(tmp_path, rng,
+                                                                          capsys):
+    from chainrule.tables import read_table
+
+    net = mlp([3, 4, 2], output="sigmoid", dtype=np.float64, seed=0)
+    save(net, tmp_path / "model.safetensors")  # no trainer: a multilabel guess from Sigmoid
+    X = rng.normal(size=(6, 3)) * 3
+    np.save(tmp_path / "X.npy", X)
+    assert main(["predict", str(tmp_path / "model.safetensors"), str(tmp_path / "X.npy"),
+                 "-o", str(tmp_path / "p.csv")]) == 0
+    rows = _read_csv(tmp_path / "p.csv")
+    assert rows[0] == ["output_0", "output_1"]  # one name per column, as with stored labels
+    expected = (net.forward(X) >= 0.5).astype(np.int64)
+    assert [[int(v) for v in row] for row in rows[1:]] == expected.tolist()
+    err = capsys.readouterr().err
+    assert "output indices" not in err
+    assert "does not record its labels" in err and "1 where that output is >= 0.5" in err
+    features, last = read_table(tmp_path / "p.csv")  # chainrule reads it back, every row
+    np.testing.assert_array_equal(np.column_stack([features, last]), expected)
+
+
 @pytest.mark.parametrize("name", ["p.npz", "p.txt", "p", "p.CSV.gz"])
 def test_predict_refuses_an_output_suffix_it_cannot_write(tmp_path, rng, capsys, name):
     net = mlp([2, 3], output="softmax", seed=0)
