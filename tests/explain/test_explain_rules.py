@@ -209,3 +209,22 @@ def test_a_term_of_an_empty_array_has_zero_statistics():
 
     term = Term.of("dL/dW", "A0ᵀ δ1", "parameter", np.zeros((0, 3)), batch=False)
     assert (term.dims, term.norm, term.min, term.max) == ((0, 3), 0.0, 0.0, 0.0)
+
+
+def test_a_penalised_weight_gradient_is_named_dJ():
+    """With penalties the weight's term is ∂J/∂W (J = L + penalties): its formula adds the
+    penalty's gradient and its value is what training uses; biases and unpenalised weights
+    stay dL/d."""
+    net = Sequential([Dense(3, 6, l1=0.01, l2=0.1), ReLU(), Dropout(0.3, seed=0),
+                      Dense(6, 1, l2=0.05), Dense(1, 1)], seed=4)
+    rng = np.random.default_rng(0)
+    explanation = explain(net, rng.normal(size=(5, 3)), rng.normal(size=5), "huber")
+    text = explanation.to_text()
+    assert "dJ/dW2 = A1'ᵀ δ2 + l2 W2, l2 = 0.05" in text
+    assert "dJ/dW1 = A0ᵀ δ1 + l1 sign(W1) + l2 W1, l1 = 0.01, l2 = 0.1" in text
+    assert "dL/dW2" not in text and "dL/dW1" not in text
+    assert "dL/dW3 = Z2ᵀ δ3" in text and "dL/db2 = Σ δ2" in text  # no penalty: dL
+    assert "J = L + Σₖ (l1 ‖Wk‖₁ + ½ l2 ‖Wk‖²)" in text  # J is defined where it is used
+    assert explanation["dJ/dW2"].parameter == "3.W"
+    assert "| `dJ/dW1` | `A0ᵀ δ1 + l1 sign(W1) + l2 W1, l1 = 0.01, l2 = 0.1` |" in (
+        explanation.to_markdown())

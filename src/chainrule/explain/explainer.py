@@ -117,7 +117,9 @@ def explain(
     Layers are numbered as in the tutorials: the input is ``A0 = X``, the k-th layer with
     parameters (a Dense) outputs ``Zk`` with parameters ``Wk``, ``bk``, the activation after
     it outputs ``Ak``, and ``δk = ∂L/∂Zk``. The header maps these names to the library's
-    (``W1 = "0.W"``). When the network ends in Sigmoid + binary cross-entropy or Softmax +
+    (``W1 = "0.W"``). A weight with an L1/L2 penalty has the term ``dJ/dWk`` instead of
+    ``dL/dWk``: the gradient of ``J = L + penalties``, what training uses, with the
+    penalty's gradient added (``A1ᵀ δ2 + l2 W2``). When the network ends in Sigmoid + binary cross-entropy or Softmax +
     cross-entropy, training uses the fused gradient ``δ = (P − T) / n`` (for cross-entropy
     ``(P ⊙ ΣₖT − T) / n``, which is ``(P − T) / n`` when every target row sums to 1: the
     explanation prints the form that holds for the targets given); the explanation shows that
@@ -373,6 +375,9 @@ class _Builder:
         self.names = name_layers(net)
         self.stop = len(net.layers) if objective.head_stop is None else objective.head_stop
         self.sample_weight = sample_weight
+        # J = L + penalties differs from L: the loss group defines J, and the gradient of a
+        # penalised weight is named dJ/dWk (the penalty's gradient is part of it)
+        self.penalised = any(layer.l1 or layer.l2 for layer in net.layers)
 
     def build(self, format: str) -> Explanation:
         groups = [self._forward(), self._loss()]
@@ -407,7 +412,7 @@ class _Builder:
                 f", fused with the output {type(last).__name__} (#{len(net.layers) - 1}): "
                 f"training computes {computed} directly from the logits {z}"
             )
-        if net.penalty():
+        if self.penalised:
             loss_text += "; with L1/L2 penalties, J = L + penalties is what training minimises"
         network = (
             f"Backpropagation through a Sequential of {len(net.layers)} "
@@ -520,7 +525,7 @@ class _Builder:
             f"{self._reduction(head)}, ℓ = {value.format(y=output)}{targets}{options}"
         )
         terms = [Term.of("L", value_formula, "loss", trace.L, batch=False, note=n_note)]
-        if self.net.penalty():
+        if self.penalised:
             terms.append(
                 Term.of("J", "L + Σₖ (l1 ‖Wk‖₁ + ½ l2 ‖Wk‖²)", "loss", trace.J, batch=False)
             )
@@ -659,8 +664,9 @@ class _Builder:
             formula += f" + l1 sign({name})" if penalty == "l1" else f" + l2 {name}"
         formula += "".join(f", {penalty} = {value:g}" for penalty, value in penalties)
         value = self.trace.grads[library_name]
+        objective = "dJ" if penalties else "dL"  # J = L + penalties: its gradient adds theirs
         return Term.of(
-            f"dL/d{name}", formula, "parameter", value, batch=False, layer=entry.index,
+            f"{objective}/d{name}", formula, "parameter", value, batch=False, layer=entry.index,
             parameter=library_name, check=self._check(library_name, value),
         )
 
