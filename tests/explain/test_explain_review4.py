@@ -274,6 +274,19 @@ def test_backprop_doc_says_when_the_kth_dense_layer_is_layer_2k_minus_2():
     assert explain(net, np.ones((2, 2)), [0, 1], "bce", check=False).mapping["3.W"] == "W3"
 
 
+def test_backprop_doc_says_what_lists_the_tutorial_names():
+    """net.summary() does not list W1 = "0.W": the doc points at what does."""
+    text = " ".join((ROOT / "docs" / "backprop.md").read_text(encoding="utf-8").split())
+    assert "(and `net.summary()`) always lists the mapping" not in text
+    net = mlp([2, 3, 1], output="sigmoid", seed=0)
+    assert '"0.W"' not in net.summary()
+    assert ("The header of `chainrule explain` always lists the mapping, and an explanation's "
+            "`mapping` gives it as a dict (`{\"0.W\": \"W1\", \"0.b\": \"b1\", ...}`)") in text
+    explanation = explain(net, np.ones((2, 2)), [0, 1], "bce", check=False)
+    assert '(W1 = "0.W", b1 = "0.b")' in explanation.to_text()
+    assert explanation.mapping == {"0.W": "W1", "0.b": "b1", "2.W": "W2", "2.b": "b2"}
+
+
 def test_explanation_json_has_the_verdict_fields():
     explanation = explain(*near_perfect_fit(Tanh), "mse", format="json")
     check = json.loads(str(explanation))["groups"][-1]["terms"][0]["check"]
