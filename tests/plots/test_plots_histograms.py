@@ -112,3 +112,32 @@ def test_a_constant_parameter_still_gets_a_histogram():
 def test_bad_input_is_refused(net, kwargs, error, message):
     with pytest.raises(error, match=message):
         plot_weight_histograms(network() if net is None else net, **kwargs)
+
+
+@pytest.mark.parametrize("size", [1e300, 1e308, 1.7e308])
+def test_diverged_weights_get_a_finite_spread_and_a_drawable_axis(size):
+    """Weights near the float64 limit (training diverged) are plotted: σ is computed without
+    squaring them, and the axis (whose range would overflow) shows them divided by a power of
+    two, which its label gives."""
+    import warnings
+
+    net = network()
+    W = net.layers[0].params["W"]
+    W[...] = size * np.linspace(-1.0, 1.0, W.size).reshape(W.shape)
+    net.layers[2].params["W"][...] = size  # a constant layer: one bin around the value
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        figure = plot_weight_histograms(net, gradients=False, bins=5)
+        figure.canvas.draw()
+    expected = size * np.linspace(-1.0, 1.0, W.size).std()
+    assert legend_texts(figure.axes[0])[0] == f"W (2×6), σ={expected:.3g}"
+    constant = legend_texts(figure.axes[1])[0]  # σ = 0 up to the mean's rounding
+    assert constant.startswith("W (6×1), σ=") and float(constant.split("=")[1]) <= 1e-15 * size
+    scale = 2.0 ** min(np.frexp(size)[1], 1023)  # the power of two just above, at most 2^1023
+    assert [ax.get_xlabel() for ax in figure.axes] == [f"value (× {scale:.6g})"] * 2
+    for ax in figure.axes:
+        assert np.all(np.isfinite(ax.patches[0].get_xy())) and np.all(np.isfinite(ax.get_xlim()))
+    outline = figure.axes[0].patches[0].get_xy()  # every weight counted, in 5 bins
+    np.testing.assert_allclose([outline[:, 0].min(), outline[:, 0].max()],
+                               [W.min() / scale, W.max() / scale])
+    assert outline[:, 1].max() == np.histogram(W / scale, bins=5)[0].max()

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_number
+from .._validation import check_number, largest_magnitude
 from ..layers.sequential import Sequential
+from ..training._scaling import power_of_two_scale
 from ._figure import check_optional_path, finish, new_figure, require_matplotlib
 
 
@@ -32,6 +33,8 @@ def plot_weight_histograms(
     ``layer.grads`` by the last ``backward`` (they are all zero before any). Within a panel
     each parameter (``W``, ``b``) has its own colour over shared bins, and the legend gives its
     shape and standard deviation. Non-finite values are left out and counted in the legend.
+    Values beyond about 1e115 (a diverged network) are drawn divided by a power of two, which
+    the panel's x label gives (``value (× 8.98847e+307)``); σ is in the values' own units.
 
     Parameters
     ----------
@@ -86,13 +89,15 @@ def plot_weight_histograms(
         for column, (kind, position) in enumerate(columns):
             ax = grid[row, column]
             arrays = [(entry[0], entry[position]) for entry in entries]  # (key, values)
-            _histograms(ax, arrays, bins)
+            scale = _histograms(ax, arrays, bins)
             if kind == "gradients" and not any(np.any(array) for _, array in arrays):
                 ax.text(0.5, 0.5, "all zero: no backward pass yet?", transform=ax.transAxes,
                         ha="center", va="center", color="0.35")
             ax.set_title(f"{label}: {kind}")
             ax.set_ylabel("count")
-            if row == n_rows - 1:
+            if scale != 1.0:  # diverged values, drawn divided by a power of two
+                ax.set_xlabel(f"value (× {scale:.6g})")
+            elif row == n_rows - 1:
                 ax.set_xlabel("value")
     return finish(figure, path, dpi)
 
@@ -112,14 +117,23 @@ def _parameters_by_layer(
     ]
 
 
-def _histograms(ax: Any, arrays: list[tuple[str, np.ndarray]], bins: int) -> None:
-    """Overlaid histograms of ``arrays`` over shared bin edges, with a legend."""
+def _histograms(ax: Any, arrays: list[tuple[str, np.ndarray]], bins: int) -> float:
+    """Overlaid histograms of ``arrays`` over shared bin edges, with a legend; returns the
+    scale of the x axis (1.0: the values themselves).
+
+    Weights of a diverged network may lie near the float64 limit (1.8e308), where their
+    squares overflow, and so do their range and matplotlib's axis limits: values above about
+    1e115 (``power_of_two_scale``) are drawn divided by a power of two (exactly), which keeps
+    them in (−2, 2), and σ is computed from them, then scaled back.
+    """
     finite = [array[np.isfinite(array)].astype(np.float64).ravel() for _, array in arrays]
-    values = np.concatenate(finite)
+    scale = power_of_two_scale(max(map(largest_magnitude, finite)), np.float64)
+    values = np.concatenate(finite) / scale
     edges = np.histogram_bin_edges(values if values.size else np.zeros(1), bins=bins)
     for index, ((name, array), kept) in enumerate(zip(arrays, finite)):
         shape = "×".join(str(d) for d in array.shape)
-        spread = f"σ={kept.std():.3g}" if kept.size else "no finite value"
+        kept = kept / scale
+        spread = f"σ={kept.std() * scale:.3g}" if kept.size else "no finite value"
         dropped = array.size - kept.size
         note = f", {dropped} non-finite" if dropped else ""
         ax.hist(kept, bins=edges, color=f"C{index}", alpha=0.6 if index == 0 else 0.8,
@@ -127,3 +141,4 @@ def _histograms(ax: Any, arrays: list[tuple[str, np.ndarray]], bins: int) -> Non
                 label=f"{name} ({shape}), {spread}{note}")
     ax.legend(loc="best", fontsize="x-small")
     ax.grid(True, alpha=0.3)
+    return scale

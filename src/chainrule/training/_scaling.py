@@ -31,9 +31,17 @@ def scaled(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     the arrays are returned as they are, with ``s = 1``: this costs two reductions per array
     and no temporaries.
     """
-    largest = max(largest_magnitude(true), largest_magnitude(pred))
-    limit, top = UNSCALED[true.dtype]
-    if largest == 0.0 or 1.0 / limit <= largest <= limit:
+    scale = power_of_two_scale(max(largest_magnitude(true), largest_magnitude(pred)), true.dtype)
+    if scale == 1.0:
         return true, pred, 1.0
-    scale = 2.0 ** min(int(np.frexp(largest)[1]), top)  # dividing by it is exact
     return true / scale, pred / scale, scale
+
+
+def power_of_two_scale(largest: float, dtype: np.dtype) -> float:
+    """The ``s`` of :func:`scaled` for values of ``dtype`` whose largest magnitude is
+    ``largest`` (finite): 1.0 when it is 0 or moderate (``UNSCALED``), else the power of two
+    just above it (``2**(maxexp - 1)`` at most)."""
+    limit, top = UNSCALED[np.dtype(dtype)]
+    if largest == 0.0 or 1.0 / limit <= largest <= limit:
+        return 1.0
+    return 2.0 ** min(int(np.frexp(largest)[1]), top)  # dividing by it is exact
