@@ -148,6 +148,14 @@ def test_many_panels_wrap_after_three_columns(tmp_path, png_size):
         ({"loss": [1.0, 0.5], "val_loss": [1.0]}, ValueError,
          r"history\['val_loss'\] has 1 values but there are 2 epochs"),
         ({"lr": [0.1, 0.1]}, ValueError, "nothing to plot"),
+        # a curve is (n_epochs,): a 2-D one is refused, not flattened into 4 epochs
+        ({"loss": [[0.9, 0.1], [0.5, 0.05]]}, ValueError,
+         (r"^history\['loss'\] must hold one number per epoch, shape \(n_epochs,\), got "
+          r"shape \(2, 2\)$")),
+        ({"loss": [1.0, 2.0], "val_loss": [[0.9, 0.1], [0.5, None]]}, ValueError,
+         (r"^history\['val_loss'\] must hold one number per epoch, shape \(n_epochs,\), got "
+          r"shape \(2, 2\)$")),
+        ({"loss": np.array(0.5)}, ValueError, r"history\['loss'\].*got shape \(\)"),
     ],
 )
 def test_bad_histories_are_refused(history, error, message):

@@ -70,8 +70,8 @@ def plot_history(
     Raises
     ------
     ValueError
-        An empty history, a metric that was not recorded, curves of different lengths, or a
-        number of ``ax`` that does not match the panels.
+        An empty history, a metric that was not recorded, a curve that is not 1-D, curves of
+        different lengths, or a number of ``ax`` that does not match the panels.
     TypeError
         ``history`` is neither a ``History``, a ``Trainer`` nor a mapping, or a curve holds
         something other than numbers (None counts as a missing value, NaN).
@@ -150,7 +150,9 @@ def _curves(history: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
 def _numbers(values: Any, key: Any) -> np.ndarray:
     """One curve as float64 (n_epochs,): numbers, with None read as NaN (a gap).
 
-    Raises a ``TypeError`` naming the key and the first value that is not a number.
+    Raises a ``TypeError`` naming the key and the first value that is not a number, and a
+    ``ValueError`` naming the key and the shape when the curve is not one-dimensional (a
+    nested list would otherwise be read as more epochs than were recorded).
     """
     array = np.asarray(values)
     if array.dtype.kind not in "biuf":
@@ -160,7 +162,12 @@ def _numbers(values: Any, key: Any) -> np.ndarray:
         if bad or array.dtype.kind != "O":
             shown = f"{bad[0]!r:.50}" if bad else f"values of dtype {array.dtype}"
             raise TypeError(f"history[{key!r}] must hold one number per epoch, got {shown}")
-    return array.astype(np.float64).reshape(-1)
+    if array.ndim != 1:
+        raise ValueError(
+            f"history[{key!r}] must hold one number per epoch, shape (n_epochs,), got shape "
+            f"{array.shape}"
+        )
+    return array.astype(np.float64)
 
 
 def _panels(
