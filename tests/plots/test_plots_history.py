@@ -62,6 +62,18 @@ def test_show_lr_forces_the_panel_on_or_off():
         plot_history({"loss": [1.0, 0.5]}, show_lr=True)
 
 
+def test_lr_named_in_metrics_is_one_panel():
+    history = make_history(lr=(0.1, 0.01, 0.001))
+    assert titles(plot_history(history, metrics=["lr"])) == ["loss", "learning rate"]
+    assert titles(plot_history(history, metrics=["lr", "accuracy"])) == [
+        "loss", "learning rate", "accuracy"]
+    assert titles(plot_history(make_history(), metrics=["lr"])) == ["loss", "learning rate"]
+    assert titles(plot_history(history, metrics=["lr"], show_lr=True)) == ["loss",
+                                                                           "learning rate"]
+    with pytest.raises(ValueError, match=r"^metrics names 'lr' but show_lr=False"):
+        plot_history(history, metrics=["lr"], show_lr=False)
+
+
 def test_metrics_selects_and_orders_the_panels():
     history = make_history()
     history.record(4, {"loss": 0.2, "mae": 0.3})  # a metric that started late: NaN before

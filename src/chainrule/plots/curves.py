@@ -47,8 +47,9 @@ def plot_history(
         values (epochs where a quantity was not recorded) leave gaps.
     metrics : sequence of str, optional
         The metrics to plot after the loss, in this order (their ``"val_"`` curves come with
-        them). Default: every recorded quantity except ``loss``, ``lr`` and ``seconds``, in
-        the order recorded.
+        them); ``"lr"`` among them puts the learning-rate panel there, once (``show_lr=False``
+        then contradicts it: a ``ValueError``). Default: every recorded quantity except
+        ``loss``, ``lr`` and ``seconds``, in the order recorded.
     path : str or os.PathLike, optional
         Save the figure there (PNG unless the suffix names another format).
     show_lr : bool, optional
@@ -71,7 +72,8 @@ def plot_history(
     ------
     ValueError
         An empty history, a metric that was not recorded, a curve that is not 1-D, curves of
-        different lengths, or a number of ``ax`` that does not match the panels.
+        different lengths, ``"lr"`` in ``metrics`` with ``show_lr=False``, or a number of
+        ``ax`` that does not match the panels.
     TypeError
         ``history`` is neither a ``History``, a ``Trainer`` nor a mapping, or a curve holds
         something other than numbers (None counts as a missing value, NaN).
@@ -195,7 +197,9 @@ def _panels(
         show_lr = finite.size > 0 and finite.min() != finite.max()
     elif show_lr and lr is None:
         raise ValueError("show_lr=True but the history has no 'lr' values")
-    if show_lr:
+    elif not show_lr and "lr" in panels:
+        raise ValueError("metrics names 'lr' but show_lr=False; leave out one of them")
+    if show_lr and "lr" not in panels:  # "lr" in metrics is the panel, where it was named
         panels.append("lr")
     if not panels:
         raise ValueError(f"nothing to plot: the history records only {sorted(curves)}")
