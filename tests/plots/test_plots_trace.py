@@ -78,3 +78,17 @@ def test_a_panel_without_positive_values_keeps_a_linear_axis(monitor):
     assert gradient_panel.get_title() == "gradient norm ‖∂J/∂W‖"
     assert gradient_panel.get_yscale() == "linear"
     assert ratio_panel.get_yscale() == "log"
+
+
+def test_the_epoch_axis_has_whole_epochs_only(monitor):
+    """As plot_history's: no tick at epoch 1.5."""
+    from chainrule.plots.curves import plot_history
+
+    figure = plot_trace(monitor)
+    figure.canvas.draw()
+    history = plot_history({"loss": [1.0, 0.5, 0.2]})
+    history.canvas.draw()
+    for ax in [*figure.axes, *history.axes]:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+        assert ax.get_xlabel() == "epoch"

@@ -112,6 +112,14 @@ def panel_grid(
     return [figure.add_subplot(n_rows, n_columns, i + 1) for i in range(n_panels)]
 
 
+def epoch_axis(ax: Any) -> None:
+    """Label the x axis of ``ax`` "epoch" and put its ticks at whole epochs only (never 1.5)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def point_marker(n_points: int) -> str | None:
     """The marker of a line of ``n_points``: a dot when they are few enough to tell apart."""
     return "o" if n_points <= MARKER_POINTS else None

@@ -12,6 +12,7 @@ from ..training.history import History
 from ._figure import (
     check_axes,
     check_optional_path,
+    epoch_axis,
     finish,
     panel_grid,
     point_marker,
@@ -106,9 +107,8 @@ def plot_history(
                            label="validation")
             title = name
         panel.set_title(title)
-        panel.set_xlabel("epoch")
+        epoch_axis(panel)
         panel.set_ylabel(title)
-        panel.xaxis.set_major_locator(_integer_locator())
         panel.grid(True, alpha=0.3)
         if name != "lr":
             panel.legend(loc="best", fontsize="small")
@@ -223,10 +223,3 @@ def _maybe_log_scale(ax: Any, values: np.ndarray) -> None:
     finite = values[np.isfinite(values)]
     if finite.size and finite.min() > 0 and finite.max() >= 10 * finite.min():
         ax.set_yscale("log")
-
-
-def _integer_locator() -> Any:
-    """Ticks at whole epochs only."""
-    from matplotlib.ticker import MaxNLocator
-
-    return MaxNLocator(integer=True)

@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 
 from ..training.monitor import series
-from ._figure import check_optional_path, finish, panel_grid, point_marker, require_matplotlib
+from ._figure import (
+    check_optional_path,
+    epoch_axis,
+    finish,
+    panel_grid,
+    point_marker,
+    require_matplotlib,
+)
 
 #: (record key, panel title, log scale) of each panel, in order.
 _PANELS = (
@@ -96,7 +103,7 @@ def plot_trace(
                             xycoords=("data", "axes fraction"), color="red", fontsize="small",
                             rotation=90, va="top", ha="right")
         ax.set_title(title)
-        ax.set_xlabel("epoch")
+        epoch_axis(ax)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize="x-small")
     return finish(axes[0].figure, path, dpi)
