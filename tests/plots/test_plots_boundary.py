@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -152,6 +154,31 @@ def test_ax_draws_into_the_given_axes():
 def test_bad_data_is_refused(X, y, error, message):
     with pytest.raises(error, match=message):
         plot_decision_boundary(Recorder(), X, y, resolution=5)
+
+
+@pytest.mark.parametrize(("column", "big"), [(0, 1e308), (1, 1e308), (0, 7e307), (1, 2e307)])
+def test_features_whose_range_an_axis_cannot_show_are_named(column, big):
+    """A range near the float64 limit (its width, or matplotlib's ticks over it, overflow)."""
+    X = X4.copy()
+    X[:, column] = [-big, big, 0.0, 1.0]
+    span = re.escape(f"[{-big:g}, {big:g}]")
+    message = (rf"^X\[:, {column}\] spans {span}: with padding 0\.1 the plot's "
+               r"range is .* wide, beyond what an axis can show \(4\.5e\+307\); rescale the "
+               r"features \(standardise them\)$")
+    with pytest.raises(ValueError, match=message):
+        plot_decision_boundary(Recorder(), X, [0, 1, 0, 1], resolution=5)
+
+
+def test_a_range_just_within_the_limit_is_drawn():
+    import warnings
+
+    X = X4.copy()
+    X[:, 0] = [-1.8e307, 1.8e307, 0.0, 1.0]  # padded: 4.32e307 wide
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        figure = plot_decision_boundary(Recorder(), X, [0, 1, 0, 1], resolution=5)
+        figure.canvas.draw()
+    assert figure.axes[0].get_xlim() == pytest.approx((-2.16e307, 2.16e307))
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,11 @@ from ..errors import ShapeError
 from ._figure import check_optional_path, figure_and_axes, finish, require_matplotlib
 from ._labels import as_label_array, class_indices, is_numeric, unknown_label
 
+#: The widest range of a feature the plot takes: matplotlib's tick locator multiplies the
+#: axis range by its steps (up to 10 times a power of ten below it) and overflows from about
+#: half the float64 maximum (1.8e308) on; a quarter of it keeps that arithmetic finite.
+_LARGEST_RANGE = np.finfo(np.float64).max / 4
+
 #: Colours of the two classes of a binary problem: the ends of the probability colour map.
 _BINARY_MAP = "RdBu_r"
 _BINARY_ENDS = (0.1, 0.9)
@@ -84,7 +89,8 @@ def plot_decision_boundary(
         ``X`` is not of shape (n_samples, 2), ``y`` is not one label per sample, their lengths
         differ, or the model's output has the wrong shape.
     ValueError
-        ``y`` holds a class the model does not predict, or a single output is not in [0, 1].
+        ``y`` holds a class the model does not predict, a single output is not in [0, 1], or
+        a feature's range (with ``padding``) is wider than an axis can show (about 4.5e307).
     TypeError
         ``model`` has no ``predict_proba`` and is not callable.
 
@@ -113,7 +119,7 @@ def plot_decision_boundary(
     predict = _prediction_function(model)
 
     # The grid: X0, X1 of shape (resolution, resolution); rows of `grid` are its points.
-    X0, X1 = np.meshgrid(*(_span(X[:, j], padding, resolution) for j in range(2)))
+    X0, X1 = np.meshgrid(*(_span(X[:, j], padding, resolution, f"X[:, {j}]") for j in range(2)))
     grid = np.column_stack([X0.ravel(), X1.ravel()])  # (resolution², 2)
     scores = _scores(predict, grid)  # (resolution², n_outputs)
     binary = scores.shape[1] == 1
@@ -159,11 +165,24 @@ def _prediction_function(model: Any) -> Callable[[np.ndarray], Any]:
     )
 
 
-def _span(values: np.ndarray, padding: float, resolution: int) -> np.ndarray:
-    """``resolution`` evenly spaced points over the range of ``values`` plus ``padding``."""
+def _span(values: np.ndarray, padding: float, resolution: int, name: str) -> np.ndarray:
+    """``resolution`` evenly spaced points over the range of ``values`` plus ``padding``.
+
+    Raises a ``ValueError`` naming ``name`` when that range is wider than an axis can show
+    (:data:`_LARGEST_RANGE`).
+    """
     low, high = float(values.min()), float(values.max())
-    width = high - low if high > low else 1.0  # a constant feature still gets a visible range
-    return np.linspace(low - padding * width, high + padding * width, resolution)
+    with np.errstate(over="ignore", invalid="ignore"):  # ±1e308: the width overflows
+        width = high - low if high > low else 1.0  # a constant feature still gets a visible range
+        start, stop = low - padding * width, high + padding * width
+        shown = stop - start
+    if not shown <= _LARGEST_RANGE:  # inf or nan included
+        raise ValueError(
+            f"{name} spans [{low:g}, {high:g}]: with padding {padding:g} the plot's range is "
+            f"{shown:.3g} wide, beyond what an axis can show ({_LARGEST_RANGE:.2g}); rescale the "
+            "features (standardise them)"
+        )
+    return np.linspace(start, stop, resolution)
 
 
 def _scores(predict: Callable[[np.ndarray], Any], grid: np.ndarray) -> np.ndarray:
