@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
+import hashlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from chainrule.datasets import catalog
 from chainrule.datasets.california import (
     DERIVED_NAMES,
     RAW_COLUMNS,
@@ -26,6 +29,9 @@ ROWS = [
     (-118.0, 34.0, 30.0, 1000.0, None, 500.0, 200.0, 3.0, 150000.0, "INLAND"),
     (-117.5, 33.5, 10.0, 600.0, 100.0, 400.0, 100.0, 2.5, 99000.0, "<1H OCEAN"),
 ]
+#: The catalog's records of the two files, before the tests replace them.
+REAL_RECORDS = {relative: catalog.catalog_file(relative) for relative in (
+    "california_housing/housing.csv", "california_housing/cal_housing.data")}
 
 
 def write_small(root: Path, rows=ROWS) -> Path:
@@ -39,6 +45,25 @@ def write_small(root: Path, rows=ROWS) -> Path:
     ]
     (folder / "cal_housing.data").write_text("".join(data_lines))
     return folder
+
+
+def in_the_catalog(monkeypatch, folder: Path) -> None:
+    """Record the files of ``folder`` in the catalog (size and SHA-256) as the official ones,
+    which the loader checks every file it reads against."""
+    for name in ("housing.csv", "cal_housing.data"):
+        content = (folder / name).read_bytes()
+        relative = f"california_housing/{name}"
+        record = dataclasses.replace(catalog.catalog_file(relative), size=len(content),
+                                     sha256=hashlib.sha256(content).hexdigest())
+        monkeypatch.setitem(catalog._FILES, relative, record)
+
+
+@pytest.fixture(autouse=True)
+def small_files_in_the_catalog(request, monkeypatch, tmp_path):
+    """The small files of ``write_small`` stand for the official ones (the real-file tests
+    keep the catalog's records)."""
+    if "real_root" not in request.fixturenames:
+        in_the_catalog(monkeypatch, write_small(tmp_path / "catalog"))
 
 
 def test_derived_features_follow_the_documented_formulas(tmp_path):
@@ -140,11 +165,12 @@ def test_a_file_that_is_not_utf8_text_is_named(tmp_path, layout, name, row_2_lin
             load_california_housing(tmp_path, layout=layout)
 
 
-def test_blank_lines_in_the_csv_are_skipped_as_in_the_statlib_file(tmp_path):
+def test_blank_lines_in_the_csv_are_skipped_as_in_the_statlib_file(tmp_path, monkeypatch):
     folder = write_small(tmp_path)
     for name in ("housing.csv", "cal_housing.data"):
         path = folder / name
         path.write_text(path.read_text().replace("\n", "\n\n", 2) + "\n\n")
+    in_the_catalog(monkeypatch, folder)
     csv = load_california_housing(tmp_path, layout="csv", derived=False)
     statlib = load_california_housing(tmp_path, layout="statlib", derived=False)
     assert csv.X.shape == statlib.X.shape == (len(ROWS), 8)
@@ -177,6 +203,52 @@ def test_bedrooms_blank_in_every_row_cannot_be_imputed(tmp_path):
     with pytest.raises(ValueError, match=r"housing\.csv: total_bedrooms is blank in every row, "
                                          "nothing to impute from"):
         load_california_housing(tmp_path, layout="csv")
+
+
+@pytest.mark.parametrize("layout, name", [("statlib", "cal_housing.data"),
+                                          ("csv", "housing.csv")])
+@pytest.mark.parametrize("cut", ["inside the last field", "at the end of a line"])
+def test_a_truncated_file_is_refused_with_what_was_expected(tmp_path, layout, name, cut):
+    """A copy interrupted half-way reads as a smaller table (with a last value cut short when
+    the cut falls inside a field): only the size the catalog records tells it apart."""
+    path = write_small(tmp_path) / name
+    content = path.read_bytes()
+    end = content.rindex(b"\n", 0, -1) + 1  # the end of the next-to-last line
+    if cut == "inside the last field":
+        end = content.rindex(b",") + 4  # the last field cut after 3 characters
+    path.write_bytes(content[:end])
+    rows = len(ROWS) - (cut == "at the end of a line")
+    with pytest.raises(ValueError) as info:
+        load_california_housing(tmp_path, layout=layout)
+    assert str(info.value).startswith(
+        f"{path}: {rows} rows in {end:,} bytes, but the file of the catalog has {len(content):,}"
+        f" bytes (SHA-256 {hashlib.sha256(content).hexdigest()[:16]}...): it is truncated, "
+        "damaged or edited; delete it and ")
+    fix = "extract it again from StatLib's cal_housing.tgz" if layout == "statlib" else (
+        "download it again (chainrule datasets download california_housing)")
+    assert str(info.value).endswith(fix)
+
+
+def test_a_file_of_the_right_size_with_other_bytes_is_refused(tmp_path):
+    path = write_small(tmp_path) / "cal_housing.data"
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    path.write_text(path.read_text().replace("452600.000000", "452700.000000"))
+    found = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(ValueError, match=(
+            rf"cal_housing\.data: {len(ROWS)} rows in {path.stat().st_size:,} bytes as the file "
+            rf"of the catalog, but with SHA-256 {found[:16]}\.\.\., not {expected[:16]}\.\.\.: it "
+            r"is damaged or edited; delete it and extract it again")):
+        load_california_housing(tmp_path, layout="statlib")
+
+
+def test_the_files_are_checked_against_the_real_catalog(tmp_path, monkeypatch):
+    """Without the small files' records: the sizes are those of the official files."""
+    for relative, record in REAL_RECORDS.items():  # the catalog as the package has it
+        monkeypatch.setitem(catalog._FILES, relative, record)
+    write_small(tmp_path)
+    for layout, size in [("statlib", "2,071,484"), ("csv", "1,423,529")]:
+        with pytest.raises(ValueError, match=rf"but the file of the catalog has {size} bytes"):
+            load_california_housing(tmp_path, layout=layout, download=False)
 
 
 # --------------------------------------------------------------------------- the real files

@@ -33,7 +33,15 @@ from .storage import (
     resolve_data_dir,
 )
 
-__all__ = ["DatasetInfo", "dataset_status", "download", "get_dataset", "list_datasets", "locate_file"]
+__all__ = [
+    "DatasetInfo",
+    "catalog_file",
+    "dataset_status",
+    "download",
+    "get_dataset",
+    "list_datasets",
+    "locate_file",
+]
 
 _MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 # The Fashion-MNIST files are kept in the project's own repository; its S3 "website" endpoint
@@ -231,6 +239,12 @@ def get_dataset(name: str) -> DatasetInfo:
     return _REGISTRY.get(name)
 
 
+def catalog_file(path: str) -> RemoteFile:
+    """The catalog's record (size, SHA-256, URL) of the file with relative ``path``
+    (``"california_housing/housing.csv"``)."""
+    return _FILES[path]
+
+
 def locate_file(
     path: str,
     data_dir: str | os.PathLike[str] | None = None,
@@ -242,7 +256,7 @@ def locate_file(
 
     See :func:`chainrule.datasets.storage.locate` for the search order and the errors.
     """
-    return locate(_FILES[path], data_dir, download=download, progress=progress)
+    return locate(catalog_file(path), data_dir, download=download, progress=progress)
 
 
 def download(
