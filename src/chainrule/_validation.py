@@ -7,10 +7,12 @@ received. Hot paths call these once, at the edge, never per batch.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import numbers
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -363,3 +365,27 @@ def utf8_text(raw: bytes, path: Any, advice: str, error: type[ValueError] = Valu
             f"{path} is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} cannot be "
             f"decoded; {advice}"
         ) from None
+
+
+def csv_rows(text: str, path: Any) -> Iterator[tuple[int, list[str]]]:
+    """The rows of the CSV ``text`` (the file ``path``), each with the line it ends on (counted
+    from 1; a quoted field may span lines); a blank line is an empty row.
+
+    Raises
+    ------
+    ValueError
+        The csv module refuses a row (a field over its limit of 128 KiB, which an unclosed
+        quote makes of the rest of the file): the message names the file and the line where
+        that row begins.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ValueError(f"{path}, line {start} cannot be read as CSV: {exc} (a quote left "
+                             "open makes the rest of the file one field)") from None
+        yield reader.line_num, row

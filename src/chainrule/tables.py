@@ -20,7 +20,7 @@ import numpy as np
 
 from ._atomic import write_atomically
 from ._numpy_files import load_npy, load_npz
-from ._validation import all_finite, utf8_text
+from ._validation import all_finite, csv_rows, utf8_text
 from .config import ConfigError
 
 
@@ -49,7 +49,8 @@ def read_table(path: str | Path, target: int | str = -1, *,
     ------
     ValueError
         No data rows; rows of different widths; a feature field that is not a finite number,
-        or a blank or non-finite target (naming the file, the line and the column); a file
+        or a blank or non-finite target (naming the file, the line and the column); a row the
+        csv module cannot read, such as a field over 128 KiB (naming the file and line); a file
         that is not what its suffix says, or an .npz whose arrays break the rules above
         (naming the file, the array and the index).
     ConfigError
@@ -70,7 +71,8 @@ def read_table(path: str | Path, target: int | str = -1, *,
 def read_features(path: str | Path) -> np.ndarray:
     """A 2-D array of features from a .npy file, an .npz (its array ``X``; a ``y`` is not
     read) or a numeric .csv (header optional: the first row is one when any of its fields is
-    text). A CSV field that is not a finite number is refused naming its line and column."""
+    text). A CSV field that is not a finite number is refused naming its line and column, a
+    row the csv module cannot read (a field over 128 KiB) naming its line."""
     path = Path(path)
     if path.suffix == ".npz":
         return _features(load_npz(path, ("X",))["X"], path, "X")
@@ -139,11 +141,10 @@ class _Rows:
             self.rows, self.lines, self.unit = [], [], "line"
             text = utf8_text(path.read_bytes(), path, "save it as UTF-8 (CSV files are read "
                              "as UTF-8)")
-            reader = csv.reader(io.StringIO(text, newline=""))
-            for row in reader:
+            for line, row in csv_rows(text, path):
                 if row:
                     self.rows.append(row)
-                    self.lines.append(reader.line_num)
+                    self.lines.append(line)
             if not self.rows:
                 raise ValueError(f"{path} is empty")
             if _is_header(self.rows, target):

@@ -104,6 +104,9 @@ def test_an_npz_target_column_is_one_target_per_sample(tmp_path, y):
         ("narrow.csv", "1,2,3\n", 3, ConfigError,
          r"data\.target: column 3 does not exist in .*narrow\.csv \(3 columns\)"),
         ("narrow.csv", "1,2,3\n", -4, ConfigError, r"column -4 does not exist .*\(3 columns\)"),
+        ("long.csv", "1,2,0\n3," + "4" * 200_000 + ",1\n", -1, ValueError,
+         (r"long\.csv, line 2 cannot be read as CSV: field larger than field limit \(131072\)"
+          r" \(a quote left open makes the rest of the file one field\)")),
     ],
 )
 def test_bad_tables_name_the_file(tmp_path, name, text, target, error, message):
@@ -144,6 +147,8 @@ def test_an_npz_needs_arrays_named_X_and_y(tmp_path):
     ("a,b\n1,x\n", r"line 2, column 2 \(b\): every feature must be a finite number, got 'x'"),
     ("1,2\n3,4\n,3\n",
      "line 3, column 1: every feature must be a finite number, got an empty field"),
+    ('1,2\n3,"4\n5,6\n' + "7,8\n" * 40_000,  # the row that begins on line 2 never ends
+     "line 2 cannot be read as CSV: field larger than field limit"),
 ])
 def test_read_features_needs_numbers(tmp_path, text, message):
     (tmp_path / "f.csv").write_text(text)

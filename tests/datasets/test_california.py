@@ -140,6 +140,8 @@ def test_bad_layout(tmp_path):
         (lambda text: text.replace("358500.0", "nan"), "median_house_value"),
         (lambda text: text.replace(",1138.0,", ",0.0,"), "households must be positive"),
         (lambda text: text.split("\n")[0] + "\n", "no data rows"),
+        (lambda text: text.replace("NEAR BAY", "x" * 200_000, 1),
+         "line 2 cannot be read as CSV: field larger than field limit"),
     ],
 )
 def test_damaged_csv_names_file_and_line(tmp_path, edit, match):

@@ -42,7 +42,6 @@ tens (StatLib) to hundreds (csv) of milliseconds of parsing.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
@@ -52,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_bool, check_choice, utf8_text
+from .._validation import check_bool, check_choice, csv_rows, utf8_text
 from .catalog import catalog_file, locate_file
 
 __all__ = ["CaliforniaHousing", "load_california_housing"]
@@ -211,11 +210,11 @@ def _read_csv(path: Path, text: str) -> tuple[np.ndarray, np.ndarray]:
     """``housing.csv`` (``text``) as a (n_samples, 9) float64 table (blanks as NaN) and the text
     column."""
     rows, ocean = [], []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = tuple(next(reader, ()))
+    lines = csv_rows(text, path)
+    header = tuple(next(lines, (1, []))[1])
     if header != _CSV_HEADER:
         raise ValueError(f"{path}: expected the header {','.join(_CSV_HEADER)}, got {header}")
-    for line, fields in enumerate(reader, start=2):
+    for line, fields in lines:
         if not fields:  # a blank line (as the StatLib reader, np.loadtxt, skips them)
             continue
         if len(fields) != len(_CSV_HEADER):
