@@ -306,6 +306,12 @@ def _read_toml(path: str | Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ConfigError(f"{path} is not valid TOML: {_TOO_DEEP}") from None
+
+
+#: Why tomllib gave up on a document (a RecursionError: some hundreds of levels).
+_TOO_DEEP = "arrays or inline tables are nested too deeply to read"
 
 
 #: Keys of the ``mlp`` builder, replaced as a whole by an explicit ``model.layers`` list.
@@ -325,6 +331,8 @@ def apply_override(config: dict[str, Any], override: str) -> None:
         value = tomllib.loads(f"value = {text.strip()}")["value"]
     except tomllib.TOMLDecodeError:
         value = text.strip()  # a bare word: a string
+    except RecursionError:
+        raise ConfigError(f"--set {key}: the value's {_TOO_DEEP}") from None
     table = config
     for part in parts[:-1]:
         table = table.setdefault(part, {})

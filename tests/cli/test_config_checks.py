@@ -80,6 +80,23 @@ def test_invalid_toml_and_a_missing_file_still_name_the_file(tmp_path):
         load_config(tmp_path / "missing.toml")
 
 
+DEEP = "[" * 2000 + "]" * 2000  # deeper than the TOML parser's recursion can go
+
+
+def test_a_value_nested_too_deeply_is_a_config_error_naming_the_file(tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text(f"[training]\nepochs = {DEEP}\n")
+    with pytest.raises(ConfigError, match=r"deep\.toml is not valid TOML: arrays or inline "
+                                          r"tables are nested too deeply to read"):
+        load_config(path)
+
+
+def test_an_override_nested_too_deeply_is_a_config_error_naming_the_key():
+    with pytest.raises(ConfigError, match=r"--set training\.epochs: the value's arrays or "
+                                          r"inline tables are nested too deeply to read"):
+        load_config(overrides=[f"training.epochs={DEEP}"])
+
+
 @pytest.mark.parametrize("text", ["a\x7fb", "tab\tand\nnewline", "\x00\x1f", "é ∑ \u2028"])
 def test_the_toml_writer_round_trips_control_characters(text):
     document = {"data": {"train": text}, text: 1}
