@@ -1,8 +1,12 @@
 """.npy and .npz data files that are not what they should be: each is refused with a
 ValueError naming the file (and the array and index), before anything is split or shuffled."""
 
+import io
+import zipfile
+
 import numpy as np
 import pytest
+from numpy.lib import format as npy_format
 
 from chainrule.experiment import load_data
 from chainrule.tables import read_features, read_table
@@ -86,6 +90,90 @@ def test_a_damaged_npz_member_is_refused_naming_the_file_and_array(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match=r"d\.npz \(array X\) cannot be read \(truncated or "
                                          r"damaged\?\): Bad CRC-32"):
+        read_table(path)
+
+
+def _header(shape, descr="<f8"):
+    """The .npy header of an array of ``shape``: what a file's first bytes claim."""
+    buffer = io.BytesIO()
+    npy_format.write_array_header_1_0(buffer, {"descr": descr, "fortran_order": False,
+                                               "shape": shape})
+    return buffer.getvalue()
+
+
+HUGE = (10**7, 10**7)  # 800 TB of float64, which np.load would allocate before reading any
+TOO_BIG = (r"cannot be read \(truncated or damaged\?\): its header describes an array of shape "
+           r"\(10000000, 10000000\) and dtype float64 \(800,000,000,000,000 bytes\), but only "
+           r"16 bytes of data follow")
+
+
+@BOTH_READERS
+def test_an_npy_whose_header_promises_more_than_the_file_holds_is_refused(tmp_path, read):
+    path = tmp_path / "d.npy"
+    path.write_bytes(_header(HUGE) + bytes(16))
+    with pytest.raises(ValueError, match=r"d\.npy " + TOO_BIG):
+        read(path)
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED],
+                         ids=["stored", "deflated"])
+def test_an_npz_member_whose_header_promises_more_than_it_holds_is_refused(tmp_path, method):
+    path = tmp_path / "d.npz"
+    with zipfile.ZipFile(path, "w", compression=method) as archive:
+        archive.writestr("X.npy", _header(HUGE) + bytes(16))
+        archive.writestr("y.npy", _header((2,)) + bytes(16))
+    with pytest.raises(ValueError, match=r"d\.npz \(array X\) " + TOO_BIG):
+        read_table(path)
+
+
+def test_a_compressed_member_is_held_to_what_its_compressed_bytes_can_expand_to(tmp_path):
+    """A directory entry may lie about a member's size: deflate expands at most 1032-fold."""
+    path = tmp_path / "d.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("X.npy", _header((500_000_000,)) + bytes(16))  # 4 GB claimed
+        archive.writestr("y.npy", _header((2,)) + bytes(16))
+    data = bytearray(path.read_bytes())
+    entry = data.index(b"PK\x01\x02")  # X's entry in the directory: its size is at +24
+    compressed = int.from_bytes(data[entry + 20:entry + 24], "little")
+    data[entry + 24:entry + 28] = (2**32 - 16).to_bytes(4, "little")  # 4 GiB, room for 4 GB
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=(
+            rf"d\.npz \(array X\) cannot be read .*\(4,000,000,000 bytes\), but only "
+            rf"{1032 * compressed - len(_header((500_000_000,))):,} bytes of data follow")):
+        read_table(path)
+
+
+def test_an_npz_member_that_is_not_an_npy_file_is_refused(tmp_path):
+    """NumPy hands such a member back as bytes, not as an array."""
+    path = tmp_path / "d.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", b"1,2\n3,4\n")
+        archive.writestr("y.npy", _header((2,)) + bytes(16))
+    with pytest.raises(ValueError, match=r"d\.npz \(array X\) cannot be read \(truncated or "
+                                         r"damaged\?\): the magic string is not correct"):
+        read_table(path)
+
+
+def test_an_npz_member_of_an_unknown_compression_method_is_refused(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, **_with())
+    data = bytearray(path.read_bytes())
+    data[data.index(b"PK\x01\x02") + 10] = 99  # the first member's method, in the directory
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"d\.npz \(array X\) cannot be read \(truncated or "
+                                         r"damaged\?\): .*compression method"):
+        read_table(path)
+
+
+def test_an_npz_that_does_not_begin_as_a_zip_file_is_not_called_python_objects(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, **_with())
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0xFF  # the directory at the end is intact: only the start is wrong
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"d\.npz is not a NumPy \.npz archive: it does not "
+                                         r"begin as a zip file does \(damaged, or another "
+                                         r"format\)"):
         read_table(path)
 
 
