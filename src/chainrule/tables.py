@@ -13,6 +13,7 @@ import csv
 import io
 import math
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,12 @@ def read_table(path: str | Path, target: int | str = -1, *,
     needs the header. ``target_key`` is how the caller names ``target`` in messages (the
     config key, or a command-line option).
 
-    The targets are numbers when every one is (int64 when all are whole), else strings (class
-    labels).
+    The targets are numbers when every one is, else strings (class labels). Numbers are int64
+    when all are whole, read exactly (not through float64: 10000000000000001 stays itself),
+    else float64 (as Python's ``float`` reads them); whole numbers beyond int64 are float64
+    when it holds each exactly (``1e20``), else refused naming the file, line and value. A
+    numeric .npy is read as stored, not as text: its features become float64 and its target
+    column follows the same rule, a bool one staying bool (as an .npz's ``y`` does).
 
     An .npz's ``X`` must be 2-D numbers, all finite, and its ``y`` one row (or one label) per
     row of ``X``: numbers, all finite, or strings. A ``y`` of one column, (n_samples, 1), is
@@ -123,19 +128,28 @@ class _Rows:
     where each row came from.
 
     ``target``: the target column, whose field may be text in a data row; None when every
-    column is a feature."""
+    column is a feature.
+
+    A numeric .npy is kept as its ``array`` (``rows`` is then the same array), read as stored:
+    through text, an integer above 2**53 would pass through float64 and a bool be the word
+    ``'True'``."""
 
     def __init__(self, path: Path, target: int | str | None = None) -> None:
         self.path = path
         self.header: list[str] | None = None
+        self.array: np.ndarray | None = None
         if path.suffix == ".npy":
             array = load_npy(path)
             if array.ndim not in (1, 2) or array.dtype.kind not in "biufU":
                 raise ValueError(f"{path} must hold a table: a 2-D array of numbers or strings "
                                  f"(one row per sample), got dtype {array.dtype} and shape "
                                  f"{array.shape}")
-            self.rows = [[str(v) for v in row] for row in np.atleast_2d(array)]
-            self.lines = list(range(1, len(self.rows) + 1))
+            array = np.atleast_2d(array)
+            if array.dtype.kind == "U":
+                self.rows = array.tolist()
+            else:
+                self.rows = self.array = array
+            self.lines = list(range(1, len(array) + 1))
             self.unit = "row"
         else:
             self.rows, self.lines, self.unit = [], [], "line"
@@ -150,10 +164,10 @@ class _Rows:
             if _is_header(self.rows, target):
                 self.header = self.rows.pop(0)
                 self.lines.pop(0)
-        if not self.rows:
+        if not len(self.rows):
             header = f" (only a header: {','.join(self.header)})" if self.header else ""
             raise ValueError(f"{path} has no data rows{header}")
-        widths = {len(row) for row in self.rows}
+        widths = {len(row) for row in self.rows} if self.array is None else {self.array.shape[1]}
         if len(widths) > 1:
             raise ValueError(f"{path}: rows have different numbers of columns {sorted(widths)}")
         self.width = widths.pop()
@@ -166,6 +180,13 @@ class _Rows:
     def numbers(self, columns: list[int], what: str) -> np.ndarray:
         """The fields of ``columns`` as float64 (n_rows, len(columns)); a field that is not a
         finite number is refused, naming where it is."""
+        if self.array is not None:
+            values = self.array[:, columns].astype(np.float64)
+            if not all_finite(values):
+                index, i = (int(k) for k in np.argwhere(~np.isfinite(values))[0])
+                raise ValueError(f"{self.where(index, columns[i])}: every {what} must be a "
+                                 f"finite number, got {values[index, i]}")
+            return values
         fields = [[row[i] for i in columns] for row in self.rows]
         try:
             values = np.array(fields, dtype=np.float64).reshape(len(fields), len(columns))
@@ -190,9 +211,16 @@ def _number_problem(value: str) -> str | None:
     return None if number is not None and math.isfinite(number) else repr(value)
 
 
+#: The range of whole-number targets.
+_INT64 = np.iinfo(np.int64)
+
+
 def _labels(table: _Rows, column: int) -> np.ndarray:
-    """The target column: numbers when every field is one (int64 when all are whole), else the
-    strings (class labels). A blank field, or a non-finite number, is refused."""
+    """The target column: numbers when every field is one, else the strings (class labels);
+    numbers are int64 when all are whole, read exactly (:func:`_whole_targets`), else float64.
+    A blank field, or a non-finite number, is refused."""
+    if table.array is not None:
+        return _npy_labels(table.array[:, column], table, column)
     raw = [row[column] for row in table.rows]
     for index, value in enumerate(raw):
         if not value.strip():
@@ -206,7 +234,53 @@ def _labels(table: _Rows, column: int) -> np.ndarray:
         index = int(np.flatnonzero(~np.isfinite(y))[0])
         raise ValueError(f"{table.where(index, column)}: the target must be a finite number or "
                          f"a class label, got {raw[index]!r}")
-    return y.astype(np.int64) if np.all(y == np.round(y)) else y
+    if not np.all(y == np.round(y)):
+        return y
+    try:
+        return np.array(raw, dtype=np.int64)  # whole numbers written as such: read exactly
+    except (ValueError, OverflowError):  # written as floats ("3.0", "1e3"), or beyond int64
+        exact = [Decimal(value) for value in raw]
+    if any(value != value.to_integral_value() for value in exact):
+        return y  # a fraction that float64 rounds away ("0.99999999999999999999")
+    return _whole_targets([int(value) for value in exact], y, table, column)
+
+
+def _npy_labels(y: np.ndarray, table: _Rows, column: int) -> np.ndarray:
+    """``y``, the target column of a numeric .npy, as stored: bools stay bools (as an .npz's
+    do), integers are int64 and floats float64, or int64 when all are whole, as in a CSV."""
+    if y.dtype.kind == "b":
+        return y.copy()
+    if y.dtype.kind == "f":
+        if not all_finite(y):
+            index = int(np.flatnonzero(~np.isfinite(y))[0])
+            raise ValueError(f"{table.where(index, column)}: the target must be a finite number "
+                             f"or a class label, got {y[index]}")
+        if np.all(y == np.round(y)) and -(2.0**63) <= y.min() and y.max() < 2.0**63:
+            return y.astype(np.int64)
+        return y.astype(np.float64)  # a fraction, or floats beyond int64: float64 holds them
+    if y.dtype.kind == "i" or y.max() <= _INT64.max:
+        return y.astype(np.int64)
+    return _whole_targets(y.tolist(), y.astype(np.float64), table, column)  # uint64 above int64
+
+
+def _whole_targets(values: list[int], floats: np.ndarray, table: _Rows,
+                   column: int) -> np.ndarray:
+    """Whole-number targets ``values`` (read exactly; ``floats``: as float64), kept exactly:
+    int64 when every one fits, else float64 when it holds every one exactly (``1e20``); else
+    refused, naming one beyond int64 and one float64 would round."""
+    beyond = [i for i, value in enumerate(values) if not _INT64.min <= value <= _INT64.max]
+    if not beyond:
+        return np.array(values, dtype=np.int64)
+    rounded = [i for i, value in enumerate(values) if int(floats[i]) != value]
+    if not rounded:
+        return floats
+    big, changed = beyond[0], rounded[0]
+    which = "it" if changed == big else f"{values[changed]} ({table.unit} {table.lines[changed]})"
+    raise ValueError(f"{table.where(big, column)}: the whole-number target {values[big]} is "
+                     f"beyond int64 (-2**63 to 2**63 - 1), and float64 would round {which} to "
+                     f"{floats[changed]:.0f}: whole-number targets are kept exactly or "
+                     "refused; to use such numbers as class labels, make them text (e.g. a "
+                     "letter before each)")
 
 
 def _is_header(rows: list[list[str]], target: int | str | None) -> bool:

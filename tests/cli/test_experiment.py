@@ -63,6 +63,78 @@ def test_read_table_from_npz_and_npy(tmp_path):
     assert y.tolist() == [0, 3, 6, 9]
 
 
+BIG = [2**53 + 1, 2**53, -(2**63), 2**63 - 1]  # float64 would merge the first two
+
+
+def _save(path, X, y):
+    """X and y as a .csv, .npy (one table, y last) or .npz file, by the suffix of ``path``."""
+    if path.suffix == ".npz":
+        np.savez(path, X=X, y=y)
+    elif path.suffix == ".npy":
+        np.save(path, np.column_stack([X, y]))
+    else:
+        path.write_text("".join(f"{a},{b},{label}\n" for (a, b), label in zip(X, y)))
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npy", ".npz"])
+def test_whole_number_targets_are_read_exactly_whatever_the_file(tmp_path, suffix):
+    X = np.arange(8).reshape(4, 2)
+    _, y = read_table(_save(tmp_path / f"d{suffix}", X, np.array(BIG)))
+    assert y.dtype == np.int64 and y.tolist() == BIG
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("3.0\n1e3\n-2\n", [3, 1000, -2]),  # whole numbers written as floats: int64 as ever
+    ("1e20\n-2e20\n3\n", [1e20, -2e20, 3.0]),  # beyond int64, but float64 holds them exactly
+    ("0.99999999999999999999\n1\n2\n", [1.0, 1.0, 2.0]),  # a fraction float64 rounds away
+])
+def test_whole_targets_are_int64_when_it_holds_them_else_float64(tmp_path, text, expected):
+    path = tmp_path / "t.csv"
+    path.write_text("".join(f"0.5,{label}\n" for label in text.split()))
+    _, y = read_table(path)
+    assert y.dtype == np.asarray(expected).dtype and y.tolist() == expected
+
+
+def test_whole_targets_that_neither_int64_nor_float64_holds_are_refused(tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text("x1,x2,label\n1,2,10000000000000001\n3,4,10000000000000002\n"
+                    "5,6,12345678901234567890123\n")
+    with pytest.raises(ValueError, match=(
+            r"ids\.csv, line 4, column 3 \(label\): the whole-number target "
+            r"12345678901234567890123 is beyond int64 \(-2\*\*63 to 2\*\*63 - 1\), and float64 would "
+            r"round 10000000000000001 \(line 2\) to 10000000000000000: whole-number targets "
+            r"are kept exactly or refused; to use such numbers as class labels, make them text "
+            r"\(e\.g\. a letter before each\)")):
+        read_table(path)
+
+
+def test_an_npy_table_keeps_its_targets_as_stored(tmp_path):
+    """Not through text: an .npy of bools is a table, its targets bools as an .npz's are."""
+    np.save(tmp_path / "u.npy", np.array([[1, 2, 2**64 - 1], [3, 4, 7]], dtype=np.uint64))
+    with pytest.raises(ValueError, match=(
+            r"u\.npy, row 1, column 3: the whole-number target 18446744073709551615 is beyond "
+            r"int64 .*, and float64 would round it to 18446744073709551616")):
+        read_table(tmp_path / "u.npy")
+    np.save(tmp_path / "u.npy", np.array([[1, 2, 2**63], [3, 4, 7]], dtype=np.uint64))
+    assert read_table(tmp_path / "u.npy")[1].tolist() == [2.0**63, 7.0]  # float64 holds them
+    table = np.array([[True, False, True], [False, True, False]])
+    np.save(tmp_path / "b.npy", table)
+    np.savez(tmp_path / "b.npz", X=table[:, :2], y=table[:, 2])
+    for name in ("b.npy", "b.npz"):
+        X, y = read_table(tmp_path / name)
+        np.testing.assert_array_equal(X, [[1, 0], [0, 1]])
+        assert y.dtype == bool and y.tolist() == [True, False]
+    np.save(tmp_path / "f.npy", np.array([[0.5, np.inf, 1.0], [0.5, 0.5, 2.0]]))
+    with pytest.raises(ValueError, match=r"f\.npy, row 1, column 2: every feature must be a "
+                                         r"finite number, got inf"):
+        read_table(tmp_path / "f.npy")
+    np.save(tmp_path / "f.npy", np.array([[0.5, 1.0], [0.5, np.nan]]))
+    with pytest.raises(ValueError, match=r"f\.npy, row 2, column 2: the target must be a finite "
+                                         r"number or a class label, got nan"):
+        read_table(tmp_path / "f.npy")
+
+
 @pytest.mark.parametrize("y", [np.array([0, 2, 1]), np.array([0.5, -1.0, 2.0]),
                                np.array(["cat", "dog", "cat"])])
 def test_an_npz_target_column_is_one_target_per_sample(tmp_path, y):
