@@ -45,15 +45,17 @@ def read_table(path: str | Path, target: int | str = -1, *,
     numeric .npy is read as stored, not as text: its features become float64 and its target
     column follows the same rule, a bool one staying bool (as an .npz's ``y`` does).
 
-    An .npz's ``X`` must be 2-D numbers, all finite, and its ``y`` one row (or one label) per
-    row of ``X``: numbers, all finite, or strings. A ``y`` of one column, (n_samples, 1), is
-    one label or value per sample and is returned as (n_samples,), like a CSV's target column
-    (so its task, classes and checks are those of the same targets saved 1-D).
+    An .npz's ``X`` must be 2-D numbers (one column at least), all finite, and its ``y`` one
+    row (or one label) per row of ``X``: numbers, all finite, or strings. A ``y`` of one
+    column, (n_samples, 1), is one label or value per sample and is returned as (n_samples,),
+    like a CSV's target column (so its task, classes and checks are those of the same targets
+    saved 1-D).
 
     Raises
     ------
     ValueError
-        No data rows; rows of different widths; a feature field that is not a finite number,
+        No data rows; rows of different widths; a single column (no feature: a CSV
+        delimited by ';' or tabs reads so); a feature field that is not a finite number,
         or a blank or non-finite target (naming the file, the line and the column); a row the
         csv module cannot read, such as a field over 128 KiB (naming the file and line); a file
         that is not what its suffix says, or an .npz whose arrays break the rules above
@@ -68,6 +70,11 @@ def read_table(path: str | Path, target: int | str = -1, *,
         return X, _npz_targets(arrays["y"], path, len(X))
     table = _Rows(path, target)
     column = _target_column(target, table.header, table.width, path, target_key)
+    if table.width == 1:
+        hint = "" if table.unit == "row" else (
+            "; are its fields separated by something other than commas (such as ';' or tabs)? "
+            "Save it comma-separated")
+        raise ValueError(f"{path} has one column, the target: no feature to learn from{hint}")
     y = _labels(table, column)
     X = table.numbers([i for i in range(table.width) if i != column], "feature")
     return X, y
@@ -90,7 +97,8 @@ def read_features(path: str | Path) -> np.ndarray:
 
 def _features(X: np.ndarray, path: Path, name: str) -> np.ndarray:
     """``X``, the array ``name`` of the file ``path``, if it is a usable feature matrix:
-    numbers, 2-D (n_samples, n_features), at least one row, every entry finite."""
+    numbers, 2-D (n_samples, n_features), at least one row and one column, every entry
+    finite."""
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{path}: {name} must hold numbers (bool, int or float), "
                          f"got dtype {X.dtype}")
@@ -99,6 +107,8 @@ def _features(X: np.ndarray, path: Path, name: str) -> np.ndarray:
                          f"got shape {X.shape}")
     if not len(X):
         raise ValueError(f"{path}: {name} holds no samples (shape {X.shape})")
+    if not X.shape[1]:
+        raise ValueError(f"{path}: {name} holds no features (shape {X.shape})")
     if not all_finite(X):
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
         raise ValueError(f"{path}: every feature must be a finite number, got {X[index]} at "

@@ -109,6 +109,16 @@ def test_whole_targets_that_neither_int64_nor_float64_holds_are_refused(tmp_path
         read_table(path)
 
 
+def test_a_table_of_one_column_has_no_features(tmp_path):
+    np.save(tmp_path / "t.npy", np.arange(3.0).reshape(3, 1))
+    with pytest.raises(ValueError, match=r"t\.npy has one column, the target: no feature to "
+                                         r"learn from$"):
+        read_table(tmp_path / "t.npy")
+    np.savez(tmp_path / "t.npz", X=np.ones((3, 0)), y=np.arange(3))
+    with pytest.raises(ValueError, match=r"t\.npz: X holds no features \(shape \(3, 0\)\)"):
+        read_table(tmp_path / "t.npz")
+
+
 def test_an_npy_table_keeps_its_targets_as_stored(tmp_path):
     """Not through text: an .npy of bools is a table, its targets bools as an .npz's are."""
     np.save(tmp_path / "u.npy", np.array([[1, 2, 2**64 - 1], [3, 4, 7]], dtype=np.uint64))
@@ -176,6 +186,10 @@ def test_an_npz_target_column_is_one_target_per_sample(tmp_path, y):
         ("narrow.csv", "1,2,3\n", 3, ConfigError,
          r"data\.target: column 3 does not exist in .*narrow\.csv \(3 columns\)"),
         ("narrow.csv", "1,2,3\n", -4, ConfigError, r"column -4 does not exist .*\(3 columns\)"),
+        ("semi.csv", "a;b;label\n0.1;0.2;yes\n0.3;0.4;no\n", -1, ValueError,
+         (r"semi\.csv has one column, the target: no feature to learn from; are its fields "
+          r"separated by something other than commas \(such as ';' or tabs\)\? Save it "
+          r"comma-separated")),
         ("long.csv", "1,2,0\n3," + "4" * 200_000 + ",1\n", -1, ValueError,
          (r"long\.csv, line 2 cannot be read as CSV: field larger than field limit \(131072\)"
           r" \(a quote left open makes the rest of the file one field\)")),
