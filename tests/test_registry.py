@@ -38,3 +38,13 @@ def test_registering_the_same_entry_again_is_harmless(colours):
 
 def test_repr_lists_the_canonical_names(colours):
     assert repr(colours) == "Registry('colour', ['blue', 'red'])"
+
+
+def test_a_refused_name_is_no_entry_and_its_error_gives_the_advice(colours):
+    colours.refuse("rose", "it names no single colour; did you mean 'red' or 'blue'?")
+    assert "rose" not in colours and "Rose" not in colours and colours.names() == ["blue", "red"]
+    with pytest.raises(ValueError, match=r"^unknown colour 'ROSE': it names no single colour; "
+                                         r"did you mean 'red' or 'blue'\?; valid names: blue, red$"):
+        colours.get("ROSE")  # normalised as every name
+    with pytest.raises(ValueError, match="^colour name 'rose' is refused"):
+        colours.register("rose")(Red)

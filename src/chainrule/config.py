@@ -50,7 +50,7 @@ from typing import Any
 from . import _toml
 from ._validation import utf8_text
 from .layers.builders import ARCHITECTURE_KEYS, make_activation
-from .losses import LOSSES
+from .losses import LOSSES, BinaryCrossEntropy, is_old_log_loss
 from .optim.base import OPTIMIZERS
 from .optim.schedules import SCHEDULES
 from .registry import constructor_arguments
@@ -407,10 +407,15 @@ def _check_named(section: str, table: dict[str, Any], registry: Any) -> None:
         if len(table) > 1:
             raise ConfigError('loss.name = "auto" takes no options; name the loss to set them')
         return
-    try:
-        cls = registry.get(name)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{section}.name: {exc}") from None
+    if section == "loss" and is_old_log_loss(name):
+        # binary cross-entropy's old alias; the run decides, knowing the network's output
+        # (see chainrule.experiment.build_loss), so that an old run's config.toml still loads
+        cls = BinaryCrossEntropy
+    else:
+        try:
+            cls = registry.get(name)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{section}.name: {exc}") from None
     _check_options(section, cls, {k: v for k, v in table.items() if k != "name"})
 
 

@@ -46,10 +46,28 @@ from ._validation import (
 )
 from .errors import NotBuiltError, ShapeError
 from .layers.activations import Sigmoid, Softmax, sigmoid
-from .registry import Registry
+from .registry import Registry, _normalise
 
 #: Losses by name.
 LOSSES: Registry[type[Loss]] = Registry("loss")
+
+# "log_loss" reads two ways: the "log_loss" metric and scikit-learn's log_loss are the
+# categorical cross-entropy, scikit-learn's MLP calls both of its losses "log_loss", and the
+# name was once an alias of binary cross-entropy here. So it names no loss, and says which to
+# use. (Config files that used the old alias still load: see ``is_old_log_loss``.)
+LOSSES.refuse(
+    "log_loss",
+    "it could mean either cross-entropy: use 'cross_entropy' for one class per sample (a "
+    "softmax output, class labels or one-hot rows) or 'binary_cross_entropy' for one "
+    "probability per output (sigmoid outputs, 0/1 targets)",
+)
+
+
+def is_old_log_loss(name: Any) -> bool:
+    """Whether ``name`` is ``"log_loss"`` (in any spelling a registry accepts), which named
+    :class:`BinaryCrossEntropy` in earlier versions and is refused now (a config file's
+    ``loss.name`` may still hold it)."""
+    return isinstance(name, str) and _normalise(name) == _normalise("log_loss")
 
 _LOG_FLOOR = -100.0  # log values are clamped here, as PyTorch's BCELoss does
 
@@ -373,7 +391,7 @@ class _SmoothedTargets(Loss):
         }
 
 
-@LOSSES.register("binary_cross_entropy", "bce", "log_loss")
+@LOSSES.register("binary_cross_entropy", "bce")
 class BinaryCrossEntropy(_SmoothedTargets):
     """Binary cross-entropy, mean over all elements (one or more independent yes/no outputs).
 

@@ -50,6 +50,7 @@ class Registry(Generic[T]):
         self.kind = kind
         self._entries: dict[str, T] = {}
         self._canonical: dict[str, str] = {}
+        self._refused: dict[str, str] = {}
 
     def register(self, name: str, *aliases: str) -> Callable[[T], T]:
         """Decorator that records ``obj`` under ``name`` (its canonical name) and ``aliases``."""
@@ -59,21 +60,36 @@ class Registry(Generic[T]):
                 normalised = _normalise(key)
                 if normalised in self._entries and self._entries[normalised] is not obj:
                     raise ValueError(f"{self.kind} name {key!r} is already registered")
+                if normalised in self._refused:
+                    raise ValueError(f"{self.kind} name {key!r} is refused: "
+                                     f"{self._refused[normalised]}")
                 self._entries[normalised] = obj
                 self._canonical[normalised] = name
             return obj
 
         return decorator
 
+    def refuse(self, name: str, advice: str) -> None:
+        """Record ``name`` as one that names no entry on purpose (a name that would read two
+        ways): :meth:`get` refuses it with ``advice`` (say which names to use instead), and
+        :meth:`register` will not take it."""
+        normalised = _normalise(name)
+        if normalised in self._entries:
+            raise ValueError(f"{self.kind} name {name!r} is registered; it cannot be refused")
+        self._refused[normalised] = advice
+
     def get(self, name: str) -> T:
-        """The entry registered as ``name``; a ``ValueError`` listing the valid names otherwise."""
+        """The entry registered as ``name``; a ``ValueError`` listing the valid names otherwise
+        (after the advice given to :meth:`refuse` for a refused name)."""
         if not isinstance(name, str):
             raise TypeError(f"{self.kind} name must be a str, got {type(name).__name__}")
+        normalised = _normalise(name)
         try:
-            return self._entries[_normalise(name)]
+            return self._entries[normalised]
         except KeyError:
+            advice = f": {self._refused[normalised]}" if normalised in self._refused else ""
             raise ValueError(
-                f"unknown {self.kind} {name!r}; valid names: {', '.join(self.names())}"
+                f"unknown {self.kind} {name!r}{advice}; valid names: {', '.join(self.names())}"
             ) from None
 
     def name_of(self, obj: Any) -> str:

@@ -15,7 +15,7 @@ from chainrule.experiment import (
     load_data,
     run,
 )
-from chainrule.losses import MSE
+from chainrule.losses import MSE, BinaryCrossEntropy
 from chainrule.tables import read_features, read_table
 from chainrule.training.callbacks import EarlyStopping, ReduceLROnPlateau
 
@@ -329,6 +329,32 @@ def test_an_unknown_loss_in_an_unchecked_config_names_the_section():
     config["loss"] = {"name": "hinge"}
     with pytest.raises(ConfigError, match="loss: unknown loss 'hinge'"):
         build_loss(config, data, build_network(config, data))
+
+
+def test_an_old_config_with_log_loss_on_a_sigmoid_output_trains_with_bce():
+    # "log_loss" was binary cross-entropy's alias: a run folder's config.toml written then
+    # still loads where that reading is the only one, with a warning to rename it
+    config, data = circles('loss.name="log_loss"', 'loss.label_smoothing=0.1')
+    net = build_network(config, data)
+    with pytest.warns(FutureWarning, match='loss.name = "log_loss" .*"binary_cross_entropy"'):
+        loss = build_loss(config, data, net)
+    assert type(loss) is BinaryCrossEntropy and loss.label_smoothing == 0.1
+    assert config["loss"]["name"] == "log_loss"  # the config itself is left as written
+
+
+def test_an_old_config_with_log_loss_on_softmax_outputs_is_refused():
+    config = load_config(overrides=["data.dataset=blobs", "data.options={n_samples=60, centers=3}",
+                                    "model.hidden=[3]", 'loss.name="log_loss"'])
+    data = load_data(config["data"])
+    net = build_network(config, data)  # three softmax outputs
+    with pytest.raises(ConfigError, match=(
+            r"^loss: unknown loss 'log_loss': .*'cross_entropy'.*'binary_cross_entropy'")):
+        build_loss(config, data, net)
+
+
+def test_an_old_config_with_log_loss_gets_its_options_checked():
+    with pytest.raises(ConfigError, match="loss.reduce: unknown option; allowed: from_logits"):
+        load_config(overrides=[*CIRCLES, 'loss.name="log_loss"', 'loss.reduce="sum"'])
 
 
 def test_a_run_without_matplotlib_writes_no_figures(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.losses import get_loss
 
 
 def test_wrong_shaped_input_to_layer_k_names_layer_k_and_both_shapes():
@@ -123,6 +124,20 @@ def test_unknown_names_list_the_valid_ones():
         cr.Dense(2, 3, init="orthogonal")
     with pytest.raises(ValueError, match=r"unknown loss 'hinge'; valid names: .*cross_entropy"):
         cr.Objective(cr.mlp([2, 1], seed=0), "hinge")
+
+
+@pytest.mark.parametrize("name", ["log_loss", "LogLoss", "log-loss"])
+def test_log_loss_is_not_a_loss_name_and_the_error_names_both_losses(name):
+    # the "log_loss" metric (and scikit-learn's) is the categorical one: as a loss name it
+    # would read two ways, so it names neither loss and the error says which to use
+    assert name not in cr.LOSSES
+    net = cr.mlp([4, 16, 3], output="softmax", seed=0)
+    with pytest.raises(ValueError, match=(
+            rf"^unknown loss '{name}': .*'cross_entropy' .*one class per sample.*"
+            r"'binary_cross_entropy' .*one probability per output.*; valid names: ")):
+        cr.Trainer(net, name)
+    with pytest.raises(ValueError, match="'cross_entropy'"):
+        get_loss({"name": name, "label_smoothing": 0.1})
 
 
 def test_bad_hyperparameters():

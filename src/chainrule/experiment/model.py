@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError, callback_class
+from ..layers.activations import Sigmoid
 from ..layers.builders import architecture_layers, mlp_architecture
 from ..layers.rescale import Rescale
 from ..layers.sequential import Sequential
-from ..losses import Loss, get_loss
+from ..losses import Loss, get_loss, is_old_log_loss
 from ..optim.base import Optimizer
 from ..optim.schedules import Schedule
 from ..preprocessing import MinMaxScaler, Standardizer
@@ -118,7 +120,9 @@ def run_encoder(data: Data, loss: Loss, net: Sequential) -> TargetEncoder:
 
 def build_loss(config: dict[str, Any], data: Data, net: Sequential) -> Loss:
     """The ``[loss]`` table's loss; ``"auto"`` picks MSE for regression, binary cross-entropy
-    for one output and cross-entropy for several.
+    for one output and cross-entropy for several. ``"log_loss"``, binary cross-entropy's alias
+    in earlier versions, is still read so for a network ending in a sigmoid, with a
+    ``FutureWarning``, and refused (saying which loss to use) for any other.
 
     Raises
     ------
@@ -134,6 +138,8 @@ def build_loss(config: dict[str, Any], data: Data, net: Sequential) -> Loss:
             table = {"name": "mse"}
         else:
             table = {"name": "binary_cross_entropy" if net.out_features == 1 else "cross_entropy"}
+    elif is_old_log_loss(name):
+        table["name"] = _old_log_loss(name, net)
     try:
         loss = get_loss(table)
     except (TypeError, ValueError) as exc:
@@ -141,5 +147,21 @@ def build_loss(config: dict[str, Any], data: Data, net: Sequential) -> Loss:
     key = f'loss.name = "{name}"' if name != "auto" else f'the loss ("auto": {table["name"]})'
     check_loss(config, data, net, loss, key)
     return loss
+
+
+def _old_log_loss(name: str, net: Sequential) -> str:
+    """The loss that ``loss.name = "log_loss"`` (binary cross-entropy's alias in earlier
+    versions) names for ``net``: ``"binary_cross_entropy"``, with a ``FutureWarning``, for a
+    network that ends in a sigmoid (the one reading that fits it); otherwise the name itself,
+    which :func:`~chainrule.losses.get_loss` refuses saying which loss to use."""
+    if not isinstance(net.layers[-1], Sigmoid):
+        return name
+    warnings.warn(
+        f'loss.name = "{name}" is read as "binary_cross_entropy" (one probability per sigmoid '
+        'output), as earlier versions did; "log_loss" is no longer a loss name, because it '
+        'could mean cross-entropy too: write loss.name = "binary_cross_entropy"',
+        FutureWarning, stacklevel=2,
+    )
+    return "binary_cross_entropy"
 
 
