@@ -58,3 +58,42 @@ def test_numpy_bools_are_flags(objective):
 def test_a_base_url_that_is_not_a_string_is_refused(tmp_path):
     with pytest.raises(TypeError, match=r"^base_url must be a URL \(str\) or None, got int"):
         datasets.download("mnist", tmp_path, base_url=3)
+
+
+# ------------------------------------------------------------------------------ verbose
+# ``verbose`` is a level everywhere: False/True are levels 0 and 1 (the ints they equal), so
+# verbose=True and verbose=1 mean the same thing whichever class takes it.
+
+VERBOSE = {
+    "Trainer": (lambda level: cr.Trainer(cr.mlp([2, 3, 1], output="sigmoid", seed=0), "bce",
+                                         verbose=level).verbose, 2),
+    "Perceptron": (lambda level: cr.Perceptron(verbose=level).verbose, 1),
+}
+
+
+@pytest.mark.parametrize("call", VERBOSE.values(), ids=VERBOSE.keys())
+def test_verbose_takes_a_bool_or_a_level_with_one_meaning(call):
+    build, top = call
+    quiet = [build(value) for value in (False, 0, np.bool_(False), np.int64(0))]
+    said = [build(value) for value in (True, 1, np.bool_(True), np.int64(1))]
+    assert quiet == [0] * 4 and said == [1] * 4
+    assert all(type(level) is int for level in quiet + said)
+    assert build(top) == top
+
+
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        ("1", TypeError, r"must be True, False or an integer in \[0, {top}\], got '1' \(str\)"),
+        (1.0, TypeError, r"must be True, False or an integer in \[0, {top}\], got 1.0 \(float\)"),
+        (None, TypeError, r"must be True, False or an integer in \[0, {top}\], got None"),
+        (-1, ValueError, r"must be in \[0, {top}\], got -1"),
+        ("top + 1", ValueError, r"must be in \[0, {top}\], got {above}"),
+    ],
+)
+@pytest.mark.parametrize("call", VERBOSE.values(), ids=VERBOSE.keys())
+def test_a_verbose_that_is_no_level_is_refused(call, value, error, message):
+    build, top = call
+    value = top + 1 if value == "top + 1" else value
+    with pytest.raises(error, match="^verbose " + message.format(top=top, above=top + 1)):
+        build(value)

@@ -313,6 +313,24 @@ def check_bool(value: Any, name: str) -> bool:
     return bool(value)
 
 
+def check_verbose(value: Any, high: int | None, name: str = "verbose") -> int:
+    """A verbosity level in ``[0, high]`` (``high`` None: no upper bound) as an ``int``.
+
+    ``False`` and ``True`` (and ``numpy.bool_``) are levels 0 and 1, the ints they equal, so
+    ``verbose=True`` and ``verbose=1`` mean the same wherever ``verbose`` is taken. Other
+    integers (NumPy's too) are levels; anything else (a float, a string, None) is a
+    ``TypeError`` and a level outside the range a ``ValueError``, naming ``name``.
+    """
+    if value is True or value is False or isinstance(value, np.bool_):
+        return int(value)
+    if not isinstance(value, numbers.Integral):
+        levels = "a non-negative integer" if high is None else f"an integer in [0, {high}]"
+        raise TypeError(
+            f"{name} must be True, False or {levels}, got {value!r} ({type(value).__name__})"
+        )
+    return check_number(value, name, low=0, high=high, integer=True)
+
+
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     """``value`` is one of ``choices`` (compared with ``==``)."""
     if value not in choices:

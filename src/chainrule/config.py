@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _toml
-from ._validation import utf8_text
+from ._validation import check_verbose, utf8_text
 from .layers.builders import ARCHITECTURE_KEYS, make_activation
 from .losses import LOSSES, BinaryCrossEntropy, is_old_log_loss
 from .optim.base import OPTIMIZERS
@@ -135,6 +135,15 @@ def _number(low: float, high: float | None = None, *, integer: bool = False,
                              f"got {value!r}")
         return value
     return check
+
+
+def _verbose(value: Any) -> Any:
+    """``training.verbose``: what the Trainer takes (true/false or a level 0, 1, 2)."""
+    try:
+        check_verbose(value, high=2, name="training.verbose")
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+    return value
 
 
 def _choice(*choices: str) -> Callable[[Any], Any]:
@@ -264,7 +273,7 @@ SCHEMA: dict[str, dict[str, Callable[[Any], Any]]] = {
         "shuffle": _of(bool, name="true or false"),
         "seed": _number(0, integer=True),
         "metrics": _metrics,
-        "verbose": _number(0, 2, integer=True),
+        "verbose": _verbose,
     },
 }
 

@@ -24,6 +24,7 @@ from ._validation import (
     check_float_dtype,
     check_n_samples,
     check_number,
+    check_verbose,
     largest_magnitude,
 )
 from .errors import NotBuiltError, ShapeError
@@ -53,9 +54,9 @@ class Perceptron:
         entropy at every ``fit``.
     dtype : float32 or float64, default float64
         Dtype of the weights and of the inputs, converted once at the edge.
-    verbose : bool, default False
-        After ``fit``, print one line saying whether training converged (and when), or how many
-        mistakes the last epoch still made. Quiet mode prints and warns nothing; the outcome is
+    verbose : bool or {0, 1}, default False
+        True (or 1): after ``fit``, print one line saying whether training converged (and
+        when), or how many mistakes the last epoch still made. Stored as the level, 0 or 1. Quiet mode prints and warns nothing; the outcome is
         always recorded in ``converged_``, ``n_epochs_`` and ``mistakes_``.
 
     Attributes
@@ -159,7 +160,7 @@ class Perceptron:
         shuffle: bool = True,
         seed: Any = None,
         dtype: Any = np.float64,
-        verbose: bool = False,
+        verbose: bool | int = False,
     ) -> None:
         self.lr = check_number(lr, "lr", low=0, low_open=True)
         self.epochs = check_number(epochs, "epochs", low=1, integer=True)
@@ -167,7 +168,7 @@ class Perceptron:
         as_generator(seed)  # validate now; the Generator used by fit is made there
         self.seed = seed
         self.dtype = check_float_dtype(dtype)
-        self.verbose = check_bool(verbose, "verbose")
+        self.verbose = check_verbose(verbose, high=1)
         self._step = Step()
         self._step.label = "Perceptron"
 

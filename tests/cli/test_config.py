@@ -20,6 +20,8 @@ from chainrule.config import ConfigError, load_config, validate
         # out of range: closed or open at the top, or unbounded
         ("training.epochs=0", r"training.epochs must be in \[1, inf\), got 0"),
         ("training.verbose=3", r"training.verbose must be in \[0, 2\], got 3"),
+        ("training.verbose='yes'",
+         r"training.verbose must be True, False or an integer in \[0, 2\], got 'yes' \(str\)"),
         ("model.dropout=1", r"model.dropout must be in \[0, 1\), got 1"),
         ("model.l1=-0.5", r"model.l1 must be in \[0, inf\), got -0.5"),
         # model.layers
@@ -66,6 +68,16 @@ def test_valid_callback_tables_are_kept():
                                     "callbacks.reduce_lr_on_plateau={factor=0.5}"])
     assert config["callbacks"] == {"early_stopping": {"patience": 2},
                                    "reduce_lr_on_plateau": {"factor": 0.5}}
+
+
+@pytest.mark.parametrize("flag, level", [("true", 1), ("false", 0)])
+def test_training_verbose_takes_true_and_false_as_levels_1_and_0(flag, level):
+    from chainrule.experiment import build_network, build_trainer, load_data
+
+    config = load_config(overrides=["data.dataset=circles", "data.options={n_samples=60}",
+                                    "model.hidden=[3]", f"training.verbose={flag}"])
+    data = load_data(config["data"])
+    assert build_trainer(config, build_network(config, data), data, callbacks=[]).verbose == level
 
 
 def test_a_files_dataset_takes_train_and_test_paths():

@@ -26,7 +26,7 @@ CONSTRUCTOR = {
     "lr": {"low": 0, "low_open": True},
     "epochs": {"low": 1, "integer": True},
     "shuffle": "bool",
-    "verbose": "bool",
+    "verbose": "level",
     "seed": "seed",
     "dtype": "dtype",
 }
@@ -36,6 +36,9 @@ def _valid(robust, argument, value) -> bool:
     domain = CONSTRUCTOR[argument]
     if domain == "bool":
         return isinstance(value, (bool, np.bool_))
+    if domain == "level":  # False/True are 0 and 1; other integers (not floats) in [0, 1]
+        return isinstance(value, (bool, np.bool_)) or (
+            isinstance(value, numbers.Integral) and robust.in_range(value, 0, 1, integer=True))
     if domain == "seed":  # None, a non-negative int or a Generator
         return value is None or isinstance(value, np.random.Generator) or (
             isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0)

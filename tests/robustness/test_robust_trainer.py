@@ -9,6 +9,8 @@ epoch with a finite loss and predicts labels among the classes of ``y``; a succe
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -89,7 +91,9 @@ def test_trainer_constructor_names_the_bad_argument(robust, data):
     if domain == "integer>=1":
         valid = robust.in_range(value, low=1, integer=True)
     elif domain == "verbose":
-        valid = robust.in_range(value, 0, 2, integer=True)
+        # a level: False/True are 0 and 1; other integers (not floats) in [0, 2]
+        valid = isinstance(value, (bool, np.bool_)) or (
+            isinstance(value, numbers.Integral) and robust.in_range(value, 0, 2, integer=True))
     elif domain == "seed":
         valid = value is None or (robust.in_range(value, low=0, integer=True)
                                   and not isinstance(value, float)

@@ -14,7 +14,13 @@ import numpy as np
 
 from .._interrupt import DeferredInterrupt
 from .._random import as_generator
-from .._validation import all_finite, check_bool, check_n_samples, check_number
+from .._validation import (
+    all_finite,
+    check_bool,
+    check_n_samples,
+    check_number,
+    check_verbose,
+)
 from ..errors import TrainingDivergedError
 from ..layers.activations import sigmoid, softmax
 from ..layers.sequential import Sequential
@@ -73,9 +79,9 @@ class Trainer:
         (n_samples, n_outputs) array per epoch); validation values on the whole validation set.
         Metrics are unweighted: ``sample_weight`` weighs the loss only.
     callbacks : sequence of Callback
-    verbose : {0, 1, 2}, default 1
-        0 silent; 1 a progress bar on a terminal, one line per epoch otherwise; 2 one line per
-        epoch.
+    verbose : {0, 1, 2} or bool, default 1
+        0 (or False) silent; 1 (or True) a progress bar on a terminal, one line per epoch
+        otherwise; 2 one line per epoch. Stored as the level.
     schedule : Schedule, name or dict, optional
         Learning-rate schedule; ``lr = schedule(t, optimizer.base_lr) · lr_factor`` with ``t``
         counting steps or epochs as the schedule's ``unit`` says.
@@ -123,7 +129,7 @@ class Trainer:
         seed: Any = None,
         metrics: Sequence[str | Callable[..., float]] = (),
         callbacks: Sequence[Callback] = (),
-        verbose: int = 1,
+        verbose: bool | int = 1,
         schedule: Any = None,
     ) -> None:
         self.objective = Objective(net, loss)
@@ -163,7 +169,7 @@ class Trainer:
                 raise TypeError(
                     f"callbacks[{index}] must be a Callback, got {type(callback).__name__}"
                 )
-        self.verbose = check_number(verbose, "verbose", low=0, high=2, integer=True)
+        self.verbose = check_verbose(verbose, high=2)
         self.history = History()
         self.encoder: TargetEncoder | None = None
         self.epoch = 0
