@@ -125,6 +125,23 @@ def test_without_early_stopping_there_is_no_validation_curve(iris):
     assert model.validation_scores_ is None and model.validation_loss_curve_ is None
 
 
+@pytest.mark.parametrize("loss", ["squared_error", "absolute_error", "huber"])
+def test_regression_curves_average_the_loss_over_outputs(loss, rng):
+    # scikit-learn reports the squared error averaged over the outputs (the training step
+    # follows its sum); both curves do so, for every loss name. The Trainer's own history
+    # keeps the sum that is minimised: without penalties, n_outputs times the curves.
+    X = rng.normal(size=(60, 3))
+    Y = np.column_stack([X[:, 0], X[:, 1] - X[:, 2], X[:, 2] ** 2])
+    model = fit_quietly(MLPRegressor(loss, hidden_layer_sizes=(5,), alpha=0.0, batch_size=60,
+                                     early_stopping=True, max_iter=4, tol=0.0,
+                                     random_state=0), X, Y)
+    history = model._trainer.history
+    np.testing.assert_allclose(model.loss_curve_, np.divide(history["loss"], 3), rtol=1e-12)
+    np.testing.assert_allclose(model.validation_loss_curve_,
+                               np.divide(history["val_loss"], 3), rtol=1e-12)
+    assert model.loss_ == model.loss_curve_[-1]
+
+
 # --------------------------------------------------------------------------- our additions
 def test_callbacks_run_on_copies_and_can_stop_training(iris):
     X, y = iris

@@ -161,6 +161,11 @@ class BaseMLP(BaseEstimator):
         """Labels to stratify the early-stopping split by (None: no stratification)."""
         return None
 
+    def _reported_scale(self) -> float:
+        """Factor from the data term the Trainer minimises to the one ``loss_curve_``
+        reports (scikit-learn's), see :class:`._stopping.EpochBookkeeping`."""
+        return 1.0
+
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseMLP:
         """Train on ``X`` (n_samples, n_features) and ``y`` for up to ``max_iter`` epochs.
@@ -294,7 +299,7 @@ class BaseMLP(BaseEstimator):
         mean_weight = 1.0 if weights is None else float(np.mean(weights))
         set_penalties(self._net, settings["l1"], settings["alpha"], rows, mean_weight)
         self.n_iter_ = 0
-        bookkeeping = EpochBookkeeping(self, X.shape[0], validation)
+        bookkeeping = EpochBookkeeping(self, X.shape[0], validation, self._reported_scale())
         trainer = self._trainer
         trainer.callbacks = [bookkeeping, *self._callbacks]
         steps = trainer.optimizer.n_steps

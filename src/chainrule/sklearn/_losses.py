@@ -13,6 +13,10 @@ squared error has no ½. The classes below multiply value and gradient by
 ``factor · n_outputs`` to get scikit-learn's data term; :class:`~chainrule.losses.CrossEntropy`
 already sums over classes and is used as it is. ``absolute_error`` and ``huber`` follow the
 same per-sample-sum convention so that a regressor's losses are comparable with each other.
+scikit-learn *reports* the squared error averaged over the outputs (``squared_loss`` ends in
+``.mean()``) while its gradient is the sum's: the regressor records the reported value
+(:class:`._stopping.EpochBookkeeping`, with ``data_scale = 1 / n_outputs``), and trains on
+these sums.
 The penalty term is the Dense layers' own L2, one coefficient for a whole fit, which equals
 scikit-learn's on a batch whose weights sum to the fit's ``B · w̄`` (see
 :mod:`._translate`, where the cases that differ are listed).
@@ -27,7 +31,7 @@ import numpy as np
 from ..losses import MAE, MSE, BinaryCrossEntropy, Huber, Loss
 
 
-class _SumOverOutputs:
+class SumOverOutputs:
     """Mixin for a chainrule :class:`Loss`: ``ℓ_i = factor · Σ_j ℓ_ij``, mean over samples.
 
     It scales the loss's unreduced values (and their gradient) by ``c = factor · n_outputs``,
@@ -48,7 +52,7 @@ class _SumOverOutputs:
         return gradient
 
 
-class LogLoss(_SumOverOutputs, BinaryCrossEntropy):
+class LogLoss(SumOverOutputs, BinaryCrossEntropy):
     """Binary log-loss summed over the outputs (scikit-learn's ``binary_log_loss``).
 
     Shape: y_pred and y_true (n_samples, n_outputs); one output for a binary problem, one per
@@ -56,7 +60,7 @@ class LogLoss(_SumOverOutputs, BinaryCrossEntropy):
     """
 
 
-class HalfSquaredError(_SumOverOutputs, MSE):
+class HalfSquaredError(SumOverOutputs, MSE):
     """``½ Σ_j (ŷ_j − y_j)²`` per sample, mean over samples: scikit-learn's ``squared_error``.
 
     Gradient ``ŷ − y`` (per sample, before the mean). Shape: (n_samples, n_outputs).
@@ -65,11 +69,11 @@ class HalfSquaredError(_SumOverOutputs, MSE):
     factor = 0.5
 
 
-class AbsoluteError(_SumOverOutputs, MAE):
+class AbsoluteError(SumOverOutputs, MAE):
     """``Σ_j |ŷ_j − y_j|`` per sample, mean over samples. Shape: (n_samples, n_outputs)."""
 
 
-class HuberError(_SumOverOutputs, Huber):
+class HuberError(SumOverOutputs, Huber):
     """Huber loss (``delta``) summed over outputs, mean over samples; see
     :class:`~chainrule.losses.Huber`. Shape: (n_samples, n_outputs)."""
 

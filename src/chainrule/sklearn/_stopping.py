@@ -5,7 +5,12 @@ After every epoch scikit-learn's stochastic MLP (``_fit_stochastic`` and
 
 1. record the epoch's training loss in ``loss_curve_``: the batches' losses weighted by their
    numbers of rows, whatever the sample weights (a ``Trainer``'s own history weighs them by
-   their total weight instead, see :class:`~chainrule.training.epoch_loss.EpochLoss`);
+   their total weight instead, see :class:`~chainrule.training.epoch_loss.EpochLoss`). A
+   regressor's loss is the one reported, not the one minimised: with ``n`` outputs scikit-learn
+   steps along the gradient of the per-sample sum over outputs but reports the mean over
+   them (``squared_loss``'s ``.mean()``), plus the unchanged ``alpha`` penalty, i.e.
+   ``(L − P) / n + P`` for a batch objective ``L`` (what the Trainer minimises and logs)
+   with penalty ``P``;
 2. without early stopping: count the epoch as "no improvement" when
    ``loss > best_loss_ − tol`` (else reset the count), then ``best_loss_ = min(best_loss_, loss)``;
    with early stopping: score the validation set (accuracy or R²), count "no improvement" when
@@ -16,8 +21,10 @@ After every epoch scikit-learn's stochastic MLP (``_fit_stochastic`` and
    (SGD), divide the rate by 5 and reset the count, stopping only when the rate is already
    at most 1e-6.
 
-:class:`EpochBookkeeping` does exactly this and also records the validation loss
-(``validation_loss_curve_``), which scikit-learn's MLP does not keep.
+:class:`EpochBookkeeping` does exactly this, so that the stopping rule, the adaptive rate and
+``best_loss_`` compare scikit-learn's values with ``tol``. It also records the validation loss
+(``validation_loss_curve_``, reported as ``loss_curve_``), which scikit-learn's MLP does not
+keep.
 """
 
 from __future__ import annotations
@@ -59,6 +66,10 @@ class EpochBookkeeping(Callback):
         Training samples per epoch (for ``t_``).
     validation : (X_val, y_val, sample_weight_val) or None
         Held-out data scored after every epoch when early stopping.
+    data_scale : float, default 1
+        Factor of the data term in the recorded losses: ``1 / n_outputs`` for a regressor's
+        losses summed over outputs (scikit-learn reports their mean), else 1 (see the module
+        notes).
 
     Attributes
     ----------
@@ -66,10 +77,13 @@ class EpochBookkeeping(Callback):
         Whether the stopping rule ended training (rather than ``max_iter``).
     """
 
-    def __init__(self, estimator: Any, n_train: int, validation: tuple | None) -> None:
+    def __init__(
+        self, estimator: Any, n_train: int, validation: tuple | None, data_scale: float = 1.0
+    ) -> None:
         self.estimator = estimator
         self.n_train = n_train
         self.validation = validation
+        self.data_scale = data_scale
         self.converged = False
         self._epoch_loss: EpochLoss | None = None  # a new one each epoch
 
@@ -78,7 +92,15 @@ class EpochBookkeeping(Callback):
 
     def on_batch_end(self, trainer: Any, epoch: int, batch: int, logs: dict[str, float]) -> None:
         rows = min(trainer.batch_size, self.n_train - (batch - 1) * trainer.batch_size)
-        self._epoch_loss.add(logs["loss"], 0.0, rows)
+        self._epoch_loss.add(self._reported(logs["loss"], trainer.objective.last_penalty), 0.0,
+                             rows)
+
+    def _reported(self, objective: float, penalty: float) -> float:
+        """scikit-learn's value of a loss ``objective`` that includes ``penalty``: the data
+        term times ``data_scale``, the penalty as it is."""
+        if self.data_scale == 1.0:
+            return objective
+        return (objective - penalty) * self.data_scale + penalty
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, float]) -> None:
         est = self.estimator
@@ -117,7 +139,8 @@ class EpochBookkeeping(Callback):
         X_val, y_val, w_val = self.validation
         score = est._score_encoded(X_val, y_val, w_val)
         est.validation_scores_.append(score)
-        est.validation_loss_curve_.append(float(logs["val_loss"]))
+        val_loss = float(logs["val_loss"])  # at the epoch's final weights, so is their penalty
+        est.validation_loss_curve_.append(self._reported(val_loss, trainer.net.penalty()))
         if est.verbose:
             print(f"Validation score: {score:f}")
         if not np.isfinite(score) or score < est.best_validation_score_ + est.tol:

@@ -15,7 +15,7 @@ from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
 from ..training._r2 import weighted_r2
 from ._base import BaseMLP, _sample_weight
 from ._data import sklearn_checks
-from ._losses import REGRESSION_LOSSES
+from ._losses import REGRESSION_LOSSES, SumOverOutputs
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
@@ -27,12 +27,15 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     Parameters
     ----------
     loss : {"squared_error", "absolute_error", "huber"} or chainrule Loss, default "squared_error"
-        Per sample, summed over the outputs: ``½ Σ_j (ŷ_j − y_j)²`` (scikit-learn's
-        ``squared_error`` for one output; with several, scikit-learn reports the mean over the
-        outputs but trains on this sum's gradient, so its ``loss_curve_`` is this one divided
-        by n_outputs), ``Σ_j |ŷ_j − y_j|``, or the Huber loss with ``delta = 1``; then the
-        (weighted) mean over samples. A chainrule :class:`~chainrule.losses.Loss` instance
-        (e.g. ``Huber(delta=2.0)``) is used with its own reduction (a copy is trained).
+        Trained on the per-sample sum over the outputs, ``½ Σ_j (ŷ_j − y_j)²``
+        (scikit-learn's ``squared_error``), ``Σ_j |ŷ_j − y_j|``, or the Huber loss with
+        ``delta = 1``, then the (weighted) mean over samples. As scikit-learn's,
+        ``loss_curve_``, ``loss_``, ``best_loss_`` and ``validation_loss_curve_`` report the
+        mean over the outputs instead (the data term divided by n_outputs, the penalties
+        added as they are), and the stopping rule and ``learning_rate="adaptive"`` compare
+        those values with ``tol``. A chainrule :class:`~chainrule.losses.Loss` instance
+        (e.g. ``Huber(delta=2.0)``) is trained and reported with its own reduction (a copy is
+        trained).
     hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
     learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start,
     momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2,
@@ -146,6 +149,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                 f"chainrule Loss, got {loss!r}"
             )
         return REGRESSION_LOSSES[loss]()
+
+    def _reported_scale(self) -> float:
+        """``1 / n_outputs`` for the losses summed over outputs (the named ones), whose mean
+        over outputs scikit-learn reports; 1 for a chainrule Loss, reported as it reduces."""
+        summed = isinstance(self._trainer.loss, SumOverOutputs)
+        return 1.0 / self.n_outputs_ if summed else 1.0
 
     def _score_encoded(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
         # Predictions overflowing during training give -inf: the worst score.
