@@ -555,14 +555,48 @@ def test_a_random_state_object_seeds_one_fit_and_moves_on(iris):
     assert not np.array_equal(two.coefs_[0], one.coefs_[0])
 
 
-def test_an_optimizer_given_by_name_has_that_optimizers_defaults(iris):
+def test_an_optimizer_given_by_name_has_that_optimizers_defaults_and_learning_rate_init(iris):
     from chainrule.optim import RMSprop
 
     X, y = iris
     common = {"hidden_layer_sizes": (4,), "max_iter": 2, "random_state": 0}
-    named = fit_quietly(MLPClassifier(optimizer="rmsprop", **common), X, y)
-    given = fit_quietly(MLPClassifier(optimizer=RMSprop(), **common), X, y)
+    named = fit_quietly(MLPClassifier(optimizer="rmsprop", learning_rate_init=0.05, **common),
+                        X, y)
+    as_dict = fit_quietly(MLPClassifier(optimizer={"name": "rmsprop"}, learning_rate_init=0.05,
+                                        **common), X, y)
+    given = fit_quietly(MLPClassifier(optimizer=RMSprop(0.05), **common), X, y)
+    assert named._trainer.optimizer.lr == 0.05
     np.testing.assert_array_equal(named.coefs_[0], given.coefs_[0])
+    np.testing.assert_array_equal(as_dict.coefs_[0], given.coefs_[0])
+
+
+@pytest.mark.parametrize("optimizer", [SGD(0.05), {"name": "sgd", "lr": 0.05}])
+def test_an_optimizer_with_its_own_rate_refuses_a_different_learning_rate_init(iris, optimizer):
+    X, y = iris
+    model = MLPClassifier((4,), optimizer=optimizer, learning_rate_init=0.5, max_iter=2)
+    with pytest.raises(ValueError, match=r"learning_rate_init=0.5 .* lr=0.05"):
+        model.fit(X, y)
+    assert not hasattr(model, "coefs_")
+    # the default learning_rate_init, or the same rate, is no conflict: the optimizer's rate
+    for rate in (0.001, 0.05):
+        model = fit_quietly(model.set_params(learning_rate_init=rate), X, y)
+        assert model._trainer.optimizer.lr == 0.05
+
+
+def test_learning_rate_policies_apply_to_a_given_optimizer(iris):
+    X, y = iris
+    common = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0, "batch_size": 50,
+              "learning_rate": "invscaling", "power_t": 0.5, "learning_rate_init": 0.1}
+    named = fit_quietly(MLPClassifier(optimizer="sgd", **common), X, y)
+    solver = fit_quietly(MLPClassifier(solver="sgd", momentum=0.0, **common), X, y)
+    np.testing.assert_array_equal(named.coefs_[0], solver.coefs_[0])
+    adam = fit_quietly(MLPClassifier(optimizer="adam", **common), X, y)
+    assert adam._trainer.optimizer.lr == pytest.approx(0.1 / (adam.t_ + 1) ** 0.5)
+    # tol so large that no epoch after the first improves: the count exceeds 1 at epoch 3
+    adaptive = fit_quietly(MLPClassifier(optimizer="adam", tol=10.0, n_iter_no_change=1,
+                                         **{**common, "max_iter": 4,
+                                            "learning_rate": "adaptive"}), X, y)
+    assert adaptive._trainer.optimizer.lr == pytest.approx(0.1 / 5)
 
 
 # --------------------------------------------------------------------------- more errors

@@ -64,6 +64,7 @@ from ._data import sklearn_checks
 from ._stopping import EpochBookkeeping, LearningRatePolicy, no_improvement_start
 from ._translate import (
     AUTO_BATCH,
+    DEFAULT_LEARNING_RATE,
     LEARNING_RATES,
     check_solver,
     generator,
@@ -90,7 +91,7 @@ class BaseMLP(BaseEstimator):
         alpha: float = 0.0001,
         batch_size: Any = "auto",
         learning_rate: str = "constant",
-        learning_rate_init: float = 0.001,
+        learning_rate_init: float = DEFAULT_LEARNING_RATE,
         power_t: float = 0.5,
         max_iter: int = 200,
         shuffle: bool = True,
@@ -256,7 +257,7 @@ class BaseMLP(BaseEstimator):
             self._callbacks = self._copy_callbacks()
             # The rate's policy belongs to the optimizer: a kept one keeps it (as scikit-learn's
             # optimizer object does) whatever set_params changes before a later partial_fit.
-            self._rate_policy = self._learning_rate_policy(settings)
+            self._rate_policy = self._learning_rate_policy(settings, optimizer.lr)
         else:
             if new_network:  # partial_fit on a rebuilt network: the optimizer's state carries over
                 self._trainer = self._continued_trainer(settings)
@@ -493,12 +494,13 @@ class BaseMLP(BaseEstimator):
 
         return take(train_index), take(val_index)
 
-    def _learning_rate_policy(self, settings: dict[str, Any]) -> LearningRatePolicy:
-        """``learning_rate`` with the rate and ``power_t`` it decays from; the policy (as in
-        scikit-learn) only applies to ``solver="sgd"``."""
-        sgd = self.solver == "sgd" and self.optimizer is None
-        return LearningRatePolicy(self.learning_rate if sgd else "constant",
-                                  settings["learning_rate_init"], settings["power_t"])
+    def _learning_rate_policy(self, settings: dict[str, Any], lr: float) -> LearningRatePolicy:
+        """``learning_rate`` with the rate ``lr`` (the new optimizer's) and ``power_t`` it
+        decays from. The policy applies to ``solver="sgd"`` (as in scikit-learn, whose other
+        solver ignores it) and to any optimizer given as ``optimizer``."""
+        applies = self.optimizer is not None or settings["solver"] == "sgd"
+        return LearningRatePolicy(self.learning_rate if applies else "constant", lr,
+                                  settings["power_t"])
 
     def _initial_loss(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
         """The training loss of the current weights on ``(X, y)``, the targets as the Trainer

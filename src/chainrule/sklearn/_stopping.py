@@ -21,6 +21,9 @@ After every epoch scikit-learn's stochastic MLP (``_fit_stochastic`` and
    (SGD), divide the rate by 5 and reset the count, stopping only when the rate is already
    at most 1e-6.
 
+(The estimators also apply steps 3 and 4's policies to any ``optimizer`` given, decaying
+from its initial rate.)
+
 :class:`EpochBookkeeping` does exactly this, so that the stopping rule, the adaptive rate and
 ``best_loss_`` compare scikit-learn's values with ``tol``. It also records the validation loss
 (``validation_loss_curve_``, reported as ``loss_curve_``), which scikit-learn's MLP does not
@@ -44,8 +47,9 @@ ADAPTIVE_MIN_LR = 1e-6
 
 class LearningRatePolicy(NamedTuple):
     """scikit-learn's ``learning_rate`` policy as it was when the optimizer was made: its
-    ``name`` ("constant", "invscaling" or "adaptive"; "constant" for other solvers), and the
-    ``initial`` rate and ``power_t`` that "invscaling" decays from."""
+    ``name`` ("constant", "invscaling" or "adaptive"; "constant" for the solvers other than
+    "sgd", unless ``optimizer`` is given), and the ``initial`` rate (the optimizer's) and
+    ``power_t`` that "invscaling" decays from."""
 
     name: str
     initial: float

@@ -48,6 +48,9 @@ SOLVERS = ("adam", "sgd", "adamw", "rmsprop", "adagrad")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 #: scikit-learn's ``batch_size="auto"`` is ``min(AUTO_BATCH, n_samples)``.
 AUTO_BATCH = 200
+#: ``learning_rate_init``'s default (scikit-learn's): with an optimizer that has a rate of its
+#: own, only this value defers to it (see :func:`optimizer_for`).
+DEFAULT_LEARNING_RATE = 0.001
 
 
 def generator(random_state: Any) -> np.random.Generator:
@@ -143,6 +146,12 @@ def optimizer_for(est: Any, settings: dict[str, Any]) -> Optimizer:
     """A new, unbound optimizer: a copy of ``est.optimizer`` when given, else from ``solver``.
 
     ``settings`` holds the estimator's checked hyperparameters (``BaseMLP._settings``).
+
+    The rate is stated in one place. A name, or a dict without ``"lr"``, builds that optimizer
+    with its own defaults and ``lr=learning_rate_init``. A dict with ``"lr"``, or an
+    Optimizer, keeps its rate; ``learning_rate_init`` must then be left at its default
+    (:data:`DEFAULT_LEARNING_RATE`) or equal that rate: another value is a ``ValueError``
+    rather than a rate silently not used.
     ``solver`` maps scikit-learn's settings onto chainrule's optimizers::
 
         "adam"     Adam(lr=learning_rate_init, beta1=beta_1, beta2=beta_2, eps=epsilon)
@@ -158,19 +167,10 @@ def optimizer_for(est: Any, settings: dict[str, Any]) -> Optimizer:
     in scikit-learn's domain [0, 1] whatever the solver; chainrule's ``SGD`` also refuses
     ``momentum=1`` (a velocity that never decays).
     """
-    spec = est.optimizer
+    spec, lr = est.optimizer, settings["learning_rate_init"]
     if spec is not None:
-        if isinstance(spec, Optimizer):
-            return Optimizer.from_config(spec.get_config())  # never bind the caller's object
-        if isinstance(spec, str):
-            return Optimizer.from_config({"name": spec})
-        if isinstance(spec, dict):
-            return Optimizer.from_config(spec)
-        raise TypeError(
-            "optimizer must be None, a chainrule Optimizer, a name or a dict, got "
-            f"{type(spec).__name__}"
-        )
-    solver, lr = settings["solver"], settings["learning_rate_init"]
+        return _given_optimizer(spec, lr)
+    solver = settings["solver"]
     if solver == "sgd":
         momentum = settings["momentum"]
         nesterov = settings["nesterovs_momentum"] and momentum > 0
@@ -182,3 +182,29 @@ def optimizer_for(est: Any, settings: dict[str, Any]) -> Optimizer:
     if solver == "rmsprop":
         return RMSprop(lr, eps=settings["epsilon"])
     return Adagrad(lr)
+
+
+def _given_optimizer(spec: Any, learning_rate_init: float) -> Optimizer:
+    """The optimizer of ``optimizer=spec``, with ``learning_rate_init`` as
+    :func:`optimizer_for` states."""
+    if isinstance(spec, Optimizer):
+        config = spec.get_config()  # a copy: never bind the caller's object
+    elif isinstance(spec, str):
+        config = {"name": spec}
+    elif isinstance(spec, dict):
+        config = dict(spec)
+    else:
+        raise TypeError(
+            "optimizer must be None, a chainrule Optimizer, a name or a dict, got "
+            f"{type(spec).__name__}"
+        )
+    config.setdefault("lr", learning_rate_init)
+    optimizer = Optimizer.from_config(config)  # checks the config's lr
+    if learning_rate_init not in (optimizer.lr, DEFAULT_LEARNING_RATE):
+        raise ValueError(
+            f"learning_rate_init={learning_rate_init!r} conflicts with the rate of "
+            f"optimizer={spec!r}, lr={optimizer.lr!r}: state the rate once, either as the "
+            f"optimizer's lr (learning_rate_init left at its default {DEFAULT_LEARNING_RATE}) "
+            "or as learning_rate_init (the optimizer given by name, or as a dict without 'lr')"
+        )
+    return optimizer

@@ -45,9 +45,13 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
     batch_size : int or "auto", default "auto"
         Minibatch size; ``"auto"`` is ``min(200, n_samples)``. Larger sizes are clipped.
     learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
-        Rate policy of ``solver="sgd"``, as scikit-learn's.
+        Rate policy, as scikit-learn's: applied to ``solver="sgd"`` (ignored by the other
+        solvers, as scikit-learn's ``"adam"`` ignores it) and to any ``optimizer`` given.
     learning_rate_init : float, default 1e-3
-        The optimizer's learning rate ``lr``.
+        The optimizer's learning rate ``lr``: that of ``solver``, and of an ``optimizer``
+        given by name or as a dict without ``"lr"``. An ``optimizer`` with a rate of its own
+        (an Optimizer, a dict with ``"lr"``) keeps it; ``learning_rate_init`` must then be
+        left at its default or equal that rate (another value is a ``ValueError``).
     power_t : float, default 0.5
         Exponent of ``"invscaling"``.
     max_iter : int, default 200
@@ -84,6 +88,10 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
         L1 penalty ``l1 · ‖W‖₁`` added to each batch's mean loss (ours).
     optimizer : chainrule Optimizer, name, dict or None, default None
         Used instead of ``solver`` (a copy is trained; the object is not modified) (ours).
+        A name or a dict (``get_config``'s form) gets the optimizer's own defaults for what
+        it does not give, and ``lr=learning_rate_init`` when it gives no ``"lr"``;
+        ``momentum``, ``beta_1`` and the other settings of ``solver`` do not apply to it,
+        ``learning_rate`` does.
     dtype : {None, "float32", "float64"}, default None
         The network's dtype; None follows ``X`` (float32 stays float32, anything else is
         float64) (ours).

@@ -16,6 +16,7 @@ from ..training._r2 import weighted_r2
 from ._base import BaseMLP, _sample_weight
 from ._data import sklearn_checks
 from ._losses import REGRESSION_LOSSES, SumOverOutputs
+from ._translate import DEFAULT_LEARNING_RATE
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
@@ -69,7 +70,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         alpha: float = 0.0001,
         batch_size: Any = "auto",
         learning_rate: str = "constant",
-        learning_rate_init: float = 0.001,
+        learning_rate_init: float = DEFAULT_LEARNING_RATE,
         power_t: float = 0.5,
         max_iter: int = 200,
         shuffle: bool = True,
