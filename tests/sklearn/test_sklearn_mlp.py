@@ -555,6 +555,23 @@ def test_a_random_state_object_seeds_one_fit_and_moves_on(iris):
     assert not np.array_equal(two.coefs_[0], one.coefs_[0])
 
 
+@pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
+def test_random_state_none_draws_from_numpys_global_random_state(iris, estimator):
+    # scikit-learn's check_random_state(None): the global RandomState, which fits consume
+    X, y = iris
+
+    def fit():
+        model = estimator(hidden_layer_sizes=(4,), max_iter=2, early_stopping=True)
+        return fit_quietly(model, X, y).coefs_[0]
+
+    np.random.seed(0)
+    first, second = fit(), fit()
+    np.random.seed(0)
+    np.testing.assert_array_equal(fit(), first)
+    np.testing.assert_array_equal(fit(), second)
+    assert not np.array_equal(first, second)
+
+
 def test_an_optimizer_given_by_name_has_that_optimizers_defaults_and_learning_rate_init(iris):
     from chainrule.optim import RMSprop
 

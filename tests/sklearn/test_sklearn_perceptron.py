@@ -53,6 +53,22 @@ def test_string_labels_float32_and_cross_validation():
     assert cross_val_score(Perceptron(random_state=0), X[keep], labels, cv=3).min() == 1.0
 
 
+def test_random_state_none_shuffles_with_numpys_global_random_state():
+    # scikit-learn's check_random_state(None): the global RandomState, consumed by each fit
+    X, y = load_iris(return_X_y=True)
+
+    def fit(random_state=None):
+        with pytest.warns(ConvergenceWarning):
+            return Perceptron(max_iter=3, random_state=random_state).fit(X, y).coef_
+
+    np.random.seed(0)
+    first, second = fit(), fit()
+    np.testing.assert_array_equal(first, fit(np.random.RandomState(0)))
+    assert not np.array_equal(first, second)
+    np.random.seed(0)
+    np.testing.assert_array_equal(fit(), first)
+
+
 def test_errors_name_the_problem():
     with pytest.raises(ValueError, match="one class"):
         Perceptron().fit(GATE_X, [1, 1, 1, 1])

@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from .._random import as_generator
 from .._validation import check_choice, check_float_dtype, check_number
@@ -57,10 +58,14 @@ def generator(random_state: Any) -> np.random.Generator:
     """A ``numpy.random.Generator`` from scikit-learn's ``random_state``.
 
     A ``RandomState``: one draw from it seeds the Generator (so successive fits differ, as
-    scikit-learn's convention for a shared RandomState); the rest is
-    :func:`chainrule._random.as_generator`: ``None`` is fresh entropy from the operating
-    system (never NumPy's global state), an int is reproducible, a ``Generator`` is used as is.
+    scikit-learn's convention for a shared RandomState). ``None`` is NumPy's global
+    RandomState, as scikit-learn's ``check_random_state(None)``: ``np.random.seed`` makes
+    fits reproducible, and each fit consumes a draw (chainrule's own ``seed=None`` is fresh
+    entropy instead). The rest is :func:`chainrule._random.as_generator`: an int is
+    reproducible, a ``Generator`` is used as is.
     """
+    if random_state is None:
+        random_state = check_random_state(None)  # np.random.mtrand._rand
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(int(random_state.randint(np.iinfo(np.int32).max)))
     try:

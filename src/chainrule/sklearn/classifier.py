@@ -57,8 +57,11 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
     max_iter : int, default 200
         Maximum number of epochs; a ``ConvergenceWarning`` is issued when it is reached.
     shuffle : bool, default True
-    random_state : int, RandomState, Generator or None
-        Seeds the weights, the dropout masks, the shuffling and the validation split.
+    random_state : int, RandomState, Generator or None, default None
+        Seeds the weights, the dropout masks, the shuffling and the validation split. None
+        draws from NumPy's global RandomState, as scikit-learn does (``np.random.seed``
+        makes fits reproducible; each fit moves the global state on); a RandomState is
+        drawn from once per fit.
     tol : float, default 1e-4
     n_iter_no_change : int, default 10
         Training stops once the training loss (or, with ``early_stopping``, the validation

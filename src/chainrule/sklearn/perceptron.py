@@ -44,8 +44,9 @@ class Perceptron(CheckedScore, ClassifierMixin, BaseEstimator):
         Maximum number of epochs.
     shuffle : bool, default True
         Visit the samples in a new random order every epoch.
-    random_state : int, RandomState, Generator or None
-        Source of the shuffling.
+    random_state : int, RandomState, Generator or None, default None
+        Source of the shuffling. None draws from NumPy's global RandomState, as
+        scikit-learn does (``np.random.seed`` makes fits reproducible).
     verbose : bool or int >= 0, default False
         Print whether training converged.
     dtype : {None, "float32", "float64"}, default None
