@@ -18,6 +18,8 @@ from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.neural_network import MLPClassifier as SkClassifier
+from sklearn.neural_network import MLPRegressor as SkRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -120,6 +122,16 @@ def test_regressor_signature_is_the_classifiers_plus_loss():
     classifier = inspect.signature(MLPClassifier.__init__).parameters
     assert spelled(regressor) == spelled(classifier)
     assert set(MLPRegressor().get_params()) == set(MLPClassifier().get_params()) | {"loss"}
+
+
+@pytest.mark.parametrize("estimator, theirs", [(MLPClassifier, SkClassifier),
+                                              (MLPRegressor, SkRegressor)])
+def test_scikit_learns_parameters_are_accepted(iris, estimator, theirs):
+    params = theirs().get_params()
+    model = estimator(**{**params, "max_iter": 2})  # scikit-learn's defaults, max_fun included
+    assert model.get_params()["max_fun"] == params["max_fun"] == 15000
+    assert clone(model.set_params(max_fun=10)).max_fun == 10
+    model.fit(*iris)
 
 
 def test_pickle_regressor_and_perceptron(iris):

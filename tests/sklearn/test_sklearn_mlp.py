@@ -308,6 +308,8 @@ def test_a_loss_instance_is_used_and_left_untouched(rng):
          r"activation\[1\] must be an activation name, got 3"),
         ({"alpha": -1.0}, ValueError, "alpha"),
         ({"max_iter": 0}, ValueError, "max_iter"),
+        ({"max_fun": 0}, ValueError, "max_fun"),
+        ({"max_fun": 2.5}, TypeError, "max_fun"),
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"dropout": 1.0}, ValueError, "dropout"),
         ({"learning_rate": "optimal"}, ValueError, "learning_rate"),

@@ -107,6 +107,7 @@ class BaseMLP(BaseEstimator):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
+        max_fun: int = 15000,
         dropout: float = 0.0,
         l1: float = 0.0,
         optimizer: Any = None,
@@ -135,6 +136,7 @@ class BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dropout = dropout
         self.l1 = l1
         self.optimizer = optimizer
@@ -340,6 +342,8 @@ class BaseMLP(BaseEstimator):
                 self.n_iter_no_change, "n_iter_no_change", low=1, integer=True
             ),
             "power_t": check_number(self.power_t, "power_t", low=0),
+            # solver="lbfgs"'s limit (scikit-learn's); checked, unused by the solvers here
+            "max_fun": check_number(self.max_fun, "max_fun", low=1, integer=True),
             "dropout": check_number(self.dropout, "dropout", low=0, high=1, high_open=True),
             "learning_rate_init": check_number(
                 self.learning_rate_init, "learning_rate_init", low=0, low_open=True

@@ -67,6 +67,11 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
         Training stops once the training loss (or, with ``early_stopping``, the validation
         accuracy) has failed to improve by ``tol`` for more than ``n_iter_no_change``
         consecutive epochs.
+    max_fun : int >= 1, default 15000
+        scikit-learn's limit on loss evaluations of ``solver="lbfgs"``, which is not
+        available here (see ``solver``): accepted and checked, so that scikit-learn's
+        parameters carry over, and otherwise unused, as scikit-learn's stochastic solvers
+        ignore it.
     verbose : bool, default False
         Print one line per epoch.
     warm_start : bool, default False

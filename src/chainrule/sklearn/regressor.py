@@ -40,7 +40,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
     learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start,
     momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2,
-    epsilon, n_iter_no_change, dropout, l1, optimizer, dtype, callbacks
+    epsilon, n_iter_no_change, max_fun, dropout, l1, optimizer, dtype, callbacks
         As :class:`MLPClassifier`; with ``early_stopping`` the validation score is R².
 
     Attributes
@@ -86,6 +86,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
+        max_fun: int = 15000,
         dropout: float = 0.0,
         l1: float = 0.0,
         optimizer: Any = None,
@@ -99,8 +100,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, dropout=dropout, l1=l1,
-            optimizer=optimizer, dtype=dtype, callbacks=callbacks,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            dropout=dropout, l1=l1, optimizer=optimizer, dtype=dtype, callbacks=callbacks,
         )
         self.loss = loss
 
