@@ -11,6 +11,7 @@ from ._version import __version__
 from .errors import (
     DataNotFoundError,
     ModelFormatError,
+    MonitorNotLoggedError,
     NotBuiltError,
     NotDifferentiableError,
     ShapeError,
@@ -77,6 +78,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the docs list them
     # errors
     "DataNotFoundError",
     "ModelFormatError",
+    "MonitorNotLoggedError",
     "NotBuiltError",
     "NotDifferentiableError",
     "ShapeError",

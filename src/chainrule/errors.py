@@ -7,6 +7,7 @@ those keeps working; the subclasses below only add precision for callers who wan
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Any
 
 
 class ShapeError(ValueError):
@@ -45,6 +46,43 @@ class TrainingDivergedError(RuntimeError):
         self.epoch = epoch
         self.batch = batch
         self.loss = loss
+
+
+class MonitorNotLoggedError(ValueError):
+    """A callback monitors a quantity that ``fit`` will not log (e.g. ``val_loss`` without
+    validation data), found before training starts.
+
+    The message names the callback, the quantity, what ``fit`` logs, and how to get the
+    missing ones; :meth:`advised` gives the same error with the advice of another interface
+    (a scikit-learn estimator names its own parameters).
+
+    Attributes
+    ----------
+    who : str
+        The callback (``"EarlyStopping"``).
+    monitor : str
+        The quantity it monitors.
+    logged : tuple of str
+        What ``fit`` logs, sorted.
+    advice : str
+        How to get what is not logged.
+    """
+
+    #: :attr:`advice` of a Trainer's ``fit``.
+    TRAINER_ADVICE = "val_ quantities need validation_data or validation_split"
+
+    def __init__(self, who: str, monitor: str, logged: Any, advice: str = TRAINER_ADVICE) -> None:
+        self.who, self.monitor = who, monitor
+        self.logged, self.advice = tuple(sorted(logged)), advice
+        super().__init__(f"{who} monitors {monitor!r}, which fit() will not log; it logs "
+                         f"{list(self.logged)} ({advice})")
+
+    def advised(self, advice: str) -> MonitorNotLoggedError:
+        """The same error with ``advice`` instead of :attr:`advice`."""
+        return type(self)(self.who, self.monitor, self.logged, advice)
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.who, self.monitor, self.logged, self.advice)
 
 
 class ModelFormatError(ValueError):

@@ -13,7 +13,7 @@ from _quiet_fit import fit_quietly
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from chainrule.errors import TrainingDivergedError
+from chainrule.errors import MonitorNotLoggedError, TrainingDivergedError
 from chainrule.layers.activations import ReLU, Sigmoid, Softmax, Tanh
 from chainrule.layers.dense import Dense
 from chainrule.layers.dropout import Dropout
@@ -155,6 +155,27 @@ def test_callbacks_run_on_copies_and_can_stop_training(iris):
     assert model.callbacks_[1].stopped_epoch == 2  # ... the copy that ran is kept
     with pytest.raises(TypeError, match=r"callbacks\[0\]"):
         MLPClassifier(callbacks=[print]).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("early_stopping", "monitor", "logged"),
+    [(False, "val_loss", "['loss', 'lr', 'seconds']"),
+     (True, "val_accuracy", "['loss', 'lr', 'seconds', 'val_loss']")],
+)
+def test_a_callback_monitoring_what_the_estimator_does_not_log_says_how_to_get_it(
+    iris, early_stopping, monitor, logged
+):
+    # the estimator's training logs the loss, and val_loss only with early_stopping=True;
+    # validation_data and validation_split are no parameters of it
+    model = MLPClassifier((4,), max_iter=3, early_stopping=early_stopping,
+                          callbacks=[EarlyStopping(monitor)])
+    with pytest.raises(MonitorNotLoggedError) as caught:
+        model.fit(*iris)
+    message = str(caught.value)
+    assert f"EarlyStopping monitors {monitor!r}" in message and logged in message
+    assert "early_stopping=True" in message and "no metrics" in message
+    assert "validation_split" not in message and "validation_data" not in message
+    assert not hasattr(model, "coefs_")
 
 
 def test_per_layer_activations_dropout_and_penalties_build_the_network(iris):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.datasets import make_blobs, make_circles
+from chainrule.errors import MonitorNotLoggedError
 from chainrule.optim import SGD, Adam, StepLR
 from chainrule.training import (
     EarlyStopping,
@@ -187,8 +189,15 @@ def test_early_stopping_needs_the_quantity_it_monitors():
     X, _, y, _ = circles()
     trainer = Trainer(cr.mlp([2, 1], output="sigmoid", seed=0), "bce", verbose=0,
                       callbacks=[EarlyStopping("val_loss")])
-    with pytest.raises(ValueError, match="validation_data or validation_split"):
+    with pytest.raises(MonitorNotLoggedError, match="validation_data or validation_split") as caught:
         trainer.fit(X, y, epochs=1)
+    error = caught.value
+    assert isinstance(error, ValueError)
+    assert (error.who, error.monitor, error.logged) == ("EarlyStopping", "val_loss",
+                                                       ("loss", "lr", "seconds"))
+    advised = error.advised("use early_stopping=True")
+    assert str(advised).endswith("it logs ['loss', 'lr', 'seconds'] (use early_stopping=True)")
+    assert str(pickle.loads(pickle.dumps(advised))) == str(advised)
 
 
 def test_reduce_lr_on_plateau_composes_with_a_schedule():

@@ -51,7 +51,7 @@ from .._validation import (
     check_number,
     largest_magnitude,
 )
-from ..errors import TrainingDivergedError
+from ..errors import MonitorNotLoggedError, TrainingDivergedError
 from ..layers.dense import Dense
 from ..layers.sequential import Sequential
 from ..losses import Loss
@@ -76,6 +76,11 @@ from ._translate import (
 )
 
 FLOATS = (np.float64, np.float32)
+#: What a callback can monitor in an estimator's training (a Trainer given no metrics, and
+#: the held-out set as validation data when early stopping).
+MONITOR_ADVICE = ("the estimator logs the training loss, and val_loss on the held-out "
+                  "validation_fraction only with early_stopping=True; no metrics, such as "
+                  "accuracy, are logged")
 
 
 class BaseMLP(BaseEstimator):
@@ -308,6 +313,8 @@ class BaseMLP(BaseEstimator):
         steps = trainer.optimizer.n_steps
         try:
             trainer.fit(X, y, epochs=epochs, validation_data=validation, sample_weight=weights)
+        except MonitorNotLoggedError as error:  # its advice names the Trainer's fit arguments
+            raise error.advised(MONITOR_ADVICE) from None
         except (TrainingDivergedError, ValueError) as error:
             # Not one step taken and the loss not finite: the data is the cause, not the rate.
             loss = self._initial_loss(X, y, weights) if trainer.optimizer.n_steps == steps else 0

@@ -106,7 +106,11 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
     callbacks : list of chainrule Callback or None
         Run during training (ours). Each ``fit`` trains copies, kept in ``callbacks_``;
         ``partial_fit`` keeps training them (with their state) until ``callbacks`` is set to
-        another list, whose copies then replace them.
+        another list, whose copies then replace them. They see the training's logs:
+        ``"loss"`` (the objective minimised: for a regressor's named losses with several
+        outputs, n_outputs times ``loss_curve_``'s data term), ``"lr"``, ``"seconds"``, and
+        ``"val_loss"`` only with ``early_stopping=True``; no metrics (monitoring another
+        quantity is a :class:`~chainrule.errors.MonitorNotLoggedError`).
 
     Attributes
     ----------

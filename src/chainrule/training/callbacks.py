@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._validation import check_bool, check_choice, check_number
+from ..errors import MonitorNotLoggedError
 from .metrics import higher_is_better
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -114,13 +115,12 @@ class _Monitor:
         return self.mode == "max"
 
     def check_available(self, trainer: Trainer, who: str) -> None:
-        """Before training: ``monitor`` will be logged, and ``mode`` says which way is better."""
+        """Before training: ``monitor`` will be logged (else a
+        :class:`~chainrule.errors.MonitorNotLoggedError`), and ``mode`` says which way is
+        better."""
         available = trainer.logged_keys()
         if self.monitor not in available:
-            raise ValueError(
-                f"{who} monitors {self.monitor!r}, which fit() will not log; it logs "
-                f"{sorted(available)} (val_ quantities need validation_data or validation_split)"
-            )
+            raise MonitorNotLoggedError(who, self.monitor, available)
         try:
             self._maximise()
         except ValueError:  # mode="auto" and lr, seconds or a metric function of the user's own
