@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -49,6 +48,7 @@ from .._validation import (
     check_float_dtype,
     check_n_samples,
     check_number,
+    check_verbose,
     largest_magnitude,
 )
 from ..errors import MonitorNotLoggedError, TrainingDivergedError
@@ -364,7 +364,7 @@ class BaseMLP(BaseEstimator):
                 self.validation_fraction, "validation_fraction", low=0, high=1,
                 low_open=flags["early_stopping"], high_open=True,
             ),
-            "verbose": _check_verbose(self.verbose),
+            "verbose": check_verbose(self.verbose, high=None),  # scikit-learn: any level
             "solver": check_solver(self.solver),
             "batch_size": AUTO_BATCH,  # "auto": min(AUTO_BATCH, n_samples) rows per batch
             "hidden": hidden_sizes(self.hidden_layer_sizes),
@@ -627,18 +627,6 @@ class BaseMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-
-def _check_verbose(value: Any) -> int:
-    """``verbose``: a bool or a non-negative int, as scikit-learn accepts it."""
-    if isinstance(value, (bool, np.bool_)):
-        return int(value)
-    if not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"verbose must be True, False or a non-negative int, got {value!r} "
-            f"({type(value).__name__})"
-        )
-    return check_number(value, "verbose", low=0, integer=True)
 
 
 def _sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:

@@ -12,10 +12,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from .._validation import as_float_array, check_bool, check_float_dtype, check_number
+from .._validation import as_float_array, check_bool, check_float_dtype, check_number, check_verbose
 from ..perceptron import Perceptron as RosenblattPerceptron
 from ..perceptron import _scores
-from ._base import FLOATS, _check_verbose
+from ._base import FLOATS
 from ._data import CheckedScore, sklearn_checks
 from ._translate import generator, network_dtype
 
@@ -101,7 +101,7 @@ class Perceptron(CheckedScore, ClassifierMixin, BaseEstimator):
         lr = check_number(self.eta0, "eta0", low=0, low_open=True)
         epochs = check_number(self.max_iter, "max_iter", low=1, integer=True)
         shuffle = check_bool(self.shuffle, "shuffle")
-        verbose = _check_verbose(self.verbose)
+        verbose = check_verbose(self.verbose, high=None)
         if self.dtype is not None:
             check_float_dtype(self.dtype)
         rng = generator(self.random_state)
