@@ -45,3 +45,66 @@ def test_outside_the_main_thread_nothing_is_installed():
     thread.start()
     thread.join()
     assert seen == [before]
+
+
+def test_nested_contexts_of_one_object_restore_the_handler_from_before_the_outer_one():
+    """A callback may call ``fit`` of its own trainer: the trainer's one DeferredInterrupt is
+    then entered twice, and leaving both must put back what was there before the first."""
+    before = signal.getsignal(signal.SIGINT)
+    interrupt = DeferredInterrupt()
+    with interrupt:
+        with interrupt:
+            assert signal.getsignal(signal.SIGINT) == interrupt._handler
+        assert signal.getsignal(signal.SIGINT) == interrupt._handler  # the outer one still defers
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_nested_context_neither_clears_nor_hides_a_ctrl_c():
+    interrupt = DeferredInterrupt()
+    with interrupt:
+        signal.raise_signal(signal.SIGINT)  # the outer context's request ...
+        with interrupt:
+            assert interrupt.requested  # ... is seen inside (a nested fit stops too)
+            with pytest.raises(KeyboardInterrupt):  # and another Ctrl-C is the second one
+                signal.raise_signal(signal.SIGINT)
+        assert interrupt.requested
+    with interrupt:
+        with interrupt:
+            signal.raise_signal(signal.SIGINT)  # a request made inside ...
+        assert interrupt.requested  # ... stops the outer context too
+
+
+def test_a_handler_python_cannot_reinstall_is_left_in_place(monkeypatch):
+    """``signal.getsignal`` gives None for a handler installed from C; ``signal.signal`` cannot
+    install None again, so the context installs nothing rather than lose that handler."""
+    installed = []
+    monkeypatch.setattr(signal, "getsignal", lambda signum: None)
+    monkeypatch.setattr(signal, "signal", lambda signum, handler: installed.append(handler))
+    interrupt = DeferredInterrupt()
+    with interrupt, interrupt:
+        pass
+    assert installed == []
+
+
+def test_a_fit_called_from_inside_the_same_trainers_fit_restores_the_handler():
+    import numpy as np
+
+    import chainrule as cr
+
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    calls = []
+
+    def fit_again(trainer, epoch, logs):
+        if not calls:
+            calls.append(epoch)
+            trainer.fit(X, y, epochs=1)
+
+    before = signal.getsignal(signal.SIGINT)
+    trainer = cr.Trainer(cr.mlp([2, 3, 1], output="sigmoid", seed=0), "binary_cross_entropy",
+                         verbose=0, callbacks=[cr.LambdaCallback(on_epoch_end=fit_again)])
+    trainer.fit(X, y, epochs=2)
+    assert calls == [1] and len(trainer.history) == 3
+    assert signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C works as usual again
+        signal.raise_signal(signal.SIGINT)

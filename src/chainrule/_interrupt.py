@@ -15,13 +15,25 @@ import threading
 from collections.abc import Callable
 from typing import Any, Self
 
+#: Stands in the stack of saved handlers for an entry that installed nothing.
+_NOTHING_INSTALLED = object()
+
 
 class DeferredInterrupt:
     """Context manager: while active, the first Ctrl-C (SIGINT) sets :attr:`requested` and calls
     ``on_request``; a second one raises ``KeyboardInterrupt``.
 
     Python delivers signals to the main thread only, so in another thread the context installs
-    nothing and Ctrl-C keeps its usual effect. The previous handler is restored on exit.
+    nothing and Ctrl-C keeps its usual effect. Nor does it replace a handler installed from C
+    (one ``signal.getsignal`` reports as None): ``signal.signal`` could not put it back, so
+    that handler stays in place and Ctrl-C is not deferred. The previous handler is restored on
+    exit.
+
+    The same object may be entered again while active (a callback calling ``fit`` of its own
+    trainer): each exit restores the handler its own entry replaced, so leaving the outermost
+    puts back the one from before. Only the outermost entry clears :attr:`requested`: a
+    Ctrl-C made in the outer context is seen inside (the nested work stops too, and a further
+    Ctrl-C is the second one), and one made inside is still seen by the outer context.
 
     Parameters
     ----------
@@ -32,9 +44,10 @@ class DeferredInterrupt:
 
     def __init__(self, on_request: Callable[[], None] | None = None) -> None:
         self.on_request = on_request
-        #: Whether a Ctrl-C came while the context was active (reset on entering it).
+        #: Whether a Ctrl-C came while the context was active (reset on entering it, unless
+        #: it is already active).
         self.requested = False
-        self._previous: Any = None
+        self._saved: list[Any] = []  # per active entry: the handler it replaced, innermost last
 
     def _handler(self, signum: int, frame: Any) -> None:
         if self.requested:
@@ -44,12 +57,16 @@ class DeferredInterrupt:
             self.on_request()
 
     def __enter__(self) -> Self:
-        self.requested = False
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handler)
+        if not self._saved:
+            self.requested = False
+        previous = _NOTHING_INSTALLED
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is not None):
+            previous = signal.signal(signal.SIGINT, self._handler)
+        self._saved.append(previous)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
+        previous = self._saved.pop()
+        if previous is not _NOTHING_INSTALLED:
+            signal.signal(signal.SIGINT, previous)
