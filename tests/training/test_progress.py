@@ -97,6 +97,33 @@ def test_message_is_printed_only_when_verbose(capsys):
     assert capsys.readouterr().out == "stopped early\n"
 
 
+class ClosedPipe(io.StringIO):
+    """stdout whose reader has gone (``... | head -1``): every write raises BrokenPipeError."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_stdout_ends_the_progress_lines_not_the_training(monkeypatch, capsys):
+    """The lines are a side channel: a reader that left (``chainrule train | head -1``)
+    must not stop the training they report on (the run folder would be lost)."""
+    writes = []
+
+    class Pipe(ClosedPipe):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return super().write(text)
+
+    monkeypatch.setattr(sys, "stdout", Pipe())
+    X, y = circles()
+    trainer = Trainer(cr.mlp([2, 4, 1], output="sigmoid", seed=0), "bce", batch_size=40,
+                      seed=0, verbose=2, callbacks=[cr.EarlyStopping(patience=1, min_delta=1e9)])
+    history = trainer.fit(X, y, epochs=5, validation_split=0.25)
+    assert len(history) == 2 and history.stopped_early  # trained on after the first line
+    assert writes == [writes[0]] and writes[0].startswith("epoch 1/5")  # then stopped printing
+    assert capsys.readouterr().err == ""
+
+
 def circles():
     return make_circles(120, noise=0.1, seed=0)
 

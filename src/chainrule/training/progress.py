@@ -5,6 +5,9 @@
   without tqdm installed); elsewhere (a log file, CI, a notebook's captured output) one line per
   epoch.
 - ``verbose=2``: one line per epoch, always.
+
+The lines go to stdout, a side channel: once its reader has gone (``chainrule train | head -1``:
+a write raises ``BrokenPipeError``), the fit prints no more of them and trains on.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class Progress:
         self._bar: Any = None
         self._tqdm = self._find_tqdm() if verbose == 1 else None
         self._last_refresh = 0.0
+        self._stdout_gone = False  # a line met a closed pipe: print no more
 
     def _find_tqdm(self) -> Any:
         isatty = getattr(self.stream, "isatty", None)
@@ -71,15 +75,21 @@ class Progress:
             self._bar = None
         elif self.verbose:
             seconds = logs.get("seconds", float("nan"))
-            print(
-                f"epoch {epoch}/{self.n_epochs} - {format_logs(logs)} - {seconds:.2f}s",
-                file=sys.stdout,
-                flush=True,
-            )
+            self._print(f"epoch {epoch}/{self.n_epochs} - {format_logs(logs)} - {seconds:.2f}s")
 
     def message(self, text: str) -> None:
         if self.verbose:
-            print(text, file=sys.stdout, flush=True)
+            self._print(text)
+
+    def _print(self, line: str) -> None:
+        """``line`` on stdout, unless its reader has gone: the training it reports on must
+        not fail for that (the run would be lost for the sake of a progress line)."""
+        if self._stdout_gone:
+            return
+        try:
+            print(line, file=sys.stdout, flush=True)
+        except BrokenPipeError:
+            self._stdout_gone = True
 
     def close(self) -> None:
         if self._bar is not None:
