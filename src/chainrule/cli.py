@@ -1,14 +1,22 @@
 """The ``chainrule`` command.
 
-``main(argv) -> int`` is the entry point (``chainrule`` on the command line, ``python -m
-chainrule``). Exit codes: 0 success, 1 the work failed (a failed gradient check, a diverged run,
-an unreadable file), 2 the command line or the config is wrong. Errors print as one line
-(``chainrule: error: ...``) unless ``--debug`` asks for the traceback.
+``main(argv) -> int`` runs a command and returns its exit code, leaving the process's state
+alone (it may be called in-process); ``entry_point()`` is ``chainrule`` on the command line and
+``python -m chainrule``. Exit codes: 0 success, 1 the work failed (a failed gradient check, a
+diverged run, an unreadable file), 2 the command line or the config is wrong. Errors print as one
+line (``chainrule: error: ...``) unless ``--debug`` asks for the traceback.
+
+What a command prints on stdout is a report on its work (or, for ``summary``, ``explain``,
+``datasets list`` ..., its product): a reader that leaves early (``chainrule train | head -1``)
+is no error. The rest of the output is dropped, the work goes on (training, the run folder, the
+``predict -o`` file), and the exit code is that of the work. A ``BrokenPipeError`` from the work
+itself is a failure like any other (exit code 1).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -145,9 +153,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("chainrule: interrupted", file=sys.stderr)
         _print_notes(exc)
         return 130
-    except BrokenPipeError:  # the output was piped into `head` or similar: not an error
-        sys.stderr.close()
-        return 0
     except Exception as exc:  # noqa: BLE001 - every failure becomes one readable line
         if debug:
             traceback.print_exc()
@@ -156,6 +161,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not debug:  # the traceback shows them
             _print_notes(exc)
         return 2 if isinstance(exc, (UsageError, ConfigError)) else 1
+
+
+def entry_point() -> int:
+    """The ``chainrule`` console script and ``python -m chainrule``: :func:`main` with
+    ``sys.argv``, then stdout flushed. If its reader has gone (``chainrule datasets list | head
+    -1``), stdout's file descriptor is pointed at devnull, so that the interpreter's own flush at
+    exit does not fail again, printing "Exception ignored ... BrokenPipeError" and exiting with
+    120 (Python's recipe, in the notes on SIGPIPE of the signal module). Only here, where the
+    process is about to end: :func:`main` itself changes no process-wide state."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return code
+
+
+def _out(text: object) -> None:
+    """Print ``text`` on stdout; a reader that has gone (``| head -1``) is no error: what
+    remains is not wanted, and the command's work and exit code stay what they are."""
+    try:
+        print(text)
+    except BrokenPipeError:
+        pass
 
 
 def _print_notes(exc: BaseException) -> None:
@@ -175,12 +206,12 @@ def _train(args: argparse.Namespace) -> int:
         config["training"]["verbose"] = 0
     result = run(config, args.out, overwrite=args.overwrite)
     metrics = ", ".join(f"{name} {value:.4f}" for name, value in result.test_metrics.items())
-    print(f"test: {metrics} ({len(result.data.y_test)} samples, "
-          f"trained in {result.seconds:.1f} s)")
+    _out(f"test: {metrics} ({len(result.data.y_test)} samples, "
+         f"trained in {result.seconds:.1f} s)")
     # the Trainer prints the note itself unless it is silent (--quiet or training.verbose = 0)
     if result.trainer.history.note and not config["training"].get("verbose", 1):
-        print(result.trainer.history.note)
-    print(f"run folder: {result.out_dir}")
+        _out(result.trainer.history.note)
+    _out(f"run folder: {result.out_dir}")
     interrupted = result.interrupted or result.interrupted_while_finishing
     return 130 if interrupted else 0  # 128 + SIGINT, as a shell reports Ctrl-C
 
@@ -212,9 +243,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         data: Data = load_data(section)
         X, y, where = data.X_test, data.y_test, f"the test split of {args.data}"
     results = _model_metrics(net, targets, np.asarray(X), np.asarray(y))
-    print(f"evaluated on {where} ({len(y)} sample{'' if len(y) == 1 else 's'})")
+    _out(f"evaluated on {where} ({len(y)} sample{'' if len(y) == 1 else 's'})")
     for name, value in results.items():
-        print(f"{name:>10}  {value:.4f}")
+        _out(f"{name:>10}  {value:.4f}")
     if "mse" in results and "r2" not in results:
         print(f"chainrule: note: r2 is left out: R² needs at least 2 samples, and {where} has "
               f"{len(y)}", file=sys.stderr)
@@ -277,7 +308,7 @@ def _predict(args: argparse.Namespace) -> int:
     else:
         values, header = _predictions(targets, outputs, args.proba)
     write_table(args.output, values, header)
-    print(f"wrote {len(outputs)} predictions to {args.output}")
+    _out(f"wrote {len(outputs)} predictions to {args.output}")
     return 0
 
 
@@ -338,14 +369,14 @@ def _summary(args: argparse.Namespace) -> int:
 
     if read_metadata(args.model).get("kind") == CHECKPOINT_KIND:
         net, targets = checkpoint_network(args.model), None
-        print(f"{args.model}: a training checkpoint (resume with Trainer.fit(..., "
-              "resume_from=path); predict and evaluate take the run's model.safetensors)")
+        _out(f"{args.model}: a training checkpoint (resume with Trainer.fit(..., "
+             "resume_from=path); predict and evaluate take the run's model.safetensors)")
     else:
         net, targets = load_with_targets(args.model)
-        print(f"{args.model}:")
-    print(net.summary())
+        _out(f"{args.model}:")
+    _out(net.summary())
     if targets is not None:
-        print(_describe(targets))
+        _out(_describe(targets))
     return 0
 
 
@@ -397,7 +428,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
     max_checks = _max_checks(args)
     net, loss, X, y = _experiment_batch(args)
     report = gradcheck(net, loss, X, y, max_checks=max_checks, check_input=True)
-    print(report)
+    _out(report)
     return 0 if report.passed else 1
 
 
@@ -415,7 +446,7 @@ def _explain(args: argparse.Namespace) -> int:
     explanation = explain_module.explain(net, X, y, loss, max_checks=max_checks)
     renderers = {"text": explanation.to_text, "markdown": explanation.to_markdown,
                  "json": explanation.to_json}
-    print(renderers[args.format]())
+    _out(renderers[args.format]())
     return 0 if explanation.passed else 1
 
 
@@ -430,7 +461,7 @@ def _datasets(args: argparse.Namespace) -> int:
                 for info in list_datasets()]
         width = max(len(name) for name, _, _ in rows)
         for name, state, description in rows:
-            print(f"{name:<{width}}  {state:<14}  {description}")
+            _out(f"{name:<{width}}  {state:<14}  {description}")
         return 0
     if args.name is None:
         raise UsageError("datasets download needs a NAME (see: chainrule datasets list)")
@@ -440,9 +471,9 @@ def _datasets(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     paths = download(args.name, args.data_dir)
     if not paths:
-        print(f"{args.name}: nothing to download (it is bundled with chainrule)")
+        _out(f"{args.name}: nothing to download (it is bundled with chainrule)")
     for path in paths:
-        print(path)
+        _out(path)
     return 0
 
 
@@ -465,4 +496,4 @@ HANDLERS = {
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(entry_point())

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
+import os
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from chainrule.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -275,24 +281,134 @@ def test_ctrl_c_is_one_line_and_exit_code_130(monkeypatch, capsys):
     assert capsys.readouterr().err == "chainrule: interrupted\n"
 
 
-def test_a_closed_output_pipe_is_not_an_error(monkeypatch):
-    import io
+# ------------------------------------------------------------------ a closed stdout
+# ``chainrule ... | head -1``: the reader leaves, and every later write to stdout raises
+# BrokenPipeError. What was printed is a report; the exit code is that of the work.
 
+SMALL_RUN = ["--set", "data.dataset=circles", "--set", "data.options={n_samples=60}",
+             "--set", "model.hidden=[3]", "--set", "training.verbose=2"]
+
+
+@contextlib.contextmanager
+def closed_stdout():
+    """sys.stdout is, meanwhile, the write end of a pipe whose read end is closed."""
+    read, write = os.pipe()
+    os.close(read)
+    stream = io.TextIOWrapper(os.fdopen(write, "wb", buffering=0), write_through=True)
+    saved, sys.stdout = sys.stdout, stream
+    try:
+        yield
+    finally:
+        sys.stdout = saved
+        with contextlib.suppress(BrokenPipeError):
+            stream.close()
+
+
+def command_line(*args: str, setup: str = "") -> list[str]:
+    """``chainrule ARGS`` as the installed console script runs it (its entry in pyproject),
+    after the Python code ``setup``."""
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    module, function = scripts["chainrule"].split(":")
+    code = f"{setup}\nimport sys; from {module} import {function}; sys.exit({function}())"
+    return [sys.executable, "-c", code, *args]
+
+
+def test_train_into_a_pipe_closed_after_the_first_line_still_writes_the_run(tmp_path,
+                                                                            monkeypatch):
+    """The reader of ``chainrule train | head -1`` leaves after the first epoch's line: the
+    lines stop, training goes on, and the run folder is written (exit code 0)."""
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)  # stdout buffered, as by default
+    out = tmp_path / "run"
+    # The child waits at epoch 2 until this test has closed the pipe, so that the lines of
+    # epochs 2 and 3 meet a closed pipe.
+    setup = (
+        "import sys; from chainrule.experiment import runner; "
+        "from chainrule.training import LambdaCallback\n"
+        "build = runner.build_trainer\n"
+        "def wait(trainer, epoch):\n"
+        "    if epoch == 2: sys.stdin.readline()\n"
+        "def build_trainer(*args, **kwargs):\n"
+        "    trainer = build(*args, **kwargs)\n"
+        "    trainer.callbacks.insert(0, LambdaCallback(on_epoch_begin=wait))\n"
+        "    return trainer\n"
+        "runner.build_trainer = build_trainer"
+    )
+    child = subprocess.Popen(
+        command_line("train", "--out", str(out), *SMALL_RUN, "--set", "training.epochs=3",
+                     setup=setup),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().startswith("epoch 1/3")
+    child.stdout.close()
+    child.stdin.write("go\n")
+    child.stdin.close()
+    stderr = child.stderr.read()
+    assert child.wait(timeout=120) == 0, stderr
+    assert stderr == ""  # no traceback, no "Exception ignored ... BrokenPipeError"
+    assert json.loads((out / "metrics.json").read_text())["epochs"] == 3
+    assert (out / "model.safetensors").is_file()
+
+
+def test_train_with_a_closed_stdout_finishes_its_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    with closed_stdout():
+        assert main(["train", "--out", str(out), *SMALL_RUN, "--set", "training.epochs=3"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["epochs"] == 3
+    assert capsys.readouterr().err == ""
+
+
+def test_a_closed_stdout_leaves_main_callers_streams_open(capsys):
+    """main() is also called in-process: it must not close sys.stderr (later errors of the
+    caller would be lost, and the interpreter would exit with "lost sys.stderr")."""
+    with closed_stdout():
+        assert main(["datasets", "list"]) == 0
+    assert not sys.stderr.closed and capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize("entry", ["console script", "python -m"])
+def test_a_command_into_a_closed_pipe_exits_quietly(tmp_path, monkeypatch, entry, buffered):
+    """``chainrule datasets list | head -0``, and a predict whose report no one reads: the
+    exit code is the work's, and stderr holds no "Exception ignored ... BrokenPipeError".
+    Buffered (the default), the write fails only when the interpreter flushes stdout at exit."""
+    import chainrule as cr
+
+    if buffered:
+        monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
+    else:
+        monkeypatch.setenv("PYTHONUNBUFFERED", "1")
+
+    model, features, predictions = tmp_path / "m.safetensors", tmp_path / "X.npy", tmp_path / "p.csv"
+    cr.save(cr.mlp([2, 3, 1], output="sigmoid", seed=0), model)
+    np.save(features, np.zeros((4, 2)))
+    for args in (["datasets", "list"],
+                 ["predict", str(model), str(features), "-o", str(predictions), "--proba"]):
+        if entry == "python -m":
+            argv = [sys.executable, "-m", "chainrule", *args]
+        else:
+            argv = command_line(*args)
+        read, write = os.pipe()
+        os.close(read)
+        try:
+            result = subprocess.run(argv, stdout=write, stderr=subprocess.PIPE, text=True,
+                                    check=False)
+        finally:
+            os.close(write)
+        assert (result.returncode, result.stderr) == (0, ""), args
+    assert len(predictions.read_text().splitlines()) == 5  # the header and 4 rows
+
+
+def test_a_broken_pipe_during_the_work_is_an_error(monkeypatch, capsys):
+    """A BrokenPipeError that is not stdout's (a write into a pipe that is the product) means
+    the work failed: exit code 1 and the one-line error."""
     from chainrule import cli
 
     def broken_pipe(args):
         raise BrokenPipeError(32, "Broken pipe")
 
-    class Stderr(io.StringIO):
-        def close(self) -> None:  # keep what was written before the close
-            self.written = self.getvalue()
-            super().close()
-
-    stderr = Stderr()
-    monkeypatch.setattr(sys, "stderr", stderr)
-    monkeypatch.setitem(cli.HANDLERS, "summary", broken_pipe)
-    assert main(["summary", "model.safetensors"]) == 0
-    assert stderr.closed and stderr.written == ""  # no "chainrule: error" line, no traceback
+    monkeypatch.setitem(cli.HANDLERS, "predict", broken_pipe)
+    assert main(["predict", "m.safetensors", "X.npy", "-o", "p.csv"]) == 1
+    assert capsys.readouterr().err == "chainrule: error: [Errno 32] Broken pipe\n"
+    assert not sys.stderr.closed
 
 
 def test_train_prints_the_early_stopping_note(tmp_path, capsys):
