@@ -79,3 +79,31 @@ def test_relu_and_dense_bias_gradient_in_place_and_beyond_the_cap(monkeypatch, c
     dY = np.random.default_rng(1).standard_normal((6, 3))
     dense.backward(dY)
     np.testing.assert_allclose(dense.grads["b"], dY.sum(axis=0), rtol=1e-14, atol=1e-15)
+
+
+def _held_nbytes():
+    """The bytes of the distinct buffers the caches keep alive."""
+    bases = {id(buffer): buffer for buffer in _filled._buffers.values()}
+    bases.update({id(view.base): view.base for view in _filled._views.values()})
+    return sum(base.nbytes for base in bases.values())
+
+
+def test_growing_requests_keep_one_bounded_buffer_per_value_and_dtype():
+    """A sequence of ever larger requests (a network called on growing batches) must not keep
+    every outgrown buffer alive through the views remembered on it."""
+    limit = _filled.MAX_CACHED_ELEMENTS * np.dtype(np.float32).itemsize
+    for rows in range(2000, 4096, 8):
+        array = _filled.zeros((rows, 512), np.float32)
+        assert array.shape == (rows, 512) and not np.any(array)
+        assert _held_nbytes() <= limit
+    assert len({id(view.base) for view in _filled._views.values()}) == 1
+
+
+def test_a_growing_sequence_of_sizes_reallocates_geometrically():
+    buffers = []  # kept alive, so that no two are told apart by a reused id
+    for size in range(1, 100_000, 7):
+        array = _filled.ones((size,), np.float64)
+        assert array.shape == (size,) and np.all(array == 1.0)
+        if not any(array.base is buffer for buffer in buffers):
+            buffers.append(array.base)
+    assert [buffer.size for buffer in buffers] == [1024 << k for k in range(8)]

@@ -10,7 +10,11 @@ operand, for float32 and float64 alike. Measured on the benchmark machine, (128,
 
 The arrays are views of one buffer per value and dtype, grown to the largest request up to
 :data:`MAX_CACHED_ELEMENTS`; a larger request gets a broadcast view of the scalar (the same
-values, at the scalar's speed), so no buffer ever holds more than that many elements. The views
+values, at the scalar's speed), so no buffer ever holds more than that many elements. A buffer
+grows to the next power of two (at least 1024 elements, at most the cap), so a network called on
+ever larger batches reallocates it a logarithmic number of times, not on every call; the views
+remembered on an outgrown buffer are forgotten with it, so the cache keeps one buffer per value
+and dtype alive (an outgrown one lives on only while a caller holds a view of it). The views
 are remembered by shape (at most :data:`MAX_CACHED_VIEWS` of them), so a repeated request, the
 hot loop's case, costs one dictionary lookup. Everything handed out is read-only: a caller
 writing into it gets an error instead of corrupting every later result.
@@ -55,11 +59,22 @@ def _remember(value: float, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     else:
         buffer = _buffers.get((value, resolved))
         if buffer is None or buffer.size < size:
-            buffer = np.full(max(size, 1024), value, resolved)
-            buffer.flags.writeable = False
-            _buffers[value, resolved] = buffer
+            buffer = _grow(value, resolved, size, buffer)
         view = buffer[:size].reshape(shape)
     if len(_views) >= MAX_CACHED_VIEWS:
         _views.clear()
     _views[value, dtype, shape] = view
     return view
+
+
+def _grow(value: float, dtype: np.dtype, size: int, old: np.ndarray | None) -> np.ndarray:
+    """A new buffer for ``value`` and ``dtype`` of at least ``size`` (≤ the cap) elements,
+    replacing ``old``, whose remembered views are forgotten so that they do not keep it alive."""
+    if old is not None:
+        for key in [key for key, view in _views.items() if view.base is old]:
+            del _views[key]
+    capacity = min(max(1 << (size - 1).bit_length(), 1024), MAX_CACHED_ELEMENTS)  # ≥ size
+    buffer = np.full(capacity, value, dtype)
+    buffer.flags.writeable = False
+    _buffers[value, dtype] = buffer
+    return buffer
