@@ -37,6 +37,14 @@ def _normalise(name: str) -> str:
     return name.lower().replace("_", "").replace("-", "")
 
 
+def _same_definition(old: Any, new: Any) -> bool:
+    """Whether ``new`` is ``old`` defined again (same module and qualified name)."""
+    identity = ("__module__", "__qualname__")
+    return all(getattr(old, attribute, None) is not None
+               and getattr(old, attribute) == getattr(new, attribute, None)
+               for attribute in identity)
+
+
 class Registry(Generic[T]):
     """A table from names to classes (or functions) of one kind.
 
@@ -53,16 +61,30 @@ class Registry(Generic[T]):
         self._refused: dict[str, str] = {}
 
     def register(self, name: str, *aliases: str) -> Callable[[T], T]:
-        """Decorator that records ``obj`` under ``name`` (its canonical name) and ``aliases``."""
+        """Decorator that records ``obj`` under ``name`` (its canonical name) and ``aliases``.
+
+        A name already taken by another entry is refused (a ``ValueError``, and none of the
+        names is recorded), unless that entry is an earlier definition of ``obj``: a class or
+        function of the same module and qualified name, as re-running a notebook cell or
+        reloading a module makes. ``obj`` then replaces it under every name it had.
+        """
 
         def decorator(obj: T) -> T:
-            for key in (name, *aliases):
-                normalised = _normalise(key)
-                if normalised in self._entries and self._entries[normalised] is not obj:
-                    raise ValueError(f"{self.kind} name {key!r} is already registered")
+            keys = [(key, _normalise(key)) for key in (name, *aliases)]
+            replaced = []
+            for key, normalised in keys:
                 if normalised in self._refused:
                     raise ValueError(f"{self.kind} name {key!r} is refused: "
                                      f"{self._refused[normalised]}")
+                taken = self._entries.get(normalised, obj)
+                if taken is not obj:
+                    if not _same_definition(taken, obj):
+                        raise ValueError(f"{self.kind} name {key!r} is already registered")
+                    replaced.append(taken)
+            for normalised, entry in self._entries.items():
+                if any(entry is old for old in replaced):
+                    self._entries[normalised], self._canonical[normalised] = obj, name
+            for _, normalised in keys:
                 self._entries[normalised] = obj
                 self._canonical[normalised] = name
             return obj
