@@ -163,7 +163,8 @@ def test_bad_hyperparameters():
 
 def test_a_layer_belongs_to_one_network():
     layer = cr.Dense(2, 2)
-    cr.Sequential([layer])
+    net = cr.Sequential([layer])
+    assert layer._owner() is net  # as long as the network exists
     with pytest.raises(ValueError, match="already belongs"):
         cr.Sequential([layer])
     cr.Sequential([layer.copy()])  # the suggested fix works

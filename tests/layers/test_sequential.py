@@ -481,3 +481,41 @@ def test_a_first_layer_that_changes_the_width_without_declaring_its_input_leaves
     np.testing.assert_allclose(net.forward(X), X[:, :2] @ net[2].params["W"] + net[2].params["b"])
     # a width-keeping layer before the first Dense still lets the Dense fix the input width
     assert cr.Sequential([cr.layers.ReLU(), cr.Dense(3, 2)]).widths == [3, 3, 2]
+
+
+def _trained_network():
+    net = cr.mlp([3, 8, 2], activation="relu", output="softmax", seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    net.forward(X, training=True)
+    net.backward(np.ones((5, 2), np.float32))
+    return net
+
+
+def _buffer(net):
+    return net.parameters
+
+
+@pytest.mark.parametrize("make, part", [
+    (_trained_network, _buffer),
+    (lambda: pickle.loads(pickle.dumps(_trained_network())), _buffer),
+    (lambda: copy.deepcopy(_trained_network()), _buffer),
+    (lambda: cr.layers.Dense(3, 2).build(seed=0), lambda layer: layer.params["W"]),
+], ids=["trained", "unpickled", "deepcopied", "standalone-layer"])
+def test_a_dropped_network_or_layer_is_freed_by_reference_counting(make, part):
+    """No cycle (network ↔ layer, layer ↔ its params dict) keeps the arrays of a network
+    nobody refers to alive until the cyclic garbage collector runs."""
+    from _refcount import freed_by_refcount
+
+    assert freed_by_refcount(make, part)
+
+
+def test_a_layer_outliving_its_network_is_on_its_own_again():
+    layer = cr.mlp([3, 4, 2], seed=0).layers[0]  # the network is gone at once
+    assert layer._owner is None
+    X = np.random.default_rng(0).normal(size=(2, 3))
+    np.testing.assert_allclose(layer.forward(X), X @ layer.params["W"] + layer.params["b"],
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="must be finite"):
+        layer.forward(np.full((2, 3), np.nan))  # it checks its input as a layer on its own does
+    other = cr.Sequential([layer])  # free to join another network
+    assert layer._owner() is other

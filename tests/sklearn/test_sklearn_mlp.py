@@ -804,3 +804,21 @@ def test_partial_fit_runs_the_callbacks_set_since_and_keeps_unchanged_ones(iris)
     model.set_params(callbacks=None)
     model.partial_fit(X, y)
     assert calls == [2, 3] and model.callbacks_ == []
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_dropped_fitted_estimator_frees_its_network_by_reference_counting(iris, early_stopping):
+    """A search loop fitting estimators one after another must not pile up dead networks
+    waiting for the cyclic garbage collector."""
+    from _refcount import freed_by_refcount
+
+    X, y = iris
+
+    def fitted():
+        model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0,
+                              early_stopping=early_stopping)
+        fit_quietly(model, X, y).score(X, y)
+        return model
+
+    assert freed_by_refcount(fitted, lambda model: model._net,
+                             lambda model: model._net.parameters)

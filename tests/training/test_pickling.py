@@ -60,7 +60,7 @@ def test_a_layer_of_a_network_copies_on_its_own(duplicate):
     net = cr.mlp([3, 4, 2], seed=0)
     layer = net.layers[0]
     clone = duplicate(layer)
-    assert clone._owner is None and layer._owner is net
+    assert clone._owner is None and layer._owner() is net
     for key, value in layer.params.items():
         assert np.array_equal(clone.params[key], value)
         assert not np.shares_memory(clone.params[key], net.parameters)
@@ -76,7 +76,7 @@ def test_a_layer_of_a_network_copies_on_its_own(duplicate):
 def test_the_layers_of_a_copied_network_belong_to_the_copy(duplicate):
     net = cr.mlp([3, 4, 2], seed=0)
     clone = duplicate(net)
-    assert all(layer._owner is clone for layer in clone.layers)
-    assert all(layer._owner is net for layer in net.layers)
+    assert all(layer._owner() is clone for layer in clone.layers)
+    assert all(layer._owner() is net for layer in net.layers)
     with pytest.raises(ValueError, match="already belongs to another network"):
         cr.Sequential([clone.layers[0]])

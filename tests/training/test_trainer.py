@@ -769,3 +769,24 @@ def test_a_fit_failing_before_any_step_is_undone_even_over_nan_moments(rng):
         trainer.fit(X[:, :2], y)
     assert caught.value.__context__ is None
     np.testing.assert_array_equal(trainer.optimizer._state["scaled_exp_avg"], before)
+
+
+def test_a_dropped_trainer_frees_its_network_by_reference_counting():
+    """No reference cycle through the trainer, its callbacks or its network keeps the network's
+    arrays alive until the cyclic garbage collector runs (a search loop would pile them up)."""
+    from _refcount import freed_by_refcount
+
+    X, y = make_blobs(60, centers=2, seed=0)
+
+    def fitted():
+        net = cr.mlp([2, 8, 1], output="sigmoid", seed=0)
+        callbacks = [EarlyStopping(monitor="loss", restore_best=True), cr.GradientMonitor(),
+                     ReduceLROnPlateau(monitor="loss")]
+        trainer = Trainer(net, "binary_cross_entropy", Adam(lr=0.01), batch_size=16,
+                          callbacks=callbacks, seed=0, verbose=0)
+        trainer.fit(X, y, epochs=2)
+        trainer.predict(X)
+        return trainer
+
+    assert freed_by_refcount(fitted, lambda trainer: trainer.net,
+                             lambda trainer: trainer.net.parameters)

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import copy
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from threading import get_ident
 from typing import Any, ClassVar
 
@@ -80,18 +82,37 @@ class ParameterDict(dict):
     instead of a bare ``KeyError``; any other missing key is a ``KeyError`` as usual.
 
     Looking up a present key costs what it costs in a dict (``__missing__`` runs only on a
-    miss).
+    miss). The dict refers to its layer weakly: the layer refers to it, and a cycle would keep
+    the layer's arrays (views of a whole network's buffer) alive until the cyclic garbage
+    collector runs. A dict that outlives its layer (``Dense(3, 2).params``, the layer dropped at
+    once) raises a plain ``KeyError`` for every missing key.
     """
 
     def __init__(self, layer: Layer, *args: Any) -> None:
         super().__init__(*args)
-        self._layer = layer
+        self._layer = weakref.ref(layer)
 
     def __missing__(self, key: str) -> Any:
-        layer = self._layer
-        if any(spec.name == key for spec in layer.parameter_specs()):
+        layer = self._layer()
+        if layer is not None and any(spec.name == key for spec in layer.parameter_specs()):
             layer._require_built()
         raise KeyError(key)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickling and ``copy.deepcopy``: the layer itself (a weak reference pickles not)."""
+        return {"_layer": self._layer()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        layer = state["_layer"]  # None: the dict had outlived its layer when it was copied
+        self._layer = weakref.ref(layer) if layer is not None else lambda: None
+
+
+def _leave_network(layer_ref: weakref.ref, network: weakref.ref) -> None:
+    """A network was freed: a layer that outlives it (its parameters still views of the freed
+    network's buffer, which they keep alive) is a layer on its own again."""
+    layer = layer_ref()
+    if layer is not None and layer._owner is network:
+        layer._owner = None
 
 
 class Layer:
@@ -139,7 +160,15 @@ class Layer:
         self.cache: dict[str, Any] = {}  # arrays (and small values such as shapes)
         self._workspace: dict[str, np.ndarray] = {}
         self._reusing_thread: int | None = None  # Sequential.reusing_buffers: whose calls reuse
-        self._owner: object | None = None
+        # A weak reference to the network the layer belongs to (call it for the network), None
+        # for a layer on its own. Weak, so that a network nobody refers to is freed at once by
+        # reference counting (its layers refer to it); it is reset to None when that network is
+        # freed while the layer lives on, so ``_owner is None`` always says "on its own".
+        self._owner: weakref.ref | None = None
+
+    def _join(self, network: object) -> None:
+        """Record ``network`` as the network this layer belongs to (see ``_owner``)."""
+        self._owner = weakref.ref(network, partial(_leave_network, weakref.ref(self)))
 
     # ----------------------------------------------------------------- the contract
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
@@ -252,8 +281,9 @@ class Layer:
 
         A layer pickled on its own then comes back standalone, with its parameter values in
         arrays of its own (as :meth:`copy`), free to join another network; a pickled network
-        links its layers back to itself (``Sequential.__setstate__``). Keeping the link would
-        pickle the whole network inside the layer, and restore the network before its layer.
+        links its layers back to itself (``Sequential.__setstate__``). Keeping the network would
+        pickle it inside the layer, and restore the network before its layer (and the link is a
+        weak reference, which does not pickle).
 
         A copy taken inside a ``reusing_buffers`` block (a callback keeping the best model
         during training) is outside that block: it comes back with reuse off and no workspace,

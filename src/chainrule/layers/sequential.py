@@ -92,7 +92,7 @@ class Sequential:
             (i for i, layer in enumerate(layers) if layer.params), len(layers)
         )
         for layer in layers:
-            layer._owner = self
+            layer._join(self)
             if hasattr(layer, "rng") and layer.rng is None:
                 layer.rng = spawn(rng)
 
@@ -264,7 +264,7 @@ class Sequential:
         if self.__dict__.get("_cache_thread") is not None:  # the loading thread's caches now
             self._cache_thread = get_ident()
         for layer in self.layers:
-            layer._owner = self
+            layer._join(self)
         for name in ("parameters", "gradients"):
             if not getattr(self, name).flags.writeable:  # e.g. memory-mapped by joblib
                 setattr(self, name, getattr(self, name).copy())
