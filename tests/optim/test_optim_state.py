@@ -187,6 +187,32 @@ def test_repr_shows_the_settings():
     )
 
 
+class _MyAdam(Adam):
+    """A subclass defined by a user, not registered."""
+
+
+class _Forgetful(SGD):
+    """Does not store its constructor argument ``tag`` under its own name."""
+
+    def __init__(self, lr=0.1, tag="x"):
+        super().__init__(lr)
+
+
+def test_repr_of_an_unregistered_subclass_shows_its_class_and_settings():
+    assert repr(_MyAdam(lr=0.01)) == repr(Adam(lr=0.01)).replace("Adam(", "_MyAdam(", 1)
+    assert repr(_Forgetful(lr=0.5)) == "_Forgetful(lr=0.5)"  # what can be shown: tag is not kept
+
+
+def test_get_config_of_an_unregistered_subclass_says_how_to_register_it():
+    with pytest.raises(ValueError, match=r"_MyAdam is not a registered optimizer, so a config or "
+                       r"checkpoint cannot name it: register it under a name of its own, e\.g\. "
+                       r"@chainrule\.optim\.OPTIMIZERS\.register\('_myadam'\)"):
+        _MyAdam().get_config()
+    with pytest.raises(TypeError, match=r"_Forgetful\.get_config\(\) reads each constructor "
+                       r"argument back from the attribute of that name, but it has no 'tag'"):
+        _Forgetful()._settings()
+
+
 def test_load_state_dict_rejects_bad_state(rng):
     p, g = rng.standard_normal(10), rng.standard_normal(10)
     opt = Adam().bind(p, g, 10)

@@ -153,3 +153,17 @@ def test_registry_names_and_aliases():
 def test_errors(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+class _Growing(ExponentialLR):
+    """A subclass defined by a user, not registered."""
+
+
+def test_an_unregistered_subclass_reports_an_overflow_naming_itself():
+    assert repr(_Growing(2.0)) == "_Growing(gamma=2.0, unit='epoch')"
+    message = (r"_Growing\(gamma=2\.0, unit='epoch'\) gives a learning rate beyond the float range "
+               r"at t=5000 \(base_lr=0\.1\)")
+    with pytest.raises(ValueError, match=message):
+        _Growing(2.0)(5000, 0.1)
+    with pytest.raises(ValueError, match=r"@chainrule\.optim\.SCHEDULES\.register\('_growing'\)"):
+        _Growing(2.0).get_config()

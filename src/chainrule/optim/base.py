@@ -109,19 +109,59 @@ def _clip_flat(g: np.ndarray, max_norm: float) -> float:
 class Configurable:
     """``get_config``/``from_config`` for classes whose constructor arguments are attributes.
 
-    Subclasses set ``_registry``; every constructor argument must be stored under its own name
-    (``self.momentum = momentum``), so the config is read back from the signature and never
-    written twice.
+    Subclasses set ``_registry`` (and ``_registry_path``, where users find it); every
+    constructor argument must be stored under its own name (``self.momentum = momentum``), so
+    the config is read back from the signature and never written twice. A subclass defined
+    outside chainrule must be registered under a name of its own before its ``get_config``
+    works (and so before a checkpoint or a config file can record it); its ``repr`` works
+    either way.
     """
 
     _registry: ClassVar[Registry[Any]]
+    #: The registry as users reach it, for the message asking them to register a subclass.
+    _registry_path: ClassVar[str]
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor arguments (JSON-serialisable) plus ``"name"``, the registered name."""
-        config: dict[str, Any] = {"name": self._registry.name_of(self)}
+        """The constructor arguments (JSON-serialisable) plus ``"name"``, the registered name.
+
+        Raises
+        ------
+        ValueError
+            The class is not registered (a subclass is not registered by its parent's name:
+            register it with ``@<registry>.register("a_name")``, as the message says).
+        TypeError
+            A constructor argument is not stored under its own name.
+        """
+        return {"name": self._registered_name(), **self._settings()}
+
+    def _registered_name(self) -> str:
+        try:
+            return self._registry.name_of(self)
+        except ValueError:
+            name = type(self).__name__
+            raise ValueError(
+                f"{name} is not a registered {self._registry.kind}, so a config or checkpoint "
+                f"cannot name it: register it under a name of its own, e.g. "
+                f"@{self._registry_path}.register({name.lower()!r}) above its class statement"
+            ) from None
+
+    def _settings(self, *, strict: bool = True) -> dict[str, Any]:
+        """The constructor arguments by name, read back from the attributes of those names.
+
+        An argument without such an attribute is a ``TypeError`` (``strict``) or left out.
+        """
+        settings: dict[str, Any] = {}
         for key in constructor_arguments(type(self)):
-            config[key] = getattr(self, key)
-        return config
+            value = getattr(self, key, _UNSTORED)
+            if value is not _UNSTORED:
+                settings[key] = value
+            elif strict:
+                raise TypeError(
+                    f"{type(self).__name__}.get_config() reads each constructor argument back "
+                    f"from the attribute of that name, but it has no {key!r}: store it in "
+                    f"__init__ (self.{key} = {key})"
+                )
+        return settings
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Any:
@@ -164,10 +204,15 @@ class Configurable:
         return target(**kwargs)
 
     def __repr__(self) -> str:
-        config = self.get_config()
-        del config["name"]
-        arguments = ", ".join(f"{key}={value!r}" for key, value in config.items())
+        # Never raises: an unregistered subclass has no name (which get_config needs), and one
+        # that does not store every constructor argument shows those it stores.
+        arguments = ", ".join(
+            f"{key}={value!r}" for key, value in self._settings(strict=False).items())
         return f"{type(self).__name__}({arguments})"
+
+
+#: What :meth:`Configurable._settings` finds for an argument stored under no attribute.
+_UNSTORED = object()
 
 
 def _registered(registry: Registry[Any]) -> set[Any]:
@@ -185,7 +230,11 @@ class Optimizer(Configurable):
     A subclass declares its state arrays in :meth:`_state_spec` (and in
     :attr:`_state_depends_on` the settings their stored values depend on) and writes its update
     rule in :meth:`_update`, using two preallocated scratch arrays (``self._work``,
-    ``self._tmp``) and :meth:`_l2_gradient` for coupled weight decay.
+    ``self._tmp``) and :meth:`_l2_gradient` for coupled weight decay. A subclass of your own
+    (of this class or of ``Adam``, ...) trains and prints as it is, but ``get_config`` needs a
+    name for it in :data:`OPTIMIZERS`, and so does a checkpoint, which records the optimizer's
+    config: register it first, e.g. ``@OPTIMIZERS.register("my_adam")`` above its ``class``
+    statement.
 
     Parameters
     ----------
@@ -212,6 +261,7 @@ class Optimizer(Configurable):
     """
 
     _registry = OPTIMIZERS
+    _registry_path = "chainrule.optim.OPTIMIZERS"
 
     #: Settings that the stored state arrays depend on (Adam stores its moments scaled by
     #: 1/(1 − β)): :meth:`state_dict` records them and :meth:`load_state_dict` refuses a state
@@ -244,10 +294,11 @@ class Optimizer(Configurable):
     def lr(self, value: float) -> None:
         self._lr = check_number(value, "lr", low=0)
 
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config["lr"] = self.base_lr  # the constructor's value, not the scheduled one
-        return config
+    def _settings(self, *, strict: bool = True) -> dict[str, Any]:
+        settings = super()._settings(strict=strict)
+        if "lr" in settings:  # the constructor's value, not the scheduled one
+            settings["lr"] = self.base_lr
+        return settings
 
     # -- binding -----------------------------------------------------------------------------
 

@@ -36,7 +36,10 @@ class Schedule(Configurable):
     """Base class: ``__call__(t, base_lr) -> lr`` with validated arguments.
 
     Subclasses implement :meth:`_lr`, store every constructor argument under its own name (for
-    ``get_config``) and document their unit and formula.
+    ``get_config``) and document their unit and formula. A subclass of your own (of this class
+    or of a schedule below) trains and prints as it is, but ``get_config`` needs a name for it
+    in :data:`SCHEDULES`, and so does a checkpoint, which records the schedule's config:
+    register it first, e.g. ``@SCHEDULES.register("halving")`` above its ``class`` statement.
 
     Parameters
     ----------
@@ -45,6 +48,7 @@ class Schedule(Configurable):
     """
 
     _registry = SCHEDULES
+    _registry_path = "chainrule.optim.SCHEDULES"
 
     def __init__(self, *, unit: str) -> None:
         self.unit = check_choice(unit, "unit", UNITS)
