@@ -92,6 +92,7 @@ __all__ = [
     "check_network_tensors",
     "load",
     "load_with_targets",
+    "network_config_text",
     "network_from",
     "read_metadata",
     "read_tensors",
@@ -170,9 +171,7 @@ def save(net: Sequential, path: str | os.PathLike[str], *, trainer: Any = None) 
     if not isinstance(net, Sequential):
         raise TypeError(f"net must be a chainrule Sequential, got {type(net).__name__}")
     check_path(path)
-    for index, layer in enumerate(net.layers):
-        _check_saveable(index, layer)
-    metadata = {"config": json.dumps(net.get_config(), allow_nan=False)}
+    metadata = {"config": network_config_text(net)}
     if trainer is not None:
         metadata[TARGETS_KEY] = ModelTargets.from_trainer(trainer, net).to_json()
     tensors = {name: param for name, param, _ in net.named_parameters()}
@@ -322,6 +321,17 @@ def network_from(
     for name, param, _ in net.named_parameters():
         param[...] = tensors[name]
     return net
+
+
+def network_config_text(net: Sequential) -> str:
+    """The JSON of ``net.get_config()``, as a model file (or a checkpoint) stores it.
+
+    Raises the :class:`TypeError` that :func:`save` documents when a layer cannot be
+    described by a config that ``load`` rebuilds it from (an unregistered class, ...).
+    """
+    for index, layer in enumerate(net.layers):
+        _check_saveable(index, layer)
+    return json.dumps(net.get_config(), allow_nan=False)
 
 
 def _check_saveable(index: int, layer: Layer) -> None:

@@ -16,8 +16,9 @@ import chainrule as cr
 from chainrule.datasets import make_blobs
 from chainrule.errors import ModelFormatError
 from chainrule.io import read_tensors, save, write_tensors
+from chainrule.layers import ReLU
 from chainrule.layers.builders import mlp
-from chainrule.optim import SGD, Adam, StepLR
+from chainrule.optim import SCHEDULES, SGD, Adam, Schedule, StepLR
 from chainrule.training import EarlyStopping, LambdaCallback, Trainer
 from chainrule.training.checkpoint import (
     ModelCheckpoint,
@@ -229,6 +230,70 @@ def test_bytes_labels_are_refused_before_training_naming_the_checkpoint(tmp_path
     assert not path.exists()
     with pytest.raises(TypeError, match=r"\(dtype \|S3\) in a model file: class labels must"):
         save(trainer.net, tmp_path / "m.safetensors", trainer=trainer)  # the same check
+
+
+class _Halving(Schedule):
+    """A schedule of one's own, as the Schedule docstring describes: halve every ``every``."""
+
+    def __init__(self, every=2, *, unit="epoch"):
+        super().__init__(unit=unit)
+        self.every = every
+
+    def _lr(self, t, base_lr):
+        return base_lr * 0.5 ** (t // self.every)
+
+
+class _MyAdam(Adam):
+    """An optimizer subclass nobody registered."""
+
+
+class _Twice(ReLU):
+    """A layer class nobody registered in LAYERS."""
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: make_trainer(schedule=_Halving()),
+     (r"_Halving is not a registered schedule, so a config or checkpoint cannot name it: "
+      r"register it under a name of its own, e\.g\. "
+      r"@chainrule\.optim\.SCHEDULES\.register\('_halving'\)")),
+    (lambda: make_trainer(_MyAdam(lr=0.01)),
+     r"_MyAdam is not a registered optimizer.*@chainrule\.optim\.OPTIMIZERS\.register"),
+    (lambda: Trainer(cr.Sequential([cr.layers.Dense(2, 1), _Twice()], seed=0), "mse",
+                     verbose=0),
+     r"cannot save layer #1 \(_Twice\): its class is not registered in chainrule\.layers\.LAYERS"),
+], ids=["schedule", "optimizer", "layer"])
+def test_an_unregistered_class_is_refused_before_the_first_epoch(tmp_path, make, message):
+    X, y = data(40)
+    path = tmp_path / "c.safetensors"
+    trainer = make()
+    trainer.callbacks = [ModelCheckpoint(path)]
+    before = trainer.net.parameters.copy()
+    y = y if trainer.net.out_features == 3 else y.astype(float)  # the layer case regresses
+    with pytest.raises(TypeError, match=rf"cannot write the checkpoint {re.escape(str(path))}: "
+                       + message):
+        trainer.fit(X, y, epochs=2)
+    assert trainer.epoch == 0 and not path.exists()  # refused before the first epoch
+    np.testing.assert_array_equal(trainer.net.parameters, before)
+    trainer.callbacks = []
+    trainer.fit(X, y, epochs=1)  # trains without a checkpoint
+    with pytest.raises(TypeError, match=message):  # and save_checkpoint says the same
+        save_checkpoint(trainer, path)
+    assert not path.exists()
+
+
+def test_a_registered_schedule_of_ones_own_checkpoints_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.setattr(SCHEDULES, "_entries", dict(SCHEDULES._entries))  # for this test only
+    monkeypatch.setattr(SCHEDULES, "_canonical", dict(SCHEDULES._canonical))
+    SCHEDULES.register("test_halving")(_Halving)
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    straight = make_trainer(schedule=_Halving())
+    straight.fit(X, y, epochs=4)
+    make_trainer(schedule=_Halving(), callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=2)
+    resumed = make_trainer(schedule=_Halving())
+    resumed.fit(X, y, epochs=2, resume_from=path)
+    assert resumed.net.parameters.tobytes() == straight.net.parameters.tobytes()
+    assert resumed.history["lr"] == straight.history["lr"] == [0.01, 0.01, 0.005, 0.005]
 
 
 # -- 5. class labels keep their dtype and values -----------------------------------------------

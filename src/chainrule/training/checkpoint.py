@@ -54,6 +54,7 @@ from ..errors import ModelFormatError
 from ..io import (
     CHECKPOINT_KIND,
     check_network_tensors,
+    network_config_text,
     network_from,
     read_tensors,
     write_tensors,
@@ -83,25 +84,44 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike[str], *, partial_e
     Raises
     ------
     TypeError
-        The trainer's classes are bytes (as :func:`chainrule.io.save` refuses them), or a
-        random generator's state cannot be stored as JSON; nothing is written then.
+        Something the checkpoint must record cannot be recorded: the trainer's classes are
+        bytes (as :func:`chainrule.io.save` refuses them), a layer cannot be saved as
+        :func:`chainrule.io.save` says (its class is not registered in
+        :data:`chainrule.layers.LAYERS`, ...), the optimizer's or the schedule's class is not
+        registered (a subclass of your own: register it in :data:`chainrule.optim.OPTIMIZERS`
+        or :data:`chainrule.optim.SCHEDULES`), or a random generator's state cannot be stored
+        as JSON. Nothing is written then; the message names the file.
     """
     source = check_path(path)
+    tensors, metadata = _contents(trainer, source, partial_epoch)
+    write_tensors(path, tensors, metadata)
+
+
+def _contents(trainer: Trainer, source: str,
+              partial_epoch: bool = False) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The tensors and metadata of ``trainer``'s checkpoint, or the :class:`TypeError` that
+    :func:`save_checkpoint` documents. :class:`ModelCheckpoint` builds them when training
+    begins too, so that whatever cannot be recorded fails then, not after the first epoch."""
     net, optimizer = trainer.net, trainer.optimizer
+    classes = _classes_of(trainer)
+    check_storable_classes(classes, f"the checkpoint {source}")
+    try:  # each names the class to register, or the layer's problem
+        network = network_config_text(net)
+        configs = (optimizer.get_config(),
+                   None if trainer.schedule is None else trainer.schedule.get_config())
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"cannot write the checkpoint {source}: {exc}") from None
     tensors = {_MODEL + name: param for name, param, _ in net.named_parameters()}
     state = optimizer.state_dict()
     tensors.update({_OPTIMIZER + k: v for k, v in state.items() if isinstance(v, np.ndarray)})
     encoder = trainer.encoder
-    classes = _classes_of(trainer)
-    check_storable_classes(classes, f"the checkpoint {source}")
     try:
         record = {
             "epoch": trainer.epoch,
             "partial_epoch": partial_epoch,
             "lr_factor": trainer.lr_factor,
-            "optimizer": {"config": optimizer.get_config(), "step": state["step"],
-                          "lr": state["lr"]},
-            "schedule": None if trainer.schedule is None else trainer.schedule.get_config(),
+            "optimizer": {"config": configs[0], "step": state["step"], "lr": state["lr"]},
+            "schedule": configs[1],
             "rng": _state_to_json(trainer.rng.bit_generator.state),
             "split_seed": trainer.split_seed,
             "dropout_rngs": {
@@ -119,12 +139,7 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike[str], *, partial_e
         raise TypeError(
             f"cannot write the checkpoint {source}: the training state is not JSON data ({exc})"
         ) from None
-    metadata = {
-        "kind": CHECKPOINT_KIND,
-        "config": json.dumps(net.get_config(), allow_nan=False),
-        "trainer": text,
-    }
-    write_tensors(path, tensors, metadata)
+    return tensors, {"kind": CHECKPOINT_KIND, "config": network, "trainer": text}
 
 
 def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
@@ -399,10 +414,12 @@ class ModelCheckpoint(Callback):
       says which ("checkpoint at <path> holds the best epoch N"), or that this fit wrote none.
 
     Resume with ``Trainer.fit(..., resume_from=path)``; :func:`checkpoint_network` reads the
-    network alone. Classes the checkpoint cannot store (bytes labels) are refused with a
-    :class:`TypeError`, and a path that cannot be written (a folder; a folder that is missing,
-    not a folder or read-only) with the ``OSError`` a write would raise, when training begins,
-    before the first epoch.
+    network alone. What the checkpoint cannot record is refused with the :class:`TypeError`
+    :func:`save_checkpoint` raises (bytes class labels; a layer, optimizer or schedule class of
+    your own that is not registered under a name: see :data:`chainrule.layers.LAYERS`,
+    :data:`chainrule.optim.OPTIMIZERS`, :data:`chainrule.optim.SCHEDULES`), and a path that
+    cannot be written (a folder; a folder that is missing, not a folder or read-only) with the
+    ``OSError`` a write would raise, when training begins, before the first epoch.
 
     Attributes
     ----------
@@ -427,8 +444,8 @@ class ModelCheckpoint(Callback):
     def on_train_begin(self, trainer: Trainer) -> None:
         if self.save_best_only:
             self._tracker.check_available(trainer, "ModelCheckpoint")
-        check_storable_classes(_classes_of(trainer), f"the checkpoint {self.path}")
-        check_writable(self.path)  # a wrong path fails now, not after the first epoch
+        _contents(trainer, self.path)  # what cannot be recorded fails now, not after an epoch
+        check_writable(self.path)  # as does a wrong path
         self._tracker.reset()
         self._saved_this_fit = None
         self.written = False
