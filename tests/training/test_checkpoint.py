@@ -71,6 +71,27 @@ def test_save_best_only_writes_when_the_monitor_improves(tmp_path):
     assert checkpoint.saved_epochs == [1, 2, 4]
 
 
+def test_save_best_only_keeps_its_best_across_fits_until_reset(tmp_path):
+    """A later fit (or partial_fit) writes only an epoch better than every earlier fit's best:
+    a worse second phase must not replace the best checkpoint; reset() starts afresh."""
+    X, y = data()
+    scripted = [3.0, 2.0, 2.5, 5.0, 1.5, 4.0, 4.5]
+    script = LambdaCallback(on_epoch_end=lambda t, e, logs: logs.update(val_loss=scripted[e - 1]))
+    path = tmp_path / "best.safetensors"
+    checkpoint = ModelCheckpoint(path, save_best_only=True)
+    trainer = make_trainer(Adam(), callbacks=[script, checkpoint])
+    trainer.fit(X, y, epochs=3, validation_split=0.2)
+    trainer.fit(X, y, epochs=2, validation_split=0.2)  # 5.0 then 1.5: only epoch 5 is better
+    assert checkpoint.saved_epochs == [1, 2, 5] and checkpoint.written
+    trainer.fit(X, y, epochs=1, validation_split=0.2)  # 4.0: worse than 1.5
+    assert checkpoint.saved_epochs == [1, 2, 5] and not checkpoint.written
+    assert json.loads(read_tensors(path)[1]["trainer"])["epoch"] == 5
+    checkpoint.reset()
+    trainer.fit(X, y, epochs=1, validation_split=0.2)  # 4.5: the first epoch after a reset
+    assert checkpoint.saved_epochs == [1, 2, 5, 7]
+    assert json.loads(read_tensors(path)[1]["trainer"])["epoch"] == 7
+
+
 def test_an_interrupted_run_saves_a_checkpoint(tmp_path):
     X, y = data()
     path = tmp_path / "interrupted.safetensors"

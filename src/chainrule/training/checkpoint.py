@@ -30,8 +30,10 @@ exceptions to "bit for bit":
   weights of that moment; resuming then repeats the interrupted epoch from them;
 - callbacks are not in the checkpoint, and every ``fit`` (resumed or not) starts them afresh:
   ``EarlyStopping`` and ``ReduceLROnPlateau`` count their patience, and keep their best value,
-  from the first epoch of the new ``fit``. (The learning-rate reductions already made are kept,
-  in ``lr_factor``.)
+  from the first epoch of the new ``fit``. (The learning-rate reductions already made are
+  kept, in ``lr_factor``.) A
+  :class:`ModelCheckpoint` object keeps its best value over all the fits it sees; a new one
+  (e.g. in the process that resumes) has none, so its first epoch is written.
 
 How the saved fit ended (``History.interrupted``, ``stopped_early``, ``note``) is restored
 with the history and then cleared, as at the start of every ``fit``.
@@ -398,7 +400,10 @@ class ModelCheckpoint(Callback):
     monitor : str, default "val_loss"
         With ``save_best_only``, the logged quantity that decides what "best" is.
     save_best_only : bool, default False
-        Write only when ``monitor`` improves; otherwise after every epoch.
+        Write only when ``monitor`` is better than the best value seen so far (strictly);
+        otherwise after every epoch. The best value is kept over all fits, as the file keeps
+        the best epoch: a later ``fit`` (or scikit-learn ``partial_fit``) writes only an epoch
+        better than every earlier one. :meth:`reset` forgets it.
     mode : {"auto", "min", "max"}
         As in :class:`~chainrule.training.EarlyStopping`.
 
@@ -439,23 +444,24 @@ class ModelCheckpoint(Callback):
         self._tracker = _Monitor(monitor, mode, 0.0)
         self.saved_epochs: list[int] = []
         self.written = False
-        self._saved_this_fit: int | None = None  # the last epoch written by the current fit
+
+    def reset(self) -> None:
+        """Forget the best value: with ``save_best_only``, the next epoch is written whatever
+        its value (e.g. to start a checkpoint of another run in the same file)."""
+        self._tracker.reset()
 
     def on_train_begin(self, trainer: Trainer) -> None:
         if self.save_best_only:
             self._tracker.check_available(trainer, "ModelCheckpoint")
         _contents(trainer, self.path)  # what cannot be recorded fails now, not after an epoch
         check_writable(self.path)  # as does a wrong path
-        self._tracker.reset()
-        self._saved_this_fit = None
-        self.written = False
+        self.written = False  # the best value stays: the file holds the best epoch of all fits
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         if self.save_best_only and not self._tracker.improved(epoch, logs):
             return
         save_checkpoint(trainer, self.path)
         self.saved_epochs.append(epoch)
-        self._saved_this_fit = epoch
         self.written = True
 
     def on_train_end(self, trainer: Trainer, logs: dict[str, float]) -> None:
@@ -466,9 +472,9 @@ class ModelCheckpoint(Callback):
                 save_checkpoint(trainer, self.path, partial_epoch=True)
                 self.written = True
             trainer.history.note += f"; checkpoint saved to {self.path}"
-        elif self._saved_this_fit is not None:  # keep the best epoch's checkpoint
+        elif self.saved_epochs:  # keep the best epoch's checkpoint (this fit's or an earlier one's)
             trainer.history.note += (
-                f"; checkpoint at {self.path} holds the best epoch {self._saved_this_fit}")
+                f"; checkpoint at {self.path} holds the best epoch {self.saved_epochs[-1]}")
         else:
             trainer.history.note += (
                 f"; no checkpoint was written to {self.path}: no epoch of this fit completed with "
