@@ -19,7 +19,7 @@ from chainrule.layers.dense import Dense
 from chainrule.layers.dropout import Dropout
 from chainrule.optim import SGD
 from chainrule.sklearn import MLPClassifier, MLPRegressor
-from chainrule.training.callbacks import EarlyStopping, LambdaCallback
+from chainrule.training.callbacks import EarlyStopping, LambdaCallback, ReduceLROnPlateau
 
 
 def _sklearn_stop_epoch(values, tol, patience, higher_is_better):
@@ -804,6 +804,57 @@ def test_partial_fit_runs_the_callbacks_set_since_and_keeps_unchanged_ones(iris)
     model.set_params(callbacks=None)
     model.partial_fit(X, y)
     assert calls == [2, 3] and model.callbacks_ == []
+
+
+PARTIAL_SETTINGS = {"hidden_layer_sizes": (8,), "batch_size": 150, "shuffle": False,
+                    "random_state": 3, "tol": 0.0, "n_iter_no_change": 10**6}
+
+
+def test_partial_fit_continues_reduce_lr_on_plateau_as_fit_does(iris):
+    """Patience counts over the calls' epochs: ten partial_fit calls reduce the rate at the
+    epochs ten fit epochs do (min_delta=10: no epoch is an improvement after the first)."""
+    X, y = iris
+    make = lambda: MLPClassifier(**PARTIAL_SETTINGS, max_iter=10, callbacks=[
+        ReduceLROnPlateau("loss", patience=2, factor=0.5, min_delta=10.0)])
+    fitted = fit_quietly(make(), X, y)
+    stepped, rates = make(), []
+    for _ in range(10):
+        stepped.partial_fit(X, y, classes=[0, 1, 2])
+        rates.append(stepped._trainer.optimizer.lr)
+    # halved after epochs 3, 5, 7 and 9 (the rate after each call)
+    assert rates == pytest.approx(np.repeat([1e-3, 5e-4, 2.5e-4, 1.25e-4, 6.25e-5], 2))
+    assert fitted._trainer.history["lr"][1:] == pytest.approx(rates[:-1])
+    assert stepped.loss_curve_ == pytest.approx(fitted.loss_curve_, rel=1e-12)
+
+
+def test_partial_fit_continues_early_stopping_as_fit_does(iris):
+    """The call whose epoch runs out the patience is the stop fit makes (best weights put
+    back); the calls before it keep their last weights, as fit's epochs do."""
+    X, y = iris
+    make = lambda: MLPClassifier(**PARTIAL_SETTINGS, max_iter=10, callbacks=[
+        EarlyStopping("loss", patience=2, min_delta=10.0)])
+    fitted = fit_quietly(make(), X, y)
+    assert fitted.n_iter_ == 3 and fitted._trainer.history.stopped_early
+    stepped = make()
+    for _ in range(3):
+        stepped.partial_fit(X, y, classes=[0, 1, 2])
+    assert stepped._trainer.history.stopped_early
+    assert stepped._trainer.history.note == fitted._trainer.history.note
+    assert stepped.loss_curve_ == pytest.approx(fitted.loss_curve_, rel=1e-12)
+    np.testing.assert_allclose(stepped.coefs_[0], fitted.coefs_[0], rtol=1e-12)
+
+
+def test_partial_fit_writes_a_best_checkpoint_only_for_a_better_epoch(iris, tmp_path):
+    from chainrule.training.checkpoint import ModelCheckpoint
+
+    X, y = iris
+    model = MLPClassifier((8,), random_state=0, learning_rate_init=0.05, callbacks=[
+        ModelCheckpoint(tmp_path / "best.safetensors", "loss", save_best_only=True)])
+    for _ in range(4):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+    model.partial_fit(X * 30, (y + 1) % 3)  # a much worse epoch
+    assert model.loss_curve_[-1] > max(model.loss_curve_[:4])
+    assert model.callbacks_[0].saved_epochs == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])

@@ -648,6 +648,72 @@ def test_reduce_lr_waits_patience_epochs_after_the_cooldown(patience, cooldown, 
     assert history["lr"] == pytest.approx(expected)
 
 
+def scripted_trainer(values, callbacks, weights_at=None):
+    """A trainer whose logged ``loss`` at (overall) epoch e is ``values[e - 1]``; with
+    ``weights_at``, it records the weights at every epoch's end there."""
+    X, _, y, _ = circles()
+    script = LambdaCallback(on_epoch_end=lambda t, e, logs: logs.update(loss=values[e - 1]))
+    weights_at = {} if weights_at is None else weights_at
+    keep = LambdaCallback(on_epoch_end=lambda t, e, logs: weights_at.update(
+        {e: t.net.parameters.copy()}))
+    trainer = Trainer(cr.mlp([2, 4, 1], output="sigmoid", seed=0), "bce", SGD(lr=0.1),
+                      batch_size=200, seed=0, verbose=0, callbacks=[script, keep, *callbacks])
+    return trainer, X, y
+
+
+def test_continued_fits_of_one_epoch_reduce_the_rate_as_one_fit():
+    values = [1.0, 0.5, 0.6, 0.55, 0.7, 0.4, 0.45, 0.5, 0.6]
+    make = lambda: ReduceLROnPlateau("loss", factor=0.5, patience=2, cooldown=1)
+    straight, X, y = scripted_trainer(values, [make()])
+    straight.fit(X, y, epochs=len(values))
+    # reduced after epochs 4 and 8 (epoch 5 a cooldown, 0.4 at epoch 6 a new best)
+    assert straight.history["lr"] == pytest.approx([0.1] * 4 + [0.05] * 4 + [0.025])
+    stepped, X, y = scripted_trainer(values, [make()])
+    for _ in values:
+        stepped.fit(X, y, epochs=1, continue_callbacks=True)
+    assert stepped.history["lr"] == straight.history["lr"]
+    assert stepped.net.parameters.tobytes() == straight.net.parameters.tobytes()
+    afresh, X, y = scripted_trainer(values, [make()])  # each fit a run of its own: no plateau
+    for _ in values:
+        afresh.fit(X, y, epochs=1)
+    assert afresh.history["lr"] == [0.1] * len(values)
+
+
+def test_continued_fits_of_one_epoch_stop_early_as_one_fit():
+    """The stop comes at the same epoch, with the same note and the best weights put back;
+    the continued fits before it keep their last weights, as the epochs of one fit do."""
+    values = [3.0, 2.0, 2.5, 2.4, 2.2, 1.0]
+    straight_weights, stepped_weights = {}, {}
+    straight, X, y = scripted_trainer(values, [EarlyStopping("loss", patience=2)],
+                                      straight_weights)
+    straight.fit(X, y, epochs=len(values))
+    assert len(straight.history) == 4 and straight.history.stopped_early
+    stopper = EarlyStopping("loss", patience=2)
+    stepped, X, y = scripted_trainer(values, [stopper], stepped_weights)
+    for epoch in range(1, 4):
+        history = stepped.fit(X, y, epochs=1, continue_callbacks=True)
+        assert not history.stopped_early and stopper.stopped_epoch == 0
+        np.testing.assert_array_equal(stepped.net.parameters, straight_weights[epoch])
+    history = stepped.fit(X, y, epochs=1, continue_callbacks=True)
+    assert history.stopped_early and stopper.stopped_epoch == 4
+    assert history.note == straight.history.note
+    np.testing.assert_array_equal(stepped.net.parameters, straight_weights[2])
+    np.testing.assert_array_equal(straight.net.parameters, straight_weights[2])
+    # the run goes on if asked: 2.2 is no improvement on 2.0 (a stop again, from the best
+    # weights), 1.0 is, and ends no run
+    history = stepped.fit(X, y, epochs=1, continue_callbacks=True)
+    assert history.stopped_early and stopper.stopped_epoch == 5
+    history = stepped.fit(X, y, epochs=1, continue_callbacks=True)
+    assert not history.stopped_early and stopper.best_epoch == 6
+    np.testing.assert_array_equal(stepped.net.parameters, stepped_weights[6])
+
+
+def test_continue_callbacks_must_be_a_bool():
+    trainer, X, y = scripted_trainer([1.0], [])
+    with pytest.raises(TypeError, match="continue_callbacks"):
+        trainer.fit(X, y, epochs=1, continue_callbacks="yes")
+
+
 # ------------------------------------------------------------------ a fit that fails before any step
 def _trainer_state(trainer):
     """Everything a fit may change, comparable with ``==`` (the arrays as bytes)."""

@@ -215,7 +215,7 @@ class BaseMLP(BaseEstimator):
                                               incremental, classes)
             trainer, steps = self._trainer, self._trainer.optimizer.n_steps
             epochs = 1 if incremental else settings["max_iter"]
-            converged = self._train(train, validation, settings, epochs)
+            converged = self._train(train, validation, settings, epochs, incremental)
         except BaseException:
             if trainer is None or trainer.optimizer.n_steps == steps:  # no step: nothing to keep
                 restore()
@@ -299,9 +299,12 @@ class BaseMLP(BaseEstimator):
         return restore
 
     def _train(
-        self, train: tuple, validation: tuple | None, settings: dict[str, Any], epochs: int
+        self, train: tuple, validation: tuple | None, settings: dict[str, Any], epochs: int,
+        incremental: bool,
     ) -> bool:
-        """Run the Trainer for up to ``epochs`` epochs; True when the stopping rule ended it."""
+        """Run the Trainer for up to ``epochs`` epochs; True when the stopping rule ended it.
+        A ``partial_fit`` (``incremental``) continues the callbacks' run (``Trainer.fit``'s
+        ``continue_callbacks``): their patience counts epochs across calls."""
         X, y, weights = train
         rows = min(settings["batch_size"], X.shape[0])  # larger batches are clipped
         mean_weight = 1.0 if weights is None else float(np.mean(weights))
@@ -312,7 +315,8 @@ class BaseMLP(BaseEstimator):
         trainer.callbacks = [bookkeeping, *self._callbacks]
         steps = trainer.optimizer.n_steps
         try:
-            trainer.fit(X, y, epochs=epochs, validation_data=validation, sample_weight=weights)
+            trainer.fit(X, y, epochs=epochs, validation_data=validation, sample_weight=weights,
+                        continue_callbacks=incremental)
         except MonitorNotLoggedError as error:  # its advice names the Trainer's fit arguments
             raise error.advised(MONITOR_ADVICE) from None
         except (TrainingDivergedError, ValueError) as error:

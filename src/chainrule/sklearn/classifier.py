@@ -106,7 +106,13 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
     callbacks : list of chainrule Callback or None
         Run during training (ours). Each ``fit`` trains copies, kept in ``callbacks_``;
         ``partial_fit`` keeps training them (with their state) until ``callbacks`` is set to
-        another list, whose copies then replace them. They see the training's logs:
+        another list, whose copies then replace them. Each ``partial_fit`` continues their
+        run (``Trainer.fit``'s ``continue_callbacks``): ``EarlyStopping`` and
+        ``ReduceLROnPlateau`` count patience over the calls' epochs as ``fit`` does over its
+        own. A call whose epoch runs out ``EarlyStopping``'s patience is a stop (the history's
+        ``stopped_early``; ``restore_best`` puts the best weights back then, and only then);
+        the next call trains on, as scikit-learn's own stopping rule lets ``partial_fit`` do.
+        They see the training's logs:
         ``"loss"`` (the objective minimised: for a regressor's named losses with several
         outputs, n_outputs times ``loss_curve_``'s data term), ``"lr"``, ``"seconds"``, and
         ``"val_loss"`` only with ``early_stopping=True``; no metrics (monitoring another

@@ -4,7 +4,8 @@ Write your own by subclassing :class:`Callback` and overriding any of its hooks;
 the trainer (``trainer.net``, ``trainer.optimizer``, ``trainer.history``; set
 ``trainer.stop_training = True`` to stop after the current epoch)::
 
-    on_train_begin(trainer)
+    on_train_begin(trainer)                        trainer.continue_callbacks: whether this
+                                                   fit continues the previous fit's run
     on_epoch_begin(trainer, epoch)                 epoch counted from 1
     on_batch_end(trainer, epoch, batch, logs)      logs = {"loss": batch loss}; batch from 1
     on_epoch_end(trainer, epoch, logs)             logs = the epoch's "loss", metrics, "val_..."
@@ -172,8 +173,10 @@ class EarlyStopping(Callback):
     best, best_epoch : float, int
         The best value seen and its epoch.
     stopped_epoch : int
-        The epoch after which training stopped (0 when it ran to the end, also when the
-        patience ran out on the fit's last epoch).
+        The epoch after which this fit stopped (0 when it ran to the end, also when the
+        patience ran out on the fit's last epoch, unless the fit continues a run: see
+        ``Trainer.fit``'s ``continue_callbacks``, with which the best value, the patience
+        count and the best weights carry over from the previous fit).
     """
 
     def __init__(
@@ -205,25 +208,32 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, trainer: Trainer) -> None:
         self._tracker.check_available(trainer, "EarlyStopping")
-        self._tracker.reset()
         self.stopped_epoch = 0
-        self._best_parameters = None
+        if not trainer.continue_callbacks:  # a run of its own
+            self._tracker.reset()
+            self._best_parameters = None
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: Logs) -> None:
         if self._tracker.improved(epoch, logs):
             if self.restore_best:
                 self._best_parameters = trainer.net.parameters.copy()
-        elif self._tracker.wait >= self.patience and epoch < trainer.final_epoch:
+        # On a fit's last epoch training ends anyway, unless the next fit continues the run.
+        elif self._tracker.wait >= self.patience and (epoch < trainer.final_epoch
+                                                      or trainer.continue_callbacks):
             self.stopped_epoch = epoch
             trainer.stop_training = True
             trainer.history.stopped_early = True
 
     def on_train_end(self, trainer: Trainer, logs: Logs) -> None:
-        restoring = self.restore_best and self._best_parameters is not None
+        # A fit that continues a run ends it only by a stop: otherwise the next fit goes on
+        # from its last weights, as the epochs of one fit do.
+        restoring = (self.restore_best and self._best_parameters is not None
+                     and (self.stopped_epoch > 0 or not trainer.continue_callbacks))
         if restoring:
             trainer.net.parameters[...] = self._best_parameters
         if self.stopped_epoch:  # no epoch since: the tracker's wait is the stop's
-            stalled = self._tracker.wait  # patience, or 1 when patience is 0
+            stalled = self._tracker.wait  # patience (or more, in a run continued past a
+            # stop), or 1 when patience is 0
             best = (f"best {self.best:.6g} at epoch {self.best_epoch}" if self.best_epoch
                     else "it was never finite")
             restored = f"; restored the weights of epoch {self.best_epoch}" if restoring else ""
@@ -273,8 +283,9 @@ class ReduceLROnPlateau(Callback):
 
     def on_train_begin(self, trainer: Trainer) -> None:
         self._tracker.check_available(trainer, "ReduceLROnPlateau")
-        self._tracker.reset()
-        self._cooling = 0
+        if not trainer.continue_callbacks:  # a run of its own (Trainer.fit's continue_callbacks)
+            self._tracker.reset()
+            self._cooling = 0
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: Logs) -> None:
         improved = self._tracker.improved(epoch, logs)  # a new best counts even in a cooldown

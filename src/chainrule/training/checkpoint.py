@@ -30,8 +30,8 @@ exceptions to "bit for bit":
   weights of that moment; resuming then repeats the interrupted epoch from them;
 - callbacks are not in the checkpoint, and every ``fit`` (resumed or not) starts them afresh:
   ``EarlyStopping`` and ``ReduceLROnPlateau`` count their patience, and keep their best value,
-  from the first epoch of the new ``fit``. (The learning-rate reductions already made are
-  kept, in ``lr_factor``.) A
+  from the first epoch of the new ``fit``, unless it is given ``continue_callbacks=True``.
+  (The learning-rate reductions already made are kept, in ``lr_factor``.) A
   :class:`ModelCheckpoint` object keeps its best value over all the fits it sees; a new one
   (e.g. in the process that resumes) has none, so its first epoch is written.
 

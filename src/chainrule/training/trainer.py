@@ -105,6 +105,9 @@ class Trainer:
         Set by a callback to stop after the current epoch.
     lr_factor : float in [0, 1]
         Product of the reductions applied by ``ReduceLROnPlateau``.
+    continue_callbacks : bool
+        The current (or last) ``fit``'s ``continue_callbacks``: callbacks read it in
+        ``on_train_begin`` to tell a new run from the continuation of the previous fit's.
 
     Examples
     --------
@@ -178,6 +181,7 @@ class Trainer:
         self.epoch_in_progress = False
         self.stop_training = False
         self.lr_factor = 1.0
+        self.continue_callbacks = False
         self._has_validation = False
         self._steps_before_fit = 0  # the optimizer's step count when the current fit began
         self._interrupt = DeferredInterrupt()  # Ctrl-C: stop after the current batch
@@ -193,6 +197,7 @@ class Trainer:
         validation_split: float | None = None,
         sample_weight: Any = None,
         resume_from: str | os.PathLike[str] | None = None,
+        continue_callbacks: bool = False,
     ) -> History:
         """Train for ``epochs`` epochs and return the :class:`History` (all epochs so far).
 
@@ -222,6 +227,18 @@ class Trainer:
             setting. To train on with other settings, start a new fit from the checkpoint's
             weights instead: ``Trainer(checkpoint_network(path), ...).fit(X, y)`` (see
             :func:`~chainrule.training.checkpoint.checkpoint_network`).
+        continue_callbacks : bool, default False
+            False: the callbacks start afresh, this fit being a run of its own
+            (``EarlyStopping`` and ``ReduceLROnPlateau`` forget their best value and patience
+            count). True: this fit goes on with the run of the previous fit's callbacks, as
+            if its epochs followed that fit's inside one fit: ``EarlyStopping`` and
+            ``ReduceLROnPlateau`` keep their best value, patience count and cooldown, so that
+            fits of one epoch each (scikit-learn's ``partial_fit`` gives this) act as one fit
+            over those epochs. As the run may go on after such a fit, ``EarlyStopping``
+            counts patience running out on its last epoch as a stop, and puts the best
+            weights back only when it stops (a fit that ends without a stop keeps its last
+            weights, for the next fit to continue from). Give it to every fit of such a run,
+            the first included. (``ModelCheckpoint`` keeps its best value in either case.)
 
         Returns
         -------
@@ -250,7 +267,9 @@ class Trainer:
         ``y``), even when it had restored ``resume_from`` already.
         """
         epochs = check_number(epochs, "epochs", low=1, integer=True)
+        continue_callbacks = check_bool(continue_callbacks, "continue_callbacks")
         restore = self._saved_state()  # put back if this fit fails before its first step
+        self.continue_callbacks = continue_callbacks  # read by the callbacks' on_train_begin
         try:
             if resume_from is not None:
                 from .checkpoint import load_checkpoint
@@ -712,7 +731,7 @@ def _resolve(base: type, spec: Any, what: str) -> Any:
 #: The Trainer's attributes that a fit or the checkpoint it resumes from change (besides the
 #: weights, optimizer, generators and history): what a fit failing before any step puts back.
 _FIT_STATE = ("encoder", "epoch", "final_epoch", "epoch_in_progress", "stop_training",
-              "lr_factor", "split_seed", "_has_validation")
+              "lr_factor", "split_seed", "_has_validation", "continue_callbacks")
 
 #: Keys ``fit`` logs itself, which no metric may be named.
 _RESERVED_KEYS = ("loss", "lr", "seconds", *HISTORY_FIELDS)
