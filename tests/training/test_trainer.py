@@ -226,6 +226,37 @@ def test_step_schedules_count_optimizer_steps():
     assert history["lr"] == [0.5, 0.125]
 
 
+@pytest.mark.parametrize("unit", ["step", "epoch"])
+def test_a_new_trainer_sharing_the_optimizer_continues_its_steps_and_restarts_its_epochs(unit):
+    """As the docstrings say: a step schedule follows the optimizer's step count, which
+    carries over; an epoch schedule follows the Trainer's own epochs, which start at 0 (its
+    warm-up again), and so does lr_factor (ReduceLROnPlateau's reductions)."""
+    from chainrule.optim import CosineLR
+
+    X, _, y, _ = circles()
+    t_max = {"step": 40, "epoch": 10}[unit]
+
+    def make(net, optimizer, callbacks=()):
+        return Trainer(net, "bce", optimizer, schedule=CosineLR(t_max, warmup=t_max // 5, unit=unit),
+                       batch_size=200, seed=0, verbose=0, callbacks=list(callbacks))
+
+    net, optimizer = cr.mlp([2, 4, 1], output="sigmoid", seed=0), Adam(0.01)
+    first = make(net, optimizer, [ReduceLROnPlateau("loss", patience=1, min_delta=10.0)])
+    first.fit(X, y, epochs=5)
+    assert first.lr_factor < 1
+    second = make(net, optimizer)
+    second.fit(X, y, epochs=5)
+    assert second.epoch == 5 and second.lr_factor == 1.0 and optimizer.n_steps == 40
+    one = make(cr.mlp([2, 4, 1], output="sigmoid", seed=0), Adam(0.01))
+    one.fit(X, y, epochs=10)
+    schedule = CosineLR(t_max, warmup=t_max // 5, unit=unit)
+    if unit == "step":  # steps 21..40 of the same schedule: the second half of one run's
+        assert second.history["lr"] == pytest.approx(one.history["lr"][5:])
+    else:  # epochs 0..4 again, warm-up included
+        assert second.history["lr"] == pytest.approx([schedule(t, 0.01) for t in range(5)])
+        assert second.history["lr"] != pytest.approx(one.history["lr"][5:])
+
+
 def test_ctrl_c_stops_after_the_current_batch_and_returns_the_history():
     X, _, y, _ = circles()
     batches_seen = []

@@ -8,6 +8,11 @@ point. Whoever runs the loop sets ``optimizer.lr = schedule(t, optimizer.base_lr
 - ``"step"``: ``t`` counts optimizer steps (minibatches) taken so far;
 - ``"epoch"``: ``t`` counts completed epochs, so epoch ``k`` (from 0) uses ``schedule(k, ...)``.
 
+In a :class:`~chainrule.training.Trainer` the step count is the optimizer's own
+(``optimizer.n_steps``), the epoch count the Trainer's (``Trainer.epoch``): an optimizer handed
+on to a new Trainer continues a step schedule where it was, while an epoch schedule starts over
+(warm-up included), as the new Trainer counts its epochs from 0.
+
 Reducing the rate when a validation metric stalls is not a schedule (it depends on the metric,
 not the counter); it is a training callback.
 

@@ -52,8 +52,15 @@ class Trainer:
         (``Sigmoid`` + binary cross-entropy and ``Softmax`` + cross-entropy are fused).
     optimizer : Optimizer, name or dict, default "adam"
         Bound to the network's flat buffers here. One already bound to ``net`` (by an earlier
-        Trainer, or ``bind_network``) keeps its state (moments, step count): this Trainer
-        continues where the other stopped. One bound to another network is refused.
+        Trainer, or ``bind_network``) keeps its state (moments, step count, rate): this
+        Trainer continues where the other stopped in what the optimizer holds, and starts
+        its own counts afresh: ``epoch`` (and the history) from 0, so a ``schedule`` of unit
+        ``"epoch"`` starts over, warm-up included, while one of unit ``"step"`` goes on from
+        the optimizer's step count; and ``lr_factor`` from 1, so a schedule's rate leaves out
+        the other Trainer's ``ReduceLROnPlateau`` reductions (without a schedule the reduced
+        ``optimizer.lr`` stays). To continue every count, fit the same Trainer again, or
+        resume from a checkpoint (``fit(resume_from=...)``). One bound to another network is
+        refused.
     batch_size : int, default 32
         The last, partial batch of an epoch is used, not dropped.
     shuffle : bool, default True
@@ -85,7 +92,9 @@ class Trainer:
         its reader has gone (a closed pipe), no more are printed and training goes on.
     schedule : Schedule, name or dict, optional
         Learning-rate schedule; ``lr = schedule(t, optimizer.base_lr) · lr_factor`` with ``t``
-        counting steps or epochs as the schedule's ``unit`` says.
+        counting steps or epochs as the schedule's ``unit`` says: ``"step"``, the optimizer's
+        steps (``optimizer.n_steps``, its whole history); ``"epoch"``, this Trainer's
+        completed epochs (``epoch``).
 
     Attributes
     ----------
