@@ -679,6 +679,40 @@ def test_reduce_lr_waits_patience_epochs_after_the_cooldown(patience, cooldown, 
     assert history["lr"] == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_reduce_lr_on_plateau_is_torchs_with_patience_one_less(mode):
+    """docs/conventions.md: torch's ReduceLROnPlateau(patience=p - 1, threshold=min_delta,
+    threshold_mode="abs", eps=0) reduces at the epochs ours(patience=p) does; p=0 acts as 1."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for trial in range(12):
+        values = list(5 + np.cumsum(rng.normal(-0.01, 0.05, size=30)))
+        if trial % 3 == 0:  # ties at the margin and plateaus
+            values = list(np.round(values, 1))
+        patience, cooldown = int(rng.integers(0, 5)), int(rng.integers(0, 3))
+        factor, min_delta = float(rng.choice([0.1, 0.5])), float(rng.choice([0.0, 0.01, 0.05]))
+        plateau = ReduceLROnPlateau("loss", factor=factor, patience=patience, min_delta=min_delta,
+                                    cooldown=cooldown, min_lr=1e-3, mode=mode)
+        ours = scripted_fit(values, plateau)["lr"]  # the rate each epoch trained with
+        parameter = torch.nn.Parameter(torch.zeros(1))
+        optimizer = torch.optim.SGD([parameter], lr=0.1)
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode=mode, factor=factor, patience=max(patience - 1, 0),
+            threshold=min_delta, threshold_mode="abs", cooldown=cooldown, min_lr=1e-3, eps=0)
+        theirs = [0.1]
+        for value in values[:-1]:
+            scheduler.step(value)
+            theirs.append(optimizer.param_groups[0]["lr"])
+        assert ours == pytest.approx(theirs, rel=1e-12), (trial, patience, cooldown)
+
+
+def test_an_improvement_must_exceed_min_delta():
+    """Exactly min_delta better is no improvement (value < best - min_delta, strictly)."""
+    stopper = EarlyStopping("loss", patience=1, min_delta=0.5, restore_best=False)
+    scripted_fit([3.0, 2.5, 1.0], stopper)
+    assert (stopper.best_epoch, stopper.stopped_epoch) == (1, 2)
+
+
 def scripted_trainer(values, callbacks, weights_at=None):
     """A trainer whose logged ``loss`` at (overall) epoch e is ``values[e - 1]``; with
     ``weights_at``, it records the weights at every epoch's end there."""

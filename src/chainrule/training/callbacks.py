@@ -133,7 +133,8 @@ class _Monitor:
             ) from None
 
     def improved(self, epoch: int, logs: Logs) -> bool:
-        """Record ``logs[monitor]``; True when it beats the best so far by ``min_delta``."""
+        """Record ``logs[monitor]``; True when it beats the best so far by more than
+        ``min_delta`` (an absolute margin), or is the first finite value."""
         value = logs.get(self.monitor, np.nan)
         if not np.isfinite(value):
             self.wait += 1
@@ -154,14 +155,22 @@ class _Monitor:
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs.
 
+    An epoch improves when its value beats the best so far by more than ``min_delta``
+    (``value < best - min_delta``, or ``>`` ``best + min_delta`` when maximising); training
+    stops after the ``patience``-th consecutive epoch that does not. Keras's ``EarlyStopping``
+    counts the same way (with other defaults); scikit-learn's MLP stops after more than
+    ``n_iter_no_change`` such epochs, so ``n_iter_no_change = patience - 1``: see
+    docs/conventions.md.
+
     Parameters
     ----------
     monitor : str, default "val_loss"
         A logged quantity: ``"loss"``, a metric name, or their ``"val_"`` versions.
     patience : int, default 5
-        Epochs without improvement to wait before stopping.
+        Epochs without improvement to wait before stopping. 0 acts as 1: the first epoch
+        without improvement stops (as in Keras).
     min_delta : float, default 0
-        Smallest change that counts as an improvement.
+        An absolute margin: an improvement must exceed it (strictly).
     restore_best : bool, default True
         At the end of training, put back the weights of the best epoch.
     mode : {"auto", "min", "max"}
@@ -246,9 +255,13 @@ class EarlyStopping(Callback):
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
 
-    Counts epochs. After ``patience`` epochs without an improvement of at least ``min_delta``,
-    the rate becomes ``max(lr · factor, min_lr)``; then ``cooldown`` epochs pass before waiting
-    starts again. The reduction composes with a schedule: the trainer multiplies the scheduled
+    Counts epochs. After ``patience`` consecutive epochs without an improvement of more than
+    ``min_delta`` (an absolute margin: ``value < best - min_delta``, or ``>`` ``best +
+    min_delta`` when maximising), the rate becomes ``max(lr · factor, min_lr)``; then
+    ``cooldown`` epochs pass before waiting starts again. ``patience=0`` acts as 1 (the first
+    epoch without improvement reduces). As Keras's ``ReduceLROnPlateau`` (but for its
+    ``cooldown``, one more than ours); PyTorch's is ours with its ``patience`` one less,
+    ``threshold_mode="abs"``, ``threshold=min_delta`` and ``eps=0``: see docs/conventions.md. The reduction composes with a schedule: the trainer multiplies the scheduled
     rate by the accumulated factor (``trainer.lr_factor``). ``min_lr`` bounds the rate at the
     moment of a reduction only: a decaying schedule may take it lower afterwards.
 
@@ -257,7 +270,9 @@ class ReduceLROnPlateau(Callback):
     monitor : str, default "val_loss"
     factor : float in (0, 1), default 0.1
     patience : int, default 10
+        Epochs without improvement before a reduction; 0 acts as 1.
     min_delta : float, default 1e-4
+        An absolute margin an improvement must exceed.
     cooldown : int, default 0
     min_lr : float, default 0
     mode : {"auto", "min", "max"}
