@@ -261,8 +261,9 @@ class ReduceLROnPlateau(Callback):
     ``cooldown`` epochs pass before waiting starts again. ``patience=0`` acts as 1 (the first
     epoch without improvement reduces). As Keras's ``ReduceLROnPlateau`` (but for its
     ``cooldown``, one more than ours); PyTorch's is ours with its ``patience`` one less,
-    ``threshold_mode="abs"``, ``threshold=min_delta`` and ``eps=0``: see docs/conventions.md. The reduction composes with a schedule: the trainer multiplies the scheduled
-    rate by the accumulated factor (``trainer.lr_factor``). ``min_lr`` bounds the rate at the
+    ``threshold_mode="abs"``, ``threshold=min_delta`` and ``eps=0``: see docs/conventions.md.
+    The reduction composes with a schedule: the trainer multiplies the scheduled rate by the
+    accumulated factor (``trainer.lr_factor``). ``min_lr`` bounds the rate at the
     moment of a reduction only: a decaying schedule may take it lower afterwards.
 
     Parameters
