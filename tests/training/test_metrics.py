@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -164,6 +166,47 @@ def test_log_loss_errors():
         log_loss(np.eye(2), [0.2, 0.7])
     with pytest.raises(ShapeError, match="same number of samples, got 3 and 2"):
         log_loss([0, 1, 1], [0.2, 0.7])
+
+
+def _peak_bytes(function, *args):
+    """The result of ``function(*args)`` and the most memory it held at once (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        result = function(*args)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def test_class_scores_are_read_without_a_copy_of_the_whole_array(rng):
+    # accuracy takes the argmax of float32 scores as they are, and log_loss of labels picks one
+    # probability per row before clipping: neither copies the (n, k) array (1.6 MB here)
+    n, k = 2000, 200
+    y = rng.integers(0, k, n)
+    P = _softmax(rng.standard_normal((n, k))).astype(np.float32)
+    for metric in (accuracy, log_loss):
+        _, peak = _peak_bytes(metric, y, P)
+        assert peak < P.nbytes, metric.__name__  # a float64 copy is twice as large
+
+
+def test_log_loss_of_labels_is_unchanged_by_picking_before_clipping(rng):
+    n, k, eps = 500, 7, 1e-3
+    y = rng.integers(0, k, n)
+    P = _softmax(3 * rng.standard_normal((n, k)))  # some entries beyond the clip bounds
+    clipped = np.clip(P, eps, 1 - eps)[np.arange(n), y]
+    assert log_loss(y, P, eps=eps) == float(-np.mean(np.log(clipped)))
+    # float32 input: computed in float64 on the float32 values, as before
+    P32 = P.astype(np.float32)
+    assert log_loss(y, P32, eps=eps) == log_loss(y, P32.astype(np.float64), eps=eps)
+    assert accuracy(y, P32) == accuracy(y, P32.astype(np.float64))
+
+
+def test_float32_class_scores_that_are_not_finite_are_refused():
+    P = np.array([[0.5, np.nan], [0.2, 0.8]], dtype=np.float32)
+    for metric in (accuracy, log_loss):
+        with pytest.raises(ValueError, match=r"y_pred must be finite|y_prob must be finite"):
+            metric([0, 1], P)
 
 
 # ------------------------------------------------------------------ regression

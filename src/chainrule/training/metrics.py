@@ -46,6 +46,7 @@ from .._validation import (
     as_float_array,
     check_n_samples,
     check_number,
+    float_dtype_of,
 )
 from ..errors import ShapeError
 from ..registry import Registry
@@ -109,7 +110,11 @@ def _pred_labels(y_pred: Any) -> tuple[np.ndarray, int]:
     """``(labels (n_samples,) int64, n_classes implied by the shape/kind or 0)``."""
     raw = as_array(y_pred, "y_pred")
     if raw.ndim == 2 and raw.shape[1] >= 2:  # scores of n_classes classes
-        return as_float_array(raw, "y_pred").argmax(axis=1), raw.shape[1]
+        # float32 scores as they are: widening is exact and keeps their order, so the argmax
+        # is the same without a float64 copy of the whole array (integers do widen: beyond
+        # 2**53 rounding could make ties)
+        scores = as_float_array(raw, "y_pred", dtype=float_dtype_of(raw))
+        return scores.argmax(axis=1), raw.shape[1]
     _check_label_shape(raw, "y_pred")
     if raw.dtype.kind in "biu":  # predicted labels; (n_samples, 1) ones are binary
         implied = 2 if raw.ndim == 2 else 0
@@ -269,11 +274,17 @@ def log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
     """
     # Below the float64 epsilon, 1 - eps rounds to 1 and log(1 - p) can be log 0.
     eps = check_number(eps, "eps", low=float(np.finfo(np.float64).eps), high=0.5, high_open=True)
-    prob = as_float_array(y_prob, "y_prob", ndim=(1, 2))
+    # float32 probabilities stay float32 until the entries used are picked: widening each one
+    # is exact, so the result is that of the float64 array, without a copy of it
+    prob = as_float_array(y_prob, "y_prob", dtype=float_dtype_of(y_prob), ndim=(1, 2))
     target = as_float_array(y_true, "y_true", ndim=(1, 2))
     check_n_samples(len(target), len(prob), "y_true", "y_prob")
     _check_probabilities(prob, "y_prob", "apply a sigmoid or softmax to logits")
-    p = np.clip(prob, eps, 1.0 - eps)
+    if prob.ndim == 2 and prob.shape[1] > 1 and target.ndim == 1:  # integer labels:
+        y = as_class_labels(target, "y_true", prob.shape[1])  # pick P[i, y_i], then clip it
+        picked = prob[np.arange(len(y)), y].astype(np.float64)
+        return float(-np.mean(np.log(np.clip(picked, eps, 1.0 - eps))))
+    p = np.clip(prob.astype(np.float64, copy=False), eps, 1.0 - eps)
     if prob.ndim == 1 or prob.shape[1] == 1:  # binary
         if target.ndim == 2 and target.shape[1] != 1:
             raise ShapeError(
@@ -284,9 +295,6 @@ def log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
         p = p.reshape(-1)
         return float(-np.mean(np.where(y == 1, np.log(p), np.log1p(-p))))
     n_classes = prob.shape[1]
-    if target.ndim == 1:  # integer labels: pick log P[i, y_i]
-        y = as_class_labels(target, "y_true", n_classes)
-        return float(-np.mean(np.log(p[np.arange(len(y)), y])))
     if target.shape[1] != n_classes:
         raise ShapeError(
             f"y_true must be of shape (n_samples,) or (n_samples, {n_classes}) to match y_prob, "
