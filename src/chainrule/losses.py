@@ -145,15 +145,21 @@ class Loss:
         :meth:`prepare_targets`' result, ``sample_weight`` None or a checked (n_samples,) array
         of the same dtype. :meth:`backward` works after it as after :meth:`forward`.
         """
-        values = self._values(Y, T)
-        per_sample = values.reshape(Y.shape[0], -1)
+        return self.reduce(self._values(Y, T).reshape(Y.shape[0], -1), Y.shape, sample_weight)
+
+    def reduce(self, per_sample: np.ndarray, shape: tuple[int, ...],
+               sample_weight: np.ndarray | None = None) -> float:
+        """The loss from the unreduced values of every sample, ``per_sample`` (n_samples,
+        values per sample), of predictions of ``shape``; what :meth:`evaluate` returns for
+        them. A caller that computes the values in chunks of rows (``_values`` acts row by
+        row) and reduces them all here gets the same number as one :meth:`evaluate`."""
         if sample_weight is None:
             total, count = per_sample.sum(), per_sample.size
         else:
             total = sample_weight @ per_sample.sum(axis=1)
             count = sample_weight.sum() * per_sample.shape[1]
         scale = 1.0 / count if self.reduction == "mean" else 1.0
-        self._state = (Y.shape, sample_weight, scale, per_sample.shape[1])
+        self._state = (shape, sample_weight, scale, per_sample.shape[1])
         return float(total * scale)
 
     __call__ = forward

@@ -921,3 +921,100 @@ def test_a_dropped_trainer_frees_its_network_by_reference_counting():
 
     assert freed_by_refcount(fitted, lambda trainer: trainer.net,
                              lambda trainer: trainer.net.parameters)
+
+
+# ------------------------------------------------------------------ evaluation in chunks
+
+
+def _chunked_cases(rng):
+    """(trainer, X, y, sample_weight) fitted briefly, one per task and kind of loss."""
+    X = rng.standard_normal((50, 4))
+    labels = rng.integers(0, 3, 50)
+    cases = [
+        (cr.mlp([4, 8, 3], output="softmax", seed=0), "cross_entropy", labels,
+         ["accuracy", "log_loss"]),
+        (cr.mlp([4, 8, 3], output="softmax", seed=0), {"name": "cross_entropy",
+                                                       "label_smoothing": 0.1},
+         np.eye(3)[labels], ["accuracy", "log_loss"]),
+        (cr.mlp([4, 8, 1], output="sigmoid", seed=0), "binary_cross_entropy", labels % 2,
+         ["accuracy", "log_loss"]),
+        (cr.mlp([4, 8, 3], output="sigmoid", seed=0), "binary_cross_entropy",
+         rng.integers(0, 2, (50, 3)), ["accuracy", "log_loss"]),
+        (cr.mlp([4, 8, 2], seed=0), "mse", rng.standard_normal((50, 2)), ["mse", "r2"]),
+    ]
+    for net, loss, y, metrics in cases:
+        def spread(y_true, y_pred):
+            return float(np.std(y_pred))
+        trainer = Trainer(net, loss, seed=0, verbose=0, metrics=[*metrics, spread])
+        trainer.fit(X, y, epochs=2)
+        yield trainer, X, y, rng.uniform(0.1, 2.0, 50)
+
+
+def test_evaluate_in_chunks_gives_the_numbers_of_one_pass(rng, monkeypatch):
+    # The loss and the metrics on the whole arrays of the same forward chunks (a matrix
+    # product's rounding may depend on its number of rows: the forward pass was chunked before)
+    import chainrule.training.trainer as trainer_module
+    from chainrule.training.metrics import for_task
+
+    monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 7)
+    for trainer, X, y, w in _chunked_cases(rng):
+        y_encoded = trainer.encoder.transform(y, trainer.net.dtype)
+        scores = trainer._outputs(trainer.net.check_input(X))
+        for weights in (None, w):
+            loss = trainer.objective.head_loss.forward(scores, y_encoded, weights)
+            probabilities = trainer._probabilities(scores.copy())
+            want = {"loss": loss + trainer.net.penalty()}
+            want.update({name: float(for_task(metric, trainer.encoder.task)(y_encoded,
+                                                                             probabilities))
+                         for name, metric in trainer.metrics.items()})
+            assert trainer.evaluate(X, y, weights) == want  # bit for bit
+        monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 10**9)  # decoded as one array
+        predicted = trainer.encoder.decode(
+            trainer._probabilities(trainer._outputs(trainer.net.check_input(X))))
+        monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 7)
+        if trainer.encoder.is_classifier:  # the same classes (regression values: BLAS rounding)
+            np.testing.assert_array_equal(trainer.predict(X), predicted)
+        assert trainer.predict(X).dtype == predicted.dtype
+
+
+def test_evaluate_keeps_no_loss_arrays_and_holds_no_class_array(rng, monkeypatch):
+    import tracemalloc
+
+    import chainrule.training.trainer as trainer_module
+
+    n, k = 4000, 200
+    X = rng.standard_normal((n, 5)).astype(np.float32)
+    y = rng.integers(0, k, n)
+    trainer = Trainer(cr.mlp([5, 8, k], output="softmax", seed=0), "cross_entropy", seed=0,
+                      verbose=0, metrics=["accuracy", "log_loss"])
+    trainer.fit(X[:500], y[:500], epochs=1)
+    monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 256)
+    scores_bytes = n * k * 4  # the (n_samples, n_classes) float32 array
+    for call in (lambda: trainer.evaluate(X, y), lambda: trainer.predict(X)):
+        tracemalloc.start()
+        try:
+            call()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < scores_bytes / 2
+    assert trainer.objective.head_loss._kept == {}
+
+
+def test_evaluate_refuses_outputs_out_of_range_naming_the_range_of_all(rng, monkeypatch):
+    import chainrule.training.trainer as trainer_module
+
+    X = rng.standard_normal((40, 3))
+    net = cr.Sequential([cr.layers.Dense(3, 2), cr.layers.ReLU()])
+    trainer = Trainer(net, "cross_entropy", seed=0, verbose=0)
+    trainer.restore_encoder({"task": "multiclass", "y_ndim": 1, "classes": [0, 1]})
+    net.parameters[...] = np.linspace(-3, 3, net.n_parameters)
+    y = np.zeros(40, np.int64)
+    monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 10**9)
+    with pytest.raises(ValueError) as whole:
+        trainer.evaluate(X, y)
+    monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 7)
+    with pytest.raises(ValueError) as chunked:
+        trainer.evaluate(X, y)
+    assert "expects y_pred to be probabilities" in str(whole.value)
+    assert str(chunked.value) == str(whole.value)

@@ -182,8 +182,17 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     >>> accuracy([1, 0, 1, 1], [0.9, 0.2, 0.4, 0.5])
     0.75
     """
+    return _mean(_accuracy_terms(y_true, y_pred))
+
+
+def _accuracy_terms(y_true: Any, y_pred: Any) -> np.ndarray:
+    """Whether each sample's predicted class is right, (n_samples,) bool."""
     true, pred, _ = _label_pair(y_true, y_pred)
-    return float(np.mean(true == pred))
+    return true == pred
+
+
+def _mean(terms: np.ndarray) -> float:
+    return float(np.mean(terms))
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> np.ndarray:
@@ -272,6 +281,20 @@ def log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
     >>> round(log_loss([0, 1], [[0.9, 0.1], [0.2, 0.8]]), 6)
     0.164252
     """
+    return _log_loss_total(_log_loss_terms(y_true, y_prob, eps))
+
+
+def _log_loss_total(terms: np.ndarray) -> float:
+    """``log_loss`` from its terms: the mean of the samples' log-likelihoods (n_samples,), or
+    the sum of ``T log P`` (n_samples, n_classes) over the samples."""
+    if terms.ndim == 1:
+        return float(-np.mean(terms))
+    return float(-np.sum(terms) / len(terms))
+
+
+def _log_loss_terms(y_true: Any, y_prob: Any, eps: float = 1e-15) -> np.ndarray:
+    """What :func:`log_loss` sums, row by row: each sample's log-likelihood (n_samples,), or
+    ``T log P`` (n_samples, n_classes) for targets of one column per class."""
     # Below the float64 epsilon, 1 - eps rounds to 1 and log(1 - p) can be log 0.
     eps = check_number(eps, "eps", low=float(np.finfo(np.float64).eps), high=0.5, high_open=True)
     # float32 probabilities stay float32 until the entries used are picked: widening each one
@@ -283,7 +306,7 @@ def log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
     if prob.ndim == 2 and prob.shape[1] > 1 and target.ndim == 1:  # integer labels:
         y = as_class_labels(target, "y_true", prob.shape[1])  # pick P[i, y_i], then clip it
         picked = prob[np.arange(len(y)), y].astype(np.float64)
-        return float(-np.mean(np.log(np.clip(picked, eps, 1.0 - eps))))
+        return np.log(np.clip(picked, eps, 1.0 - eps))
     p = np.clip(prob.astype(np.float64, copy=False), eps, 1.0 - eps)
     if prob.ndim == 1 or prob.shape[1] == 1:  # binary
         if target.ndim == 2 and target.shape[1] != 1:
@@ -293,7 +316,7 @@ def log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
             )
         y = as_class_labels(target.reshape(-1), "y_true", 2)
         p = p.reshape(-1)
-        return float(-np.mean(np.where(y == 1, np.log(p), np.log1p(-p))))
+        return np.where(y == 1, np.log(p), np.log1p(-p))
     n_classes = prob.shape[1]
     if target.shape[1] != n_classes:
         raise ShapeError(
@@ -302,7 +325,7 @@ def log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
         )
     _check_probabilities(target, "y_true", "targets are one-hot rows (or soft targets)")
     _refuse_multilabel(target, "y_true")
-    return float(-np.sum(target * np.log(p)) / len(target))
+    return target * np.log(p)
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,6 +403,14 @@ def multilabel_log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
     p = np.clip(prob, eps, 1.0 - eps)
     return float(-np.sum(target * np.log(p) + (1.0 - target) * np.log1p(-p)) / len(target))
 
+
+#: Metrics that can be computed chunk by chunk of samples: ``metric: (terms, total)``, where
+#: ``terms(y_true, y_pred)`` gives an array of one row per sample and ``total`` the metric
+#: from the rows of all samples, concatenated (the same number as the metric on them all).
+ROW_TERMS: dict[Callable[..., float], tuple[Callable[..., np.ndarray], Callable[..., float]]] = {
+    accuracy: (_accuracy_terms, _mean),
+    log_loss: (_log_loss_terms, _log_loss_total),
+}
 
 #: What the Trainer computes for a registered metric when the task is multilabel.
 _MULTILABEL_VERSIONS = {accuracy: multilabel_accuracy, log_loss: multilabel_log_loss}

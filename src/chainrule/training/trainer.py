@@ -7,7 +7,7 @@ import math
 import os
 import reprlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,7 @@ from .callbacks import Callback
 from .data import train_test_split
 from .epoch_loss import EpochLoss
 from .history import HISTORY_FIELDS, History
-from .metrics import METRICS, for_task, metric_task, r2_score
+from .metrics import METRICS, ROW_TERMS, for_task, metric_task, r2_score
 from .progress import Progress
 from .targets import TargetEncoder
 
@@ -607,10 +607,43 @@ class Trainer:
         return self._evaluate(X, y_encoded, weights)
 
     def _evaluate(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> dict[str, float]:
-        scores = self._outputs(X)
-        results = {"loss": self.objective.head_loss.forward(scores, y, w) + self.net.penalty()}
-        if self.metrics:
-            results.update(self._metric_values(y, self._probabilities(scores)))
+        """The loss and the metrics on encoded targets ``y``, computed chunk by chunk of
+        :data:`EVAL_CHUNK` rows (the validation pass of ``fit`` too): the loss keeps the
+        per-sample values (n_samples, values per sample) and reduces them once, and the metrics
+        of :data:`~chainrule.training.metrics.ROW_TERMS` their per-sample terms, so both give
+        the numbers of one pass over the whole arrays, bit for bit. Only other metrics (a
+        function of one's own, the regression ones) need the whole probabilities array."""
+        loss, n = self.objective.head_loss, X.shape[0]
+        T = self.objective.prepare_targets(y)  # what Loss.forward checks, once
+        w = loss.prepare_weights(w, n, self.net.dtype)
+        metrics = {name: for_task(metric, self.encoder.task) for name, metric in self.metrics.items()}
+        terms = {name: [] for name, metric in metrics.items() if metric in ROW_TERMS}
+        whole = np.empty((n, self.net.out_features), self.net.dtype) if len(terms) < len(metrics) else None
+        values = None
+        for rows, scores in self._chunks(X):
+            try:
+                loss._check_predictions(scores)
+            except ValueError:  # the message names the range of all outputs, as before
+                loss._check_predictions(self._outputs(X))
+                raise
+            with np.errstate(all="ignore"):  # non-finite predictions give a non-finite loss
+                part = loss._values(scores, T[rows]).reshape(scores.shape[0], -1)
+            if values is None:
+                values = np.empty((n, part.shape[1]), part.dtype)
+            values[rows] = part
+            probabilities = self._probabilities(scores)
+            for name, parts in terms.items():
+                parts.append(ROW_TERMS[metrics[name]][0](y[rows], probabilities))
+            if whole is not None:
+                whole[rows] = probabilities
+        results = {"loss": loss.reduce(values, (n, self.net.out_features), w) + self.net.penalty()}
+        loss.release()  # the last chunk's intermediates: nothing backward could use
+        for name, metric in metrics.items():
+            if name in terms:
+                value = ROW_TERMS[metric][1](np.concatenate(terms[name]))
+            else:
+                value = metric(y, whole)
+            results[name] = _metric_number(name, value)
         return results
 
     def _metric_values(self, y: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
@@ -656,9 +689,13 @@ class Trainer:
                 )
 
     def predict(self, X: Any) -> np.ndarray:
-        """Class labels for classifiers (0/1 columns for multilabel), values for regression."""
+        """Class labels for classifiers (0/1 columns for multilabel), values for regression;
+        computed :data:`EVAL_CHUNK` rows at a time."""
         self._require_fitted("predict")
-        return self.encoder.decode(self._probabilities(self._outputs(self.net.check_input(X))))
+        X = self.net.check_input(X)
+        parts = [self.encoder.decode(self._probabilities(scores))
+                 for _, scores in self._chunks(X)]
+        return np.concatenate(parts)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n_samples, n_outputs): softmax rows, or sigmoid columns."""
@@ -668,17 +705,25 @@ class Trainer:
         return self._probabilities(self._outputs(self.net.check_input(X)))
 
     def _outputs(self, X: np.ndarray) -> np.ndarray:
-        """The head's input (logits when fused, else the network output), in chunks."""
-        stop = self.objective.head_stop
-        out = None
-        with np.errstate(all="ignore"):  # an overflow is reported below, as by net.forward
-            for start in range(0, X.shape[0], EVAL_CHUNK):
-                part = self.net._forward(X[start : start + EVAL_CHUNK], False, stop)
-                if out is None:
-                    out = np.empty((X.shape[0], part.shape[1]), part.dtype)
-                out[start : start + part.shape[0]] = part
-        self.net.check_output(out)
+        """The head's input (logits when fused, else the network output) for all of ``X``."""
+        out = np.empty((X.shape[0], self.net.out_features), self.net.dtype)
+        for rows, scores in self._chunks(X):
+            out[rows] = scores
         return out
+
+    def _chunks(self, X: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+        """``(rows, the head's input for X[rows])`` for successive chunks of :data:`EVAL_CHUNK`
+        rows, in evaluation mode, each an array of its own (to be made probabilities in place)
+        and checked as ``net.forward`` checks its output: memory is bounded by the chunk."""
+        stop = self.objective.head_stop
+        for start in range(0, X.shape[0], EVAL_CHUNK):
+            rows = slice(start, start + EVAL_CHUNK)
+            with np.errstate(all="ignore"):  # an overflow is reported below, as by net.forward
+                scores = self.net._forward(X[rows], False, stop)
+            if np.may_share_memory(scores, X):  # no layer made an array of its own
+                scores = scores.copy()
+            self.net.check_output(scores)
+            yield rows, scores
 
     def _probabilities(self, scores: np.ndarray) -> np.ndarray:
         """Network outputs as the loss sees them → probabilities (or values, for regression).
