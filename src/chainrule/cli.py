@@ -259,8 +259,9 @@ def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray) -> dict[str, floa
     (R² is not defined there; the caller says so)."""
     from .layers.activations import Sigmoid, Softmax
     from .training import metrics
+    from .training.trainer import forward_in_chunks
 
-    outputs = net.forward(X)
+    outputs = forward_in_chunks(net, net.check_input(X))
     if targets is not None:
         probabilities = targets.probabilities(outputs)  # (n_samples, n_outputs)
         encoded = targets.encoder().transform(y, np.float64)  # as the Trainer scores them
@@ -294,6 +295,7 @@ PREDICTION_FORMATS = (".csv", ".npy")
 def _predict(args: argparse.Namespace) -> int:
     from .io import load_with_targets
     from .tables import read_features, write_table
+    from .training.trainer import forward_in_chunks
 
     suffix = Path(args.output).suffix
     if suffix not in PREDICTION_FORMATS:
@@ -302,7 +304,7 @@ def _predict(args: argparse.Namespace) -> int:
             f"got {args.output!r}"
         )
     net, targets = load_with_targets(args.model)
-    outputs = net.forward(read_features(args.input))
+    outputs = forward_in_chunks(net, net.check_input(read_features(args.input)))
     if targets is None:
         values, header = _predictions_by_activation(net, outputs, args.proba)
     else:

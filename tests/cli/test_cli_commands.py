@@ -132,6 +132,38 @@ def test_predict_csv_and_npy(default_run, tmp_path):
     assert [int(r[0]) for r in rows[1:]] == probabilities.argmax(axis=1).tolist()
 
 
+def test_predict_and_evaluate_forward_in_chunks(default_run, tmp_path, monkeypatch, capsys):
+    # Bounded memory on large inputs: no forward pass of more than EVAL_CHUNK rows, and the
+    # same predictions and metrics as with one pass
+    import chainrule.training.trainer as trainer_module
+    from chainrule.datasets import load_digits
+    from chainrule.layers.sequential import Sequential
+
+    X, _ = load_digits()
+    model = str(default_run / "model.safetensors")
+    np.save(tmp_path / "X.npy", X[:100])
+    results = []
+    for chunk in (10**9, 16):
+        monkeypatch.setattr(trainer_module, "EVAL_CHUNK", chunk)
+        rows = []
+        forward = Sequential._forward
+
+        def spy(self, X, *args, rows=rows, forward=forward, **kwargs):
+            rows.append(X.shape[0])
+            return forward(self, X, *args, **kwargs)
+
+        monkeypatch.setattr(Sequential, "_forward", spy)
+        capsys.readouterr()
+        assert main(["evaluate", model, "--data", "digits"]) == 0
+        assert main(["predict", model, str(tmp_path / "X.npy"), "-o", str(tmp_path / "p.npy"),
+                     "--proba"]) == 0
+        monkeypatch.setattr(Sequential, "_forward", forward)
+        assert max(rows) <= chunk
+        results.append((capsys.readouterr().out, np.load(tmp_path / "p.npy")))
+    assert results[1][0] == results[0][0]
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5)
+
+
 def test_gradcheck_passes_on_the_default_network(capsys):
     assert main(["gradcheck", "--samples", "4", "--max-checks", "5"]) == 0
     out = capsys.readouterr().out

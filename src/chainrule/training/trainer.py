@@ -706,24 +706,11 @@ class Trainer:
 
     def _outputs(self, X: np.ndarray) -> np.ndarray:
         """The head's input (logits when fused, else the network output) for all of ``X``."""
-        out = np.empty((X.shape[0], self.net.out_features), self.net.dtype)
-        for rows, scores in self._chunks(X):
-            out[rows] = scores
-        return out
+        return forward_in_chunks(self.net, X, self.objective.head_stop)
 
     def _chunks(self, X: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
-        """``(rows, the head's input for X[rows])`` for successive chunks of :data:`EVAL_CHUNK`
-        rows, in evaluation mode, each an array of its own (to be made probabilities in place)
-        and checked as ``net.forward`` checks its output: memory is bounded by the chunk."""
-        stop = self.objective.head_stop
-        for start in range(0, X.shape[0], EVAL_CHUNK):
-            rows = slice(start, start + EVAL_CHUNK)
-            with np.errstate(all="ignore"):  # an overflow is reported below, as by net.forward
-                scores = self.net._forward(X[rows], False, stop)
-            if np.may_share_memory(scores, X):  # no layer made an array of its own
-                scores = scores.copy()
-            self.net.check_output(scores)
-            yield rows, scores
+        """The head's input chunk by chunk: :func:`forward_chunks`."""
+        return forward_chunks(self.net, X, self.objective.head_stop)
 
     def _probabilities(self, scores: np.ndarray) -> np.ndarray:
         """Network outputs as the loss sees them → probabilities (or values, for regression).
@@ -759,6 +746,34 @@ class Trainer:
     def logged_keys(self) -> list[str]:
         """The quantities ``fit`` records each epoch (what callbacks may monitor)."""
         return logged_keys(self.metrics, self._has_validation)
+
+
+def forward_chunks(net: Sequential, X: np.ndarray,
+                   stop: int | None = None) -> Iterator[tuple[slice, np.ndarray]]:
+    """``(rows, output of net.layers[:stop] for X[rows])`` for successive chunks of
+    :data:`EVAL_CHUNK` rows of a checked ``X``, in evaluation mode, each an array of its own
+    (which may be made probabilities in place) and checked as ``net.forward`` checks its
+    output: the memory a pass needs is bounded by the chunk's."""
+    for start in range(0, X.shape[0], EVAL_CHUNK):
+        rows = slice(start, start + EVAL_CHUNK)
+        with np.errstate(all="ignore"):  # an overflow is reported below, as by net.forward
+            scores = net._forward(X[rows], False, stop)
+        if np.may_share_memory(scores, X):  # no layer made an array of its own
+            scores = scores.copy()
+        net.check_output(scores)
+        yield rows, scores
+
+
+def forward_in_chunks(net: Sequential, X: np.ndarray, stop: int | None = None) -> np.ndarray:
+    """The output of ``net.layers[:stop]`` for a checked ``X``, computed by
+    :func:`forward_chunks`: the result and one chunk's intermediates in memory, not those of
+    the whole ``X`` (which ``net.forward`` holds at once)."""
+    out = None
+    for rows, scores in forward_chunks(net, X, stop):
+        if out is None:
+            out = np.empty((X.shape[0], scores.shape[1]), scores.dtype)
+        out[rows] = scores
+    return out
 
 
 def logged_keys(metrics: Iterable[str], validation: bool) -> list[str]:
