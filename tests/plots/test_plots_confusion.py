@@ -150,6 +150,25 @@ def test_many_classes_are_drawn_without_cell_texts():
     assert figure.axes[0].get_images()[0].get_array().shape == (40, 40)
 
 
+def test_many_classes_label_at_most_forty_evenly_spaced_ticks():
+    names = sorted(f"c{i}" for i in range(1000))  # the classes, sorted: c0, c1, c10, ...
+    y = np.array(names)
+    figure = plot_confusion_matrix(y, y[::-1], dpi=10)
+    ax = figure.axes[0]
+    positions = ax.get_xticks()
+    np.testing.assert_array_equal(positions, ax.get_yticks())
+    assert len(positions) == 40 and positions[0] == 0 and positions[-1] == 999
+    assert set(np.diff(positions)) <= {25, 26}  # evenly spaced, up to rounding
+    assert ticks(figure) == ticks(figure, "y") == [names[int(i)] for i in positions]
+    assert len(ax.texts) == 0
+
+
+def test_forty_classes_still_label_every_tick():
+    y = np.arange(40)
+    figure = plot_confusion_matrix(y, y, dpi=10)
+    assert ticks(figure) == ticks(figure, "y") == [str(i) for i in range(40)]
+
+
 @pytest.mark.parametrize(
     ("y_true", "y_pred", "kwargs", "error", "message"),
     [

@@ -15,6 +15,10 @@ from ._labels import as_label_array, class_indices, is_numeric
 #: Cells are annotated up to this many classes; beyond, the numbers would not fit.
 _MAX_ANNOTATED = 30
 
+#: Classes are all named on the axes up to this many; beyond, this many evenly spaced ones are
+#: (the first and the last always), as more names would overlap into an unreadable smear.
+_MAX_TICKS = 40
+
 #: Column names stay upright while ``n_classes × longest name`` is at most this many characters.
 _MAX_UPRIGHT_CHARACTERS = 30
 
@@ -46,6 +50,11 @@ def plot_confusion_matrix(
     Cell ``(i, j)`` counts the samples of true class ``i`` predicted as class ``j`` (see
     :func:`chainrule.training.metrics.confusion_matrix`), so the diagonal holds the correct
     predictions; the title gives the accuracy, ``trace(C) / sum(C)``.
+
+    Each cell's count (or rate) is written in it up to 30 classes; beyond, the colours alone
+    show the values, as the numbers would not fit. Every class is named on the axes up to 40
+    classes; beyond, 40 evenly spaced ones are (the first and the last always), since more
+    names would overlap.
 
     Parameters
     ----------
@@ -127,11 +136,13 @@ def plot_confusion_matrix(
     image = ax.imshow(values, cmap=cmap, vmin=0.0, vmax=vmax, interpolation="nearest")
     if n_classes <= _MAX_ANNOTATED:
         _annotate(ax, values, vmax, n_classes)
+    positions = _tick_positions(n_classes)
+    shown = [names[i] for i in positions]
     # Slant the column names when they would not fit side by side under the cells.
-    rotate = n_classes * max(len(name) for name in names) > _MAX_UPRIGHT_CHARACTERS
-    ax.set_xticks(np.arange(n_classes), labels=names, rotation=45 if rotate else 0,
+    rotate = len(shown) * max(len(name) for name in shown) > _MAX_UPRIGHT_CHARACTERS
+    ax.set_xticks(positions, labels=shown, rotation=45 if rotate else 0,
                   ha="right" if rotate else "center", rotation_mode="anchor")
-    ax.set_yticks(np.arange(n_classes), labels=names)
+    ax.set_yticks(positions, labels=shown)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     if title:
@@ -236,6 +247,14 @@ def _display_labels(display_labels: Sequence[str] | None, classes: Sequence[Any]
             f"display_labels must name the {len(classes)} shown classes, got {len(names)} names"
         )
     return names
+
+
+def _tick_positions(n_classes: int) -> np.ndarray:
+    """The classes named on the axes: all of them, or ``_MAX_TICKS`` evenly spaced ones
+    from the first to the last (rounded to whole cells, so steps differ by at most one)."""
+    if n_classes <= _MAX_TICKS:
+        return np.arange(n_classes)
+    return np.round(np.linspace(0, n_classes - 1, _MAX_TICKS)).astype(np.int64)
 
 
 def _annotate(ax: Any, values: np.ndarray, vmax: float, n_classes: int) -> None:
