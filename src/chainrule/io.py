@@ -309,18 +309,20 @@ def network_from(
     parsed = _model_config(config, source)
     dtype = np.dtype(parsed["dtype"])
     layers = _build_layers(parsed["layers"], dtype, dict(tensors), source)
-    # What Sequential.from_config does, with the layers already built and checked. The network
-    # initialises its parameters (no larger than the file's tensors, as checked), which are
-    # then overwritten in place, so each layer's params stay views into the flat buffer.
+    # What Sequential.from_config does, with the layers already built and checked. Each layer
+    # is handed the file's tensors as its parameters, which the network copies into its flat
+    # buffer (and then makes views of it) instead of drawing initial values only for them to
+    # be overwritten. The dropout generators are spawned from rng, whose children do not
+    # depend on how many values were drawn, so they are those of Sequential(..., seed=rng).
+    for index, layer in enumerate(layers):
+        for spec in layer.parameter_specs():
+            layer.params[spec.name] = tensors[f"{index}.{spec.name}"]
     try:
-        net = Sequential(layers, dtype=dtype, seed=rng)
+        return Sequential(layers, dtype=dtype, seed=rng)
     except (TypeError, ValueError) as exc:
         raise ModelFormatError(
             f"{source}: the layers in the config do not fit together: {exc}"
         ) from None
-    for name, param, _ in net.named_parameters():
-        param[...] = tensors[name]
-    return net
 
 
 def network_config_text(net: Sequential) -> str:

@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
 from _io_cases import network_with
 
 from chainrule.io import load, network_from, read_tensors, save
+from chainrule.layers import parameters
 from chainrule.layers.base import LAYERS
 from chainrule.layers.builders import mlp
+from chainrule.layers.sequential import Sequential
 from chainrule.losses import LOSSES
 from chainrule.optim.base import OPTIMIZERS, Optimizer
 from chainrule.optim.schedules import SCHEDULES, Schedule
@@ -108,6 +111,43 @@ def test_dropout_masks_of_a_loaded_network_follow_its_seed(tmp_path):
     X = np.ones((6, 3))
     a, b = load(path, seed=5), load(path, seed=5)
     assert np.array_equal(a.forward(X, training=True), b.forward(X, training=True))
+
+
+def test_dropout_masks_of_a_loaded_network_are_those_of_a_network_built_with_its_seed(tmp_path):
+    net = network_with("Dropout", seed=0)
+    path = tmp_path / "model.safetensors"
+    save(net, path)
+    X = np.ones((6, 3))
+    built = Sequential.from_config(net.get_config(), seed=5)
+    expected = built.forward(X, training=True) != 0
+    np.testing.assert_array_equal(load(path, seed=5).forward(X, training=True) != 0, expected)
+
+
+def test_loading_draws_no_initial_values(tmp_path, monkeypatch):
+    net = mlp([3, 4, 2], output="softmax", seed=0)
+    path = tmp_path / "model.safetensors"
+    save(net, path)
+
+    def refuse(*args):
+        raise AssertionError("load drew initial values that the file's overwrite")
+
+    monkeypatch.setattr(parameters, "initial_value", refuse)
+    np.testing.assert_array_equal(load(path).parameters, net.parameters)
+
+
+def test_loading_holds_no_memory_beyond_tensors_parameters_and_gradients(tmp_path):
+    net = mlp([500, 500, 10], seed=0)  # about 1 MB of float32 parameters
+    path = tmp_path / "model.safetensors"
+    save(net, path)
+    tracemalloc.start()
+    try:
+        load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # The file's tensors, the parameter buffer and the gradient buffer: no initial values
+    # drawn (in float64) only to be overwritten.
+    assert peak < 3.5 * net.parameters.nbytes
 
 
 def test_saving_and_loading_do_not_import_safetensors(tmp_path):
