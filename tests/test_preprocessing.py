@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 import numpy as np
 import pytest
 
+from chainrule import preprocessing
 from chainrule.errors import NotBuiltError, ShapeError
 from chainrule.preprocessing import MinMaxScaler, Standardizer
 
@@ -254,3 +256,52 @@ def test_matches_scikit_learn(X):
     np.testing.assert_allclose(
         Standardizer().fit(X).mean_, preprocessing.StandardScaler().fit(X).mean_
     )
+
+
+def _whole_array_statistics(X):
+    """What Standardizer.fit computes, on the whole array at once in float64 (no chunks)."""
+    X = np.asarray(X, np.float64)
+    high, low = X.max(axis=0), X.min(axis=0)
+    c = np.ldexp(1.0, np.frexp(np.maximum(high, -low))[1] - 1)
+    U = X / c
+    mean = np.clip(U.mean(axis=0), low / c, high / c) * c
+    return mean, np.minimum(U.std(axis=0), (high - low) / c / 2) * c
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_statistics_over_row_chunks_are_those_of_the_whole_array(monkeypatch, rng, dtype):
+    monkeypatch.setattr(preprocessing, "_CHUNK_ELEMENTS", 12)  # 3 rows of 4 columns per chunk
+    X = (rng.standard_normal((50, 4)) * [1.0, 10.0, 0.01, 300.0] + [0.0, -5.0, 2.0, 1e3])
+    X = X.astype(dtype)
+    scaler = Standardizer().fit(X)
+    mean, std = _whole_array_statistics(X)
+    np.testing.assert_allclose(scaler.mean_, mean, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(scaler.scale_, std, rtol=1e-15, atol=0)
+    # Transforms: the float64 map of the whole array, cast to X's dtype.
+    X64, lo = X.astype(np.float64), -1.0
+    minmax = MinMaxScaler((lo, 3.0)).fit(X)
+    for result, expected in [
+        (scaler.transform(X), (X64 - scaler.mean_) / scaler.scale_),
+        (scaler.inverse_transform(X), X64 * scaler.scale_ + scaler.mean_),
+        (minmax.transform(X), (X64 - minmax.data_min_) * minmax.scale_ + lo),
+        (minmax.inverse_transform(X), (X64 - lo) / minmax.scale_ + minmax.data_min_),
+    ]:
+        assert result.dtype == dtype
+        np.testing.assert_array_equal(result, expected.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fit_and_transform_make_no_full_size_temporaries(rng, dtype):
+    X = rng.standard_normal((40_000, 25)).astype(dtype)  # 4 or 8 MB
+    scaler = Standardizer().fit(X[:10])
+    tracemalloc.start()
+    try:
+        Standardizer().fit(X)
+        fit_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        scaler.transform(X)
+        transform_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert fit_peak < 0.5 * X.nbytes  # no float64 copy of X, no X / c
+    assert transform_peak < 1.5 * X.nbytes  # the result, in X's dtype, and small chunks

@@ -9,6 +9,10 @@ float32 for float32 input and float64 otherwise. Non-finite values are rejected,
 whose scaled values would leave the range of the output dtype (a ``ValueError`` naming ``X``):
 no method returns infinity for finite input.
 
+Every method works through the rows in chunks of about ``_CHUNK_ELEMENTS`` entries, so that no
+float64 copy of the whole input is made: ``fit`` needs memory for a chunk, ``transform`` for
+its result (in the input's dtype) and a chunk.
+
 Example
 -------
 >>> import numpy as np
@@ -32,12 +36,23 @@ from .errors import NotBuiltError, ShapeError
 
 __all__ = ["MinMaxScaler", "Standardizer"]
 
+#: Rows are processed this many entries at a time (at least one row): float64 chunks of 512 KiB,
+#: which stay in cache, instead of float64 temporaries the size of the input.
+_CHUNK_ELEMENTS = 1 << 16
+
+
+def _rows_per_chunk(X: np.ndarray) -> int:
+    """How many rows of ``X`` (n_samples, n_features) make a chunk of ``_CHUNK_ELEMENTS``."""
+    return max(1, _CHUNK_ELEMENTS // max(1, X.shape[1]))
+
 
 class _ColumnScaler:
     """What both scalers share: input checks, the fit/transform protocol and the config format.
 
     Subclasses set ``_STATS`` (the names of their fitted per-column arrays) and implement
-    ``_fit(X)`` (fill those arrays from float64 data), ``_forward(X)`` and ``_inverse(X)``.
+    ``_fit(X)`` (fill those arrays, in float64, from float32 or float64 data), and the maps
+    ``_forward(Z)`` and ``_inverse(Z)``, which overwrite a float64 chunk of rows ``Z`` with
+    its image (in place: no temporaries).
     """
 
     _STATS: tuple[str, ...] = ()
@@ -48,7 +63,9 @@ class _ColumnScaler:
 
     def fit(self, X: Any) -> Self:
         """Learn the per-column statistics of ``X``, shape (n_samples, n_features); returns self."""
-        X = as_float_array(X, "X", dtype=np.float64, ndim=2)
+        # float32 data stays float32 (every float32 value is exactly a float64 one): _fit
+        # converts it a chunk at a time rather than copying all of it to float64.
+        X = as_float_array(X, "X", dtype=float_dtype_of(X), ndim=2)
         self._fit(X)
         self.n_features_ = X.shape[1]
         return self
@@ -106,17 +123,32 @@ class _ColumnScaler:
 
     # ------------------------------------------------------------------ helpers
 
-    def _apply(self, affine: Callable[[np.ndarray], np.ndarray], X: Any, method: str) -> np.ndarray:
+    def _apply(self, affine: Callable[[np.ndarray], None], X: Any, method: str) -> np.ndarray:
         """``affine(X)`` in float64, returned in ``X``'s dtype, refusing ``X`` whose result
         leaves that dtype's range.
+
+        The map is applied in place to one chunk of rows at a time, converted to float64 in a
+        buffer (for float32 ``X``; float64 rows are copied straight into the result) and cast
+        into its rows of the result: the values of the map of the whole array (it is
+        elementwise), without float64 temporaries the size of ``X``.
 
         The map is affine with finite, positive scales, so finite data stays finite unless it
         is far outside the fitted data: the overflow cannot be ruled out beforehand, so it is
         let happen and the result checked.
         """
         X = self._check_X(X)
+        result = np.empty(X.shape, X.dtype)
+        step = _rows_per_chunk(X)
+        in_place = X.dtype == np.float64
+        buffer = None if in_place else np.empty((min(step, X.shape[0]), X.shape[1]))
         with np.errstate(over="ignore"):  # X - mean, X * scale, the cast to float32
-            result = affine(X).astype(X.dtype, copy=False)
+            for start in range(0, X.shape[0], step):
+                rows = X[start : start + step]
+                work = result[start : start + step] if in_place else buffer[: len(rows)]
+                work[...] = rows
+                affine(work)
+                if not in_place:
+                    result[start : start + step] = work
         if not all_finite(result):
             row, column = (int(i) for i in np.argwhere(~np.isfinite(result))[0])
             raise ValueError(
@@ -166,6 +198,31 @@ def _power_of_two_scale(high: np.ndarray, low: np.ndarray) -> np.ndarray:
     return np.ldexp(1.0, exponent - 1)
 
 
+def _column_sums(X: np.ndarray, c: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
+    """Per column, in float64, ``Σ_i U[i]`` or (with ``centre``) ``Σ_i (U[i] - centre)²``, where
+    ``U = X / c``: shape (n_features,).
+
+    ``X`` is (n_samples, n_features), float32 or float64; ``c`` and ``centre`` are
+    (n_features,). ``U`` is formed a chunk of rows at a time in a float64 buffer whose first row
+    holds the running total, so each chunk's rows are added on to it in order, as in a sum of
+    the whole of ``U`` over its rows.
+    """
+    step = _rows_per_chunk(X)
+    buffer = np.empty((min(step, X.shape[0]) + 1, X.shape[1]))  # row 0: the running total
+    total = np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], step):
+        rows = X[start : start + step]
+        work = buffer[: len(rows) + 1]
+        work[0] = total
+        terms = work[1:]
+        np.divide(rows, c, out=terms)
+        if centre is not None:
+            np.subtract(terms, centre, out=terms)
+            np.multiply(terms, terms, out=terms)
+        total = work.sum(axis=0)
+    return total
+
+
 def _indistinguishable_from_constant(var: np.ndarray, mean: np.ndarray, n: int) -> np.ndarray:
     """Per column, whether the computed variance can come from rounding alone: (n_features,) bool.
 
@@ -205,7 +262,12 @@ class Standardizer(_ColumnScaler):
     largest magnitude, ``mean = mean(X / c) * c`` and ``std = std(X / c) * c``: an exact
     rescaling (the same rounding as without it) that keeps the sum and the squares in range, so
     data up to the float64 limit (values of ±1e200, whose squares overflow) gets its finite
-    statistics.
+    statistics. The sums (of ``X / c``, then of the squared deviations from the mean, the
+    two-pass algorithm) run in float64 over chunks of rows, each chunk's rows added on to the
+    running total in order: for data in row-major order with several columns, NumPy's sum of
+    the whole array adds them in that order too, so the statistics are the same bit for bit;
+    otherwise (one column, column-major data, which NumPy sums pairwise) they differ from it
+    only by float64 rounding.
 
     Attributes
     ----------
@@ -221,16 +283,20 @@ class Standardizer(_ColumnScaler):
     scale_: np.ndarray | None = None
 
     def _fit(self, X: np.ndarray) -> None:
-        high, low = X.max(axis=0), X.min(axis=0)  # (n_features,) each
+        # (n_features,) each, float64 (exact for float32 data)
+        high, low = X.max(axis=0).astype(np.float64), X.min(axis=0).astype(np.float64)
         c = _power_of_two_scale(high, low)
-        U = X / c  # exact: c is a power of two; |U| < 2
+        # U = X / c is exact (c is a power of two, |U| < 2); it is formed a chunk at a time.
+        n = X.shape[0]
+        raw_mean_u = _column_sums(X, c) / n
+        var_u = _column_sums(X, c, centre=raw_mean_u) / n  # two-pass: mean of (U - mean U)²
         high_u, low_u = high / c, low / c
         # Rounding can carry mean(U) out of [min U, max U], and std(U) above (max U − min U) / 2,
         # the largest a population standard deviation can be (Popoviciu, "Sur les équations
         # algébriques ayant toutes leurs racines réelles", Mathematica 9, 1935: variance ≤
         # (max − min)² / 4). Held to those bounds, both times c stay within [-max|X|, max|X|].
-        mean_u = np.clip(U.mean(axis=0), low_u, high_u)
-        std_u = np.minimum(U.std(axis=0), (high_u - low_u) / 2)
+        mean_u = np.clip(raw_mean_u, low_u, high_u)
+        std_u = np.minimum(np.sqrt(var_u), (high_u - low_u) / 2)
         mean, std = mean_u * c, std_u * c
         # The rounding-level test is done on U (|U| < 2), where (n·mean·eps)² cannot overflow;
         # it is invariant under the exact rescaling by c. std == 0 catches a tiny std * c that
@@ -244,11 +310,13 @@ class Standardizer(_ColumnScaler):
         if (self.scale_ <= 0).any():
             raise ValueError(f"Standardizer scale must be positive, got {self.scale_.tolist()}")
 
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        return (X - self.mean_) / self.scale_
+    def _forward(self, Z: np.ndarray) -> None:
+        np.subtract(Z, self.mean_, out=Z)  # Z = (Z - mean) / scale
+        np.divide(Z, self.scale_, out=Z)
 
-    def _inverse(self, X: np.ndarray) -> np.ndarray:
-        return X * self.scale_ + self.mean_
+    def _inverse(self, Z: np.ndarray) -> None:
+        np.multiply(Z, self.scale_, out=Z)  # Z = Z * scale + mean
+        np.add(Z, self.mean_, out=Z)
 
 
 class MinMaxScaler(_ColumnScaler):
@@ -310,7 +378,8 @@ class MinMaxScaler(_ColumnScaler):
         return ("feature_range",)
 
     def _fit(self, X: np.ndarray) -> None:
-        data_min, data_max = X.min(axis=0), X.max(axis=0)
+        data_min = X.min(axis=0).astype(np.float64)  # exact for float32 data
+        data_max = X.max(axis=0).astype(np.float64)
         self.scale_ = self._scale(data_min, data_max, "X")
         self.data_min_, self.data_max_ = data_min, data_max
 
@@ -338,8 +407,12 @@ class MinMaxScaler(_ColumnScaler):
             )
         return scale
 
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        return (X - self.data_min_) * self.scale_ + self.feature_range[0]
+    def _forward(self, Z: np.ndarray) -> None:
+        np.subtract(Z, self.data_min_, out=Z)  # Z = (Z - min) * scale + lo
+        np.multiply(Z, self.scale_, out=Z)
+        np.add(Z, self.feature_range[0], out=Z)
 
-    def _inverse(self, X: np.ndarray) -> np.ndarray:
-        return (X - self.feature_range[0]) / self.scale_ + self.data_min_
+    def _inverse(self, Z: np.ndarray) -> None:
+        np.subtract(Z, self.feature_range[0], out=Z)  # Z = (Z - lo) / scale + min
+        np.divide(Z, self.scale_, out=Z)
+        np.add(Z, self.data_min_, out=Z)
