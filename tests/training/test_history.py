@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import tracemalloc
 
 import pytest
 
@@ -57,3 +58,22 @@ def test_as_dict_and_from_dict_round_trip_through_json():
 def test_from_dict_refuses_an_entry_that_is_not_one_value_per_epoch(values):
     with pytest.raises(ValueError, match=r"history entry 'loss' must be a list of 2 values"):
         History.from_dict({"epoch": [1, 2], "loss": values})
+
+
+def test_recording_a_known_key_allocates_no_padding():
+    """Only a key first seen builds its NaN padding (one value per earlier epoch): recording
+    keys already there costs no list as long as the history, however long the run."""
+    n = 100_000
+    history = History.from_dict({"epoch": list(range(1, n + 1)), "loss": [0.5] * n,
+                                 "lr": [0.1] * n})
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        history.record(n + 1, {"loss": 0.4, "lr": 0.1})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # A padding list is n * 8 bytes; the lists growing by one value stay far below half of it.
+    assert peak - start < n * 8 // 2
+    assert len(history) == n + 1 and history["loss"][-1] == 0.4

@@ -62,7 +62,8 @@ class History:
         """
         row = {key: float(value) for key, value in logs.items()}
         for key in row:
-            self.history.setdefault(key, [float("nan")] * len(self.epochs))
+            if key not in self.history:  # the padding costs O(epochs): only for a new key
+                self.history[key] = [float("nan")] * len(self.epochs)
         self.epochs.append(int(epoch))
         for key, values in self.history.items():
             values.append(row.get(key, float("nan")))
