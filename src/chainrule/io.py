@@ -592,14 +592,21 @@ def read_tensors(
         raise ModelFormatError(f"{source}: the file changed size while it was being read")
     tensors = container.decode(data, header)
     if check_finite:
-        for name, array in tensors.items():
-            bad = array.size - int(np.count_nonzero(np.isfinite(array)))
-            if bad:
-                raise ModelFormatError(
-                    f"{source}: tensor {name!r} holds {bad} NaN or infinite value(s) (saved "
-                    "after training diverged?); pass check_finite=False to load it anyway"
-                )
+        refuse_non_finite(tensors, source)
     return tensors, metadata
+
+
+def refuse_non_finite(tensors: Mapping[str, np.ndarray], source: str) -> None:
+    """A :class:`ModelFormatError` naming the first of ``tensors`` that holds NaN or infinity
+    (``read_tensors(check_finite=True)``'s check, also applied by a training checkpoint to its
+    tensors but its history's, which may hold NaN)."""
+    for name, array in tensors.items():
+        bad = array.size - int(np.count_nonzero(np.isfinite(array)))
+        if bad:
+            raise ModelFormatError(
+                f"{source}: tensor {name!r} holds {bad} NaN or infinite value(s) (saved "
+                "after training diverged?); pass check_finite=False to load it anyway"
+            )
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -21,6 +21,7 @@ from chainrule.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
+from chainrule.training.history import History
 
 
 def data():
@@ -188,7 +189,8 @@ def test_a_damaged_checkpoint_changes_nothing(tmp_path, damage):
          (r"the tensors do not match the architecture in the config: missing \[\], "
          r"unexpected \['9.W'\]")),
         (lambda t, m: ({**t, "stray": np.zeros(3, np.float32)}, m),
-         r"a checkpoint holds only tensors named model.\* and optimizer.\*, got \['stray'\]"),
+         (r"a checkpoint holds only tensors named model.\*, optimizer.\* and history.\*, got "
+         r"\['stray'\]")),
     ],
     ids=["missing-tensor", "tensor-dtype", "tensor-shape", "not-json", "not-an-object",
          "config-not-json", "nested-too-deep", "epoch-infinity", "unexpected-model-tensor",
@@ -373,3 +375,153 @@ def test_a_resumed_fit_refusing_its_data_leaves_the_trainer_as_it_was(tmp_path, 
     assert trainer.history is history and trainer.epoch == 1 and len(history) == 1
     assert trainer.encoder is encoder
     assert len(trainer.fit(X, y, epochs=2, resume_from=path)) == 5  # the corrected call resumes
+
+
+def _same_history(a, b):
+    """``a`` and ``b`` hold the same epochs, keys (in order) and values, NaN where NaN."""
+    assert a.epochs == b.epochs and list(a) == list(b)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert (a.interrupted, a.stopped_early, a.note) == (b.interrupted, b.stopped_early, b.note)
+
+
+def test_the_historys_numbers_are_tensors_and_resume_with_their_nans(tmp_path):
+    """Each logged key is a float64 tensor beside history.epoch; the JSON record keeps only
+    the keys and how the fit ended. A key first logged by a later fit (val_loss) is NaN for
+    the earlier epochs, and resumes so."""
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    trainer = make_trainer(Adam(), callbacks=[ModelCheckpoint(path)])
+    trainer.fit(X, y, epochs=2)
+    trainer.fit(X, y, epochs=2, validation_split=0.2)
+    tensors, metadata = read_tensors(path, check_finite=False)
+    stored = json.loads(metadata["trainer"])["history"]
+    assert stored == {"keys": list(trainer.history), "interrupted": False,
+                      "stopped_early": False, "note": ""}
+    np.testing.assert_array_equal(tensors["history.epoch"], [1.0, 2.0, 3.0, 4.0])
+    for key in trainer.history:
+        assert tensors[f"history.{key}"].dtype == np.float64
+        np.testing.assert_array_equal(tensors[f"history.{key}"], trainer.history[key])
+    assert np.isnan(tensors["history.val_loss"][:2]).all()
+    resumed = make_trainer(Adam())
+    load_checkpoint(resumed, path)
+    _same_history(resumed.history, trainer.history)
+
+
+def test_a_long_historys_checkpoint_keeps_a_small_header(tmp_path):
+    """The JSON record does not grow with the epochs: as JSON, a history of some 120,000
+    epochs filled the 16 MiB header a reader accepts, and every save re-encoded all of it."""
+    X, y = data()
+    trainer = make_trainer(Adam())
+    trainer.fit(X, y, epochs=1)
+    n = 50_000
+    values = np.random.default_rng(0).random(n).tolist()
+    trainer.history = History.from_dict({"epoch": list(range(1, n + 1)),
+                                         **{key: values for key in trainer.history}})
+    trainer.epoch = n
+    path = tmp_path / "c.safetensors"
+    save_checkpoint(trainer, path)
+    assert len(read_tensors(path)[1]["trainer"]) < 5_000
+    resumed = make_trainer(Adam())
+    load_checkpoint(resumed, path)
+    _same_history(resumed.history, trainer.history)
+
+
+def test_a_checkpoint_with_the_history_as_json_still_resumes(tmp_path):
+    """Checkpoints written before the history's tensors existed held History.as_dict() in
+    the record (NaN written as JSON's NaN): they resume with that history."""
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    trainer = make_trainer(Adam(), callbacks=[ModelCheckpoint(path)])
+    trainer.fit(X, y, epochs=1)
+    trainer.fit(X, y, epochs=1, validation_split=0.2)  # val_loss is NaN at epoch 1
+    tensors, metadata = read_tensors(path, check_finite=False)
+    record = json.loads(metadata["trainer"])
+    record["history"] = trainer.history.as_dict()
+    tensors = {k: v for k, v in tensors.items() if not k.startswith("history.")}
+    write_tensors(path, tensors, {**metadata, "trainer": json.dumps(record)})
+    resumed = make_trainer(Adam())
+    load_checkpoint(resumed, path)
+    _same_history(resumed.history, trainer.history)
+    assert resumed.history.epochs == [1, 2] and np.isnan(resumed.history["val_loss"][0])
+
+
+def _set_tensor(name, value):
+    return lambda t, r: ({**t, name: value(t)}, r)
+
+
+@pytest.mark.parametrize(
+    "damage, pattern",
+    [
+        (_set_tensor("history.loss", lambda t: t["history.loss"].astype(np.float32)),
+         (r"history tensor 'history.loss' must be float64 of shape \(2,\) \(one value per "
+         r"epoch\), got float32 of shape \(2,\)")),
+        (_set_tensor("history.loss", lambda t: t["history.loss"][:1]),
+         (r"history tensor 'history.loss' must be float64 of shape \(2,\) .*got float64 of "
+         r"shape \(1,\)")),
+        (_set_tensor("history.loss", lambda t: t["history.loss"].reshape(2, 1)),
+         r"history tensor 'history.loss' must be .*got float64 of shape \(2, 1\)"),
+        (_set_tensor("history.epoch", lambda t: np.array(1.0)),
+         (r"history tensor 'history.epoch' must be float64 of shape \(n_epochs,\) .*got "
+         r"float64 of shape \(\)")),
+        (_set_tensor("history.epoch", lambda t: np.array([1.0, np.nan])),
+         r"the history's epochs must be integers, got \[1.0, nan\]"),
+        (_set_tensor("history.epoch", lambda t: np.array([1.0, 1.5])),
+         r"the history's epochs must be integers, got \[1.0, 1.5\]"),
+        (_set_tensor("history.epoch", lambda t: np.array([2.0, 1.0])),
+         (r"the history's epochs must increase within \[1, 2\] \(the epoch count\), got "
+         r"\[2, 1\]")),
+        (_set_tensor("history.epoch", lambda t: np.array([1.0, 3.0])),
+         r"the history's epochs must increase within \[1, 2\]"),
+        (lambda t, r: ({k: v for k, v in t.items() if k != "history.lr"}, r),
+         r"the history's tensors must be history.epoch and one per key, .*'history.lr'.*, got "),
+        (_set_tensor("history.extra", lambda t: np.zeros(2)),
+         r"the history's tensors must be history.epoch .*got \[.*'history.extra'"),
+        (lambda t, r: (t, {**r, "history": {**r["history"], "keys": "loss"}}),
+         r"the history's keys must be a list of distinct names, none of .*, got 'loss'"),
+        (lambda t, r: (t, {**r, "history": {**r["history"], "keys": ["loss", "loss"]}}),
+         r"the history's keys must be a list of distinct names"),
+        (lambda t, r: (t, {**r, "history": {**r["history"], "keys": ["loss", "note"]}}),
+         r"the history's keys must be a list of distinct names"),
+        (lambda t, r: (t, {**r, "history": "not a history"}),
+         r"history must be a JSON object, got str"),
+        (lambda t, r: (t, {**r, "history": {"epoch": [1, 2], "loss": [0.5, 0.4]}}),
+         r"the history is stored as JSON, so no history tensor may exist, got \['history.acc"),
+    ],
+    ids=["float32", "too-short", "two-dimensional", "epoch-scalar", "epoch-nan",
+         "epoch-fraction", "epoch-decreasing", "epoch-beyond-count", "tensor-missing",
+         "tensor-extra", "keys-not-a-list", "keys-repeated", "keys-reserved", "not-an-object",
+         "json-and-tensors"],
+)
+def test_a_damaged_history_is_refused_naming_the_file_and_the_problem(tmp_path, damage, pattern):
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    make_trainer(Adam(), callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=2)
+    tensors, metadata = read_tensors(path)
+    tensors, record = damage(tensors, json.loads(metadata["trainer"]))
+    write_tensors(path, tensors, {**metadata, "trainer": json.dumps(record)})
+    trainer = make_trainer(Adam())
+    with pytest.raises(cr.ModelFormatError,
+                       match=f"^{re.escape(str(path))}: the checkpoint's training state is "
+                             f"invalid: {pattern}"):
+        load_checkpoint(trainer, path)
+    assert trainer.epoch == 0 and len(trainer.history) == 0
+
+
+def test_non_finite_history_values_resume_but_not_non_finite_weights(tmp_path):
+    """A history may hold NaN and infinity (a metric's value); the weights and the optimizer
+    state may not, as read_tensors refuses them."""
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    make_trainer(Adam(), callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=2)
+    tensors, metadata = read_tensors(path)
+    tensors["history.accuracy"] = np.array([np.nan, np.inf])
+    write_tensors(path, tensors, metadata)
+    resumed = make_trainer(Adam())
+    load_checkpoint(resumed, path)
+    assert np.isnan(resumed.history["accuracy"][0]) and resumed.history["accuracy"][1] == np.inf
+    tensors["model.0.W"] = np.full_like(tensors["model.0.W"], np.nan)
+    write_tensors(path, tensors, metadata)
+    with pytest.raises(cr.ModelFormatError,
+                       match=rf"^{re.escape(str(path))}: tensor 'model.0.W' holds 32 NaN"):
+        load_checkpoint(resumed, path)

@@ -4,11 +4,19 @@ A checkpoint is one safetensors file (written atomically with :func:`chainrule.i
 
 - tensors ``model.<name>`` — the network's parameters by :meth:`Sequential.named_parameters`
   name (``model.0.W``, ...), and ``optimizer.<name>`` — the optimizer's state arrays
-  (``optimizer.scaled_exp_avg``, ...), each of shape (n_parameters,);
+  (``optimizer.scaled_exp_avg``, ...), each of shape (n_parameters,), and ``history.<key>`` —
+  the history's numbers, float64 of shape (n_epochs,): ``history.epoch`` (the epoch numbers)
+  and one per logged key (``history.loss``, ...; NaN where the history has none);
 - metadata ``config`` — the network's architecture (JSON, as in a model file), and
   ``trainer`` — JSON with the epoch, the optimizer's config, step count and learning rate, the
   schedule's config, ``lr_factor``, the state of every random generator (the trainer's shuffling,
-  each dropout layer's masks), the validation-split seed, the classes and the history.
+  each dropout layer's masks), the validation-split seed, the classes and the history's
+  ``keys`` (in order), ``interrupted``, ``stopped_early`` and ``note``.
+
+The history's numbers are tensors because a run rewrites the checkpoint every epoch: as JSON
+they made each save cost O(epochs) in encoding and filled the 16 MiB header a reader accepts
+after about 120,000 epochs. A checkpoint written before (its ``history`` entry the JSON of
+:meth:`History.as_dict`, no ``history.*`` tensors) is still read.
 
 The generators' states are stored exactly whatever their bit generator (PCG64, PCG64DXSM,
 MT19937, Philox, SFC64): the arrays some of them hold are written as ``{"dtype": "uint32",
@@ -59,6 +67,7 @@ from ..io import (
     network_config_text,
     network_from,
     read_tensors,
+    refuse_non_finite,
     write_tensors,
 )
 from ..layers.sequential import Sequential
@@ -70,12 +79,14 @@ from ..model_targets import (
     encode_classes,
 )
 from .callbacks import Callback, _Monitor
-from .history import History
+from .history import HISTORY_FIELDS, History
 
 if TYPE_CHECKING:  # pragma: no cover
     from .trainer import Trainer
 
-_MODEL, _OPTIMIZER = "model.", "optimizer."
+_MODEL, _OPTIMIZER, _HISTORY = "model.", "optimizer.", "history."
+#: The tensor of the history's epoch numbers (no logged key is named "epoch": HISTORY_FIELDS).
+_EPOCHS = _HISTORY + "epoch"
 #: The keys of a stored array inside a generator's state: ``{"dtype": ..., "ndarray": [...]}``.
 _ARRAY_KEYS = frozenset({"dtype", "ndarray"})
 
@@ -116,6 +127,8 @@ def _contents(trainer: Trainer, source: str,
     tensors = {_MODEL + name: param for name, param, _ in net.named_parameters()}
     state = optimizer.state_dict()
     tensors.update({_OPTIMIZER + k: v for k, v in state.items() if isinstance(v, np.ndarray)})
+    history_tensors, history = _history_to_tensors(trainer.history)
+    tensors.update(history_tensors)
     encoder = trainer.encoder
     try:
         record = {
@@ -134,7 +147,7 @@ def _contents(trainer: Trainer, source: str,
             "encoder": None if encoder is None else {
                 "task": encoder.task, "y_ndim": encoder.y_ndim, **encode_classes(classes),
             },
-            "history": trainer.history.as_dict(),
+            "history": history,
         }
         text = json.dumps(record)
     except (TypeError, ValueError) as exc:
@@ -157,8 +170,11 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
     ------
     ModelFormatError
         Not a checkpoint, a damaged one (a tensor missing, unexpected or of another shape, a
-        training state entry missing or out of the range a run writes, classes that are not
-        a valid target record as in a model file), or one of another run: another
+        training state entry missing or out of the range a run writes, a history tensor that
+        is not float64 with one value per epoch, epochs that are not increasing integers
+        within [1, epoch], classes that are not a valid target record as in a model file; NaN
+        or infinity in the weights or the optimizer state, though the history may hold
+        them), or one of another run: another
         architecture, another optimizer type, other optimizer or schedule settings (the
         message lists each differing setting with its saved and current value), or another
         loss (a task the trainer's loss does not train). The message names the file. To
@@ -178,7 +194,7 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
     previous_encoder = trainer.encoder
     try:  # everything is read and validated before anything changes
         parameters = [(param, model[name]) for name, param, _ in net.named_parameters()]
-        epoch, lr_factor, split_seed, history = _counters(record)
+        epoch, lr_factor, split_seed, history = _counters(record, tensors)
         generators = [(trainer.rng.bit_generator, _state_from_json(record["rng"]),
                        "the Trainer's generator (seed)")] + [
             (net.layers[index].rng.bit_generator, _state_from_json(state),
@@ -316,15 +332,17 @@ def _model_tensors(tensors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k[len(_MODEL):]: v for k, v in tensors.items() if k.startswith(_MODEL)}
 
 
-def _counters(record: Mapping[str, Any]) -> tuple[int, float, int, History]:
-    """The record's ``(epoch, lr_factor, split_seed, history)``, checked against the values
-    a run can reach (a ``ValueError`` or ``TypeError`` naming the entry otherwise)."""
+def _counters(record: Mapping[str, Any],
+              tensors: Mapping[str, np.ndarray]) -> tuple[int, float, int, History]:
+    """The record's ``(epoch, lr_factor, split_seed, history)`` (the history's numbers from
+    ``tensors``), checked against the values a run can reach (a ``ValueError`` or
+    ``TypeError`` naming the entry otherwise)."""
     epoch = check_number(record["epoch"], "epoch", low=0, integer=True)
     # ReduceLROnPlateau, its only writer, multiplies it by ratios new_lr / lr < 1 (0 when the
     # reduced rate underflows), starting from 1: it stays in [0, 1].
     lr_factor = check_number(record["lr_factor"], "lr_factor", low=0, high=1)
     split_seed = check_number(record["split_seed"], "split_seed", low=0, integer=True)
-    history = History.from_dict(record["history"])
+    history = _history_from(record["history"], tensors)
     numbers = history.epochs
     if any(not 1 <= e <= epoch for e in numbers) or any(
             a >= b for a, b in itertools.pairwise(numbers)):
@@ -333,6 +351,58 @@ def _counters(record: Mapping[str, Any]) -> tuple[int, float, int, History]:
             f"{numbers!r:.100}"
         )
     return epoch, lr_factor, split_seed, history
+
+
+def _history_to_tensors(history: History) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """``history``'s numbers as the checkpoint's float64 ``history.*`` tensors, and the rest
+    (its keys in order, how the fit ended) as the record's ``history`` entry."""
+    tensors = {_EPOCHS: np.array(history.epochs, dtype=np.float64)}
+    tensors.update({_HISTORY + key: np.array(values, dtype=np.float64)
+                    for key, values in history.history.items()})
+    return tensors, {"keys": list(history), "interrupted": history.interrupted,
+                     "stopped_early": history.stopped_early, "note": history.note}
+
+
+def _history_from(stored: Any, tensors: Mapping[str, np.ndarray]) -> History:
+    """The history of the record's ``history`` entry: its keys and flags with the
+    ``history.*`` tensors (as :func:`_history_to_tensors` writes them), or, in a checkpoint
+    written before those tensors existed, the JSON of :meth:`History.as_dict` alone."""
+    if not isinstance(stored, dict):
+        raise TypeError(f"history must be a JSON object, got {type(stored).__name__}")
+    present = sorted(name for name in tensors if name.startswith(_HISTORY))
+    if "epoch" in stored:  # the older layout: every number is in the JSON
+        if present:
+            raise ValueError(
+                f"the history is stored as JSON, so no history tensor may exist, got "
+                f"{present[:5]!r:.200}")
+        return History.from_dict(stored)
+    keys = stored.get("keys")
+    if (not isinstance(keys, list) or not all(isinstance(key, str) for key in keys)
+            or len(set(keys)) != len(keys) or set(keys) & set(HISTORY_FIELDS)):
+        raise ValueError(
+            f"the history's keys must be a list of distinct names, none of {HISTORY_FIELDS}, "
+            f"got {keys!r:.100}")
+    names = [_EPOCHS, *(_HISTORY + key for key in keys)]
+    if present != sorted(names):
+        raise ValueError(
+            f"the history's tensors must be {_EPOCHS} and one per key, {sorted(names)!r:.200}, "
+            f"got {present!r:.200}")
+    epochs = tensors[_EPOCHS]
+    length = epochs.shape[0] if epochs.ndim == 1 else "n_epochs"
+    for name in names:
+        array = tensors[name]
+        if array.dtype != np.float64 or array.ndim != 1 or array.shape != (length,):
+            raise ValueError(
+                f"history tensor {name!r} must be float64 of shape ({length},) (one value per "
+                f"epoch), got {array.dtype} of shape {array.shape}")
+    if not np.all(np.isfinite(epochs) & (epochs == np.floor(epochs))):
+        raise ValueError(f"the history's epochs must be integers, got {epochs.tolist()!r:.100}")
+    return History.from_dict({
+        "epoch": [int(e) for e in epochs.tolist()],
+        **{key: tensors[_HISTORY + key].tolist() for key in keys},  # NaN/inf as recorded
+        **{field: stored[field] for field in ("interrupted", "stopped_early", "note")
+           if field in stored},
+    })
 
 
 def _dropout_states(states: Any, net: Sequential) -> list[tuple[int, Any]]:
@@ -365,17 +435,19 @@ def _read(
 ) -> tuple[str, dict[str, np.ndarray], dict[str, str], dict[str, Any]]:
     """``(path as messages show it, tensors, metadata, the trainer record)`` of a checkpoint."""
     source = check_path(path)
-    tensors, metadata = read_tensors(path)
+    tensors, metadata = read_tensors(path, check_finite=False)  # the history may hold NaN
+    refuse_non_finite({name: value for name, value in tensors.items()
+                       if not name.startswith(_HISTORY)}, source)
     if metadata.get("kind") != CHECKPOINT_KIND or not {"config", "trainer"} <= metadata.keys():
         raise ModelFormatError(f"{source}: not a chainrule training checkpoint")
     record = _json(metadata["trainer"], "training state", source, json.loads)
     if not isinstance(record, dict):
         raise ModelFormatError(f"{source}: the training state must be a JSON object")
-    stray = [name for name in tensors if not name.startswith((_MODEL, _OPTIMIZER))]
+    stray = [name for name in tensors if not name.startswith((_MODEL, _OPTIMIZER, _HISTORY))]
     if stray:
         raise ModelFormatError(
-            f"{source}: a checkpoint holds only tensors named {_MODEL}* and {_OPTIMIZER}*, got "
-            f"{stray[:5]!r:.200}"
+            f"{source}: a checkpoint holds only tensors named {_MODEL}*, {_OPTIMIZER}* and "
+            f"{_HISTORY}*, got {stray[:5]!r:.200}"
         )
     return source, tensors, metadata, record
 
