@@ -248,8 +248,11 @@ def load_with_targets(
     """
     rng = as_generator(seed)
     source = check_path(path)
-    tensors, metadata = read_tensors(path, check_finite=check_finite)
-    _refuse_checkpoint(metadata, source)
+    check_finite = check_bool(check_finite, "check_finite")
+    tensors, metadata = read_tensors(path, check_finite=False)
+    _refuse_checkpoint(metadata, source)  # first: a checkpoint's history may hold NaN
+    if check_finite:
+        refuse_non_finite(tensors, source)
     if "config" not in metadata:
         raise ModelFormatError(
             f"{source}: the metadata has no 'config': the file holds tensors but no network "

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from _io_cases import network_with
 
+from chainrule.errors import ModelFormatError
 from chainrule.io import load, network_from, read_tensors, save
 from chainrule.layers import parameters
 from chainrule.layers.base import LAYERS
@@ -270,3 +271,17 @@ def test_every_schedule_config_round_trips(name):
         assert type(clone) is type(schedule)
         assert clone.get_config() == config
         assert [clone(t, 0.1) for t in range(15)] == [schedule(t, 0.1) for t in range(15)]
+
+
+def test_load_refuses_non_finite_weights_unless_asked(tmp_path):
+    """load checks the values after telling a model file from a checkpoint: NaN weights are
+    refused naming the tensor, read with check_finite=False, and check_finite is a bool."""
+    net = mlp([2, 3, 1], seed=0)
+    net.parameters[0] = np.nan  # the first value of 0.W
+    path = tmp_path / "m.safetensors"
+    save(net, path)
+    with pytest.raises(ModelFormatError, match=r"tensor '0.W' holds 1 NaN or infinite value"):
+        load(path)
+    assert np.isnan(load(path, check_finite=False).parameters[0])
+    with pytest.raises(TypeError, match="check_finite must be True or False, got 'yes'"):
+        load(path, check_finite="yes")

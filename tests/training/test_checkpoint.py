@@ -525,3 +525,15 @@ def test_non_finite_history_values_resume_but_not_non_finite_weights(tmp_path):
     with pytest.raises(cr.ModelFormatError,
                        match=rf"^{re.escape(str(path))}: tensor 'model.0.W' holds 32 NaN"):
         load_checkpoint(resumed, path)
+
+
+def test_loading_a_checkpoint_with_nan_in_its_history_as_a_model_says_what_it_is(tmp_path):
+    """chainrule.load tells a checkpoint from a model file before it checks the values, so a
+    NaN in the history (a key first logged later) does not pass for a diverged model."""
+    X, y = data()
+    path = tmp_path / "c.safetensors"
+    trainer = make_trainer(Adam(), callbacks=[ModelCheckpoint(path)])
+    trainer.fit(X, y, epochs=1)
+    trainer.fit(X, y, epochs=1, validation_split=0.2)  # val_loss is NaN at epoch 1
+    with pytest.raises(cr.ModelFormatError, match="is a training checkpoint"):
+        cr.load(path)
