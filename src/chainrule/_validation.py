@@ -12,7 +12,7 @@ import io
 import math
 import numbers
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -385,9 +385,10 @@ def utf8_text(raw: bytes, path: Any, advice: str, error: type[ValueError] = Valu
         ) from None
 
 
-def csv_rows(text: str, path: Any) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(text: str | Iterable[str], path: Any) -> Iterator[tuple[int, list[str]]]:
     """The rows of the CSV ``text`` (the file ``path``), each with the line it ends on (counted
-    from 1; a quoted field may span lines); a blank line is an empty row.
+    from 1; a quoted field may span lines); a blank line is an empty row. ``text`` is a string,
+    or its lines (a file opened with ``newline=""``), read as the rows are.
 
     Raises
     ------
@@ -396,7 +397,7 @@ def csv_rows(text: str, path: Any) -> Iterator[tuple[int, list[str]]]:
         quote makes of the rest of the file): the message names the file and the line where
         that row begins.
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline="") if isinstance(text, str) else text)
     while True:
         start = reader.line_num + 1
         try:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -68,16 +70,8 @@ def read_table(path: str | Path, target: int | str = -1, *,
         arrays = load_npz(path, ("X", "y"))
         X = _features(arrays["X"], path, "X")
         return X, _npz_targets(arrays["y"], path, len(X))
-    table = _Rows(path, target)
-    column = _target_column(target, table.header, table.width, path, target_key)
-    if table.width == 1:
-        hint = "" if table.unit == "row" else (
-            "; are its fields separated by something other than commas (such as ';' or tabs)? "
-            "Save it comma-separated")
-        raise ValueError(f"{path} has one column, the target: no feature to learn from{hint}")
-    y = _labels(table, column)
-    X = table.numbers([i for i in range(table.width) if i != column], "feature")
-    return X, y
+    table = _Table(path, target, target_key)
+    return table.X, table.y
 
 
 def read_features(path: str | Path) -> np.ndarray:
@@ -91,8 +85,7 @@ def read_features(path: str | Path) -> np.ndarray:
     if path.suffix == ".npy":
         X = load_npy(path)
         return _features(X.reshape(1, -1) if X.ndim == 1 else X, path, "the array")
-    table = _Rows(path)
-    return table.numbers(list(range(table.width)), "feature")
+    return _Table(path).X
 
 
 def _features(X: np.ndarray, path: Path, name: str) -> np.ndarray:
@@ -133,84 +126,198 @@ def _npz_targets(y: np.ndarray, path: Path, n_samples: int) -> np.ndarray:
     return y.reshape(n_samples) if y.ndim == 2 and y.shape[1] == 1 else y
 
 
-class _Rows:
-    """The header (None if absent; see :func:`read_table`) and the data rows of a file, with
-    where each row came from.
+#: About how many fields of a CSV are parsed at a time: only that chunk of rows is held as
+#: Python strings (some 60 bytes a field), the rest of the table as float64 (8 bytes a field).
+_CHUNK_FIELDS = 1 << 14
 
-    ``target``: the target column, whose field may be text in a data row; None when every
-    column is a feature.
 
-    A numeric .npy is kept as its ``array`` (``rows`` is then the same array), read as stored:
-    through text, an integer above 2**53 would pass through float64 and a bool be the word
-    ``'True'``."""
+class _Table:
+    """A table file read (see :func:`read_table`): its ``header`` (None if absent), ``width``,
+    the features ``X`` (float64, every column but the target's) and the targets ``y`` (None
+    when every column is a feature: ``target`` None).
 
-    def __init__(self, path: Path, target: int | str | None = None) -> None:
+    A CSV (or an .npy of strings) is read in chunks of rows, each chunk's fields converted as
+    it is read, so that only one chunk is held as Python strings. Where a row came from is
+    looked for only when a message needs it, by reading the file again (:meth:`line`).
+
+    A numeric .npy is read as stored: through text, an integer above 2**53 would pass through
+    float64 and a bool be the word ``'True'``.
+
+    Errors come in the same order whatever the size of the file: one that needs every row (not
+    UTF-8, a row the csv module cannot read, rows of different widths) before a ``target`` that
+    names no column, then a bad target (the first in the file), then a bad feature.
+    """
+
+    def __init__(self, path: Path, target: int | str | None = None,
+                 key: str = "data.target") -> None:
         self.path = path
         self.header: list[str] | None = None
-        self.array: np.ndarray | None = None
+        self.unit = "row" if path.suffix == ".npy" else "line"
         if path.suffix == ".npy":
             array = load_npy(path)
             if array.ndim not in (1, 2) or array.dtype.kind not in "biufU":
                 raise ValueError(f"{path} must hold a table: a 2-D array of numbers or strings "
                                  f"(one row per sample), got dtype {array.dtype} and shape "
                                  f"{array.shape}")
-            array = np.atleast_2d(array)
-            if array.dtype.kind == "U":
-                self.rows = array.tolist()
+            self.strings = np.atleast_2d(array)
+            if self.strings.dtype.kind != "U":
+                self._read_numbers(self.strings, target, key)
             else:
-                self.rows = self.array = array
-            self.lines = list(range(1, len(array) + 1))
-            self.unit = "row"
-        else:
-            self.rows, self.lines, self.unit = [], [], "line"
-            text = utf8_text(path.read_bytes(), path, "save it as UTF-8 (CSV files are read "
-                             "as UTF-8)")
-            for line, row in csv_rows(text, path):
-                if row:
-                    self.rows.append(row)
-                    self.lines.append(line)
-            if not self.rows:
-                raise ValueError(f"{path} is empty")
-            if _is_header(self.rows, target):
-                self.header = self.rows.pop(0)
-                self.lines.pop(0)
-        if not len(self.rows):
+                self._read(self._rows(), target, key)
+            return
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as file:
+                self._read(filter(None, csv.reader(file)), target, key)  # no blank lines
+        except (UnicodeDecodeError, csv.Error):
+            _explain_unreadable(path)
+            raise
+
+    def _read_numbers(self, array: np.ndarray, target: int | str | None, key: str) -> None:
+        """A numeric .npy: X a float64 copy of its feature columns, y its target column."""
+        if not len(array):
+            raise ValueError(f"{self.path} has no data rows")
+        self.width = array.shape[1]
+        columns = range(self.width)
+        if target is not None:
+            column = self._column(target, key)
+            columns = range(1, self.width) if column == 0 else (
+                range(column) if column == self.width - 1 else
+                [i for i in columns if i != column])
+            self.y = _npy_labels(array[:, column], self, column)
+        # one copy of X: contiguous columns are sliced (a view, copied by astype), a target in
+        # the middle is left out by fancy indexing (a copy, kept when already float64)
+        sliced = isinstance(columns, range)
+        picked = array[:, columns.start:columns.stop] if sliced else array[:, columns]
+        self.X = picked.astype(np.float64, copy=sliced)
+        if not all_finite(self.X):
+            index, i = (int(k) for k in np.argwhere(~np.isfinite(self.X))[0])
+            raise ValueError(f"{self.where(index, columns[i])}: every feature must be a finite "
+                             f"number, got {self.X[index, i]}")
+
+    def _read(self, rows: Iterator[list[str]], target: int | str | None, key: str) -> None:
+        """Read the data ``rows`` (a CSV's not yet past its header) in chunks; see the class."""
+        first = list(itertools.islice(rows, 2))
+        if self.unit == "line":
+            if not first:
+                raise ValueError(f"{self.path} is empty")
+            if _is_header(first, target):
+                self.header = first.pop(0)
+        if not first:
             header = f" (only a header: {','.join(self.header)})" if self.header else ""
-            raise ValueError(f"{path} has no data rows{header}")
-        widths = {len(row) for row in self.rows} if self.array is None else {self.array.shape[1]}
+            raise ValueError(f"{self.path} has no data rows{header}")
+        self.width = len(first[0])
+        column, refusal = None, None
+        if target is not None:
+            try:  # a target that fits no column is said once every row's width is known
+                column = self._column(target, key)
+            except ValueError as exc:
+                refusal = exc
+        features = _FeatureChunks([i for i in range(self.width) if i != column], self.width)
+        targets = None if column is None else _TargetChunks(column)
+        widths: set[int] = set()
+        rows = itertools.chain(first, rows)
+        size, start = max(1, _CHUNK_FIELDS // max(self.width, 1)), 0
+        while chunk := list(itertools.islice(rows, size)):
+            widths.update(map(len, chunk))
+            if len(widths) == 1 and refusal is None:
+                if targets is not None:
+                    targets.add(chunk, start)
+                features.add(chunk, start)
+            start += len(chunk)
         if len(widths) > 1:
-            raise ValueError(f"{path}: rows have different numbers of columns {sorted(widths)}")
-        self.width = widths.pop()
+            raise ValueError(f"{self.path}: rows have different numbers of columns "
+                             f"{sorted(widths)}")
+        if refusal is not None:
+            raise refusal
+        if targets is not None:
+            self.y = targets.result(self)
+        self.X = features.result(self)
+
+    def _column(self, target: int | str, key: str) -> int:
+        """The index of the ``target`` column; a table of that column alone is refused."""
+        column = _target_column(target, self.header, self.width, self.path, key)
+        if self.width == 1:
+            hint = "" if self.unit == "row" else (
+                "; are its fields separated by something other than commas (such as ';' or "
+                "tabs)? Save it comma-separated")
+            raise ValueError(f"{self.path} has one column, the target: no feature to learn "
+                             f"from{hint}")
+        return column
+
+    def _rows(self) -> Iterator[list[str]]:
+        """The data rows again, for an .npy of strings, a chunk of Python strings at a time."""
+        size = max(1, _CHUNK_FIELDS // max(self.strings.shape[1], 1))
+        return itertools.chain.from_iterable(
+            self.strings[start:start + size].tolist()
+            for start in range(0, len(self.strings), size))
+
+    def numbered_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """The data rows again, each with its line (a CSV's) or row (an .npy's), counted from 1:
+        for messages, read again rather than kept."""
+        if self.unit == "row":
+            yield from enumerate(self._rows(), 1)
+            return
+        with open(self.path, encoding="utf-8-sig", newline="") as file:
+            rows = ((line, row) for line, row in csv_rows(file, self.path) if row)
+            if self.header is not None:
+                next(rows)
+            yield from rows
+
+    def line(self, index: int) -> int:
+        """The line (or .npy row) of data row ``index``."""
+        if self.unit == "row":
+            return index + 1
+        return next(itertools.islice(self.numbered_rows(), index, None))[0]
 
     def where(self, index: int, column: int) -> str:
         """``"data.csv, line 7, column 3 (label)"``: a field of data row ``index``."""
         name = f" ({self.header[column]})" if self.header else ""
-        return f"{self.path}, {self.unit} {self.lines[index]}, column {column + 1}{name}"
+        return f"{self.path}, {self.unit} {self.line(index)}, column {column + 1}{name}"
 
-    def numbers(self, columns: list[int], what: str) -> np.ndarray:
-        """The fields of ``columns`` as float64 (n_rows, len(columns)); a field that is not a
-        finite number is refused, naming where it is."""
-        if self.array is not None:
-            values = self.array[:, columns].astype(np.float64)
-            if not all_finite(values):
-                index, i = (int(k) for k in np.argwhere(~np.isfinite(values))[0])
-                raise ValueError(f"{self.where(index, columns[i])}: every {what} must be a "
-                                 f"finite number, got {values[index, i]}")
-            return values
-        fields = [[row[i] for i in columns] for row in self.rows]
-        try:
-            values = np.array(fields, dtype=np.float64).reshape(len(fields), len(columns))
+
+def _explain_unreadable(path: Path) -> None:
+    """Raise what makes the CSV ``path`` unreadable as a whole: not UTF-8 (said first, wherever
+    it is), else the first row the csv module cannot read (naming the line where it begins)."""
+    text = utf8_text(path.read_bytes(), path, "save it as UTF-8 (CSV files are read as UTF-8)")
+    for _ in csv_rows(text, path):
+        pass
+
+
+class _FeatureChunks:
+    """The ``columns`` of a table's rows as float64, a chunk of rows at a time; the first field
+    that is not a finite number is kept to be refused, naming where it is."""
+
+    def __init__(self, columns: list[int], width: int) -> None:
+        self.columns = columns
+        # rows as they are, or each row's features picked out at C speed
+        self.pick = None if len(columns) == width else operator.itemgetter(*columns)
+        self.blocks: list[np.ndarray] = []
+        self.bad: tuple[int, int, str] | None = None  # (data row, column, what it holds)
+
+    def add(self, rows: list[list[str]], start: int) -> None:
+        """Convert ``rows``, data rows ``start`` on."""
+        if self.bad is not None:
+            return
+        fields = rows if self.pick is None else list(map(self.pick, rows))
+        try:  # NumPy reads a string as float() does, so _number_problem finds why it refused
+            values = np.array(fields, dtype=np.float64).reshape(len(rows), len(self.columns))
         except ValueError:
             values = None
         if values is not None and all_finite(values):
-            return values
-        for index, row in enumerate(self.rows):  # some field is bad: say which (NumPy reads
-            for column in columns:  # a string as float() does, so one of them is found)
-                problem = _number_problem(row[column])
-                if problem:
-                    raise ValueError(f"{self.where(index, column)}: every {what} must be a "
-                                     f"finite number, got {problem}")
-        raise AssertionError("unreachable: a field NumPy refused passed _number_problem")
+            self.blocks.append(values)
+            return
+        self.bad = next((start + index, column, problem) for index, row in enumerate(rows)
+                        for column in self.columns
+                        if (problem := _number_problem(row[column])) is not None)
+        self.blocks = []
+
+    def result(self, table: _Table) -> np.ndarray:
+        """The features (n_rows, len(columns)), or the first bad one refused."""
+        if self.bad is not None:
+            index, column, problem = self.bad
+            raise ValueError(f"{table.where(index, column)}: every feature must be a finite "
+                             f"number, got {problem}")
+        return np.concatenate(self.blocks)
 
 
 def _number_problem(value: str) -> str | None:
@@ -225,37 +332,92 @@ def _number_problem(value: str) -> str | None:
 _INT64 = np.iinfo(np.int64)
 
 
-def _labels(table: _Rows, column: int) -> np.ndarray:
-    """The target column: numbers when every field is one, else the strings (class labels);
-    numbers are int64 when all are whole, read exactly (:func:`_whole_targets`), else float64.
-    A blank field, or a non-finite number, is refused."""
-    if table.array is not None:
-        return _npy_labels(table.array[:, column], table, column)
-    raw = [row[column] for row in table.rows]
-    for index, value in enumerate(raw):
-        if not value.strip():
-            raise ValueError(f"{table.where(index, column)}: the target is missing (an empty "
-                             "field); every row needs one")
-    try:
-        y = np.array(raw, dtype=np.float64)
-    except ValueError:
-        return np.array(raw)  # string class labels
-    if not all_finite(y):
-        index = int(np.flatnonzero(~np.isfinite(y))[0])
-        raise ValueError(f"{table.where(index, column)}: the target must be a finite number or "
-                         f"a class label, got {raw[index]!r}")
-    if not np.all(y == np.round(y)):
-        return y
-    try:
-        return np.array(raw, dtype=np.int64)  # whole numbers written as such: read exactly
-    except (ValueError, OverflowError):  # written as floats ("3.0", "1e3"), or beyond int64
-        exact = [Decimal(value) for value in raw]
-    if any(value != value.to_integral_value() for value in exact):
-        return y  # a fraction that float64 rounds away ("0.99999999999999999999")
-    return _whole_targets([int(value) for value in exact], y, table, column)
+class _TargetChunks:
+    """The target ``column`` of a table's rows, a chunk at a time: numbers when every field is
+    one, else the strings (class labels); numbers are int64 when all are whole, read exactly
+    (:func:`_whole_targets`), else float64. A blank field, or a non-finite number, is refused.
+
+    For each chunk its float64 values are kept, and while every number is whole their exact
+    values (int64, or Python ints for whole numbers int64 cannot parse: ``"3.0"``, beyond
+    int64); once a field is text, the strings instead."""
+
+    def __init__(self, column: int) -> None:
+        self.pick = operator.itemgetter(column)
+        self.column = column
+        self.count = 0  # data rows added
+        self.floats: list[np.ndarray] = []
+        self.exact: list[np.ndarray | list[int]] | None = []  # None: a fraction was seen
+        self.strings: list[np.ndarray] | None = None  # from the chunk where text was seen
+        self.text_from = 0  # the data row where self.strings begin
+        self.blank: int | None = None  # the first data row whose target is blank
+        self.nonfinite: tuple[int, str] | None = None  # the first non-finite: row, field
+
+    def add(self, rows: list[list[str]], start: int) -> None:
+        """Take the targets of ``rows``, data rows ``start`` on."""
+        self.count += len(rows)
+        if self.blank is not None:
+            return  # refused whatever follows
+        raw = list(map(self.pick, rows))
+        if self.strings is None:
+            try:
+                floats = np.array(raw, dtype=np.float64)
+            except ValueError:  # text (or a blank field): class labels from here on
+                self.strings, self.text_from = [], start
+                self.floats, self.exact = [], None
+            else:
+                self._numbers(raw, floats, start)
+                return
+        blank = next((i for i, value in enumerate(raw) if not value.strip()), None)
+        if blank is not None:
+            self.blank, self.strings = start + blank, []
+            return
+        self.strings.append(np.array(raw))
+
+    def _numbers(self, raw: list[str], floats: np.ndarray, start: int) -> None:
+        """Keep a chunk of numeric targets: ``raw`` fields, read as ``floats``."""
+        self.floats.append(floats)
+        if self.nonfinite is None and not all_finite(floats):
+            index = int(np.flatnonzero(~np.isfinite(floats))[0])
+            self.nonfinite = (start + index, raw[index])
+        if self.exact is None or self.nonfinite is not None:
+            return  # float64 targets, or refused
+        if not np.all(floats == np.round(floats)):
+            self.exact = None
+            return
+        try:
+            self.exact.append(np.array(raw, dtype=np.int64))  # whole numbers read exactly
+        except (ValueError, OverflowError):  # written as floats ("3.0", "1e3"), or beyond int64
+            exact = [Decimal(value) for value in raw]
+            if any(value != value.to_integral_value() for value in exact):
+                self.exact = None  # a fraction that float64 rounds ("0.99999999999999999999")
+            else:
+                self.exact.append([int(value) for value in exact])
+
+    def result(self, table: _Table) -> np.ndarray:
+        """The targets, or the first blank one (else the first non-finite number) refused."""
+        if self.blank is not None:
+            raise ValueError(f"{table.where(self.blank, self.column)}: the target is missing "
+                             "(an empty field); every row needs one")
+        if self.strings is not None:  # string class labels; the rows before read again
+            before = [self.pick(row) for _, row in itertools.islice(table.numbered_rows(),
+                                                                    self.text_from)]
+            return np.concatenate([np.array(before), *self.strings]) if before else (
+                np.concatenate(self.strings))
+        if self.nonfinite is not None:
+            index, value = self.nonfinite
+            raise ValueError(f"{table.where(index, self.column)}: the target must be a finite "
+                             f"number or a class label, got {value!r}")
+        floats = np.concatenate(self.floats)
+        if self.exact is None:
+            return floats
+        if all(isinstance(part, np.ndarray) for part in self.exact):
+            return np.concatenate(self.exact)
+        values = [value for part in self.exact for value in
+                  (part.tolist() if isinstance(part, np.ndarray) else part)]
+        return _whole_targets(values, floats, table, self.column)
 
 
-def _npy_labels(y: np.ndarray, table: _Rows, column: int) -> np.ndarray:
+def _npy_labels(y: np.ndarray, table: _Table, column: int) -> np.ndarray:
     """``y``, the target column of a numeric .npy, as stored: bools stay bools (as an .npz's
     do), integers are int64 and floats float64, or int64 when all are whole, as in a CSV."""
     if y.dtype.kind == "b":
@@ -273,7 +435,7 @@ def _npy_labels(y: np.ndarray, table: _Rows, column: int) -> np.ndarray:
     return _whole_targets(y.tolist(), y.astype(np.float64), table, column)  # uint64 above int64
 
 
-def _whole_targets(values: list[int], floats: np.ndarray, table: _Rows,
+def _whole_targets(values: list[int], floats: np.ndarray, table: _Table,
                    column: int) -> np.ndarray:
     """Whole-number targets ``values`` (read exactly; ``floats``: as float64), kept exactly:
     int64 when every one fits, else float64 when it holds every one exactly (``1e20``); else
@@ -285,7 +447,7 @@ def _whole_targets(values: list[int], floats: np.ndarray, table: _Rows,
     if not rounded:
         return floats
     big, changed = beyond[0], rounded[0]
-    which = "it" if changed == big else f"{values[changed]} ({table.unit} {table.lines[changed]})"
+    which = "it" if changed == big else f"{values[changed]} ({table.unit} {table.line(changed)})"
     raise ValueError(f"{table.where(big, column)}: the whole-number target {values[big]} is "
                      f"beyond int64 (-2**63 to 2**63 - 1), and float64 would round {which} to "
                      f"{floats[changed]:.0f}: whole-number targets are kept exactly or "

@@ -242,6 +242,62 @@ def test_read_features_needs_numbers(tmp_path, text, message):
         read_features(tmp_path / "f.csv")
 
 
+CHUNKED = [  # (text, target): rows that fall in different chunks of a small _CHUNK_FIELDS
+    ("a,b,label\n1,2,0\n\n3,4,1\n5,6,2\n7,8,10000000000000001\n", -1),  # exact, in chunk 4
+    ("1,2,0\n3,4,1\n5,6,3.0\n7,8,1e20\n", -1),  # whole, some written as floats, beyond int64
+    ("1,2,0\n3,4,1\n5,6,0.5\n7,8,1\n", -1),  # a fraction in a later chunk: float64
+    ("a,b,kind\n1,2,0\n3,4,1\n5,6,cat\n7,8,1\n", "kind"),  # text from chunk 3: all strings
+    ('x,kind,y\n1,0,2\n"3",dog,4\n5,1,6\n', 1),  # a quoted field; the target in the middle
+    ("a,b,label\n1,2,0\n3,4,1\n\n5,x,1\n", -1),  # a bad feature: its line, after a blank one
+    ("a,b,label\n1,2,0\n3,x,1\n5,6,\n", -1),  # a blank target is said before a bad feature
+    ("1,2,0\n3,x,1\n5,6,inf\n", -1),  # so is a non-finite one
+    ("1,2,0\n3,x,1\n5,6\n", -1),  # rows of different widths before either
+    ("1,2,0\n3,4,1\n5,6,7\n", 5),  # and before a target that names no column
+]
+
+
+@pytest.mark.parametrize("text, target", CHUNKED)
+def test_a_table_read_in_chunks_is_the_table_read_at_once(tmp_path, monkeypatch, text, target):
+    """A CSV is read a chunk of rows at a time: every result and message is the same whatever
+    the chunks (here one row each, then all rows in one)."""
+    from chainrule import tables
+
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+
+    def outcome(read, *args):
+        try:
+            values = read(path, *args)
+        except ValueError as exc:
+            return type(exc), str(exc)
+        return [(a.dtype, a.tolist()) for a in (values if isinstance(values, tuple) else [values])]
+
+    results = []
+    for fields in (1, 1 << 14):
+        monkeypatch.setattr(tables, "_CHUNK_FIELDS", fields)
+        results.append((outcome(read_table, target), outcome(read_features)))
+    assert results[0] == results[1]
+
+
+def test_reading_a_table_holds_little_beyond_the_features(tmp_path, rng):
+    """Not every field as a Python string: a CSV is converted a chunk of rows at a time, an
+    .npy's features are copied once."""
+    import tracemalloc
+
+    table = np.column_stack([rng.normal(size=(20_000, 10)), rng.integers(0, 3, 20_000)])
+    np.savetxt(tmp_path / "t.csv", table, fmt=["%.6g"] * 10 + ["%d"], delimiter=",")
+    np.save(tmp_path / "t.npy", table)
+    for name, bound in [("t.csv", 4), ("t.npy", 3)]:  # a whole-file read held 16, 3.7
+        tracemalloc.start()
+        try:
+            X, y = read_table(tmp_path / name)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert X.shape == (20_000, 10) and y.dtype == np.int64 and X.flags.c_contiguous
+        assert peak < bound * X.nbytes, (name, peak / X.nbytes)
+
+
 # ------------------------------------------------------------------------------ data
 
 
