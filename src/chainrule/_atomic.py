@@ -13,13 +13,18 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 from typing import Any
 
 from ._validation import check_path
 
 
-def write_atomically(path: Any, data: bytes) -> None:
+def write_atomically(path: Any, data: bytes | Iterable[bytes]) -> None:
     """Write ``data`` to the file ``path`` so that it only ever holds the old or the new bytes.
+
+    ``data`` is the bytes, or an iterable of parts of them (written as they come, so that a
+    large file need not be held whole; an error raised while producing them is as one raised
+    writing them).
 
     A temporary file is created in the same folder (so the final rename stays on one file
     system, where ``os.replace`` is atomic), written, flushed and fsync'ed, then renamed over
@@ -38,7 +43,10 @@ def write_atomically(path: Any, data: bytes) -> None:
     temporary, fd = _temporary_for(shown, directory)
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(data)
+            if isinstance(data, bytes):
+                file.write(data)
+            else:
+                file.writelines(data)
             file.flush()
             os.fsync(file.fileno())
         with contextlib.suppress(OSError):  # keep the permissions of a file being replaced

@@ -496,19 +496,38 @@ def _target_column(target: int | str, header: list[str] | None, width: int, path
 
 def write_table(path: str | Path, values: np.ndarray, header: list[str] | None = None) -> None:
     """Write predictions as .npy or .csv (by extension), atomically: a failed write leaves an
-    earlier file at ``path`` as it was, and its ``OSError`` names ``path``."""
+    earlier file at ``path`` as it was, and its ``OSError`` names ``path``. A CSV is written a
+    chunk of rows at a time (:func:`write_csv`), never held whole as text."""
     if Path(path).suffix == ".npy":
         buffer = io.BytesIO()
         np.save(buffer, values, allow_pickle=False)
         write_atomically(path, buffer.getvalue())
         return
-    rows = values.reshape(len(values), -1).tolist()
-    write_csv(path, [header, *rows] if header else rows)
+    table = values.reshape(len(values), -1)
+    size = max(1, _CHUNK_FIELDS // max(table.shape[1], 1))
+    rows = itertools.chain.from_iterable(  # as Python numbers a chunk at a time
+        table[start:start + size].tolist() for start in range(0, len(table), size))
+    write_csv(path, itertools.chain([header], rows) if header else rows)
 
 
 def write_csv(path: str | Path, rows: Iterable[Sequence[Any]]) -> None:
     """Write ``rows`` (a header row, if any, first) as a UTF-8 CSV file, atomically (see
-    :func:`chainrule._atomic.write_atomically`)."""
+    :func:`chainrule._atomic.write_atomically`), encoding them a chunk at a time as they are
+    written."""
+    write_atomically(path, _csv_bytes(iter(rows)))
+
+
+def _csv_bytes(rows: Iterator[Sequence[Any]]) -> Iterator[bytes]:
+    """``rows`` as CSV text encoded in UTF-8, in parts of about :data:`_CHUNK_FIELDS` fields."""
+    first = next(rows, None)
+    if first is None:
+        return
+    size = max(1, _CHUNK_FIELDS // max(len(first), 1))
+    rows = itertools.chain([first], rows)
     text = io.StringIO(newline="")
-    csv.writer(text).writerows(rows)
-    write_atomically(path, text.getvalue().encode("utf-8"))
+    writer = csv.writer(text)
+    while chunk := list(itertools.islice(rows, size)):
+        writer.writerows(chunk)
+        yield text.getvalue().encode("utf-8")
+        text.seek(0)
+        text.truncate()

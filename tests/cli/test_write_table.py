@@ -7,7 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from chainrule.tables import write_table
+from chainrule import tables
+from chainrule.tables import write_csv, write_table
 
 
 @pytest.mark.parametrize("name", ["predictions.csv", "predictions.npy"])
@@ -33,3 +34,44 @@ def test_csv_and_npy_hold_the_values(tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "b.npy"), values)
     write_table(tmp_path / "c.csv", np.array(["cat", "dog"]))
     assert (tmp_path / "c.csv").read_bytes() == b"cat\r\ndog\r\n"
+
+
+def test_a_csv_written_in_chunks_is_the_csv_written_at_once(tmp_path, monkeypatch):
+    values = np.arange(35.0).reshape(7, 5) / 3
+    expected = b"".join(b"a,b,c,d,e\r\n" if row is None else
+                        (",".join(map(repr, row)) + "\r\n").encode() for row in [None, *values.tolist()])
+    for fields in (1, 4, 1 << 14):  # a row, two rows, every row at a time
+        monkeypatch.setattr(tables, "_CHUNK_FIELDS", fields)
+        write_table(tmp_path / "p.csv", values, header=list("abcde"))
+        assert (tmp_path / "p.csv").read_bytes() == expected
+    write_csv(tmp_path / "empty.csv", [])
+    assert (tmp_path / "empty.csv").read_bytes() == b""
+
+
+def test_a_csv_is_not_held_whole_while_written(tmp_path):
+    import tracemalloc
+
+    values = np.random.default_rng(0).random((20_000, 50)).astype(np.float32)  # 4 MB, 19 MB of text
+    tracemalloc.start()
+    try:
+        write_table(tmp_path / "p.csv", values)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < values.nbytes, peak / values.nbytes  # held whole: 18 times values.nbytes
+    assert (tmp_path / "p.csv").stat().st_size > 4 * values.nbytes
+
+
+def test_rows_that_fail_midway_leave_the_earlier_file(tmp_path):
+    path = tmp_path / "history.csv"
+    write_csv(path, [["epoch", "loss"], [1, 0.5]])
+
+    def rows():
+        yield ["epoch", "loss"]
+        for epoch in range(1, 100_000):
+            yield [epoch, 1 / (100_000 - epoch - 1)]  # ZeroDivisionError after many chunks
+
+    with pytest.raises(ZeroDivisionError):
+        write_csv(path, rows())
+    assert path.read_bytes() == b"epoch,loss\r\n1,0.5\r\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["history.csv"]
