@@ -206,6 +206,9 @@ class _Table:
             header = f" (only a header: {','.join(self.header)})" if self.header else ""
             raise ValueError(f"{self.path} has no data rows{header}")
         self.width = len(first[0])
+        if self.header is not None and len(self.header) != self.width:  # names for which columns?
+            raise ValueError(f"{self.path}: the header has {len(self.header)} columns but the "
+                             f"rows have {self.width}")
         column, refusal = None, None
         if target is not None:
             try:  # a target that fits no column is said once every row's width is known

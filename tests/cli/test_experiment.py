@@ -162,6 +162,8 @@ def test_an_npz_target_column_is_one_target_per_sample(tmp_path, y):
         ("empty.csv", "\n\n", -1, ValueError, r"empty\.csv is empty"),
         ("ragged.csv", "1,2,3\n1,2\n", -1, ValueError,
          r"ragged\.csv: rows have different numbers of columns \[2, 3\]"),
+        ("short_header.csv", "3,dog\n0,-2,dog\n1,4,cat\n", -1, ValueError,
+         r"short_header\.csv: the header has 2 columns but the rows have 3"),
         ("words.csv", "1,2,3\nfoo,2,1\n", -1, ValueError,
          r"words\.csv, line 2, column 1: every feature must be a finite number, got 'foo'"),
         ("d.csv", "a,b,label\n0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,\n", -1, ValueError,
@@ -239,6 +241,13 @@ def test_an_npz_needs_arrays_named_X_and_y(tmp_path):
 def test_read_features_needs_numbers(tmp_path, text, message):
     (tmp_path / "f.csv").write_text(text)
     with pytest.raises(ValueError, match=r"f\.csv, " + message):
+        read_features(tmp_path / "f.csv")
+
+
+def test_a_header_of_another_width_than_the_rows_is_refused(tmp_path):
+    """Which columns would its names name? (It used to end in an IndexError.)"""
+    (tmp_path / "f.csv").write_text("3,dog\n0,-2,dog\n1,x,cat\n")
+    with pytest.raises(ValueError, match=r"f\.csv: the header has 2 columns but the rows have 3"):
         read_features(tmp_path / "f.csv")
 
 
