@@ -56,8 +56,9 @@ class Perceptron:
         Dtype of the weights and of the inputs, converted once at the edge.
     verbose : bool or {0, 1}, default False
         True (or 1): after ``fit``, print one line saying whether training converged (and
-        when), or how many mistakes the last epoch still made. Stored as the level, 0 or 1. Quiet mode prints and warns nothing; the outcome is
-        always recorded in ``converged_``, ``n_epochs_`` and ``mistakes_``.
+        when), or how many mistakes the last epoch still made. Stored as the level, 0 or 1.
+        Quiet mode prints and warns nothing; the outcome is always recorded in
+        ``converged_``, ``n_epochs_`` and ``mistakes_``.
 
     Attributes
     ----------

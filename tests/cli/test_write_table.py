@@ -38,8 +38,8 @@ def test_csv_and_npy_hold_the_values(tmp_path):
 
 def test_a_csv_written_in_chunks_is_the_csv_written_at_once(tmp_path, monkeypatch):
     values = np.arange(35.0).reshape(7, 5) / 3
-    expected = b"".join(b"a,b,c,d,e\r\n" if row is None else
-                        (",".join(map(repr, row)) + "\r\n").encode() for row in [None, *values.tolist()])
+    lines = ["a,b,c,d,e", *(",".join(map(repr, row)) for row in values.tolist())]
+    expected = "".join(line + "\r\n" for line in lines).encode()
     for fields in (1, 4, 1 << 14):  # a row, two rows, every row at a time
         monkeypatch.setattr(tables, "_CHUNK_FIELDS", fields)
         write_table(tmp_path / "p.csv", values, header=list("abcde"))

@@ -120,10 +120,11 @@ def explain(
     (``W1 = "0.W"``). A weight with an L1/L2 penalty has the term ``dJ/dWk`` instead of
     ``dL/dWk``: the gradient of ``J = L + penalties``, what training uses, with the
     penalty's gradient added (``A1ᵀ δ2 + l2 W2``). When the network ends in Sigmoid + binary
-    cross-entropy or Softmax + cross-entropy, training uses the fused gradient ``δ = (P − T) / n`` (for cross-entropy
-    ``(P ⊙ ΣₖT − T) / n``, which is ``(P − T) / n`` when every target row sums to 1: the
-    explanation prints the form that holds for the targets given); the explanation shows that
-    term, and the chained terms it replaces (∂L/∂A, ∂A/∂Z) as references.
+    cross-entropy or Softmax + cross-entropy, training uses the fused gradient
+    ``δ = (P − T) / n`` (for cross-entropy ``(P ⊙ ΣₖT − T) / n``, which is ``(P − T) / n`` when
+    every target row sums to 1: the explanation prints the form that holds for the targets
+    given); the explanation shows that term, and the chained terms it replaces (∂L/∂A, ∂A/∂Z)
+    as references.
 
     Each checked gradient says how it compares with finite differences: "matches finite
     differences (relative error …)" when its relative error is within ``rtol``; "matches

@@ -616,9 +616,11 @@ class Trainer:
         loss, n = self.objective.head_loss, X.shape[0]
         T = self.objective.prepare_targets(y)  # what Loss.forward checks, once
         w = loss.prepare_weights(w, n, self.net.dtype)
-        metrics = {name: for_task(metric, self.encoder.task) for name, metric in self.metrics.items()}
+        metrics = {name: for_task(metric, self.encoder.task)
+                   for name, metric in self.metrics.items()}
         terms = {name: [] for name, metric in metrics.items() if metric in ROW_TERMS}
-        whole = np.empty((n, self.net.out_features), self.net.dtype) if len(terms) < len(metrics) else None
+        whole = (np.empty((n, self.net.out_features), self.net.dtype)
+                 if len(terms) < len(metrics) else None)  # for metrics of the whole array
         values = None
         for rows, scores in self._chunks(X):
             try:
