@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import signal
 
@@ -91,6 +92,33 @@ def test_save_best_only_keeps_its_best_across_fits_until_reset(tmp_path):
     trainer.fit(X, y, epochs=1, validation_split=0.2)  # 4.5: the first epoch after a reset
     assert checkpoint.saved_epochs == [1, 2, 5, 7]
     assert json.loads(read_tensors(path)[1]["trainer"])["epoch"] == 7
+
+
+def test_save_best_only_starts_a_new_run_for_another_trainer(tmp_path):
+    """The best value is of one Trainer's fits: a checkpoint object handed to a new Trainer
+    writes that run's first epoch (a worse value than the earlier run's best), and the note of
+    an interrupted fit names an epoch of this run. A copy (pickle) starts a new run too."""
+    X, y = data()
+    scripted = iter([1.0, 2.0, 3.0, 4.0, 5.0])
+    script = LambdaCallback(on_epoch_end=lambda t, e, logs: logs.update(val_loss=next(scripted)))
+    path = tmp_path / "best.safetensors"
+    checkpoint = ModelCheckpoint(path, save_best_only=True)
+    make_trainer(Adam(), callbacks=[script, checkpoint]).fit(X, y, epochs=2, validation_split=0.2)
+    assert checkpoint.saved_epochs == [1]
+
+    def interrupt(trainer, epoch, batch, logs):
+        if (epoch, batch) == (2, 1):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    second = make_trainer(Adam(), callbacks=[script, LambdaCallback(on_batch_end=interrupt),
+                                             checkpoint])
+    second.fit(X, y, epochs=3, validation_split=0.2)  # 3.0, worse than 1.0: written anyway
+    assert checkpoint.saved_epochs == [1, 1] and checkpoint.written
+    assert "checkpoint at" in second.history.note and "best epoch 1" in second.history.note
+    copy = pickle.loads(pickle.dumps(checkpoint))
+    second.callbacks = [script, copy]
+    second.fit(X, y, epochs=1, validation_split=0.2)  # 4.0: a new run for the copy
+    assert copy.saved_epochs == [1, 1, 2]
 
 
 def test_an_interrupted_run_saves_a_checkpoint(tmp_path):

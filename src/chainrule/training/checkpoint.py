@@ -52,6 +52,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -473,9 +474,10 @@ class ModelCheckpoint(Callback):
         With ``save_best_only``, the logged quantity that decides what "best" is.
     save_best_only : bool, default False
         Write only when ``monitor`` is better than the best value seen so far (strictly);
-        otherwise after every epoch. The best value is kept over all fits, as the file keeps
-        the best epoch: a later ``fit`` (or scikit-learn ``partial_fit``) writes only an epoch
-        better than every earlier one. :meth:`reset` forgets it.
+        otherwise after every epoch. The best value is kept over the fits of one Trainer, as
+        the file keeps the best epoch: a later ``fit`` of it (or scikit-learn ``partial_fit``)
+        writes only an epoch better than every earlier one. A fit of another Trainer starts a
+        new run, whose first epoch is written; :meth:`reset` starts one too.
     mode : {"auto", "min", "max"}
         As in :class:`~chainrule.training.EarlyStopping`.
 
@@ -488,7 +490,8 @@ class ModelCheckpoint(Callback):
       epoch's checkpoint is that moment), and the history's note says so ("checkpoint saved to
       <path>"); resuming from a mid-epoch one repeats the interrupted epoch;
     - with ``save_best_only``, nothing is written: the file keeps the best epoch, and the note
-      says which ("checkpoint at <path> holds the best epoch N"), or that this fit wrote none.
+      says which ("checkpoint at <path> holds the best epoch N", of this Trainer's fits), or
+      that this fit wrote none.
 
     Resume with ``Trainer.fit(..., resume_from=path)``; :func:`checkpoint_network` reads the
     network alone. What the checkpoint cannot record is refused with the :class:`TypeError`
@@ -516,24 +519,36 @@ class ModelCheckpoint(Callback):
         self._tracker = _Monitor(monitor, mode, 0.0)
         self.saved_epochs: list[int] = []
         self.written = False
+        self._run: weakref.ref | None = None  # the Trainer whose fits the best value is of
+        self._best_epoch: int | None = None  # the epoch the file holds, written in that run
 
     def reset(self) -> None:
         """Forget the best value: with ``save_best_only``, the next epoch is written whatever
         its value (e.g. to start a checkpoint of another run in the same file)."""
         self._tracker.reset()
+        self._best_epoch = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickling and copies: without the link to the Trainer of the run (a weak
+        reference, which does not pickle); the copy's next fit starts a new run."""
+        return {**self.__dict__, "_run": None}
 
     def on_train_begin(self, trainer: Trainer) -> None:
         if self.save_best_only:
             self._tracker.check_available(trainer, "ModelCheckpoint")
         _contents(trainer, self.path)  # what cannot be recorded fails now, not after an epoch
         check_writable(self.path)  # as does a wrong path
-        self.written = False  # the best value stays: the file holds the best epoch of all fits
+        if self._run is None or self._run() is not trainer:  # another Trainer: a new run
+            self.reset()
+            self._run = weakref.ref(trainer)
+        self.written = False  # the best value stays over this Trainer's fits
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         if self.save_best_only and not self._tracker.improved(epoch, logs):
             return
         save_checkpoint(trainer, self.path)
         self.saved_epochs.append(epoch)
+        self._best_epoch = epoch
         self.written = True
 
     def on_train_end(self, trainer: Trainer, logs: dict[str, float]) -> None:
@@ -544,10 +559,10 @@ class ModelCheckpoint(Callback):
                 save_checkpoint(trainer, self.path, partial_epoch=True)
                 self.written = True
             trainer.history.note += f"; checkpoint saved to {self.path}"
-        elif self.saved_epochs:  # keep the best epoch's checkpoint (this fit's or an earlier one's)
+        elif self._best_epoch is not None:  # the best epoch of this Trainer's fits, kept
             trainer.history.note += (
-                f"; checkpoint at {self.path} holds the best epoch {self.saved_epochs[-1]}")
+                f"; checkpoint at {self.path} holds the best epoch {self._best_epoch}")
         else:
             trainer.history.note += (
-                f"; no checkpoint was written to {self.path}: no epoch of this fit completed with "
-                f"a best {self._tracker.monitor}")
+                f"; no checkpoint was written to {self.path}: no epoch of this fit completed "
+                f"with a best {self._tracker.monitor}")
