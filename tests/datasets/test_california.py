@@ -243,6 +243,18 @@ def test_a_file_of_the_right_size_with_other_bytes_is_refused(tmp_path):
         load_california_housing(tmp_path, layout="statlib")
 
 
+@pytest.mark.parametrize("layout, name", [("statlib", "cal_housing.data"), ("csv", "housing.csv")])
+def test_windows_line_ends_and_a_byte_order_mark_are_no_damage(tmp_path, layout, name):
+    """A copy an editor or git's autocrlf rewrote has the catalog's text: it loads as the
+    original does."""
+    path = write_small(tmp_path) / name
+    original = load_california_housing(tmp_path, layout=layout)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    rewritten = load_california_housing(tmp_path, layout=layout)
+    np.testing.assert_array_equal(rewritten.X, original.X)
+    np.testing.assert_array_equal(rewritten.y, original.y)
+
+
 def test_the_files_are_checked_against_the_real_catalog(tmp_path, monkeypatch):
     """Without the small files' records: the sizes are those of the official files."""
     for relative, record in REAL_RECORDS.items():  # the catalog as the package has it

@@ -236,7 +236,13 @@ def _text(path: Path, content: bytes) -> str:
 
 
 def _check_official(path: Path, content: bytes, n_rows: int, layout: str) -> None:
-    """Refuse a file (of ``n_rows`` rows) whose size or SHA-256 is not the catalog's."""
+    """Refuse a file (of ``n_rows`` rows) whose size or SHA-256 is not the catalog's.
+
+    Both are taken of the text as the catalog's file writes it: Windows line ends (CRLF, as an
+    editor or git's ``autocrlf`` may leave them) and a UTF-8 byte-order mark are no damage,
+    and are dropped first (the catalog's files have neither).
+    """
+    content = content.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
     record = catalog_file(_STATLIB if layout == "statlib" else _CSV)
     fix = ("extract it again from StatLib's cal_housing.tgz" if layout == "statlib" else
            "download it again (chainrule datasets download california_housing)")
