@@ -14,6 +14,7 @@ import io
 import itertools
 import math
 import operator
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -42,9 +43,10 @@ def read_table(path: str | Path, target: int | str = -1, *,
 
     The targets are numbers when every one is, else strings (class labels). Numbers are int64
     when all are whole, read exactly (not through float64: 10000000000000001 stays itself),
-    else float64 (as Python's ``float`` reads them); whole numbers beyond int64 are float64
-    when it holds each exactly (``1e20``), else refused naming the file, line and value. A
-    numeric .npy is read as stored, not as text: its features become float64 and its target
+    else float64 (as Python's ``float`` reads them). Beyond int64, a number written as a float
+    (``1e30``, ``2.0e19``) makes the targets float64, as it reads; integers written out in
+    digits are float64 when it holds each exactly, else refused naming the file, line and
+    value (they would be rounded: write class labels that large as text). A numeric .npy is read as stored, not as text: its features become float64 and its target
     column follows the same rule, a bool one staying bool (as an .npz's ``y`` does).
 
     An .npz's ``X`` must be 2-D numbers (one column at least), all finite, and its ``y`` one
@@ -331,6 +333,9 @@ def _number_problem(value: str) -> str | None:
     return None if number is not None and math.isfinite(number) else repr(value)
 
 
+#: An integer written out in digits (not as a float: "3.0", "1e3").
+_DIGITS = re.compile(r"[+-]?[0-9]+")
+
 #: The range of whole-number targets.
 _INT64 = np.iinfo(np.int64)
 
@@ -391,8 +396,12 @@ class _TargetChunks:
             self.exact.append(np.array(raw, dtype=np.int64))  # whole numbers read exactly
         except (ValueError, OverflowError):  # written as floats ("3.0", "1e3"), or beyond int64
             exact = [Decimal(value) for value in raw]
-            if any(value != value.to_integral_value() for value in exact):
-                self.exact = None  # a fraction that float64 rounds ("0.99999999999999999999")
+            if any(value != value.to_integral_value() or (
+                    not _INT64.min <= value <= _INT64.max and not _DIGITS.fullmatch(text.strip()))
+                   for value, text in zip(exact, raw)):
+                # a fraction that float64 rounds ("0.99999999999999999999"), or a float beyond
+                # int64 ("1e30"): float64 targets, as written
+                self.exact = None
             else:
                 self.exact.append([int(value) for value in exact])
 

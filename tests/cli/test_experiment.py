@@ -109,6 +109,16 @@ def test_whole_targets_that_neither_int64_nor_float64_holds_are_refused(tmp_path
         read_table(path)
 
 
+@pytest.mark.parametrize("big", ["1e30", "1.5e30", "20000000000000000000.0"])
+def test_a_float_written_beyond_int64_makes_float_targets(tmp_path, big):
+    """A regression column of whole values written as floats is read as Python's float reads
+    it, not refused as an integer that float64 would round."""
+    path = tmp_path / "t.csv"
+    path.write_text(f"x1,x2,y\n1,2,0.0\n3,4,1.0\n5,6,{big}\n")
+    _, y = read_table(path)
+    assert y.dtype == np.float64 and y.tolist() == [0.0, 1.0, float(big)]
+
+
 def test_a_table_of_one_column_has_no_features(tmp_path):
     np.save(tmp_path / "t.npy", np.arange(3.0).reshape(3, 1))
     with pytest.raises(ValueError, match=r"t\.npy has one column, the target: no feature to "
