@@ -167,7 +167,9 @@ class Sequential:
         with np.errstate(all="ignore"):
             Y = self._forward(X, training)
         self.check_output(Y)
-        return Y.copy() if np.may_share_memory(Y, X) else Y  # X, or a view: no layer made one
+        # training, a layer's forward may hand on X or a view of it (Identity; one of your own);
+        # inference always returns an array of the network's own (_forward)
+        return Y.copy() if training and np.may_share_memory(Y, X) else Y
 
     def check_output(self, Y: np.ndarray) -> None:
         """A ``ValueError`` saying why, if an output computed from finite inputs is not finite."""
@@ -199,7 +201,9 @@ class Sequential:
         Not training, layers run their ``infer``: nothing is kept, and once a layer has produced
         an array of the network's own, later layers may overwrite it in place. Until then (the
         caller's ``X``, or a view of it that a layer returned), a layer whose ``infer`` writes
-        into its input is given a copy.
+        into its input is given a copy. The result is always an array of the network's own
+        (a copy when no layer made one: dropout or identities alone), so a caller may make it
+        probabilities in place.
 
         An inference pass in the thread whose training pass left caches in the layers drops
         them, so that a later ``backward`` cannot pair them with this pass's data. One from
@@ -226,7 +230,7 @@ class Sequential:
                 X, owned = X.copy(), True
             X = layer.infer(X)
             owned = owned or not np.may_share_memory(X, given)
-        return X
+        return X if owned else X.copy()
 
     def backward(self, dY: Any, *, input_grad: bool = True) -> np.ndarray | None:
         """Propagate ``dY`` = ∂L/∂Y (n_samples, out_features) back through every layer.

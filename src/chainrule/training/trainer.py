@@ -753,15 +753,14 @@ class Trainer:
 def forward_chunks(net: Sequential, X: np.ndarray,
                    stop: int | None = None) -> Iterator[tuple[slice, np.ndarray]]:
     """``(rows, output of net.layers[:stop] for X[rows])`` for successive chunks of
-    :data:`EVAL_CHUNK` rows of a checked ``X``, in evaluation mode, each an array of its own
-    (which may be made probabilities in place) and checked as ``net.forward`` checks its
-    output: the memory a pass needs is bounded by the chunk's."""
+    :data:`EVAL_CHUNK` rows of a checked ``X`` (n_samples, in_features), in evaluation mode:
+    each output (chunk rows, width of layer ``stop - 1``'s output) is an array of its own,
+    which may be made probabilities in place, checked as ``net.forward`` checks its output.
+    The memory a pass needs is bounded by the chunk's."""
     for start in range(0, X.shape[0], EVAL_CHUNK):
         rows = slice(start, start + EVAL_CHUNK)
         with np.errstate(all="ignore"):  # an overflow is reported below, as by net.forward
             scores = net._forward(X[rows], False, stop)
-        if np.may_share_memory(scores, X):  # no layer made an array of its own
-            scores = scores.copy()
         net.check_output(scores)
         yield rows, scores
 
