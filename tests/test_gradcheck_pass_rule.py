@@ -9,7 +9,7 @@ import pytest
 
 from chainrule.explain import explain
 from chainrule.gradcheck import PASSED_ON, PassRule, gradcheck
-from chainrule.layers import Sequential, Tanh
+from chainrule.layers import Dense, Sequential, Tanh
 from chainrule.layers.builders import mlp
 
 
@@ -62,3 +62,30 @@ def test_a_network_without_parameters_has_nothing_to_check_unless_the_input_is_c
         gradcheck(net, "mse", X, y)
     report = gradcheck(net, "mse", X, y, check_input=True)
     assert report.passed and [c.name for c in report] == ["X"] and report.n_compared == 8
+
+
+class _SlightlyWrongDense(Dense):
+    """A Dense layer whose ∂L/∂W is off by ``factor`` (relative): a subtle backward bug."""
+
+    factor = 1.0
+
+    def backward(self, dY, *, input_grad=True):
+        dX = super().backward(dY, input_grad=input_grad)
+        self.grads["W"] *= self.factor
+        return dX
+
+
+@pytest.mark.parametrize("error, passes", [(5e-6, False), (2e-6, False), (1e-8, True)])
+def test_a_backward_off_by_a_few_rtol_fails_and_one_well_within_passes(error, passes):
+    """Rule 1 (relative error ≤ rtol = 1e-6) at its edge: float64 central differences on this
+    smooth network are accurate to about 1e-9, so a backward wrong by 2e-6 or 5e-6 (relative)
+    must fail, and one wrong by 1e-8 passes."""
+    layer = _SlightlyWrongDense(3, 4)
+    layer.factor = 1.0 + error
+    net = Sequential([layer, Tanh(), Dense(4, 1)], dtype=np.float64, seed=0)
+    rng = np.random.default_rng(0)
+    report = gradcheck(net, "mse", rng.normal(size=(20, 3)), rng.normal(size=(20, 1)))
+    wrong = next(c for c in report if c.name == "0.W")
+    assert wrong.relative_error == pytest.approx(error, rel=0.05)
+    assert wrong.passed is passes
+    assert report.passed is passes

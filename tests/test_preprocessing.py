@@ -38,6 +38,18 @@ def test_standardizer_constant_column_gets_scale_one():
     np.testing.assert_allclose(scaler.inverse_transform(Z), X)
 
 
+def test_a_constant_column_whose_rounded_mean_leaves_its_range_standardises_to_exact_zeros():
+    """52 copies of this value sum to a mean one ulp above it; the mean is clipped into
+    [min, max], so the column maps to exactly 0 (not ±2e-16)."""
+    value = 1.0275591132430684
+    assert np.mean(np.full(52, value)) > value  # the situation this test is about
+    X = np.column_stack([np.full(52, value), np.arange(52.0)])
+    scaler = Standardizer().fit(X)
+    assert scaler.mean_[0] == value
+    Z = scaler.transform(X)
+    assert (Z[:, 0] == 0.0).all()
+
+
 def test_minmax_formula_and_range(X):
     scaler = MinMaxScaler(feature_range=(-1, 3)).fit(X)
     Y = scaler.transform(X)

@@ -277,6 +277,11 @@ def test_sigmoid_has_no_overflow_for_huge_inputs():
     for dtype in (np.float32, np.float64):
         Y = cr.Sigmoid().forward(np.array([[-1e4, -750.0, 0.0, 750.0, 1e4]], dtype=dtype))
         np.testing.assert_array_equal(Y, np.array([[0.0, 0.0, 0.5, 1.0, 1.0]], dtype=dtype))
+    # just past the largest argument exp takes in each dtype (88.7 in float32, 709.8 in float64)
+    for dtype, x in ((np.float32, [-89.0, -95.0, 95.0]), (np.float64, [-709.9, -720.0, 720.0])):
+        Y = cr.Sigmoid().forward(np.array([x], dtype=dtype))
+        assert Y.dtype == dtype and np.isfinite(Y).all() and Y[0, 2] == 1.0
+        assert 0.0 <= Y[0, 1] <= Y[0, 0] < 1e-38
     # and full relative precision in the left tail: σ(−30) = e^−30/(1 + e^−30)
     assert cr.Sigmoid().forward(np.array([[-30.0]]))[0, 0] == pytest.approx(
         np.exp(-30) / (1 + np.exp(-30)), rel=1e-15)
@@ -303,12 +308,16 @@ def test_standalone_layer_build_and_reuse_in_a_network(rng):
     assert np.shares_memory(layer.params["W"], net.parameters)
 
 
-@pytest.mark.parametrize("scaler_name", ["Standardizer", "MinMaxScaler"])
-def test_rescale_layer_reproduces_a_fitted_scaler(scaler_name, rng):
+@pytest.mark.parametrize("scaler_name, options", [
+    ("Standardizer", {}), ("MinMaxScaler", {}),
+    ("MinMaxScaler", {"feature_range": (-1.0, 1.0)}),  # lo ≠ 0 moves the offset
+    ("MinMaxScaler", {"feature_range": (2.0, 5.0)}),
+])
+def test_rescale_layer_reproduces_a_fitted_scaler(scaler_name, options, rng):
     from chainrule import preprocessing
 
     X = rng.normal(loc=3.0, scale=[1.0, 10.0, 0.1], size=(50, 3))
-    scaler = getattr(preprocessing, scaler_name)().fit(X)
+    scaler = getattr(preprocessing, scaler_name)(**options).fit(X)
     layer = cr.Rescale.from_scaler(scaler)
     np.testing.assert_allclose(layer.forward(X), scaler.transform(X), rtol=1e-12, atol=1e-12)
     net = cr.Sequential([layer, cr.Dense(3, 1)], seed=0)  # float32 network stays float32
@@ -434,6 +443,18 @@ def test_normal_and_vector_initialisers_follow_their_formulas():
     np.testing.assert_array_equal(v, np.random.default_rng(1).uniform(-limit, limit, size=10))
     v = cr.init.he_normal((8,), np.random.default_rng(2))
     np.testing.assert_array_equal(v, np.random.default_rng(2).normal(0.0, np.sqrt(2 / 8), size=8))
+
+
+def test_he_initialisers_use_the_fan_in_of_a_non_square_weight():
+    # Dense(784, 256): fan_in = 784 (rows), not fan_out = 256; the default of every ReLU layer.
+    W = cr.Dense(784, 256, init="he_uniform").build(seed=0).params["W"]
+    limit = np.sqrt(6.0 / 784)
+    np.testing.assert_array_equal(
+        W, np.random.default_rng(0).uniform(-limit, limit, size=(784, 256)))
+    W = cr.Dense(30, 20, init="he_normal").build(seed=1).params["W"]
+    np.testing.assert_array_equal(
+        W, np.random.default_rng(1).normal(0.0, np.sqrt(2.0 / 30), size=(30, 20)))
+    assert cr.mlp([784, 256, 10], activation="relu", seed=0).layers[0].init == "he_uniform"
 
 
 def test_an_activation_layer_instance_in_an_architecture():

@@ -249,6 +249,26 @@ def test_binary_labels_probabilities_and_log_probabilities(iris):
     assert model.score(X, labels) > 0.95
 
 
+def test_a_probability_of_exactly_one_half_predicts_the_negative_class_as_scikit_learn(iris):
+    """scikit-learn's threshold is p > 0.5, so a tie (logit 0) gives classes_[0], in binary
+    and in multilabel outputs alike."""
+    from sklearn.neural_network import MLPClassifier as SkClassifier
+
+    X, y = iris
+    labels = np.where(y == 0, "setosa", "other")
+    Y = np.stack([y == 0, y == 1], axis=1).astype(int)
+    for targets in (labels, Y):
+        ours = fit_quietly(MLPClassifier((3,), max_iter=2, random_state=0), X, targets)
+        theirs = fit_quietly(SkClassifier((3,), max_iter=2, random_state=0), X, targets)
+        for model in (ours, theirs):
+            for array in (*model.coefs_, *model.intercepts_):
+                array[...] = 0.0
+        np.testing.assert_array_equal(ours.predict_proba(X[:3]), theirs.predict_proba(X[:3]))
+        assert (ours.predict_proba(X[:3]) == 0.5).all()
+        np.testing.assert_array_equal(ours.predict(X[:3]), theirs.predict(X[:3]))
+    assert list(ours.predict(X[:3]).ravel()) == [0] * 6
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_log_probabilities_stay_finite_where_probabilities_underflow(iris, n_classes):
     X, y = iris
