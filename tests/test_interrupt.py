@@ -108,3 +108,21 @@ def test_a_fit_called_from_inside_the_same_trainers_fit_restores_the_handler():
     assert signal.getsignal(signal.SIGINT) is before
     with pytest.raises(KeyboardInterrupt):  # Ctrl-C works as usual again
         signal.raise_signal(signal.SIGINT)
+
+
+@pytest.mark.parametrize("error", [BrokenPipeError(32, "Broken pipe"), RuntimeError("reentrant"),
+                                   ValueError("closed file")])
+def test_an_error_of_on_request_never_leaves_the_handler(error):
+    """``on_request`` runs inside the signal handler: an error raised there would land in the
+    interrupted code (the writing of a run folder) as if that code had failed. A message
+    printed on a stderr whose reader has gone (``| tee log`` killed by the same Ctrl-C) is
+    dropped; the request itself is recorded."""
+
+    def announce():
+        raise error
+
+    with DeferredInterrupt(announce) as interrupt:
+        signal.raise_signal(signal.SIGINT)
+        assert interrupt.requested
+        with pytest.raises(KeyboardInterrupt):  # the second Ctrl-C still stops at once
+            signal.raise_signal(signal.SIGINT)

@@ -10,6 +10,7 @@ code checks the flag where it can stop; an impatient second Ctrl-C still raises
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from collections.abc import Callable
@@ -40,6 +41,8 @@ class DeferredInterrupt:
     on_request : callable or None
         Called with no arguments at the first Ctrl-C (e.g. to say what happens next). It runs
         inside the signal handler, between two bytecodes of the interrupted code: keep it short.
+        An exception it raises is dropped (the request is still recorded), so that it never
+        reaches the interrupted code.
     """
 
     def __init__(self, on_request: Callable[[], None] | None = None) -> None:
@@ -54,7 +57,12 @@ class DeferredInterrupt:
             raise KeyboardInterrupt
         self.requested = True
         if self.on_request is not None:
-            self.on_request()
+            # An error raised here would land in the interrupted code, which would fail as if
+            # its own work had (and a run folder being finished would be removed): a message
+            # on a stderr whose reader was killed by the same Ctrl-C (``2>&1 | tee log``), or
+            # one that was mid-write (RuntimeError: reentrant call), is dropped instead.
+            with contextlib.suppress(Exception):
+                self.on_request()
 
     def __enter__(self) -> Self:
         if not self._saved:

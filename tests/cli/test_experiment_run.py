@@ -3,8 +3,10 @@ interrupted run's report, the paths in a run's config.toml, and reading data fil
 
 from __future__ import annotations
 
+import io
 import json
 import signal
+import sys
 import time
 import tomllib
 from pathlib import Path
@@ -279,6 +281,22 @@ def test_a_ctrl_c_while_the_run_is_written_lets_it_finish(tmp_path, monkeypatch,
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["interrupted"] is False
     said = capsys.readouterr().err
     assert ("finishing the run folder first (Ctrl-C again abandons the run" in said) == verbose
+
+
+def test_a_ctrl_c_while_the_run_is_written_into_a_broken_stderr_lets_it_finish(tmp_path,
+                                                                                 monkeypatch):
+    """``chainrule train 2>&1 | tee log``: the Ctrl-C kills tee too, so the line that says the
+    run is being finished meets a broken pipe. The run is still finished, not removed."""
+
+    class BrokenStream(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    ctrl_c_before_the_plots(monkeypatch, times=1)
+    monkeypatch.setattr(sys, "stderr", BrokenStream())
+    result = run(circles_config("training.verbose=1"), tmp_path / "run")
+    assert result.interrupted_while_finishing
+    assert {path.name for path in result.files} <= {path.name for path in result.out_dir.iterdir()}
 
 
 def test_a_second_ctrl_c_while_the_run_is_written_abandons_it(tmp_path, monkeypatch):

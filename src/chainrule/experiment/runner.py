@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import sys
@@ -114,10 +113,10 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
 
 
 def _say_finishing() -> None:
-    """The answer to a Ctrl-C that comes once training is over (printed from the handler)."""
-    with contextlib.suppress(RuntimeError):  # stderr was mid-write: the message is dropped
-        print("training is over: finishing the run folder first (Ctrl-C again abandons the run "
-              "and removes its files)", file=sys.stderr, flush=True)
+    """The answer to a Ctrl-C that comes once training is over (printed from the handler,
+    which drops an error of the print: a broken or busy stderr must not fail the run)."""
+    print("training is over: finishing the run folder first (Ctrl-C again abandons the run "
+          "and removes its files)", file=sys.stderr, flush=True)
 
 
 def _write_results(out: Path, trainer: Trainer, data: Data, test_metrics: dict[str, float],
