@@ -16,6 +16,7 @@ itself is a failure like any other (exit code 1).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import traceback
@@ -169,7 +170,12 @@ def entry_point() -> int:
     -1``), stdout's file descriptor is pointed at devnull, so that the interpreter's own flush at
     exit does not fail again, printing "Exception ignored ... BrokenPipeError" and exiting with
     120 (Python's recipe, in the notes on SIGPIPE of the signal module). Only here, where the
-    process is about to end: :func:`main` itself changes no process-wide state."""
+    process is about to end: :func:`main` itself changes no process-wide state.
+
+    Before that, stdout and stderr escape what their encoding cannot write (``→`` becomes
+    ``\\u2192`` on an ASCII stdout: ``LC_ALL=C``, ``PYTHONIOENCODING=ascii``, a Windows
+    redirect in cp1252) instead of failing the command after its work is done."""
+    _escape_unencodable(sys.stdout, sys.stderr)
     code = main()
     try:
         sys.stdout.flush()
@@ -178,6 +184,17 @@ def entry_point() -> int:
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
     return code
+
+
+def _escape_unencodable(*streams: object) -> None:
+    """Let each text stream write a character its encoding lacks as a backslash escape, as
+    Python's stderr does. The encoding is kept, and so is an error handler the user chose
+    (``PYTHONIOENCODING=ascii:replace``); Python's own choices, "strict" and, under the C
+    locale, "surrogateescape", both fail on a character such as ``→``."""
+    for stream in streams:
+        if (isinstance(stream, io.TextIOWrapper)
+                and stream.errors in ("strict", "surrogateescape")):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _out(text: object) -> None:

@@ -429,6 +429,30 @@ def test_a_command_into_a_closed_pipe_exits_quietly(tmp_path, monkeypatch, entry
     assert len(predictions.read_text().splitlines()) == 5  # the header and 4 rows
 
 
+@pytest.mark.parametrize("environment", [
+    {"PYTHONIOENCODING": "ascii"},
+    # the C locale, not coerced to UTF-8: stdout is ASCII with errors="surrogateescape"
+    {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"},
+], ids=["PYTHONIOENCODING=ascii", "C locale"])
+@pytest.mark.parametrize("entry", ["console script", "python -m"])
+def test_a_stdout_that_cannot_encode_the_output_gets_it_escaped(monkeypatch, entry,
+                                                                environment):
+    """An ASCII stdout (``LC_ALL=C``, ``PYTHONIOENCODING=ascii``; a Windows redirect is
+    cp1252): what it cannot encode (``→``, ``±``, ``δ``) is written escaped, in the stream's
+    own encoding, and the exit code is that of the work."""
+    monkeypatch.delenv("PYTHONIOENCODING", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    for args, escaped in ((["explain"], r"\u03b4"),  # δ
+                          (["gradcheck", str(ROOT / "examples/configs/two_circles.toml")],
+                           r"\xb1")):  # ±
+        argv = ([sys.executable, "-m", "chainrule", *args] if entry == "python -m"
+                else command_line(*args))
+        result = subprocess.run(argv, capture_output=True, check=False)
+        assert (result.returncode, result.stderr) == (0, b""), args
+        assert escaped in result.stdout.decode("ascii"), args
+
+
 def test_a_broken_pipe_during_the_work_is_an_error(monkeypatch, capsys):
     """A BrokenPipeError that is not stdout's (a write into a pipe that is the product) means
     the work failed: exit code 1 and the one-line error."""
