@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from chainrule._interrupt import DeferredInterrupt
+from chainrule._interrupt import DeferredInterrupt, Terminated, termination_raises
 
 
 def test_the_first_ctrl_c_is_recorded_and_announced_and_the_second_one_raises():
@@ -126,3 +126,36 @@ def test_an_error_of_on_request_never_leaves_the_handler(error):
         assert interrupt.requested
         with pytest.raises(KeyboardInterrupt):  # the second Ctrl-C still stops at once
             signal.raise_signal(signal.SIGINT)
+
+
+def test_a_termination_signal_raises_terminated_once_and_the_handlers_come_back():
+    """SIGTERM (``timeout``, ``kill``, ``docker stop``, SLURM) and SIGHUP raise ``Terminated``,
+    so that the cleanups of the work under way run (``except BaseException``); a further one
+    while they run is ignored; the handlers from before are put back."""
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    before = {name: signal.getsignal(getattr(signal, name)) for name in names}
+    for name in names:
+        signum = getattr(signal, name)
+        with pytest.raises(Terminated) as info, termination_raises():
+            signal.raise_signal(signum)
+        assert info.value.signum == signum and isinstance(info.value, KeyboardInterrupt)
+        with termination_raises():
+            try:
+                signal.raise_signal(signum)
+            except Terminated:
+                signal.raise_signal(signum)  # during the cleanup: ignored
+    assert {name: signal.getsignal(getattr(signal, name)) for name in names} == before
+
+
+def test_outside_the_main_thread_termination_signals_are_left_alone():
+    before = signal.getsignal(signal.SIGTERM)
+    seen = []
+
+    def body():
+        with termination_raises():
+            seen.append(signal.getsignal(signal.SIGTERM))
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    thread.join()
+    assert seen == [before]

@@ -1,11 +1,18 @@
 """``DeferredInterrupt``: a first Ctrl-C is a request to stop at the next safe point; a second
-one stops at once.
+one stops at once. ``termination_raises``: a request to end the process (SIGTERM, SIGHUP) stops
+at once, as an exception, so that the work under way cleans up after itself.
 
 Training and the writing of a run folder both have points where stopping loses nothing (after a
 batch; once the files are written) and stretches where it would (mid-step; half a run folder).
 Inside the context, SIGINT sets :attr:`DeferredInterrupt.requested` instead of raising, and the
 code checks the flag where it can stop; an impatient second Ctrl-C still raises
 ``KeyboardInterrupt`` at once.
+
+SIGTERM (``kill``, ``timeout``, ``docker stop``, a batch scheduler) and SIGHUP (the terminal
+closed) end a process outright by default, so that nothing cleans up: half a run folder, an
+earlier run hidden in ``.earlier-*``, a download's ``.part`` file stay behind. Within
+``termination_raises`` they raise :class:`Terminated` instead, which the cleanups (``except
+BaseException``: the run folder, atomic writes, downloads) see as they see a second Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Self
 
 #: Stands in the stack of saved handlers for an entry that installed nothing.
@@ -78,3 +85,48 @@ class DeferredInterrupt:
         previous = self._saved.pop()
         if previous is not _NOTHING_INSTALLED:
             signal.signal(signal.SIGINT, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to end by the signal :attr:`signum` (SIGTERM, SIGHUP); raised by
+    the handler :func:`termination_raises` installs. A ``KeyboardInterrupt``, so that it stops
+    the work as a second Ctrl-C does and no ``except Exception`` takes it for an error."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        #: The signal's number (the exit code is ``128 + signum``, as a shell reports it).
+        self.signum = signum
+
+
+#: The signals that ask a process to end, where the platform has them (Windows has no SIGHUP,
+#: and ends a process from outside without a signal a handler could see).
+TERMINATION_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                            if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def termination_raises() -> Iterator[None]:
+    """Context manager: while active, SIGTERM and SIGHUP raise :class:`Terminated` (once:
+    further ones are ignored while the cleanups run, until the context exits; SIGKILL still
+    ends the process if they hang). The previous handlers are restored on exit.
+
+    For a program's outermost code, which then ends the process (the ``chainrule`` command).
+    As for :class:`DeferredInterrupt`, nothing is installed outside the main thread, nor in
+    place of a handler installed from C.
+    """
+    saved: dict[int, Any] = {}
+
+    def handler(signum: int, frame: Any) -> None:
+        for other in saved:
+            signal.signal(other, signal.SIG_IGN)
+        raise Terminated(signum)
+
+    if threading.current_thread() is threading.main_thread():
+        for signum in TERMINATION_SIGNALS:
+            if signal.getsignal(signum) is not None:
+                saved[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, previous in saved.items():
+            signal.signal(signum, previous)

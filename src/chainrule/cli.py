@@ -3,8 +3,11 @@
 ``main(argv) -> int`` runs a command and returns its exit code, leaving the process's state
 alone (it may be called in-process); ``entry_point()`` is ``chainrule`` on the command line and
 ``python -m chainrule``. Exit codes: 0 success, 1 the work failed (a failed gradient check, a
-diverged run, an unreadable file), 2 the command line or the config is wrong. Errors print as one
-line (``chainrule: error: ...``) unless ``--debug`` asks for the traceback.
+diverged run, an unreadable file), 2 the command line or the config is wrong, 130 Ctrl-C, and
+under ``entry_point`` 143 SIGTERM and 129 SIGHUP (128 + the signal's number, as a shell reports
+a process the signal ended; the run folder, a download, a file being written are first left as
+they were found). Errors print as one line (``chainrule: error: ...``) unless ``--debug`` asks
+for the traceback.
 
 What a command prints on stdout is a report on its work (or, for ``summary``, ``explain``,
 ``datasets list`` ..., its product): a reader that leaves early (``chainrule train | head -1``)
@@ -16,8 +19,10 @@ itself is a failure like any other (exit code 1).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -25,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._interrupt import Terminated, termination_raises
 from ._version import __version__
 from .config import ConfigError
 
@@ -150,6 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return HANDLERS[args.command](args)
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
+    except Terminated as exc:  # SIGTERM, SIGHUP: the work has cleaned up after itself
+        with contextlib.suppress(OSError):  # after SIGHUP, the terminal may be gone
+            print(f"chainrule: terminated ({signal.Signals(exc.signum).name})", file=sys.stderr)
+            _print_notes(exc)
+        return 128 + exc.signum
     except KeyboardInterrupt as exc:
         print("chainrule: interrupted", file=sys.stderr)
         _print_notes(exc)
@@ -174,9 +185,13 @@ def entry_point() -> int:
 
     Before that, stdout and stderr escape what their encoding cannot write (``→`` becomes
     ``\\u2192`` on an ASCII stdout: ``LC_ALL=C``, ``PYTHONIOENCODING=ascii``, a Windows
-    redirect in cp1252) instead of failing the command after its work is done."""
+    redirect in cp1252) instead of failing the command after its work is done; and while
+    :func:`main` runs, SIGTERM and SIGHUP raise :class:`~chainrule._interrupt.Terminated`, so
+    that the work cleans up after itself as after a second Ctrl-C, and the exit code is 128 +
+    the signal's number (143 for SIGTERM)."""
     _escape_unencodable(sys.stdout, sys.stderr)
-    code = main()
+    with termination_raises():
+        code = main()
     try:
         sys.stdout.flush()
     except BrokenPipeError:

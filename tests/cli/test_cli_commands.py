@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tomllib
@@ -605,6 +606,28 @@ def test_an_interrupted_training_run_exits_130_after_writing_its_folder(tmp_path
     printed = capsys.readouterr().out
     assert printed.count("interrupted by the user during epoch 2") == 1
     assert json.loads((out / "metrics.json").read_text())["interrupted"] is True
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows ends a process without a signal")
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_run_ended_by_a_signal_leaves_its_folder_as_it_found_it(tmp_path, name):
+    """``timeout``, ``kill``, ``docker stop`` and SLURM send SIGTERM, a closed terminal SIGHUP:
+    the run is abandoned as after a second Ctrl-C (its files removed, an earlier run's put
+    back), and the exit code is 128 + the signal's number, after one line on stderr."""
+    out = tmp_path / "run"
+    assert main(["train", *QUICK, "--out", str(out)]) == 0
+    earlier = {path.name: path.read_bytes() for path in out.iterdir()}
+    for folder, overwrite in ((tmp_path / "new", []), (out, ["--overwrite"])):
+        child = subprocess.Popen(
+            command_line("train", *SMALL_RUN, "--set", "training.epochs=100000", "--out",
+                         str(folder), *overwrite),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert child.stdout.readline().startswith("epoch 1/100000")  # training has started
+        child.send_signal(signum := getattr(signal, name))
+        _, stderr = child.communicate(timeout=120)
+        assert (child.returncode, stderr) == (128 + signum, f"chainrule: terminated ({name})\n")
+    assert not (tmp_path / "new").exists()
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == earlier  # no .earlier-*
 
 
 def test_datasets_list_counts_california_available_with_either_of_its_files(tmp_path, capsys):
