@@ -49,6 +49,23 @@ def test_import_chainrule_does_not_import_scikit_learn():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_import_chainrule_sklearn_without_scikit_learn_says_how_to_install_it():
+    code = (
+        "import sys\n"
+        "sys.modules['sklearn'] = None  # makes `import sklearn` fail, as when it is missing\n"
+        "try:\n"
+        "    import chainrule.sklearn\n"
+        "except ImportError as exc:\n"
+        "    print(type(exc).__name__, exc.name, exc, sep='|')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                            text=True)
+    assert result.stdout == (
+        "ImportError|sklearn|chainrule.sklearn needs scikit-learn: "
+        "pip install 'chainrule[sklearn]'\n"
+    )
+
+
 def test_pipeline_scales_then_classifies(iris):
     X, y = iris
     classifier = MLPClassifier((16,), learning_rate_init=0.01, max_iter=100, random_state=0)
