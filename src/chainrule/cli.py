@@ -32,7 +32,10 @@ import numpy as np
 
 from ._interrupt import Terminated, termination_raises
 from ._version import __version__
-from .config import ConfigError
+
+# Besides a few standard modules, only what ``import chainrule`` has already loaded is imported
+# here: the rest (the config, the commands' modules) is imported under main(), which turns a
+# Ctrl-C in the first moments of a command into "chainrule: interrupted" and 130, not a traceback.
 
 EXAMPLES = {
     "train": """examples:
@@ -166,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_notes(exc)
         return 130
     except Exception as exc:  # noqa: BLE001 - every failure becomes one readable line
+        from .config import ConfigError
+
         if debug:
             traceback.print_exc()
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

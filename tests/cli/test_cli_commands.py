@@ -314,6 +314,23 @@ def test_ctrl_c_is_one_line_and_exit_code_130(monkeypatch, capsys):
     assert capsys.readouterr().err == "chainrule: interrupted\n"
 
 
+def test_a_ctrl_c_while_the_command_loads_is_one_line_and_exit_code_130():
+    """Ctrl-C in the first moments of a command lands in an import. cli.py imports at its
+    top only what ``import chainrule`` already has; the rest is imported under :func:`main`,
+    which answers a Ctrl-C with one line and 130 rather than a traceback."""
+    setup = (
+        "import sys\n"
+        "class CtrlC:  # Ctrl-C pressed while chainrule.config is imported\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'chainrule.config':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, CtrlC())"
+    )
+    result = subprocess.run(command_line("train", setup=setup), capture_output=True, text=True,
+                            check=False)
+    assert (result.returncode, result.stderr) == (130, "chainrule: interrupted\n")
+
+
 # ------------------------------------------------------------------ a closed stdout
 # ``chainrule ... | head -1``: the reader leaves, and every later write to stdout raises
 # BrokenPipeError. What was printed is a report; the exit code is that of the work.
