@@ -7,7 +7,9 @@ For a network f with weights W, a loss ℓ and per-layer penalties::
 :class:`Objective` evaluates J and fills the network's gradient buffer with ∂J/∂W. It is the
 one place where the fused output pairs are chosen: when the network ends in the activation a
 loss fuses with (``Sigmoid`` + ``BinaryCrossEntropy``, ``Softmax`` + ``CrossEntropy``), the
-forward pass stops before that activation and the loss works on the logits directly.
+forward pass stops before that activation and the loss works on the logits directly. The last
+layer must be of that very class: a subclass (``class TemperedSoftmax(Softmax)``) may compute
+something else, so the loss then reads its output as it would any other layer's.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ class Objective:
     Attributes
     ----------
     fused : bool
-        Whether the last layer (the output activation) is folded into the loss.
+        Whether the last layer (the output activation) is folded into the loss: it is of the
+        exact class ``loss.fused_activation`` names (not a subclass).
     head_loss : Loss
         The loss actually evaluated: ``loss`` itself, or its logits form when fused.
     head_stop : int or None
@@ -56,14 +59,16 @@ class Objective:
         self.loss = get_loss(loss)
         last = net.layers[-1]
         activation = self.loss.fused_activation
-        ends_in_activation = activation is not None and isinstance(last, activation)
-        if ends_in_activation and self.loss.from_logits:
+        # A subclass of the activation still outputs probabilities (so logits are refused), but
+        # may compute other ones (a temperature, a steeper slope): only the exact class fuses.
+        if activation is not None and isinstance(last, activation) and self.loss.from_logits:
+            fused = type(last) is activation
             raise ValueError(
                 f"{self.loss!r} takes logits, but the network ends in {type(last).__name__}, "
                 f"whose outputs are probabilities; remove the {type(last).__name__} layer or use "
-                "from_logits=False (the pair is then fused automatically)"
+                "from_logits=False" + (" (the pair is then fused automatically)" if fused else "")
             )
-        self.fused = ends_in_activation
+        self.fused = activation is not None and type(last) is activation
         self.head_loss = self.loss.logits_loss() if self.fused else self.loss
         self.head_stop = len(net.layers) - 1 if self.fused else None
         self._head_width = -2 if self.fused else -1  # index into net.widths of the loss input

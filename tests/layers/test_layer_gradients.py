@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.layers.activations import ACTIVATIONS
+from chainrule.layers.activations import ACTIVATIONS, sigmoid, softmax
 
 N_SAMPLES = (1, 5)
 
@@ -203,6 +203,59 @@ def test_from_logits_on_a_network_ending_in_the_activation_is_refused():
     net = cr.mlp([2, 3], output="softmax", seed=0)
     with pytest.raises(ValueError, match="applied twice|probabilities"):
         cr.Objective(net, cr.CrossEntropy(from_logits=True))
+
+
+class _TemperedSoftmax(cr.Softmax):
+    """softmax(X / 5): a subclass that computes something other than the softmax."""
+
+    def _apply(self, X, out):
+        np.divide(X, 5.0, out=out)
+        return softmax(out, out)
+
+    def infer(self, X):
+        return self._apply(X, X)
+
+    def backward(self, dY):
+        return super().backward(dY) / 5.0
+
+
+class _SharpSigmoid(cr.Sigmoid):
+    """σ(4x)."""
+
+    def _apply(self, X, out):
+        np.multiply(X, 4.0, out=out)
+        return sigmoid(out, out=out)
+
+    def backward(self, dY):
+        return 4.0 * super().backward(dY)
+
+
+@pytest.mark.parametrize(
+    "output, loss, make_targets",
+    [
+        (_SharpSigmoid, cr.BinaryCrossEntropy(), lambda rng, n: rng.integers(0, 2, size=(n, 3))),
+        (_TemperedSoftmax, cr.CrossEntropy(), lambda rng, n: rng.integers(0, 3, size=n)),
+    ],
+    ids=["sigmoid-subclass", "softmax-subclass"],
+)
+def test_a_subclass_of_the_fused_activation_is_not_fused(output, loss, make_targets, rng):
+    # the pair is fused for the exact class only: a subclass may compute something else, and
+    # the loss must then see the network's own output, as without fusion
+    net = cr.mlp([4, 5, 3], activation="tanh", output=output(), dtype=np.float64, seed=2)
+    X, y = rng.normal(size=(6, 4)), make_targets(rng, 6)
+    objective = cr.Objective(net, loss)
+    assert not objective.fused and objective.head_loss is objective.loss
+    value = objective.value_and_gradients(X, y)
+    assert value == pytest.approx(loss.forward(net.forward(X), y), rel=1e-12)
+    assert cr.gradcheck(net, loss, X, y).passed
+
+
+def test_a_subclass_of_the_fused_activation_with_from_logits_is_refused():
+    # its outputs are probabilities all the same: a logits loss would apply softmax twice
+    net = cr.mlp([2, 3], output=_TemperedSoftmax(), seed=0)
+    with pytest.raises(ValueError, match="from_logits=False"):
+        cr.Objective(net, cr.CrossEntropy(from_logits=True))
+
 
 
 def test_gradcheck_catches_a_wrong_backward(rng):
