@@ -90,7 +90,9 @@ class Loss:
         How values are combined into ``L`` (see the module docstring).
     """
 
-    #: The output activation this loss fuses with (see the module docstring), if any.
+    #: The output activation this loss fuses with (see the module docstring), if any. A
+    #: subclass fuses only when it sets this in its own class body (its ``_values`` and
+    #: ``_gradient`` then also handle ``from_logits=True``); inheriting it is not enough.
     fused_activation: ClassVar[type | None] = None
 
     def __init__(self, *, reduction: str = "mean") -> None:

@@ -9,7 +9,11 @@ one place where the fused output pairs are chosen: when the network ends in the 
 loss fuses with (``Sigmoid`` + ``BinaryCrossEntropy``, ``Softmax`` + ``CrossEntropy``), the
 forward pass stops before that activation and the loss works on the logits directly. The last
 layer must be of that very class: a subclass (``class TemperedSoftmax(Softmax)``) may compute
-something else, so the loss then reads its output as it would any other layer's.
+something else, so the loss then reads its output as it would any other layer's. So must the
+loss: a subclass of ``BinaryCrossEntropy`` or ``CrossEntropy`` fuses only when it sets
+``fused_activation`` in its own class body, which says that its values and gradient also hold
+for ``from_logits=True`` (a loss written on probabilities, as ``docs/custom_layers.md``
+describes, gets the probabilities).
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ class Objective:
     ----------
     fused : bool
         Whether the last layer (the output activation) is folded into the loss: it is of the
-        exact class ``loss.fused_activation`` names (not a subclass).
+        exact class ``loss.fused_activation`` names (not a subclass), and the loss's own class
+        sets that attribute (not only a base class).
     head_loss : Loss
         The loss actually evaluated: ``loss`` itself, or its logits form when fused.
     head_stop : int or None
@@ -61,14 +66,16 @@ class Objective:
         activation = self.loss.fused_activation
         # A subclass of the activation still outputs probabilities (so logits are refused), but
         # may compute other ones (a temperature, a steeper slope): only the exact class fuses.
+        # A loss fuses only when its own class sets fused_activation: a subclass that inherits
+        # it may compute its values from probabilities alone (logits_loss() keeps its class).
+        fused = type(last) is activation and "fused_activation" in vars(type(self.loss))
         if activation is not None and isinstance(last, activation) and self.loss.from_logits:
-            fused = type(last) is activation
             raise ValueError(
                 f"{self.loss!r} takes logits, but the network ends in {type(last).__name__}, "
                 f"whose outputs are probabilities; remove the {type(last).__name__} layer or use "
                 "from_logits=False" + (" (the pair is then fused automatically)" if fused else "")
             )
-        self.fused = activation is not None and type(last) is activation
+        self.fused = fused
         self.head_loss = self.loss.logits_loss() if self.fused else self.loss
         self.head_stop = len(net.layers) - 1 if self.fused else None
         self._head_width = -2 if self.fused else -1  # index into net.widths of the loss input

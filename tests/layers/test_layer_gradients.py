@@ -257,6 +257,34 @@ def test_a_subclass_of_the_fused_activation_with_from_logits_is_refused():
         cr.Objective(net, cr.CrossEntropy(from_logits=True))
 
 
+class _PosWeightedBCE(cr.BinaryCrossEntropy):
+    """ℓ = −[3 t log p + (1 − t) log(1 − p)] on probabilities p: a loss of one's own."""
+
+    def _values(self, Y, T):
+        self._kept = {"Y": Y, "T": T}
+        return -(3.0 * T * np.log(Y) + (1 - T) * np.log1p(-Y))
+
+    def _gradient(self):
+        Y, T = self._kept["Y"], self._kept["T"]
+        return -3.0 * T / Y + (1 - T) / (1 - Y)
+
+
+def test_a_loss_subclass_that_does_not_declare_the_fused_form_is_not_fused(rng):
+    # its _values and _gradient take probabilities: switching it to logits would feed them
+    # the logits (NaN here); it fuses only when it sets fused_activation itself
+    net = cr.mlp([3, 4, 1], activation="tanh", output="sigmoid", dtype=np.float64, seed=0)
+    X, y = rng.normal(size=(6, 3)), rng.integers(0, 2, size=6).astype(float)
+    loss = _PosWeightedBCE()
+    objective = cr.Objective(net, loss)
+    assert not objective.fused and objective.head_loss is loss
+    assert objective.value(X, y) == pytest.approx(loss(net.forward(X), y), rel=1e-12)
+    assert cr.gradcheck(net, loss, X, y).passed
+
+    class Declared(_PosWeightedBCE):
+        fused_activation = cr.Sigmoid  # (its _values would have to handle from_logits=True)
+
+    assert cr.Objective(net, Declared()).fused
+
 
 def test_gradcheck_catches_a_wrong_backward(rng):
     class WrongTanh(cr.Tanh):

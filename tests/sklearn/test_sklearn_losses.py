@@ -8,6 +8,7 @@ import pytest
 
 pytest.importorskip("sklearn")
 
+import chainrule as cr
 from chainrule.sklearn._losses import (
     AbsoluteError,
     HalfSquaredError,
@@ -67,3 +68,6 @@ def test_gradient_matches_finite_differences(kind, rng):
 def test_log_loss_survives_the_fused_form_round_trip():
     fused = LogLoss().logits_loss()
     assert isinstance(fused, LogLoss) and fused.from_logits
+    # it declares the fused form itself (a BinaryCrossEntropy subclass does not inherit it)
+    objective = cr.Objective(cr.mlp([2, 3, 1], output="sigmoid", seed=0), LogLoss())
+    assert objective.fused and isinstance(objective.head_loss, LogLoss)

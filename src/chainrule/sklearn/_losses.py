@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..layers.activations import Sigmoid
 from ..losses import MAE, MSE, BinaryCrossEntropy, Huber, Loss
 
 
@@ -58,6 +59,10 @@ class LogLoss(SumOverOutputs, BinaryCrossEntropy):
     Shape: y_pred and y_true (n_samples, n_outputs); one output for a binary problem, one per
     label for multilabel classification.
     """
+
+    # Its values and gradient are BinaryCrossEntropy's times a constant, for logits as for
+    # probabilities: it fuses with a Sigmoid output (a subclass fuses only when it says so).
+    fused_activation = Sigmoid
 
 
 class HalfSquaredError(SumOverOutputs, MSE):
