@@ -14,11 +14,12 @@ import pytest
 from _gradcheck_cases import TwiceTanh, near_perfect_fit
 from chainrule.explain import Term, explain
 from chainrule.gradcheck import gradcheck
-from chainrule.layers.activations import ReLU, Softmax, Tanh
+from chainrule.layers.activations import ReLU, Sigmoid, Softmax, Tanh, sigmoid
+from chainrule.layers.base import Layer
 from chainrule.layers.builders import mlp
 from chainrule.layers.dense import Dense
 from chainrule.layers.sequential import Sequential
-from chainrule.losses import CrossEntropy, Loss
+from chainrule.losses import BinaryCrossEntropy, CrossEntropy, Loss
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,6 +191,72 @@ def test_backprop_doc_states_the_condition_of_p_minus_t():
     text = (ROOT / "docs" / "backprop.md").read_text(encoding="utf-8")
     assert "= (P ⊙ rowsum(T) − T) / n = (P − T) / n\n" not in text
     assert "(P − T) / n      only when every row of T sums to 1" in text
+
+
+# ------------------------------------------------------------------------- output layers of your own
+class SteepSigmoid(Sigmoid):
+    """σ(4x): a subclass of Sigmoid that computes something else."""
+
+    def _apply(self, X, out):
+        np.multiply(X, 4.0, out=out)
+        return sigmoid(out, out=out)
+
+    def backward(self, dY):
+        return 4.0 * super().backward(dY)
+
+
+class Logistic(Layer):
+    """σ(X), a layer of one's own (not a Sigmoid). Shape: X, Y (n_samples, n_features)."""
+
+    def forward(self, X, training=False):
+        Y = sigmoid(np.array(X, dtype=np.float64))
+        self._remember(training, Y=Y)
+        return Y
+
+    def backward(self, dY):
+        Y = self._recall("Y")
+        return dY * Y * (1.0 - Y)
+
+
+class LogisticBCE(BinaryCrossEntropy):
+    """Binary cross-entropy that declares its fused form with :class:`Logistic`."""
+
+    fused_activation = Logistic
+
+
+def _well_formed(explanation):
+    """No term without a shape (but the scalars L and J), none with a NaN summary."""
+    for term in explanation:
+        assert term.dims or term.name in ("L", "J"), term.name
+        assert np.isfinite([term.norm, term.min, term.max]).all(), term.name
+
+
+def test_a_subclass_of_sigmoid_at_the_output_is_explained_unfused():
+    net = Sequential([Dense(3, 1), SteepSigmoid()], dtype=np.float64, seed=0)
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    explanation = explain(net, X, [0, 1, 1, 0, 1, 0], "binary_cross_entropy")
+    assert not explanation.fused and explanation.passed
+    assert not [term for term in explanation if term.kind == "reference"]
+    assert all("fused" not in term.note for term in explanation)
+    _well_formed(explanation)
+
+
+def test_a_fused_layer_of_your_own_has_no_shapeless_local_derivative():
+    # no rule gives its local derivative: the chained path is its backward, and no term is
+    # made up from nothing (it used to be a shapeless NaN dA1/dZ1)
+    net = Sequential([Dense(3, 2), Logistic()], dtype=np.float64, seed=0)
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    y = np.random.default_rng(1).integers(0, 2, size=(4, 2))
+    explanation = explain(net, X, y, LogisticBCE())
+    assert explanation.fused and explanation.passed
+    _well_formed(explanation)
+    assert "dA1/dZ1" not in [term.name for term in explanation]
+    note = explanation["δ1"].note
+    assert "dL/dZ1 = Logistic.backward(dL/dA1)" in note and "⊙" not in note
+    assert "underflows" not in note  # the library cannot vouch for a pair it does not know
+    np.testing.assert_allclose(explanation["δ1"].value, explanation["dL/dA1"].value
+                               * explanation["A1"].value * (1 - explanation["A1"].value),
+                               rtol=1e-12, atol=1e-15)
 
 
 # ------------------------------------------------------------------------- a loss of your own

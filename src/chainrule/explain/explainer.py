@@ -124,7 +124,8 @@ def explain(
     ``δ = (P − T) / n`` (for cross-entropy ``(P ⊙ ΣₖT − T) / n``, which is ``(P − T) / n`` when
     every target row sums to 1: the explanation prints the form that holds for the targets
     given); the explanation shows that term, and the chained terms it replaces (∂L/∂A, ∂A/∂Z)
-    as references.
+    as references. Only these exact classes are fused with the library's losses: a subclass of
+    Sigmoid or Softmax is explained as any other output layer.
 
     Each checked gradient says how it compares with finite differences: "matches finite
     differences (relative error …)" when its relative error is within ``rtol``; "matches
@@ -338,7 +339,8 @@ def _fused_reference(
     dict
         ``"A"`` = f(Z), ``"dA"`` = ∂L/∂A and ``"chained"`` = ∂L/∂Z, each (n_samples,
         n_outputs); ``"local"`` = ∂A/∂Z, (n_samples, n_outputs) for an elementwise f
-        (sigmoid) or (n_samples, n_outputs, n_outputs) for softmax.
+        (sigmoid) or (n_samples, n_outputs, n_outputs) for softmax, None for a layer of one's
+        own that a loss of one's own fuses with (no rule reads its local derivative).
     """
     last = net.layers[-1]
     A = last.forward(Z, training=True)
@@ -568,31 +570,37 @@ class _Builder:
             difference = largest_magnitude(reference["chained"] - self.trace.head_grad)
         not_used = "reference: the chained path, which training does not take"
         pair = f"{type(last.layer).__name__} + {type(self.objective.loss).__name__}"
-        if layer_entry.kind == "jacobian":  # softmax: one (K, K) Jacobian per row
-            chain = (
-                f"row by row, dL/d{logits}ᵢ = dL/d{probabilities}ᵢ · (d{probabilities}/"
-                f"d{logits})ᵢ (a matrix product per row i)"
-            )
+        terms = [Term.of(f"dL/d{probabilities}", chained_formula, "reference", reference["dA"],
+                         batch=True, layer=index, note=not_used)]
+        if reference["local"] is None:
+            # A pair of one's own (a loss declaring a layer of its own): no rule reads the local
+            # derivative off the layer, and nothing vouches for the fused form's accuracy.
+            chain = (f"dL/d{logits} = {type(last.layer).__name__}.backward(dL/d{probabilities})")
+            note = (f"fused {pair}: training computes it from the logits instead of {chain} "
+                    f"(here they differ by at most {difference:.1e})")
         else:
-            chain = f"dL/d{logits} = dL/d{probabilities} ⊙ d{probabilities}/d{logits}"
-        note = (
-            f"fused {pair}: training computes {chain} in this simplified form, exact even "
-            f"where the chained product underflows (here they differ by at most "
-            f"{difference:.1e})"
-        )
+            terms.append(Term.of(f"d{probabilities}/d{logits}", local_formula, "reference",
+                                 reference["local"], batch=True, layer=index, note=not_used))
+            if layer_entry.kind == "jacobian":  # softmax: one (K, K) Jacobian per row
+                chain = (
+                    f"row by row, dL/d{logits}ᵢ = dL/d{probabilities}ᵢ · (d{probabilities}/"
+                    f"d{logits})ᵢ (a matrix product per row i)"
+                )
+            else:
+                chain = f"dL/d{logits} = dL/d{probabilities} ⊙ d{probabilities}/d{logits}"
+            note = (
+                f"fused {pair}: training computes {chain} in this simplified form, exact even "
+                f"where the chained product underflows (here they differ by at most "
+                f"{difference:.1e})"
+            )
         check, parameter = None, None
         if self.stop == 0:  # the logits are the input X: this term is dL/dX, checked as such
             check, parameter = self._check("X", self.trace.head_grad), "X"
-        return [
-            Term.of(f"dL/d{probabilities}", chained_formula, "reference", reference["dA"],
-                    batch=True, layer=index, note=not_used),
-            Term.of(f"d{probabilities}/d{logits}", local_formula, "reference", reference["local"],
-                    batch=True, layer=index, note=not_used),
-            Term.of(
-                gradient_name(logits), fused_formula, "upstream", self.trace.head_grad, batch=True,
-                layer=index, parameter=parameter, check=check, note=note,
-            ),
-        ]
+        terms.append(Term.of(
+            gradient_name(logits), fused_formula, "upstream", self.trace.head_grad, batch=True,
+            layer=index, parameter=parameter, check=check, note=note,
+        ))
+        return terms
 
     def _reduction(self, loss: Loss) -> str:
         """How the values ℓ make L: ``mean(ℓ)``, ``Σ(ℓ)``, or their weighted forms."""
