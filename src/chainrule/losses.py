@@ -468,6 +468,11 @@ class CrossEntropy(_SmoothedTargets):
 
         ℓ_i = −Σ_k T_ik log P_ik          ∂ℓ_i/∂P_ik = −T_ik / P_ik
 
+    Logs are clamped at −100, as ``torch.nn.BCELoss`` does (a probability that underflowed to 0
+    contributes 100 T_ik to ℓ_i, 100 for a hard label, not infinity), and P is floored at ``np.finfo(dtype).tiny``
+    in −T/P (higher only where T/tiny would overflow), so a zero probability's slope is huge but
+    finite.
+
     With ``from_logits=True`` y_pred is the logits Z, log P = Z − logsumexp(Z) (computed after
     subtracting the row maximum, exact for any Z), and::
 

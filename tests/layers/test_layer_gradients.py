@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule.layers.activations import ACTIVATIONS, sigmoid, softmax
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 N_SAMPLES = (1, 5)
 
@@ -166,6 +169,33 @@ def test_cross_entropy_slope_at_a_zero_probability_is_finite(dtype, target):
     assert np.all(np.isfinite(slope))
     assert slope[0, 0] <= -np.finfo(dtype).max / 4
     np.testing.assert_array_equal(slope[0, 1:], -T[0, 1:] / P[0, 1:])
+
+
+@pytest.mark.parametrize("y", [[0], [[1.0, 0.0, 0.0]]], ids=["label", "one-hot"])
+def test_cross_entropy_of_an_underflowed_probability_is_the_documented_clamp(y):
+    # softmax(0, 1000, 0) gives the true class a probability that underflows to 0: log P is
+    # clamped at −100, so ℓ = 100 (not 1000), and −T/P has P floored: huge but finite; the
+    # chained gradient through the softmax is then 0 where the fused one is −1
+    Z = np.array([[0.0, 1000.0, 0.0]])
+    softmax_layer = cr.Softmax()
+    P = softmax_layer.forward(Z, training=True)
+    loss = cr.CrossEntropy()
+    assert P[0, 0] == 0.0 and loss.forward(P, y) == 100.0
+    slope = loss.backward()
+    assert np.isfinite(slope).all() and slope[0, 0] <= -np.finfo(np.float64).max / 4
+    assert softmax_layer.backward(slope)[0, 0] == 0.0
+    assert cr.CrossEntropy(from_logits=True).forward(Z, y) == pytest.approx(1000.0)
+    # ... as the docs say
+    for page in ("backprop.md", "conventions.md"):
+        text = " ".join((DOCS / page).read_text(encoding="utf-8").split())
+        assert "becomes infinite" not in text
+    text = " ".join((DOCS / "backprop.md").read_text(encoding="utf-8").split())
+    cross_entropy = text[text.index("### Cross-entropy"):text.index("### The fused pairs")]
+    assert "log P is clamped at −100" in cross_entropy
+    assert "np.finfo(dtype).tiny" in cross_entropy
+    conventions = " ".join((DOCS / "conventions.md").read_text(encoding="utf-8").split())
+    assert "mean over samples of −Σₖ T log P; logs clamped at −100" in conventions
+    assert "Logs are clamped at −100" in " ".join(cr.CrossEntropy.__doc__.split())
 
 
 # ----------------------------------------------------------------------------- fused pairs
