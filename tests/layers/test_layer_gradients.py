@@ -67,6 +67,26 @@ def test_activations_with_options(layer, rng):
     check(cr.Sequential([layer], dtype=np.float64), X, rng)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("alpha", [1.0, 0.7])
+def test_elu_slope_from_the_output_is_within_an_ulp_of_alpha(dtype, alpha):
+    # f'(x) = α eˣ is computed as Y + α: its absolute error stays within about one ulp of α
+    # (the rounding of Y and of α), but its relative error grows as Y → −α (x ≪ 0), the
+    # trade-off the docs state
+    X = -np.linspace(0.0, 60.0, 241).astype(dtype).reshape(1, -1)
+    layer = cr.ELU(alpha)
+    layer.forward(X, training=True)
+    slope = layer.backward(np.ones_like(X)).astype(np.float64)
+    exact = alpha * np.exp(X.astype(np.float64))
+    assert np.abs(slope - exact).max() <= 1.5 * np.spacing(dtype(alpha))
+    if dtype == np.float32:  # x = −17: 40 % off, though within the ulp
+        at = np.abs(X[0] + 17.0).argmin()
+        assert abs(slope[0, at] / exact[0, at] - 1.0) > 0.1
+    for text in (" ".join((DOCS / "backprop.md").read_text(encoding="utf-8").split()),
+                 " ".join(cr.ELU.__doc__.split())):
+        assert "one ulp of α" in text and "relative error" in text
+
+
 @pytest.mark.parametrize("n_samples", N_SAMPLES)
 @pytest.mark.parametrize("bias", [True, False])
 def test_dense_backward_matches_finite_differences(bias, n_samples, rng):
