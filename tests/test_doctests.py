@@ -1,9 +1,11 @@
-"""Every docstring example in the package runs and prints what it shows."""
+"""Every docstring example in the package runs and prints what it shows; every layer and loss
+documents its shapes with named dimensions."""
 
 from __future__ import annotations
 
 import doctest
 import importlib
+import inspect
 import pkgutil
 
 import numpy as np
@@ -25,3 +27,29 @@ def test_docstring_examples(name):
         pytest.skip(f"{name} needs {exc.name}")
     result = doctest.testmod(module, extraglobs={"np": np}, report=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {name}"
+
+
+def _registered(registry):
+    return sorted({registry.get(name) for name in registry.names()}, key=lambda cls: cls.__name__)
+
+
+@pytest.mark.parametrize("cls", _registered(chainrule.layers.LAYERS), ids=lambda cls: cls.__name__)
+def test_every_layer_documents_its_shapes_and_shows_one(cls):
+    # the conventions: shapes with named dimensions, and an example that shows a shape
+    doc = inspect.getdoc(cls)
+    assert "Shape" in doc and "n_samples" in doc, cls.__name__
+    assert ">>>" in doc and ("array([[" in doc or ".shape" in doc), cls.__name__
+
+
+@pytest.mark.parametrize("cls", _registered(chainrule.losses.LOSSES), ids=lambda cls: cls.__name__)
+def test_every_loss_documents_its_shapes(cls):
+    doc = inspect.getdoc(cls)
+    assert "Shape" in doc and "n_samples" in doc, cls.__name__
+
+
+def test_the_activations_forward_and_backward_have_docstrings():
+    from chainrule.layers.activations import ACTIVATIONS, _Elementwise
+
+    assert _Elementwise.forward.__doc__ and "n_samples" in _Elementwise.forward.__doc__
+    for cls in _registered(ACTIVATIONS):  # their own, not only Layer's generic one
+        assert "backward" in vars(cls) and "n_samples" in (cls.backward.__doc__ or ""), cls

@@ -339,6 +339,8 @@ class MAE(Loss):
     """Mean absolute error: ℓ = |y − t|; ∂ℓ/∂y = sign(y − t) (0 where y = t, as PyTorch's
     ``L1Loss``).
 
+    Shape: y_pred and y_true (n_samples, n_outputs); y_true may be (n_samples,) for one output.
+
     Derivation: ``docs/backprop.md#mae``.
     """
 
@@ -361,6 +363,8 @@ class Huber(Loss):
 
     i.e. ∂ℓ/∂y = clip(r, −δ, δ). Matches ``torch.nn.HuberLoss(delta=δ)``.
     Huber, "Robust estimation of a location parameter", Ann. Math. Statist. 35 (1964).
+
+    Shape: y_pred and y_true (n_samples, n_outputs); y_true may be (n_samples,) for one output.
 
     Derivation: ``docs/backprop.md#huber``.
     """

@@ -96,6 +96,7 @@ class _Elementwise(Layer):
         raise NotImplementedError
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """``Y = f(X)`` (n_samples, n_features), a new array; kept for backward if ``training``."""
         X, Y = self._start(X)
         self._apply(X, Y)
         self._remember(training, Y=Y)
@@ -120,7 +121,11 @@ class Sigmoid(_Elementwise):
 
     Computed without overflow warnings for any input (see :func:`sigmoid`). Paired with
     :class:`~chainrule.losses.BinaryCrossEntropy`, training uses the fused, exact gradient
-    with respect to the logits instead of this layer's backward.
+    with respect to the logits instead of this layer's backward (exact class only).
+
+    Shape
+    -----
+    X and Y: (n_samples, n_features).
 
     Examples
     --------
@@ -134,6 +139,7 @@ class Sigmoid(_Elementwise):
         return sigmoid(X, out=out)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """``dX = dY ⊙ Y(1 − Y)``, (n_samples, n_features)."""
         Y, dX = self._upstream("Y")
         dY = self._check_upstream(dY, Y.shape)
         np.subtract(1.0, Y, out=dX)
@@ -144,12 +150,25 @@ class Sigmoid(_Elementwise):
 
 @_register("tanh")
 class Tanh(_Elementwise):
-    """tanh(x), output in (−1, 1); derivative 1 − tanh²(x) = 1 − Y². Derivation: ``docs/backprop.md#tanh``."""
+    """tanh(x), output in (−1, 1); derivative 1 − tanh²(x) = 1 − Y².
+
+    Shape
+    -----
+    X and Y: (n_samples, n_features).
+
+    Examples
+    --------
+    >>> Tanh().forward(np.array([[-1.0, 0.0, 2.0]])).round(4)
+    array([[-0.7616,  0.    ,  0.964 ]])
+
+    Derivation: ``docs/backprop.md#tanh``.
+    """
 
     def _apply(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
         return np.tanh(X, out=out)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """``dX = dY ⊙ (1 − Y²)``, (n_samples, n_features)."""
         Y, dX = self._upstream("Y")
         dY = self._check_upstream(dY, Y.shape)
         np.multiply(Y, Y, out=dX)
@@ -160,7 +179,19 @@ class Tanh(_Elementwise):
 
 @_register("relu")
 class ReLU(_Elementwise):
-    """max(0, x); derivative 1 where x > 0, else 0 (0 at x = 0, as PyTorch). Derivation: ``docs/backprop.md#relu``."""
+    """max(0, x); derivative 1 where x > 0, else 0 (0 at x = 0, as PyTorch).
+
+    Shape
+    -----
+    X and Y: (n_samples, n_features).
+
+    Examples
+    --------
+    >>> ReLU().forward(np.array([[-1.0, 0.0, 2.0]]))
+    array([[0., 0., 2.]])
+
+    Derivation: ``docs/backprop.md#relu``.
+    """
 
     kink = True
 
@@ -168,6 +199,7 @@ class ReLU(_Elementwise):
         return np.maximum(X, _filled.zeros(X.shape, X.dtype), out=out)  # faster than 0.0
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """``dX = dY ⊙ [Y > 0]``, (n_samples, n_features)."""
         Y, dX = self._upstream("Y")
         dY = self._check_upstream(dY, Y.shape)
         np.multiply(dY, Y > 0, out=dX)  # relu'(X) = [X > 0] = [Y > 0]
@@ -182,6 +214,15 @@ class LeakyReLU(_Elementwise):
     ----------
     alpha : float in [0, 1], default 0.01
         Slope for negative inputs (PyTorch's ``negative_slope``).
+
+    Shape
+    -----
+    X and Y: (n_samples, n_features).
+
+    Examples
+    --------
+    >>> LeakyReLU(0.1).forward(np.array([[-1.0, 0.0, 2.0]]))
+    array([[-0.1,  0. ,  2. ]])
 
     Derivation: ``docs/backprop.md#leakyrelu``.
     """
@@ -201,6 +242,7 @@ class LeakyReLU(_Elementwise):
         return out
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """``dX = dY ⊙ ([Y > 0] + α [Y ≤ 0])``, (n_samples, n_features)."""
         Y, dX = self._upstream("Y")
         dY = self._check_upstream(dY, Y.shape)
         np.multiply(dY, self.alpha, out=dX)  # f'(X) = α where X ≤ 0
@@ -228,6 +270,15 @@ class ELU(_Elementwise):
     alpha : float, default 1.0
         Saturation value −α for large negative inputs; must be positive.
 
+    Shape
+    -----
+    X and Y: (n_samples, n_features).
+
+    Examples
+    --------
+    >>> ELU().forward(np.array([[-1.0, 0.0, 2.0]])).round(4)
+    array([[-0.6321,  0.    ,  2.    ]])
+
     Derivation: ``docs/backprop.md#elu``.
     """
 
@@ -246,6 +297,7 @@ class ELU(_Elementwise):
         return out
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """``dX = dY ⊙ ([Y > 0] + (Y + α) [Y ≤ 0])``, (n_samples, n_features)."""
         Y, dX = self._upstream("Y")
         dY = self._check_upstream(dY, Y.shape)
         np.add(Y, self.alpha, out=dX)  # f'(X) = α e^X = Y + α where X ≤ 0
@@ -266,6 +318,15 @@ class GELU(_Elementwise):
 
     Hendrycks and Gimpel, "Gaussian Error Linear Units (GELUs)", arXiv:1606.08415, 2016.
 
+    Shape
+    -----
+    X and Y: (n_samples, n_features).
+
+    Examples
+    --------
+    >>> GELU().forward(np.array([[-1.0, 0.0, 2.0]])).round(4)
+    array([[-0.1587,  0.    ,  1.9545]])
+
     Derivation: ``docs/backprop.md#gelu``.
     """
 
@@ -273,6 +334,7 @@ class GELU(_Elementwise):
         return np.multiply(X, ndtr(X), out=out)  # X Φ(X)
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """``Y = X Φ(X)`` (n_samples, n_features); keeps X and Φ(X) for backward if ``training``."""
         X, Y = self._start(X)
         cdf = ndtr(X)  # Φ(X), kept: backward needs it and it is the costly part
         np.multiply(X, cdf, out=Y)
@@ -280,6 +342,7 @@ class GELU(_Elementwise):
         return Y
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """``dX = dY ⊙ (Φ(X) + X φ(X))``, (n_samples, n_features)."""
         X, dX = self._upstream("X")
         cdf = self._recall("cdf")
         dY = self._check_upstream(dY, X.shape)
@@ -301,6 +364,15 @@ class Softplus(_Elementwise):
     Computed as ``logaddexp(0, x)``, exact for every x. PyTorch's ``Softplus`` returns x itself
     when x > 20 (its ``threshold``), a relative difference below 1e-9.
 
+    Shape
+    -----
+    X and Y: (n_samples, n_features).
+
+    Examples
+    --------
+    >>> Softplus().forward(np.array([[-1.0, 0.0, 2.0]])).round(4)
+    array([[0.3133, 0.6931, 2.1269]])
+
     Derivation: ``docs/backprop.md#softplus``.
     """
 
@@ -308,6 +380,7 @@ class Softplus(_Elementwise):
         return np.logaddexp(0.0, X, out=out)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """``dX = dY ⊙ (1 − e^(−Y))``, (n_samples, n_features)."""
         Y, dX = self._upstream("Y")
         dY = self._check_upstream(dY, Y.shape)
         np.negative(Y, out=dX)
@@ -319,11 +392,24 @@ class Softplus(_Elementwise):
 
 @_register("identity", "linear", "none")
 class Identity(_Elementwise):
-    """f(x) = x; derivative 1. The output of a regression network. Derivation: ``docs/backprop.md#identity``."""
+    """f(x) = x; derivative 1. The output of a regression network.
+
+    Shape
+    -----
+    X and Y: (n_samples, n_features).
+
+    Examples
+    --------
+    >>> Identity().forward(np.array([[-1.0, 0.0, 2.0]]))
+    array([[-1.,  0.,  2.]])
+
+    Derivation: ``docs/backprop.md#identity``.
+    """
 
     infer_overwrites_input = False  # infer returns X itself, unwritten
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """``Y = X`` itself, (n_samples, n_features): no copy."""
         X = self._check_input(X)
         self._remember(training, Y=X)
         return X
@@ -332,6 +418,7 @@ class Identity(_Elementwise):
         return X
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """``dX = dY`` itself (checked), (n_samples, n_features)."""
         Y = self._recall("Y")
         return self._check_upstream(dY, Y.shape)
 
@@ -350,7 +437,11 @@ class Softmax(_Elementwise):
         dX[i, k] = Σ_j dY[i, j] Y[i, j](δ_jk − Y[i, k]) = Y[i, k] (dY[i, k] − Σ_j dY[i, j] Y[i, j])
 
     Paired with :class:`~chainrule.losses.CrossEntropy`, training uses the fused gradient
-    ``(P − T) / n_samples`` with respect to the logits instead.
+    ``(P − T) / n_samples`` with respect to the logits instead (exact class only).
+
+    Shape
+    -----
+    X and Y: (n_samples, n_classes).
 
     Examples
     --------
@@ -367,6 +458,7 @@ class Softmax(_Elementwise):
         return softmax(X, X, quiet=False)  # Sequential's inference already ignores FP warnings
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """``dX = Y ⊙ (dY − rowsum(dY ⊙ Y))``, (n_samples, n_classes)."""
         Y, dX = self._upstream("Y")
         dY = self._check_upstream(dY, Y.shape)
         np.multiply(dY, Y, out=dX)
@@ -384,6 +476,15 @@ class Step(_Elementwise):
     descent cannot train through it: :meth:`backward` raises. Train threshold units with the
     perceptron's mistake-driven rule instead (:class:`chainrule.Perceptron`).
 
+    Shape
+    -----
+    X and Y: (n_samples, n_features).
+
+    Examples
+    --------
+    >>> Step().forward(np.array([[-1.0, 0.0, 2.0]]))
+    array([[0., 1., 1.]])
+
     Derivation: ``docs/backprop.md#step``.
     """
 
@@ -391,11 +492,14 @@ class Step(_Elementwise):
         return np.greater_equal(X, 0.0, out=out, casting="unsafe")
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """``Y = [X ≥ 0]`` (n_samples, n_features), in X's dtype."""
         X, Y = self._start(X)
         self._remember(training)  # nothing to keep: there is no backward
         return self._apply(X, Y)
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """Raises :class:`~chainrule.errors.NotDifferentiableError`: no dX (n_samples,
+        n_features) to give."""
         raise NotDifferentiableError(
             f"{self.label} has no useful derivative (it is 0 almost everywhere), so it cannot "
             "be trained by backpropagation; use chainrule.Perceptron, which trains step units "
