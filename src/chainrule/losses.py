@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._configurable import Configurable
 from ._validation import (
     as_array,
     as_class_labels,
@@ -72,7 +73,7 @@ def is_old_log_loss(name: Any) -> bool:
 _LOG_FLOOR = -100.0  # log values are clamped here, as PyTorch's BCELoss does
 
 
-class Loss:
+class Loss(Configurable):
     """Base class of losses: ``forward(y_pred, y_true, sample_weight=None) -> float`` and
     ``backward() -> dL/dy_pred``.
 
@@ -82,13 +83,26 @@ class Loss:
     ``self._kept`` whatever the gradient needs) and ``_gradient()`` (∂(Σ values)/∂Y, shape of Y); the base
     class checks shapes, applies the reduction and sample weights, and remembers what
     ``backward`` needs. Override ``_target`` to accept targets other than an array shaped like
-    ``y_pred``. ``docs/custom_layers.md`` has a complete example.
+    ``y_pred``. ``docs/custom_layers.md`` has a complete example. Store each constructor
+    argument under its own name (``self.delta = delta``): ``get_config``, ``repr`` and
+    :meth:`logits_loss` read them back from the signature. ``get_config`` (and so a config
+    naming the loss) needs the class registered under a name of its own, e.g.
+    ``@LOSSES.register("log_cosh")`` above its ``class`` statement.
+
+    ``get_config()`` is ``{"name": <registered name>, **constructor arguments}``;
+    ``Loss.from_config(config)`` picks the class by that name (``Loss.from_config({"name":
+    "huber", "delta": 2.0})``), and a subclass's ``from_config`` builds that class. A config
+    without a name, with a name of another kind of loss, or with a key that is no constructor
+    argument is refused, listing the valid names or keys.
 
     Parameters
     ----------
     reduction : {"mean", "sum"}
         How values are combined into ``L`` (see the module docstring).
     """
+
+    _registry = LOSSES
+    _registry_path = "chainrule.losses.LOSSES"
 
     #: The output activation this loss fuses with (see the module docstring), if any. A
     #: subclass fuses only when it sets this in its own class body (its ``_values`` and
@@ -195,11 +209,11 @@ class Loss:
     # ------------------------------------------------------------------ for subclasses
     def _values(self, Y: np.ndarray, T: Any) -> np.ndarray:
         """Unreduced values, (n_samples, n_outputs) or (n_samples,)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _values(Y, T)")
 
     def _gradient(self) -> np.ndarray:
         """∂(Σ values)/∂Y for the last ``_values`` call, a new array of Y's shape."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _gradient()")
 
     def _check_predictions(self, Y: np.ndarray) -> None:
         """Refuse predictions this loss cannot take (default: anything goes)."""
@@ -225,25 +239,13 @@ class Loss:
 
     def logits_loss(self) -> Loss:
         """The same loss taking logits (the fused form), for a network ending in
-        :attr:`fused_activation`."""
+        :attr:`fused_activation`.
+
+        Built from the constructor arguments, not from ``get_config``, so that a subclass
+        registered under no name of its own (scikit-learn's losses) has a fused form too."""
         if self.fused_activation is None:
             raise TypeError(f"{type(self).__name__} has no fused form")
-        config = self.get_config()
-        config["from_logits"] = True
-        return type(self).from_config(config)
-
-    # ------------------------------------------------------------------ config
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments; ``from_config`` rebuilds the loss."""
-        return {"reduction": self.reduction}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Loss:
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+        return type(self)(**{**self._settings(), "from_logits": True})
 
     def prepare_weights(
         self, sample_weight: Any, n_samples: int, dtype: Any = np.float64, *,
@@ -381,9 +383,6 @@ class Huber(Loss):
     def _gradient(self) -> np.ndarray:
         return np.clip(self._kept["residual"], -self.delta, self.delta)
 
-    def get_config(self) -> dict[str, Any]:
-        return {"delta": self.delta, **super().get_config()}
-
 
 class _SmoothedTargets(Loss):
     """Shared options of the two cross-entropies: ``from_logits`` and ``label_smoothing``."""
@@ -392,15 +391,8 @@ class _SmoothedTargets(Loss):
         self, *, from_logits: bool = False, label_smoothing: float = 0.0, reduction: str = "mean"
     ) -> None:
         super().__init__(reduction=reduction)
-        self._from_logits = check_bool(from_logits, "from_logits")
+        self._from_logits = check_bool(from_logits, "from_logits")  # get_config reads the property
         self.label_smoothing = check_number(label_smoothing, "label_smoothing", low=0, high=1)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            **super().get_config(),
-        }
 
 
 @LOSSES.register("binary_cross_entropy", "bce")

@@ -21,7 +21,7 @@ from chainrule.layers import parameters
 from chainrule.layers.base import LAYERS
 from chainrule.layers.builders import mlp
 from chainrule.layers.sequential import Sequential
-from chainrule.losses import LOSSES
+from chainrule.losses import LOSSES, Loss, get_loss
 from chainrule.optim.base import OPTIMIZERS, Optimizer
 from chainrule.optim.schedules import SCHEDULES, Schedule
 
@@ -180,9 +180,12 @@ def _json_round_trip(config):
 def test_every_loss_config_round_trips(rng, name):
     loss = LOSSES.get(name)(**LOSS_EXAMPLES.get(name, {}))
     config = loss.get_config()
-    clone = type(loss).from_config(_json_round_trip(config))
-    assert type(clone) is type(loss)
-    assert clone.get_config() == config
+    assert config["name"] == name  # the config alone names the loss, as an optimizer's does
+    for clone in (type(loss).from_config(_json_round_trip(config)),
+                  Loss.from_config(_json_round_trip(config))):
+        assert type(clone) is type(loss)
+        assert clone.get_config() == config
+    assert type(get_loss(_json_round_trip(config))) is type(loss)
     assert LOSSES.get(LOSSES.name_of(loss)) is type(loss)
     # Same values and gradients: probabilities against one-hot rows suit every loss.
     y_pred = rng.dirichlet(np.ones(3), size=6)
@@ -285,3 +288,21 @@ def test_load_refuses_non_finite_weights_unless_asked(tmp_path):
     assert np.isnan(load(path, check_finite=False).parameters[0])
     with pytest.raises(TypeError, match="check_finite must be True or False, got 'yes'"):
         load(path, check_finite="yes")
+
+
+def test_loss_from_config_errors():
+    """The contract of Optimizer.from_config: the base class needs a name (it cannot build the
+    abstract Loss), a subclass takes its own name, unknown keys are listed with the valid ones."""
+    with pytest.raises(ValueError, match=r"^loss config needs a 'name'; valid names: \[.*'mse'"):
+        Loss.from_config({})
+    with pytest.raises(ValueError, match=r"^loss config needs a 'name'"):
+        Loss.from_config({"reduction": "sum"})
+    assert type(LOSSES.get("mse").from_config({"name": "mse"})) is LOSSES.get("mse")
+    assert LOSSES.get("mse").from_config({}).reduction == "mean"  # a subclass needs no name
+    with pytest.raises(ValueError, match="names 'mae' .*which is not a MSE"):
+        LOSSES.get("mse").from_config({"name": "mae"})
+    with pytest.raises(TypeError, match=(r"^Huber config has unknown key\(s\) \['dlta'\]; "
+                                         r"valid keys: \['name', 'delta', 'reduction'\]$")):
+        Loss.from_config({"name": "huber", "dlta": 2})
+    with pytest.raises(TypeError, match="^loss config must be a dict, got str$"):
+        Loss.from_config("mse")

@@ -435,6 +435,24 @@ def test_logits_loss_of_a_loss_without_fused_form():
     assert cr.BinaryCrossEntropy().logits_loss().from_logits
 
 
+def test_a_loss_of_ones_own_needs_a_registered_name_for_its_config_only():
+    class PositiveBCE(cr.BinaryCrossEntropy):  # registered under no name of its own
+        pass
+
+    loss = PositiveBCE(label_smoothing=0.1)
+    with pytest.raises(ValueError, match=r"PositiveBCE is not a registered loss.*"
+                                         r"@chainrule\.losses\.LOSSES\.register\('positivebce'\)"):
+        loss.get_config()
+    assert repr(loss) == "PositiveBCE(from_logits=False, label_smoothing=0.1, reduction='mean')"
+    fused = loss.logits_loss()  # needs no name: built from the constructor arguments
+    assert type(fused) is PositiveBCE and fused.from_logits and fused.label_smoothing == 0.1
+
+
+def test_the_abstract_loss_says_what_to_implement():
+    with pytest.raises(NotImplementedError, match="^Loss must implement _values"):
+        cr.Loss().forward(np.ones((2, 1)), np.ones((2, 1)))
+
+
 def test_objective_needs_a_network():
     with pytest.raises(TypeError, match="^net must be a Sequential, got Dense$"):
         cr.Objective(cr.Dense(2, 1), "mse")

@@ -21,9 +21,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._configurable import Configurable
 from .._validation import FLOAT_DTYPES, check_number
 from ..errors import NotBuiltError, ShapeError
-from ..registry import Registry, constructor_arguments
+from ..registry import Registry
 
 OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
 
@@ -99,124 +100,6 @@ def _clip_flat(g: np.ndarray, max_norm: float) -> float:
     if factor != 1.0:
         g *= factor
     return total
-
-
-# --------------------------------------------------------------------------------------------
-# get_config / from_config, shared with the schedules
-# --------------------------------------------------------------------------------------------
-
-
-class Configurable:
-    """``get_config``/``from_config`` for classes whose constructor arguments are attributes.
-
-    Subclasses set ``_registry`` (and ``_registry_path``, where users find it); every
-    constructor argument must be stored under its own name (``self.momentum = momentum``), so
-    the config is read back from the signature and never written twice. A subclass defined
-    outside chainrule must be registered under a name of its own before its ``get_config``
-    works (and so before a checkpoint or a config file can record it); its ``repr`` works
-    either way.
-    """
-
-    _registry: ClassVar[Registry[Any]]
-    #: The registry as users reach it, for the message asking them to register a subclass.
-    _registry_path: ClassVar[str]
-
-    def get_config(self) -> dict[str, Any]:
-        """The constructor arguments (JSON-serialisable) plus ``"name"``, the registered name.
-
-        Raises
-        ------
-        ValueError
-            The class is not registered (a subclass is not registered by its parent's name:
-            register it with ``@<registry>.register("a_name")``, as the message says).
-        TypeError
-            A constructor argument is not stored under its own name.
-        """
-        return {"name": self._registered_name(), **self._settings()}
-
-    def _registered_name(self) -> str:
-        try:
-            return self._registry.name_of(self)
-        except ValueError:
-            name = type(self).__name__
-            raise ValueError(
-                f"{name} is not a registered {self._registry.kind}, so a config or checkpoint "
-                f"cannot name it: register it under a name of its own, e.g. "
-                f"@{self._registry_path}.register({name.lower()!r}) above its class statement"
-            ) from None
-
-    def _settings(self, *, strict: bool = True) -> dict[str, Any]:
-        """The constructor arguments by name, read back from the attributes of those names.
-
-        An argument without such an attribute is a ``TypeError`` (``strict``) or left out.
-        """
-        settings: dict[str, Any] = {}
-        for key in constructor_arguments(type(self)):
-            value = getattr(self, key, _UNSTORED)
-            if value is not _UNSTORED:
-                settings[key] = value
-            elif strict:
-                raise TypeError(
-                    f"{type(self).__name__}.get_config() reads each constructor argument back "
-                    f"from the attribute of that name, but it has no {key!r}: store it in "
-                    f"__init__ (self.{key} = {key})"
-                )
-        return settings
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Any:
-        """Build an instance from :meth:`get_config`'s output.
-
-        On the base class, ``config["name"]`` picks the class from the registry
-        (``Optimizer.from_config({"name": "adam", "lr": 0.01})``); on a subclass, a ``"name"``
-        entry, if present, must name that class (or a subclass of it).
-        """
-        kind = cls._registry.kind
-        if not isinstance(config, Mapping):
-            raise TypeError(f"{kind} config must be a dict, got {type(config).__name__}")
-        kwargs = dict(config)
-        name = kwargs.pop("name", None)
-        target = cls
-        if name is not None:
-            target = cls._registry.get(name)
-            if not (isinstance(target, type) and issubclass(target, cls)):
-                raise ValueError(
-                    f"{kind} config names {name!r} ({getattr(target, '__name__', target)}), "
-                    f"which is not a {cls.__name__}"
-                )
-        elif cls not in _registered(cls._registry):  # the base class: nothing to build
-            raise ValueError(f"{kind} config needs a 'name'; valid names: {cls._registry.names()}")
-        valid = constructor_arguments(target)
-        unknown = sorted(set(kwargs) - set(valid))
-        if unknown:
-            raise TypeError(
-                f"{target.__name__} config has unknown key(s) {unknown}; valid keys: "
-                f"{['name', *valid]}"
-            )
-        required = constructor_arguments(target, required_only=True)
-        missing = [key for key in required if key not in kwargs]
-        if missing:
-            keys = ", ".join(f"{key!r}: ..." for key in missing)
-            raise TypeError(
-                f"{target.__name__} config needs the key(s) {missing}, e.g. "
-                f"{{'name': {cls._registry.name_of(target)!r}, {keys}}}"
-            )
-        return target(**kwargs)
-
-    def __repr__(self) -> str:
-        # Never raises: an unregistered subclass has no name (which get_config needs), and one
-        # that does not store every constructor argument shows those it stores.
-        arguments = ", ".join(
-            f"{key}={value!r}" for key, value in self._settings(strict=False).items())
-        return f"{type(self).__name__}({arguments})"
-
-
-#: What :meth:`Configurable._settings` finds for an argument stored under no attribute.
-_UNSTORED = object()
-
-
-def _registered(registry: Registry[Any]) -> set[Any]:
-    return {registry.get(name) for name in registry.names()}
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import math
 
+from .._configurable import Configurable
 from .._validation import check_choice, check_number
 from ..registry import Registry
-from .base import Configurable
 
 SCHEDULES: Registry[type[Schedule]] = Registry("schedule")
 
