@@ -30,6 +30,7 @@ network end without the activation at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -557,12 +558,30 @@ class CrossEntropy(_SmoothedTargets):
 
 
 def get_loss(spec: Any, **kwargs: Any) -> Loss:
-    """A loss from a name (with ``kwargs``), a ``{"name": ..., **options}`` dict or an instance."""
+    """A loss from a name (with ``kwargs``), a ``{"name": ..., **options}`` mapping (``kwargs``
+    added to its options) or an instance (returned as it is).
+
+    A name or a mapping goes through :meth:`Loss.from_config`, so they are refused as an
+    optimizer's are: a mapping without a name lists the valid names, an unknown option the
+    valid ones.
+
+    Raises
+    ------
+    TypeError
+        ``spec`` is none of those, an option is unknown, or ``kwargs`` come with an instance
+        (they would be ignored: set them when building it).
+    ValueError
+        An unknown or missing name, or a bad option value.
+    """
     if isinstance(spec, Loss):
+        if kwargs:
+            raise TypeError(
+                f"options {sorted(kwargs)} cannot be given with a loss instance ({spec!r}): "
+                f"set them when building it, or pass its name"
+            )
         return spec
-    if isinstance(spec, dict):
-        kwargs = {**spec, **kwargs}
-        spec = kwargs.pop("name", None)
-    if not isinstance(spec, str):
-        raise TypeError(f"loss must be a Loss, a name or a dict, got {type(spec).__name__}")
-    return LOSSES.get(spec)(**kwargs)
+    if isinstance(spec, str):
+        return Loss.from_config({"name": spec, **kwargs})
+    if isinstance(spec, Mapping):
+        return Loss.from_config({**spec, **kwargs})
+    raise TypeError(f"loss must be a Loss, a name or a dict, got {type(spec).__name__}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -138,6 +139,34 @@ def test_log_loss_is_not_a_loss_name_and_the_error_names_both_losses(name):
         cr.Trainer(net, name)
     with pytest.raises(ValueError, match="'cross_entropy'"):
         get_loss({"name": name, "label_smoothing": 0.1})
+
+
+@pytest.mark.parametrize(
+    "spec, error, pattern",
+    [
+        ({}, ValueError, r"^loss config needs a 'name'; valid names: \[.*'cross_entropy'"),
+        ({"reduction": "sum"}, ValueError, r"^loss config needs a 'name'; valid names: "),
+        ({"name": 3}, TypeError, r"^loss name must be a str, got int$"),
+        (MappingProxyType({}), ValueError, r"^loss config needs a 'name'"),
+        ({"name": "huber", "dlta": 2}, TypeError,
+         (r"^Huber config has unknown key\(s\) \['dlta'\]; valid keys: \['name', 'delta', "
+          r"'reduction'\]$")),
+        (3, TypeError, r"^loss must be a Loss, a name or a dict, got int$"),
+    ],
+)
+def test_bad_loss_specs_are_refused_as_optimizer_specs_are(spec, error, pattern):
+    with pytest.raises(error, match=pattern):
+        cr.Trainer(cr.mlp([2, 1], seed=0), spec)
+
+
+def test_get_loss_takes_any_mapping_and_refuses_options_with_an_instance():
+    loss = get_loss(MappingProxyType({"name": "huber", "delta": 2.0}))
+    assert type(loss) is cr.Huber and loss.delta == 2.0
+    assert get_loss("huber", delta=3.0).delta == 3.0
+    assert get_loss({"name": "huber"}, delta=3.0).delta == 3.0
+    with pytest.raises(TypeError, match=r"^options \['reduction'\] cannot be given with a loss "
+                                        r"instance \(MSE\(reduction='mean'\)\)"):
+        get_loss(cr.MSE(), reduction="sum")
 
 
 def test_bad_hyperparameters():
