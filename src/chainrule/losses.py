@@ -386,7 +386,11 @@ class Huber(Loss):
 
 
 class _SmoothedTargets(Loss):
-    """Shared options of the two cross-entropies: ``from_logits`` and ``label_smoothing``."""
+    """What the two cross-entropies share: the options ``from_logits`` and
+    ``label_smoothing``, and the check that predictions are probabilities unless they are
+    logits."""
+
+    fused_activation: ClassVar[type]  # Sigmoid or Softmax: each cross-entropy sets it
 
     def __init__(
         self, *, from_logits: bool = False, label_smoothing: float = 0.0, reduction: str = "mean"
@@ -394,6 +398,15 @@ class _SmoothedTargets(Loss):
         super().__init__(reduction=reduction)
         self._from_logits = check_bool(from_logits, "from_logits")  # get_config reads the property
         self.label_smoothing = check_number(label_smoothing, "label_smoothing", low=0, high=1)
+
+    def _check_predictions(self, Y: np.ndarray) -> None:
+        """Probabilities in [0, 1] (the fused activation's output) unless ``from_logits``."""
+        if not self.from_logits and (Y.min() < 0 or Y.max() > 1):
+            raise ValueError(
+                f"{type(self).__name__} expects y_pred to be probabilities in [0, 1] (a "
+                f"{self.fused_activation.__name__} output), got values in "
+                f"[{Y.min():.3g}, {Y.max():.3g}]; for raw scores (logits) use from_logits=True"
+            )
 
 
 @LOSSES.register("binary_cross_entropy", "bce")
@@ -419,13 +432,6 @@ class BinaryCrossEntropy(_SmoothedTargets):
     """
 
     fused_activation = Sigmoid
-
-    def _check_predictions(self, Y: np.ndarray) -> None:
-        if not self.from_logits and (Y.min() < 0 or Y.max() > 1):
-            raise ValueError(
-                "BinaryCrossEntropy expects y_pred to be probabilities in [0, 1], got values in "
-                f"[{Y.min():.3g}, {Y.max():.3g}]; for raw scores (logits) use from_logits=True"
-            )
 
     def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
         T = super()._target(y_true, Y)
@@ -486,14 +492,6 @@ class CrossEntropy(_SmoothedTargets):
     """
 
     fused_activation = Softmax
-
-    def _check_predictions(self, Y: np.ndarray) -> None:
-        if not self.from_logits and (Y.min() < 0 or Y.max() > 1):
-            raise ValueError(
-                "CrossEntropy expects y_pred to be probabilities in [0, 1] (a Softmax output), "
-                f"got values in [{Y.min():.3g}, {Y.max():.3g}]; for raw scores (logits) use "
-                "from_logits=True"
-            )
 
     def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
         n_samples, n_classes = Y.shape

@@ -217,6 +217,17 @@ def test_loss_target_errors():
         cr.MSE(reduction="avg")
 
 
+@pytest.mark.parametrize("cls, activation", [(cr.BinaryCrossEntropy, "Sigmoid"),
+                                               (cr.CrossEntropy, "Softmax")])
+def test_cross_entropies_refuse_predictions_outside_0_1_with_the_same_message(cls, activation):
+    with pytest.raises(ValueError, match=(
+            rf"^{cls.__name__} expects y_pred to be probabilities in \[0, 1\] \(a {activation} "
+            r"output\), got values in \[-0.5, 1.5\]; for raw scores \(logits\) use "
+            r"from_logits=True$")):
+        cls().forward(np.array([[-0.5, 1.5]]), np.array([[0.0, 1.0]]))
+    assert cls(from_logits=True).forward(np.array([[-0.5, 1.5]]), np.array([[0.0, 1.0]])) > 0
+
+
 @pytest.mark.parametrize("dtype", [np.dtype("int32"), np.dtype("float16"), np.dtype("complex128")],
                          ids=str)
 def test_a_numpy_dtype_object_that_is_not_float32_or_64_is_refused(dtype):
