@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -107,7 +107,8 @@ _SYMMETRY = (
 
 
 def get_initializer(spec: Any, *, for_weights: bool = True) -> Initializer:
-    """Resolve an initialiser given as a name, a ``{"name": ..., **kwargs}`` dict or a callable.
+    """Resolve an initialiser given as a name, a ``{"name": ..., **kwargs}`` dict (any
+    mapping) or a callable.
 
     >>> init = get_initializer({"name": "small_normal", "std": 0.1})
     >>> init((2, 3), np.random.default_rng(0)).shape
@@ -116,17 +117,20 @@ def get_initializer(spec: Any, *, for_weights: bool = True) -> Initializer:
     Raises
     ------
     ValueError
-        An unknown name, or ``zeros`` for weights (it cannot break the symmetry between units).
+        An unknown or missing name (the message lists the valid ones), an option the
+        initialiser does not take (the message lists those it takes), or ``zeros`` for
+        weights (it cannot break the symmetry between units).
     """
     if callable(spec) and not isinstance(spec, str):
         if for_weights and spec is zeros:
             raise ValueError(_SYMMETRY)
         return spec
-    if isinstance(spec, dict):
+    if isinstance(spec, Mapping):
         kwargs = dict(spec)
         name = kwargs.pop("name", None)
         if name is None:
-            raise ValueError(f"an initializer dict needs a 'name' key, got {spec!r}")
+            raise ValueError(f"an initializer dict needs a 'name' key, got {kwargs!r}; valid "
+                             f"names: {', '.join(INITIALIZERS.names())}")
     else:
         name, kwargs = spec, {}
     function = INITIALIZERS.get(name)
@@ -146,15 +150,15 @@ def get_initializer(spec: Any, *, for_weights: bool = True) -> Initializer:
 
 
 def init_config(spec: Any) -> Any:
-    """``spec`` as a layer keeps it for ``get_config()``: a ``{"name": ..., **kwargs}`` dict is
-    copied (the caller's dict is never shared) with NumPy scalars turned into Python numbers
+    """``spec`` as a layer keeps it for ``get_config()``: a ``{"name": ..., **kwargs}`` mapping
+    is copied into a dict (the caller's is never shared) with NumPy scalars turned into Python numbers
     (``np.float32(0.1)`` → ``0.10000000149011612``, the same value), so that the config is JSON
     data; a NumPy str name becomes a str; anything else (a name, a function) is returned as is.
 
     >>> init_config({"name": "small_normal", "std": np.float64(0.5)})
     {'name': 'small_normal', 'std': 0.5}
     """
-    if isinstance(spec, dict):
+    if isinstance(spec, Mapping):
         return {key: _plain(value) for key, value in spec.items()}
     return _plain(spec)
 

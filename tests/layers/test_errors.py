@@ -238,7 +238,9 @@ def test_a_numpy_dtype_object_that_is_not_float32_or_64_is_refused(dtype):
 @pytest.mark.parametrize(
     "init, pattern",
     [
-        ({"std": 0.1}, r"an initializer dict needs a 'name' key, got \{'std': 0\.1\}"),
+        ({"std": 0.1}, (r"^an initializer dict needs a 'name' key, got \{'std': 0\.1\}; "
+                        r"valid names: .*glorot_uniform, .*small_normal")),
+        (MappingProxyType({"std": 0.1}), r"^an initializer dict needs a 'name' key"),
         ({"name": "glorot_uniform", "std": 0.1},
          r"initializer 'glorot_uniform' accepts no options, got \['std'\]"),
         ({"name": "small_normal", "mean": 1.0},
@@ -248,6 +250,12 @@ def test_a_numpy_dtype_object_that_is_not_float32_or_64_is_refused(dtype):
 def test_bad_initializer_specs(init, pattern):
     with pytest.raises(ValueError, match=pattern):
         cr.Dense(2, 3, init=init)
+
+
+def test_an_initializer_spec_may_be_any_mapping_and_the_layer_keeps_a_dict():
+    layer = cr.Dense(2, 3, init=MappingProxyType({"name": "small_normal", "std": 0.5}))
+    assert layer.get_config()["init"] == {"name": "small_normal", "std": 0.5}
+    assert type(layer.get_config()["init"]) is dict  # JSON data, as a model file stores it
 
 
 def _returns(value):
