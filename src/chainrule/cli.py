@@ -257,13 +257,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .config import DATASETS, load_config
     from .experiment import Data, load_data
     from .io import load_with_targets
-    from .tables import read_table
+    from .tables import file_suffix, read_table
 
     net, targets = load_with_targets(args.model)
     if args.config:
         data = load_data(load_config(args.config)["data"])
         X, y, where = data.X_test, data.y_test, f"the test split of {args.config}"
-    elif (path := Path(args.data).expanduser()).suffix in DATA_FILES:
+    elif file_suffix(path := Path(args.data).expanduser()) in DATA_FILES:
         if not path.is_file():
             raise UsageError(f"--data {args.data}: no such file")
         X, y = read_table(path, _column(args.target), target_key="--target")
@@ -322,7 +322,7 @@ def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray) -> dict[str, floa
     return results
 
 
-#: The data files ``evaluate --data`` reads, by suffix.
+#: The data files ``evaluate --data`` reads, by suffix (in any case: ``TRAIN.CSV`` too).
 DATA_FILES = (".csv", ".npz", ".npy")
 
 #: What ``predict -o`` writes, by the file's suffix.
@@ -331,11 +331,10 @@ PREDICTION_FORMATS = (".csv", ".npy")
 
 def _predict(args: argparse.Namespace) -> int:
     from .io import load_with_targets
-    from .tables import read_features, write_table
+    from .tables import file_suffix, read_features, write_table
     from .training.trainer import forward_in_chunks
 
-    suffix = Path(args.output).suffix
-    if suffix not in PREDICTION_FORMATS:
+    if file_suffix(args.output) not in PREDICTION_FORMATS:
         raise UsageError(
             f"-o/--output must end in {' or '.join(PREDICTION_FORMATS)} (the format written), "
             f"got {args.output!r}"

@@ -31,7 +31,7 @@ from .config import ConfigError
 def read_table(path: str | Path, target: int | str = -1, *,
                target_key: str = "data.target") -> tuple[np.ndarray, np.ndarray]:
     """Features and targets from a .csv, .npz (arrays X, y) or .npy file (the ``target``
-    column is y).
+    column is y); the suffix may be in any case (``.NPZ``), any other is read as CSV.
 
     A CSV's first row is a header when it names the columns: when a feature field of it (any
     field but the target's) is text, or when only its target field is text and the next row's
@@ -68,7 +68,7 @@ def read_table(path: str | Path, target: int | str = -1, *,
         ``target`` names no column of the file.
     """
     path = Path(path)
-    if path.suffix == ".npz":
+    if file_suffix(path) == ".npz":
         arrays = load_npz(path, ("X", "y"))
         X = _features(arrays["X"], path, "X")
         return X, _npz_targets(arrays["y"], path, len(X))
@@ -82,12 +82,18 @@ def read_features(path: str | Path) -> np.ndarray:
     text). A CSV field that is not a finite number is refused naming its line and column, a
     row the csv module cannot read (a field over 128 KiB) naming its line."""
     path = Path(path)
-    if path.suffix == ".npz":
+    if file_suffix(path) == ".npz":
         return _features(load_npz(path, ("X",))["X"], path, "X")
-    if path.suffix == ".npy":
+    if file_suffix(path) == ".npy":
         X = load_npy(path)
         return _features(X.reshape(1, -1) if X.ndim == 1 else X, path, "the array")
     return _Table(path).X
+
+
+def file_suffix(path: str | Path) -> str:
+    """The suffix that names ``path``'s format, in lower case (``".npz"`` for ``T.NPZ``): a
+    suffix's case does not change what a file holds, and Windows tools write ``.CSV``."""
+    return Path(path).suffix.lower()
 
 
 def _features(X: np.ndarray, path: Path, name: str) -> np.ndarray:
@@ -154,8 +160,8 @@ class _Table:
                  key: str = "data.target") -> None:
         self.path = path
         self.header: list[str] | None = None
-        self.unit = "row" if path.suffix == ".npy" else "line"
-        if path.suffix == ".npy":
+        self.unit = "row" if file_suffix(path) == ".npy" else "line"
+        if file_suffix(path) == ".npy":
             array = load_npy(path)
             if array.ndim not in (1, 2) or array.dtype.kind not in "biufU":
                 raise ValueError(f"{path} must hold a table: a 2-D array of numbers or strings "
@@ -510,7 +516,7 @@ def write_table(path: str | Path, values: np.ndarray, header: list[str] | None =
     """Write predictions as .npy or .csv (by extension), atomically: a failed write leaves an
     earlier file at ``path`` as it was, and its ``OSError`` names ``path``. A CSV is written a
     chunk of rows at a time (:func:`write_csv`), never held whole as text."""
-    if Path(path).suffix == ".npy":
+    if file_suffix(path) == ".npy":
         buffer = io.BytesIO()
         np.save(buffer, values, allow_pickle=False)
         write_atomically(path, buffer.getvalue())

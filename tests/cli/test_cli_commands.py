@@ -565,6 +565,23 @@ def test_predict_with_a_sigmoid_model_writes_classes_at_the_half_threshold(tmp_p
     assert [int(r[0]) for r in rows[1:]] == (net.forward(X)[:, 0] >= 0.5).astype(int).tolist()
 
 
+def test_predict_and_evaluate_read_and_write_upper_case_suffixes(tmp_path, rng, capsys):
+    model, net = _saved_model(tmp_path, "sigmoid")
+    X = rng.normal(size=(8, 2)) * 3
+    with open(tmp_path / "X.NPY", "wb") as file:  # np.save would add ".npy"
+        np.save(file, X)
+    assert main(["predict", model, str(tmp_path / "X.NPY"), "-o", str(tmp_path / "p.NPY")]) == 0
+    with open(tmp_path / "p.NPY", "rb") as file:  # written as .npy, not as CSV text
+        np.testing.assert_array_equal(np.load(file).ravel(), net.forward(X)[:, 0] >= 0.5)
+    data = tmp_path / "TRAIN.CSV"
+    with open(data, "w", newline="") as file:
+        csv.writer(file).writerows([["a", "b", "label"],
+                                    *np.column_stack([X, np.arange(8) % 2]).tolist()])
+    capsys.readouterr()
+    assert main(["evaluate", model, "--data", str(data)]) == 0
+    assert capsys.readouterr().out.startswith(f"evaluated on {data} (8 samples)")
+
+
 def test_explain_a_config_network(capsys):
     assert main(["explain", "--set", "data.dataset=circles", "--set", "model.hidden=[3]",
                  "--samples", "3"]) == 0

@@ -231,3 +231,26 @@ def test_an_npy_table_must_be_a_table(tmp_path):
                                          r"strings \(one row per sample\), got dtype float64 "
                                          r"and shape \(3, 2, 2\)"):
         read_table(tmp_path / "t.npy", 0)
+
+
+@pytest.mark.parametrize("suffix", [".NPZ", ".Npz"])
+def test_an_npz_suffix_is_read_whatever_its_case(tmp_path, suffix):
+    np.savez(tmp_path / "T.npz", **_with())
+    path = (tmp_path / "T.npz").rename(tmp_path / f"T{suffix}")
+    features, targets = read_table(path)
+    np.testing.assert_array_equal(features, X)
+    np.testing.assert_array_equal(targets, Y)
+    np.testing.assert_array_equal(read_features(path), X)
+    config = {"dataset": "files", "train": str(path), "validation_size": 0.0, "test_size": 0.5}
+    assert len(load_data(config).y_train) == 3  # data.train=T.NPZ, as chainrule train reads it
+
+
+@pytest.mark.parametrize("suffix", [".NPY", ".nPy"])
+def test_an_npy_suffix_is_read_whatever_its_case(tmp_path, suffix):
+    path = tmp_path / f"X{suffix}"
+    with open(path, "wb") as file:  # np.save would add ".npy"
+        np.save(file, np.column_stack([X, Y]))
+    np.testing.assert_array_equal(read_features(path), np.column_stack([X, Y]))
+    features, targets = read_table(path)
+    np.testing.assert_array_equal(features, X)
+    np.testing.assert_array_equal(targets, Y)
