@@ -257,6 +257,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .config import DATASETS, load_config
     from .experiment import Data, load_data
     from .io import load_with_targets
+    from .model_targets import guess_targets
     from .tables import file_suffix, read_table
 
     net, targets = load_with_targets(args.model)
@@ -279,7 +280,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         section = {k: v for k, v in section.items() if v is not None}
         data: Data = load_data(section)
         X, y, where = data.X_test, data.y_test, f"the test split of {args.data}"
-    results = _model_metrics(net, targets, np.asarray(X), np.asarray(y))
+    y = np.asarray(y)
+    if targets is None:  # as predict reads the outputs
+        targets = guess_targets(net, y_ndim=2 if y.ndim == 2 else 1)
+        _note_guess(targets)
+    results = _model_metrics(net, targets, np.asarray(X), y)
     _out(f"evaluated on {where} ({len(y)} sample{'' if len(y) == 1 else 's'})")
     for name, value in results.items():
         _out(f"{name:>10}  {value:.4f}")
@@ -290,36 +295,43 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Metrics suited to the model: from its stored task, classes and output form when the
-    file has them (``targets``), else guessed from the network's output activation (labels
-    must then be the output indices). A regression's ``r2`` is left out for a single sample
-    (R² is not defined there; the caller says so)."""
-    from .layers.activations import Sigmoid, Softmax
+    """Metrics suited to the model's task, as its Trainer scores them: accuracy and log loss of
+    the classes (or labels) in ``targets``, stored in the file or guessed from the network's
+    last layer (:func:`~chainrule.model_targets.guess_targets`); a regression's errors and R²,
+    whose ``r2`` is left out for a single sample (R² is not defined there; the caller says
+    so)."""
     from .training import metrics
     from .training.trainer import forward_in_chunks
 
-    outputs = forward_in_chunks(net, net.check_input(X))
-    if targets is not None:
-        probabilities = targets.probabilities(outputs)  # (n_samples, n_outputs)
-        encoded = targets.encoder().transform(y, np.float64)  # as the Trainer scores them
-        if targets.is_classifier:
-            return {name: metrics.for_task(metric, targets.task)(encoded, probabilities)
-                    for name, metric in (("accuracy", metrics.accuracy),
-                                         ("log_loss", metrics.log_loss))}
-        y, outputs = encoded, probabilities
-    else:
-        last = net.layers[-1]
-        if isinstance(last, Softmax):
-            return {"accuracy": metrics.accuracy(y, outputs),
-                    "log_loss": metrics.log_loss(y, outputs)}
-        if isinstance(last, Sigmoid) and outputs.shape[1] == 1:
-            return {"accuracy": metrics.accuracy(y, outputs[:, 0]),
-                    "log_loss": metrics.log_loss(y, outputs)}
-    results = {"mse": metrics.mean_squared_error(y, outputs),
-               "mae": metrics.mean_absolute_error(y, outputs)}
+    encoded = targets.encoder().transform(y, np.float64)
+    probabilities = targets.probabilities(forward_in_chunks(net, net.check_input(X)))
+    if targets.is_classifier:
+        return {name: metrics.for_task(metric, targets.task)(encoded, probabilities)
+                for name, metric in (("accuracy", metrics.accuracy),
+                                     ("log_loss", metrics.log_loss))}
+    results = {"mse": metrics.mean_squared_error(encoded, probabilities),
+               "mae": metrics.mean_absolute_error(encoded, probabilities)}
     if len(y) >= 2:
-        results["r2"] = metrics.r2_score(y, outputs)
+        results["r2"] = metrics.r2_score(encoded, probabilities)
     return results
+
+
+#: How ``evaluate`` and ``predict`` read the outputs of a model file without its targets, by
+#: the task guessed from its last layer (nothing is said of regression values).
+_GUESSES = {
+    "multiclass": "class labels (saved without trainer=), so the classes are output indices",
+    "binary": "class labels (saved without trainer=), so the classes are 0 and 1 (1 where "
+              "the sigmoid output is >= 0.5)",
+    "multilabel": "labels (saved without trainer=), so each sigmoid output is a yes/no label, "
+                  "1 where that output is >= 0.5 (multilabel)",
+}
+
+
+def _note_guess(targets) -> None:
+    """Say on stderr how a model file's outputs are read when it records no targets."""
+    if targets.task in _GUESSES:
+        print(f"chainrule: note: the model file does not record its {_GUESSES[targets.task]}",
+              file=sys.stderr)
 
 
 #: The data files ``evaluate --data`` reads, by suffix (in any case: ``TRAIN.CSV`` too).
@@ -331,6 +343,7 @@ PREDICTION_FORMATS = (".csv", ".npy")
 
 def _predict(args: argparse.Namespace) -> int:
     from .io import load_with_targets
+    from .model_targets import guess_targets
     from .tables import file_suffix, read_features, write_table
     from .training.trainer import forward_in_chunks
 
@@ -341,18 +354,20 @@ def _predict(args: argparse.Namespace) -> int:
         )
     net, targets = load_with_targets(args.model)
     outputs = forward_in_chunks(net, net.check_input(read_features(args.input)))
-    if targets is None:
-        values, header = _predictions_by_activation(net, outputs, args.proba)
-    else:
-        values, header = _predictions(targets, outputs, args.proba)
+    if targets is None:  # as evaluate reads the outputs
+        targets = guess_targets(net)
+        if not args.proba:
+            _note_guess(targets)
+    values, header = _predictions(targets, outputs, args.proba)
     write_table(args.output, values, header)
     _out(f"wrote {len(outputs)} predictions to {args.output}")
     return 0
 
 
 def _predictions(targets, outputs: np.ndarray, proba: bool) -> tuple[np.ndarray, list[str]]:
-    """``(values, CSV header)`` from a model file that records its targets: the original
-    class labels, or the probabilities (one column per class, a binary model's
+    """``(values, CSV header)`` from what a model file's targets record (or what
+    :func:`~chainrule.model_targets.guess_targets` makes of its last layer): the class
+    labels, or the probabilities (one column per class, a binary model's
     ``P(classes[0]) = 1 - p`` beside ``P(classes[1]) = p``; one per label for multilabel), or
     regression values."""
     probabilities = targets.probabilities(outputs)  # (n_samples, n_outputs)
@@ -367,32 +382,6 @@ def _predictions(targets, outputs: np.ndarray, proba: bool) -> tuple[np.ndarray,
         return probabilities, columns
     labels = targets.encoder().decode(probabilities)
     return labels, ["class"] if labels.ndim == 1 else columns
-
-
-def _predictions_by_activation(net, outputs: np.ndarray, proba: bool) -> tuple[np.ndarray, list[str]]:
-    """``(values, CSV header)`` for a file without targets, guessed from the last layer:
-    Softmax gives classes that are output indices (argmax), one Sigmoid output the classes
-    0/1 (p >= 0.5), several Sigmoid outputs one 0/1 column per output (multilabel, as a file
-    with its targets writes them); with ``proba``, one Sigmoid output gives the columns 1 - p
-    and p."""
-    from .layers.activations import Sigmoid, Softmax
-
-    last = net.layers[-1]
-    columns = [f"output_{i}" for i in range(outputs.shape[1])]
-    if proba and isinstance(last, Sigmoid) and outputs.shape[1] == 1:  # P(1): two classes
-        return _both_classes(outputs), ["proba_0", "proba_1"]
-    if proba or not isinstance(last, (Softmax, Sigmoid)):
-        return outputs, columns
-    if isinstance(last, Sigmoid) and outputs.shape[1] > 1:
-        print("chainrule: note: the model file does not record its labels (saved without "
-              "trainer=), so each column is 1 where that output is >= 0.5 (multilabel)",
-              file=sys.stderr)
-        return (outputs >= 0.5).astype(np.int64), columns
-    print("chainrule: note: the model file does not record its class labels (saved without "
-          "trainer=), so the classes written are output indices", file=sys.stderr)
-    if isinstance(last, Softmax):
-        return outputs.argmax(axis=1), ["class"]
-    return (outputs >= 0.5).astype(np.int64), ["class"]
 
 
 def _both_classes(p: np.ndarray) -> np.ndarray:

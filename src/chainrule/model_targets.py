@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _safetensors as container
 from .errors import ModelFormatError
-from .layers.activations import sigmoid, softmax
+from .layers.activations import Sigmoid, Softmax, sigmoid, softmax
 
 if TYPE_CHECKING:  # pragma: no cover
     from .layers.sequential import Sequential
@@ -175,6 +175,35 @@ class ModelTargets:
         classes = None if self.classes is None else self.classes.tolist()
         return (f"ModelTargets(task={self.task!r}, classes={classes!r:.200}, y_ndim={self.y_ndim}, "
                 f"from_logits={self.from_logits}, n_outputs={self.n_outputs})")
+
+
+def guess_targets(net: Sequential, y_ndim: int = 1) -> ModelTargets:
+    """What the outputs of ``net`` mean when its model file records no targets (saved without
+    ``trainer=``): the record the Trainer's default loss for its last layer would have left.
+
+    ``Softmax`` gives ``"multiclass"`` with the output indices as classes, one ``Sigmoid``
+    output ``"binary"`` with the classes ``[0, 1]``, several ``Sigmoid`` outputs
+    ``"multilabel"`` (one yes/no label each); any other last layer ``"regression"``. The
+    outputs are read as probabilities (``from_logits`` False): a network trained on logits
+    ends without those layers, so its outputs read as regression values.
+
+    ``y_ndim`` is that of the targets where the task allows either: multiclass labels (1) or
+    rows of class probabilities (2); the other tasks have the one their targets need.
+
+    Examples
+    --------
+    >>> from chainrule.layers.builders import mlp
+    >>> guess_targets(mlp([4, 3], output="sigmoid")).task
+    'multilabel'
+    """
+    n_outputs, last = int(net.out_features), net.layers[-1]
+    if isinstance(last, Softmax):
+        return ModelTargets("multiclass", np.arange(n_outputs), y_ndim, n_outputs=n_outputs)
+    if isinstance(last, Sigmoid) and n_outputs == 1:
+        return ModelTargets("binary", np.arange(2), n_outputs=1)
+    if isinstance(last, Sigmoid):
+        return ModelTargets("multilabel", None, 2, n_outputs=n_outputs)
+    return ModelTargets("regression", None, 1 if n_outputs == 1 else 2, n_outputs=n_outputs)
 
 
 def check_encoder_record(

@@ -226,6 +226,31 @@ def test_predict_without_stored_labels_writes_one_column_per_sigmoid_output(tmp_
     np.testing.assert_array_equal(np.column_stack([features, last]), expected)
 
 
+def test_evaluate_reads_several_sigmoid_outputs_without_stored_labels_as_predict_does(
+        tmp_path, rng, capsys):
+    from chainrule.training import metrics
+
+    net = mlp([3, 4, 2], output="sigmoid", dtype=np.float64, seed=0)
+    model = str(tmp_path / "model.safetensors")
+    save(net, model)  # no trainer: multilabel, guessed from Sigmoid, for both commands
+    X = rng.normal(size=(12, 3)) * 3
+    Y = (rng.random((12, 2)) > 0.5).astype(np.int64)
+    np.savez(tmp_path / "data.npz", X=X, y=Y)
+    assert main(["evaluate", model, "--data", str(tmp_path / "data.npz")]) == 0
+    captured = capsys.readouterr()
+    P = net.forward(X)
+    assert _printed_metrics(captured.out) == pytest.approx(
+        {"accuracy": metrics.multilabel_accuracy(Y, P),
+         "log_loss": metrics.multilabel_log_loss(Y, P)}, abs=1e-4)
+    assert "1 where that output is >= 0.5 (multilabel)" in captured.err  # as predict says
+    np.save(tmp_path / "X.npy", X)
+    assert main(["predict", model, str(tmp_path / "X.npy"), "-o", str(tmp_path / "p.npy")]) == 0
+    predicted = np.load(tmp_path / "p.npy")
+    np.testing.assert_array_equal(predicted, (P >= 0.5).astype(np.int64))
+    assert np.all(predicted == Y, axis=1).mean() == pytest.approx(
+        metrics.multilabel_accuracy(Y, P))  # the accuracy evaluate reports
+
+
 @pytest.mark.parametrize("name", ["p.npz", "p.txt", "p", "p.CSV.gz"])
 def test_predict_refuses_an_output_suffix_it_cannot_write(tmp_path, rng, capsys, name):
     net = mlp([2, 3], output="softmax", seed=0)

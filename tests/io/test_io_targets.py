@@ -206,3 +206,20 @@ def test_read_metadata_reads_only_the_header(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ModelFormatError, match=str(path)):
         read_metadata(path)
+
+
+@pytest.mark.parametrize(("sizes", "output", "task", "classes", "y_ndim"), [
+    ([2, 3], "softmax", "multiclass", [0, 1, 2], 1),
+    ([2, 1], "sigmoid", "binary", [0, 1], 1),
+    ([2, 3], "sigmoid", "multilabel", None, 2),
+    ([2, 1], "identity", "regression", None, 1),
+    ([2, 3], "tanh", "regression", None, 2),
+])
+def test_guess_targets_reads_the_last_layer_as_the_default_loss_would(sizes, output, task,
+                                                                      classes, y_ndim):
+    from chainrule.model_targets import guess_targets
+
+    targets = guess_targets(mlp(sizes, output=output, seed=0))
+    assert (targets.task, targets.y_ndim, targets.n_outputs) == (task, y_ndim, sizes[-1])
+    assert (None if targets.classes is None else targets.classes.tolist()) == classes
+    assert not targets.from_logits
