@@ -254,37 +254,18 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .config import DATASETS, load_config
-    from .experiment import Data, load_data
     from .io import load_with_targets
     from .model_targets import guess_targets
-    from .tables import file_suffix, read_table
 
     net, targets = load_with_targets(args.model)
-    if args.config:
-        data = load_data(load_config(args.config)["data"])
-        X, y, where = data.X_test, data.y_test, f"the test split of {args.config}"
-    elif file_suffix(path := Path(args.data).expanduser()) in DATA_FILES:
-        if not path.is_file():
-            raise UsageError(f"--data {args.data}: no such file")
-        X, y = read_table(path, _column(args.target), target_key="--target")
-        where = args.data
-    else:
-        if args.data not in DATASETS or args.data == "files":
-            raise UsageError(
-                f"--data: unknown dataset {args.data!r}; give a dataset name "
-                f"({', '.join(name for name in DATASETS if name != 'files')}) or a "
-                f"{'/'.join(DATA_FILES)} file"
-            )
-        section = {"dataset": args.data, "data_dir": args.data_dir, "validation_size": 0.0}
-        section = {k: v for k, v in section.items() if v is not None}
-        data: Data = load_data(section)
-        X, y, where = data.X_test, data.y_test, f"the test split of {args.data}"
-    y = np.asarray(y)
+    X, y, where, what = _evaluation_data(args)
+    origin = args.model
     if targets is None:  # as predict reads the outputs
         targets = guess_targets(net, y_ndim=2 if y.ndim == 2 else 1)
         _note_guess(targets)
-    results = _model_metrics(net, targets, np.asarray(X), y)
+        origin = _guessed_outputs(targets, args.model)
+        _check_guessed_shape(targets, y, what, origin)
+    results = _model_metrics(net, targets, X, y, what, origin)
     _out(f"evaluated on {where} ({len(y)} sample{'' if len(y) == 1 else 's'})")
     for name, value in results.items():
         _out(f"{name:>10}  {value:.4f}")
@@ -294,16 +275,49 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def _evaluation_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """``(X, y, where, what)`` for ``evaluate``: the test split of ``--config`` or of the
+    dataset ``--data``, or the file ``--data``; ``where`` names the data, ``what`` its
+    targets in messages (a file's target column or array y, else ``where``)."""
+    from .config import DATASETS, load_config
+    from .experiment import Data, load_data
+    from .tables import file_suffix, read_table
+
+    if args.config:
+        data = load_data(load_config(args.config)["data"])
+        where = f"the test split of {args.config}"
+        return data.X_test, np.asarray(data.y_test), where, where
+    if file_suffix(path := Path(args.data).expanduser()) in DATA_FILES:
+        if not path.is_file():
+            raise UsageError(f"--data {args.data}: no such file")
+        X, y = read_table(path, _column(args.target), target_key="--target")
+        what = (f"the array y of {args.data}" if file_suffix(path) == ".npz" else
+                f"the target column of {args.data} (--target {args.target})")
+        return X, y, args.data, what
+    if args.data not in DATASETS or args.data == "files":
+        raise UsageError(
+            f"--data: unknown dataset {args.data!r}; give a dataset name "
+            f"({', '.join(name for name in DATASETS if name != 'files')}) or a "
+            f"{'/'.join(DATA_FILES)} file"
+        )
+    section = {"dataset": args.data, "data_dir": args.data_dir, "validation_size": 0.0}
+    section = {k: v for k, v in section.items() if v is not None}
+    data: Data = load_data(section)
+    where = f"the test split of {args.data}"
+    return data.X_test, np.asarray(data.y_test), where, where
+
+
+def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray, what: str = "y",
+                   origin: str = "") -> dict[str, float]:
     """Metrics suited to the model's task, as its Trainer scores them: accuracy and log loss of
     the classes (or labels) in ``targets``, stored in the file or guessed from the network's
     last layer (:func:`~chainrule.model_targets.guess_targets`); a regression's errors and R²,
     whose ``r2`` is left out for a single sample (R² is not defined there; the caller says
-    so)."""
+    so). Errors name the targets (``what``) and where their classes come from (``origin``)."""
     from .training import metrics
     from .training.trainer import forward_in_chunks
 
-    encoded = targets.encoder().transform(y, np.float64)
+    encoded = targets.encoder(origin).transform(y, np.float64, what)
     probabilities = targets.probabilities(forward_in_chunks(net, net.check_input(X)))
     if targets.is_classifier:
         return {name: metrics.for_task(metric, targets.task)(encoded, probabilities)
@@ -325,6 +339,33 @@ _GUESSES = {
     "multilabel": "labels (saved without trainer=), so each sigmoid output is a yes/no label, "
                   "1 where that output is >= 0.5 (multilabel)",
 }
+
+
+def _guessed_outputs(targets, model: str) -> str:
+    """The outputs of ``model``, a file without targets, as :func:`_note_guess` reads them."""
+    n = targets.n_outputs
+    return {
+        "multiclass": f"the {n} softmax outputs of {model}, saved without class labels",
+        "binary": f"the sigmoid output of {model}, saved without class labels",
+        "multilabel": f"the {n} sigmoid outputs of {model}, saved without labels (multilabel)",
+        "regression": f"the {n} outputs of {model}, saved without targets (regression)",
+    }[targets.task]
+
+
+def _check_guessed_shape(targets, y: np.ndarray, what: str, outputs: str) -> None:
+    """A :class:`~chainrule.errors.ShapeError` unless the targets ``y`` (named ``what``) have
+    the shape that the task guessed from the network's ``outputs`` needs: one 0/1 label per
+    sample for one sigmoid output, one column per output for several."""
+    from .errors import ShapeError
+
+    one_value = targets.task == "regression" and targets.n_outputs == 1  # (n,) or (n, 1)
+    if y.ndim == targets.y_ndim or one_value:
+        return
+    n = targets.n_outputs
+    needed = {"binary": "one label 0 or 1 per sample: shape (n_samples,)",
+              "multilabel": f"{n} yes/no labels per sample: shape (n_samples, {n})",
+              "regression": f"{n} values per sample: shape (n_samples, {n})"}[targets.task]
+    raise ShapeError(f"{what} has shape {y.shape}, but {outputs}, take {needed}")
 
 
 def _note_guess(targets) -> None:

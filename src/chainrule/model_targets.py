@@ -157,9 +157,11 @@ class ModelTargets:
             return outputs
         return softmax(outputs) if self.task == "multiclass" else sigmoid(outputs)
 
-    def encoder(self) -> TargetEncoder:
+    def encoder(self, origin: str = "") -> TargetEncoder:
         """A fitted :class:`~chainrule.training.targets.TargetEncoder` of this task and these
-        classes: ``decode(probabilities)`` gives labels, ``transform(y)`` encodes targets."""
+        classes: ``decode(probabilities)`` gives labels, ``transform(y)`` encodes targets.
+        ``origin`` names where the record came from (the model file) in the encoder's errors:
+        labels outside the classes."""
         from .losses import MSE, BinaryCrossEntropy, CrossEntropy
         from .training.targets import TargetEncoder
 
@@ -169,7 +171,8 @@ class ModelTargets:
             loss = MSE()
         else:
             loss = BinaryCrossEntropy(from_logits=self.from_logits)
-        return TargetEncoder.restored(loss, self.n_outputs, self.task, self.y_ndim, self.classes)
+        return TargetEncoder.restored(loss, self.n_outputs, self.task, self.y_ndim, self.classes,
+                                      origin)
 
     def __repr__(self) -> str:
         classes = None if self.classes is None else self.classes.tolist()

@@ -132,7 +132,8 @@ def test_evaluate_refuses_a_label_the_model_does_not_know(tmp_path, rng, capsys)
     y[0] = 7
     data = _write_csv(tmp_path / "test.csv", X, y)
     assert main(["evaluate", model, "--data", data, "--target", "label"]) == 1
-    assert "labels outside the known classes [1, 2, 3]: [7]" in capsys.readouterr().err
+    assert (f"the target column of {data} (--target label) has labels outside the known "
+            f"classes [1, 2, 3] (from {model}): [7]") in capsys.readouterr().err
 
 
 def test_evaluate_a_regression_model_saved_with_its_trainer(tmp_path, rng, capsys):
@@ -249,6 +250,41 @@ def test_evaluate_reads_several_sigmoid_outputs_without_stored_labels_as_predict
     np.testing.assert_array_equal(predicted, (P >= 0.5).astype(np.int64))
     assert np.all(predicted == Y, axis=1).mean() == pytest.approx(
         metrics.multilabel_accuracy(Y, P))  # the accuracy evaluate reports
+
+
+@pytest.mark.parametrize(("output", "labels", "classes", "outputs", "shown"), [
+    ("sigmoid", [0, 1, 9], "[0, 1]", "the sigmoid output", "[9]"),
+    ("softmax", [0, 1, 29], "[0, 1, 2]", "the 3 softmax outputs", "[29]"),
+    ("softmax", ["a", "b", "c"], "[0, 1, 2]", "the 3 softmax outputs", "['a', 'b', 'c']"),
+])
+def test_evaluate_without_stored_classes_names_the_target_column_and_the_outputs(
+        tmp_path, rng, capsys, output, labels, classes, outputs, shown):
+    net = mlp([2, 3 if output == "softmax" else 1], output=output, seed=0)
+    model = str(tmp_path / "model.safetensors")
+    save(net, model)
+    data = _write_csv(tmp_path / "test.csv", rng.normal(size=(3, 2)), np.array(labels))
+    assert main(["evaluate", model, "--data", data]) == 1
+    err = capsys.readouterr().err
+    assert (f"chainrule: error: the target column of {data} (--target -1) has labels outside "
+            f"the known classes {classes} (from {outputs} of {model}, saved without class "
+            f"labels): {shown}\n") in err
+    assert "y_true" not in err and "y_pred" not in err and "other argument" not in err
+
+
+@pytest.mark.parametrize("output", ["identity", "sigmoid"])
+def test_evaluate_without_stored_targets_names_the_outputs_a_target_column_lacks(
+        tmp_path, rng, capsys, output):
+    net = mlp([2, 2], output=output, seed=0)  # 2 regression values, or 2 yes/no labels
+    model = str(tmp_path / "model.safetensors")
+    save(net, model)
+    data = _write_csv(tmp_path / "test.csv", rng.normal(size=(3, 2)), np.array([0, 1, 1]))
+    assert main(["evaluate", model, "--data", data]) == 1
+    err = capsys.readouterr().err
+    outputs = ("2 outputs of {model}, saved without targets (regression), take 2 values" if
+               output == "identity" else "2 sigmoid outputs of {model}, saved without labels "
+               "(multilabel), take 2 yes/no labels")
+    assert (f"chainrule: error: the target column of {data} (--target -1) has shape (3,), but "
+            f"the {outputs.format(model=model)} per sample: shape (n_samples, 2)\n") in err
 
 
 @pytest.mark.parametrize("name", ["p.npz", "p.txt", "p", "p.CSV.gz"])

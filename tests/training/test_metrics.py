@@ -354,9 +354,10 @@ def test_classification_errors():
         accuracy([0, 1, 2], [0.0, 1.0, 2.0])  # float labels are ambiguous
     with pytest.raises(ShapeError, match="y_true describes 3 classes but y_pred 4"):
         accuracy(np.eye(3), np.eye(4)[:3])
-    with pytest.raises(ValueError, match="y_true has the label 2 but the other argument"):
+    with pytest.raises(ValueError, match=r"^y_true has the label 2 but y_pred describes only 2 "
+                                         r"classes \(shapes \(2,\) and \(2,\)\)$"):
         accuracy([0, 2], [0.3, 0.9])  # binary probabilities, 3-class labels
-    with pytest.raises(ValueError, match="y_pred has the label 3"):
+    with pytest.raises(ValueError, match="y_pred has the label 3 but y_true describes only 3"):
         confusion_matrix(np.eye(3), [0, 1, 3])
     with pytest.raises(ValueError, match=r"y_true must hold class labels in \[0, 2\)"):
         accuracy([[0], [2]], [0, 1])  # (n_samples, 1) y_true is binary

@@ -140,10 +140,10 @@ def _label_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, int]:
             f"(shapes {np.shape(y_true)} and {np.shape(y_pred)})"
         )
     n_classes = max(true_classes, pred_classes)
-    for labels, name in ((true, "y_true"), (pred, "y_pred")):
+    for labels, name, other in ((true, "y_true", "y_pred"), (pred, "y_pred", "y_true")):
         if n_classes and labels.max() >= n_classes:
             raise ValueError(
-                f"{name} has the label {labels.max()} but the other argument describes only "
+                f"{name} has the label {labels.max()} but {other} describes only "
                 f"{n_classes} classes (shapes {np.shape(y_true)} and {np.shape(y_pred)})"
             )
     return true, pred, n_classes
