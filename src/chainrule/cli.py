@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = command("evaluate", "evaluate a saved model on a dataset or a file")
     evaluate.add_argument("model", help="model file (.safetensors)")
     source = evaluate.add_mutually_exclusive_group(required=True)
-    source.add_argument("--data", help="dataset name, or a .csv/.npz file")
+    source.add_argument("--data", help=f"dataset name, or a {'/'.join(DATA_FILES)} file")
     source.add_argument("--config", help="a run's config.toml: evaluate on its test split")
     evaluate.add_argument("--target", default=-1, help="target column of a CSV (name or index)")
     evaluate.add_argument("--data-dir", help="folder with the dataset files")
@@ -258,7 +258,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .model_targets import guess_targets
 
     net, targets = load_with_targets(args.model)
-    X, y, where, what = _evaluation_data(args)
+    X, y, where, what = _evaluation_data(args, net.in_features)
     origin = args.model
     if targets is None:  # as predict reads the outputs
         targets = guess_targets(net, y_ndim=2 if y.ndim == 2 else 1)
@@ -275,10 +275,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluation_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str, str]:
+def _evaluation_data(args: argparse.Namespace, n_features: int | None
+                     ) -> tuple[np.ndarray, np.ndarray, str, str]:
     """``(X, y, where, what)`` for ``evaluate``: the test split of ``--config`` or of the
-    dataset ``--data``, or the file ``--data``; ``where`` names the data, ``what`` its
-    targets in messages (a file's target column or array y, else ``where``)."""
+    dataset ``--data``, or the file ``--data``, whose features must be the network's
+    ``n_features``; ``where`` names the data, ``what`` its targets in messages (a file's
+    target column or array y, else ``where``)."""
     from .config import DATASETS, load_config
     from .experiment import Data, load_data
     from .tables import file_suffix, read_table
@@ -291,9 +293,10 @@ def _evaluation_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, 
         if not path.is_file():
             raise UsageError(f"--data {args.data}: no such file")
         X, y = read_table(path, _column(args.target), target_key="--target")
-        what = (f"the array y of {args.data}" if file_suffix(path) == ".npz" else
-                f"the target column of {args.data} (--target {args.target})")
-        return X, y, args.data, what
+        if file_suffix(path) == ".npz":
+            return X, y, args.data, f"the array y of {args.data}"
+        _check_feature_columns(X, n_features, args)
+        return X, y, args.data, f"the target column of {args.data} (--target {args.target})"
     if args.data not in DATASETS or args.data == "files":
         raise UsageError(
             f"--data: unknown dataset {args.data!r}; give a dataset name "
@@ -305,6 +308,26 @@ def _evaluation_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, 
     data: Data = load_data(section)
     where = f"the test split of {args.data}"
     return data.X_test, np.asarray(data.y_test), where, where
+
+
+def _check_feature_columns(X: np.ndarray, n_features: int | None,
+                           args: argparse.Namespace) -> None:
+    """A :class:`~chainrule.errors.ShapeError` unless the features ``X`` of the table file
+    ``--data``, every column but the ``--target`` one, are the network's ``n_features``: it
+    names the column taken as the target, since a file without one (of features alone) loses
+    a feature to it, by default the last."""
+    from .errors import ShapeError
+
+    if n_features is None or X.shape[1] == n_features:
+        return
+    width, target = X.shape[1] + 1, _column(args.target)
+    taken = f"the column {target!r}" if isinstance(target, str) else f"column {target % width + 1}"
+    question = ": does it lack a target column?" if width == n_features else ""
+    raise ShapeError(
+        f"the network expects {n_features} features, but {args.data} gives {X.shape[1]} "
+        f"feature column{'' if X.shape[1] == 1 else 's'} after taking {taken} as the target "
+        f"(--target {args.target}); the file has {width} columns{question}"
+    )
 
 
 def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray, what: str = "y",

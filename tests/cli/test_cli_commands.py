@@ -582,6 +582,25 @@ def test_predict_and_evaluate_read_and_write_upper_case_suffixes(tmp_path, rng, 
     assert capsys.readouterr().out.startswith(f"evaluated on {data} (8 samples)")
 
 
+@pytest.mark.parametrize(("target", "taken"), [("-1", "column 2"), ("b", "the column 'b'")])
+def test_evaluate_on_a_csv_without_a_target_column_says_the_target_was_taken_from_it(
+        tmp_path, capsys, rng, target, taken):
+    model, _ = _saved_model(tmp_path, "sigmoid")
+    path = tmp_path / "features.csv"
+    with open(path, "w", newline="") as file:  # features only: no target column
+        csv.writer(file).writerows([["a", "b"], *rng.normal(size=(4, 2)).tolist()])
+    assert main(["evaluate", model, "--data", str(path), "--target", target]) == 1
+    assert capsys.readouterr().err == (
+        f"chainrule: error: the network expects 2 features, but {path} gives 1 feature column "
+        f"after taking {taken} as the target (--target {target}); the file has "
+        f"2 columns: does it lack a target column?\n")
+
+
+def test_evaluate_help_names_every_data_file_it_reads(capsys):
+    assert main(["evaluate", "--help"]) == 0
+    assert "dataset name, or a .csv/.npz/.npy file" in capsys.readouterr().out
+
+
 def test_explain_a_config_network(capsys):
     assert main(["explain", "--set", "data.dataset=circles", "--set", "model.hidden=[3]",
                  "--samples", "3"]) == 0
