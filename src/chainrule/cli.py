@@ -37,12 +37,17 @@ from ._version import __version__
 # here: the rest (the config, the commands' modules) is imported under main(), which turns a
 # Ctrl-C in the first moments of a command into "chainrule: interrupted" and 130, not a traceback.
 
+#: Said under the examples that name an example config: a pip install has none of them.
+_FROM_CHECKOUT = """
+  (examples/configs/ is in chainrule's source repository, not in the installed package:
+  run these in a checkout of it, or give a config of your own)"""
+
 EXAMPLES = {
     "train": """examples:
   chainrule train                                   # the built-in default: an MLP on the 8x8 digits
   chainrule train examples/configs/two_circles.toml
   chainrule train --set training.epochs=5 --set model.hidden=[128,64] --out runs/wide
-  chainrule train --set data.dataset=mnist --set data.data_dir=../shared/data""",
+  chainrule train --set data.dataset=mnist --set data.data_dir=../shared/data""" + _FROM_CHECKOUT,
     "evaluate": """examples:
   chainrule evaluate runs/digits/model.safetensors --config runs/digits/config.toml
   chainrule evaluate model.safetensors --data digits
@@ -54,11 +59,11 @@ EXAMPLES = {
   chainrule summary runs/digits/model.safetensors""",
     "gradcheck": """examples:
   chainrule gradcheck                               # the default network, float64 finite differences
-  chainrule gradcheck examples/configs/two_circles.toml --samples 16""",
+  chainrule gradcheck examples/configs/two_circles.toml --samples 16""" + _FROM_CHECKOUT,
     "explain": """examples:
   chainrule explain                                 # the 2-4-3-1 two-circles network
   chainrule explain --samples 4 --format markdown
-  chainrule explain examples/configs/two_circles.toml --format json""",
+  chainrule explain examples/configs/two_circles.toml --format json""" + _FROM_CHECKOUT,
     "datasets": """examples:
   chainrule datasets list
   chainrule datasets download mnist

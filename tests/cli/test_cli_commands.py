@@ -601,6 +601,15 @@ def test_evaluate_help_names_every_data_file_it_reads(capsys):
     assert "dataset name, or a .csv/.npz/.npy file" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("command", ["train", "gradcheck", "explain"])
+def test_help_examples_say_the_example_configs_are_in_the_source_checkout(capsys, command):
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "examples/configs/two_circles.toml" in out
+    assert ("examples/configs/ is in chainrule's source repository, not in the installed "
+            "package") in " ".join(out.split())
+
+
 def test_explain_a_config_network(capsys):
     assert main(["explain", "--set", "data.dataset=circles", "--set", "model.hidden=[3]",
                  "--samples", "3"]) == 0
