@@ -342,8 +342,8 @@ def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray, what: str = "y",
     last layer (:func:`~chainrule.model_targets.guess_targets`); a regression's errors and R²,
     whose ``r2`` is left out for a single sample (R² is not defined there; the caller says
     so). Errors name the targets (``what``) and where their classes come from (``origin``)."""
+    from .layers.inference import forward_in_chunks
     from .training import metrics
-    from .training.trainer import forward_in_chunks
 
     encoded = targets.encoder(origin).transform(y, np.float64, what)
     probabilities = targets.probabilities(forward_in_chunks(net, net.check_input(X)))
@@ -412,9 +412,9 @@ PREDICTION_FORMATS = (".csv", ".npy")
 
 def _predict(args: argparse.Namespace) -> int:
     from .io import load_with_targets
+    from .layers.inference import forward_in_chunks
     from .model_targets import guess_targets
     from .tables import file_suffix, read_features, write_table
-    from .training.trainer import forward_in_chunks
 
     if file_suffix(args.output) not in PREDICTION_FORMATS:
         raise UsageError(

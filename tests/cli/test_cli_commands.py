@@ -136,8 +136,8 @@ def test_predict_csv_and_npy(default_run, tmp_path):
 def test_predict_and_evaluate_forward_in_chunks(default_run, tmp_path, monkeypatch, capsys):
     # Bounded memory on large inputs: no forward pass of more than EVAL_CHUNK rows, and the
     # same predictions and metrics as with one pass
-    import chainrule.training.trainer as trainer_module
     from chainrule.datasets import load_digits
+    from chainrule.layers import inference
     from chainrule.layers.sequential import Sequential
 
     X, _ = load_digits()
@@ -145,7 +145,7 @@ def test_predict_and_evaluate_forward_in_chunks(default_run, tmp_path, monkeypat
     np.save(tmp_path / "X.npy", X[:100])
     results = []
     for chunk in (10**9, 16):
-        monkeypatch.setattr(trainer_module, "EVAL_CHUNK", chunk)
+        monkeypatch.setattr(inference, "EVAL_CHUNK", chunk)
         rows = []
         forward = Sequential._forward
 

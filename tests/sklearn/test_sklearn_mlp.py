@@ -269,6 +269,39 @@ def test_a_probability_of_exactly_one_half_predicts_the_negative_class_as_scikit
     assert list(ours.predict(X[:3]).ravel()) == [0] * 6
 
 
+def test_predictions_run_the_network_in_chunks_of_eval_chunk_rows(iris, rng, monkeypatch):
+    # Bounded memory on large inputs, as Trainer.predict and the CLI: no forward pass of more
+    # than EVAL_CHUNK rows, and the predictions of one pass over all of X
+    from chainrule.layers import inference
+    from chainrule.layers.sequential import Sequential
+
+    X, y = iris
+    Z = rng.normal(size=(60, 3))
+    models = [
+        (fit_quietly(MLPClassifier((8,), max_iter=5, random_state=0), X, y), X,
+         ("predict", "predict_proba", "predict_log_proba")),
+        (fit_quietly(MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0), Z,
+                     Z.sum(axis=1)), Z, ("predict",)),
+    ]
+    forward = Sequential._forward
+    for model, inputs, methods in models:
+        results = []
+        for chunk in (10**9, 7):
+            monkeypatch.setattr(inference, "EVAL_CHUNK", chunk)
+            rows = []
+
+            def spy(self, X, *args, rows=rows, **kwargs):
+                rows.append(X.shape[0])
+                return forward(self, X, *args, **kwargs)
+
+            monkeypatch.setattr(Sequential, "_forward", spy)
+            results.append([getattr(model, method)(inputs) for method in methods])
+            monkeypatch.setattr(Sequential, "_forward", forward)
+            assert rows and max(rows) <= chunk
+        for whole, chunked in zip(*results):
+            np.testing.assert_allclose(chunked, whole, rtol=1e-12)
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_log_probabilities_stay_finite_where_probabilities_underflow(iris, n_classes):
     X, y = iris
@@ -679,8 +712,8 @@ def test_edited_weights_that_are_not_finite_are_reported(iris):
     X, y = iris
     model = fit_quietly(MLPClassifier((4,), max_iter=2, random_state=0), X, y)
     model.coefs_[0][0, 0] = np.nan
-    with pytest.raises(ValueError, match=r"this MLPClassifier's weights are not finite "
-                       r"\(were coefs_ or intercepts_ edited\?\); fit it again"):
+    with pytest.raises(ValueError, match=r"^the network's output is not finite: the weights "
+                       r"are not finite \(did training diverge\?\)"):  # as Sequential.forward
         model.predict(X)
 
 
@@ -691,8 +724,8 @@ def test_inputs_whose_outputs_overflow_are_named(iris):
     k = int(np.abs(W).sum(axis=0).argmax())
     huge = (np.sign(W[:, k]) * 3e38).astype(np.float32)[None, :]  # finite, but z_k is not
     assert float(np.abs(W[:, k]).sum()) * 3e38 > float(np.finfo(np.float32).max)
-    with pytest.raises(ValueError, match=r"^X is too large for this network: its outputs "
-                       r"overflow float32 \(X has values up to 3e\+38\); scale X down"):
+    with pytest.raises(ValueError, match=r"^the network's output is not finite: an "
+                       r"intermediate value overflowed float32; scale the inputs X down"):
         model.predict(huge)
 
 

@@ -980,10 +980,10 @@ def _chunked_cases(rng):
 def test_evaluate_in_chunks_gives_the_numbers_of_one_pass(rng, monkeypatch):
     # The loss and the metrics on the whole arrays of the same forward chunks (a matrix
     # product's rounding may depend on its number of rows: the forward pass was chunked before)
-    import chainrule.training.trainer as trainer_module
+    from chainrule.layers import inference
     from chainrule.training.metrics import for_task
 
-    monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 7)
+    monkeypatch.setattr(inference, "EVAL_CHUNK", 7)
     for trainer, X, y, w in _chunked_cases(rng):
         y_encoded = trainer.encoder.transform(y, trainer.net.dtype)
         scores = trainer._outputs(trainer.net.check_input(X))
@@ -995,10 +995,10 @@ def test_evaluate_in_chunks_gives_the_numbers_of_one_pass(rng, monkeypatch):
                                                                              probabilities))
                          for name, metric in trainer.metrics.items()})
             assert trainer.evaluate(X, y, weights) == want  # bit for bit
-        monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 10**9)  # decoded as one array
+        monkeypatch.setattr(inference, "EVAL_CHUNK", 10**9)  # decoded as one array
         predicted = trainer.encoder.decode(
             trainer._probabilities(trainer._outputs(trainer.net.check_input(X))))
-        monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 7)
+        monkeypatch.setattr(inference, "EVAL_CHUNK", 7)
         if trainer.encoder.is_classifier:  # the same classes (regression values: BLAS rounding)
             np.testing.assert_array_equal(trainer.predict(X), predicted)
         assert trainer.predict(X).dtype == predicted.dtype
@@ -1007,7 +1007,7 @@ def test_evaluate_in_chunks_gives_the_numbers_of_one_pass(rng, monkeypatch):
 def test_evaluate_keeps_no_loss_arrays_and_holds_no_class_array(rng, monkeypatch):
     import tracemalloc
 
-    import chainrule.training.trainer as trainer_module
+    from chainrule.layers import inference
 
     n, k = 4000, 200
     X = rng.standard_normal((n, 5)).astype(np.float32)
@@ -1015,7 +1015,7 @@ def test_evaluate_keeps_no_loss_arrays_and_holds_no_class_array(rng, monkeypatch
     trainer = Trainer(cr.mlp([5, 8, k], output="softmax", seed=0), "cross_entropy", seed=0,
                       verbose=0, metrics=["accuracy", "log_loss"])
     trainer.fit(X[:500], y[:500], epochs=1)
-    monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 256)
+    monkeypatch.setattr(inference, "EVAL_CHUNK", 256)
     scores_bytes = n * k * 4  # the (n_samples, n_classes) float32 array
     for call in (lambda: trainer.evaluate(X, y), lambda: trainer.predict(X)):
         tracemalloc.start()
@@ -1029,7 +1029,7 @@ def test_evaluate_keeps_no_loss_arrays_and_holds_no_class_array(rng, monkeypatch
 
 
 def test_evaluate_refuses_outputs_out_of_range_naming_the_range_of_all(rng, monkeypatch):
-    import chainrule.training.trainer as trainer_module
+    from chainrule.layers import inference
 
     X = rng.standard_normal((40, 3))
     net = cr.Sequential([cr.layers.Dense(3, 2), cr.layers.ReLU()])
@@ -1037,10 +1037,10 @@ def test_evaluate_refuses_outputs_out_of_range_naming_the_range_of_all(rng, monk
     trainer.restore_encoder({"task": "multiclass", "y_ndim": 1, "classes": [0, 1]})
     net.parameters[...] = np.linspace(-3, 3, net.n_parameters)
     y = np.zeros(40, np.int64)
-    monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 10**9)
+    monkeypatch.setattr(inference, "EVAL_CHUNK", 10**9)
     with pytest.raises(ValueError) as whole:
         trainer.evaluate(X, y)
-    monkeypatch.setattr(trainer_module, "EVAL_CHUNK", 7)
+    monkeypatch.setattr(inference, "EVAL_CHUNK", 7)
     with pytest.raises(ValueError) as chunked:
         trainer.evaluate(X, y)
     assert "expects y_pred to be probabilities" in str(whole.value)

@@ -41,7 +41,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._validation import (
-    all_finite,
     as_float_array,
     check_bool,
     check_choice,
@@ -53,6 +52,7 @@ from .._validation import (
 )
 from ..errors import MonitorNotLoggedError, TrainingDivergedError
 from ..layers.dense import Dense
+from ..layers.inference import forward_in_chunks
 from ..layers.sequential import Sequential
 from ..losses import Loss
 from ..optim import Optimizer
@@ -580,24 +580,13 @@ class BaseMLP(BaseEstimator):
 
     def _network_outputs(self, X: np.ndarray, *, logits: bool = False) -> np.ndarray:
         """The network's outputs (n_samples, n_outputs) for validated ``X``, or with
-        ``logits=True`` the input of the output activation; a ``ValueError`` naming ``X``
-        when they overflow the network's dtype (they are never returned non-finite)."""
+        ``logits=True`` the input of the output activation, computed
+        :data:`~chainrule.layers.inference.EVAL_CHUNK` rows at a time (as ``Trainer.predict``);
+        a ``ValueError`` saying why when they are not finite (``Sequential.check_output``:
+        ``X`` too large for the network's dtype, or weights that are not finite), so they are
+        never returned non-finite."""
         net = self._net
-        Z = net.check_input(X)
-        with np.errstate(all="ignore"):  # an overflow gives inf: checked below
-            Z = net._forward(Z, False, len(net.layers) - 1 if logits else None)
-        if not all_finite(Z):
-            if not all_finite(net.parameters):
-                raise ValueError(
-                    f"this {type(self).__name__}'s weights are not finite (were coefs_ or "
-                    "intercepts_ edited?); fit it again"
-                )
-            raise ValueError(
-                f"X is too large for this network: its outputs overflow {net.dtype} (X has "
-                f"values up to {largest_magnitude(X):.3g}); scale X down (e.g. "
-                "sklearn.preprocessing.StandardScaler, also before fit)"
-            )
-        return Z
+        return forward_in_chunks(net, net.check_input(X), len(net.layers) - 1 if logits else None)
 
     def __sklearn_is_fitted__(self) -> bool:
         return "_trainer" in self.__dict__

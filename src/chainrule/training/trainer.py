@@ -23,6 +23,7 @@ from .._validation import (
 )
 from ..errors import TrainingDivergedError
 from ..layers.activations import sigmoid, softmax
+from ..layers.inference import forward_chunks, forward_in_chunks
 from ..layers.sequential import Sequential
 from ..losses import CrossEntropy
 from ..objective import Objective
@@ -36,9 +37,6 @@ from .history import HISTORY_FIELDS, History
 from .metrics import METRICS, ROW_TERMS, for_task, metric_task, r2_score
 from .progress import Progress
 from .targets import TargetEncoder
-
-#: Rows per forward pass when evaluating or predicting (bounds memory on large inputs).
-EVAL_CHUNK = 4096
 
 
 class Trainer:
@@ -608,11 +606,12 @@ class Trainer:
 
     def _evaluate(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> dict[str, float]:
         """The loss and the metrics on encoded targets ``y``, computed chunk by chunk of
-        :data:`EVAL_CHUNK` rows (the validation pass of ``fit`` too): the loss keeps the
-        per-sample values (n_samples, values per sample) and reduces them once, and the metrics
-        of :data:`~chainrule.training.metrics.ROW_TERMS` their per-sample terms, so both give
-        the numbers of one pass over the whole arrays, bit for bit. Only other metrics (a
-        function of one's own, the regression ones) need the whole probabilities array."""
+        :data:`~chainrule.layers.inference.EVAL_CHUNK` rows (the validation pass of ``fit``
+        too): the loss keeps the per-sample values (n_samples, values per sample) and reduces
+        them once, and the metrics of :data:`~chainrule.training.metrics.ROW_TERMS` their
+        per-sample terms, so both give the numbers of one pass over the whole arrays, bit for
+        bit. Only other metrics (a function of one's own, the regression ones) need the whole
+        probabilities array."""
         loss, n = self.objective.head_loss, X.shape[0]
         T = self.objective.prepare_targets(y)  # what Loss.forward checks, once
         w = loss.prepare_weights(w, n, self.net.dtype)
@@ -692,7 +691,7 @@ class Trainer:
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels for classifiers (0/1 columns for multilabel), values for regression;
-        computed :data:`EVAL_CHUNK` rows at a time."""
+        computed :data:`~chainrule.layers.inference.EVAL_CHUNK` rows at a time."""
         self._require_fitted("predict")
         X = self.net.check_input(X)
         parts = [self.encoder.decode(self._probabilities(scores))
@@ -748,33 +747,6 @@ class Trainer:
     def logged_keys(self) -> list[str]:
         """The quantities ``fit`` records each epoch (what callbacks may monitor)."""
         return logged_keys(self.metrics, self._has_validation)
-
-
-def forward_chunks(net: Sequential, X: np.ndarray,
-                   stop: int | None = None) -> Iterator[tuple[slice, np.ndarray]]:
-    """``(rows, output of net.layers[:stop] for X[rows])`` for successive chunks of
-    :data:`EVAL_CHUNK` rows of a checked ``X`` (n_samples, in_features), in evaluation mode:
-    each output (chunk rows, width of layer ``stop - 1``'s output) is an array of its own,
-    which may be made probabilities in place, checked as ``net.forward`` checks its output.
-    The memory a pass needs is bounded by the chunk's."""
-    for start in range(0, X.shape[0], EVAL_CHUNK):
-        rows = slice(start, start + EVAL_CHUNK)
-        with np.errstate(all="ignore"):  # an overflow is reported below, as by net.forward
-            scores = net._forward(X[rows], False, stop)
-        net.check_output(scores)
-        yield rows, scores
-
-
-def forward_in_chunks(net: Sequential, X: np.ndarray, stop: int | None = None) -> np.ndarray:
-    """The output of ``net.layers[:stop]`` for a checked ``X``, computed by
-    :func:`forward_chunks`: the result and one chunk's intermediates in memory, not those of
-    the whole ``X`` (which ``net.forward`` holds at once)."""
-    out = None
-    for rows, scores in forward_chunks(net, X, stop):
-        if out is None:
-            out = np.empty((X.shape[0], scores.shape[1]), scores.dtype)
-        out[rows] = scores
-    return out
 
 
 def logged_keys(metrics: Iterable[str], validation: bool) -> list[str]:
