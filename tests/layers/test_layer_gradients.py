@@ -113,6 +113,11 @@ def test_penalties_are_in_the_gradient(rng):
     assert net.layers[0].penalty() == pytest.approx(0.3 * np.abs(W).sum() + 0.5 * 0.7 * (W**2).sum())
     assert net.layers[2].penalty() == pytest.approx(0.5 * 1.5 * np.sum(net.layers[2].params["W"] ** 2))
     assert cr.Dense(3, 4).build(seed=0).penalty() == 0.0  # no l1, no l2: no penalty
+    l1_term, l2_term = net.layers[0].penalty_terms()  # the two terms, apart
+    assert l1_term == pytest.approx(0.3 * np.abs(W).sum())
+    assert l2_term == pytest.approx(0.5 * 0.7 * (W**2).sum())
+    assert l1_term + l2_term == net.layers[0].penalty()
+    assert net.layers[2].penalty_terms()[0] == 0.0  # no l1
 
 
 @pytest.mark.parametrize("n_samples", N_SAMPLES)

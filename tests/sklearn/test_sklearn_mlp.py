@@ -729,6 +729,34 @@ def test_inputs_whose_outputs_overflow_are_named(iris):
         model.predict(huge)
 
 
+def test_overflowing_penalties_are_found_on_every_weight_whatever_its_name(rng):
+    # The penalised parameters are the layers' weights by role (Layer.penalty), not by the
+    # name "W": a layer of one's own may call its weight otherwise
+    from chainrule.layers.base import Layer, ParameterSpec
+    from chainrule.layers.sequential import Sequential
+
+    class Scale(Layer):
+        def parameter_specs(self):
+            return [ParameterSpec("s", (2,), "weight", lambda shape, rng: np.full(shape, 10.0))]
+
+        def forward(self, X, training=False):
+            return X * self.params["s"]
+
+        def backward(self, dY):
+            raise NotImplementedError
+
+    X = rng.normal(size=(20, 2))
+    model = fit_quietly(MLPRegressor(hidden_layer_sizes=(), max_iter=2), X, X[:, 0])
+    scale = Scale()
+    model._net = Sequential([scale, Dense(2, 1)], dtype=np.float64)
+    assert model._overflowing_penalties() == []
+    scale.l2 = 1e308  # ½ l2 Σ s² = 1e308 × 100: beyond the float range; l1 Σ|s| is not
+    scale.l1 = 1e305
+    assert model._overflowing_penalties() == ["alpha"]
+    scale.l1 = 1e308
+    assert model._overflowing_penalties() == ["alpha", "l1"]
+
+
 def test_multiclass_multioutput_targets_are_refused(iris):
     with pytest.raises(ValueError, match=r"several multi-class outputs are not supported"):
         MLPClassifier((4,)).fit(iris[0], np.column_stack([iris[1], iris[1] % 2]))

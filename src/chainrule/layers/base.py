@@ -298,13 +298,19 @@ class Layer:
 
     def penalty(self) -> float:
         """``l1 * Σ|W| + 0.5 * l2 * Σ W²`` over the layer's weights (biases are never penalised)."""
-        total = 0.0
+        l1_term, l2_term = self.penalty_terms()
+        return l1_term + l2_term
+
+    def penalty_terms(self) -> tuple[float, float]:
+        """The two terms of :meth:`penalty`, ``(l1 * Σ|W|, 0.5 * l2 * Σ W²)``, summed over the
+        parameters of role ``"weight"``; a term whose coefficient is 0 is 0.0."""
+        l1_term = l2_term = 0.0
         for W in self._penalised():
             if self.l1:
-                total += self.l1 * float(np.abs(W).sum())
+                l1_term += self.l1 * float(np.abs(W).sum())
             if self.l2:
-                total += 0.5 * self.l2 * float(np.vdot(W, W))
-        return total
+                l2_term += 0.5 * self.l2 * float(np.vdot(W, W))
+        return l1_term, l2_term
 
     def add_penalty_gradient(self) -> None:
         """Add ∂penalty/∂W = ``l1 * sign(W) + l2 * W`` to ``grads`` (after ``backward``)."""

@@ -561,15 +561,14 @@ class BaseMLP(BaseEstimator):
 
     def _overflowing_penalties(self) -> list[str]:
         """``"alpha"`` and/or ``"l1"`` when their terms of the loss, ``½ l2 ‖W‖²`` (``l2``
-        from ``alpha``, see :mod:`._translate`) and ``l1 ‖W‖₁`` summed over the layers, are
-        not finite at the current weights."""
+        from ``alpha``, see :mod:`._translate`) and ``l1 ‖W‖₁`` summed over the layers
+        (:meth:`~chainrule.layers.Layer.penalty_terms`), are not finite at the current weights."""
         terms = {"alpha": 0.0, "l1": 0.0}
         with np.errstate(all="ignore"):
             for layer in self._net.layers:
-                if "W" in layer.params and (layer.l1 or layer.l2):
-                    W = layer.params["W"]
-                    terms["alpha"] += 0.5 * layer.l2 * float(np.square(W).sum())
-                    terms["l1"] += layer.l1 * float(np.abs(W).sum())
+                l1_term, l2_term = layer.penalty_terms()
+                terms["alpha"] += l2_term
+                terms["l1"] += l1_term
         return [name for name, term in terms.items() if not math.isfinite(term)]
 
     # ------------------------------------------------------------------ prediction helpers
