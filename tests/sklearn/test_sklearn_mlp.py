@@ -409,10 +409,19 @@ def test_bad_targets_and_weights(iris):
         MLPClassifier().fit(X, X[:, 0])
     with pytest.raises(ValueError, match="one class"):
         MLPClassifier().fit(X, y, sample_weight=(y == 1).astype(float))
-    with pytest.raises(ValueError, match="zero"):
-        MLPClassifier().fit(X, y, sample_weight=np.zeros(150))
-    with pytest.raises(ValueError, match="non-negative"):
-        MLPClassifier().fit(X, y, sample_weight=-np.ones(150))
+    # sample_weight is checked as the Trainer checks it (Loss.prepare_weights), by name
+    for weights, low, high in ((np.zeros(150), 0, 0), (np.r_[-1.0, np.ones(149)], -1, 1)):
+        with pytest.raises(ValueError, match=rf"^sample_weight must be non-negative and not all "
+                           rf"zero, got values in \[{low}, {high}\]$"):
+            MLPClassifier().fit(X, y, sample_weight=weights)
+        with pytest.raises(ValueError, match=r"^sample_weight must be non-negative"):
+            fit_quietly(MLPRegressor(hidden_layer_sizes=(2,), max_iter=1), X, X[:, 0]).score(
+                X, X[:, 0], sample_weight=weights)
+    with pytest.raises(TypeError, match=r"^sample_weight must be an array of numbers: "):
+        MLPClassifier().fit(X[:2], y[:2], sample_weight=[[1.0, 2.0], [3.0]])  # ragged
+    with pytest.raises(ValueError, match=r"^X and sample_weight must have the same number of "
+                       r"samples, got 150 and 3$"):
+        MLPClassifier().fit(X, y, sample_weight=[1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="loss"):
         MLPRegressor("poisson").fit(X, y)
     with pytest.raises(TypeError, match="classification loss"):

@@ -41,11 +41,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._validation import (
-    as_float_array,
     check_bool,
     check_choice,
     check_float_dtype,
-    check_n_samples,
     check_number,
     check_verbose,
     largest_magnitude,
@@ -621,14 +619,13 @@ class BaseMLP(BaseEstimator):
         return tags
 
 
+#: Checks sample weights as the Trainer does (:meth:`Loss.prepare_weights`); with
+#: ``reduction="sum"`` they come back as given (float64, not scaled): ``fit`` scales the
+#: penalties by their mean.
+_WEIGHT_CHECK = Loss(reduction="sum")
+
+
 def _sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
-    """``sample_weight`` as a float64 array of shape (n_samples,), checked; or None."""
-    if sample_weight is None:
-        return None
-    weights = as_float_array(np.asarray(sample_weight), "sample_weight", ndim=1)
-    check_n_samples(n_samples, weights.shape[0], "X", "sample_weight")
-    if (weights < 0).any():
-        raise ValueError(f"sample_weight must be non-negative, got a minimum of {weights.min()}")
-    if not weights.any():
-        raise ValueError("sample_weight must contain at least one non-zero weight; got all zeros")
-    return weights
+    """``sample_weight`` as a float64 array of shape (n_samples,), checked (finite,
+    non-negative, not all zero, one per sample of ``X``); or None."""
+    return _WEIGHT_CHECK.prepare_weights(sample_weight, n_samples, samples_of="X")
