@@ -66,6 +66,18 @@ def test_partial_fit_needs_classes_first_and_accepts_batches_missing_some(iris):
         MLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
 
 
+def test_partial_fit_names_classes_that_cannot_be_sorted(iris):
+    X, y = iris
+    message = r"^classes must be class labels of one kind that sort \(numbers, or strings\)"
+    with pytest.raises(TypeError, match=message + r", got \[0, None\]: '<' not supported"):
+        MLPClassifier((4,)).partial_fit(X, y, classes=[0, None])
+    with pytest.raises(ValueError, match=message + r", got \[\[0, 1\], \[2, 3\]\]: Unknown"):
+        MLPClassifier((4,)).partial_fit(X, y, classes=[[0, 1], [2, 3]])
+    model = MLPClassifier((4,)).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(TypeError, match=message + r", got \[0, 1, None\]"):  # a later call
+        model.partial_fit(X, y, classes=[0, 1, None])
+
+
 def test_warm_start_continues_from_the_fitted_weights(iris):
     X, y = iris
     model = fit_quietly(MLPClassifier((8,), max_iter=5, random_state=0, warm_start=True), X, y)

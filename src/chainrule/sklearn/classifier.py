@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
+from .._validation import as_array
 from ..losses import CrossEntropy, Loss
 from ._base import BaseMLP
 from ._data import CheckedScore
@@ -198,7 +200,7 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
             self._set_classes(y, multilabel, incremental, classes)
         else:
             if classes is not None and not multilabel:  # as scikit-learn's partial_fit
-                given = unique_labels(np.asarray(classes))
+                given = _given_classes(classes)
                 if not np.array_equal(given, self.classes_):
                     raise ValueError(f"classes={given!r} is not the same as on the first call "
                                      f"to partial_fit, which gave {self.classes_!r}")
@@ -224,7 +226,7 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
             return
         if incremental and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
-        self.classes_ = unique_labels(y if classes is None else np.asarray(classes))
+        self.classes_ = unique_labels(y) if classes is None else _given_classes(classes)
         if len(self.classes_) < 2:
             raise ValueError(
                 f"y has only one class ({self.classes_.tolist()}); a classifier needs "
@@ -330,3 +332,17 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _given_classes(classes: Any) -> np.ndarray:
+    """``partial_fit``'s ``classes``, unique and sorted by scikit-learn's ``unique_labels``;
+    its error (labels that do not compare, such as ``None`` beside numbers, or a 2-D array)
+    named after ``classes``."""
+    array = as_array(classes, "classes")
+    try:
+        return unique_labels(array)
+    except (TypeError, ValueError) as error:
+        raise type(error)(
+            "classes must be class labels of one kind that sort (numbers, or strings), got "
+            f"{reprlib.repr(classes)}: {error}"
+        ) from None
