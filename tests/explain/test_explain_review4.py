@@ -383,3 +383,17 @@ def test_rows_that_do_not_match_x_name_the_arguments_given(y, weights, message):
     X = np.random.default_rng(0).normal(size=(5, 3))
     with pytest.raises(ValueError, match=message):
         explain(net, X, y, "binary_cross_entropy", sample_weight=weights)
+
+
+@pytest.mark.parametrize("y, message", [
+    (np.array([0.5, 1, 2, 1]), (r"^y must hold whole-number class labels, got np.float64\(0.5\); "
+                                r"the network has 3 outputs$")),
+    (np.array([0, 1, 3, 1]), (r"^y must hold class labels in \[0, 3\) \(n_classes=3\), got "
+                              r"values in \[0, 3\]; the network has 3 outputs$")),
+], ids=["not-whole", "out-of-range"])
+def test_targets_the_loss_refuses_are_named_y_with_the_networks_outputs(y, message):
+    # The loss's own messages name y_true (and y_pred): explain's caller gave y
+    net = mlp([2, 3], output="softmax", seed=0)
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    with pytest.raises(ValueError, match=message):
+        explain(net, X, y, "cross_entropy")

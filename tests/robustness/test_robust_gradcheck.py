@@ -7,6 +7,7 @@ tanh/softmax network passes against central differences.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ ARGUMENTS = {
     "net": ("net",),
     "loss": ("loss",),
     "X": ("X",),
-    "y": ("y", "y_true"),  # the loss checks the targets under its own name, y_true
+    "y": ("y",),
     "sample_weight": ("sample_weight",),
     "eps": ("eps",),
     "rtol": ("rtol",),
@@ -114,3 +115,24 @@ def test_bug_b41_gradcheck_sample_mismatch_message(robust):
     net = mlp([3, 3, 2], activation="tanh", output="softmax", seed=0)
     robust.rejects(gradcheck, net, "cross_entropy", np.zeros((2, 3)), np.array([0]),
                    names=("X",), error=ShapeError)
+
+
+def test_targets_the_loss_refuses_are_named_y_with_the_networks_outputs():
+    # The loss's messages name y_true and y_pred; gradcheck's caller gave y, and no y_pred
+    net = mlp([2, 3], output="softmax", seed=0)
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    cases = [
+        ("cross_entropy", np.array([0, 1, 5, 1]), ValueError,
+         (r"^y must hold class labels in \[0, 3\) \(n_classes=3\), got values in \[0, 5\]; "
+          r"the network has 3 outputs$")),
+        ("mse", np.zeros((4, 2)), ShapeError,
+         (r"^MSE expects y of shape \(4, 3\) like the predictions \(n_samples, n_outputs\), "
+          r"got \(4, 2\); the network has 3 outputs$")),
+    ]
+    for loss, y, error, message in cases:
+        with pytest.raises(error, match=message):
+            gradcheck(net, loss, X, y)
+    with pytest.raises(ValueError, match=r"^BinaryCrossEntropy expects y in \[0, 1\], got values "
+                       r"in \[0.0, 2.0\]; the network has 1 output$"):
+        gradcheck(mlp([2, 1], output="sigmoid", seed=0), "binary_cross_entropy", X,
+                  np.array([0, 1, 2, 1]))

@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_bool, check_choice, check_target_rows, largest_magnitude
+from .._validation import check_bool, check_choice, largest_magnitude
 from ..gradcheck import REPLAY_TOLERANCE, GradcheckReport, PassRule, frobenius_norm, gradcheck
+from ..gradcheck.check import check_targets
 from ..layers.base import Layer
 from ..layers.dropout import Dropout
 from ..layers.sequential import Sequential
@@ -161,7 +162,8 @@ def explain(
     TypeError
         ``check`` is not a bool.
     ValueError
-        The loss of this batch is not finite.
+        The loss of this batch is not finite; or ``y`` is not what the loss takes for this
+        network (the message names ``y`` and the network's number of outputs).
     NotDifferentiableError
         The network contains a ``Step`` layer, which backpropagation cannot go through.
 
@@ -184,8 +186,7 @@ def explain(
             layer.freeze_mask = True  # the replay must see the Objective's masks
     objective = Objective(work, loss)
     X64 = work.check_input(X).copy()
-    if y is not None:  # (a custom loss may need no targets)
-        check_target_rows(X64.shape[0], y)
+    check_targets(objective, X64.shape[0], y)  # an error names y, not the loss's y_true
     # Checked here, so that an error names X and sample_weight; the explanation shows the
     # weights as given (the loss scales its prepared copy).
     objective.head_loss.prepare_weights(sample_weight, X64.shape[0], samples_of="X")

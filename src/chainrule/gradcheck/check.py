@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +106,9 @@ def gradcheck(
     ValueError
         The loss is not finite at these X and y; or there is nothing to compare (a network
         without parameters, and ``check_input`` False).
+    TypeError, ValueError
+        ``y`` is not what the loss takes for this network (class labels beyond its outputs,
+        a shape unlike theirs): the message names ``y`` and the network's number of outputs.
     RuntimeError
         J evaluated twice at the same weights differs: a layer's forward is not
         deterministic in training mode.
@@ -137,9 +141,8 @@ def gradcheck(
         if isinstance(layer, Dropout):
             layer.freeze_mask = True  # the first pass draws the masks, later passes reuse them
     X = work.check_input(X).copy()  # a private copy: _compare perturbs it in place
-    if y is not None:  # (a custom loss may need no targets)
-        check_target_rows(X.shape[0], y)
     objective = Objective(work, loss)
+    check_targets(objective, X.shape[0], y)
     weights = objective.head_loss.prepare_weights(sample_weight, X.shape[0], samples_of="X")
     settings = _Settings(eps, rtol, atol, max_checks, rng)
     with np.errstate(all="ignore"):  # an overflow shows as a non-finite loss, refused below
@@ -157,6 +160,30 @@ def gradcheck(
         if check_input:
             comparisons.append(_compare("X", X, dX, probe, settings))
     return GradcheckReport(tuple(comparisons), float(value), eps, rtol, atol)
+
+
+def check_targets(objective: Objective, n_samples: int, y: Any) -> None:
+    """Refuse targets ``y`` (None for a loss that takes none) that are not one per sample of
+    ``X`` (``n_samples`` rows) or not what ``objective``'s loss takes for its network
+    (:meth:`Objective.prepare_targets`), in the words of a caller who gave ``y``.
+
+    The loss's own messages speak of ``y_true``, compared with a ``y_pred`` (the network's
+    outputs) that this caller never gave: they are reworded, and say how many outputs the
+    network has. A network whose width only its input decides is left to the loss's check
+    during the pass, which sees the outputs.
+    """
+    if y is None:
+        return
+    check_target_rows(n_samples, y)
+    n_outputs = objective.net.out_features
+    if n_outputs is None:
+        return
+    try:
+        objective.prepare_targets(y)
+    except (TypeError, ValueError) as error:
+        message = re.sub(r"\by_pred\b", "the predictions", re.sub(r"\by_true\b", "y", str(error)))
+        outputs = "1 output" if n_outputs == 1 else f"{n_outputs} outputs"
+        raise type(error)(f"{message}; the network has {outputs}") from None
 
 
 @dataclass(frozen=True)
