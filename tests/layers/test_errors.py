@@ -295,8 +295,8 @@ def test_an_initializer_that_fails_is_named_in_a_note():
 
 
 def test_bad_activation_and_architecture_entries():
-    with pytest.raises(ValueError, match=r"^architecture\[0\]: an activation dict needs a 'name' "
-                                         r"key, got \{'alpha': 0\.2\}"):
+    with pytest.raises(ValueError, match=r"^architecture\[0\]\.activation: an activation dict "
+                                         r"needs a 'name' key, got \{'alpha': 0\.2\}"):
         cr.Sequential.from_architecture([{"input_dim": 2, "output_dim": 1,
                                           "activation": {"alpha": 0.2}}])
     with pytest.raises(ValueError, match=r"^architecture\[1\] is missing \['input_dim'\]$"):
@@ -307,12 +307,13 @@ def test_bad_activation_and_architecture_entries():
 
 
 @pytest.mark.parametrize("build, where", [
-    (lambda: cr.mlp([2, 3, 3, 1], activation=cr.Dense(3, 3)), ""),
-    (lambda: cr.mlp([2, 3, 1], activation=[cr.Dropout(0.5)]), ""),
-    (lambda: cr.mlp([2, 3, 1], output=cr.Dense(1, 4)), ""),
-    (lambda: cr.mlp([2, 3, 1], output=cr.Dropout(0.5), init="he_uniform"), ""),
+    (lambda: cr.mlp([2, 3, 3, 1], activation=cr.Dense(3, 3)), "activation: "),
+    (lambda: cr.mlp([2, 3, 1], activation=[cr.Dropout(0.5)]), "activation[0]: "),
+    (lambda: cr.mlp([2, 3, 1], output=cr.Dense(1, 4)), "output: "),
+    (lambda: cr.mlp([2, 3, 1], output=cr.Dropout(0.5), init="he_uniform"), "output: "),
     (lambda: cr.Sequential.from_architecture(
-        [{"input_dim": 2, "output_dim": 3, "activation": cr.Dense(3, 5)}]), "architecture[0]: "),
+        [{"input_dim": 2, "output_dim": 3, "activation": cr.Dense(3, 5)}]),
+     "architecture[0].activation: "),
 ], ids=["hidden-dense", "hidden-dropout", "output-dense", "output-dropout", "architecture"])
 def test_a_layer_that_is_not_an_activation_is_refused_as_one(build, where):
     """It would be inserted where the activation goes: Dense(2, 3) then Dense(3, 5)."""
@@ -533,3 +534,70 @@ def test_non_finite_weights_are_named_as_the_cause_without_warnings():
     net.layers[2].params["W"][0, 0] = np.inf  # inf weights times zero activations: NaN
     with pytest.raises(ValueError, match="weights are not finite"):
         net.forward(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("call, error, message", [
+    # a width is named by its place in sizes, not as the internal Dense argument
+    (lambda: cr.mlp([3, 0, 2]), ValueError,
+     "sizes[1] must be a positive integer (at most 2147483647), got 0 (int)"),
+    (lambda: cr.mlp([3, 2.5, 2]), TypeError,
+     "sizes[1] must be a positive integer (at most 2147483647), got 2.5 (float)"),
+    (lambda: cr.mlp([3, 4, "8"]), TypeError,
+     "sizes[2] must be a positive integer (at most 2147483647), got '8' (str)"),
+    # mlp's options are named as passed, not as architecture[i] entries
+    (lambda: cr.mlp([3, 4, 2], init="xavier"), ValueError, "init: unknown initializer 'xavier'"),
+    (lambda: cr.mlp([3, 4, 2], l2=-1.0), ValueError, "l2 must be in [0, inf), got -1.0"),
+    (lambda: cr.mlp([3, 4, 2], bias="yes"), TypeError, "bias must be True or False, got 'yes'"),
+    (lambda: cr.mlp([3, 4, 2], activation="rectifier"), ValueError,
+     "activation: unknown activation 'rectifier'"),
+    (lambda: cr.mlp([3, 4, 4, 2], activation=["relu", "rectifier"]), ValueError,
+     "activation[1]: unknown activation 'rectifier'"),
+    (lambda: cr.mlp([3, 4, 2], output="softmaxx"), ValueError,
+     "output: unknown activation 'softmaxx'"),
+    # a misspelt option is named with the options mlp takes (not mlp_architecture's TypeError)
+    (lambda: cr.mlp([2, 3, 1], activaton="tanh"), TypeError,
+     ("mlp() got an unexpected option 'activaton'; allowed: activation, output, dtype, seed, "
+     "dropout, l1, l2, init, bias")),
+    (lambda: cr.mlp([2, 3, 1], sed=0), TypeError, "mlp() got an unexpected option 'sed'"),
+], ids=["zero-width", "float-width", "str-width", "init", "l2", "bias", "activation",
+        "activation-list", "output", "activaton", "sed"])
+def test_mlp_errors_name_the_argument_as_passed(call, error, message):
+    with pytest.raises(error, match="^" + re.escape(message)):
+        call()
+
+
+def test_a_whole_float_width_is_that_width():
+    net = cr.mlp([3, 4.0, 2], seed=0)
+    assert [layer.out_features for layer in net.layers if isinstance(layer, cr.Dense)] == [4, 2]
+
+
+@pytest.mark.parametrize("entry, error, message", [
+    ({"output_dim": 0}, ValueError,
+     "architecture[0].output_dim must be a positive integer (at most 2147483647), got 0 (int)"),
+    ({"input_dim": 2.5}, TypeError,
+     "architecture[0].input_dim must be a positive integer (at most 2147483647), got 2.5"),
+    ({"l2": -1.0}, ValueError, "architecture[0].l2 must be in [0, inf), got -1.0"),
+    ({"l1": "big"}, TypeError, "architecture[0].l1 must be a real number, got 'big'"),
+    ({"bias": "yes"}, TypeError, "architecture[0].bias must be True or False, got 'yes'"),
+    ({"dropout": 1.5}, ValueError, "architecture[0].dropout must be in [0, 1), got 1.5"),
+    ({"init": "xavier"}, ValueError, "architecture[0].init: unknown initializer 'xavier'"),
+    ({"activation": "rectifier"}, ValueError,
+     "architecture[0].activation: unknown activation 'rectifier'"),
+], ids=["output_dim", "input_dim", "l2", "l1", "bias", "dropout", "init", "activation"])
+def test_an_architecture_entry_error_names_the_entry_and_key(entry, error, message):
+    with pytest.raises(error, match="^" + re.escape(message)):
+        cr.Sequential.from_architecture([{"input_dim": 2, "output_dim": 3, **entry}])
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"name": "relu", "alpha": 0.1}, "activation 'relu' accepts no options, got ['alpha']"),
+    ({"name": "leaky_relu", "slope": 0.1},
+     "activation 'leaky_relu' accepts ['alpha'], got ['slope']"),
+])
+def test_an_activation_dict_with_an_unknown_option_names_the_activation_and_its_options(
+        spec, message):
+    with pytest.raises(ValueError, match="^" + re.escape(f"activation: {message}")):
+        cr.mlp([2, 3, 1], activation=spec)
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        cr.layers.make_activation(spec)
+    assert cr.layers.make_activation({"name": "leaky_relu", "alpha": 0.2}).alpha == 0.2
