@@ -49,7 +49,7 @@ from typing import Any
 
 from . import _toml
 from ._validation import check_verbose, utf8_text
-from .layers.builders import ARCHITECTURE_KEYS, make_activation
+from .layers.builders import architecture_layers, make_activation
 from .losses import LOSSES, BinaryCrossEntropy, is_old_log_loss
 from .optim.base import OPTIMIZERS
 from .optim.schedules import SCHEDULES
@@ -163,28 +163,19 @@ def _int_list(value: Any) -> Any:
 
 
 def _architecture(value: Any) -> Any:
-    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
-        raise ValueError("must be a non-empty list of tables {input_dim, output_dim, activation}")
-    for index, entry in enumerate(value):
-        unknown = sorted(set(entry) - set(ARCHITECTURE_KEYS))
-        if unknown:
-            raise ValueError(f"[{index}] has unknown key(s) {unknown}; allowed: {list(ARCHITECTURE_KEYS)}")
-        for key in ("input_dim", "output_dim"):
-            size = entry.get(key)
-            if size is None:
-                raise ConfigError(f"model.layers[{index}] needs {key} (a positive integer)")
-            if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-                raise ConfigError(f"model.layers[{index}].{key} must be a positive integer, got "
-                                  f"{size!r} ({type(size).__name__})")
-        if index and entry["input_dim"] != value[index - 1]["output_dim"]:
+    """``model.layers``: the entries the builder takes (every key checked as it checks it,
+    its errors naming ``model.layers[i].key``), each taking the outputs of the one before."""
+    try:  # building the layers allocates no parameters: this is the builder's own check
+        architecture_layers(value, name="model.layers")
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+    for index in range(1, len(value)):
+        if value[index]["input_dim"] != value[index - 1]["output_dim"]:
             raise ConfigError(
-                f"model.layers[{index}].input_dim is {entry['input_dim']}, but "
-                f"model.layers[{index - 1}].output_dim is {value[index - 1]['output_dim']}: each "
-                "layer takes the outputs of the one before"
+                f"model.layers[{index}].input_dim is {value[index]['input_dim']}, but "
+                f"model.layers[{index - 1}].output_dim is {value[index - 1]['output_dim']}: "
+                "each layer takes the outputs of the one before"
             )
-        for key in ("activation", "init"):
-            if key in entry:
-                _resolves(f"model.layers[{index}].{key}", entry[key])
     return value
 
 

@@ -25,10 +25,11 @@ from chainrule.config import ConfigError, load_config, validate
         ("model.dropout=1", r"model.dropout must be in \[0, 1\), got 1"),
         ("model.l1=-0.5", r"model.l1 must be in \[0, inf\), got -0.5"),
         # model.layers
-        ("model.layers=[]", r"model.layers must be a non-empty list of tables"),
-        ("model.layers=[1, 2]", r"model.layers must be a non-empty list of tables"),
+        ("model.layers=[]", r"model.layers must describe at least one layer, got an empty list"),
+        ("model.layers=5", r"model.layers must be a list of dicts, got int"),
+        ("model.layers=[1, 2]", r"model.layers\[0\] must be a dict, got int"),
         ("model.layers=[{input_dim=2, output_dim=1, activaton='relu'}]",
-         r"model.layers \[0\] has unknown key\(s\) \['activaton'\]; allowed: \['input_dim'"),
+         r"model.layers\[0\] has unknown key\(s\) \['activaton'\]; allowed: \['input_dim'"),
         # training.metrics
         ("training.metrics='accuracy'",
          'training.metrics must be "auto" or a list of metric names, got \'accuracy\''),

@@ -22,10 +22,28 @@ from chainrule.config import ConfigError, dumps, load_config
         ("data.test_size=0", r"data\.test_size must be in \(0, 1\), got 0"),
         # model.layers sizes: types, presence and agreement between consecutive entries
         ("model.layers=[{input_dim='64', output_dim=10, activation='softmax'}]",
-         r"model\.layers\[0\]\.input_dim must be a positive integer, got '64' \(str\)"),
+         (r"model\.layers\[0\]\.input_dim must be a positive integer \(at most 2147483647\), "
+         r"got '64' \(str\)")),
         ("model.layers=[{input_dim=64, output_dim=0}]",
-         r"model\.layers\[0\]\.output_dim must be a positive integer, got 0 \(int\)"),
-        ("model.layers=[{input_dim=64}]", r"model\.layers\[0\] needs output_dim"),
+         (r"model\.layers\[0\]\.output_dim must be a positive integer \(at most 2147483647\), "
+         r"got 0 \(int\)")),
+        ("model.layers=[{input_dim=64}]", r"^model\.layers\[0\] is missing \['output_dim'\]$"),
+        # every key of an entry is checked here, as the builder checks it, not after loading
+        ("model.layers=[{input_dim=64, output_dim=10, l2=-1.0}]",
+         r"^model\.layers\[0\]\.l2 must be in \[0, inf\), got -1\.0$"),
+        ("model.layers=[{input_dim=64, output_dim=10, l1='big'}]",
+         r"^model\.layers\[0\]\.l1 must be a real number, got 'big' \(str\)$"),
+        ("model.layers=[{input_dim=64, output_dim=10, dropout=1.5}]",
+         r"^model\.layers\[0\]\.dropout must be in \[0, 1\), got 1\.5$"),
+        ("model.layers=[{input_dim=64, output_dim=10, bias='yes'}]",
+         r"^model\.layers\[0\]\.bias must be True or False, got 'yes' \(str\)$"),
+        ("model.layers=[{input_dim=64, output_dim=10, activation={name='relu', alpha=0.1}}]",
+         (r"^model\.layers\[0\]\.activation: activation 'relu' accepts no options, "
+         r"got \['alpha'\]$")),
+        ("model.layers=[{input_dim=64, output_dim=10, bogus=1}]",
+         r"^model\.layers\[0\] has unknown key\(s\) \['bogus'\]; allowed: \['input_dim'"),
+        ("model.layers=[{input_dim=64, output_dim=10}, 3]",
+         r"^model\.layers\[1\] must be a dict, got int$"),
         (("model.layers=[{input_dim=64, output_dim=32, activation='relu'}, "
          "{input_dim=31, output_dim=10, activation='softmax'}]"),
          r"model\.layers\[1\]\.input_dim is 31, but model\.layers\[0\]\.output_dim is 32"),
@@ -55,6 +73,9 @@ def test_good_builder_names_and_sizes_pass():
     layers = ("model.layers=[{input_dim=64, output_dim=8, activation='relu'}, "
               "{input_dim=8, output_dim=10, activation={name='leaky_relu', alpha=0.1}}]")
     assert len(load_config(overrides=[layers])["model"]["layers"]) == 2
+    # a whole float is a width, as the builder reads it
+    whole = "model.layers=[{input_dim=64.0, output_dim=10, activation='softmax'}]"
+    assert load_config(overrides=[whole])["model"]["layers"][0]["input_dim"] == 64
 
 
 def test_a_config_that_is_not_utf8_names_the_file_and_the_line(tmp_path):
