@@ -40,19 +40,20 @@ def refused_url() -> str:
 
 @pytest.fixture
 def spy_on_split(monkeypatch: pytest.MonkeyPatch):
-    """``seen = spy_on_split(module)`` wraps ``module.train_test_split``: ``seen`` then holds the
-    keyword arguments of its last call (``stratify``, ``test_size`` ...)."""
+    """``seen = spy_on_split(module)`` wraps ``module.train_test_split`` (or the function
+    ``name``): ``seen`` then holds the keyword arguments of its last call (``stratify``,
+    ``test_size`` ...)."""
 
-    def install(module) -> dict:
+    def install(module, name: str = "train_test_split") -> dict:
         seen: dict = {}
-        original = module.train_test_split
+        original = getattr(module, name)
 
         def spy(*arrays, **kwargs):
             seen.clear()
             seen.update(kwargs)
             return original(*arrays, **kwargs)
 
-        monkeypatch.setattr(module, "train_test_split", spy)
+        monkeypatch.setattr(module, name, spy)
         return seen
 
     return install

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -292,3 +294,56 @@ def test_train_val_test_split_sizes_must_leave_training_data():
         train_val_test_split(np.arange(10), np.arange(10), val_size=5, test_size=5)
     with pytest.raises(ValueError, match="val_size"):
         train_val_test_split(np.arange(10), np.arange(10), val_size=0, test_size=5)
+
+
+# ------------------------------------------------------------------ errors name the argument
+
+TEN_BY_FIVE = np.repeat(np.arange(10), 5)  # 10 classes of 5 samples
+
+
+@pytest.mark.parametrize("test_size, advice", [
+    (0.1, "use test_size between 0.181 and 0.8"),  # ceil(f · 50) in [10, 40]
+    (3, "use test_size between 10 and 40"),  # a count gets counts
+])
+def test_a_stratified_split_that_cannot_be_made_names_test_size_in_its_own_units(
+        test_size, advice):
+    n_test = 5 if test_size == 0.1 else 3
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"test_size={test_size!r} puts {n_test} of 50 samples in the test part, but a split "
+            "stratified by class needs 10 to 40 there (one sample of each of the 10 classes "
+            f"with two or more samples on each side): {advice}") + "$"):
+        train_test_split(TEN_BY_FIVE, test_size=test_size, stratify=TEN_BY_FIVE, seed=0)
+    # the advice works: both ends of the range split
+    low, high = (0.181, 0.8) if test_size == 0.1 else (10, 40)
+    for size in (low, high):
+        train_test_split(TEN_BY_FIVE, test_size=size, stratify=TEN_BY_FIVE, seed=0)
+
+
+def test_a_validation_part_that_cannot_be_stratified_names_val_size():
+    X = np.zeros((50, 2))
+    # test_size=0.2 takes 10 (one per class), leaving 40; val_size=0.1 of all 50 is 5 of them
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "val_size=0.1 puts 5 of the 40 samples left after the test part in the validation "
+            "part, but a split stratified by class needs 10 to 30 there (one sample of each of "
+            "the 10 classes with two or more samples on each side): use val_size between 0.181 "
+            "and 0.6") + "$"):
+        train_val_test_split(X, TEN_BY_FIVE, val_size=0.1, test_size=0.2, seed=0)
+    parts = train_val_test_split(X, TEN_BY_FIVE, val_size=0.181, test_size=0.2, seed=0)
+    assert [len(part) for part in parts[:3]] == [30, 10, 10]
+    with pytest.raises(ValueError, match=r"^test_size=0\.1 puts 5 of 50 samples in the test part"):
+        train_val_test_split(X, TEN_BY_FIVE, val_size=0.3, test_size=0.1, seed=0)
+
+
+@pytest.mark.parametrize("X, y, kwargs, error, message", [
+    (np.zeros((20, 3)), np.zeros(19, int), {}, ShapeError,
+     "X and y must have the same number of samples"),
+    (np.zeros((20, 3)), np.zeros(20, int), {"stratify": np.zeros(10)}, ShapeError,
+     "X and stratify must have the same number of samples"),
+    (np.zeros((20, 3)), 3, {}, ShapeError, "y must have shape (n_samples, ...), got a scalar"),
+    (5.0, np.zeros(20), {}, ShapeError, "X must have shape (n_samples, ...), got a scalar"),
+    ([[1.0, 2.0], [3.0]], np.zeros(2), {}, TypeError, "X "),
+])
+def test_train_val_test_split_names_x_y_and_stratify(X, y, kwargs, error, message):
+    with pytest.raises(error, match="^" + re.escape(message)) as info:
+        train_val_test_split(X, y, val_size=0.2, test_size=0.2, **kwargs)
+    assert "array #" not in str(info.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import signal
 
 import numpy as np
@@ -129,12 +130,12 @@ def test_boolean_binary_labels_predict_booleans(y_train):
 def test_validation_split_indices_are_stratified(spy_on_split):
     from chainrule.training import trainer as trainer_module
 
-    seen = spy_on_split(trainer_module)
+    seen = spy_on_split(trainer_module, "split_indices")
     X, y = make_blobs(100, centers=2, seed=0)
     Trainer(cr.mlp([2, 1], output="sigmoid", seed=0), "bce", verbose=0, seed=0).fit(
         X, y, epochs=1, validation_split=0.3)
     np.testing.assert_array_equal(seen["stratify"], y)
-    assert seen["test_size"] == 0.3
+    assert (seen["name"], seen["part"]) == ("validation_split", "validation")
 
 
 def test_regression_on_one_dimensional_targets_predicts_one_dimension(rng):
@@ -319,6 +320,24 @@ def test_bad_input_to_fit(call, error, pattern):
     with pytest.raises(error, match=pattern):
         call(trainer, X, y)
     assert trainer.encoder is None  # a failed first fit learns nothing from its targets
+
+
+def test_a_validation_split_that_cannot_be_stratified_names_validation_split():
+    y = np.repeat(np.arange(10), 5)  # 10 classes of 5 samples
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    trainer = Trainer(cr.mlp([3, 10], output="softmax", seed=0), "cross_entropy", verbose=0,
+                      seed=0)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "validation_split=0.1 puts 5 of 50 samples in the validation part, but a split "
+            "stratified by class needs 10 to 40 there (one sample of each of the 10 classes "
+            "with two or more samples on each side): use validation_split between 0.181 and "
+            "0.8") + "$"):
+        trainer.fit(X, y, 1, validation_split=0.1)
+    with pytest.raises(ValueError, match=r"^validation_split=0\.99 of 50 samples leaves no "
+                                         r"training sample"):
+        trainer.fit(X, y, 1, validation_split=0.99)
+    trainer.fit(X, y, 1, validation_split=0.181)
+    assert "val_loss" in trainer.history.history
 
 
 def test_bad_trainer_settings():
@@ -507,7 +526,7 @@ def test_multilabel_predictions_are_a_0_1_matrix(rng):
 def test_validation_split_is_not_stratified_without_single_classes(spy_on_split, rng, task):
     from chainrule.training import trainer as trainer_module
 
-    seen = spy_on_split(trainer_module)
+    seen = spy_on_split(trainer_module, "split_indices")
     X = rng.normal(size=(40, 2))
     if task == "regression":
         net, loss, y = cr.mlp([2, 1], seed=0), "mse", X.sum(axis=1)

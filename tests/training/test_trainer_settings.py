@@ -46,8 +46,8 @@ def test_a_split_part_whose_weights_are_all_zero_is_refused(monkeypatch, zero_ro
 
     X, y = regression(50)
     trainer = Trainer(cr.mlp([3, 4, 1], seed=0), "mse", seed=0, verbose=0)
-    monkeypatch.setattr(trainer_module, "train_test_split",  # rows 0-39 train, 40-49 validate
-                        lambda index, **kwargs: (index[:40], index[40:]))
+    monkeypatch.setattr(trainer_module, "split_indices",  # rows 0-39 train, 40-49 validate
+                        lambda n_samples, size, **kwargs: (np.arange(40), np.arange(40, 50)))
     weights = np.ones(50)
     weights[zero_rows] = 0.0
     with pytest.raises(ValueError, match=rf"sample_weight is zero on every sample of the {part} "

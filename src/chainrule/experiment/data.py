@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +13,13 @@ from .. import config as config_module
 from ..config import ConfigError
 from ..errors import DataNotFoundError
 from ..tables import read_table
-from ..training.data import fraction_count, stratified_bounds, train_test_split
+from ..training.data import (
+    decimals_between,
+    fraction_count,
+    round_to_digits,
+    stratified_bounds,
+    train_test_split,
+)
 
 #: How a missing dataset's advice names the options in a run config (DataNotFoundError.names).
 CONFIG_NAMES = {
@@ -241,9 +246,10 @@ def _split(X: np.ndarray, y: np.ndarray, fraction: float, *, stratify: bool, see
             advice = (f"use more data ({n} sample{'s are' if n != 1 else ' is'} too few for "
                       "this split)")
         elif low == 1:
-            advice = f"use {key} of at most {_round(high / n * per_fraction, 3, up=False):g}"
+            most = round_to_digits(high / n * per_fraction, 3, up=False)
+            advice = f"use {key} of at most {most:g}"
         else:
-            a, b = _decimals_between((low - 1) / n * per_fraction, high / n * per_fraction)
+            a, b = decimals_between((low - 1) / n * per_fraction, high / n * per_fraction)
             advice = f"use {key} between {a:g} and {b:g}" if a < b else f"use {key} = {a:g}"
         if limit:
             advice += f", or raise data.limit (now {limit})"
@@ -256,25 +262,6 @@ def _split(X: np.ndarray, y: np.ndarray, fraction: float, *, stratify: bool, see
                                 seed=seed)
     except ValueError as exc:  # pragma: no cover - the bounds above are train_test_split's
         raise ConfigError(f"{key} = {value:g}: {exc}") from None
-
-
-def _round(x: float, digits: int, *, up: bool) -> float:
-    """``x > 0`` to ``digits`` significant digits, rounded up or down."""
-    scale = 10.0 ** (digits - 1 - math.floor(math.log10(x)))
-    return (math.ceil if up else math.floor)(x * scale) / scale
-
-
-def _decimals_between(low: float, high: float) -> tuple[float, float]:
-    """Short decimals ``a <= b`` with ``low < a`` and ``b <= high`` (0 < low < high): 3
-    significant digits, more when the interval is narrower."""
-    for digits in range(3, 16):
-        a = _round(low, digits, up=True)
-        if a <= low:  # low itself is excluded: one step up
-            a += 10.0 ** (math.floor(math.log10(low)) - digits + 1)
-        b = _round(high, digits, up=False)
-        if a <= b:
-            return a, b
-    return high, high  # pragma: no cover - 15 digits always separate two floats this far apart
 
 
 def _task(section: dict[str, Any], name: str, y: np.ndarray) -> str:

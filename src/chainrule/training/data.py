@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -151,15 +151,27 @@ def train_test_split(
     ((8, 2), (2, 2))
     """
     arrays_ = _check_arrays(arrays)
-    n_samples = len(arrays_[0])
-    n_test = _test_count(test_size, n_samples, "test_size")
-    rng = as_generator(seed)
-    if stratify is None:
-        order = rng.permutation(n_samples)
-        test, train = order[:n_test], order[n_test:]
-    else:
-        train, test = _stratified_indices(stratify, n_samples, n_test, rng)
+    train, test = split_indices(len(arrays_[0]), test_size, stratify=stratify, seed=seed)
     return [part for array in arrays_ for part in (array[train], array[test])]
+
+
+def split_indices(
+    n_samples: int,
+    size: float,
+    *,
+    name: str = "test_size",
+    part: str = "test",
+    stratify: Any = None,
+    seed: SeedLike = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled row indices ``(rest, part)`` of a split of ``n_samples`` rows that puts
+    ``size`` of them (a fraction or a count, as :func:`train_test_split`'s ``test_size``) in
+    the ``part`` ("test", "validation"); :func:`train_test_split`'s errors, naming the argument
+    ``name`` through which the caller gave ``size`` (a ``Trainer``'s ``validation_split``)."""
+    n_part = _test_count(size, n_samples, name)
+    labels = None if stratify is None else _strata(stratify, n_samples, "the arrays")
+    return _split_indices(n_samples, n_part, labels, as_generator(seed),
+                          _Size(name, size, n_samples, part))
 
 
 def train_val_test_split(
@@ -194,9 +206,11 @@ def train_val_test_split(
     Raises
     ------
     ValueError
-        Bad sizes, or the errors of :func:`train_test_split`.
+        Bad sizes, or the errors of :func:`train_test_split`, naming ``X``, ``y``,
+        ``stratify``, ``val_size`` or ``test_size`` (a stratified part too small or too large
+        gets the values of its size that work, in the units it was given in).
     """
-    X, y = _check_arrays((X, y))
+    X, y = _check_arrays((X, y), ("X", "y"))
     n_samples = len(X)
     n_val = _test_count(val_size, n_samples, "val_size")
     n_test = _test_count(test_size, n_samples, "test_size")
@@ -207,29 +221,61 @@ def train_val_test_split(
         )
     if isinstance(stratify, str) and stratify == "auto":
         stratify = y if y.ndim == 1 and y.dtype.kind in "biuUS" else None
-    labels = None if stratify is None else as_array(stratify, "stratify")
+    labels = None if stratify is None else _strata(stratify, n_samples, "X")
     rng = as_generator(seed)
-    rest = [X, y] if labels is None else [X, y, labels]
-    parts = train_test_split(*rest, test_size=n_test, stratify=labels, seed=rng)
-    X_rest, X_test, y_rest, y_test = parts[:4]
-    labels_rest = None if labels is None else parts[4]
-    X_train, X_val, y_train, y_val = train_test_split(
-        X_rest, y_rest, test_size=n_val, stratify=labels_rest, seed=rng
+    rest, test = _split_indices(n_samples, n_test, labels, rng,
+                                _Size("test_size", test_size, n_samples, "test"))
+    # val_size is a fraction of all samples, split from those the test part leaves
+    train, val = _split_indices(
+        len(rest), n_val, None if labels is None else labels[rest], rng,
+        _Size("val_size", val_size, n_samples, "validation"),
+        pool=f"the {len(rest)} samples left after the test part",
     )
-    return [X_train, X_val, X_test, y_train, y_val, y_test]
+    train, val = rest[train], rest[val]
+    return [X[train], X[val], X[test], y[train], y[val], y[test]]
 
 
-def _check_arrays(arrays: tuple[Any, ...]) -> list[np.ndarray]:
-    """At least one array, none 0-D, all with the same number of rows."""
+def _check_arrays(arrays: tuple[Any, ...], names: tuple[str, ...] | None = None
+                  ) -> list[np.ndarray]:
+    """At least one array, none 0-D, all with the same number of rows; errors name them by
+    ``names`` (default: by position, ``array #0``, ``array #1``, ...)."""
     if not arrays:
         raise ValueError("train_test_split needs at least one array")
-    converted = [as_array(a, f"array #{i}") for i, a in enumerate(arrays)]
-    for i, array in enumerate(converted):
+    names = names or tuple(f"array #{i}" for i in range(len(arrays)))
+    converted = [as_array(a, name) for a, name in zip(arrays, names)]
+    for array, name in zip(converted, names):
         if array.ndim == 0:
-            raise ShapeError(f"array #{i} must have shape (n_samples, ...), got a scalar")
-    for i, array in enumerate(converted[1:], start=1):
-        check_n_samples(len(converted[0]), len(array), "array #0", f"array #{i}")
+            raise ShapeError(f"{name} must have shape (n_samples, ...), got a scalar")
+    for array, name in zip(converted[1:], names[1:]):
+        check_n_samples(len(converted[0]), len(array), names[0], name)
     return converted
+
+
+class _Size(NamedTuple):
+    """A split size as its caller gave it, for the messages: ``name=value``, a fraction of
+    ``n_of`` samples or a count, sizing the ``part`` ("test", "validation")."""
+
+    name: str
+    value: Any
+    n_of: int
+    part: str
+
+    @property
+    def shown(self) -> int | float:
+        """The value as a Python number (``0.1``, not ``np.float64(0.1)``)."""
+        return int(self.value) if isinstance(self.value, numbers.Integral) else float(self.value)
+
+    def advice(self, low: int, high: int) -> str:
+        """How to give a size that puts ``low`` to ``high`` samples in the part, in the
+        caller's own units: a fraction ``f`` gives ``ceil(f · n_of)`` samples
+        (:func:`fraction_count`), which is in ``[low, high]`` for ``f`` in
+        ``((low − 1) / n_of, high / n_of]``."""
+        if isinstance(self.value, numbers.Integral):
+            return f"use {self.name} between {low} and {high}"
+        if low <= 1:
+            return f"use {self.name} of at most {round_to_digits(high / self.n_of, 3, up=False):g}"
+        a, b = decimals_between((low - 1) / self.n_of, high / self.n_of)
+        return f"use {self.name} between {a:g} and {b:g}" if a < b else f"use {self.name}={a:g}"
 
 
 def fraction_count(fraction: float, n_samples: int) -> int:
@@ -239,6 +285,25 @@ def fraction_count(fraction: float, n_samples: int) -> int:
     Float noise is rounded off first: 0.07 * 100 is 7.000000000000001, which must give 7.
     """
     return max(1, math.ceil(round(fraction * n_samples, 9)))
+
+
+def round_to_digits(x: float, digits: int, *, up: bool) -> float:
+    """``x > 0`` to ``digits`` significant digits, rounded up or down."""
+    scale = 10.0 ** (digits - 1 - math.floor(math.log10(x)))
+    return (math.ceil if up else math.floor)(x * scale) / scale
+
+
+def decimals_between(low: float, high: float) -> tuple[float, float]:
+    """Short decimals ``a <= b`` with ``low < a`` and ``b <= high`` (0 < low < high): 3
+    significant digits, more when the interval is narrower."""
+    for digits in range(3, 16):
+        a = round_to_digits(low, digits, up=True)
+        if a <= low:  # low itself is excluded: one step up
+            a += 10.0 ** (math.floor(math.log10(low)) - digits + 1)
+        b = round_to_digits(high, digits, up=False)
+        if a <= b:
+            return a, b
+    return high, high  # pragma: no cover - 15 digits always separate two floats this far apart
 
 
 def stratified_bounds(counts: np.ndarray) -> tuple[int, int]:
@@ -275,14 +340,32 @@ def _test_count(size: Any, n_samples: int, name: str) -> int:
     return count
 
 
-def _stratified_indices(
-    stratify: Any, n_samples: int, n_test: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Train and test row indices with every class split in proportion (both shuffled)."""
+def _strata(stratify: Any, n_samples: int, rows: str) -> np.ndarray:
+    """``stratify`` as an array of shape (n_samples,); ``rows`` names the arrays it labels."""
     labels = as_array(stratify, "stratify")
     if labels.ndim != 1:
         raise ShapeError(f"stratify must have shape (n_samples,), got shape {labels.shape}")
-    check_n_samples(n_samples, len(labels), "the arrays", "stratify")
+    check_n_samples(n_samples, len(labels), rows, "stratify")
+    return labels
+
+
+def _split_indices(
+    n_samples: int, n_part: int, labels: np.ndarray | None, rng: np.random.Generator,
+    size: _Size, pool: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled ``(rest, part)`` row indices, ``n_part`` rows in the part, stratified by
+    ``labels`` (n_samples,) when given. ``size`` and ``pool`` (the rows split, by default
+    "{n_samples} samples") word the error of a split that cannot be stratified."""
+    if labels is None:
+        order = rng.permutation(n_samples)
+        return order[n_part:], order[:n_part]
+    return _stratified_indices(labels, n_part, rng, size, pool or f"{n_samples} samples")
+
+
+def _stratified_indices(
+    labels: np.ndarray, n_test: int, rng: np.random.Generator, size: _Size, pool: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test row indices with every class split in proportion (both shuffled)."""
     try:
         _, class_of = np.unique(labels, return_inverse=True)
     except TypeError as exc:  # unique sorts: None or a mix of types (object arrays) cannot be
@@ -291,6 +374,14 @@ def _stratified_indices(
             f"got dtype {labels.dtype}: {exc}"
         ) from None
     counts = np.bincount(class_of)
+    low, high = stratified_bounds(counts)
+    if not low <= n_test <= high:  # (low is the number of classes of two or more samples)
+        raise ValueError(
+            f"{size.name}={size.shown!r} puts {n_test} of {pool} in the {size.part} part, but "
+            f"a split stratified by class needs {low} to {high} there (one sample of each of "
+            f"the {low} classes with two or more samples on each side): "
+            f"{size.advice(low, high)}"
+        )
     per_class = _apportion(counts, n_test, rng)
     train, test = [], []
     for k in range(len(counts)):
@@ -308,15 +399,12 @@ def _apportion(counts: np.ndarray, n_test: int, rng: np.random.Generator) -> np.
     one); the remaining samples go one at a time to the class furthest below its ideal share
     (largest-remainder apportionment), or are taken from the class furthest above it. Ties are
     broken by a random order drawn from ``rng``, so no class is favoured by its position.
+
+    ``n_test`` must be within :func:`stratified_bounds` (the caller checks, naming its
+    argument).
     """
     ideal = n_test * counts / counts.sum()
     low, high = _class_bounds(counts)
-    if low.sum() > n_test or high.sum() < n_test:
-        raise ValueError(  # low is 1 for each class of 2 or more samples, 0 for a class of one
-            f"cannot stratify: {low.sum()} classes have at least 2 samples and each needs one "
-            f"sample on each side, but the split puts {n_test} of {counts.sum()} samples in the "
-            f"test part; use a test_size between {low.sum()} and {high.sum()} samples"
-        )
     share = np.clip(np.floor(ideal).astype(np.int64), low, high)
     tiebreak = rng.permutation(len(counts))  # lexsort's last key is the primary one
     while (missing := n_test - share.sum()) != 0:

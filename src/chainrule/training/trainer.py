@@ -31,7 +31,7 @@ from ..optim.base import Optimizer
 from ..optim.schedules import Schedule
 from .batching import batches
 from .callbacks import Callback
-from .data import train_test_split
+from .data import split_indices
 from .epoch_loss import EpochLoss
 from .history import HISTORY_FIELDS, History
 from .metrics import METRICS, ROW_TERMS, for_task, metric_task, r2_score
@@ -559,15 +559,11 @@ class Trainer:
             return (X, y_encoded, weights), None
         fraction = check_number(validation_split, "validation_split", low=0, high=1,
                                 low_open=True, high_open=True)
-        strata = self.encoder.strata(y)
-        index = np.arange(X.shape[0])
-        try:
-            train_index, val_index = train_test_split(
-                index, test_size=fraction, stratify=strata, seed=self.split_seed
-            )
-        except ValueError as exc:
-            raise ValueError(f"validation_split={fraction:g} cannot split {X.shape[0]} samples: "
-                             f"{exc}") from None
+        # (its errors name validation_split and the values of it that work)
+        train_index, val_index = split_indices(
+            X.shape[0], fraction, name="validation_split", part="validation",
+            stratify=self.encoder.strata(y), seed=self.split_seed,
+        )
         if weights is not None:
             for rows, part in ((train_index, "training"), (val_index, "validation")):
                 if not weights[rows].any():
