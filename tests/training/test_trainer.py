@@ -322,6 +322,24 @@ def test_bad_input_to_fit(call, error, pattern):
     assert trainer.encoder is None  # a failed first fit learns nothing from its targets
 
 
+@pytest.mark.parametrize("validation_data, received", [
+    ("X", "got ndarray of shape (800, 2)"),
+    ("XXyy", "got a tuple of 4 items"),
+    ("[X]", "got a list of 1 item"),
+    (5, "got int"),
+])
+def test_a_validation_data_that_is_not_a_pair_or_triple_says_what_it_got(validation_data,
+                                                                         received):
+    X, X_val, y, y_val = circles()
+    value = {"X": X, "XXyy": (X, X_val, y, y_val), "[X]": [X]}.get(validation_data,
+                                                                  validation_data)
+    trainer = Trainer(cr.mlp([2, 1], output="sigmoid", seed=0), "bce", verbose=0, seed=0)
+    with pytest.raises(TypeError, match="^" + re.escape(
+            "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight), "
+            f"{received}") + "$"):
+        trainer.fit(X, y, validation_data=value)
+
+
 def test_a_validation_split_that_cannot_be_stratified_names_validation_split():
     y = np.repeat(np.arange(10), 5)  # 10 classes of 5 samples
     X = np.random.default_rng(0).normal(size=(50, 3))

@@ -579,9 +579,15 @@ class Trainer:
 
     def _prepare_validation(self, data: tuple[Any, ...]) -> tuple:
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
-            raise TypeError(
-                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight)"
-            )
+            if isinstance(data, (tuple, list)):
+                count = len(data)
+                got = f"a {type(data).__name__} of {count} item{'s' if count != 1 else ''}"
+            elif isinstance(data, np.ndarray):
+                got = f"ndarray of shape {data.shape}"
+            else:
+                got = type(data).__name__
+            raise TypeError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+                            f"sample_weight), got {got}")
         X_val = self.net.check_input(data[0], "X_val")
         y_val = self.encoder.transform(data[1], self.net.dtype, "y_val")
         check_n_samples(X_val.shape[0], y_val.shape[0], "X_val", "y_val")
