@@ -97,3 +97,39 @@ def test_a_verbose_that_is_no_level_is_refused(call, value, error, message):
     value = top + 1 if value == "top + 1" else value
     with pytest.raises(error, match="^verbose " + message.format(top=top, above=top + 1)):
         build(value)
+
+
+# ------------------------------------------------------------------------------ choices
+# A named choice (mode, reduction, unit, format, layout) is a str: anything else, an array
+# above all (``in`` would compare it element-wise), is refused with the argument named.
+
+CHOICES = {
+    "EarlyStopping mode": (lambda value: cr.EarlyStopping(mode=value)._tracker.mode, "mode",
+                           "'auto', 'min', 'max'", "min"),
+    "MSE reduction": (lambda value: cr.MSE(reduction=value).reduction, "reduction",
+                      "'mean', 'sum'", "sum"),
+    "ConstantLR unit": (lambda value: cr.ConstantLR(unit=value).unit, "unit",
+                        "'step', 'epoch'", "step"),
+    "load_california_housing layout": (
+        lambda value: load_california_housing("nowhere", layout=value), "layout",
+        "'auto', 'statlib', 'csv'", None),
+}
+
+
+@pytest.mark.parametrize(
+    "value", [np.array(["min", "max"]), np.array(["sum"]), ["step"], None, 1, b"sum"],
+    ids=["array", "one-element array", "list", "None", "int", "bytes"],
+)
+@pytest.mark.parametrize("call", CHOICES.values(), ids=CHOICES.keys())
+def test_a_choice_that_is_not_a_str_is_refused_naming_the_argument(call, value):
+    build, name, listed, _ = call
+    with pytest.raises(TypeError, match=rf"^{name} must be one of {listed}; got "):
+        build(value)
+
+
+@pytest.mark.parametrize("call", [c for c in CHOICES.values() if c[3]],
+                         ids=[k for k, c in CHOICES.items() if c[3]])
+def test_a_numpy_str_choice_is_kept_as_the_plain_str_it_equals(call):
+    build, _, _, good = call
+    kept = build(np.str_(good))
+    assert kept == good and type(kept) is str

@@ -331,12 +331,21 @@ def check_verbose(value: Any, high: int | None, name: str = "verbose") -> int:
     return check_number(value, name, low=0, high=high, integer=True)
 
 
-def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
-    """``value`` is one of ``choices`` (compared with ``==``)."""
-    if value not in choices:
-        listed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
-    return value
+def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    """``value`` is one of the names ``choices``; returns that choice, a plain ``str`` (also
+    for a ``numpy.str_`` equal to it).
+
+    Anything that is not a ``str`` is a ``TypeError``, an array above all: ``in`` would compare
+    it element by element, failing without naming ``name`` or accepting ``array(["sum"])``. A
+    ``str`` that is none of the choices is a ``ValueError``; both list the choices.
+    """
+    if isinstance(value, str):
+        for choice in choices:
+            if value == choice:
+                return choice
+    listed = ", ".join(repr(c) for c in choices)
+    error = ValueError if isinstance(value, str) else TypeError
+    raise error(f"{name} must be one of {listed}; got {value!r:.100}")
 
 
 def check_path(path: Any, name: str = "path") -> str:
