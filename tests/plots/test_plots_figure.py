@@ -16,11 +16,14 @@ pytest.importorskip("matplotlib")
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
+from chainrule.layers.builders import mlp
 from chainrule.plots import (
     MISSING_MATPLOTLIB,
     plot_confusion_matrix,
     plot_decision_boundary,
+    plot_graph,
     plot_history,
+    plot_trace,
     plot_weight_histograms,
 )
 from chainrule.plots._figure import check_figsize, new_figure
@@ -138,6 +141,47 @@ def test_bad_path_is_refused_before_drawing(path, error, message):
 def test_bad_figsize_is_refused(figsize, error, message):
     with pytest.raises(error, match=message):
         check_figsize(figsize)
+
+
+NET = mlp([2, 3, 1], output="sigmoid", seed=0)
+RECORDS = [{"epoch": 1, "layers": [{"label": "Dense #0", "grad_norm": 0.5}]}]
+INSIDE = lambda points: (points[:, 0] > 0).astype(float)  # a model of the plane
+
+#: Every plot's flags and options, each a call taking the value: (call, name, message).
+OPTIONS = {
+    "confusion colorbar": (lambda v: plot_confusion_matrix([0, 1], [0, 1], colorbar=v),
+                           "colorbar", "must be True or False"),
+    "graph gradients": (lambda v: plot_graph(NET, gradients=v), "gradients",
+                        "must be True or False"),
+    "histograms gradients": (lambda v: plot_weight_histograms(NET, gradients=v), "gradients",
+                             "must be True or False"),
+    "history show_lr": (lambda v: plot_history({"loss": [1.0]}, show_lr=v), "show_lr",
+                        "must be True or False"),
+    "confusion title": (lambda v: plot_confusion_matrix([0, 1], [0, 1], title=v), "title",
+                        "must be a str or None"),
+    "boundary title": (lambda v: plot_decision_boundary(INSIDE, [[0, 0], [1, 1]], [0, 1],
+                                                        resolution=2, title=v),
+                       "title", "must be a str or None"),
+    "confusion figsize": (lambda v: plot_confusion_matrix([0, 1], [0, 1], figsize=v),
+                          "figsize", "must be a .width, height. pair in inches"),
+    "graph figsize": (lambda v: plot_graph(NET, figsize=v), "figsize",
+                      "must be a .width, height. pair in inches"),
+    "histograms figsize": (lambda v: plot_weight_histograms(NET, figsize=v), "figsize",
+                           "must be a .width, height. pair in inches"),
+    "history figsize": (lambda v: plot_history({"loss": [1.0]}, figsize=v), "figsize",
+                        "must be a .width, height. pair in inches"),
+    "trace figsize": (lambda v: plot_trace(RECORDS, figsize=v), "figsize",
+                      "must be a .width, height. pair in inches"),
+}
+
+
+@pytest.mark.parametrize("value", [np.array([True, False]), np.array([1.0]), 1],
+                         ids=["array", "one-element array", "int"])
+@pytest.mark.parametrize("option", OPTIONS.values(), ids=OPTIONS.keys())
+def test_an_option_of_the_wrong_type_is_refused_by_name_not_read_by_truthiness(option, value):
+    call, name, message = option
+    with pytest.raises(TypeError, match=rf"^{name} {message}, got "):
+        call(value)
 
 
 def test_bad_dpi_is_refused():

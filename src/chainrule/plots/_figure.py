@@ -57,6 +57,14 @@ def check_figsize(figsize: Any, name: str = "figsize") -> tuple[float, float]:
     return width, height
 
 
+def check_title(title: Any, name: str = "title") -> str | None:
+    """``None`` (no title) or a ``str``; anything else is a ``TypeError`` naming ``name``
+    rather than being read by its truthiness (an array's is an error of its own)."""
+    if title is None or isinstance(title, str):
+        return title
+    raise TypeError(f"{name} must be a str or None, got {title!r:.100} ({type(title).__name__})")
+
+
 def check_dpi(dpi: Any) -> float | None:
     """``None`` (keep the figure's own resolution) or a positive number of pixels per inch."""
     return None if dpi is None else check_number(dpi, "dpi", low=0, low_open=True)
@@ -108,7 +116,8 @@ def panel_grid(
     n_columns = min(n_panels, MAX_COLUMNS)
     n_rows = math.ceil(n_panels / n_columns)
     width, height = panel_size
-    figure = new_figure(figsize or (width * n_columns, height * n_rows), dpi)
+    default = (width * n_columns, height * n_rows)
+    figure = new_figure(default if figsize is None else figsize, dpi)
     return [figure.add_subplot(n_rows, n_columns, i + 1) for i in range(n_panels)]
 
 

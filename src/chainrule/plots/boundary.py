@@ -9,7 +9,13 @@ import numpy as np
 
 from .._validation import as_float_array, check_n_samples, check_number
 from ..errors import ShapeError
-from ._figure import check_optional_path, figure_and_axes, finish, require_matplotlib
+from ._figure import (
+    check_optional_path,
+    check_title,
+    figure_and_axes,
+    finish,
+    require_matplotlib,
+)
 from ._labels import as_label_array, class_indices, is_numeric, unknown_label
 
 #: The widest range of a feature the plot takes: matplotlib's tick locator multiplies the
@@ -107,6 +113,7 @@ def plot_decision_boundary(
     matplotlib = require_matplotlib()
     resolution = check_number(resolution, "resolution", low=2, integer=True)
     padding = check_number(padding, "padding", low=0)
+    title = check_title(title)
     X = as_float_array(X, "X", ndim=2)
     if X.shape[1] != 2:
         raise ShapeError(

@@ -7,9 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_n_samples, largest_magnitude
+from .._validation import check_bool, check_n_samples, largest_magnitude
 from ..training.metrics import confusion_matrix
-from ._figure import check_optional_path, figure_and_axes, finish, require_matplotlib
+from ._figure import (
+    check_optional_path,
+    check_title,
+    figure_and_axes,
+    finish,
+    require_matplotlib,
+)
 from ._labels import as_label_array, class_indices, is_numeric
 
 #: Cells are annotated up to this many classes; beyond, the numbers would not fit.
@@ -105,7 +111,8 @@ def plot_confusion_matrix(
         ``labels`` repeat a class, or no sample falls in the listed classes; ``display_labels``
         of the wrong length; a bad ``normalize``.
     TypeError
-        String labels in one argument and numbers in the other.
+        String labels in one argument and numbers in the other; ``colorbar`` not a bool,
+        ``title`` neither a str nor None.
 
     Examples
     --------
@@ -115,6 +122,8 @@ def plot_confusion_matrix(
     """
     check_optional_path(path)
     require_matplotlib()
+    colorbar = check_bool(colorbar, "colorbar")
+    title = check_title(title)
     if normalize is None or isinstance(normalize, bool):
         mode = "true" if normalize else None
     elif isinstance(normalize, str) and normalize in _NORMALISATIONS:

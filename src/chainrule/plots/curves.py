@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_bool
 from ..training.history import History
 from ._figure import (
     check_axes,
@@ -88,6 +89,7 @@ def plot_history(
     """
     check_optional_path(path)
     require_matplotlib()
+    show_lr = None if show_lr is None else check_bool(show_lr, "show_lr")  # None: automatic
     epochs, curves = _curves(history)
     panels = _panels(curves, metrics, show_lr)
     axes = _panel_axes(ax, len(panels), figsize, dpi)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validation import format_shape
+from .._validation import check_bool, format_shape
 from ..explain.naming import INPUT, gradient_name, name_layers
 from ..explain.rules import loss_rule, mean_divisor
 from ..layers.sequential import Sequential
@@ -72,6 +72,7 @@ def plot_graph(
         raise TypeError(f"net must be a Sequential, got {type(net).__name__}")
     if not isinstance(n_samples_label, str) or not n_samples_label:
         raise TypeError(f"n_samples_label must be a non-empty str, got {n_samples_label!r}")
+    gradients = check_bool(gradients, "gradients")
     check_optional_path(path)
     require_matplotlib()
     names = name_layers(net)
@@ -81,7 +82,7 @@ def plot_graph(
 
         objective = Objective(net, loss)
     n_nodes = len(net.layers) + 2  # input, layers, output (or loss)
-    figure = new_figure(figsize or (6.5, _STEP * (n_nodes + 0.2)), dpi)
+    figure = new_figure((6.5, _STEP * (n_nodes + 0.2)) if figsize is None else figsize, dpi)
     ax = figure.add_subplot()
     ax.set_axis_off()
     ax.set_xlim(-2.6, 2.6)

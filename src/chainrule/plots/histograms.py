@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_number, largest_magnitude
+from .._validation import check_bool, check_number, largest_magnitude
 from ..layers.sequential import Sequential
 from ..training._scaling import power_of_two_scale
 from ._figure import check_optional_path, finish, new_figure, require_matplotlib
@@ -77,13 +77,15 @@ def plot_weight_histograms(
             f"net must be a Sequential network or a Trainer, got {type(net).__name__}"
         )
     bins = check_number(bins, "bins", low=1, integer=True)
+    gradients = check_bool(gradients, "gradients")
     layers = _parameters_by_layer(network)
     if not layers:
         raise ValueError("net has no parameters to plot (only parameter-free layers)")
 
     columns = [("parameters", 1)] + ([("gradients", 2)] if gradients else [])
     n_rows, n_columns = len(layers), len(columns)
-    figure = new_figure(figsize or (4.5 * n_columns, 2.4 * n_rows + 0.4), dpi)
+    default = (4.5 * n_columns, 2.4 * n_rows + 0.4)
+    figure = new_figure(default if figsize is None else figsize, dpi)
     grid = figure.subplots(n_rows, n_columns, squeeze=False)
     for row, (label, entries) in enumerate(layers):
         for column, (kind, position) in enumerate(columns):
