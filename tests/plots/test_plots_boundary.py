@@ -149,6 +149,8 @@ def test_ax_draws_into_the_given_axes():
         (X4, [], ValueError, r"y must not be empty, got shape \(0,\)"),
         (X4, [0, np.nan, 1, 0], ValueError, "y must not contain NaN or infinity"),
         (X4, [0, 1, np.inf, 0], ValueError, "y must not contain NaN or infinity"),
+        (X4, [[0, 1], [0], [1], [0]], TypeError, "^y must be a rectangular array: "),
+        (X4, None, TypeError, "^y must be an array, got NoneType"),
     ],
 )
 def test_bad_data_is_refused(X, y, error, message):
@@ -232,6 +234,12 @@ def test_labels_of_other_kinds_are_read_as_classes(y, legend):
 @pytest.mark.parametrize("names", ["ab", ("width",), ("a", "b", "c")])
 def test_feature_names_must_be_two_names(names):
     with pytest.raises(ValueError, match=r"feature_names must be two names, got "):
+        plot_decision_boundary(Recorder(), X4, [0, 0, 1, 1], resolution=5, feature_names=names)
+
+
+@pytest.mark.parametrize(("names", "shown"), [(5, r"5 \(int\)"), ({"a"}, r"\{'a'\} \(set\)")])
+def test_feature_names_that_are_not_a_sequence_are_refused_by_type(names, shown):
+    with pytest.raises(TypeError, match=rf"^feature_names must be two names, got {shown}"):
         plot_decision_boundary(Recorder(), X4, [0, 0, 1, 1], resolution=5, feature_names=names)
 
 

@@ -183,6 +183,18 @@ def test_forty_classes_still_label_every_tick():
         (["a", "b"], ["a", "b"], {"labels": ["c"]}, ValueError, "no sample has both"),
         ([0, 1], [0, 1], {"labels": [5]}, ValueError, "no sample has both"),
         ([[[0]]], [0], {}, ShapeError, "y_true must be of shape"),
+        # ragged or unhashable arguments are named, not left to NumPy or to set()
+        ([[0, 1], [1]], [0, 1], {}, TypeError, "^y_true must be a rectangular array: "),
+        ([0, 1], [[0, 1], [1]], {}, TypeError, "^y_pred must be a rectangular array: "),
+        (["a", "b"], [["a", "b"], ["a"]], {}, TypeError, "^y_pred must be a rectangular array"),
+        ([0, 1], [0, 1], {"labels": [[1, 2], [3]]}, TypeError,
+         "^labels must be a rectangular array: "),
+        ([0, 1], [0, 1], {"labels": {"a": 1}}, TypeError,
+         r"^labels must be class values \(numbers or strings\), got \[\{'a': 1\}\]"),
+        ([0, 1], [0, 1], {"display_labels": 2}, TypeError,
+         r"^display_labels must be a sequence of names, got 2 \(int\)"),
+        ([0, 1], [0, 1], {"display_labels": "ab"}, TypeError,
+         r"^display_labels must be a sequence of names, got 'ab' \(str\)"),
     ],
 )
 def test_bad_input_is_refused(y_true, y_pred, kwargs, error, message):

@@ -85,6 +85,12 @@ def test_metrics_selects_and_orders_the_panels():
     assert np.isnan(mae[:3]).all() and mae[3] == 0.3
 
 
+@pytest.mark.parametrize(("metrics", "shown"), [(5, r"5 \(int\)"), (1.5, r"1\.5 \(float\)")])
+def test_metrics_that_are_not_names_are_refused_by_type(metrics, shown):
+    with pytest.raises(TypeError, match=rf"^metrics must be a name or a sequence of names, got {shown}"):
+        plot_history(make_history(), metrics=metrics)
+
+
 def test_an_unrecorded_metric_is_named_in_the_error():
     with pytest.raises(ValueError, match=r"'f1'.*recorded: \['accuracy', 'loss'\]"):
         plot_history(make_history(), metrics=["f1"])

@@ -6,13 +6,14 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import as_array
 from ..errors import ShapeError
 
 
 def as_label_array(y: Any, name: str) -> np.ndarray:
     """``y`` as a 1-D array of labels, shape (n_samples,); a ``(n_samples, 1)`` column is
-    flattened. Numbers and strings are accepted; NaN/inf and empty arrays are not."""
-    array = np.asarray(y)
+    flattened. Numbers and strings are accepted; NaN/inf, empty and ragged arrays are not."""
+    array = as_array(y, name)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1:

@@ -98,7 +98,8 @@ def plot_decision_boundary(
         ``y`` holds a class the model does not predict, a single output is not in [0, 1], or
         a feature's range (with ``padding``) is wider than an axis can show (about 4.5e307).
     TypeError
-        ``model`` has no ``predict_proba`` and is not callable.
+        ``model`` has no ``predict_proba`` and is not callable; ``y`` is ragged;
+        ``feature_names`` is not a sequence; ``title`` neither a str nor None.
 
     Examples
     --------
@@ -242,6 +243,11 @@ def _classes(model: Any, labels: np.ndarray, n_classes: int) -> np.ndarray:
 def _feature_names(feature_names: Sequence[str] | None) -> tuple[str, str]:
     if feature_names is None:
         return "X[:, 0]", "X[:, 1]"
+    if not isinstance(feature_names, (Sequence, np.ndarray)):
+        raise TypeError(
+            f"feature_names must be two names, got {feature_names!r:.100} "
+            f"({type(feature_names).__name__})"
+        )
     if isinstance(feature_names, str) or len(feature_names) != 2:
         raise ValueError(f"feature_names must be two names, got {feature_names!r}")
     return str(feature_names[0]), str(feature_names[1])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_bool, check_n_samples, largest_magnitude
+from .._validation import as_array, check_bool, check_n_samples, largest_magnitude
 from ..training.metrics import confusion_matrix
 from ._figure import (
     check_optional_path,
@@ -111,8 +111,9 @@ def plot_confusion_matrix(
         ``labels`` repeat a class, or no sample falls in the listed classes; ``display_labels``
         of the wrong length; a bad ``normalize``.
     TypeError
-        String labels in one argument and numbers in the other; ``colorbar`` not a bool,
-        ``title`` neither a str nor None.
+        String labels in one argument and numbers in the other; ragged arrays; ``labels``
+        that cannot be classes (unhashable); ``display_labels`` not a sequence of names;
+        ``colorbar`` not a bool, ``title`` neither a str nor None.
 
     Examples
     --------
@@ -167,11 +168,9 @@ def plot_confusion_matrix(
 
 def _counts(y_true: Any, y_pred: Any, labels: Sequence[Any] | None) -> tuple[np.ndarray, list]:
     """``(C, classes)``: the matrix of counts (n_classes, n_classes) for the shown classes."""
-    true_array, pred_array = np.asarray(y_true), np.asarray(y_pred)
+    true_array, pred_array = as_array(y_true, "y_true"), as_array(y_pred, "y_pred")
     if labels is not None:
-        labels = list(np.asarray(labels).reshape(-1).tolist())
-        if len(set(labels)) != len(labels) or not labels:
-            raise ValueError(f"labels must list distinct classes, got {labels}")
+        labels = _listed_labels(labels)
     if is_numeric(true_array) and is_numeric(pred_array):
         true, pred = _whole_labels(true_array), _whole_labels(pred_array)
         if true is None or pred is None:  # probabilities, scores or one-hot rows
@@ -196,6 +195,21 @@ def _counts(y_true: Any, y_pred: Any, labels: Sequence[Any] | None) -> tuple[np.
         raise ValueError(f"no sample has both its true and predicted class in labels {labels}")
     counts = confusion_matrix(true_index[shown], pred_index[shown], n_classes=len(classes))
     return counts, classes
+
+
+def _listed_labels(labels: Any) -> list:
+    """``labels`` as a list of distinct class values; a ``TypeError`` for values that cannot be
+    classes (a dict, a list inside the list: unhashable), a ``ValueError`` for repeats."""
+    labels = as_array(labels, "labels").reshape(-1).tolist()
+    try:
+        n_distinct = len(set(labels))
+    except TypeError:
+        raise TypeError(
+            f"labels must be class values (numbers or strings), got {labels!r:.100}"
+        ) from None
+    if n_distinct != len(labels) or not labels:
+        raise ValueError(f"labels must list distinct classes, got {labels}")
+    return labels
 
 
 def _whole_labels(array: np.ndarray) -> np.ndarray | None:
@@ -250,6 +264,11 @@ def _rates(counts: np.ndarray, normalize: str) -> np.ndarray:
 def _display_labels(display_labels: Sequence[str] | None, classes: Sequence[Any]) -> list[str]:
     if display_labels is None:
         return [str(c) for c in classes]
+    if isinstance(display_labels, (str, bytes)) or not isinstance(display_labels, Iterable):
+        raise TypeError(  # (a str would name the classes by its characters)
+            f"display_labels must be a sequence of names, got {display_labels!r:.100} "
+            f"({type(display_labels).__name__})"
+        )
     names = [str(name) for name in display_labels]
     if len(names) != len(classes):
         raise ValueError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,8 +77,9 @@ def plot_history(
         different lengths, ``"lr"`` in ``metrics`` with ``show_lr=False``, or a number of
         ``ax`` that does not match the panels.
     TypeError
-        ``history`` is neither a ``History``, a ``Trainer`` nor a mapping, or a curve holds
-        something other than numbers (None counts as a missing value, NaN).
+        ``history`` is neither a ``History``, a ``Trainer`` nor a mapping, a curve holds
+        something other than numbers (None counts as a missing value, NaN), ``metrics`` is
+        neither a name nor a sequence of names, or ``show_lr`` is not a bool.
 
     Examples
     --------
@@ -184,6 +185,11 @@ def _panels(
     else:
         if isinstance(metrics, str):
             metrics = [metrics]
+        elif not isinstance(metrics, Iterable):
+            raise TypeError(
+                f"metrics must be a name or a sequence of names, got {metrics!r:.100} "
+                f"({type(metrics).__name__})"
+            )
         names = list(metrics)
         for name in names:
             if name not in recorded:
