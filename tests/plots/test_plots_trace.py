@@ -66,6 +66,44 @@ def test_trace_bad_input():
         plot_trace([{"epoch": 1, "loss": 1.0, "layers": []}])
 
 
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (lambda data: data["records"][1].pop("epoch"), ValueError,
+         r"^monitor_or_records: record 1 has no 'epoch' \(its keys: \['grad_norm', "),
+        (lambda data: data["records"][0].pop("layers"), ValueError,
+         "^monitor_or_records: record 0 has no 'layers'"),
+        (lambda data: data["records"][2]["layers"][1].pop("label"), ValueError,
+         "^monitor_or_records: record 2, layer 1 has no 'label'"),
+        (lambda data: data["records"][0].update(layers=3), TypeError,
+         "^monitor_or_records: record 0, layers must be a list of dicts, got int"),
+        (lambda data: data["alerts"][0].pop("kind"), ValueError,
+         r"^monitor_or_records: alert 0 has no 'kind' \(its keys: \['epoch'\]\)"),
+        (lambda data: data.update(alerts=5), TypeError,
+         "^monitor_or_records: alerts must be a list of dicts, got int"),
+        (lambda data: data.update(records={"0": data["records"][0]}), TypeError,
+         "^monitor_or_records: records must be a list of dicts, got dict"),
+        (lambda data: data.update(recs=data.pop("records")), ValueError,
+         r"^monitor_or_records is a mapping without 'records' \(its keys: \['alerts', 'recs'\]\)"),
+        (lambda data: data["records"].__setitem__(0, 7), TypeError,
+         r"^monitor_or_records: record 0 must be a dict, got 7 \(int\)"),
+    ],
+)
+def test_records_read_back_from_json_are_checked_naming_the_entry_and_key(
+    monitor, change, error, message
+):
+    data = json.loads(json.dumps({"records": monitor.records,
+                                  "alerts": [{"kind": "exploding", "epoch": 2}]}))
+    change(data)
+    with pytest.raises(error, match=message):
+        plot_trace(data)
+
+
+def test_a_sequence_of_other_things_is_not_records():
+    with pytest.raises(TypeError, match=r"^monitor_or_records: record 0 must be a dict, got 1 \(int\)"):
+        plot_trace((1, 2))
+
+
 def test_a_panel_without_positive_values_keeps_a_linear_axis(monitor):
     """Gradients that vanished to exactly 0 cannot be drawn on a log axis."""
     records = json.loads(json.dumps(monitor.records))

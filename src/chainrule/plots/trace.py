@@ -64,9 +64,12 @@ def plot_trace(
     Raises
     ------
     ValueError
-        No epoch was recorded, or the records hold no per-layer quantity to plot.
+        No epoch was recorded, the records hold no per-layer quantity to plot, a mapping has
+        no ``"records"``, or a record (alert) lacks a key: ``"epoch"`` and ``"layers"``
+        (``"epoch"`` and ``"kind"``); the message gives the entry's index.
     TypeError
-        ``monitor_or_records`` is none of the accepted kinds.
+        ``monitor_or_records`` is none of the accepted kinds, or its records or alerts are not
+        lists of dicts.
     """
     check_optional_path(path)
     require_matplotlib()
@@ -109,12 +112,22 @@ def plot_trace(
     return finish(axes[0].figure, path, dpi)
 
 
-def _records(source: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``(records, alerts)`` from a monitor, a list of records or a mapping of both."""
+def _records(source: Any) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """``(records, alerts)`` from a monitor, a list of records or a mapping of both.
+
+    Records read back from JSON may be damaged or of another kind, so each is checked to be a
+    dict with ``"epoch"`` and ``"layers"`` (dicts with a ``"label"``), and each alert a dict
+    with ``"epoch"`` and ``"kind"``: errors name ``monitor_or_records``, the entry and the key.
+    """
     if hasattr(source, "records") and hasattr(source, "alerts"):
         records, alerts = source.records, source.alerts
     elif isinstance(source, Mapping):
-        records, alerts = source.get("records"), source.get("alerts", [])
+        if "records" not in source:
+            raise ValueError(
+                "monitor_or_records is a mapping without 'records' (its keys: "
+                f"{sorted(map(str, source))[:10]}); expected {{'records': [...], 'alerts': [...]}}"
+            )
+        records, alerts = source["records"], source.get("alerts") or []
     elif isinstance(source, Sequence) and not isinstance(source, (str, bytes)):
         records, alerts = source, []
     else:
@@ -122,9 +135,34 @@ def _records(source: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             "monitor_or_records must be a GradientMonitor, its records (a list of dicts) or a "
             f"mapping with 'records', got {type(source).__name__}"
         )
-    if not isinstance(records, Sequence) or not records:
+    records = _entries(records, "record", ("epoch", "layers"))
+    if not records:
         raise ValueError("nothing to plot: the monitor recorded no epoch (call fit first)")
-    return list(records), list(alerts or [])
+    for index, record in enumerate(records):
+        _entries(record["layers"], f"record {index}, layer", ("label",))
+    return records, _entries(alerts, "alert", ("epoch", "kind"))
+
+
+def _entries(entries: Any, what: str, keys: tuple[str, ...]) -> list[Mapping[str, Any]]:
+    """``entries`` as a list of dicts that each hold ``keys``; a ``TypeError`` or ``ValueError``
+    naming ``monitor_or_records``, ``what`` (``"record"``, ``"alert"``), the index and the key."""
+    if isinstance(entries, (str, bytes, Mapping)) or not isinstance(entries, Sequence):
+        raise TypeError(
+            f"monitor_or_records: {what}s must be a list of dicts, got {type(entries).__name__}"
+        )
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            raise TypeError(
+                f"monitor_or_records: {what} {index} must be a dict, got {entry!r:.50} "
+                f"({type(entry).__name__})"
+            )
+        missing = [key for key in keys if key not in entry]
+        if missing:
+            raise ValueError(
+                f"monitor_or_records: {what} {index} has no {missing[0]!r} (its keys: "
+                f"{sorted(map(str, entry))})"
+            )
+    return list(entries)
 
 
 def _has_positive(ax: Any) -> bool:
