@@ -210,9 +210,11 @@ def test_a_label_the_model_does_not_know_is_named(string_trainer):
         plot_decision_boundary(trainer, X, y, resolution=5)
 
 
-def test_bad_resolution_is_refused():
-    with pytest.raises(ValueError, match=r"resolution must be in \[2, inf\), got 1"):
-        plot_decision_boundary(Recorder(), X4, [0, 0, 1, 1], resolution=1)
+@pytest.mark.parametrize("resolution", [1, 5001, 10**9, 10**30])
+def test_bad_resolution_is_refused(resolution):
+    """Beyond 5000 points per axis the grid (resolution² rows) would not fit in memory."""
+    with pytest.raises(ValueError, match=rf"^resolution must be in \[2, 5000\], got {resolution}$"):
+        plot_decision_boundary(Recorder(), X4, [0, 0, 1, 1], resolution=resolution)
 
 
 @pytest.mark.parametrize(

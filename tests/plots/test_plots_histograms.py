@@ -106,7 +106,10 @@ def test_a_constant_parameter_still_gets_a_histogram():
     [
         ("net", {}, TypeError, "net must be a Sequential network or a Trainer, got str"),
         (Sequential([ReLU()]), {}, ValueError, "net has no parameters to plot"),
-        (None, {"bins": 0}, ValueError, r"bins must be in \[1, inf\), got 0"),
+        (None, {"bins": 0}, ValueError, r"bins must be in \[1, 100000\], got 0"),
+        # far more bins than pixels: refused before NumPy overflows or allocates them
+        (None, {"bins": 100_001}, ValueError, r"^bins must be in \[1, 100000\], got 100001$"),
+        (None, {"bins": 2**63}, ValueError, r"^bins must be in \[1, 100000\], got 9223372036854775808$"),
     ],
 )
 def test_bad_input_is_refused(net, kwargs, error, message):

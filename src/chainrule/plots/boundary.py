@@ -23,6 +23,10 @@ from ._labels import as_label_array, class_indices, is_numeric, unknown_label
 #: half the float64 maximum (1.8e308) on; a quarter of it keeps that arithmetic finite.
 _LARGEST_RANGE = np.finfo(np.float64).max / 4
 
+#: The most grid points along an axis: the model sees resolution² rows, 25 million at most,
+#: whose float64 grid alone takes 400 MB; far finer than any figure's pixels.
+MAX_RESOLUTION = 5_000
+
 #: Colours of the two classes of a binary problem: the ends of the probability colour map.
 _BINARY_MAP = "RdBu_r"
 _BINARY_ENDS = (0.1, 0.9)
@@ -71,7 +75,8 @@ def plot_decision_boundary(
     path : str or os.PathLike, optional
         Save the figure there (PNG unless the suffix names another format).
     resolution : int, default 200
-        Grid points along each axis (at least 2); the model sees ``resolution²`` rows.
+        Grid points along each axis, in ``[2, 5000]`` (:data:`MAX_RESOLUTION`); the model
+        sees ``resolution²`` rows.
     ax : Axes, optional
         Draw into this ``Axes`` instead of a new figure.
     padding : float, default 0.1
@@ -95,7 +100,7 @@ def plot_decision_boundary(
         ``X`` is not of shape (n_samples, 2), ``y`` is not one label per sample, their lengths
         differ, or the model's output has the wrong shape.
     ValueError
-        ``y`` holds a class the model does not predict, a single output is not in [0, 1], or
+        ``resolution`` is outside ``[2, 5000]``, ``y`` holds a class the model does not predict, a single output is not in [0, 1], or
         a feature's range (with ``padding``) is wider than an axis can show (about 4.5e307).
     TypeError
         ``model`` has no ``predict_proba`` and is not callable; ``y`` is ragged;
@@ -112,7 +117,7 @@ def plot_decision_boundary(
     """
     check_optional_path(path)
     matplotlib = require_matplotlib()
-    resolution = check_number(resolution, "resolution", low=2, integer=True)
+    resolution = check_number(resolution, "resolution", low=2, high=MAX_RESOLUTION, integer=True)
     padding = check_number(padding, "padding", low=0)
     title = check_title(title)
     X = as_float_array(X, "X", ndim=2)

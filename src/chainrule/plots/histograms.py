@@ -16,6 +16,10 @@ from ..layers.sequential import Sequential
 from ..training._scaling import power_of_two_scale
 from ._figure import check_optional_path, finish, new_figure, require_matplotlib
 
+#: The most bins a histogram takes: far more than a panel has pixels across, and few enough
+#: that their edges cost a few hundred kB (2**63 would overflow NumPy's bin arithmetic).
+MAX_BINS = 100_000
+
 
 def plot_weight_histograms(
     net: Any,
@@ -45,7 +49,7 @@ def plot_weight_histograms(
     gradients : bool, default True
         Add the column of gradient histograms.
     bins : int, default 30
-        Number of bins of each histogram.
+        Number of bins of each histogram, in ``[1, 100000]`` (:data:`MAX_BINS`).
     figsize : (float, float), optional
         Inches; default 4.5 wide per column and 2.4 high per layer.
     dpi : float, optional
@@ -60,7 +64,7 @@ def plot_weight_histograms(
     TypeError
         ``net`` is neither a ``Sequential`` nor has a ``Sequential`` as ``net``.
     ValueError
-        The network has no parameters.
+        The network has no parameters, or ``bins`` is outside ``[1, 100000]``.
 
     Examples
     --------
@@ -76,7 +80,7 @@ def plot_weight_histograms(
         raise TypeError(
             f"net must be a Sequential network or a Trainer, got {type(net).__name__}"
         )
-    bins = check_number(bins, "bins", low=1, integer=True)
+    bins = check_number(bins, "bins", low=1, high=MAX_BINS, integer=True)
     gradients = check_bool(gradients, "gradients")
     layers = _parameters_by_layer(network)
     if not layers:
