@@ -31,6 +31,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from ._power_of_two import power_of_two_floor
 from ._validation import all_finite, as_float_array, check_number, float_dtype_of, format_shape
 from .errors import NotBuiltError, ShapeError
 
@@ -185,19 +186,6 @@ class _ColumnScaler:
         return f"{type(self).__name__}({settings})"
 
 
-def _power_of_two_scale(high: np.ndarray, low: np.ndarray) -> np.ndarray:
-    """Per column the power of two ``c`` with ``c <= max|X[:, j]| < 2 c``: shape (n_features,).
-
-    ``high`` and ``low`` are the column maxima and minima of ``X``, each (n_features,).
-    Dividing by a power of two is exact (short of subnormal results), so statistics of
-    ``X / c``, whose entries lie in ``(-2, 2)``, scale back exactly. An all-zero column gets
-    ``c = 0.5`` (any power of two would do).
-    """
-    largest = np.maximum(high, -low)
-    _, exponent = np.frexp(largest)  # largest = f * 2**exponent with 0.5 <= f < 1
-    return np.ldexp(1.0, exponent - 1)
-
-
 def _column_sums(X: np.ndarray, c: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
     """Per column, in float64, ``Σ_i U[i]`` or (with ``centre``) ``Σ_i (U[i] - centre)²``, where
     ``U = X / c``: shape (n_features,).
@@ -285,8 +273,9 @@ class Standardizer(_ColumnScaler):
     def _fit(self, X: np.ndarray) -> None:
         # (n_features,) each, float64 (exact for float32 data)
         high, low = X.max(axis=0).astype(np.float64), X.min(axis=0).astype(np.float64)
-        c = _power_of_two_scale(high, low)
-        # U = X / c is exact (c is a power of two, |U| < 2); it is formed a chunk at a time.
+        # Per column the power of two c with c <= max|X[:, j]| < 2 c (0.5 for an all-zero
+        # column), (n_features,): U = X / c is exact and |U| < 2. It is formed a chunk at a time.
+        c = power_of_two_floor(np.maximum(high, -low))
         n = X.shape[0]
         raw_mean_u = _column_sums(X, c) / n
         var_u = _column_sums(X, c, centre=raw_mean_u) / n  # two-pass: mean of (U - mean U)²

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from .._power_of_two import power_of_two_scale
 from .._validation import check_bool, check_number, largest_magnitude
 from ..layers.sequential import Sequential
-from ..training._scaling import power_of_two_scale
 from ._figure import check_optional_path, finish, new_figure, require_matplotlib
 
 #: The most bins a histogram takes: far more than a panel has pixels across, and few enough
@@ -129,8 +129,9 @@ def _histograms(ax: Any, arrays: list[tuple[str, np.ndarray]], bins: int) -> flo
 
     Weights of a diverged network may lie near the float64 limit (1.8e308), where their
     squares overflow, and so do their range and matplotlib's axis limits: values above about
-    1e115 (``power_of_two_scale``) are drawn divided by a power of two (exactly), which keeps
-    them in (−2, 2), and σ is computed from them, then scaled back.
+    1e115 (``power_of_two_scale``) are drawn divided by the power of two just above the largest
+    (exactly; 2**1023 at most), which keeps them in (−1, 1), or (−2, 2) from 2**1023 on, and σ
+    is computed from them, then scaled back.
     """
     finite = [array[np.isfinite(array)].astype(np.float64).ravel() for _, array in arrays]
     scale = power_of_two_scale(max(map(largest_magnitude, finite)), np.float64)
