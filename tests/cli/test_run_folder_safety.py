@@ -10,6 +10,8 @@ import math
 import os
 import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,26 +27,82 @@ def disk_full(*args):
     raise OSError(28, "No space left on device")
 
 
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path, monkeypatch, overwrite):
+    """While a run loads its data (the folder is claimed, nothing written yet), a second run
+    into the same folder is refused at once, with or without overwrite; the first one then
+    writes the folder alone."""
+    out = tmp_path / "run"
+    if overwrite:
+        run(circles_config(), out)
+    load_data = runner.load_data
+    refused = []
+
+    def another_run_meanwhile(config):
+        monkeypatch.setattr(runner, "load_data", load_data)
+        with pytest.raises(ConfigError) as caught:
+            run(circles_config("model.seed=7"), out, overwrite=overwrite)
+        refused.append(str(caught.value))
+        return load_data(config)
+
+    monkeypatch.setattr(runner, "load_data", another_run_meanwhile)
+    result = run(circles_config(), out, overwrite=overwrite)
+    assert refused == [(
+        f"the run folder {out} is in use by another run (process {os.getpid()}), which has not "
+        "finished: wait for it to finish, or choose another folder (--out)")]
+    alone = run(circles_config(), tmp_path / "alone")
+    files, alone_files = snapshot(out), snapshot(alone.out_dir)
+    assert files.keys() == alone_files.keys()  # no lock file left, and all this run's files
+    assert files["model.safetensors"] == alone_files["model.safetensors"]
+    assert result.out_dir == out
+
+
+def test_a_run_folder_held_by_another_process_is_refused(tmp_path):
+    out = tmp_path / "run"
+    claim = ("import sys\n"
+             "from chainrule.experiment.folder import RunFolder\n"
+             f"RunFolder({str(out)!r}, 'circles', overwrite=False)\n"
+             "print('claimed', flush=True)\n"
+             "sys.stdin.readline()")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", claim],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "claimed\n"
+        for overwrite in (False, True):
+            with pytest.raises(ConfigError, match=rf"in use by another run \(process "
+                                                  rf"{holder.pid}\), which has not finished"):
+                run(circles_config(), out, overwrite=overwrite)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    # The holder exited without releasing the folder (as a killed run would): its lock file
+    # is still there, but the lock itself went with the process, so the folder is free.
+    assert [path.name for path in out.iterdir()] == [".chainrule-run.lock"]
+    run(circles_config(), out)
+    assert (out / "model.safetensors").is_file() and not (out / ".chainrule-run.lock").exists()
+
+
 def test_files_that_appear_while_the_data_loads_are_not_overwritten(tmp_path, monkeypatch):
+    """Another program (not a chainrule run, which the folder's lock keeps out) writes into
+    the folder while the data loads: the run does not start."""
     out = tmp_path / "run"
     load_data = runner.load_data
 
-    def another_run_writes_first(config):
-        monkeypatch.setattr(runner, "load_data", load_data)
-        run(circles_config("model.seed=7"), out)  # claims the same empty folder meanwhile
+    def another_program_writes(config):
+        (out / "model.safetensors").write_text("not this run's")
         return load_data(config)
 
     out.mkdir()
-    monkeypatch.setattr(runner, "load_data", another_run_writes_first)
+    monkeypatch.setattr(runner, "load_data", another_program_writes)
     trained = []
     with_callback(monkeypatch, LambdaCallback(
         on_train_end=lambda trainer, logs: trained.append(trainer)))
     with pytest.raises(ConfigError, match=r"the run folder .*run is no longer empty: files "
                                           r"appeared while the data was loaded"):
         run(circles_config(), out)
-    assert len(trained) == 1  # the other run's; this one never trained
-    other = run(circles_config("model.seed=7"), tmp_path / "same")
-    assert snapshot(out)["model.safetensors"] == snapshot(other.out_dir)["model.safetensors"]
+    assert not trained
+    assert snapshot(out) == {"model.safetensors": b"not this run's"}
 
 
 def test_the_earlier_run_is_moved_aside_inside_the_run_folder(tmp_path, monkeypatch):

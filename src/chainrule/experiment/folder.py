@@ -1,5 +1,12 @@
 """The folder of a run: claimed before training, then filled with the run's files.
 
+A run holds its folder for itself from the start: a hidden file :data:`LOCK` in the folder,
+locked by the operating system (``flock``) and naming the run's process. A second run into the
+same folder (with ``overwrite`` too) is refused while the first one has not finished, so two
+runs never mix their files. The file is removed when the run completes or fails; a run killed
+outright (SIGKILL, power loss) leaves it behind, but its lock went with the process, so the
+next run takes the folder as if it were not there.
+
 A run either completes its folder or leaves it as it found it:
 
 - before training starts (a config error, a failed data load, Ctrl-C while loading), the
@@ -27,6 +34,7 @@ the earlier run's files are still in the hidden folder.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
@@ -53,15 +61,18 @@ CHECKPOINT = "checkpoint.safetensors"
 RUN_FILES = ("config.toml", "model.safetensors", "history.csv", "metrics.json", "history.png",
              "confusion_matrix.png", "decision_boundary.png", CHECKPOINT)
 
+#: The hidden file that a run holds locked while it uses its folder (see the module notes).
+LOCK = ".chainrule-run.lock"
+
 #: Where a failed run's checkpoint is kept when the earlier run's checkpoint comes back
 #: (``{suffix}`` is empty, or ``-2``, ``-3`` ... when the name is taken).
 FAILED_CHECKPOINT = "checkpoint.failed{suffix}.safetensors"
 
 
 class RunFolder:
-    """The folder of one run: claimed before the data is loaded (refusing one that holds
-    files, unless ``overwrite``), then :meth:`start`, :meth:`finish` or :meth:`fail` (see the
-    module notes)."""
+    """The folder of one run: claimed before the data is loaded (refusing one that another run
+    holds, or one that holds files unless ``overwrite``), then :meth:`start`, :meth:`finish` or
+    :meth:`fail`, which give it up (see the module notes)."""
 
     def __init__(self, out_dir: str | Path | None, dataset: str, overwrite: bool) -> None:
         self.overwrite = overwrite
@@ -69,6 +80,19 @@ class RunFolder:
         self.backup: Path | None = None  # the earlier run's files, while this run is not done
         self.made: list[Path] = []  # the folders this run created, deepest first
         self.files = RUN_FILES  # the run's files (set when training starts)
+        self.lock: int | None = None  # the open LOCK file, while this run holds the folder
+        new = self._find_or_create(out_dir, dataset)
+        try:
+            self.lock = _claim(self.path)
+            if not new:
+                self._refuse_files("is not empty")
+        except BaseException:
+            self._release()
+            raise
+
+    def _find_or_create(self, out_dir: str | Path | None, dataset: str) -> bool:
+        """Set :attr:`path` (and :attr:`made`), creating the folder when it is missing;
+        returns whether this run created it."""
         if out_dir is None:
             root = Path("runs")
             self.made, nearest = missing_folders(root)
@@ -78,23 +102,28 @@ class RunFolder:
             root.mkdir(parents=True, exist_ok=True)
             self.path = _new_run_dir(root, dataset)
             self.made.insert(0, self.path)
-            return
+            return True
         self.path = Path(out_dir).expanduser()
         if self.path.exists() and not self.path.is_dir():
             raise ConfigError(f"the run folder {self.path} is a file, not a folder; choose "
                               "another (--out)")
-        if not self.path.exists():
-            self.made, nearest = missing_folders(self.path)
-            if not nearest.is_dir():
-                raise ConfigError(f"the run folder {self.path} cannot be created: {nearest} is "
-                                  "a file, not a folder; choose another (--out)")
+        if self.path.exists():
+            return False
+        made, nearest = missing_folders(self.path)
+        if not nearest.is_dir():
+            raise ConfigError(f"the run folder {self.path} cannot be created: {nearest} is "
+                              "a file, not a folder; choose another (--out)")
+        try:
             self.path.mkdir(parents=True)
-            return
-        self._refuse_files("is not empty")
+        except FileExistsError:  # another run created it meanwhile: the lock decides
+            return False
+        self.made = made
+        return True
 
     def _refuse_files(self, state: str) -> None:
-        """Without ``overwrite``, a ``ConfigError`` if the folder holds anything."""
-        held = sorted(entry.name for entry in self.path.iterdir())
+        """Without ``overwrite``, a ``ConfigError`` if the folder holds anything (but the run's
+        :data:`LOCK`)."""
+        held = sorted(entry.name for entry in self.path.iterdir() if entry.name != LOCK)
         if held and not self.overwrite:
             shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
             raise ConfigError(
@@ -102,6 +131,20 @@ class RunFolder:
                 "empty folder so that all its files belong to that run: choose another folder "
                 "(--out), or replace an earlier run's files with --overwrite (overwrite=True)"
             )
+
+    def _release(self) -> None:
+        """Give the folder up (remove :data:`LOCK`, then unlock it), and remove the folders
+        this run created (those left empty)."""
+        if self.lock is not None:
+            with contextlib.suppress(OSError):  # Windows: another run has it open; harmless
+                (self.path / LOCK).unlink()
+            os.close(self.lock)  # unlocks
+            self.lock = None
+        for path in self.made:
+            try:
+                path.rmdir()  # only if empty
+            except OSError:
+                break
 
     def _holds(self, path: Path) -> bool:
         """Whether ``path`` names a file directly inside the run folder."""
@@ -132,14 +175,17 @@ class RunFolder:
         self.started = True  # from now on, the run folder's RUN_FILES are this run's
 
     def finish(self) -> None:
-        """The run has written all its files: the earlier run's are deleted."""
+        """The run has written all its files: the earlier run's are deleted, and the folder
+        is given up."""
         if self.backup is not None:
             shutil.rmtree(self.backup, ignore_errors=True)
             self.backup = None
+        self.made = []  # the run's own now
+        self._release()
 
     def fail(self, checkpoint: Path | None = None) -> str | None:
         """The run failed (or was stopped before training): remove what it wrote and the
-        folders it created, put the earlier run's files back, keep ``checkpoint`` (a training
+        folders it created, put the earlier run's files back, give the folder up, keep ``checkpoint`` (a training
         checkpoint this run wrote, or None). Returns a note saying where the kept checkpoint
         is, or None."""
         kept = None
@@ -157,11 +203,7 @@ class RunFolder:
                     os.replace(path, self.path / path.name)
                 self.backup.rmdir()
                 self.backup = None
-        for path in self.made:
-            try:
-                path.rmdir()  # only if empty
-            except OSError:
-                break
+        self._release()
         if kept is None:
             return None
         return (f"the training checkpoint of this run is kept at {kept} (resume from it with "
@@ -190,6 +232,54 @@ def _new_run_dir(root: Path, dataset: str) -> Path:
             continue
         return path
     raise FileExistsError(f"could not create a new run folder {root / base}-N")  # pragma: no cover
+
+
+def _claim(folder: Path) -> int:
+    """Open and lock ``folder``'s :data:`LOCK` (created if missing) and write this process's
+    id into it; returns the open file. A ``ConfigError`` names the process holding it."""
+    path = folder / LOCK
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        try:
+            if not _lock(fd):
+                raise ConfigError(
+                    f"the run folder {folder} is in use by another run{_holder(path)}, which has "
+                    "not finished: wait for it to finish, or choose another folder (--out)")
+            with contextlib.suppress(FileNotFoundError):
+                if os.path.samestat(os.fstat(fd), os.stat(path)):
+                    break
+        except BaseException:
+            os.close(fd)
+            raise
+        # The run that held it removed it (releasing) after this run opened it: try again.
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def _lock(fd: int) -> bool:
+    """Lock the open file ``fd`` for this process, without waiting; False if another holds it.
+    The lock goes with the file's closing, or the process's end however it ends."""
+    try:
+        if os.name == "nt":  # pragma: no cover
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # BlockingIOError, or PermissionError on Windows
+        return False
+    return True
+
+
+def _holder(path: Path) -> str:
+    """`` (process 1234)``, the process that wrote ``path``, or nothing when unreadable."""
+    with contextlib.suppress(OSError, ValueError):
+        return f" (process {int(path.read_text())})"
+    return ""
 
 
 class StartRun(Callback):
