@@ -103,7 +103,7 @@ def test_a_config_error_leaves_no_folder(tmp_path, monkeypatch):
 
 def test_a_check_of_fit_itself_leaves_no_folder_and_no_config(tmp_path, monkeypatch):
     """Whatever fit refuses before its first epoch (here a callback's own check) comes before
-    the folder is taken: config.toml is written when training starts."""
+    the folder is taken: config.toml is written when training ends."""
     def refuse(trainer):
         raise ValueError("refused before training")
 

@@ -14,11 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _run_helpers import circles_config, snapshot, with_callback
 
 from chainrule.config import ConfigError
 from chainrule.experiment import run, runner
+from chainrule.io import load
 from chainrule.training.callbacks import LambdaCallback
 from chainrule.training.trainer import Trainer
 
@@ -105,9 +107,29 @@ def test_files_that_appear_while_the_data_loads_are_not_overwritten(tmp_path, mo
     assert snapshot(out) == {"model.safetensors": b"not this run's"}
 
 
-def test_the_earlier_run_is_moved_aside_inside_the_run_folder(tmp_path, monkeypatch):
-    """Inside, so on the same file system as the run folder (a mount point works) and with a
-    short name (a long run-folder name works)."""
+def test_the_earlier_run_stays_in_place_while_the_new_one_trains(tmp_path, monkeypatch):
+    """With overwrite, the earlier run's files are all there, unchanged, until the new run
+    writes its own: a model being retrained can still be used (predict, evaluate)."""
+    out = tmp_path / "run"
+    run(circles_config(), out)
+    before = snapshot(out)
+    during = []
+
+    def look(trainer, epoch, logs):
+        files = snapshot(out)
+        del files[".chainrule-run.lock"]
+        during.append(files)
+        load(out / "model.safetensors").forward(np.zeros((1, 2)))  # usable meanwhile
+
+    with_callback(monkeypatch, LambdaCallback(on_epoch_end=look))
+    run(circles_config("model.seed=3"), out, overwrite=True)
+    assert during == [before, before]  # after epochs 1 and 2
+    assert snapshot(out)["model.safetensors"] != before["model.safetensors"]
+
+
+def test_the_earlier_run_is_kept_aside_inside_the_run_folder(tmp_path, monkeypatch):
+    """Its copy (hard links) is kept inside, so on the same file system as the run folder (a
+    mount point works) and with a short name (a long run-folder name works)."""
     out = tmp_path / ("r" * 240)
     run(circles_config(), out)
     seen = []

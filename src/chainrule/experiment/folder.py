@@ -11,25 +11,31 @@ A run either completes its folder or leaves it as it found it:
 
 - before training starts (a config error, a failed data load, Ctrl-C while loading), the
   folders the run created (the run folder, ``runs/`` and other missing parents) are removed;
-- when training starts, the folder must still hold nothing (another run may have written
-  into it while the data was loaded), and ``config.toml`` is written; with ``overwrite``, the
-  earlier run's files (:data:`RUN_FILES`, and a checkpoint the config names inside the folder)
-  are first moved aside into a hidden folder ``.earlier-<random>`` inside the run folder (so on
-  the same file system, even when the run folder is a mount point), and deleted only once the
-  new run has written all its files;
-- a run that fails after that (a diverged loss, a full disk, a second Ctrl-C while the files
-  are written) removes the files it wrote and the folders it created, and moves the earlier
-  run's files back. One file is kept: a training checkpoint this run wrote (to resume a long
-  run from), and the error then says where it is (as a note: ``exc.__notes__``). When the
-  earlier run has a checkpoint at the same place, the new one is kept beside it as
-  ``checkpoint.failed.safetensors`` (``checkpoint.failed-2.safetensors`` ... when that name is
-  taken: a kept checkpoint is never overwritten). Such kept checkpoints count as the earlier
-  run's files for the next ``overwrite``: restored if that run fails too, deleted once it
-  succeeds.
+- when training starts, the folder must still hold nothing but the lock (another program may
+  have written into it while the data was loaded). With ``overwrite``, the earlier run's files
+  (:data:`RUN_FILES`, and a checkpoint the config names inside the folder) stay where they are,
+  so that its model can still be used (``predict``, ``evaluate``) while the new run trains; a
+  hard link to each (a copy where the file system has none) is kept in a hidden folder
+  ``.earlier-<random>`` inside the run folder (so on the same file system, even when the run
+  folder is a mount point). Only a checkpoint this run writes replaces the earlier one
+  during training;
+- when training ends, ``config.toml`` is written, then the model and the other files, each
+  replacing the earlier run's file of that name at once (written beside it, then renamed);
+  once all are written, the earlier run's files that the new run did not replace (a figure it
+  does not draw, a checkpoint it does not write) are deleted, and the hidden folder with them;
+- a run that fails after training started (a diverged loss, a full disk, a second Ctrl-C while
+  the files are written) removes the files it wrote and the folders it created, and puts back
+  the earlier run's files it replaced. One file is kept: a training checkpoint this run wrote
+  (to resume a long run from), and the error then says where it is (as a note:
+  ``exc.__notes__``). When the earlier run has a checkpoint at the same place, the new one is
+  kept beside it as ``checkpoint.failed.safetensors`` (``checkpoint.failed-2.safetensors`` ...
+  when that name is taken: a kept checkpoint is never overwritten). Such kept checkpoints
+  count as the earlier run's files for the next ``overwrite``: restored if that run fails too,
+  deleted once it succeeds.
 
 A single Ctrl-C during training is no failure: training stops after the current batch and the
 run is evaluated and written as usual. If the process is killed outright (SIGKILL, power loss),
-the earlier run's files are still in the hidden folder.
+the earlier run's files that the new one had replaced are still in the hidden folder.
 """
 
 from __future__ import annotations
@@ -77,10 +83,11 @@ class RunFolder:
     def __init__(self, out_dir: str | Path | None, dataset: str, overwrite: bool) -> None:
         self.overwrite = overwrite
         self.started = False
-        self.backup: Path | None = None  # the earlier run's files, while this run is not done
+        self.backup: Path | None = None  # links to the earlier run's files, until this run is done
         self.made: list[Path] = []  # the folders this run created, deepest first
         self.files = RUN_FILES  # the run's files (set when training starts)
         self.lock: int | None = None  # the open LOCK file, while this run holds the folder
+        self.earlier: dict[str, os.stat_result] = {}  # the earlier run's files (overwrite)
         new = self._find_or_create(out_dir, dataset)
         try:
             self.lock = _claim(self.path)
@@ -152,31 +159,30 @@ class RunFolder:
 
     def start(self, checkpoints: Iterable[Path] = ()) -> None:
         """Training starts: the folder must still be empty (without ``overwrite``); with
-        ``overwrite``, move the earlier run's files aside (all of them, or, if that fails,
-        none). ``checkpoints``: the files this run's checkpoint callbacks write; those inside
-        the folder are run files too."""
-        self._refuse_files("is no longer empty: files appeared while the data was loaded, "
-                           "another run may be writing into it")
+        ``overwrite``, the earlier run's files stay where they are, and a hard link to each (a
+        copy where the file system has none) is kept aside, to put back those that this run
+        replaces if it fails. ``checkpoints``: the files this run's checkpoint callbacks
+        write; those inside the folder are run files too."""
+        self._refuse_files("is no longer empty: files appeared while the data was loaded")
         own = [path.name for path in checkpoints if self._holds(path)]
         kept = [path.name for path in self.path.glob(FAILED_CHECKPOINT.format(suffix="*"))]
         self.files = RUN_FILES + tuple(sorted(set(own + kept) - set(RUN_FILES)))
-        earlier = [self.path / name for name in self.files if (self.path / name).exists()]
-        if self.overwrite and earlier:
-            backup = Path(tempfile.mkdtemp(prefix=".earlier-", dir=self.path.resolve()))
-            try:
-                for path in earlier:
-                    os.replace(path, backup / path.name)
-            except BaseException:
-                for path in backup.iterdir():
-                    os.replace(path, self.path / path.name)
-                backup.rmdir()
-                raise
-            self.backup = backup
+        for name in self.files:
+            with contextlib.suppress(FileNotFoundError):
+                status = os.stat(self.path / name)
+                # Once per file: where case is ignored, two of the names may be one file.
+                if not any(os.path.samestat(status, seen) for seen in self.earlier.values()):
+                    self.earlier[name] = status
+        if self.earlier:
+            self.backup = _keep_aside(self.path, self.earlier)
         self.started = True  # from now on, the run folder's RUN_FILES are this run's
 
     def finish(self) -> None:
-        """The run has written all its files: the earlier run's are deleted, and the folder
-        is given up."""
+        """The run has written all its files: the earlier run's files that it did not
+        replace are deleted, and the folder is given up."""
+        for name, status in self.earlier.items():
+            if _unchanged(self.path / name, status):
+                (self.path / name).unlink(missing_ok=True)
         if self.backup is not None:
             shutil.rmtree(self.backup, ignore_errors=True)
             self.backup = None
@@ -185,30 +191,38 @@ class RunFolder:
 
     def fail(self, checkpoint: Path | None = None) -> str | None:
         """The run failed (or was stopped before training): remove what it wrote and the
-        folders it created, put the earlier run's files back, give the folder up, keep ``checkpoint`` (a training
-        checkpoint this run wrote, or None). Returns a note saying where the kept checkpoint
-        is, or None."""
+        folders it created, put back the earlier run's files it replaced, give the folder up,
+        keep ``checkpoint`` (a training checkpoint this run wrote, or None). Returns a note
+        saying where the kept checkpoint is, or None."""
         kept = None
         if self.started:
             in_folder = checkpoint is not None and self._holds(checkpoint)
             for name in self.files:
-                if not (in_folder and name == checkpoint.name):
+                if name not in self.earlier and not (in_folder and name == checkpoint.name):
                     (self.path / name).unlink(missing_ok=True)
             kept = checkpoint
             if self.backup is not None:
                 if in_folder and (self.backup / checkpoint.name).exists():
                     kept = self.path / self._free_failed_checkpoint_name()
                     os.replace(checkpoint, kept)
-                for path in self.backup.iterdir():
-                    os.replace(path, self.path / path.name)
-                self.backup.rmdir()
-                self.backup = None
+                self._put_back()
         self._release()
         if kept is None:
             return None
         return (f"the training checkpoint of this run is kept at {kept} (resume from it with "
                 "Trainer.fit(..., resume_from=path), or load its weights with "
                 "chainrule.training.checkpoint.checkpoint_network)")
+
+    def _put_back(self) -> None:
+        """Each earlier run's file that this run replaced comes back (one rename, so the
+        name never goes missing); then the files kept aside are gone."""
+        for name, status in self.earlier.items():
+            if _unchanged(self.path / name, status):
+                (self.backup / name).unlink()
+            else:
+                os.replace(self.backup / name, self.path / name)
+        self.backup.rmdir()
+        self.backup = None
 
     def _free_failed_checkpoint_name(self) -> str:
         """The first :data:`FAILED_CHECKPOINT` name that neither the folder nor the earlier
@@ -232,6 +246,34 @@ def _new_run_dir(root: Path, dataset: str) -> Path:
             continue
         return path
     raise FileExistsError(f"could not create a new run folder {root / base}-N")  # pragma: no cover
+
+
+def _keep_aside(folder: Path, names: Iterable[str]) -> Path:
+    """A hidden folder ``.earlier-<random>`` inside ``folder`` (so on the same file system,
+    even when ``folder`` is a mount point) holding a hard link to each file ``names`` of
+    ``folder``, or a copy of it where the file system has no hard links; all of them, or
+    (an error) none."""
+    backup = Path(tempfile.mkdtemp(prefix=".earlier-", dir=folder.resolve()))
+    try:
+        for name in names:
+            try:
+                os.link(folder / name, backup / name)
+            except OSError:  # FAT, some network shares
+                shutil.copy2(folder / name, backup / name)
+    except BaseException:
+        shutil.rmtree(backup, ignore_errors=True)
+        raise
+    return backup
+
+
+def _unchanged(path: Path, status: os.stat_result) -> bool:
+    """Whether ``path`` is still the file of ``status``: a file chainrule writes replaces the
+    old one by a rename (:func:`~chainrule._atomic.write_atomically`), so a new file is a new
+    inode."""
+    try:
+        return os.path.samestat(os.stat(path), status)
+    except FileNotFoundError:
+        return False
 
 
 def _claim(folder: Path) -> int:
@@ -283,7 +325,9 @@ def _holder(path: Path) -> str:
 
 
 class StartRun(Callback):
-    """When training starts (all checks passed): take the folder, write ``config.toml``."""
+    """When training starts (all checks passed): take the folder. When it ends: write
+    ``config.toml`` (not before: with ``overwrite``, the earlier run's config stays beside its
+    model while this run trains)."""
 
     def __init__(self, folder: RunFolder, config: dict[str, Any]) -> None:
         self.folder = folder
@@ -292,6 +336,8 @@ class StartRun(Callback):
     def on_train_begin(self, trainer: Trainer) -> None:
         self.folder.start(Path(callback.path) for callback in trainer.callbacks
                           if isinstance(callback, ModelCheckpoint))
+
+    def on_train_end(self, trainer: Trainer, logs: dict[str, float]) -> None:
         text = config_module.dumps(_absolute_paths(self.config))
         write_atomically(self.folder.path / "config.toml", text.encode("utf-8"))
 

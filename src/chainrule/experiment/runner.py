@@ -60,14 +60,15 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
         None: a new folder ``runs/<YYYYmmdd-HHMMSS>-<dataset>`` (``-2``, ``-3`` ... appended
         when that name is taken).
     overwrite : bool
-        Allow a folder holding an earlier run: its run files (:data:`RUN_FILES`) are moved
-        aside when training starts, and deleted once this run has written its own (put back
+        Allow a folder holding an earlier run: its run files (:data:`RUN_FILES`) stay in
+        place while this run trains, are replaced by this run's own as they are written, and
+        those not replaced are deleted once all are written (the replaced ones are put back
         if this run fails); other files are left alone.
 
     The data, the network, the trainer and every check of the config come first: a config
     error leaves no folder behind (the folder is created, or claimed, before loading the
     data, and removed again if the run does not start). ``config.toml`` is written when
-    training starts.
+    training ends.
 
     Ctrl-C stops training after the current batch; the run is then evaluated and saved as
     usual with the weights of that moment, and ``metrics.json`` says so (``"interrupted":
@@ -79,8 +80,7 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
 
     A run that fails once training has started (a diverged loss, an unwritable file, a second
     Ctrl-C while the files are written) removes the files it wrote and the folders it created,
-    and with ``overwrite`` puts the earlier run's files back (they are moved aside when
-    training starts and deleted once this run has written all its files); only a training
+    and with ``overwrite`` puts back the earlier run's files it replaced; only a training
     checkpoint it wrote is kept, and the exception's note (``exc.__notes__``) says where. See
     :mod:`chainrule.experiment.folder`.
     """
