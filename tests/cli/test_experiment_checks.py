@@ -234,12 +234,18 @@ def test_a_checkpoint_without_save_best_only_needs_no_validation(tmp_path):
     assert "val_loss" not in result.trainer.history.history
 
 
-@pytest.mark.parametrize("name", ["config.toml", "history.csv", "model.safetensors"])
-def test_a_checkpoint_path_that_is_one_of_the_runs_own_files(tmp_path, name):
+@pytest.mark.parametrize("name, own", [
+    ("config.toml", "config.toml"), ("history.csv", "history.csv"),
+    ("model.safetensors", "model.safetensors"),
+    # One file where case is ignored (macOS, Windows): refused on every system alike.
+    ("Model.safetensors", "model.safetensors"), ("CONFIG.TOML", "config.toml"),
+    (".chainrule-run.lock", ".chainrule-run.lock"),  # it would unlock the folder
+])
+def test_a_checkpoint_path_that_is_one_of_the_runs_own_files(tmp_path, name, own):
     out = tmp_path / "run"
     config = load_config(overrides=[*CIRCLES, f"callbacks.checkpoint.path='{out / name}'"])
     with pytest.raises(ConfigError, match=(
-            rf"^callbacks\.checkpoint\.path = .*{name}\" is the run's own {name}, which the "
+            rf"^callbacks\.checkpoint\.path = .*{name}\" is the run's own {own}, which the "
             r"run writes too; choose another file name, or leave the path out")):
         run(config, out)
     assert not out.exists()

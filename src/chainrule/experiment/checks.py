@@ -17,7 +17,7 @@ from ..layers.sequential import Sequential
 from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
 from ..training.trainer import logged_keys
 from .data import Data
-from .folder import CHECKPOINT, RUN_FILES
+from .folder import CHECKPOINT, LOCK, RUN_FILES, directly_in, same_name
 
 
 def check_layer_sizes(architecture: list[dict[str, Any]], data: Data) -> None:
@@ -88,7 +88,8 @@ def check_metrics(names: list[str], data: Data, *, auto: bool) -> None:
 def check_callbacks(config: dict[str, Any], metrics: list[str], data: Data,
                     out_dir: Path | None = None) -> None:
     """Each callback monitors a quantity the run logs; a checkpoint's folder exists, and its
-    file is none of the run's own files in ``out_dir`` (the run folder, when known)."""
+    file is none of the run's own files in ``out_dir`` (the run folder, when known), whatever
+    the case of its name (one file where case is ignored)."""
     logged = logged_keys(metrics, validation=data.X_val is not None)
     for name, options in config.get("callbacks", {}).items():  # names the config check knows
         default = inspect.signature(callback_class(name)).parameters["monitor"].default
@@ -113,8 +114,9 @@ def check_callbacks(config: dict[str, Any], metrics: list[str], data: Data,
                     f"{key}: the folder {path.parent} does not exist; create it, or leave the "
                     f"path out to write {CHECKPOINT} into the run folder"
                 )
-            own = next((name for name in RUN_FILES if out_dir is not None and name != CHECKPOINT
-                        and (Path(out_dir) / name).resolve() == path.resolve()), None)
+            own = out_dir is not None and directly_in(path, Path(out_dir)) and next(
+                (name for name in (*RUN_FILES, LOCK) if name != CHECKPOINT
+                 and same_name(name, path)), None)
             if own:
                 raise ConfigError(
                     f"{key} is the run's own {own}, which the run writes too; choose "

@@ -155,7 +155,7 @@ class RunFolder:
 
     def _holds(self, path: Path) -> bool:
         """Whether ``path`` names a file directly inside the run folder."""
-        return path.resolve().parent == self.path.resolve()
+        return directly_in(path, self.path)
 
     def start(self, checkpoints: Iterable[Path] = ()) -> None:
         """Training starts: the folder must still be empty (without ``overwrite``); with
@@ -198,7 +198,7 @@ class RunFolder:
         if self.started:
             in_folder = checkpoint is not None and self._holds(checkpoint)
             for name in self.files:
-                if name not in self.earlier and not (in_folder and name == checkpoint.name):
+                if name not in self.earlier and not (in_folder and same_name(name, checkpoint)):
                     (self.path / name).unlink(missing_ok=True)
             kept = checkpoint
             if self.backup is not None:
@@ -232,6 +232,22 @@ class RunFolder:
             if not (self.path / name).exists() and not (self.backup / name).exists():
                 return name
         raise FileExistsError(f"{self.path} holds 9999 failed checkpoints")  # pragma: no cover
+
+
+def directly_in(path: Path, folder: Path) -> bool:
+    """Whether ``path`` names a file directly inside ``folder`` (through links too, and in any
+    case where the file system ignores it)."""
+    try:
+        return os.path.samefile(path.expanduser().parent, folder)
+    except OSError:  # one of them does not exist
+        return path.expanduser().resolve().parent == folder.resolve()
+
+
+def same_name(name: str, path: Path) -> bool:
+    """Whether the file ``name`` of a folder is ``path``'s name there, ignoring case: on macOS
+    and Windows ``Model.safetensors`` and ``model.safetensors`` are one file (this refuses
+    such names on every system alike)."""
+    return name.casefold() == path.name.casefold()
 
 
 def _new_run_dir(root: Path, dataset: str) -> Path:
