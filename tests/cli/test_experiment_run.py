@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import signal
+import subprocess
 import sys
 import time
 import tomllib
@@ -191,6 +193,47 @@ def test_config_toml_holds_absolute_paths_so_the_run_folder_works_from_anywhere(
     monkeypatch.chdir(tmp_path)  # elsewhere: the run's config still finds its data
     data = load_data(load_config(data_folder / "run" / "config.toml")["data"])
     np.testing.assert_array_equal(data.y_test, result.data.y_test)
+
+
+def test_a_folder_name_the_locale_cannot_decode_is_recorded_as_the_utf8_it_is(tmp_path, rng):
+    """Under a locale that is not UTF-8 (LC_ALL=C), Python reads the working folder
+    ``dönnées`` as ``d\\udcc3\\udcb6nn...`` (its bytes kept as surrogates); config.toml, which
+    is UTF-8, holds the name those bytes spell."""
+    folder = tmp_path / "dönnées"
+    folder.mkdir()
+    X = rng.normal(size=(40, 2))
+    np.savetxt(folder / "train.csv", np.column_stack([X, X[:, 0] > 0]), delimiter=",",
+               fmt="%.6f")
+    code = ("from chainrule.config import load_config\n"
+            "from chainrule.experiment import run\n"
+            "run(load_config(overrides=['data.dataset=files', 'data.train=train.csv', "
+            "'model.hidden=[3]', 'training.epochs=1', 'training.verbose=0']), 'run')")
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": "utf-8"}
+    child = subprocess.run([sys.executable, "-c", code], check=False, cwd=folder, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr
+    written = tomllib.loads((folder / "run" / "config.toml").read_text(encoding="utf-8"))
+    assert written["data"]["train"] == str(folder / "train.csv")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="names that are not UTF-8: Linux")
+def test_a_path_that_is_not_utf8_is_a_config_error_before_training(tmp_path, rng,
+                                                                    monkeypatch):
+    folder = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"d\xf6nn\xe9es"))  # Latin-1
+    os.mkdir(folder)
+    X = rng.normal(size=(40, 2))
+    np.savetxt(os.path.join(folder, "train.csv"), np.column_stack([X, X[:, 0] > 0]),
+               delimiter=",", fmt="%.6f")
+    config = load_config(overrides=["data.dataset=files", "data.train=x.csv", "model.hidden=[3]",
+                                    "training.epochs=1", "training.verbose=0"])
+    config["data"]["train"] = os.path.join(folder, "train.csv")
+    epochs = []
+    with_callback(monkeypatch, LambdaCallback(on_epoch_end=lambda *args: epochs.append(args)))
+    with pytest.raises(ConfigError, match=(
+            r"^data\.train: the path .*train\.csv' is not UTF-8 text, which config\.toml "
+            r"needs to record it: rename the folder or file")):
+        run(config, tmp_path / "run")
+    assert not epochs and not (tmp_path / "run").exists()
 
 
 # ------------------------------------------------------------------ data files

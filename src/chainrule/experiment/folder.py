@@ -343,32 +343,53 @@ def _holder(path: Path) -> str:
 class StartRun(Callback):
     """When training starts (all checks passed): take the folder. When it ends: write
     ``config.toml`` (not before: with ``overwrite``, the earlier run's config stays beside its
-    model while this run trains)."""
+    model while this run trains). Its text is made at once, so that a path it cannot hold is a
+    ``ConfigError`` before training."""
 
     def __init__(self, folder: RunFolder, config: dict[str, Any]) -> None:
         self.folder = folder
-        self.config = config
+        self.text = config_module.dumps(_absolute_paths(config)).encode("utf-8")
 
     def on_train_begin(self, trainer: Trainer) -> None:
         self.folder.start(Path(callback.path) for callback in trainer.callbacks
                           if isinstance(callback, ModelCheckpoint))
 
     def on_train_end(self, trainer: Trainer, logs: dict[str, float]) -> None:
-        text = config_module.dumps(_absolute_paths(self.config))
-        write_atomically(self.folder.path / "config.toml", text.encode("utf-8"))
+        write_atomically(self.folder.path / "config.toml", self.text)
 
 
 def _absolute_paths(config: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``config`` with its file and folder paths absolute (from the working
     directory), so that the run's ``config.toml`` reads the same files from anywhere."""
     config = copy.deepcopy(config)
-    tables = ((config.get("data", {}), ("train", "test", "data_dir")),
-              (config.get("callbacks", {}).get("checkpoint", {}), ("path",)))
-    for table, keys in tables:
+    tables = (("data", config.get("data", {}), ("train", "test", "data_dir")),
+              ("callbacks.checkpoint", config.get("callbacks", {}).get("checkpoint", {}),
+               ("path",)))
+    for name, table, keys in tables:
         for key in keys:
             if isinstance(table.get(key), str):
-                table[key] = os.path.abspath(os.path.expanduser(table[key]))
+                path = os.path.abspath(os.path.expanduser(table[key]))
+                table[key] = _utf8_path(path, f"{name}.{key}")
     return config
+
+
+def _utf8_path(path: str, key: str) -> str:
+    """``path`` as the text that config.toml (UTF-8) can hold. Under a locale that is not UTF-8
+    (``LC_ALL=C``), Python keeps the bytes of a name it cannot decode as surrogates
+    (``d\\udcc3\\udcb6nn...``): they are read here as the UTF-8 they are (``dönn...``), the
+    name a UTF-8 locale gives the file. A ``ConfigError`` naming ``key`` when they are not."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return os.fsencode(path).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"{key}: the path {path!r} is not UTF-8 text, which config.toml needs to record "
+                "it: rename the folder or file (to UTF-8), or run from a folder whose path is "
+                "UTF-8"
+            ) from None
+    return path
 
 
 def write_history(history: Any, path: Path) -> None:
