@@ -20,7 +20,8 @@ A config has these tables (every key optional; :data:`DEFAULT_CONFIG` fills the 
 
     Relative paths (train, test, data_dir, callbacks.checkpoint.path) are read from the
     working directory, and a leading ``~`` is the home folder; the ``config.toml`` a run
-    writes holds them made absolute, so that a run folder can be evaluated from anywhere.
+    writes holds them made absolute, so that a run folder can be evaluated from anywhere (and
+    holds as data_dir, made absolute, a data folder that a relative $CHAINRULE_DATA gave).
 
     [model]         either layers = [ {input_dim, output_dim, activation, ...}, ... ] (the
                     tutorials' list of dicts) or hidden = [64, 32] with activation, output

@@ -3,6 +3,8 @@ interrupted run's report, the paths in a run's config.toml, and reading data fil
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import json
 import os
@@ -18,6 +20,7 @@ import pytest
 from _run_helpers import circles_config, with_callback
 
 from chainrule.config import ConfigError, load_config
+from chainrule.datasets import catalog
 from chainrule.experiment import RUN_FILES, load_data, run
 from chainrule.tables import read_table
 from chainrule.training.callbacks import LambdaCallback
@@ -234,6 +237,75 @@ def test_a_path_that_is_not_utf8_is_a_config_error_before_training(tmp_path, rng
             r"needs to record it: rename the folder or file")):
         run(config, tmp_path / "run")
     assert not epochs and not (tmp_path / "run").exists()
+
+
+def small_california(root: Path, rng, monkeypatch) -> None:
+    """A small ``california_housing/housing.csv`` under ``root``, recorded in the catalog as
+    the official file (whose size and SHA-256 the loader checks)."""
+    folder = root / "california_housing"
+    folder.mkdir(parents=True)
+    rows = [f"{-122 + rng.random():.3f},{37 + rng.random():.3f},{rng.integers(1, 50)},"
+            f"{rng.integers(500, 900)},{rng.integers(100, 200)},{rng.integers(300, 900)},"
+            f"{rng.integers(100, 300)},{1 + 8 * rng.random():.4f},{rng.integers(50, 500)}000,"
+            "INLAND\n" for _ in range(40)]
+    (folder / "housing.csv").write_text(
+        "longitude,latitude,housing_median_age,total_rooms,total_bedrooms,population,"
+        "households,median_income,median_house_value,ocean_proximity\n" + "".join(rows))
+    content = (folder / "housing.csv").read_bytes()
+    relative = "california_housing/housing.csv"
+    record = dataclasses.replace(catalog.catalog_file(relative), size=len(content),
+                                 sha256=hashlib.sha256(content).hexdigest())
+    monkeypatch.setitem(catalog._FILES, relative, record)
+
+
+@pytest.mark.parametrize("variable", ["CHAINRULE_DATA", "CHAINRULE_CACHE"])
+def test_a_relative_data_folder_from_the_environment_is_recorded(tmp_path, monkeypatch, rng,
+                                                                   refused_url, variable):
+    """``CHAINRULE_DATA=../shared/data`` (or a relative cache) is read from the working
+    directory: config.toml records that folder as data.data_dir, made absolute, so that the
+    run folder is evaluated from anywhere without downloading."""
+    project = tmp_path / "project"
+    small_california(tmp_path / "shared" / "data", rng, monkeypatch)
+    project.mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("CHAINRULE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv(variable, "../shared/data")
+    monkeypatch.setenv("CHAINRULE_DATA_URL", refused_url)  # never the network
+    config = load_config(overrides=["data.dataset=california_housing", "model.hidden=[3]",
+                                    "training.epochs=1", "training.verbose=0"])
+    result = run(config, "run")
+    written = tomllib.loads((project / "run" / "config.toml").read_text())
+    assert written["data"]["data_dir"] == str(tmp_path / "shared" / "data")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(variable)
+    data = load_data(load_config(project / "run" / "config.toml")["data"])
+    np.testing.assert_array_equal(data.y_test, result.data.y_test)
+
+
+@pytest.mark.parametrize("setting", ["absolute", "given", "files"])
+def test_a_data_folder_is_recorded_only_where_it_was_relative_to_the_working_directory(
+        tmp_path, monkeypatch, rng, refused_url, setting):
+    """An absolute CHAINRULE_DATA is left to the environment (a later one may point
+    elsewhere), a data.data_dir given is recorded as given (made absolute), and a dataset
+    read from files has no data folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHAINRULE_DATA_URL", refused_url)  # never the network
+    monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path / "data") if setting == "absolute"
+                       else "data")
+    overrides = {"absolute": [], "given": ["data.data_dir='elsewhere'"],
+                 "files": ["data.dataset=files", "data.train=train.csv"]}[setting]
+    if setting == "files":
+        X = rng.normal(size=(40, 2))
+        np.savetxt("train.csv", np.column_stack([X, X[:, 0] > 0]), delimiter=",", fmt="%.6f")
+    else:
+        small_california(tmp_path / ("elsewhere" if setting == "given" else "data"), rng,
+                         monkeypatch)
+    run(load_config(overrides=["data.dataset=california_housing", *overrides,
+                               "model.hidden=[3]", "training.epochs=1", "training.verbose=0"]),
+        "run")
+    written = tomllib.loads((tmp_path / "run" / "config.toml").read_text())["data"]
+    expected = {"absolute": None, "given": str(tmp_path / "elsewhere"), "files": None}[setting]
+    assert written.get("data_dir") == expected
 
 
 # ------------------------------------------------------------------ data files

@@ -360,9 +360,19 @@ class StartRun(Callback):
 
 def _absolute_paths(config: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``config`` with its file and folder paths absolute (from the working
-    directory), so that the run's ``config.toml`` reads the same files from anywhere."""
+    directory), so that the run's ``config.toml`` reads the same files from anywhere. A
+    dataset's folder taken from a relative ``$CHAINRULE_DATA`` (``../shared/data``, as the
+    examples use it) or ``$CHAINRULE_CACHE`` is read from the working directory too: it is
+    recorded as ``data.data_dir``."""
     config = copy.deepcopy(config)
-    tables = (("data", config.get("data", {}), ("train", "test", "data_dir")),
+    data = config.get("data", {})
+    if "data_dir" not in data and _reads_a_data_folder(data.get("dataset")):
+        from ..datasets.storage import resolve_data_dir
+
+        folder = resolve_data_dir()
+        if not folder.is_absolute():  # an absolute one is left to the environment
+            data["data_dir"] = os.fspath(folder)
+    tables = (("data", data, ("train", "test", "data_dir")),
               ("callbacks.checkpoint", config.get("callbacks", {}).get("checkpoint", {}),
                ("path",)))
     for name, table, keys in tables:
@@ -371,6 +381,14 @@ def _absolute_paths(config: dict[str, Any]) -> dict[str, Any]:
                 path = os.path.abspath(os.path.expanduser(table[key]))
                 table[key] = _utf8_path(path, f"{name}.{key}")
     return config
+
+
+def _reads_a_data_folder(dataset: str | None) -> bool:
+    """Whether the loader of ``dataset`` reads files from a data folder (a catalog dataset
+    that is not bundled: mnist, fashion_mnist, california_housing)."""
+    from ..datasets.catalog import list_datasets
+
+    return any(info.name == dataset and not info.bundled for info in list_datasets())
 
 
 def _utf8_path(path: str, key: str) -> str:
