@@ -72,6 +72,36 @@ class Configurable:
         return settings
 
     @classmethod
+    def resolve(cls, spec: Any, what: str, **options: Any) -> Any:
+        """An instance of ``cls`` from ``spec``: an instance (returned as it is), a registered
+        name, or a mapping ``{"name": ..., **options}`` (through :meth:`from_config`);
+        ``options`` are added to a name's or a mapping's. ``what`` names the argument in errors.
+
+        Raises
+        ------
+        TypeError
+            ``spec`` is none of those (a class is named as one: build an instance), or
+            ``options`` come with an instance (they would be ignored), or :meth:`from_config`'s.
+        ValueError
+            :meth:`from_config`'s: an unknown or missing name, a bad option value.
+        """
+        if isinstance(spec, cls):
+            if options:
+                raise TypeError(
+                    f"options {sorted(options)} cannot be given with {a(what)} "
+                    f"instance ({spec!r}): set them when building it, or pass its name")
+            return spec
+        if isinstance(spec, str):
+            return cls.from_config({"name": spec, **options})
+        if isinstance(spec, Mapping):
+            return cls.from_config({**spec, **options})
+        expected = f"{what} must be {a(cls.__name__)}"
+        if isinstance(spec, type) and issubclass(spec, cls):
+            raise TypeError(f"{expected}, got the class {spec.__name__} itself: build one, "
+                            f"{spec.__name__}(...)")
+        raise TypeError(f"{expected}, a name or a dict, got {type(spec).__name__}")
+
+    @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Any:
         """Build an instance from :meth:`get_config`'s output.
 
@@ -121,6 +151,11 @@ class Configurable:
 
 #: What :meth:`Configurable._settings` finds for an argument stored under no attribute.
 _UNSTORED = object()
+
+
+def a(noun: str) -> str:
+    """``noun`` with its indefinite article: ``an Optimizer``, ``a Loss``."""
+    return f"{'an' if noun[:1].upper() in 'AEIOU' else 'a'} {noun}"
 
 
 def _registered(registry: Registry[Any]) -> set[Any]:

@@ -30,7 +30,6 @@ network end without the activation at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -571,15 +570,4 @@ def get_loss(spec: Any, **kwargs: Any) -> Loss:
     ValueError
         An unknown or missing name, or a bad option value.
     """
-    if isinstance(spec, Loss):
-        if kwargs:
-            raise TypeError(
-                f"options {sorted(kwargs)} cannot be given with a loss instance ({spec!r}): "
-                f"set them when building it, or pass its name"
-            )
-        return spec
-    if isinstance(spec, str):
-        return Loss.from_config({"name": spec, **kwargs})
-    if isinstance(spec, Mapping):
-        return Loss.from_config({**spec, **kwargs})
-    raise TypeError(f"loss must be a Loss, a name or a dict, got {type(spec).__name__}")
+    return Loss.resolve(spec, "loss", **kwargs)

@@ -159,6 +159,30 @@ def test_bad_loss_specs_are_refused_as_optimizer_specs_are(spec, error, pattern)
         cr.Trainer(cr.mlp([2, 1], seed=0), spec)
 
 
+@pytest.mark.parametrize(
+    "argument, spec, pattern",
+    [
+        ("optimizer", 3, r"^optimizer must be an Optimizer, a name or a dict, got int$"),
+        ("optimizer", cr.Adam,
+         r"^optimizer must be an Optimizer, got the class Adam itself: build one, Adam\(\.\.\.\)$"),
+        ("schedule", cr.StepLR,
+         r"^schedule must be a Schedule, got the class StepLR itself: build one, StepLR\(\.\.\.\)$"),
+        ("loss", cr.MSE, r"^loss must be a Loss, got the class MSE itself: build one, MSE\(\.\.\.\)$"),
+    ],
+)
+def test_a_class_where_an_instance_belongs_is_named_as_such(argument, spec, pattern):
+    with pytest.raises(TypeError, match=pattern):
+        cr.Trainer(cr.mlp([2, 1], seed=0), **{"loss": "mse", argument: spec})
+
+
+def test_an_optimizer_or_schedule_may_be_any_mapping_as_a_loss_may():
+    trainer = cr.Trainer(cr.mlp([2, 1], seed=0), "mse",
+                         MappingProxyType({"name": "sgd", "lr": 0.5}),
+                         schedule=MappingProxyType({"name": "step", "step_size": 2}))
+    assert type(trainer.optimizer) is cr.SGD and trainer.optimizer.lr == 0.5
+    assert type(trainer.schedule) is cr.StepLR and trainer.schedule.step_size == 2
+
+
 def test_get_loss_takes_any_mapping_and_refuses_options_with_an_instance():
     loss = get_loss(MappingProxyType({"name": "huber", "delta": 2.0}))
     assert type(loss) is cr.Huber and loss.delta == 2.0

@@ -151,7 +151,7 @@ class Trainer:
             )
         self.net = net
         self.loss = self.objective.loss
-        optimizer = _resolve(Optimizer, optimizer, "optimizer")
+        optimizer = Optimizer.resolve(optimizer, "optimizer")
         if optimizer.bound and optimizer._params is not net.parameters:
             raise ValueError(
                 f"optimizer {type(optimizer).__name__} is already bound to another network's "
@@ -162,7 +162,7 @@ class Trainer:
                 and optimizer._grads is net.gradients):
             optimizer.bind_network(net)
         self.optimizer = optimizer
-        self.schedule = None if schedule is None else _resolve(Schedule, schedule, "schedule")
+        self.schedule = None if schedule is None else Schedule.resolve(schedule, "schedule")
         self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
         self.shuffle = check_bool(shuffle, "shuffle")
         self.rng = as_generator(seed)
@@ -759,17 +759,6 @@ def logged_keys(metrics: Iterable[str], validation: bool) -> list[str]:
     if validation:
         keys += ["val_loss", *(f"val_{name}" for name in metrics)]
     return keys
-
-
-def _resolve(base: type, spec: Any, what: str) -> Any:
-    """An instance of ``base`` from an instance, a registered name or a ``{"name": ...}`` dict."""
-    if isinstance(spec, base):
-        return spec
-    if isinstance(spec, str):
-        return base.from_config({"name": spec})
-    if isinstance(spec, dict):
-        return base.from_config(spec)
-    raise TypeError(f"{what} must be a {base.__name__}, a name or a dict, got {type(spec).__name__}")
 
 
 #: The Trainer's attributes that a fit or the checkpoint it resumes from change (besides the
