@@ -147,6 +147,20 @@ def test_a_termination_signal_raises_terminated_once_and_the_handlers_come_back(
     assert {name: signal.getsignal(getattr(signal, name)) for name in names} == before
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this platform")
+def test_an_ignored_termination_signal_stays_ignored():
+    """nohup (SIGHUP ignored) or a parent's trap "" TERM: the run must survive the signal, as
+    it did with the default handling; only a signal that would end the process is caught."""
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with termination_raises():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            signal.raise_signal(signal.SIGHUP)  # nothing happens
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
+
+
 def test_outside_the_main_thread_termination_signals_are_left_alone():
     before = signal.getsignal(signal.SIGTERM)
     seen = []

@@ -111,8 +111,9 @@ def termination_raises() -> Iterator[None]:
     ends the process if they hang). The previous handlers are restored on exit.
 
     For a program's outermost code, which then ends the process (the ``chainrule`` command).
-    As for :class:`DeferredInterrupt`, nothing is installed outside the main thread, nor in
-    place of a handler installed from C.
+    Only a signal left to its default action (ending the process) is caught: one that is
+    ignored (``nohup``, a parent's ``trap "" TERM``) stays ignored, and one with a handler of
+    its own keeps it. Nothing is installed outside the main thread.
     """
     saved: dict[int, Any] = {}
 
@@ -123,7 +124,7 @@ def termination_raises() -> Iterator[None]:
 
     if threading.current_thread() is threading.main_thread():
         for signum in TERMINATION_SIGNALS:
-            if signal.getsignal(signum) is not None:
+            if signal.getsignal(signum) is signal.SIG_DFL:
                 saved[signum] = signal.signal(signum, handler)
     try:
         yield
