@@ -19,6 +19,7 @@ itself is a failure like any other (exit code 1).
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import io
 import os
@@ -213,13 +214,29 @@ def entry_point() -> int:
 
 def _escape_unencodable(*streams: object) -> None:
     """Let each text stream write a character its encoding lacks as a backslash escape, as
-    Python's stderr does. The encoding is kept, and so is an error handler the user chose
+    Python's stderr does, and the bytes of a file name the locale could not decode as those
+    bytes (as Python's "surrogateescape" does, so that a printed path is the file's). The
+    encoding is kept, and so is an error handler the user chose
     (``PYTHONIOENCODING=ascii:replace``); Python's own choices, "strict" and, under the C
     locale, "surrogateescape", both fail on a character such as ``→``."""
     for stream in streams:
         if (isinstance(stream, io.TextIOWrapper)
                 and stream.errors in ("strict", "surrogateescape")):
-            stream.reconfigure(errors="backslashreplace")
+            stream.reconfigure(errors=_ESCAPE)
+
+
+def _bytes_or_backslash(error: UnicodeError) -> tuple[str | bytes, int]:
+    """The ``_ESCAPE`` error handler: "surrogateescape" where it applies (the undecodable
+    bytes of a file name), "backslashreplace" for any other character."""
+    try:
+        return codecs.lookup_error("surrogateescape")(error)
+    except UnicodeError:
+        return codecs.lookup_error("backslashreplace")(error)
+
+
+#: The name :func:`_bytes_or_backslash` is registered under.
+_ESCAPE = "chainrule.bytes_or_backslash"
+codecs.register_error(_ESCAPE, _bytes_or_backslash)
 
 
 def _out(text: object) -> None:

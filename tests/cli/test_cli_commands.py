@@ -471,6 +471,25 @@ def test_a_stdout_that_cannot_encode_the_output_gets_it_escaped(monkeypatch, ent
         assert escaped in result.stdout.decode("ascii"), args
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="file names are not bytes on Windows")
+def test_under_the_c_locale_a_path_is_printed_as_its_own_bytes(monkeypatch, tmp_path):
+    """A file name the C locale cannot decode comes back out as the bytes it is (Python's
+    surrogateescape), so a script can use the printed path; only characters that are not
+    part of a file name (the summary's ``→``) are escaped."""
+    import chainrule as cr
+
+    path = tmp_path / "dönnées.safetensors"
+    cr.save(cr.mlp([2, 3, 1], seed=0), path)
+    monkeypatch.delenv("PYTHONIOENCODING", raising=False)
+    for name, value in {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}.items():
+        monkeypatch.setenv(name, value)
+    result = subprocess.run(command_line("summary", str(path)), capture_output=True,
+                            check=False)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert os.fsencode(path) + b":" in result.stdout.splitlines()[0]
+    assert rb"\u2192" in result.stdout
+
+
 def test_a_broken_pipe_during_the_work_is_an_error(monkeypatch, capsys):
     """A BrokenPipeError that is not stdout's (a write into a pipe that is the product) means
     the work failed: exit code 1 and the one-line error."""
