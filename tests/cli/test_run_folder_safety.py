@@ -59,6 +59,33 @@ def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path, monkeypatch, ove
     assert result.out_dir == out
 
 
+def test_a_run_folder_that_cannot_be_written_is_a_config_error(tmp_path, monkeypatch):
+    """A folder the run may not write into (read-only, another user's) is refused as a config
+    mistake naming the folder, and a non-empty one first as not empty, as before the lock; not
+    with the OSError of the hidden lock file the user never made."""
+    from chainrule.experiment import folder as folder_module
+
+    open_file = os.open
+
+    def read_only(path, *args, **kwargs):
+        if Path(path).name == folder_module.LOCK:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return open_file(path, *args, **kwargs)
+
+    monkeypatch.setattr(folder_module.os, "open", read_only)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=(
+            rf"^the run folder {tmp_path / 'empty'} cannot be written \(Permission denied\); "
+            r"choose another \(--out\)$")):
+        run(circles_config(), tmp_path / "empty")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match=r"is not empty \(notes.txt\)"):
+        run(circles_config(), tmp_path / "full")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "full"]
+    assert [p.name for p in (tmp_path / "empty").iterdir()] == []
+
+
 def test_a_run_folder_held_by_another_process_is_refused(tmp_path):
     out = tmp_path / "run"
     claim = ("import sys\n"

@@ -90,9 +90,9 @@ class RunFolder:
         self.earlier: dict[str, os.stat_result] = {}  # the earlier run's files (overwrite)
         new = self._find_or_create(out_dir, dataset)
         try:
-            self.lock = _claim(self.path)
-            if not new:
+            if not new:  # (again when training starts: another program may write meanwhile)
                 self._refuse_files("is not empty")
+            self.lock = _claim(self.path)
         except BaseException:
             self._release()
             raise
@@ -294,10 +294,15 @@ def _unchanged(path: Path, status: os.stat_result) -> bool:
 
 def _claim(folder: Path) -> int:
     """Open and lock ``folder``'s :data:`LOCK` (created if missing) and write this process's
-    id into it; returns the open file. A ``ConfigError`` names the process holding it."""
+    id into it; returns the open file. A ``ConfigError`` names the process holding it, or
+    says that the folder cannot be written."""
     path = folder / LOCK
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        except OSError as exc:  # read-only, another user's
+            raise ConfigError(f"the run folder {folder} cannot be written ({exc.strerror}); "
+                              "choose another (--out)") from exc
         try:
             if not _lock(fd):
                 raise ConfigError(
