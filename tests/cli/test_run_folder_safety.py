@@ -154,6 +154,22 @@ def test_the_earlier_run_stays_in_place_while_the_new_one_trains(tmp_path, monke
     assert snapshot(out)["model.safetensors"] != before["model.safetensors"]
 
 
+def test_a_new_run_writes_its_config_when_training_starts(tmp_path, monkeypatch):
+    """A run killed outright (SIGKILL, out of memory) keeps its training checkpoint, and the
+    config.toml beside it says how that run was built, as resume_from needs."""
+    out, seen = tmp_path / "run", []
+    expected = snapshot(run(circles_config(), tmp_path / "alone").out_dir)["config.toml"]
+
+    def look(trainer, epoch, logs):
+        seen.append((out / "config.toml").read_bytes())
+
+    with_callback(monkeypatch, LambdaCallback(on_epoch_end=look))
+    run(circles_config(), out)
+    assert seen[0] == snapshot(out)["config.toml"]
+    assert seen[0].replace(os.fsencode(out), b"") == expected.replace(
+        os.fsencode(tmp_path / "alone"), b"")
+
+
 def test_the_earlier_run_is_kept_aside_inside_the_run_folder(tmp_path, monkeypatch):
     """Its copy (hard links) is kept inside, so on the same file system as the run folder (a
     mount point works) and with a short name (a long run-folder name works)."""

@@ -12,14 +12,17 @@ A run either completes its folder or leaves it as it found it:
 - before training starts (a config error, a failed data load, Ctrl-C while loading), the
   folders the run created (the run folder, ``runs/`` and other missing parents) are removed;
 - when training starts, the folder must still hold nothing but the lock (another program may
-  have written into it while the data was loaded). With ``overwrite``, the earlier run's files
+  have written into it while the data was loaded), and ``config.toml`` is written (so that a
+  run killed outright keeps, beside its training checkpoint, how it was built). With
+  ``overwrite``, the earlier run's files
   (:data:`RUN_FILES`, and a checkpoint the config names inside the folder) stay where they are,
   so that its model can still be used (``predict``, ``evaluate``) while the new run trains; a
   hard link to each (a copy where the file system has none) is kept in a hidden folder
   ``.earlier-<random>`` inside the run folder (so on the same file system, even when the run
   folder is a mount point). Only a checkpoint this run writes replaces the earlier one
-  during training;
-- when training ends, ``config.toml`` is written, then the model and the other files, each
+  during training (an earlier ``config.toml`` stays too: this run's replaces it when training
+  ends);
+- when training ends, the model and the other files are written, each
   replacing the earlier run's file of that name at once (written beside it, then renamed);
   once all are written, the earlier run's files that the new run did not replace (a figure it
   does not draw, a checkpoint it does not write) are deleted, and the hidden folder with them;
@@ -346,10 +349,11 @@ def _holder(path: Path) -> str:
 
 
 class StartRun(Callback):
-    """When training starts (all checks passed): take the folder. When it ends: write
-    ``config.toml`` (not before: with ``overwrite``, the earlier run's config stays beside its
-    model while this run trains). Its text is made at once, so that a path it cannot hold is a
-    ``ConfigError`` before training."""
+    """When training starts (all checks passed): take the folder and write ``config.toml``,
+    so that a run killed outright keeps, beside its training checkpoint, how it was built;
+    but with ``overwrite``, an earlier run's ``config.toml`` stays beside its model while this
+    run trains, and this run's is written when training ends. Its text is made at once, so
+    that a path it cannot hold is a ``ConfigError`` before training."""
 
     def __init__(self, folder: RunFolder, config: dict[str, Any]) -> None:
         self.folder = folder
@@ -358,9 +362,12 @@ class StartRun(Callback):
     def on_train_begin(self, trainer: Trainer) -> None:
         self.folder.start(Path(callback.path) for callback in trainer.callbacks
                           if isinstance(callback, ModelCheckpoint))
+        if "config.toml" not in self.folder.earlier:
+            write_atomically(self.folder.path / "config.toml", self.text)
 
     def on_train_end(self, trainer: Trainer, logs: dict[str, float]) -> None:
-        write_atomically(self.folder.path / "config.toml", self.text)
+        if "config.toml" in self.folder.earlier:
+            write_atomically(self.folder.path / "config.toml", self.text)
 
 
 def _absolute_paths(config: dict[str, Any]) -> dict[str, Any]:

@@ -68,7 +68,7 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
     The data, the network, the trainer and every check of the config come first: a config
     error leaves no folder behind (the folder is created, or claimed, before loading the
     data, and removed again if the run does not start). ``config.toml`` is written when
-    training ends.
+    training starts (with ``overwrite`` over an earlier run's, when training ends).
 
     Ctrl-C stops training after the current batch; the run is then evaluated and saved as
     usual with the weights of that moment, and ``metrics.json`` says so (``"interrupted":
