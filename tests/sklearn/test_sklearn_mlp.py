@@ -733,8 +733,10 @@ def test_edited_weights_that_are_not_finite_are_reported(iris):
     X, y = iris
     model = fit_quietly(MLPClassifier((4,), max_iter=2, random_state=0), X, y)
     model.coefs_[0][0, 0] = np.nan
-    with pytest.raises(ValueError, match=r"^the network's output is not finite: the weights "
-                       r"are not finite \(did training diverge\?\)"):  # as Sequential.forward
+    # Not "did training diverge?" (Sequential.forward's guess): the estimator's fit keeps
+    # finite weights, so non-finite ones were set by hand.
+    with pytest.raises(ValueError, match=r"^this MLPClassifier's weights are not finite \(were "
+                       r"coefs_ or intercepts_ edited\?\); fit it again$"):
         model.predict(X)
 
 

@@ -41,6 +41,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._validation import (
+    all_finite,
     check_bool,
     check_choice,
     check_float_dtype,
@@ -580,10 +581,19 @@ class BaseMLP(BaseEstimator):
         ``logits=True`` the input of the output activation, computed
         :data:`~chainrule.layers.inference.EVAL_CHUNK` rows at a time (as ``Trainer.predict``);
         a ``ValueError`` saying why when they are not finite (``Sequential.check_output``:
-        ``X`` too large for the network's dtype, or weights that are not finite), so they are
-        never returned non-finite."""
+        ``X`` too large for the network's dtype, or weights that are not finite: edited by
+        hand, as ``fit`` keeps them finite), so they are never returned non-finite."""
         net = self._net
-        return forward_in_chunks(net, net.check_input(X), len(net.layers) - 1 if logits else None)
+        X = net.check_input(X)
+        try:
+            return forward_in_chunks(net, X, len(net.layers) - 1 if logits else None)
+        except ValueError:
+            if all_finite(net.parameters):
+                raise
+            raise ValueError(
+                f"this {type(self).__name__}'s weights are not finite (were coefs_ or "
+                "intercepts_ edited?); fit it again"
+            ) from None
 
     def __sklearn_is_fitted__(self) -> bool:
         return "_trainer" in self.__dict__
