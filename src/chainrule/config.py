@@ -461,6 +461,11 @@ def _check_data(data: dict[str, Any]) -> None:
             raise ConfigError('data.train is required when data.dataset = "files"')
     elif "train" in data or "test" in data:
         raise ConfigError('data.train/data.test need data.dataset = "files"')
+    elif data.get("target", DEFAULT_CONFIG["data"]["target"]) != DEFAULT_CONFIG["data"]["target"]:
+        raise ConfigError(
+            f"data.target = {data['target']!r} names a column of the data.train / data.test "
+            f'files: it needs data.dataset = "files" (the {data.get("dataset")} dataset has '
+            "its own targets)")
     has_test_set = data.get("dataset") in WITH_TEST_SET or "test" in data
     if not has_test_set and data.get("test_size", 0) + data.get("validation_size", 0) >= 1:
         raise ConfigError("data.test_size + data.validation_size must be below 1 (both parts "

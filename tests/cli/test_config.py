@@ -46,6 +46,10 @@ from chainrule.config import ConfigError, load_config, validate
          r"callbacks.early_stopping: patience must be in \[0, inf\), got -1"),
         ("loss.reduction='sum'", 'loss.name = "auto" takes no options; name the loss'),
         ("data.train='train.csv'", 'data.train/data.test need data.dataset = "files"'),
+        # a target column is a column of those files: elsewhere it was silently ignored
+        ("data.target='price'", (r"^data.target = 'price' names a column of the data.train / "
+                                 r"data.test files: it needs data.dataset = \"files\" \(the "
+                                 r"digits dataset has its own targets\)$")),
         ("data.dataset='files'", 'data.train is required when data.dataset = "files"'),
         ("data.validation_size=0.8", "data.test_size \\+ data.validation_size must be below 1"),
     ],
