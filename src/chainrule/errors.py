@@ -6,6 +6,7 @@ those keeps working; the subclasses below only add precision for callers who wan
 
 from __future__ import annotations
 
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -46,6 +47,11 @@ class TrainingDivergedError(RuntimeError):
         self.epoch = epoch
         self.batch = batch
         self.loss = loss
+
+    def __reduce__(self) -> tuple:
+        # The keyword-only attributes travel too: a fit in a worker process (a process pool,
+        # scikit-learn's n_jobs) sends this error back pickled.
+        return partial(type(self), epoch=self.epoch, batch=self.batch, loss=self.loss), self.args
 
 
 class MonitorNotLoggedError(ValueError):

@@ -76,6 +76,18 @@ def test_divergence_raises_with_the_weights_of_the_last_finite_step(rng):
     np.testing.assert_array_equal(net.parameters, last_weights)
 
 
+def test_the_divergence_error_survives_pickling_and_copying():
+    """A fit in a worker process (a process pool, scikit-learn's n_jobs) sends its error back
+    to the parent pickled: it must arrive whole, with its attributes."""
+    import copy
+
+    error = cr.TrainingDivergedError("loss became nan", epoch=3, batch=2, loss=float("nan"))
+    for clone in (pickle.loads(pickle.dumps(error)), copy.copy(error), copy.deepcopy(error)):
+        assert type(clone) is cr.TrainingDivergedError
+        assert str(clone) == "loss became nan"
+        assert (clone.epoch, clone.batch) == (3, 2) and np.isnan(clone.loss)
+
+
 def test_the_callers_arrays_are_never_modified():
     X, _, y, _ = circles()
     X32 = X.astype(np.float32)  # already the network's dtype: no conversion copy is made
