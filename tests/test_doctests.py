@@ -45,6 +45,8 @@ def test_every_layer_documents_its_shapes_and_shows_one(cls):
 def test_every_loss_documents_its_shapes(cls):
     doc = inspect.getdoc(cls)
     assert "Shape" in doc and "n_samples" in doc, cls.__name__
+    if cls.__module__ == "chainrule.losses":  # the library's own: an example with its gradient
+        assert ">>>" in doc and ".backward()" in doc and "array([[" in doc, cls.__name__
 
 
 def test_the_activations_forward_and_backward_have_docstrings():

@@ -325,6 +325,13 @@ class MSE(Loss):
 
     Shape: y_pred and y_true (n_samples, n_outputs); y_true may be (n_samples,) for one output.
 
+    >>> loss = MSE()
+    >>> loss(np.array([[1.0], [3.0]]), np.array([0.0, 1.0]))  # ((1 − 0)² + (3 − 1)²) / 2
+    2.5
+    >>> loss.backward()  # ∂L/∂y = 2(y − t) / n, shape (n_samples, n_outputs) = (2, 1)
+    array([[1.],
+           [2.]])
+
     Derivation: ``docs/backprop.md#mse``.
     """
 
@@ -342,6 +349,13 @@ class MAE(Loss):
     ``L1Loss``).
 
     Shape: y_pred and y_true (n_samples, n_outputs); y_true may be (n_samples,) for one output.
+
+    >>> loss = MAE()
+    >>> loss(np.array([[1.0], [3.0]]), np.array([0.0, 1.0]))  # (|1 − 0| + |3 − 1|) / 2
+    1.5
+    >>> loss.backward()  # sign(y − t) / n, shape (2, 1)
+    array([[0.5],
+           [0.5]])
 
     Derivation: ``docs/backprop.md#mae``.
     """
@@ -367,6 +381,13 @@ class Huber(Loss):
     Huber, "Robust estimation of a location parameter", Ann. Math. Statist. 35 (1964).
 
     Shape: y_pred and y_true (n_samples, n_outputs); y_true may be (n_samples,) for one output.
+
+    >>> loss = Huber(delta=1.0)
+    >>> loss(np.array([[1.0], [3.0]]), np.array([0.0, 1.0]))  # (½·1² + 1·(2 − ½)) / 2
+    1.0
+    >>> loss.backward()  # clip(r, −δ, δ) / n, shape (2, 1)
+    array([[0.5],
+           [0.5]])
 
     Derivation: ``docs/backprop.md#huber``.
     """
@@ -427,6 +448,13 @@ class BinaryCrossEntropy(_SmoothedTargets):
 
     Shape: y_pred and y_true (n_samples, n_outputs); y_true may be (n_samples,) for one output.
 
+    >>> loss = BinaryCrossEntropy()
+    >>> round(loss(np.array([[0.8], [0.4]]), np.array([1, 0])), 4)  # (−ln 0.8 − ln 0.6) / 2
+    0.367
+    >>> np.round(loss.backward(), 4)  # (y − t) / (y (1 − y)) / n, shape (2, 1)
+    array([[-0.625 ],
+           [ 0.8333]])
+
     Derivation: ``docs/backprop.md#binary-cross-entropy``.
     """
 
@@ -486,6 +514,14 @@ class CrossEntropy(_SmoothedTargets):
 
     Shape: y_pred (n_samples, n_classes); y_true integer labels (n_samples,) with values in
     [0, n_classes), or targets (n_samples, n_classes).
+
+    >>> loss = CrossEntropy()
+    >>> P = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])  # softmax outputs, (2, 3)
+    >>> round(loss(P, np.array([0, 2])), 4)  # (−ln 0.7 − ln 0.8) / 2
+    0.2899
+    >>> np.round(loss.backward(), 4)  # −T/P / n, shape (n_samples, n_classes) = (2, 3)
+    array([[-0.7143,  0.    ,  0.    ],
+           [ 0.    ,  0.    , -0.625 ]])
 
     Derivation: ``docs/backprop.md#cross-entropy``.
     """
