@@ -14,9 +14,8 @@ from ..config import ConfigError
 from ..errors import DataNotFoundError
 from ..tables import read_table
 from ..training.data import (
-    decimals_between,
+    fraction_advice,
     fraction_count,
-    round_to_digits,
     stratified_bounds,
     train_test_split,
 )
@@ -239,18 +238,11 @@ def _split(X: np.ndarray, y: np.ndarray, fraction: float, *, stratify: bool, see
         need = (f"a split stratified by class needs {low} to {high} there (one sample of each of "
                 f"the {low} classes on each side)" if low > 1 else
                 "each side needs a sample" + (f", so {low} to {high}" if low <= high else ""))
-        # ceil(f · n) is in [low, high] for f in ((low - 1) / n, high / n]; and the config's
-        # value is f times value / fraction.
-        per_fraction = value / fraction
         if low > high:
             advice = (f"use more data ({n} sample{'s are' if n != 1 else ' is'} too few for "
                       "this split)")
-        elif low == 1:
-            most = round_to_digits(high / n * per_fraction, 3, up=False)
-            advice = f"use {key} of at most {most:g}"
-        else:
-            a, b = decimals_between((low - 1) / n * per_fraction, high / n * per_fraction)
-            advice = f"use {key} between {a:g} and {b:g}" if a < b else f"use {key} = {a:g}"
+        else:  # the config's value is the fraction times value / fraction
+            advice = fraction_advice(key, low, high, n, value / fraction, equals=" = ")
         if limit:
             advice += f", or raise data.limit (now {limit})"
         if what == "validation":

@@ -267,15 +267,10 @@ class _Size(NamedTuple):
 
     def advice(self, low: int, high: int) -> str:
         """How to give a size that puts ``low`` to ``high`` samples in the part, in the
-        caller's own units: a fraction ``f`` gives ``ceil(f · n_of)`` samples
-        (:func:`fraction_count`), which is in ``[low, high]`` for ``f`` in
-        ``((low − 1) / n_of, high / n_of]``."""
+        caller's own units (a count, or a fraction: :func:`fraction_advice`)."""
         if isinstance(self.value, numbers.Integral):
             return f"use {self.name} between {low} and {high}"
-        if low <= 1:
-            return f"use {self.name} of at most {round_to_digits(high / self.n_of, 3, up=False):g}"
-        a, b = decimals_between((low - 1) / self.n_of, high / self.n_of)
-        return f"use {self.name} between {a:g} and {b:g}" if a < b else f"use {self.name}={a:g}"
+        return fraction_advice(self.name, low, high, self.n_of)
 
 
 def fraction_count(fraction: float, n_samples: int) -> int:
@@ -287,20 +282,38 @@ def fraction_count(fraction: float, n_samples: int) -> int:
     return max(1, math.ceil(round(fraction * n_samples, 9)))
 
 
-def round_to_digits(x: float, digits: int, *, up: bool) -> float:
+def fraction_advice(name: str, low: int, high: int, n: int, scale: float = 1.0, *,
+                    equals: str = "=") -> str:
+    """How to give the fraction ``name`` so that a split of ``n`` samples puts ``low`` to
+    ``high`` of them (1 <= low <= high) in the part it sizes: ``"use name between a and b"``
+    with short decimals, or ``"use name of at most b"`` when any small enough fraction works.
+
+    A fraction ``f`` puts ``ceil(f · n)`` samples there (:func:`fraction_count`), which is in
+    ``[low, high]`` for ``f`` in ``((low − 1) / n, high / n]``; ``name``'s value is ``f``
+    times ``scale`` (a config's ``data.validation_size`` is a fraction of all samples, split
+    from the ones the test part leaves). ``equals`` joins a single value: ``"="`` as in a call,
+    ``" = "`` as in a config.
+    """
+    if low <= 1:
+        return f"use {name} of at most {_round_to_digits(high / n * scale, 3, up=False):g}"
+    a, b = _decimals_between((low - 1) / n * scale, high / n * scale)
+    return f"use {name} between {a:g} and {b:g}" if a < b else f"use {name}{equals}{a:g}"
+
+
+def _round_to_digits(x: float, digits: int, *, up: bool) -> float:
     """``x > 0`` to ``digits`` significant digits, rounded up or down."""
     scale = 10.0 ** (digits - 1 - math.floor(math.log10(x)))
     return (math.ceil if up else math.floor)(x * scale) / scale
 
 
-def decimals_between(low: float, high: float) -> tuple[float, float]:
+def _decimals_between(low: float, high: float) -> tuple[float, float]:
     """Short decimals ``a <= b`` with ``low < a`` and ``b <= high`` (0 < low < high): 3
     significant digits, more when the interval is narrower."""
     for digits in range(3, 16):
-        a = round_to_digits(low, digits, up=True)
+        a = _round_to_digits(low, digits, up=True)
         if a <= low:  # low itself is excluded: one step up
             a += 10.0 ** (math.floor(math.log10(low)) - digits + 1)
-        b = round_to_digits(high, digits, up=False)
+        b = _round_to_digits(high, digits, up=False)
         if a <= b:
             return a, b
     return high, high  # pragma: no cover - 15 digits always separate two floats this far apart
