@@ -251,69 +251,82 @@ class Loss(Configurable):
         self, sample_weight: Any, n_samples: int, dtype: Any = np.float64, *,
         name: str = "sample_weight", samples_of: str = "y_pred",
     ) -> np.ndarray | None:
-        """Per-sample weights checked once, in the form :meth:`evaluate` takes (or None).
+        """Per-sample weights checked once, in the form :meth:`evaluate` takes (or None):
+        :func:`check_sample_weight` with this loss's reduction."""
+        return check_sample_weight(sample_weight, n_samples, dtype, reduction=self.reduction,
+                                   name=name, samples_of=samples_of)
 
-        Weights must be finite, non-negative, not all zero, shape (n_samples,). With
-        ``reduction="mean"`` the loss does not change when every weight is multiplied by the
-        same factor, so they are divided by the largest one: weights such as 1e308 or 1e-320
-        then cannot overflow or underflow the weighted mean. With ``reduction="sum"`` they are
-        used as given (scaling them would change the objective).
 
-        Every positive weight must stay positive in ``dtype`` after that: a sample whose weight
-        rounds to 0 would silently drop out of the loss (and a batch of such samples would
-        weigh nothing), so that is a ``ValueError``. The limit is the smallest positive
-        ``dtype`` number, about 1.4e-45 in float32 and 4.9e-324 in float64 (for the mean, as
-        a fraction of the largest weight). Weights below ``np.finfo(dtype).tiny`` (1.2e-38,
-        2.2e-308) but above that limit are subnormal: kept, with fewer significant digits.
+def check_sample_weight(
+    sample_weight: Any, n_samples: int, dtype: Any = np.float64, *, reduction: str = "mean",
+    name: str = "sample_weight", samples_of: str = "y_pred",
+) -> np.ndarray | None:
+    """Per-sample weights (n_samples,) checked once, in the form :meth:`Loss.evaluate` takes
+    for a loss of ``reduction`` (or None); ``name`` and ``samples_of`` name the weights and
+    what they weigh in errors.
 
-        Raises
-        ------
-        ValueError
-            Negative, non-finite or all-zero weights, beyond the range of ``dtype``, or positive
-            weights that ``dtype`` cannot tell from 0.
-        """
-        if sample_weight is None:
-            return None
-        w = as_float_array(sample_weight, name, dtype=np.float64, ndim=1)
-        check_n_samples(n_samples, w.shape[0], samples_of, name)
-        largest = w.max()
-        if w.min() < 0 or not largest > 0:
-            raise ValueError(
-                f"{name} must be non-negative and not all zero, got values in "
-                f"[{w.min():g}, {largest:g}]"
-            )
-        scaled = w / largest if self.reduction == "mean" else w
-        prepared = as_float_array(scaled, name, dtype=dtype, ndim=1)
-        lost = np.flatnonzero((prepared == 0) & (w > 0))
-        if lost.size:
-            raise ValueError(self._lost_weights_message(w, lost, prepared.dtype, name))
-        return prepared
+    Weights must be finite, non-negative, not all zero, shape (n_samples,). With
+    ``reduction="mean"`` the loss does not change when every weight is multiplied by the
+    same factor, so they are divided by the largest one: weights such as 1e308 or 1e-320
+    then cannot overflow or underflow the weighted mean. With ``reduction="sum"`` they are
+    used as given (scaling them would change the objective).
 
-    def _lost_weights_message(
-        self, w: np.ndarray, lost: np.ndarray, dtype: np.dtype, name: str
-    ) -> str:
-        """Why positive weights (at indices ``lost``) rounded to 0 in ``dtype``, and what to do."""
-        smallest = float(np.finfo(dtype).smallest_subnormal)
-        wider = "" if dtype == np.float64 else ", or use a float64 network (dtype=np.float64)"
-        first = int(lost[0])
-        what = (
-            f"{name} has {lost.size} positive value(s) that round to 0 in {dtype.name}, the "
-            f"first at index {first}: {w[first]:g}; those samples would silently drop out of "
+    Every positive weight must stay positive in ``dtype`` after that: a sample whose weight
+    rounds to 0 would silently drop out of the loss (and a batch of such samples would
+    weigh nothing), so that is a ``ValueError``. The limit is the smallest positive
+    ``dtype`` number, about 1.4e-45 in float32 and 4.9e-324 in float64 (for the mean, as
+    a fraction of the largest weight). Weights below ``np.finfo(dtype).tiny`` (1.2e-38,
+    2.2e-308) but above that limit are subnormal: kept, with fewer significant digits.
+
+    Raises
+    ------
+    ValueError
+        Negative, non-finite or all-zero weights, beyond the range of ``dtype``, or positive
+        weights that ``dtype`` cannot tell from 0.
+    """
+    if sample_weight is None:
+        return None
+    w = as_float_array(sample_weight, name, dtype=np.float64, ndim=1)
+    check_n_samples(n_samples, w.shape[0], samples_of, name)
+    largest = w.max()
+    if w.min() < 0 or not largest > 0:
+        raise ValueError(
+            f"{name} must be non-negative and not all zero, got values in "
+            f"[{w.min():g}, {largest:g}]"
         )
-        if self.reduction == "sum":
-            return what + (
-                f"the loss. The smallest positive {dtype.name} is {smallest:.2g} (full "
-                f"precision from {np.finfo(dtype).tiny:.2g}), and with reduction='sum' the "
-                "weights are used as given: multiply them all by one constant (this scales "
-                f"the loss and its gradients){wider}"
-            )
-        largest = float(w.max())
+    scaled = w / largest if reduction == "mean" else w
+    prepared = as_float_array(scaled, name, dtype=dtype, ndim=1)
+    lost = np.flatnonzero((prepared == 0) & (w > 0))
+    if lost.size:
+        raise ValueError(_lost_weights_message(w, lost, prepared.dtype, name, reduction))
+    return prepared
+
+
+def _lost_weights_message(
+    w: np.ndarray, lost: np.ndarray, dtype: np.dtype, name: str, reduction: str
+) -> str:
+    """Why positive weights (at indices ``lost``) rounded to 0 in ``dtype``, and what to do."""
+    smallest = float(np.finfo(dtype).smallest_subnormal)
+    wider = "" if dtype == np.float64 else ", or use a float64 network (dtype=np.float64)"
+    first = int(lost[0])
+    what = (
+        f"{name} has {lost.size} positive value(s) that round to 0 in {dtype.name}, the "
+        f"first at index {first}: {w[first]:g}; those samples would silently drop out of "
+    )
+    if reduction == "sum":
         return what + (
-            f"the weighted mean, which divides every weight by the largest ({largest:g}): in "
-            f"{dtype.name} a weight survives only from about {smallest:.2g} × {largest:g} "
-            f"= {smallest * largest:.2g}. Narrow the range of the weights (raise the smallest, "
-            f"or set them to 0 to drop those samples on purpose){wider}"
+            f"the loss. The smallest positive {dtype.name} is {smallest:.2g} (full "
+            f"precision from {np.finfo(dtype).tiny:.2g}), and with reduction='sum' the "
+            "weights are used as given: multiply them all by one constant (this scales "
+            f"the loss and its gradients){wider}"
         )
+    largest = float(w.max())
+    return what + (
+        f"the weighted mean, which divides every weight by the largest ({largest:g}): in "
+        f"{dtype.name} a weight survives only from about {smallest:.2g} × {largest:g} "
+        f"= {smallest * largest:.2g}. Narrow the range of the weights (raise the smallest, "
+        f"or set them to 0 to drop those samples on purpose){wider}"
+    )
 
 
 @LOSSES.register("mse", "mean_squared_error", "squared_error")

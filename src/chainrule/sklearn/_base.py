@@ -53,7 +53,7 @@ from ..errors import MonitorNotLoggedError, TrainingDivergedError
 from ..layers.dense import Dense
 from ..layers.inference import forward_in_chunks
 from ..layers.sequential import Sequential
-from ..losses import Loss
+from ..losses import Loss, check_sample_weight
 from ..optim import Optimizer
 from ..training.callbacks import Callback
 from ..training.targets import TargetEncoder
@@ -629,13 +629,9 @@ class BaseMLP(BaseEstimator):
         return tags
 
 
-#: Checks sample weights as the Trainer does (:meth:`Loss.prepare_weights`); with
-#: ``reduction="sum"`` they come back as given (float64, not scaled): ``fit`` scales the
-#: penalties by their mean.
-_WEIGHT_CHECK = Loss(reduction="sum")
-
-
 def _sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
     """``sample_weight`` as a float64 array of shape (n_samples,), checked (finite,
     non-negative, not all zero, one per sample of ``X``); or None."""
-    return _WEIGHT_CHECK.prepare_weights(sample_weight, n_samples, samples_of="X")
+    # as the Trainer checks them; "sum": as given (float64, not scaled), as fit scales the
+    # penalties by their mean
+    return check_sample_weight(sample_weight, n_samples, reduction="sum", samples_of="X")
