@@ -87,7 +87,10 @@ class Loss(Configurable):
     argument under its own name (``self.delta = delta``): ``get_config``, ``repr`` and
     :meth:`logits_loss` read them back from the signature. ``get_config`` (and so a config
     naming the loss) needs the class registered under a name of its own, e.g.
-    ``@LOSSES.register("log_cosh")`` above its ``class`` statement.
+    ``@LOSSES.register("log_cosh")`` above its ``class`` statement. Each loss here spells out
+    its own ``__init__``, even one that only passes its arguments on: Python names the
+    ``__init__`` that received a misspelt keyword (``CrossEntropy.__init__() got an unexpected
+    keyword argument 'label_smooth'``), which should be the class called, not a base.
 
     ``get_config()`` is ``{"name": <registered name>, **constructor arguments}``;
     ``Loss.from_config(config)`` picks the class by that name (``Loss.from_config({"name":
@@ -348,6 +351,9 @@ class MSE(Loss):
     Derivation: ``docs/backprop.md#mse``.
     """
 
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)  # an __init__ of its own: see Loss
+
     def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
         residual = self._kept["residual"] = Y - T
         return np.square(residual)
@@ -372,6 +378,9 @@ class MAE(Loss):
 
     Derivation: ``docs/backprop.md#mae``.
     """
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)  # an __init__ of its own: see Loss
 
     def _values(self, Y: np.ndarray, T: np.ndarray) -> np.ndarray:
         residual = self._kept["residual"] = Y - T
@@ -473,6 +482,12 @@ class BinaryCrossEntropy(_SmoothedTargets):
 
     fused_activation = Sigmoid
 
+    def __init__(
+        self, *, from_logits: bool = False, label_smoothing: float = 0.0, reduction: str = "mean"
+    ) -> None:  # an __init__ of its own: see Loss
+        super().__init__(from_logits=from_logits, label_smoothing=label_smoothing,
+                         reduction=reduction)
+
     def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
         T = super()._target(y_true, Y)
         if T.min() < 0 or T.max() > 1:
@@ -540,6 +555,12 @@ class CrossEntropy(_SmoothedTargets):
     """
 
     fused_activation = Softmax
+
+    def __init__(
+        self, *, from_logits: bool = False, label_smoothing: float = 0.0, reduction: str = "mean"
+    ) -> None:  # an __init__ of its own: see Loss
+        super().__init__(from_logits=from_logits, label_smoothing=label_smoothing,
+                         reduction=reduction)
 
     def _target(self, y_true: Any, Y: np.ndarray) -> np.ndarray:
         n_samples, n_classes = Y.shape

@@ -241,6 +241,15 @@ def test_loss_target_errors():
         cr.MSE(reduction="avg")
 
 
+
+@pytest.mark.parametrize("cls", [cr.MSE, cr.MAE, cr.Huber, cr.BinaryCrossEntropy, cr.CrossEntropy])
+def test_a_misspelt_loss_option_names_the_loss_class(cls):
+    """Python's own message, naming the class called (not a base class it inherits from), as
+    the optimizers' constructors do."""
+    with pytest.raises(TypeError, match=rf"^{cls.__name__}\.__init__\(\) got an unexpected "
+                                        r"keyword argument 'label_smooth'$"):
+        cls(label_smooth=0.1)
+
 @pytest.mark.parametrize("cls, activation", [(cr.BinaryCrossEntropy, "Sigmoid"),
                                                (cr.CrossEntropy, "Softmax")])
 def test_cross_entropies_refuse_predictions_outside_0_1_with_the_same_message(cls, activation):
