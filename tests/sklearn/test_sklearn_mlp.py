@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 import warnings
 
 import numpy as np
@@ -618,6 +620,41 @@ def test_verbose_reports_validation_scores_and_why_training_stopped(iris, capsys
         "Training loss did not improve more than tol=1000.000000 for 1 consecutive epochs. "
         "Stopping.")
 
+
+
+class _BrokenPipe(io.StringIO):
+    """stdout whose reader has gone (``python fit.py | head -1``)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def _closed() -> io.StringIO:
+    stream = io.StringIO()
+    stream.close()
+    return stream
+
+
+@pytest.mark.parametrize("stdout", [None, _closed, _BrokenPipe],
+                         ids=["None", "closed", "broken_pipe"])
+def test_verbose_lines_that_cannot_be_printed_do_not_stop_the_training(iris, monkeypatch, stdout):
+    """The progress lines (the Trainer's and the estimator's own: validation scores, the
+    adaptive rate, why training stopped) are a side channel: a stdout that is None (pythonw),
+    closed or whose reader has gone loses them, and the fit is the one a quiet fit makes."""
+    X, y = iris
+    settings = [
+        {"early_stopping": True, "tol": 0.5, "n_iter_no_change": 1, "max_iter": 50},
+        {"solver": "sgd", "learning_rate": "adaptive", "learning_rate_init": 0.01, "tol": 1e3,
+         "n_iter_no_change": 1, "max_iter": 5},
+    ]
+    for options in settings:
+        quiet = fit_quietly(MLPClassifier((4,), random_state=0, **options), X, y)
+        monkeypatch.setattr(sys, "stdout", stdout and stdout())
+        model = fit_quietly(MLPClassifier((4,), verbose=True, random_state=0, **options), X, y)
+        monkeypatch.undo()
+        assert model.n_iter_ == quiet.n_iter_ and model.loss_curve_ == quiet.loss_curve_
+        assert model._trainer.optimizer.lr == quiet._trainer.optimizer.lr
+        np.testing.assert_array_equal(model.coefs_[0], quiet.coefs_[0])
 
 def test_adaptive_rate_is_divided_by_5_on_a_plateau_and_said_so(iris, capsys):
     X, y = iris

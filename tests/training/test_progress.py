@@ -14,7 +14,7 @@ import chainrule as cr
 from chainrule.datasets import make_circles
 from chainrule.training import LambdaCallback, Trainer
 from chainrule.training import progress as progress_module
-from chainrule.training.progress import Progress, format_logs
+from chainrule.training.progress import Progress, format_logs, print_line
 
 
 class Terminal(io.StringIO):
@@ -169,3 +169,18 @@ def test_an_interrupted_epoch_closes_its_bar_and_says_why(monkeypatch, capsys):
     assert "1/3" in terminal.getvalue().split("epoch 2/3")[-1]  # the partial bar was drawn
     out = capsys.readouterr().out
     assert out.startswith("interrupted by the user during epoch 2")
+
+
+
+@pytest.mark.parametrize("closed", [True, False], ids=["closed", "None"])
+def test_a_closed_stdout_loses_the_lines_not_the_training(monkeypatch, closed):
+    """As a reader that left: a stdout closed under the fit (or None, as under pythonw)."""
+    stdout = None
+    if closed:
+        stdout = io.StringIO()
+        stdout.close()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    X, y = circles()
+    trainer = Trainer(cr.mlp([2, 4, 1], output="sigmoid", seed=0), "bce", seed=0, verbose=2)
+    assert len(trainer.fit(X, y, epochs=2)) == 2
+    assert print_line("lost") is not closed  # None takes the line silently

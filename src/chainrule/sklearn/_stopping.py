@@ -38,6 +38,7 @@ import numpy as np
 
 from ..training.callbacks import Callback
 from ..training.epoch_loss import EpochLoss
+from ..training.progress import print_line
 
 #: With ``learning_rate="adaptive"``, the rate is divided by this on a plateau ...
 ADAPTIVE_DIVISOR = 5.0
@@ -124,12 +125,12 @@ class EpochBookkeeping(Callback):
                 set_sgd_lr(trainer.optimizer, lr / ADAPTIVE_DIVISOR)
                 est._no_improvement_count = 0
                 if est.verbose:
-                    print(f"Setting learning rate to {trainer.optimizer.lr:f}")
+                    print_line(f"Setting learning rate to {trainer.optimizer.lr:f}")
             else:
                 self.converged = True
                 trainer.stop_training = True
                 if est.verbose:
-                    print(self._message(est))
+                    print_line(self._message(est))
 
     def _track_training_loss(self, est: Any) -> None:
         loss = est.loss_curve_[-1]
@@ -146,7 +147,7 @@ class EpochBookkeeping(Callback):
         val_loss = float(logs["val_loss"])  # at the epoch's final weights, so is their penalty
         est.validation_loss_curve_.append(self._reported(val_loss, trainer.net.penalty()))
         if est.verbose:
-            print(f"Validation score: {score:f}")
+            print_line(f"Validation score: {score:f}")
         if not np.isfinite(score) or score < est.best_validation_score_ + est.tol:
             est._no_improvement_count += 1  # -inf (the worst score) is no improvement either
         else:

@@ -75,7 +75,9 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
         parameters carry over, and otherwise unused, as scikit-learn's stochastic solvers
         ignore it.
     verbose : bool, default False
-        Print one line per epoch.
+        Print one line per epoch on stdout (and, as scikit-learn, the validation scores and
+        why training stopped); a line that cannot be printed (stdout closed, its reader
+        gone) is skipped, and training goes on.
     warm_start : bool, default False
         ``fit`` continues from the previous weights. A fit that continues from them (this,
         or ``partial_fit``) applies an ``activation``, ``dropout`` or ``dtype`` changed

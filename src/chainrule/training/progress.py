@@ -6,8 +6,9 @@
   epoch.
 - ``verbose=2``: one line per epoch, always.
 
-The lines go to stdout, a side channel: once its reader has gone (``chainrule train | head -1``:
-a write raises ``BrokenPipeError``), the fit prints no more of them and trains on.
+The lines go to stdout, a side channel (:func:`print_line`): once its reader has gone
+(``chainrule train | head -1``: a write raises ``BrokenPipeError``) or it is closed, the fit
+prints no more of them and trains on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,19 @@ from __future__ import annotations
 import sys
 import time
 from typing import Any, TextIO
+
+
+def print_line(line: str) -> bool:
+    """Print ``line`` on stdout; False when it could not be written: its reader has gone
+    (``BrokenPipeError``, an ``OSError``), or it is closed or its encoding lacks a character
+    of the line (a ``ValueError``). A stdout of None (pythonw) takes the line silently.
+    Training code prints its progress through this: the run it reports on must not fail
+    for a lost line."""
+    try:
+        print(line, file=sys.stdout, flush=True)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def format_logs(logs: dict[str, float]) -> str:
@@ -34,7 +48,7 @@ class Progress:
         self._bar: Any = None
         self._tqdm = self._find_tqdm() if verbose == 1 else None
         self._last_refresh = 0.0
-        self._stdout_gone = False  # a line met a closed pipe: print no more
+        self._stdout_gone = False  # a line could not be printed: print no more
 
     def _find_tqdm(self) -> Any:
         isatty = getattr(self.stream, "isatty", None)
@@ -82,14 +96,9 @@ class Progress:
             self._print(text)
 
     def _print(self, line: str) -> None:
-        """``line`` on stdout, unless its reader has gone: the training it reports on must
-        not fail for that (the run would be lost for the sake of a progress line)."""
-        if self._stdout_gone:
-            return
-        try:
-            print(line, file=sys.stdout, flush=True)
-        except BrokenPipeError:
-            self._stdout_gone = True
+        """``line`` on stdout (:func:`print_line`), none after one that could not be."""
+        if not self._stdout_gone:
+            self._stdout_gone = not print_line(line)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -87,7 +87,8 @@ class Trainer:
     verbose : {0, 1, 2} or bool, default 1
         0 (or False) silent; 1 (or True) a progress bar on a terminal, one line per epoch
         otherwise; 2 one line per epoch. Stored as the level. The lines go to stdout; once
-        its reader has gone (a closed pipe), no more are printed and training goes on.
+        one cannot be printed (a closed pipe, a closed stdout), no more are and training
+        goes on.
     schedule : Schedule, name or dict, optional
         Learning-rate schedule; ``lr = schedule(t, optimizer.base_lr) · lr_factor`` with ``t``
         counting steps or epochs as the schedule's ``unit`` says: ``"step"``, the optimizer's
