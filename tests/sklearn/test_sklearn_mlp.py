@@ -134,6 +134,40 @@ def test_early_stopping_scores_keeps_the_best_epoch_and_records_validation_loss(
     assert model.validation_loss_curve_ != model.loss_curve_
 
 
+
+@pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
+def test_early_stopping_runs_one_validation_forward_pass_per_epoch(iris, monkeypatch, estimator):
+    """The validation loss (the Trainer's) and the score (the estimator's) come from the same
+    pass over the validation set, and the scores are those of the weights at each epoch's end."""
+    from chainrule.layers.sequential import Sequential
+
+    X, y = iris
+    settings = {"hidden_layer_sizes": (4,), "early_stopping": True, "max_iter": 4, "tol": 0.0,
+                "random_state": 0}
+    scores = []  # each epoch's, computed on its own by a callback (bookkeeping runs first)
+
+    def rescore(trainer, epoch, logs):
+        bookkeeping = trainer.callbacks[0]
+        X_val, y_val, _ = bookkeeping.validation  # iris: encoded targets are the labels
+        scores.append(bookkeeping.estimator.score(X_val, y_val))
+
+    checked = fit_quietly(estimator(callbacks=[LambdaCallback(on_epoch_end=rescore)],
+                                    **settings), X, y)
+    assert checked.validation_scores_ == scores and len(scores) == 4
+
+    passes = []
+    forward = Sequential._forward
+
+    def counted(self, X, training, *args, **kwargs):
+        if not training:  # an evaluation pass (validation: 15 rows, one chunk)
+            passes.append(X.shape[0])
+        return forward(self, X, training, *args, **kwargs)
+
+    monkeypatch.setattr(Sequential, "_forward", counted)
+    model = fit_quietly(estimator(**settings), X, y)
+    assert passes == [15] * model.n_iter_ and model.n_iter_ == 4
+    assert model.validation_scores_ == scores
+
 def test_without_early_stopping_there_is_no_validation_curve(iris):
     model = fit_quietly(MLPRegressor(hidden_layer_sizes=(4,), max_iter=3), iris[0], iris[1])
     assert model.validation_scores_ is None and model.validation_loss_curve_ is None

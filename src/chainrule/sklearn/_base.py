@@ -60,7 +60,12 @@ from ..training.targets import TargetEncoder
 from ..training.trainer import Trainer
 from ._architecture import check_hidden_sizes, network_layers, rebuilt
 from ._data import sklearn_checks
-from ._stopping import EpochBookkeeping, LearningRatePolicy, no_improvement_start
+from ._stopping import (
+    EpochBookkeeping,
+    LearningRatePolicy,
+    ScoringTrainer,
+    no_improvement_start,
+)
 from ._translate import (
     AUTO_BATCH,
     DEFAULT_LEARNING_RATE,
@@ -160,8 +165,12 @@ class BaseMLP(BaseEstimator):
     def _training_loss(self) -> Loss:
         raise NotImplementedError
 
-    def _score_encoded(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
-        """Accuracy or R² of already validated ``X`` against encoded targets ``y``."""
+    def _score_outputs(
+        self, outputs: np.ndarray, y: np.ndarray, weights: np.ndarray | None
+    ) -> float:
+        """Accuracy or R² against encoded targets ``y`` of finite ``outputs`` (n_samples,
+        n_outputs): the loss's input as the Trainer computes it, i.e. the logits of a
+        classifier (its output layer is fused with its loss), a regressor's predictions."""
         raise NotImplementedError
 
     def _strata(self, y: np.ndarray) -> np.ndarray | None:
@@ -426,7 +435,7 @@ class BaseMLP(BaseEstimator):
         self, optimizer: Optimizer, settings: dict[str, Any], rng: np.random.Generator
     ) -> Trainer:
         """A Trainer of the network with ``optimizer`` (unbound), shuffling with ``rng``."""
-        return Trainer(
+        return ScoringTrainer(
             self._net, self._training_loss(), optimizer, batch_size=settings["batch_size"],
             shuffle=settings["shuffle"], seed=rng, verbose=2 if self.verbose else 0,
         )

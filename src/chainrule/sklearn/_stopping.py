@@ -27,11 +27,13 @@ from its initial rate.)
 :class:`EpochBookkeeping` does exactly this, so that the stopping rule, the adaptive rate and
 ``best_loss_`` compare scikit-learn's values with ``tol``. It also records the validation loss
 (``validation_loss_curve_``, reported as ``loss_curve_``), which scikit-learn's MLP does not
-keep.
+keep. Both come from one forward pass over the validation set per epoch, the Trainer's
+(:class:`ScoringTrainer`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -39,6 +41,7 @@ import numpy as np
 from ..training.callbacks import Callback
 from ..training.epoch_loss import EpochLoss
 from ..training.progress import print_line
+from ..training.trainer import Trainer
 
 #: With ``learning_rate="adaptive"``, the rate is divided by this on a plateau ...
 ADAPTIVE_DIVISOR = 5.0
@@ -141,8 +144,9 @@ class EpochBookkeeping(Callback):
         est.best_loss_ = min(est.best_loss_, loss)
 
     def _track_validation_score(self, est: Any, trainer: Any, logs: dict[str, float]) -> None:
-        X_val, y_val, w_val = self.validation
-        score = est._score_encoded(X_val, y_val, w_val)
+        _, y_val, w_val = self.validation
+        outputs, trainer.evaluated = trainer.evaluated, None  # of the pass that gave val_loss
+        score = est._score_outputs(outputs, y_val, w_val)
         est.validation_scores_.append(score)
         val_loss = float(logs["val_loss"])  # at the epoch's final weights, so is their penalty
         est.validation_loss_curve_.append(self._reported(val_loss, trainer.net.penalty()))
@@ -168,6 +172,31 @@ class EpochBookkeeping(Callback):
             f"{what} did not improve more than tol={est.tol:f} for "
             f"{est.n_iter_no_change} consecutive epochs. Stopping."
         )
+
+
+class ScoringTrainer(Trainer):
+    """The estimators' Trainer. Each evaluation (``fit``'s validation pass, once per epoch)
+    keeps the loss's input for every row in ``evaluated`` (n_samples, n_outputs): the logits
+    of a classifier (its output layer is fused with its loss), a regressor's predictions.
+    :class:`EpochBookkeeping` scores the validation set from them, so that the score and
+    ``val_loss`` cost one forward pass, not two."""
+
+    evaluated: np.ndarray | None = None
+    _keeping = False  # inside _evaluate: its chunks are kept
+
+    def _evaluate(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> dict[str, float]:
+        self.evaluated = np.empty((X.shape[0], self.net.out_features), self.net.dtype)
+        self._keeping = True
+        try:
+            return super()._evaluate(X, y, w)
+        finally:
+            self._keeping = False
+
+    def _chunks(self, X: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+        for rows, scores in super()._chunks(X):
+            if self._keeping:  # copied before _evaluate makes them probabilities in place
+                self.evaluated[rows] = scores
+            yield rows, scores
 
 
 def set_sgd_lr(optimizer: Any, lr: float) -> None:

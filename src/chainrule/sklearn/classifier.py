@@ -278,11 +278,10 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
         labels, not their indices, so that an error about a rare class names it.)"""
         return self.classes_[y] if self.n_outputs_ == 1 else None
 
-    def _score_encoded(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
-        try:
-            predicted = self._encoded_predictions(X)
-        except ValueError:  # outputs overflowing during training: the worst score
-            return -np.inf
+    def _score_outputs(
+        self, outputs: np.ndarray, y: np.ndarray, weights: np.ndarray | None
+    ) -> float:
+        predicted = self._encoded_from_logits(outputs)
         return float(accuracy_score(y, predicted, sample_weight=weights))
 
     # ------------------------------------------------------------------ prediction
@@ -297,7 +296,10 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
         Sigmoid outputs predict the positive class where ``p > 0.5`` (scikit-learn's
         threshold), i.e. where the logit ``z > 0``.
         """
-        Z = self._logits(X)
+        return self._encoded_from_logits(self._logits(X))
+
+    def _encoded_from_logits(self, Z: np.ndarray) -> np.ndarray:
+        """:meth:`_encoded_predictions` from the logits ``Z`` (n_samples, n_outputs)."""
         if self.out_activation_ == "softmax":
             return np.argmax(Z, axis=1)
         if self._label_dtype is not None:

@@ -158,13 +158,18 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         summed = isinstance(self._trainer.loss, SumOverOutputs)
         return 1.0 / self.n_outputs_ if summed else 1.0
 
-    def _score_encoded(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
-        # Predictions overflowing during training give -inf: the worst score.
-        return weighted_r2(y, self._predict_validated(X), weights)
+    def _score_outputs(
+        self, outputs: np.ndarray, y: np.ndarray, weights: np.ndarray | None
+    ) -> float:
+        # An R² below the float range is -inf: the worst score.
+        return weighted_r2(y, self._predictions(outputs), weights)
 
     def _predict_validated(self, X: np.ndarray) -> np.ndarray:
-        Y = self._network_outputs(X)
-        return Y[:, 0] if self._single_output else Y
+        return self._predictions(self._network_outputs(X))
+
+    def _predictions(self, outputs: np.ndarray) -> np.ndarray:
+        """What ``predict`` returns for the network's ``outputs`` (n_samples, n_outputs)."""
+        return outputs[:, 0] if self._single_output else outputs
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """R² of ``predict(X)`` against ``y`` (n_samples,) or (n_samples, n_outputs), as
