@@ -1,4 +1,4 @@
-"""The safetensors container, in memory: encode tensors and metadata, validate, decode.
+"""The safetensors container: encode tensors and metadata, validate, decode.
 
 A safetensors file (https://github.com/huggingface/safetensors) is::
 
@@ -16,6 +16,8 @@ JSON with ``__metadata__`` first and its keys sorted, then the tensors in the pa
 (widest dtype first, then by name, so every tensor starts at a multiple of its item size), padded
 with spaces to a multiple of 8 bytes. The same tensors and metadata therefore always give the
 same bytes, in any process; with at most one metadata key they are the package's own bytes.
+A file is written in parts (:func:`encode_parts`), the values straight from the arrays' memory,
+so that saving a network holds no copy of its parameters.
 
 Reading validates the whole header with the parser below *before* any tensor is decoded, so that
 a damaged or hostile file is refused with a :class:`~chainrule.errors.ModelFormatError` and never
@@ -28,9 +30,10 @@ File handling (atomic writes, reading from disk) is in :mod:`chainrule.io`.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,12 +85,27 @@ class Header:
 
 
 def encode(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> bytes:
-    """The bytes of a safetensors file holding ``tensors`` and ``metadata``.
+    """The bytes of a safetensors file holding ``tensors`` and ``metadata``: the parts of
+    :func:`encode_parts` joined (to write a file, write the parts instead)."""
+    return b"".join(encode_parts(tensors, metadata))
+
+
+def encode_parts(
+    tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]
+) -> Iterator[bytes | memoryview]:
+    """The bytes of a safetensors file holding ``tensors`` and ``metadata``, in parts to write
+    one after the other: the header (with its length), then each tensor's values.
+
+    Everything is checked, and the header built, before this returns. A tensor's part is the
+    array's own memory when it is already little-endian and C-contiguous (a network's
+    parameters are), so that writing a file copies no values; any other array is converted
+    only when its turn comes.
 
     Parameters
     ----------
     tensors : mapping of str to ndarray
         Float32 or float64 arrays of any shape, by non-empty name (not ``"__metadata__"``).
+        They must not change until the parts have been consumed.
     metadata : mapping of str to str
 
     Raises
@@ -118,13 +136,13 @@ def encode(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> by
         _check_unicode(key, "a metadata key")
         _check_unicode(value, f"metadata[{key!r}]")
     document: dict[str, Any] = {METADATA_KEY: dict(sorted(metadata.items()))}
-    offset, chunks = 0, []
-    for name in sorted(tensors, key=lambda name: (-tensors[name].dtype.itemsize, name)):
+    order = sorted(tensors, key=lambda name: (-tensors[name].dtype.itemsize, name))
+    offset = 0
+    for name in order:
         array = tensors[name]
-        code = _CODES[array.dtype.itemsize]
-        chunks.append(np.asarray(array, DTYPES[code]).tobytes(order="C"))  # little-endian, C order
-        end = offset + len(chunks[-1])
-        document[name] = {"dtype": code, "shape": list(array.shape), "data_offsets": [offset, end]}
+        end = offset + array.nbytes
+        document[name] = {"dtype": _CODES[array.dtype.itemsize], "shape": list(array.shape),
+                          "data_offsets": [offset, end]}
         offset = end
     header = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     header += b" " * (-len(header) % 8)  # the data buffer starts 8-byte aligned
@@ -133,7 +151,15 @@ def encode(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> by
             f"the file header would be {len(header):,} bytes, more than the "
             f"{MAX_HEADER_BYTES:,} a reader accepts; store less metadata or fewer tensors"
         )
-    return b"".join([len(header).to_bytes(_LENGTH_BYTES, "little"), header, *chunks])
+    values = (_stored_bytes(tensors[name]) for name in order)
+    return itertools.chain([len(header).to_bytes(_LENGTH_BYTES, "little") + header], values)
+
+
+def _stored_bytes(array: np.ndarray) -> memoryview:
+    """The bytes of ``array``'s values as a file stores them (little-endian, C order): its own
+    memory when it is laid out so (``ascontiguousarray`` copies only otherwise)."""
+    stored = np.ascontiguousarray(array, DTYPES[_CODES[array.dtype.itemsize]])
+    return memoryview(stored.reshape(-1).view(np.uint8))  # a view: no copy (0-d, empty too)
 
 
 def _check_unicode(text: str, what: str) -> None:

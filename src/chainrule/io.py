@@ -545,8 +545,11 @@ def write_tensors(
             raise ValueError(
                 f"metadata[{key!r}] is set by write_tensors to {value!r}, got {metadata[key]!r}"
             )
-    data = container.encode(tensors, {**metadata, **identity, "chainrule_version": __version__})
-    write_atomically(shown, data)
+    # The parts are written as they come: the arrays' own memory, not a bytes copy of the file.
+    parts = container.encode_parts(
+        tensors, {**metadata, **identity, "chainrule_version": __version__}
+    )
+    write_atomically(shown, parts)
 
 
 def read_tensors(

@@ -100,6 +100,10 @@ def test_disk_full_in_the_middle_of_the_write_keeps_the_previous_file(saved, mon
             self.file.flush()
             raise OSError(28, "No space left on device (simulated)")
 
+        def writelines(self, parts):  # a file written in parts fails in the first one
+            for part in parts:
+                self.write(part)
+
         def __getattr__(self, name):
             return getattr(self.file, name)
 

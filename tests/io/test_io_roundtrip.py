@@ -136,6 +136,17 @@ def test_loading_draws_no_initial_values(tmp_path, monkeypatch):
     np.testing.assert_array_equal(load(path).parameters, net.parameters)
 
 
+def _traced_peak(function):
+    """``(result, peak bytes allocated while function() ran, bytes it left allocated)``."""
+    tracemalloc.start()
+    try:
+        result = function()
+        left, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak, left
+
+
 def test_loading_holds_no_memory_beyond_tensors_parameters_and_gradients(tmp_path):
     net = mlp([500, 500, 10], seed=0)  # about 1 MB of float32 parameters
     path = tmp_path / "model.safetensors"
@@ -149,6 +160,12 @@ def test_loading_holds_no_memory_beyond_tensors_parameters_and_gradients(tmp_pat
     # The file's tensors, the parameter buffer and the gradient buffer: no initial values
     # drawn (in float64) only to be overwritten.
     assert peak < 3.5 * net.parameters.nbytes
+
+
+def test_saving_writes_the_parameters_without_copying_them(tmp_path):
+    net = mlp([500, 500, 10], seed=0)
+    _, peak, _ = _traced_peak(lambda: save(net, tmp_path / "model.safetensors"))
+    assert peak < 0.1 * net.parameters.nbytes  # neither per-tensor bytes nor the whole file
 
 
 def test_saving_and_loading_do_not_import_safetensors(tmp_path):

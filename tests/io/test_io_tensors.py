@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -43,6 +44,50 @@ def test_non_contiguous_and_big_endian_arrays_are_written_by_value(tmp_path, rng
     read, _ = read_tensors(tmp_path / "views.safetensors")
     for name, view in views.items():
         assert np.array_equal(read[name], view), name
+
+
+def test_the_file_is_the_header_then_the_little_endian_values(tmp_path, rng):
+    """Byte for byte: the compact header (metadata first, keys sorted; float64 tensors first,
+    then by name), padded with spaces to a multiple of 8, then each tensor's values in C order,
+    whatever the arrays' byte order and memory layout."""
+    base = rng.normal(size=(3, 4))
+    tensors = {"w": base.T.astype(">f4"), "b": np.arange(3.0)[::-1], "s": np.array(2.5)}
+    write_tensors(tmp_path / "state.safetensors", tensors, {"note": "é"})
+    header = (
+        '{"__metadata__":{"chainrule_version":"VERSION","format":"chainrule",'
+        '"format_version":"1","note":"é"},"b":{"dtype":"F64","shape":[3],"data_offsets":[0,24]},'
+        '"s":{"dtype":"F64","shape":[],"data_offsets":[24,32]},'
+        '"w":{"dtype":"F32","shape":[4,3],"data_offsets":[32,80]}}'
+    ).replace("VERSION", __version__).encode()
+    header += b" " * (-len(header) % 8)
+    values = [np.array([2.0, 1.0, 0.0], "<f8"), np.array([2.5], "<f8"),
+              np.ascontiguousarray(base.T, "<f4")]
+    expected = len(header).to_bytes(8, "little") + header + b"".join(v.tobytes() for v in values)
+    assert (tmp_path / "state.safetensors").read_bytes() == expected
+
+
+def _traced_peak(function):
+    """``(result, peak bytes allocated while function() ran)``."""
+    tracemalloc.start()
+    try:
+        result = function()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def _some_tensors(rng):
+    """About 1 MB of float64 and float32 arrays."""
+    return {"m": rng.normal(size=(300, 200)), "v": rng.normal(size=(200, 300)),
+            "b": rng.normal(size=5000).astype(np.float32)}
+
+
+def test_writing_holds_no_copy_of_the_values(tmp_path, rng):
+    tensors = _some_tensors(rng)
+    size = sum(array.nbytes for array in tensors.values())
+    _, peak = _traced_peak(lambda: write_tensors(tmp_path / "state.safetensors", tensors, {}))
+    assert peak < 0.1 * size  # the arrays themselves are written, not bytes made of them
 
 
 def test_reserved_metadata(tmp_path):
