@@ -1,4 +1,4 @@
-"""The safetensors container: encode tensors and metadata, validate, decode.
+"""The safetensors container: encode tensors and metadata, validate a header, read values.
 
 A safetensors file (https://github.com/huggingface/safetensors) is::
 
@@ -22,10 +22,12 @@ so that saving a network holds no copy of its parameters.
 Reading validates the whole header with the parser below *before* any tensor is decoded, so that
 a damaged or hostile file is refused with a :class:`~chainrule.errors.ModelFormatError` and never
 makes us allocate more than the file's own size: every declared tensor must fit exactly in the
-bytes that are actually there. Only ``F32`` and ``F64`` tensors exist in chainrule files, and
-nothing is ever unpickled or evaluated.
+bytes that are actually there. The values are then read from the file straight into their
+arrays (:func:`decode`, :func:`read_into`: new arrays, or a network's parameters), never held
+as bytes as well. Only ``F32`` and ``F64`` tensors exist in chainrule files, and nothing is
+ever unpickled or evaluated.
 
-File handling (atomic writes, reading from disk) is in :mod:`chainrule.io`.
+Opening files and writing them atomically is in :mod:`chainrule.io`.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -65,7 +68,7 @@ METADATA_KEY = "__metadata__"
 class TensorEntry:
     """One tensor's line of the header: ``data[begin:end]`` holds its values."""
 
-    dtype: np.dtype
+    dtype: np.dtype  # of the values once read: native byte order (the file's are little-endian)
     shape: tuple[int, ...]
     begin: int
     end: int
@@ -324,7 +327,7 @@ def _entry(name: str, value: Any, source: str) -> TensorEntry:
             f"{where} of shape {tuple(shape)} and dtype {dtype} needs {nbytes:,} bytes, but its "
             f"data_offsets [{begin}, {end}] span {end - begin:,}"
         )
-    return TensorEntry(DTYPES[dtype], tuple(shape), begin, end)
+    return TensorEntry(DTYPES[dtype].newbyteorder("="), tuple(shape), begin, end)
 
 
 def _is_int(value: Any) -> bool:
@@ -350,16 +353,74 @@ def _check_tiling(tensors: dict[str, TensorEntry], data_size: int, source: str) 
         )
 
 
-def decode(data: bytes, header: Header) -> dict[str, np.ndarray]:
-    """The tensors of ``data``, the data buffer (the bytes after the header) of a file whose
-    ``header`` :func:`parse_header` validated.
+def decode(file: BinaryIO, header: Header, source: str) -> dict[str, np.ndarray]:
+    """The tensors of a file whose ``header`` :func:`parse_header` validated, read from the
+    binary ``file`` positioned at its data buffer (just after the header).
 
-    Each tensor is ``data[begin:end]`` read as little-endian values of its dtype, in C order;
-    the arrays are new, writeable and in native byte order.
+    Each tensor's values are read straight into a new array (:func:`read_into`), so reading
+    holds the values once, never the file's bytes as well. The arrays are writeable, in native
+    byte order and C order, and own their memory.
+
+    Raises
+    ------
+    ModelFormatError
+        The file does not hold exactly the bytes the header declares (it changed size since
+        its header was validated).
     """
-    tensors = {}
-    for name, entry in header.tensors.items():
-        values = np.frombuffer(data, entry.dtype, count=math.prod(entry.shape),
-                               offset=entry.begin)
-        tensors[name] = values.reshape(entry.shape).astype(entry.dtype.newbyteorder("="))
+    tensors = {name: np.empty(entry.shape, entry.dtype) for name, entry in header.tensors.items()}
+    read_into(file, header, tensors, source)
     return tensors
+
+
+def read_into(
+    file: BinaryIO, header: Header, destinations: Mapping[str, np.ndarray], source: str
+) -> None:
+    """Read the data buffer of a file whose ``header`` :func:`parse_header` validated from the
+    binary ``file``, positioned just after the header, into ``destinations``.
+
+    ``destinations`` maps each tensor's name to a writeable C-contiguous array of its shape and
+    dtype (:attr:`TensorEntry.dtype`), e.g. the parameters of a network built for the file:
+    the bytes are read into the arrays' memory, with no copy of them in between. The tensors
+    tile the data buffer (the header was validated so), so they are read in offset order, in
+    one pass from the start of the buffer to its end.
+
+    Raises
+    ------
+    ModelFormatError
+        The file ends before the last tensor's values, or goes on after them: it changed size
+        since its header was validated. The destinations are partly overwritten then.
+    """
+    for name, entry in sorted(header.tensors.items(), key=lambda item: item[1].begin):
+        target = destinations[name]
+        if (target.dtype, target.shape) != (entry.dtype, entry.shape) or not (
+            target.flags.c_contiguous and target.flags.writeable
+        ):  # else reshape(-1) below would copy, and the values read would be lost
+            raise ValueError(
+                f"tensor {name!r} must be read into a writeable C-contiguous array of dtype "
+                f"{entry.dtype} and shape {entry.shape}, got dtype {target.dtype}, shape "
+                f"{target.shape}, C-contiguous {target.flags.c_contiguous}, writeable "
+                f"{target.flags.writeable}"
+            )
+        raw = memoryview(target.reshape(-1).view(np.uint8))  # the array's own memory
+        if not _fill(file, raw):
+            raise _changed_size(source)
+        if sys.byteorder == "big":
+            target.byteswap(inplace=True)  # the file's values are little-endian
+    if file.read(1):
+        raise _changed_size(source)
+
+
+def _fill(file: BinaryIO, buffer: memoryview) -> bool:
+    """Read into all of ``buffer``; False when the file ends first. (A buffered file fills it
+    in one call; a raw one may return less, e.g. at most 2 GiB per read on Linux.)"""
+    done = 0
+    while done < buffer.nbytes:
+        count = file.readinto(buffer[done:])
+        if not count:
+            return False
+        done += count
+    return True
+
+
+def _changed_size(source: str) -> ModelFormatError:
+    return ModelFormatError(f"{source}: the file changed size while it was being read")

@@ -5,6 +5,7 @@ it is not installed)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 from _io_cases import assemble, split
 
-from chainrule._safetensors import decode, encode, header_length, parse_header
+from chainrule._safetensors import decode, encode, header_length, parse_header, read_into
 from chainrule.errors import ModelFormatError
 from chainrule.io import load, read_tensors, save, write_tensors
 
@@ -36,7 +37,7 @@ def _read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str] | None]:
     """``(tensors, metadata)`` of in-memory file bytes, through chainrule's reader."""
     n = header_length(data[:8], len(data), "bytes")
     header = parse_header(data[8 : 8 + n], len(data) - 8 - n, "bytes")
-    return decode(data[8 + n :], header), header.metadata
+    return decode(io.BytesIO(data[8 + n :]), header, "bytes"), header.metadata
 
 
 def test_the_layout_is_fixed_by_the_content():
@@ -69,6 +70,23 @@ def test_values_round_trip_exactly():
         assert read[name].dtype == array.dtype and read[name].shape == array.shape, name
         assert read[name].tobytes() == array.tobytes(), name
         assert read[name].flags.owndata and read[name].flags.writeable, name
+
+
+@pytest.mark.parametrize("wrong", [
+    np.empty((3, 2)), np.empty((2, 3), np.float32), np.empty((3, 2)).T,
+    np.broadcast_to(0.0, (2, 3)),
+], ids=["shape", "dtype", "not-contiguous", "read-only"])
+def test_values_are_read_only_into_arrays_that_hold_them_in_place(wrong):
+    """Reading into a copy (reshaping a non-contiguous array) would lose the values silently."""
+    data = encode({"W": np.ones((2, 3))}, {})
+    n = header_length(data[:8], len(data), "bytes")
+    header = parse_header(data[8 : 8 + n], len(data) - 8 - n, "bytes")
+    with pytest.raises(ValueError, match=r"^tensor 'W' must be read into a writeable "
+                                         r"C-contiguous array of dtype float64 and shape \(2, 3\)"):
+        read_into(io.BytesIO(data[8 + n :]), header, {"W": wrong}, "bytes")
+    target = np.zeros((2, 3))
+    read_into(io.BytesIO(data[8 + n :]), header, {"W": target}, "bytes")
+    assert np.array_equal(target, np.ones((2, 3)))
 
 
 def test_the_same_network_is_saved_as_the_same_bytes_in_any_process(tmp_path):

@@ -140,8 +140,10 @@ def test_a_header_length_beyond_the_limit_is_refused_before_reading_it(tmp_path)
     assert f"the header length {n:,} exceeds the limit of {MAX_HEADER_BYTES:,} bytes" in message
 
 
+@pytest.mark.parametrize("read", [read_tensors, load], ids=["read_tensors", "load"])
 @pytest.mark.parametrize("change", [b"\0" * 8, None], ids=["grows", "shrinks"])
-def test_a_file_that_changes_size_while_being_read_is_refused(tmp_path, monkeypatch, change):
+def test_a_file_that_changes_size_while_being_read_is_refused(tmp_path, monkeypatch, change,
+                                                              read):
     path = tmp_path / "model.safetensors"
     path.write_bytes(VALID)
     real_fstat = os.fstat
@@ -159,7 +161,7 @@ def test_a_file_that_changes_size_while_being_read_is_refused(tmp_path, monkeypa
 
     monkeypatch.setattr(os, "fstat", fstat)
     with pytest.raises(ModelFormatError, match="the file changed size while it was being read"):
-        read_tensors(path)
+        read(path)
 
 
 @pytest.mark.parametrize("length", truncations(VALID))

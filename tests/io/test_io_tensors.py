@@ -90,6 +90,16 @@ def test_writing_holds_no_copy_of_the_values(tmp_path, rng):
     assert peak < 0.1 * size  # the arrays themselves are written, not bytes made of them
 
 
+def test_reading_holds_no_copy_of_the_values(tmp_path, rng):
+    tensors = _some_tensors(rng)
+    size = sum(array.nbytes for array in tensors.values())
+    path = tmp_path / "state.safetensors"
+    write_tensors(path, tensors, {})
+    (read, _), peak = _traced_peak(lambda: read_tensors(path))
+    assert peak < 1.1 * size  # the arrays returned, read into: not the file's bytes as well
+    assert all(np.array_equal(read[name], tensors[name]) for name in tensors)
+
+
 def test_reserved_metadata(tmp_path):
     path = tmp_path / "state.safetensors"
     write_tensors(path, {}, {"format": FORMAT, "format_version": "1", "chainrule_version": "0.0.1"})
