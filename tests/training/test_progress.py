@@ -124,6 +124,26 @@ def test_a_closed_stdout_ends_the_progress_lines_not_the_training(monkeypatch, c
     assert capsys.readouterr().err == ""
 
 
+def test_a_stdout_that_only_writes_gets_every_line(monkeypatch):
+    """Capture and tee helpers often define ``write`` alone (no ``flush``): the lines are
+    written, and the fit goes on to its last epoch."""
+    class WriteOnly:
+        def __init__(self):
+            self.text = ""
+
+        def write(self, text: str) -> int:
+            self.text += text
+            return len(text)
+
+    stream = WriteOnly()
+    monkeypatch.setattr(sys, "stdout", stream)
+    X, y = circles()
+    history = Trainer(cr.mlp([2, 4, 1], output="sigmoid", seed=0), "bce", batch_size=40,
+                      seed=0, verbose=2).fit(X, y, epochs=3)
+    assert history.epochs == [1, 2, 3]
+    assert [line.split()[1] for line in stream.text.splitlines()] == ["1/3", "2/3", "3/3"]
+
+
 def circles():
     return make_circles(120, noise=0.1, seed=0)
 

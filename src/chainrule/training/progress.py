@@ -21,11 +21,15 @@ from typing import Any, TextIO
 def print_line(line: str) -> bool:
     """Print ``line`` on stdout; False when it could not be written: its reader has gone
     (``BrokenPipeError``, an ``OSError``), or it is closed or its encoding lacks a character
-    of the line (a ``ValueError``). A stdout of None (pythonw) takes the line silently.
+    of the line (a ``ValueError``). A stdout of None (pythonw) takes the line silently, and
+    one with no ``flush`` (a capture helper that only defines ``write``) is not flushed.
     Training code prints its progress through this: the run it reports on must not fail
     for a lost line."""
     try:
-        print(line, file=sys.stdout, flush=True)
+        print(line, file=sys.stdout)
+        flush = getattr(sys.stdout, "flush", None)
+        if flush is not None:
+            flush()
     except (OSError, ValueError):
         return False
     return True
