@@ -936,6 +936,42 @@ def test_a_fit_that_a_callback_stops_before_any_step_changes_nothing(rng):
     assert _trainer_state(trainer) == before
 
 
+def _ctrl_c(*args):
+    os.kill(os.getpid(), signal.SIGINT)  # deferred by fit until the next batch
+
+
+def _raise_keyboard_interrupt(*args):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("hook, action", [
+    ("on_train_begin", _raise_keyboard_interrupt),
+    ("on_epoch_begin", _raise_keyboard_interrupt),
+    ("on_epoch_begin", _ctrl_c),  # during the first batch: fit defers it, with nothing done
+], ids=["raised-at-train-begin", "raised-at-epoch-begin", "ctrl-c-before-the-first-step"])
+@pytest.mark.parametrize("fitted", [False, True], ids=["first-fit", "later-fit"])
+def test_a_fit_interrupted_before_any_step_changes_nothing(rng, hook, action, fitted):
+    """A Ctrl-C before the first step has no trained batch to keep: the fit raises
+    KeyboardInterrupt and the trainer is as it was; a first fit forgets the classes it
+    learnt, so that a fit with the right targets can follow."""
+    X = rng.normal(size=(40, 3))
+    trainer = Trainer(cr.mlp([3, 5, 3], output="softmax", dropout=0.2, seed=0),
+                      "cross_entropy", batch_size=10, seed=0, verbose=0)
+    if fitted:
+        trainer.fit(X, np.arange(40) % 3, epochs=1)
+    before = _trainer_state(trainer)
+    handler = signal.getsignal(signal.SIGINT)
+    trainer.callbacks = [LambdaCallback(**{hook: action})]
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(X, np.arange(40) % 3 + (0 if fitted else 7), epochs=2)
+    assert _trainer_state(trainer) == before
+    assert signal.getsignal(signal.SIGINT) is handler
+    assert not trainer.history.interrupted
+    trainer.callbacks = []
+    trainer.fit(X, np.arange(40) % 3, epochs=1)  # the classes of the first fit that trained
+    assert trainer.encoder.classes.tolist() == [0, 1, 2]
+
+
 @pytest.mark.parametrize("classes, output, loss", [(2, "sigmoid", "bce"),
                                                    (3, "softmax", "cross_entropy")])
 def test_predictions_made_by_a_callback_during_fit_are_arrays_of_their_own(classes, output,

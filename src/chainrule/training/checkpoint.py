@@ -493,6 +493,9 @@ class ModelCheckpoint(Callback):
       says which ("checkpoint at <path> holds the best epoch N", of this Trainer's fits), or
       that this fit wrote none.
 
+    A Ctrl-C before the fit's first step writes nothing: the fit then raises
+    ``KeyboardInterrupt``, leaving the trainer as it was (see ``Trainer.fit``).
+
     Resume with ``Trainer.fit(..., resume_from=path)``; :func:`checkpoint_network` reads the
     network alone. What the checkpoint cannot record is refused with the :class:`TypeError`
     :func:`save_checkpoint` raises (bytes class labels; a layer, optimizer or schedule class of

@@ -268,11 +268,15 @@ class Trainer:
             them non-finite, those its epoch started from, with the optimizer's state (moments,
             step count, rate) of that moment too, so that a retry (with a lower rate, say)
             starts from a consistent state.
+        KeyboardInterrupt
+            Ctrl-C came before this fit's first optimizer step (see below). A Ctrl-C after it
+            stops training after the current batch instead, and ``fit`` returns the history,
+            ``interrupted`` set; a second Ctrl-C raises at once.
 
         A fit that raises before its first optimizer step (whatever the error, one a callback
-        raises included) leaves the trainer as it was: weights, optimizer state, random
-        generators, epoch, history, and the classes (a first fit forgets those it learnt from
-        ``y``), even when it had restored ``resume_from`` already.
+        raises and a Ctrl-C included) leaves the trainer as it was: weights, optimizer state,
+        random generators, epoch, history, and the classes (a first fit forgets those it learnt
+        from ``y``), even when it had restored ``resume_from`` already.
         """
         epochs = check_number(epochs, "epochs", low=1, integer=True)
         continue_callbacks = check_bool(continue_callbacks, "continue_callbacks")
@@ -300,6 +304,11 @@ class Trainer:
                     logs = self._run_epoch(train, validation, progress) or logs
                     if self._interrupt.requested or self.stop_training:
                         break
+            if self._interrupt.requested and self.optimizer.n_steps == self._steps_before_fit:
+                # No trained batch to keep: stop as an undeferred Ctrl-C would, changing nothing
+                # (a first fit would otherwise keep the classes of targets it never trained on).
+                raise KeyboardInterrupt("Ctrl-C before the first step of this fit: nothing was "
+                                        "trained, the trainer is as it was")
         except BaseException:
             self._release()
             if self.optimizer.n_steps == self._steps_before_fit:
