@@ -90,6 +90,22 @@ def test_an_unknown_key_is_still_a_key_error_and_a_built_layer_works():
     assert "s" in layer.params and layer.params.get("t") is None
 
 
+ORPHANED = (r"not in this dict, whose layer \(a Dense\) no longer exists: nothing referred to "
+            r"it once the dict was taken")
+
+
+def test_a_dict_that_outlived_its_layer_says_the_layer_is_gone():
+    """``Dense(3, 2).params`` frees the layer at once (the dict refers to it weakly), before
+    it was built: the missing key is a KeyError saying so, and how to keep the layer."""
+    params = Dense(3, 2).params
+    with pytest.raises(KeyError, match=f"'W': {ORPHANED}.*layer.build\\(dtype, seed\\)"):
+        params["W"]
+    for orphan in (copy.deepcopy(params), pickle.loads(pickle.dumps(Dense(3, 2).grads))):
+        with pytest.raises(KeyError, match=ORPHANED):
+            orphan["b"]
+    assert params.get("W") is None and "W" not in params  # a dict still
+
+
 def test_copies_and_pickles_keep_the_clear_error():
     layer = Review4Scale(3)
     for clone in (layer.copy(), copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):

@@ -84,27 +84,38 @@ class ParameterDict(dict):
     Looking up a present key costs what it costs in a dict (``__missing__`` runs only on a
     miss). The dict refers to its layer weakly: the layer refers to it, and a cycle would keep
     the layer's arrays (views of a whole network's buffer) alive until the cyclic garbage
-    collector runs. A dict that outlives its layer (``Dense(3, 2).params``, the layer dropped at
-    once) raises a plain ``KeyError`` for every missing key.
+    collector runs. A dict that outlives its layer (``Dense(3, 2).params``: the layer is freed
+    at once, unbuilt) can no longer tell a declared parameter from another key: every missing
+    key is a ``KeyError`` that says the layer is gone and how to keep it.
     """
 
     def __init__(self, layer: Layer, *args: Any) -> None:
         super().__init__(*args)
         self._layer = weakref.ref(layer)
+        self._kind = type(layer).__name__  # for the message once the layer is gone
 
     def __missing__(self, key: str) -> Any:
         layer = self._layer()
-        if layer is not None and any(spec.name == key for spec in layer.parameter_specs()):
+        if layer is None:
+            raise KeyError(
+                f"{key!r}: not in this dict, whose layer (a {self._kind}) no longer exists: "
+                f"nothing referred to it once the dict was taken (as in {self._kind}(...).params, "
+                f"the dict referring to its layer weakly); keep the layer in a variable and "
+                f"build it first (layer = {self._kind}(...); layer.build(dtype, seed); "
+                f"layer.params), or put it in a Sequential"
+            )
+        if any(spec.name == key for spec in layer.parameter_specs()):
             layer._require_built()
         raise KeyError(key)
 
     def __getstate__(self) -> dict[str, Any]:
         """For pickling and ``copy.deepcopy``: the layer itself (a weak reference pickles not)."""
-        return {"_layer": self._layer()}
+        return {"_layer": self._layer(), "_kind": self._kind}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         layer = state["_layer"]  # None: the dict had outlived its layer when it was copied
         self._layer = weakref.ref(layer) if layer is not None else lambda: None
+        self._kind = state.get("_kind", type(layer).__name__ if layer is not None else "Layer")
 
 
 def _leave_network(layer_ref: weakref.ref, network: weakref.ref) -> None:
