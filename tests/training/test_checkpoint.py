@@ -277,12 +277,22 @@ def _edit(record, key, value):
         ("dropout_rngs", {"2": None},
          (r"dropout_rngs must hold the generators of the layers \['2', '5'\] \(those with one\), "
          r"got \['2'\]")),
+        ("partial_epoch", "yes", r"partial_epoch must be True or False, got 'yes' \(str\)$"),
+        ("partial_epoch", 2, r"partial_epoch must be True or False, got 2 \(int\)$"),
+        ("partial_epoch", None, r"partial_epoch must be True or False, got None \(NoneType\)$"),
+        ("history.interrupted", "no",
+         r"history.interrupted must be True or False, got 'no' \(str\)$"),
+        ("history.stopped_early", 1,
+         r"history.stopped_early must be True or False, got 1 \(int\)$"),
+        ("history.note", ["x"], r"history.note must be a str, got \['x'\] \(list\)$"),
     ],
     ids=["classes-unsorted", "classes-nested", "classes-too-few", "classes-infinite",
          "classes-nan", "task-unknown", "y_ndim",
          "encoder-key", "task-of-another-loss", "lr_factor-nan", "lr_factor-negative",
          "lr_factor-huge", "lr_factor-str", "epoch-negative", "epoch-fraction",
-         "epoch-below-history", "split_seed-negative", "dropout-generator-missing"],
+         "epoch-below-history", "split_seed-negative", "dropout-generator-missing",
+         "partial_epoch-str", "partial_epoch-int", "partial_epoch-null",
+         "history-interrupted-str", "history-stopped_early-int", "history-note-list"],
 )
 def test_a_damaged_training_state_is_refused_naming_the_file_and_the_entry(
         tmp_path, key, value, pattern):

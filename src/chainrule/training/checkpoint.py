@@ -8,7 +8,8 @@ A checkpoint is one safetensors file (written atomically with :func:`chainrule.i
   the history's numbers, float64 of shape (n_epochs,): ``history.epoch`` (the epoch numbers)
   and one per logged key (``history.loss``, ...; NaN where the history has none);
 - metadata ``config`` — the network's architecture (JSON, as in a model file), and
-  ``trainer`` — JSON with the epoch, the optimizer's config, step count and learning rate, the
+  ``trainer`` — JSON with the epoch, whether the file was written in the middle of the next
+  one (``partial_epoch``, at Ctrl-C), the optimizer's config, step count and learning rate, the
   schedule's config, ``lr_factor``, the state of every random generator (the trainer's shuffling,
   each dropout layer's masks), the validation-split seed, the classes and the history's
   ``keys`` (in order), ``interrupted``, ``stopped_early`` and ``note``.
@@ -343,6 +344,9 @@ def _counters(record: Mapping[str, Any],
     # reduced rate underflows), starting from 1: it stays in [0, 1].
     lr_factor = check_number(record["lr_factor"], "lr_factor", low=0, high=1)
     split_seed = check_number(record["split_seed"], "split_seed", low=0, integer=True)
+    # Resuming needs not read it (the epoch count leaves the interrupted epoch out, which is
+    # then repeated), but an entry a run cannot write is a damaged or forged record.
+    check_bool(record["partial_epoch"], "partial_epoch")
     history = _history_from(record["history"], tensors)
     numbers = history.epochs
     if any(not 1 <= e <= epoch for e in numbers) or any(
@@ -371,6 +375,7 @@ def _history_from(stored: Any, tensors: Mapping[str, np.ndarray]) -> History:
     if not isinstance(stored, dict):
         raise TypeError(f"history must be a JSON object, got {type(stored).__name__}")
     present = sorted(name for name in tensors if name.startswith(_HISTORY))
+    _check_how_it_ended(stored)
     if "epoch" in stored:  # the older layout: every number is in the JSON
         if present:
             raise ValueError(
@@ -404,6 +409,17 @@ def _history_from(stored: Any, tensors: Mapping[str, np.ndarray]) -> History:
         **{field: stored[field] for field in ("interrupted", "stopped_early", "note")
            if field in stored},
     })
+
+
+def _check_how_it_ended(stored: Mapping[str, Any]) -> None:
+    """The history entry's ``interrupted`` and ``stopped_early`` are bools and its ``note`` a
+    str, where present (:meth:`History.from_dict` would read ``"no"`` as True)."""
+    for field in ("interrupted", "stopped_early"):
+        if field in stored:
+            check_bool(stored[field], f"history.{field}")
+    note = stored.get("note", "")
+    if not isinstance(note, str):
+        raise TypeError(f"history.note must be a str, got {note!r:.100} ({type(note).__name__})")
 
 
 def _dropout_states(states: Any, net: Sequential) -> list[tuple[int, Any]]:
