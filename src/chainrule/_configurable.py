@@ -21,8 +21,8 @@ class Configurable:
     constructor argument must be stored under its own name (``self.momentum = momentum``), so
     the config is read back from the signature and never written twice. A subclass defined
     outside chainrule must be registered under a name of its own before its ``get_config``
-    works (and so before a checkpoint or a config file can record it); its ``repr`` works
-    either way.
+    and ``from_config`` work (and so before a checkpoint or a config file can record it); its
+    ``repr`` works either way.
     """
 
     _registry: ClassVar[Registry[Any]]
@@ -46,12 +46,17 @@ class Configurable:
         try:
             return self._registry.name_of(self)
         except ValueError:
-            name = type(self).__name__
-            raise ValueError(
-                f"{name} is not a registered {self._registry.kind}, so a config or checkpoint "
-                f"cannot name it: register it under a name of its own, e.g. "
-                f"@{self._registry_path}.register({name.lower()!r}) above its class statement"
-            ) from None
+            raise type(self)._not_registered() from None
+
+    @classmethod
+    def _not_registered(cls) -> ValueError:
+        """The error for a class that no config can name, saying how to register it."""
+        name = cls.__name__
+        return ValueError(
+            f"{name} is not a registered {cls._registry.kind}, so a config or checkpoint "
+            f"cannot name it: register it under a name of its own, e.g. "
+            f"@{cls._registry_path}.register({name.lower()!r}) above its class statement"
+        )
 
     def _settings(self, *, strict: bool = True) -> dict[str, Any]:
         """The constructor arguments by name, read back from the attributes of those names.
@@ -107,7 +112,9 @@ class Configurable:
 
         On the base class, ``config["name"]`` picks the class from the registry
         (``Optimizer.from_config({"name": "adam", "lr": 0.01})``); on a subclass, a ``"name"``
-        entry, if present, must name that class (or a subclass of it).
+        entry, if present, must name that class (or a subclass of it), and without one the
+        subclass itself is built, once it is registered (as for :meth:`get_config`, a
+        ``ValueError`` says how to register it otherwise).
         """
         kind = cls._registry.kind
         if not isinstance(config, Mapping):
@@ -122,8 +129,11 @@ class Configurable:
                     f"{kind} config names {name!r} ({getattr(target, '__name__', target)}), "
                     f"which is not a {cls.__name__}"
                 )
-        elif cls not in _registered(cls._registry):  # the base class: nothing to build
-            raise ValueError(f"{kind} config needs a 'name'; valid names: {cls._registry.names()}")
+        elif cls not in _registered(cls._registry):
+            if "_registry" in vars(cls):  # the base class (Loss, ...): nothing to build
+                raise ValueError(
+                    f"{kind} config needs a 'name'; valid names: {cls._registry.names()}")
+            raise cls._not_registered()  # a subclass of a user's, which get_config refuses too
         valid = constructor_arguments(target)
         unknown = sorted(set(kwargs) - set(valid))
         if unknown:

@@ -213,6 +213,28 @@ def test_get_config_of_an_unregistered_subclass_says_how_to_register_it():
         _Forgetful()._settings()
 
 
+def test_from_config_of_an_unregistered_subclass_says_how_to_register_it(monkeypatch):
+    """Not "needs a 'name'" (which only the base class needs): the class cannot be named in a
+    config until it is registered; then its config round-trips."""
+    from chainrule.losses import MSE
+
+    class MyLoss(MSE):
+        pass
+
+    for cls, config, registry in ((_MyAdam, {"lr": 0.01}, "chainrule\\.optim\\.OPTIMIZERS"),
+                                  (MyLoss, {}, "chainrule\\.losses\\.LOSSES")):
+        with pytest.raises(ValueError, match=f"^{cls.__name__} is not a registered .*, so a "
+                           f"config or checkpoint cannot name it: .*@{registry}\\.register"):
+            cls.from_config(config)
+    monkeypatch.setattr(OPTIMIZERS, "_entries", dict(OPTIMIZERS._entries))
+    monkeypatch.setattr(OPTIMIZERS, "_canonical", dict(OPTIMIZERS._canonical))
+    OPTIMIZERS.register("my_adam")(_MyAdam)
+    config = _MyAdam(lr=0.01).get_config()
+    assert config["name"] == "my_adam"
+    assert type(_MyAdam.from_config(config)) is _MyAdam
+    assert _MyAdam.from_config({"lr": 0.01}).get_config() == config
+
+
 def test_load_state_dict_rejects_bad_state(rng):
     p, g = rng.standard_normal(10), rng.standard_normal(10)
     opt = Adam().bind(p, g, 10)
