@@ -203,8 +203,19 @@ def test_regression_without_noise_is_exactly_linear():
         (lambda: make_regression(2, n_features=2**62), ValueError, "n_features.*allocated"),
         (lambda: make_blobs(12, n_features=2**62, seed=0), ValueError,
          "n_features=4611686018427387904.*allocated"),
+        # A count of centres that could never be drawn is the centers' fault, not n_samples':
         (lambda: make_blobs(12, centers=2**62, seed=0), ValueError,
-         "n_samples must be at least 4611686018427387904"),
+         (r"^centers=4611686018427387904 with n_features=2 asks for centres of shape "
+          r"\(4611686018427387904, 2\), about 2\*\*66 bytes of float64: more than can be "
+          r"allocated$")),
+        (lambda: make_blobs(centers=10**30, seed=0), ValueError,
+         f"^centers={10**30} with n_features=2 asks for centres of shape"),
+        (lambda: make_blobs(3, centers=4), ValueError,
+         r"^n_samples must be at least 4, one sample per centre \(centers=4\), got 3$"),
+        (lambda: make_spiral(2, n_classes=3), ValueError,
+         r"^n_samples must be at least 3, one sample per arm \(n_classes=3\), got 2$"),
+        (lambda: make_xor(3), ValueError,
+         r"^n_samples must be at least 4, one sample per corner, got 3$"),
     ],
 )
 def test_bad_arguments(call, error, match):

@@ -46,33 +46,39 @@ __all__ = [
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_n_samples(n_samples: Any, n_groups: int, group: str, n_features: int = 2) -> int:
+def _check_n_samples(n_samples: Any, n_groups: int, group: str, n_features: int = 2,
+                     groups_argument: str | None = None) -> int:
     """``n_samples`` is an integer large enough to give every ``group`` one sample, and an
-    X of shape (n_samples, n_features) can be allocated."""
+    X of shape (n_samples, n_features) can be allocated. ``groups_argument`` names the
+    argument that set ``n_groups``, if one did (the message names it too)."""
     n_samples = check_number(n_samples, "n_samples", low=1, integer=True)
     if n_samples < n_groups:
+        source = f" ({groups_argument}={n_groups})" if groups_argument else ""
         raise ValueError(
-            f"n_samples must be at least {n_groups} (one sample per {group}), got {n_samples}"
+            f"n_samples must be at least {n_groups}, one sample per {group}{source}, got "
+            f"{n_samples}"
         )
     _check_size(n_samples, n_features)
     return n_samples
 
 
-def _check_size(n_samples: int, n_features: int) -> None:
-    """Refuse an X of shape (n_samples, n_features) that cannot be allocated.
+def _check_size(n_rows: int, n_features: int, rows: str = "n_samples",
+                what: str = "an X") -> None:
+    """Refuse ``what``, an array of shape (n_rows, n_features) whose row count the argument
+    ``rows`` sets, that cannot be allocated.
 
-    The test is an allocation of X itself, dropped at once (an untouched allocation costs no
-    time and no memory): NumPy reports a size beyond its limits as a ValueError or an
+    The test is an allocation of the array itself, dropped at once (an untouched allocation
+    costs no time and no memory): NumPy reports a size beyond its limits as a ValueError or an
     OverflowError that names nothing, and one beyond what the system grants as a MemoryError.
     Every other array a generator makes is at most the size of X.
     """
     try:
-        np.empty((n_samples, n_features))
+        np.empty((n_rows, n_features))
     except (MemoryError, ValueError, OverflowError):
-        nbytes = n_samples * n_features * 8  # a Python int: 10**400 samples have a size too
+        nbytes = n_rows * n_features * 8  # a Python int: 10**400 samples have a size too
         raise ValueError(
-            f"n_samples={n_samples} with n_features={n_features} asks for an X of shape "
-            f"({n_samples}, {n_features}), about 2**{nbytes.bit_length() - 1} bytes of "
+            f"{rows}={n_rows} with n_features={n_features} asks for {what} of shape "
+            f"({n_rows}, {n_features}), about 2**{nbytes.bit_length() - 1} bytes of "
             "float64: more than can be allocated"
         ) from None
 
@@ -260,12 +266,14 @@ def make_blobs(
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
         n_centers = check_number(centers, "centers", low=1, integer=True)
         n_features = check_number(n_features, "n_features", low=1, integer=True)
+        # A count no array can hold is the count's fault: n_samples could never reach it.
+        _check_size(n_centers, n_features, "centers", "centres")
         low, high = _check_box(box)
         center_array = None  # drawn once every size is checked
     else:
         center_array = as_float_array(centers, "centers", ndim=2)
         n_centers, n_features = center_array.shape
-    n_samples = _check_n_samples(n_samples, n_centers, "centre", n_features)
+    n_samples = _check_n_samples(n_samples, n_centers, "centre", n_features, "centers")
     stds = _check_stds(std, n_centers)
     if center_array is None:
         center_array = rng.uniform(low, high, (n_centers, n_features))
@@ -333,7 +341,7 @@ def make_spiral(
     y : ndarray of shape (n_samples,), int64
     """
     n_classes = check_number(n_classes, "n_classes", low=1, integer=True)
-    n_samples = _check_n_samples(n_samples, n_classes, "arm")
+    n_samples = _check_n_samples(n_samples, n_classes, "arm", groups_argument="n_classes")
     noise = check_number(noise, "noise", low=0)
     rng = as_generator(seed)
     sizes = _group_sizes(n_samples, n_classes)
