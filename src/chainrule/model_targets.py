@@ -382,10 +382,10 @@ def array_from_json(values: Any, dtype: Any, what: str = "array") -> np.ndarray:
             f"{what}: dtype must be one of {', '.join(_NUMERIC_DTYPES)} or U<length>, got "
             f"{dtype!r:.50}"
         )
-    try:
-        parsed = np.dtype(dtype)
-    except TypeError:  # a U<length> beyond what NumPy allows
-        raise ValueError(f"{what}: dtype {dtype} is longer than NumPy allows") from None
+    if dtype.startswith("U") and int(dtype[1:]) > _MAX_STR_LENGTH:
+        raise ValueError(
+            f"{what}: dtype {dtype} is longer than NumPy allows (at most U{_MAX_STR_LENGTH})")
+    parsed = np.dtype(dtype)
     expected = {"b": (bool,), "U": (str,), "f": (int, float)}.get(parsed.kind, (int,))
     if not isinstance(values, list) or not all(
         isinstance(v, expected) and (parsed.kind == "b" or not isinstance(v, bool))
@@ -423,6 +423,10 @@ def _non_finite(array: np.ndarray) -> bool:
 _NUMERIC_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                    "uint64", "float16", "float32", "float64")
 _STR_DTYPE = re.compile(r"U[1-9][0-9]{0,8}")
+#: The longest str dtype NumPy allows: its itemsize, 4 bytes a character, must fit a C int.
+#: Checked here, not left to NumPy: 2.0 accepts longer ones, their itemsize wrapped negative
+#: (U999999999 has itemsize -294967300), where later versions raise TypeError.
+_MAX_STR_LENGTH = (2**31 - 1) // 4
 
 
 def _dtype_text(dtype: np.dtype) -> str | None:
