@@ -319,7 +319,7 @@ def test_verbose_prints_one_line_per_epoch(capsys):
         (lambda t, X, y: t.fit(X, -y[:, None]), ValueError, r"in \[0, 1\]"),
         (lambda t, X, y: t.fit(X, np.array([10**400] * len(y), dtype=object)), ValueError,
          "y holds a number too large for float64"),
-        (lambda t, X, y: t.predict(X), RuntimeError, "call fit"),
+        (lambda t, X, y: t.predict(X), cr.NotBuiltError, "call fit.*the classes are learnt"),
         (lambda t, X, y: t.fit(X, y, validation_data=(X, y), validation_split=0.2), ValueError,
          "give validation_data or validation_split, not both"),
         (lambda t, X, y: t.fit(X, y * 1j), TypeError,
@@ -332,6 +332,17 @@ def test_bad_input_to_fit(call, error, pattern):
     with pytest.raises(error, match=pattern):
         call(trainer, X, y)
     assert trainer.encoder is None  # a failed first fit learns nothing from its targets
+
+
+@pytest.mark.parametrize("what", ["predict", "predict_proba", "evaluate"])
+def test_a_regression_trainer_before_fit_speaks_of_the_shape_of_y_not_classes(what):
+    X, y = np.zeros((4, 2)), np.zeros(4)
+    trainer = Trainer(cr.mlp([2, 1], seed=0), "mse", verbose=0)
+    call = getattr(trainer, what)
+    with pytest.raises(cr.NotBuiltError, match=rf"call fit\(\) before {what}\(\): the "
+                       r"predictions take the shape of fit's y") as caught:
+        call(X) if what != "evaluate" else call(X, y)
+    assert "classes" not in str(caught.value)
 
 
 @pytest.mark.parametrize("validation_data, received", [

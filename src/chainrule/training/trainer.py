@@ -21,7 +21,7 @@ from .._validation import (
     check_number,
     check_verbose,
 )
-from ..errors import TrainingDivergedError
+from ..errors import NotBuiltError, TrainingDivergedError
 from ..layers.activations import sigmoid, softmax
 from ..layers.inference import forward_chunks, forward_in_chunks
 from ..layers.sequential import Sequential
@@ -36,7 +36,7 @@ from .epoch_loss import EpochLoss
 from .history import HISTORY_FIELDS, History
 from .metrics import METRICS, ROW_TERMS, for_task, metric_task, r2_score
 from .progress import Progress
-from .targets import TargetEncoder
+from .targets import TargetEncoder, loss_tasks
 
 
 class Trainer:
@@ -753,8 +753,12 @@ class Trainer:
                                               origin)
 
     def _require_fitted(self, what: str) -> None:
+        """A :class:`NotBuiltError` before the first fit: the targets' form (a classifier's
+        classes, a regression's y shape) is learnt from ``fit``'s y."""
         if self.encoder is None:
-            raise RuntimeError(f"call fit() before {what}(): the classes are learnt from y")
+            why = ("the predictions take the shape of fit's y (1-D or 2-D)"
+                   if "regression" in loss_tasks(self.loss) else "the classes are learnt from y")
+            raise NotBuiltError(f"call fit() before {what}(): {why}")
 
     def logged_keys(self) -> list[str]:
         """The quantities ``fit`` records each epoch (what callbacks may monitor)."""
