@@ -149,7 +149,7 @@ class Term:
         The actual array's shape.
     norm, min, max : float
         ‖value‖₂ (Frobenius, computed scaled: finite for any finite array, see
-        :func:`chainrule.gradcheck.frobenius_norm`) and the extreme entries.
+        :func:`chainrule.gradcheck.measures.frobenius_norm`) and the extreme entries.
     value : ndarray
         The array itself (a private copy).
     layer : int or None

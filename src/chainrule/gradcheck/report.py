@@ -290,7 +290,7 @@ class GradcheckReport:
         on_atol = self.arrays_passed_on(PassRule.ATOL)
         fd_reason = (
             "every entry's |analytic − numeric| is within that entry's own finite-difference "
-            "error estimate (rounding + truncation, see chainrule.gradcheck)"
+            "error estimate (rounding + truncation, see help(chainrule.gradcheck))"
         )
         for names, reason in (
             (on_fd, fd_reason),
