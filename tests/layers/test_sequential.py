@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import io
 import pickle
 import re
@@ -194,6 +195,50 @@ def test_copy_is_independent_and_converts_dtype(rng):
     assert np.any(net.parameters != 0)
     X = rng.normal(size=(3, 3))
     assert net.forward(X).dtype == np.float32
+
+
+def test_copy_copy_of_a_network_is_an_independent_copy_leaving_the_original_its_layers(rng):
+    """As ndarray's: ``copy.copy(net)`` is ``net.copy()``. Sharing the layers would take them
+    away from ``net`` (each layer belongs to one network) once the copy is freed."""
+    net = cr.mlp([2, 4, 1], seed=0)
+    X = rng.normal(size=(3, 2))
+    expected = net.forward(X)
+    clone = copy.copy(net)
+    assert type(clone) is cr.Sequential and clone.dtype == net.dtype
+    assert not any(a is b for a, b in zip(clone.layers, net.layers))
+    assert not np.shares_memory(clone.parameters, net.parameters)
+    np.testing.assert_array_equal(clone.forward(X), expected)
+    assert all(layer._owner() is net for layer in net.layers)
+    assert all(layer._owner() is clone for layer in clone.layers)
+    del clone
+    gc.collect()
+    assert all(layer._owner() is net for layer in net.layers)  # still net's layers
+    with pytest.raises(ValueError, match="already belongs to another network"):
+        cr.Sequential([net.layers[0]])
+    with pytest.raises(ValueError, match="belongs to a network"):
+        net.layers[0].build(seed=3)
+    assert np.shares_memory(net.layers[0].params["W"], net.parameters)
+
+
+def test_copy_copy_of_a_layer_is_an_independent_copy(rng):
+    """``copy.copy(layer)`` is ``layer.copy()``: a layer of a network copied and put into
+    another network leaves the first network's layer on that network's buffer."""
+    net = cr.mlp([2, 4, 1], seed=0)
+    first = net.layers[0]
+    X = rng.normal(size=(3, 2))
+    expected = net.forward(X)
+    clone = copy.copy(first)
+    assert clone._owner is None and clone.params is not first.params
+    assert not np.shares_memory(clone.params["W"], first.params["W"])
+    np.testing.assert_array_equal(clone.params["W"], first.params["W"])
+    other = cr.Sequential([clone, cr.ReLU(), cr.Dense(4, 1)], seed=1)
+    assert np.shares_memory(first.params["W"], net.parameters)
+    assert not np.shares_memory(first.params["W"], other.parameters)
+    np.testing.assert_array_equal(net.forward(X), expected)  # net predicts as before
+    alone = cr.Dense(2, 3).build(seed=0)
+    W = alone.params["W"].copy()
+    copy.copy(alone).params["W"][...] = 0  # a standalone layer's copy too has arrays of its own
+    np.testing.assert_array_equal(alone.params["W"], W)
 
 
 def test_config_round_trip_rebuilds_the_architecture():

@@ -145,6 +145,12 @@ class Layer:
     cache : dict[str, ndarray]
         What the last ``forward(X, training=True)`` kept for ``backward``; empty after an
         inference pass, which keeps nothing.
+
+    Notes
+    -----
+    ``copy.copy(layer)`` and ``layer.copy()`` give the same independent copy (parameter values
+    in arrays of its own, in no network); ``copy.deepcopy`` and pickling do too, keeping also
+    the cache.
     """
 
     #: Whether ``backward`` accepts ``input_grad=False`` to skip computing ``dX`` (used for the
@@ -285,6 +291,14 @@ class Layer:
         clone.cache, clone._workspace, clone._owner = {}, {}, None
         clone._reusing_thread = None
         return clone
+
+    def __copy__(self) -> Layer:
+        """``copy.copy(layer)`` is :meth:`copy`, as ``copy.copy`` of an ndarray copies its data.
+
+        A shallow copy would share the ``params``/``grads`` dicts: put into a network, it would
+        make this layer's arrays views of that network's buffer, cutting them off from its own.
+        """
+        return self.copy()
 
     def __getstate__(self) -> dict[str, Any]:
         """For pickling and ``copy.deepcopy``: everything but the link to a network and the

@@ -45,6 +45,12 @@ class Sequential:
     -----
     - X: (n_samples, in_features) → Y: (n_samples, out_features)
 
+    Notes
+    -----
+    ``copy.copy(net)`` and ``net.copy()`` give the same independent network (layers and
+    parameter values of its own); ``copy.deepcopy`` and pickling do too, keeping also what
+    the last training pass cached.
+
     Examples
     --------
     >>> from chainrule import Dense, ReLU, Sigmoid
@@ -122,6 +128,14 @@ class Sequential:
         """An independent network with the same layers and parameter values (in ``dtype``)."""
         copies = [layer.copy() for layer in self.layers]
         return Sequential(copies, dtype=self.dtype if dtype is None else dtype)
+
+    def __copy__(self) -> Sequential:
+        """``copy.copy(net)`` is :meth:`copy`, as ``copy.copy`` of an ndarray copies its data.
+
+        A shallow copy would share the layers, which belong to one network each: they would
+        become the copy's, and be left in no network once the copy is freed.
+        """
+        return self.copy()
 
     # ------------------------------------------------------------------ sizes
     @property
