@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from chainrule.registry import Registry
@@ -71,12 +72,17 @@ def test_a_redefined_class_still_cannot_take_a_refused_name(colours):
     assert colours.get("red") is Red
 
 
+def _fresh(monkeypatch, registry):
+    """``registry`` with a table of its own for this test: leave the shared one as it was."""
+    for table in ("_entries", "_canonical"):
+        monkeypatch.setattr(registry, table, dict(getattr(registry, table)))
+
+
 def test_a_layer_class_defined_again_registers_again(monkeypatch):
     """Re-running a notebook cell that defines and registers a custom layer."""
     from chainrule.layers import LAYERS, Layer
 
-    for table in ("_entries", "_canonical"):  # leave the shared table as it was
-        monkeypatch.setattr(LAYERS, table, dict(getattr(LAYERS, table)))
+    _fresh(monkeypatch, LAYERS)
 
     def define():
         class Doubler(Layer):
@@ -101,3 +107,78 @@ def test_a_refused_name_is_no_entry_and_its_error_gives_the_advice(colours):
         colours.get("ROSE")  # normalised as every name
     with pytest.raises(ValueError, match="^colour name 'rose' is refused"):
         colours.register("rose")(Red)
+
+
+def test_an_earlier_definition_of_a_redefined_class_has_the_new_ones_name(colours):
+    """An object made before its class's cell was re-run keeps the name it was made under."""
+    old = Red()
+    NewRed = _redefine("Red")
+    colours.register("red")(NewRed)
+    assert colours.name_of(old) == "red" and colours.name_of(NewRed()) == "red"
+    with pytest.raises(ValueError, match="is not a registered colour"):
+        colours.name_of(_redefine("Green")())  # another class: no name
+    with pytest.raises(ValueError, match="is not a registered colour"):
+        colours.name_of(type("Red", (), {"__module__": "elsewhere", "__qualname__": "Red"})())
+
+
+def test_a_network_made_before_its_layer_class_was_defined_again_saves(monkeypatch, tmp_path, rng):
+    """Re-running a custom layer's cell after training: the trained network still saves, and
+    loads with the current class."""
+    import chainrule as cr
+    from chainrule.layers import LAYERS, Layer
+
+    _fresh(monkeypatch, LAYERS)
+
+    def define():
+        class Square(Layer):
+            def forward(self, X, training=False):
+                X = self._check_input(X)
+                self._remember(training, X=X)
+                return X * X
+
+            def backward(self, dY):
+                return 2 * self._recall("X") * dY
+
+        return LAYERS.register("TestRegistrySquare")(Square)
+
+    first = define()
+    net = cr.Sequential([cr.Dense(2, 3), first(), cr.Dense(3, 1)], seed=0)
+    second = define()
+    assert net.get_config()["layers"][1]["type"] == "TestRegistrySquare"
+    cr.save(net, tmp_path / "net.safetensors")
+    loaded = cr.load(tmp_path / "net.safetensors")
+    assert type(loaded.layers[1]) is second
+    X = rng.normal(size=(4, 2))
+    np.testing.assert_array_equal(loaded.forward(X), net.forward(X))
+
+
+def test_a_schedule_or_optimizer_made_before_its_class_was_defined_again_has_a_config(monkeypatch):
+    """And so a checkpoint of a run using it can be written, and names the current class."""
+    from chainrule.optim import OPTIMIZERS, SCHEDULES, SGD, Optimizer, Schedule
+
+    _fresh(monkeypatch, SCHEDULES)
+    _fresh(monkeypatch, OPTIMIZERS)
+
+    def define():
+        class Halving(Schedule):
+            def __init__(self, *, unit="epoch"):
+                super().__init__(unit=unit)
+
+            def __call__(self, t, base_lr):
+                return base_lr * 0.5**t
+
+        class Plain(SGD):
+            pass
+
+        return (SCHEDULES.register("test_registry_halving")(Halving),
+                OPTIMIZERS.register("test_registry_plain")(Plain))
+
+    schedule_class, optimizer_class = define()
+    schedule, optimizer = schedule_class(unit="step"), optimizer_class(lr=0.5)
+    new_schedule_class, new_optimizer_class = define()
+    config = schedule.get_config()
+    assert config == {"name": "test_registry_halving", "unit": "step"}
+    assert type(Schedule.from_config(config)) is new_schedule_class
+    config = optimizer.get_config()
+    assert config["name"] == "test_registry_plain" and config["lr"] == 0.5
+    assert type(Optimizer.from_config(config)) is new_optimizer_class

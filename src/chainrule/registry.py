@@ -115,10 +115,19 @@ class Registry(Generic[T]):
             ) from None
 
     def name_of(self, obj: Any) -> str:
-        """The canonical name under which ``obj`` (or its class) is registered."""
+        """The canonical name under which ``obj`` (or its class) is registered.
+
+        An earlier definition of a registered entry (one that :meth:`register` replaced: a
+        network built before its layer's notebook cell was run again) has the name of the
+        entry that replaced it, so what was made from it can still be saved (and is loaded
+        as the current definition).
+        """
         target = obj if obj in self._entries.values() else type(obj)
         for normalised, entry in self._entries.items():
             if entry is target:
+                return self._canonical[normalised]
+        for normalised, entry in self._entries.items():  # after identity: rarely needed
+            if _same_definition(entry, target):
                 return self._canonical[normalised]
         raise ValueError(f"{target!r} is not a registered {self.kind}")
 
