@@ -1,4 +1,6 @@
-"""``get_config``/``from_config`` shared by the optimizers, the schedules and the losses.
+"""``get_config``/``from_config`` shared by the optimizers, the schedules and the losses, and
+the constructor-style ``repr`` (:func:`constructor_repr`) they share with the callbacks and the
+perceptron.
 
 Each of those kinds has a registry of names; a config is ``{"name": <registered name>,
 **constructor arguments}``, JSON data that ``from_config`` (on the base class, through the
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, ClassVar
+
+import numpy as np
 
 from .registry import Registry, constructor_arguments
 
@@ -63,17 +67,15 @@ class Configurable:
 
         An argument without such an attribute is a ``TypeError`` (``strict``) or left out.
         """
-        settings: dict[str, Any] = {}
-        for key in constructor_arguments(type(self)):
-            value = getattr(self, key, _UNSTORED)
-            if value is not _UNSTORED:
-                settings[key] = value
-            elif strict:
-                raise TypeError(
-                    f"{type(self).__name__}.get_config() reads each constructor argument back "
-                    f"from the attribute of that name, but it has no {key!r}: store it in "
-                    f"__init__ (self.{key} = {key})"
-                )
+        settings = stored_arguments(self)
+        if strict:
+            for key in constructor_arguments(type(self)):
+                if key not in settings:
+                    raise TypeError(
+                        f"{type(self).__name__}.get_config() reads each constructor argument "
+                        f"back from the attribute of that name, but it has no {key!r}: store "
+                        f"it in __init__ (self.{key} = {key})"
+                    )
         return settings
 
     @classmethod
@@ -154,13 +156,48 @@ class Configurable:
     def __repr__(self) -> str:
         # Never raises: an unregistered subclass has no name (which get_config needs), and one
         # that does not store every constructor argument shows those it stores.
-        arguments = ", ".join(
-            f"{key}={value!r}" for key, value in self._settings(strict=False).items())
-        return f"{type(self).__name__}({arguments})"
+        return constructor_repr(self, self._settings(strict=False))
 
 
-#: What :meth:`Configurable._settings` finds for an argument stored under no attribute.
+def stored_arguments(obj: Any) -> dict[str, Any]:
+    """``obj``'s constructor arguments by name, read back from the attributes of those names;
+    an argument stored under no such attribute is left out."""
+    settings: dict[str, Any] = {}
+    for key in constructor_arguments(type(obj)):
+        value = getattr(obj, key, _UNSTORED)
+        if value is not _UNSTORED:
+            settings[key] = value
+    return settings
+
+
+def constructor_repr(obj: Any, arguments: Mapping[str, Any] | None = None) -> str:
+    """``Name(key=value, ...)``, the call that builds ``obj`` again: the optimizers', the
+    schedules', the losses' and the callbacks' ``repr``.
+
+    ``arguments`` defaults to :func:`stored_arguments`. A dtype is shown by its name
+    (``dtype='float32'``, which every constructor taking a dtype accepts), and an array of
+    more than a few entries by its dtype and shape, not its values: the repr stays one short
+    line (scikit-learn's repr of an estimator shows its callbacks' this way).
+    """
+    if arguments is None:
+        arguments = stored_arguments(obj)
+    shown = ", ".join(f"{key}={_argument_repr(value)}" for key, value in arguments.items())
+    return f"{type(obj).__name__}({shown})"
+
+
+def _argument_repr(value: Any) -> str:
+    if isinstance(value, np.dtype):
+        return repr(value.name)
+    if isinstance(value, np.ndarray) and value.size > _SHOWN_ENTRIES:
+        return f"<{value.dtype} array of shape {value.shape}>"
+    return repr(value)
+
+
+#: What :func:`stored_arguments` finds for an argument stored under no attribute.
 _UNSTORED = object()
+
+#: The most entries of an array argument that a repr shows (more are summarised).
+_SHOWN_ENTRIES = 8
 
 
 def a(noun: str) -> str:

@@ -110,6 +110,13 @@ def test_clone_copies_parameters_not_fit(iris):
         copy.coefs_  # noqa: B018
 
 
+def test_the_estimator_repr_shows_its_callbacks_settings():
+    model = MLPClassifier(callbacks=[EarlyStopping("val_accuracy", patience=3)])
+    shown = " ".join(repr(model).split())  # scikit-learn wraps long lines
+    assert shown == ("MLPClassifier(callbacks=[EarlyStopping(monitor='val_accuracy', patience=3, "
+                     "min_delta=0.0, restore_best=True, mode='auto')])")
+
+
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_pickle_round_trip_predicts_and_keeps_training_identically(iris, solver):
     X, y = iris

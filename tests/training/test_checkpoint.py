@@ -575,3 +575,13 @@ def test_loading_a_checkpoint_with_nan_in_its_history_as_a_model_says_what_it_is
     trainer.fit(X, y, epochs=1, validation_split=0.2)  # val_loss is NaN at epoch 1
     with pytest.raises(cr.ModelFormatError, match="is a training checkpoint"):
         cr.load(path)
+
+
+def test_a_model_checkpoint_repr_is_its_constructor_call(tmp_path):
+    path = str(tmp_path / "c.safetensors")
+    checkpoint = ModelCheckpoint(path, "val_accuracy", save_best_only=True)
+    assert repr(checkpoint) == (f"ModelCheckpoint(path={path!r}, monitor='val_accuracy', "
+                                "save_best_only=True, mode='auto')")
+    rebuilt = eval(repr(checkpoint), {"ModelCheckpoint": ModelCheckpoint})
+    assert repr(rebuilt) == repr(checkpoint)
+    assert (rebuilt.path, rebuilt.monitor, rebuilt.mode) == (path, "val_accuracy", "auto")

@@ -182,3 +182,13 @@ def test_without_a_kept_input_there_are_no_activation_statistics():
         assert layer["activation_norm"] is None
         assert layer["dead_fraction"] is None and layer["saturated_fraction"] is None
         assert (layer["grad_norm"] is not None) == (layer["type"] == "Dense")
+
+
+def test_the_monitor_repr_is_its_constructor_call_with_a_probe_summarised():
+    monitor = GradientMonitor(probe_size=64, warn=False)
+    assert repr(monitor) == ("GradientMonitor(probe=None, probe_size=64, vanishing_ratio=1e-05, "
+                             "exploding_ratio=1000.0, saturation_margin=0.01, warn=False)")
+    rebuilt = eval(repr(monitor), {"GradientMonitor": GradientMonitor})
+    assert repr(rebuilt) == repr(monitor)
+    probed = repr(GradientMonitor(probe=np.zeros((500, 2))))
+    assert "probe=<float64 array of shape (500, 2)>" in probed and len(probed) < 200

@@ -1141,3 +1141,33 @@ def test_evaluate_refuses_outputs_out_of_range_naming_the_range_of_all(rng, monk
         trainer.evaluate(X, y)
     assert "expects y_pred to be probabilities" in str(whole.value)
     assert str(chunked.value) == str(whole.value)
+
+
+def _rebuilt(callback):
+    """The callback built again from its repr, which must read as its constructor call."""
+    return eval(repr(callback), {name: getattr(cr, name) for name in cr.__all__})
+
+
+def test_callbacks_repr_as_their_constructor_call():
+    stopping = EarlyStopping("val_accuracy", patience=3)
+    assert repr(stopping) == ("EarlyStopping(monitor='val_accuracy', patience=3, min_delta=0.0, "
+                              "restore_best=True, mode='auto')")
+    plateau = ReduceLROnPlateau("loss", factor=0.5, cooldown=2, mode="min")
+    assert repr(plateau) == ("ReduceLROnPlateau(monitor='loss', factor=0.5, patience=10, "
+                             "min_delta=0.0001, cooldown=2, min_lr=0.0, mode='min')")
+    assert repr(cr.Callback()) == "Callback()"
+    for callback in (stopping, plateau, cr.Callback()):
+        rebuilt = _rebuilt(callback)
+        assert type(rebuilt) is type(callback) and repr(rebuilt) == repr(callback)
+    assert (stopping.monitor, stopping.mode, stopping.min_delta) == ("val_accuracy", "auto", 0.0)
+    assert (plateau.monitor, plateau.mode, plateau.min_delta) == ("loss", "min", 1e-4)
+
+
+def test_a_lambda_callback_repr_names_the_hooks_it_was_given():
+    def log_epoch(trainer, epoch, logs):
+        pass
+
+    assert repr(LambdaCallback()) == "LambdaCallback()"
+    shown = repr(LambdaCallback(on_epoch_end=log_epoch))
+    assert shown.startswith("LambdaCallback(on_epoch_end=<function ")
+    assert "log_epoch" in shown and "on_train_begin" not in shown and len(shown) < 200

@@ -21,6 +21,10 @@ weights back.
 
 Arrays reachable from the trainer inside ``on_batch_end`` may be reused by the next batch;
 copy what you keep.
+
+A callback's ``repr`` is its constructor call (``EarlyStopping(monitor='val_loss',
+patience=5, ...)``), read back from the attributes named as its constructor arguments; a
+subclass of your own shows the arguments it stores that way (``self.limit = limit``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._configurable import constructor_repr
 from .._validation import check_bool, check_choice, check_number
 from ..errors import MonitorNotLoggedError
 from .metrics import higher_is_better
@@ -63,12 +68,17 @@ class Callback:
         """After the last epoch (also after an interruption); ``logs`` are the last
         completed epoch's ({} when this fit completed none)."""
 
+    def __repr__(self) -> str:
+        return constructor_repr(self)
+
 
 class LambdaCallback(Callback):
     """A callback from plain functions, one per hook (all optional).
 
     >>> printer = LambdaCallback(on_epoch_end=lambda trainer, epoch, logs: print(epoch, logs["loss"]))
     """
+
+    _HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
     def __init__(
         self,
@@ -79,18 +89,19 @@ class LambdaCallback(Callback):
         on_epoch_end: Callable[..., Any] | None = None,
         on_train_end: Callable[..., Any] | None = None,
     ) -> None:
-        hooks = {
-            "on_train_begin": on_train_begin,
-            "on_epoch_begin": on_epoch_begin,
-            "on_batch_end": on_batch_end,
-            "on_epoch_end": on_epoch_end,
-            "on_train_end": on_train_end,
-        }
+        hooks = dict(zip(self._HOOKS, (on_train_begin, on_epoch_begin, on_batch_end,
+                                       on_epoch_end, on_train_end)))
         for name, function in hooks.items():
             if function is not None:
                 if not callable(function):
                     raise TypeError(f"{name} must be callable, got {type(function).__name__}")
                 setattr(self, name, function)
+
+    def __repr__(self) -> str:
+        # The hooks given are instance attributes; the others are Callback's methods, whose
+        # repr would show this repr again.
+        given = {name: vars(self)[name] for name in self._HOOKS if name in vars(self)}
+        return constructor_repr(self, given)
 
 
 class _Monitor:
@@ -152,7 +163,26 @@ class _Monitor:
         return better
 
 
-class EarlyStopping(Callback):
+class _MonitoringCallback(Callback):
+    """A callback that follows one logged quantity (its ``_tracker``, a :class:`_Monitor`),
+    with that quantity's settings as attributes (which its repr reads back)."""
+
+    _tracker: _Monitor
+
+    @property
+    def monitor(self) -> str:
+        return self._tracker.monitor
+
+    @property
+    def mode(self) -> str:
+        return self._tracker.mode
+
+    @property
+    def min_delta(self) -> float:
+        return self._tracker.min_delta
+
+
+class EarlyStopping(_MonitoringCallback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs.
 
     An epoch improves when its value beats the best so far by more than ``min_delta``
@@ -204,10 +234,6 @@ class EarlyStopping(Callback):
         self._best_parameters: np.ndarray | None = None
 
     @property
-    def monitor(self) -> str:
-        return self._tracker.monitor
-
-    @property
     def best(self) -> float:
         return self._tracker.best
 
@@ -252,7 +278,7 @@ class EarlyStopping(Callback):
             )
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(_MonitoringCallback):
     """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
 
     Counts epochs. After ``patience`` consecutive epochs without an improvement of more than

@@ -80,7 +80,7 @@ from ..model_targets import (
     check_storable_classes,
     encode_classes,
 )
-from .callbacks import Callback, _Monitor
+from .callbacks import _Monitor, _MonitoringCallback
 from .history import HISTORY_FIELDS, History
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -479,7 +479,7 @@ def _json(text: str, what: str, source: str, parse: Callable[[str], Any]) -> Any
         raise ModelFormatError(f"{source}: the {what} is not valid JSON: {exc}") from None
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(_MonitoringCallback):
     """Write a training checkpoint after epochs, and when training is interrupted.
 
     Parameters
