@@ -396,11 +396,15 @@ def test_non_finite_weights_are_named_at_inference(bad):
         clf.predict(X_AND)
 
 
-def test_repr_shows_the_settings():
-    assert repr(Perceptron(lr=0.5, epochs=10, shuffle=False, seed=3, dtype=np.float32)) == (
-        "Perceptron(lr=0.5, epochs=10, shuffle=False, seed=3, dtype=float32)")
+def test_repr_shows_every_setting_as_the_constructor_call():
+    clf = Perceptron(lr=0.5, epochs=10, shuffle=False, seed=3, dtype=np.float32, verbose=True)
+    assert repr(clf) == ("Perceptron(lr=0.5, epochs=10, shuffle=False, seed=3, dtype='float32', "
+                         "verbose=1)")
     assert repr(Perceptron()) == (
-        "Perceptron(lr=1.0, epochs=100, shuffle=True, seed=None, dtype=float64)")
+        "Perceptron(lr=1.0, epochs=100, shuffle=True, seed=None, dtype='float64', verbose=0)")
+    rebuilt = eval(repr(clf), {"Perceptron": Perceptron})
+    assert repr(rebuilt) == repr(clf)
+    assert (rebuilt.dtype, rebuilt.verbose) == (np.float32, 1)
 
 
 def test_score_with_labels_of_another_kind_is_an_error_not_zero_accuracy():

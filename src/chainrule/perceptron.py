@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ._configurable import constructor_repr
 from ._random import as_generator
 from ._validation import (
     all_finite,
@@ -315,10 +316,8 @@ class Perceptron:
         return X
 
     def __repr__(self) -> str:
-        return (
-            f"Perceptron(lr={self.lr!r}, epochs={self.epochs!r}, shuffle={self.shuffle!r}, "
-            f"seed={self.seed!r}, dtype={self.dtype.name})"
-        )
+        # The constructor call, every argument included (dtype='float64', verbose as its level).
+        return constructor_repr(self)
 
 
 # --------------------------------------------------------------------------- scores
