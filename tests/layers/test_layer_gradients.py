@@ -254,6 +254,18 @@ def test_fused_pairs_match_finite_differences_and_the_chained_path(
     np.testing.assert_allclose(chained_dX, dX, rtol=1e-9, atol=1e-14)
 
 
+def test_the_objective_repr_is_one_line_naming_the_loss_and_the_network():
+    net = cr.mlp([2, 8, 1], activation="tanh", output="sigmoid", seed=0)
+    shown = repr(cr.Objective(net, "binary_cross_entropy"))
+    assert shown == ("Objective(net=<Sequential 2 → 8 → 1: 4 layers, 33 parameters, float32>, "
+                     "loss=BinaryCrossEntropy(from_logits=False, label_smoothing=0.0, "
+                     "reduction='mean'), fused=True)")
+    big = cr.mlp([30, 64, 10], output="softmax", seed=0)
+    big.parameters[...] = 1.0  # no weight reaches the repr
+    assert "1." not in repr(cr.Objective(big, "cross_entropy"))
+    assert len(repr(cr.Objective(big, "cross_entropy"))) < 200
+
+
 def test_from_logits_on_a_network_ending_in_the_activation_is_refused():
     net = cr.mlp([2, 3], output="softmax", seed=0)
     with pytest.raises(ValueError, match="applied twice|probabilities"):
