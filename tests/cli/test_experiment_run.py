@@ -39,6 +39,18 @@ def test_a_folder_holding_files_is_refused_and_left_as_it_was(tmp_path):
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
 
 
+def test_the_run_result_repr_is_short_and_shows_the_data_by_shape(tmp_path):
+    result = run(circles_config("data.options={n_samples=600}"), tmp_path / "run")
+    shown = repr(result)
+    assert shown.startswith(f"RunResult(out_dir={str(tmp_path / 'run')!r}, test_metrics={{'loss': ")
+    assert ", epochs=2, seconds=" in shown and ", interrupted=False, " in shown
+    assert "files=['config.toml', 'model.safetensors', 'history.csv', 'metrics.json'" in shown
+    assert ("data=Data(name='circles', task='classification', "
+            "X_train=<float64 array of shape (420, 2)>, y_train=<int64 array of shape (420,)>, "
+            "X_val=<float64 array of shape (60, 2)>") in shown
+    assert len(shown) < 800 and repr(result.data) in shown
+
+
 def test_an_empty_existing_folder_is_used(tmp_path):
     (tmp_path / "run").mkdir()
     result = run(circles_config(), tmp_path / "run")

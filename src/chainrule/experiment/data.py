@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from .. import _toml
 from .. import config as config_module
+from .._configurable import constructor_repr
 from ..config import ConfigError
 from ..errors import DataNotFoundError
 from ..tables import read_table
@@ -63,6 +64,10 @@ class Data:
         if self.task == "classification":
             return 1 if len(self.classes) == 2 else len(self.classes)
         return 1 if self.y_train.ndim == 1 else self.y_train.shape[1]
+
+    def __repr__(self) -> str:
+        # The arrays by dtype and shape: their values would fill a notebook cell's output.
+        return constructor_repr(self, {f.name: getattr(self, f.name) for f in fields(self)})
 
 
 def load_data(section: dict[str, Any]) -> Data:

@@ -22,7 +22,7 @@ from .model import build_network, build_trainer
 
 @dataclass
 class RunResult:
-    """What :func:`run` produced."""
+    """What :func:`run` produced. Its repr is a summary: the data by shape, not its values."""
 
     out_dir: Path
     trainer: Trainer
@@ -38,6 +38,17 @@ class RunResult:
     def interrupted(self) -> bool:
         """Whether Ctrl-C stopped training (the model holds the weights of that moment)."""
         return self.trainer.history.interrupted
+
+    def __repr__(self) -> str:
+        # Short, for a notebook cell's output: the files by name within out_dir, the data by
+        # shape (Data's repr), the epochs trained instead of the trainer (result.trainer).
+        files = [path.name if path.parent == self.out_dir else str(path) for path in self.files]
+        late = ", interrupted_while_finishing=True" if self.interrupted_while_finishing else ""
+        return (
+            f"RunResult(out_dir={str(self.out_dir)!r}, test_metrics={self.test_metrics!r}, "
+            f"epochs={len(self.trainer.history)}, seconds={self.seconds:.3g}, "
+            f"interrupted={self.interrupted}{late}, files={files!r}, data={self.data!r})"
+        )
 
 
 def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
