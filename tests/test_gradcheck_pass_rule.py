@@ -89,3 +89,33 @@ def test_a_backward_off_by_a_few_rtol_fails_and_one_well_within_passes(error, pa
     assert wrong.relative_error == pytest.approx(error, rel=0.05)
     assert wrong.passed is passes
     assert report.passed is passes
+
+
+def test_the_report_reprs_in_one_line_and_displays_as_its_table():
+    net, X, y = _problem()
+    report = gradcheck(net, "mse", X, y)
+    shown = repr(report)
+    assert shown.startswith("<GradcheckReport of 4 arrays; gradcheck passed: 4/4 within relative "
+                            "error 1e-06 (central differences, eps=1e-06, float64, loss=")
+    assert "\n" not in shown and len(shown) < 200
+    markdown = report._repr_markdown_()  # what Jupyter shows, as for an Explanation
+    assert markdown == report.to_markdown()
+    lines = markdown.splitlines()
+    assert lines[0] == ("| parameter | shape | checked | max abs error | relative error | "
+                        "worst index | verdict |")
+    first = report.comparisons[0]
+    assert lines[2] == (f"| `0.W` | (2, 3) | 6 | {first.max_abs_error:.2e} | "
+                        f"{first.relative_error:.2e} | {first.worst_index} | ok |")
+    assert lines[6] == "" and lines[7].startswith("gradcheck passed: 4/4 within relative error")
+    assert str(report) == report.to_text() and str(report).startswith("parameter  shape")
+
+    class Printer:  # IPython's pretty printer (the terminal's Out[]), as far as used
+        def __init__(self):
+            self.shown = []
+
+        def text(self, text):
+            self.shown.append(text)
+
+    printer = Printer()
+    report._repr_pretty_(printer, cycle=False)
+    assert printer.shown == [str(report)]

@@ -7,6 +7,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -150,14 +151,16 @@ class GradientComparison:
         return ", ".join(notes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GradcheckReport:
     """Result of :func:`gradcheck`: one :class:`GradientComparison` per parameter array.
 
-    ``report.passed`` is the overall verdict; ``print(report)`` shows the table;
-    ``report["0.W"]`` looks one comparison up by name. The summary line says how many arrays
-    passed on each rule (package docstring, "The verdict"), and a pass that needed the
-    finite-difference error or ``atol`` for some array is not reported as a plain pass.
+    ``report.passed`` is the overall verdict; ``print(report)`` shows the table
+    (:meth:`to_text`), as does a notebook, in Markdown (:meth:`to_markdown`), when the report
+    is a cell's value; its ``repr`` is the one-line summary. ``report["0.W"]`` looks one
+    comparison up by name. The summary line says how many arrays passed on each rule (package
+    docstring, "The verdict"), and a pass that needed the finite-difference error or ``atol``
+    for some array is not reported as a plain pass.
     """
 
     comparisons: tuple[GradientComparison, ...]
@@ -220,11 +223,13 @@ class GradcheckReport:
         (an array whose every entry was left out at a kink has no verdict)."""
         return [c for c in self.comparisons if c.has_verdict]
 
-    def __str__(self) -> str:
-        header = (
-            "parameter", "shape", "checked", "max abs error", "relative error", "worst index", ""
-        )
-        rows = [header] + [
+    # ----------------------------------------------------------------- rendering
+    _HEADER = ("parameter", "shape", "checked", "max abs error", "relative error",
+               "worst index", "verdict")
+
+    def _rows(self) -> list[tuple[str, ...]]:
+        """One row of table cells per array, in :attr:`_HEADER`'s order."""
+        return [
             (
                 c.name,
                 str(c.shape),
@@ -236,17 +241,43 @@ class GradcheckReport:
             )
             for c in self.comparisons
         ]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+
+    def _notes(self) -> list[str]:
+        """The summary line, then the notes that apply (caveat, unresolved, kinks)."""
+        notes = [self._summary()]
+        if self.arrays_passed_on(PassRule.FD_ERROR) or self.arrays_passed_on(PassRule.ATOL):
+            notes.append(self._caveat_note())
+        if self._unresolved():
+            notes.append(self._unresolved_note())
+        if self.n_one_sided or self.n_kinks:
+            notes.append(self._kink_note())
+        return notes
+
+    def to_text(self) -> str:
+        """The table, aligned, then the summary line and the notes."""
+        rows = [(*self._HEADER[:-1], ""), *self._rows()]  # the verdicts need no title
+        widths = [max(len(row[i]) for row in rows) for i in range(len(self._HEADER))]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
         lines.insert(1, "-" * len(lines[0]))
-        lines.append(self._summary())
-        if self.arrays_passed_on(PassRule.FD_ERROR) or self.arrays_passed_on(PassRule.ATOL):
-            lines.append(self._caveat_note())
-        if self._unresolved():
-            lines.append(self._unresolved_note())
-        if self.n_one_sided or self.n_kinks:
-            lines.append(self._kink_note())
-        return "\n".join(lines)
+        return "\n".join(lines + self._notes())
+
+    def to_markdown(self) -> str:
+        """The table in Markdown, then the summary line and the notes as paragraphs."""
+        lines = ["| " + " | ".join(self._HEADER) + " |", "|---|---|---:|---:|---:|---|---|"]
+        lines += [f"| `{name}` | " + " | ".join(cells) + " |" for name, *cells in self._rows()]
+        return "\n".join(lines) + "\n\n" + "\n\n".join(self._notes()) + "\n"
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return f"<GradcheckReport of {len(self.comparisons)} arrays; {self._summary()}>"
+
+    def _repr_markdown_(self) -> str:  # Jupyter, as an Explanation
+        return self.to_markdown()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's terminal: the table
+        printer.text(self.to_text())
 
     def _summary(self) -> str:
         """``gradcheck passed: 5/5 within relative error 1e-06 (...)``, with the arrays that
