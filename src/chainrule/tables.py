@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -145,7 +145,9 @@ class _Table:
     when every column is a feature: ``target`` None).
 
     A CSV (or an .npy of strings) is read in chunks of rows, each chunk's fields converted as
-    it is read, so that only one chunk is held as Python strings. Where a row came from is
+    it is read, so that only one chunk is held as Python strings. A CSV's chunk is mostly held
+    as its lines, its features parsed by NumPy's reader in C, and split into a Python string a
+    field only where that reader refuses one (see :class:`_Chunk`). Where a row came from is
     looked for only when a message needs it, by reading the file again (:meth:`line`).
 
     A numeric .npy is read as stored: through text, an integer above 2**53 would pass through
@@ -171,11 +173,11 @@ class _Table:
             if self.strings.dtype.kind != "U":
                 self._read_numbers(self.strings, target, key)
             else:
-                self._read(self._rows(), target, key)
+                self._read(_RowChunks(self._rows()), target, key)
             return
         try:
             with open(path, encoding="utf-8-sig", newline="") as file:
-                self._read(filter(None, csv.reader(file)), target, key)  # no blank lines
+                self._read(_CsvChunks(file), target, key)
         except (UnicodeDecodeError, csv.Error):
             _explain_unreadable(path)
             raise
@@ -202,9 +204,10 @@ class _Table:
             raise ValueError(f"{self.where(index, columns[i])}: every feature must be a finite "
                              f"number, got {self.X[index, i]}")
 
-    def _read(self, rows: Iterator[list[str]], target: int | str | None, key: str) -> None:
-        """Read the data ``rows`` (a CSV's not yet past its header) in chunks; see the class."""
-        first = list(itertools.islice(rows, 2))
+    def _read(self, source: _RowChunks, target: int | str | None, key: str) -> None:
+        """Read the data rows of ``source`` (a CSV's not yet past its header) in chunks; see
+        the class."""
+        first = source.first(2)
         if self.unit == "line":
             if not first:
                 raise ValueError(f"{self.path} is empty")
@@ -226,13 +229,12 @@ class _Table:
         features = _FeatureChunks([i for i in range(self.width) if i != column], self.width)
         targets = None if column is None else _TargetChunks(column)
         widths: set[int] = set()
-        rows = itertools.chain(first, rows)
         size, start = max(1, _CHUNK_FIELDS // max(self.width, 1)), 0
-        while chunk := list(itertools.islice(rows, size)):
-            widths.update(map(len, chunk))
+        for chunk in itertools.chain([_Chunk(first)], source.chunks(size)):
+            widths.update(chunk.widths())
             if len(widths) == 1 and refusal is None:
                 if targets is not None:
-                    targets.add(chunk, start)
+                    targets.add(chunk.column(column, self.width), start)
                 features.add(chunk, start)
             start += len(chunk)
         if len(widths) > 1:
@@ -294,6 +296,97 @@ def _explain_unreadable(path: Path) -> None:
         pass
 
 
+class _Chunk:
+    """A chunk of a table's data rows: the fields of each (``rows``), or the ``lines`` of a CSV
+    that :func:`_splittable` allows, split only where needed. The csv module reads each such
+    line as ``line.split(",")`` without its line end, so a chunk's features are parsed by one
+    call to NumPy's reader, not made into a Python string a field."""
+
+    def __init__(self, rows: list[list[str]] | None = None, *,
+                 lines: list[str] | None = None) -> None:
+        self._rows = rows
+        self.lines = lines
+
+    def __len__(self) -> int:
+        return len(self.lines if self.lines is not None else self._rows)
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """The fields of each row (a chunk of lines is read by the csv module when this is
+        first asked for: where its numbers are not all NumPy's)."""
+        if self._rows is None:
+            self._rows = list(csv.reader(self.lines))
+        return self._rows
+
+    def widths(self) -> set[int]:
+        """The numbers of fields of the rows."""
+        if self.lines is None:
+            return set(map(len, self._rows))
+        return {commas + 1 for commas in set(map(str.count, self.lines, itertools.repeat(",")))}
+
+    def column(self, index: int, width: int) -> list[str]:
+        """The fields in column ``index`` of rows of ``width`` fields."""
+        if self.lines is None:
+            return list(map(operator.itemgetter(index), self._rows))
+        if index == width - 1:  # the line's last field: its end is cut off, not every comma
+            return [line.rpartition(",")[2].rstrip("\r\n") for line in self.lines]
+        return [line.split(",", index + 1)[index] for line in self.lines]
+
+
+class _RowChunks:
+    """Rows (lists of fields) from an iterator of them, the first few then chunks."""
+
+    def __init__(self, rows: Iterator[list[str]]) -> None:
+        self.rows = rows
+
+    def first(self, count: int) -> list[list[str]]:
+        """The next ``count`` rows (fewer at the end)."""
+        return list(itertools.islice(self.rows, count))
+
+    def chunks(self, size: int) -> Iterator[_Chunk]:
+        """The remaining rows, ``size`` at a time."""
+        while rows := list(itertools.islice(self.rows, size)):
+            yield _Chunk(rows)
+
+
+class _CsvChunks(_RowChunks):
+    """The rows of an open CSV ``file`` (blank lines left out): the first few read by the csv
+    module, then chunks of lines while :func:`_splittable` allows them, and from the first
+    chunk it does not, rows read by the csv module again. (The csv module takes one line at a
+    time from the file, as its rows need them, so no line is read twice or skipped.)"""
+
+    def __init__(self, file: TextIO) -> None:
+        self.lines = iter(file)
+        super().__init__(filter(None, csv.reader(self.lines)))
+
+    def chunks(self, size: int) -> Iterator[_Chunk]:
+        while lines := list(itertools.islice(self.lines, size)):
+            if not _splittable(lines):  # the lines before had no quote: a row begins here
+                self.rows = filter(None, csv.reader(itertools.chain(lines, self.lines)))
+                break
+            # A blank line ("\n", "\r\n" or "\r": the file's lines end at each) is no row
+            if data := [line for line in lines if line[0] not in "\r\n"]:
+                yield _Chunk(lines=data)
+        yield from super().chunks(size)
+
+
+#: What keeps lines from being split at commas and parsed by NumPy (see :func:`_splittable`):
+#: a quote, and the ASCII separators that NumPy's reader strips from around a number as
+#: spaces where ``float`` refuses the field ("\x1c3" would be 3.0).
+_UNSPLITTABLE = '"\x1c\x1d\x1e\x1f'
+
+
+def _splittable(lines: list[str]) -> bool:
+    """Whether the csv module reads each of the CSV ``lines`` as ``line.split(",")`` without
+    its line end, and NumPy's reader reads each field of them as ``float`` does or refuses it
+    (it refuses some ``float`` reads: ``"1_000"``, digits beyond ASCII): no quote (a quoted
+    field may hold commas and line ends), no line longer than the csv module's field limit
+    (it refuses a longer field), none of :data:`_UNSPLITTABLE`."""
+    text = "".join(lines)
+    return (max(map(len, lines)) <= csv.field_size_limit()
+            and not any(char in text for char in _UNSPLITTABLE))
+
+
 class _FeatureChunks:
     """The ``columns`` of a table's rows as float64, a chunk of rows at a time; the first field
     that is not a finite number is kept to be refused, naming where it is."""
@@ -305,22 +398,39 @@ class _FeatureChunks:
         self.blocks: list[np.ndarray] = []
         self.bad: tuple[int, int, str] | None = None  # (data row, column, what it holds)
 
-    def add(self, rows: list[list[str]], start: int) -> None:
-        """Convert ``rows``, data rows ``start`` on."""
+    def add(self, chunk: _Chunk, start: int) -> None:
+        """Convert the rows of ``chunk``, data rows ``start`` on."""
         if self.bad is not None:
             return
-        fields = rows if self.pick is None else list(map(self.pick, rows))
-        try:  # NumPy reads a string as float() does, so _number_problem finds why it refused
-            values = np.array(fields, dtype=np.float64).reshape(len(rows), len(self.columns))
-        except ValueError:
-            values = None
+        values = None if chunk.lines is None else self._parse(chunk.lines)
+        if values is None:
+            values = self._convert(chunk.rows)
         if values is not None and all_finite(values):
             self.blocks.append(values)
             return
-        self.bad = next((start + index, column, problem) for index, row in enumerate(rows)
+        self.bad = next((start + index, column, problem) for index, row in enumerate(chunk.rows)
                         for column in self.columns
                         if (problem := _number_problem(row[column])) is not None)
         self.blocks = []
+
+    def _parse(self, lines: list[str]) -> np.ndarray | None:
+        """The features of the CSV ``lines`` (see :class:`_Chunk`) as NumPy's reader parses
+        them, or None where it refuses a field: it reads a number as ``float`` does, but not
+        every number ``float`` reads, so :meth:`_convert` decides."""
+        try:  # a row a line: it skips blank lines alone, and these have none
+            return np.loadtxt(lines, dtype=np.float64, delimiter=",", comments=None,
+                              quotechar=None, ndmin=2,
+                              usecols=None if self.pick is None else self.columns)
+        except ValueError:
+            return None
+
+    def _convert(self, rows: list[list[str]]) -> np.ndarray | None:
+        """The features of ``rows`` as float64, or None if one is not a number."""
+        fields = rows if self.pick is None else list(map(self.pick, rows))
+        try:  # NumPy reads a string as float() does, so _number_problem finds why it refused
+            return np.array(fields, dtype=np.float64).reshape(len(rows), len(self.columns))
+        except ValueError:
+            return None
 
     def result(self, table: _Table) -> np.ndarray:
         """The features (n_rows, len(columns)), or the first bad one refused."""
@@ -366,12 +476,11 @@ class _TargetChunks:
         self.blank: int | None = None  # the first data row whose target is blank
         self.nonfinite: tuple[int, str] | None = None  # the first non-finite: row, field
 
-    def add(self, rows: list[list[str]], start: int) -> None:
-        """Take the targets of ``rows``, data rows ``start`` on."""
-        self.count += len(rows)
+    def add(self, raw: list[str], start: int) -> None:
+        """Take the targets ``raw`` (the fields of the column), data rows ``start`` on."""
+        self.count += len(raw)
         if self.blank is not None:
             return  # refused whatever follows
-        raw = list(map(self.pick, rows))
         if self.strings is None:
             try:
                 floats = np.array(raw, dtype=np.float64)

@@ -205,6 +205,8 @@ def test_an_npz_target_column_is_one_target_per_sample(tmp_path, y):
         ("long.csv", "1,2,0\n3," + "4" * 200_000 + ",1\n", -1, ValueError,
          (r"long\.csv, line 2 cannot be read as CSV: field larger than field limit \(131072\)"
           r" \(a quote left open makes the rest of the file one field\)")),
+        ("long.csv", "1,2,a\n3,4,b\n5,6," + "c" * 200_000 + "\n", -1, ValueError,
+         r"long\.csv, line 3 cannot be read as CSV: field larger than field limit \(131072\)"),
     ],
 )
 def test_bad_tables_name_the_file(tmp_path, name, text, target, error, message):
@@ -272,13 +274,23 @@ CHUNKED = [  # (text, target): rows that fall in different chunks of a small _CH
     ("1,2,0\n3,x,1\n5,6,inf\n", -1),  # so is a non-finite one
     ("1,2,0\n3,x,1\n5,6\n", -1),  # rows of different widths before either
     ("1,2,0\n3,4,1\n5,6,7\n", 5),  # and before a target that names no column
+    # numbers NumPy's reader refuses and float() reads (it decides); line ends of every kind
+    ("a,b,label\r\n1_000,\xa02\u3000,x\r\n\u0661,+.5,y\r\n\r\n5.,-0,z\n", -1),
+    ("1,2,0\r3,4,1\r\r5,6,2", -1),
+    ("1,2,a\x00b\n3,4,#c\n5,6,d\u00e9\n", -1),  # labels with NUL, a comment sign, an accent
+    ("1,2,0\n3,4,1\n5,\x1c6,2\n", -1),  # NumPy's reader takes \x1c for a space, float() not
+    ("1,0,2\n3,1,4\n5,0,6\n", 1),  # a target in the middle
+    ("0,1,2\n1,3,4\n", 0),  # or first
+    ("1\n2\n  \n", -1),  # one column: a field of spaces is empty
+    ('a,b,label\n1,2,0\n3,4,1\n5,6,"x,y"\n7,8,"two\n\nlines"\n9,10,z\n', -1),  # quotes later
 ]
 
 
 @pytest.mark.parametrize("text, target", CHUNKED)
 def test_a_table_read_in_chunks_is_the_table_read_at_once(tmp_path, monkeypatch, text, target):
     """A CSV is read a chunk of rows at a time: every result and message is the same whatever
-    the chunks (here one row each, then all rows in one)."""
+    the chunks (here one row each, then all rows in one), and whether a chunk's lines are
+    split at commas and parsed by NumPy or read by the csv module field by field."""
     from chainrule import tables
 
     path = tmp_path / "t.csv"
@@ -295,7 +307,40 @@ def test_a_table_read_in_chunks_is_the_table_read_at_once(tmp_path, monkeypatch,
     for fields in (1, 1 << 14):
         monkeypatch.setattr(tables, "_CHUNK_FIELDS", fields)
         results.append((outcome(read_table, target), outcome(read_features)))
-    assert results[0] == results[1]
+    monkeypatch.setattr(tables, "_splittable", lambda lines: False)  # the csv module's rows
+    results.append((outcome(read_table, target), outcome(read_features)))
+    assert results[0] == results[1] == results[2]
+
+
+def test_quoted_fields_after_the_first_rows_are_read_as_the_csv_module_reads_them(
+        tmp_path, monkeypatch):
+    from chainrule import tables
+
+    path = tmp_path / "q.csv"
+    path.write_text('a,b,label\n1,2,x\n3,4,y\n5,"6",z\n7,8,"two,\n\nlines"\n9,10,w\n')
+    monkeypatch.setattr(tables, "_CHUNK_FIELDS", 1)  # a row a chunk
+    X, y = read_table(path)
+    assert X.tolist() == [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]
+    assert y.tolist() == ["x", "y", "z", "two,\n\nlines", "w"]
+
+
+def test_csv_features_are_the_numbers_float_reads(tmp_path, monkeypatch):
+    """Bit for bit, a chunk of one row at a time: the rows NumPy's reader parses (the first
+    three) and a row of numbers it refuses, which float() reads."""
+    from chainrule import tables
+
+    rows = [["1.5", " 1.5 ", "+.5", "5.", "-0"],
+            ["1E+2", "1e-3", "0.1000000000000000055511151231257827", "4.9e-324", "1e-320"],
+            ["1.7976931348623157e308", "\xa02\u3000", "\t3\x0b", "-123456789012345678901", "7"],
+            ["1_000", "\u0661\u0662", "8", "9", "10"]]
+    path = tmp_path / "n.csv"
+    path.write_text("".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
+    monkeypatch.setattr(tables, "_CHUNK_FIELDS", 5)
+    expected = np.array([[float(field) for field in row] for row in rows])
+    assert read_features(path).tobytes() == expected.tobytes()
+    X, y = read_table(path)  # a fraction among the targets: float64
+    assert X.tobytes() == expected[:, :-1].copy().tobytes()
+    assert y.tobytes() == expected[:, -1].copy().tobytes()
 
 
 def test_reading_a_table_holds_little_beyond_the_features(tmp_path, rng):
