@@ -125,12 +125,4 @@ class Objective:
     __call__ = value_and_gradients
 
     def __repr__(self) -> str:
-        # One line, without arrays: the network's widths (its input's, then those of the layers
-        # with parameters) and size, the loss's settings.
-        net = self.net
-        sizes = [net.widths[0]] + [width for layer, width in zip(net.layers, net.widths[1:])
-                                   if layer.parameter_specs()]
-        widths = " → ".join("?" if width is None else str(width) for width in sizes)
-        layers = f"{len(net.layers)} layer{'' if len(net.layers) == 1 else 's'}"
-        shown = f"<Sequential {widths}: {layers}, {net.n_parameters:,} parameters, {net.dtype}>"
-        return f"Objective(net={shown}, loss={self.loss!r}, fused={self.fused})"
+        return f"Objective(net={self.net.brief()}, loss={self.loss!r}, fused={self.fused})"

@@ -1171,3 +1171,16 @@ def test_a_lambda_callback_repr_names_the_hooks_it_was_given():
     shown = repr(LambdaCallback(on_epoch_end=log_epoch))
     assert shown.startswith("LambdaCallback(on_epoch_end=<function ")
     assert "log_epoch" in shown and "on_train_begin" not in shown and len(shown) < 200
+
+
+def test_the_trainer_repr_is_one_line_of_its_settings_without_arrays():
+    net = cr.mlp([2, 8, 1], output="sigmoid", seed=0)
+    net.parameters[...] = 1.0  # no weight reaches the repr
+    trainer = Trainer(net, "bce", cr.SGD(lr=0.1), batch_size=16, metrics=["accuracy"],
+                      callbacks=[cr.EarlyStopping(patience=2)], verbose=0)
+    assert repr(trainer) == (
+        "Trainer(net=<Sequential 2 → 8 → 1: 4 layers, 33 parameters, float32>, "
+        f"loss={trainer.loss!r}, optimizer={trainer.optimizer!r}, batch_size=16, shuffle=True, "
+        "metrics=['accuracy'], callbacks=[EarlyStopping(monitor='val_loss', patience=2, "
+        "min_delta=0.0, restore_best=True, mode='auto')], verbose=0, schedule=None)"
+    )

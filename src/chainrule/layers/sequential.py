@@ -412,6 +412,16 @@ class Sequential:
                     if isinstance(value, np.ndarray):  # not None, nor a shape tuple
                         print(f"  cached {name} {value.shape}:\n{_indent(value)}", file=out)
 
+    def brief(self) -> str:
+        """The network in one line, for the reprs of what holds it (a Trainer, an Objective):
+        ``<Sequential 2 → 8 → 1: 4 layers, 33 parameters, float32>``, the widths being the
+        input's and those of the layers with parameters (``?`` where unknown)."""
+        sizes = [self.widths[0]] + [width for layer, width in zip(self.layers, self.widths[1:])
+                                    if layer.parameter_specs()]
+        widths = " → ".join("?" if width is None else str(width) for width in sizes)
+        layers = f"{len(self.layers)} layer{'' if len(self.layers) == 1 else 's'}"
+        return f"<Sequential {widths}: {layers}, {self.n_parameters:,} parameters, {self.dtype}>"
+
     def __repr__(self) -> str:
         body = "\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential(dtype={self.dtype.name}, n_parameters={self.n_parameters:,})[\n{body}\n]"
