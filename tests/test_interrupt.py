@@ -128,7 +128,7 @@ def test_an_error_of_on_request_never_leaves_the_handler(error):
             signal.raise_signal(signal.SIGINT)
 
 
-def test_a_termination_signal_raises_terminated_once_and_the_handlers_come_back():
+def test_a_termination_signal_raises_terminated_once_and_the_handlers_come_back(default_sighup):
     """SIGTERM (``timeout``, ``kill``, ``docker stop``, SLURM) and SIGHUP raise ``Terminated``,
     so that the cleanups of the work under way run (``except BaseException``); a further one
     while they run is ignored; the handlers from before are put back."""
@@ -157,6 +157,35 @@ def test_an_ignored_termination_signal_stays_ignored():
             assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
             signal.raise_signal(signal.SIGHUP)  # nothing happens
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
+
+
+def test_an_ignored_ctrl_c_stays_ignored():
+    """A background job of a shell script (bash gives it SIGINT ignored) or a worker that chose
+    to ignore SIGINT: a fit must not become interruptible, as with a termination signal."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with DeferredInterrupt() as interrupt:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)  # nothing happens, twice
+            assert not interrupt.requested
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+@pytest.fixture
+def default_sighup():
+    """SIGHUP at its default action for the test (pytest may run under nohup, which ignores
+    it: the handlers under test would then rightly stay out of the way)."""
+    if not hasattr(signal, "SIGHUP"):
+        yield
+        return
+    before = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        yield
     finally:
         signal.signal(signal.SIGHUP, before)
 

@@ -34,8 +34,9 @@ class DeferredInterrupt:
     Python delivers signals to the main thread only, so in another thread the context installs
     nothing and Ctrl-C keeps its usual effect. Nor does it replace a handler installed from C
     (one ``signal.getsignal`` reports as None): ``signal.signal`` could not put it back, so
-    that handler stays in place and Ctrl-C is not deferred. The previous handler is restored on
-    exit.
+    that handler stays in place and Ctrl-C is not deferred. A Ctrl-C the process ignores (a
+    background job of a shell script; a worker that chose to) stays ignored. The previous
+    handler is restored on exit.
 
     The same object may be entered again while active (a callback calling ``fit`` of its own
     trainer): each exit restores the handler its own entry replaced, so leaving the outermost
@@ -76,7 +77,7 @@ class DeferredInterrupt:
             self.requested = False
         previous = _NOTHING_INSTALLED
         if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is not None):
+                and signal.getsignal(signal.SIGINT) not in (None, signal.SIG_IGN)):
             previous = signal.signal(signal.SIGINT, self._handler)
         self._saved.append(previous)
         return self
