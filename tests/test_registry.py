@@ -121,6 +121,21 @@ def test_an_earlier_definition_of_a_redefined_class_has_the_new_ones_name(colour
         colours.name_of(type("Red", (), {"__module__": "elsewhere", "__qualname__": "Red"})())
 
 
+def test_a_later_definition_that_was_never_registered_has_no_name(colours):
+    """Only a definition that register replaced is named after its successor: a class of the
+    same module and qualified name that nobody registered (a different layer, say) is refused,
+    or a file would record it under the registered class's name and load as that class."""
+    NewRed = _redefine("Red")  # defined, never registered
+    with pytest.raises(ValueError, match="is not a registered colour"):
+        colours.name_of(NewRed())
+    assert colours.name_of(Red()) == "red"
+    Newer = _redefine("Red")
+    colours.register("red")(Newer)  # replaces Red: Red's objects are named, NewRed's are not
+    assert colours.name_of(Red()) == "red" == colours.name_of(Newer())
+    with pytest.raises(ValueError, match="is not a registered colour"):
+        colours.name_of(NewRed())
+
+
 def test_a_network_made_before_its_layer_class_was_defined_again_saves(monkeypatch, tmp_path, rng):
     """Re-running a custom layer's cell after training: the trained network still saves, and
     loads with the current class."""

@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -59,6 +60,9 @@ class Registry(Generic[T]):
         self._entries: dict[str, T] = {}
         self._canonical: dict[str, str] = {}
         self._refused: dict[str, str] = {}
+        # Each definition register replaced -> the one that replaced it (see name_of); weak,
+        # so that an old class lives only as long as objects made from it.
+        self._successors: weakref.WeakKeyDictionary[Any, T] = weakref.WeakKeyDictionary()
 
     def register(self, name: str, *aliases: str) -> Callable[[T], T]:
         """Decorator that records ``obj`` under ``name`` (its canonical name) and ``aliases``.
@@ -81,6 +85,8 @@ class Registry(Generic[T]):
                     if not _same_definition(taken, obj):
                         raise ValueError(f"{self.kind} name {key!r} is already registered")
                     replaced.append(taken)
+            for old in replaced:
+                self._successors[old] = obj
             for normalised, entry in self._entries.items():
                 if any(entry is old for old in replaced):
                     self._entries[normalised], self._canonical[normalised] = obj, name
@@ -120,16 +126,18 @@ class Registry(Generic[T]):
         An earlier definition of a registered entry (one that :meth:`register` replaced: a
         network built before its layer's notebook cell was run again) has the name of the
         entry that replaced it, so what was made from it can still be saved (and is loaded
-        as the current definition).
+        as the current definition). Only a definition ``register`` replaced: another class
+        of the same name that was never registered has none.
         """
         target = obj if obj in self._entries.values() else type(obj)
-        for normalised, entry in self._entries.items():
-            if entry is target:
-                return self._canonical[normalised]
-        for normalised, entry in self._entries.items():  # after identity: rarely needed
-            if _same_definition(entry, target):
-                return self._canonical[normalised]
-        raise ValueError(f"{target!r} is not a registered {self.kind}")
+        while True:
+            for normalised, entry in self._entries.items():
+                if entry is target:
+                    return self._canonical[normalised]
+            try:
+                target = self._successors[target]  # replaced since: the current definition
+            except (KeyError, TypeError):  # TypeError: not weakly referable, so never replaced
+                raise ValueError(f"{target!r} is not a registered {self.kind}") from None
 
     def names(self) -> list[str]:
         """The canonical names, sorted."""
