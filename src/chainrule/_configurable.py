@@ -185,19 +185,42 @@ def constructor_repr(obj: Any, arguments: Mapping[str, Any] | None = None) -> st
     return f"{type(obj).__name__}({shown})"
 
 
+class Verbatim(str):
+    """A text that :func:`constructor_repr` shows as it is (not quoted, whatever its length):
+    an argument's own short form, e.g. ``Sequential.brief()``."""
+
+
 def _argument_repr(value: Any) -> str:
+    """One argument as :func:`constructor_repr` shows it: a short form of a long array, list
+    or tuple, and of any other value whose repr is long or fails (a repr must never raise)."""
+    if isinstance(value, Verbatim):
+        return str(value)
     if isinstance(value, np.dtype):
         return repr(value.name)
     if isinstance(value, np.ndarray) and value.size > _SHOWN_ENTRIES:
         return f"<{value.dtype} array of shape {value.shape}>"
-    return repr(value)
+    if type(value) in (list, tuple):
+        if len(value) > _SHOWN_ENTRIES:
+            return f"<{type(value).__name__} of {len(value)} items>"
+        items = ", ".join(map(_argument_repr, value))
+        return f"[{items}]" if type(value) is list else f"({items}{',' * (len(value) == 1)})"
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a repr must not raise, whatever a user object does
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= _LONGEST_ARGUMENT else f"<{type(value).__name__}>"
 
 
 #: What :func:`stored_arguments` finds for an argument stored under no attribute.
 _UNSTORED = object()
 
-#: The most entries of an array argument that a repr shows (more are summarised).
+#: The most entries of an array, list or tuple argument that a repr shows (more are
+#: summarised).
 _SHOWN_ENTRIES = 8
+
+#: The longest repr of any other argument that a repr shows in full (a longer one is
+#: summarised by its type).
+_LONGEST_ARGUMENT = 200
 
 
 def a(noun: str) -> str:

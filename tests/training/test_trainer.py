@@ -1184,3 +1184,25 @@ def test_the_trainer_repr_is_one_line_of_its_settings_without_arrays():
         "metrics=['accuracy'], callbacks=[EarlyStopping(monitor='val_loss', patience=2, "
         "min_delta=0.0, restore_best=True, mode='auto')], verbose=0, schedule=None)"
     )
+
+
+def test_a_repr_stays_short_and_never_raises_whatever_the_arguments():
+    """A probe given as a list, a tuple of arrays, an object whose repr fails: the trainer's
+    and the callbacks' reprs stay one short line (a notebook shows them)."""
+    X = np.random.default_rng(0).normal(size=(256, 784))
+
+    class Unprintable:
+        def __repr__(self):
+            raise RuntimeError("no repr")
+
+    class Keeping(cr.Callback):
+        def __init__(self, data, thing):
+            self.data, self.thing = data, thing
+
+    monitor = cr.GradientMonitor(probe=X.tolist())
+    keeping = Keeping((X, X[:, 0]), Unprintable())
+    trainer = Trainer(cr.mlp([784, 10], seed=0), "mse", callbacks=[monitor, keeping], verbose=0)
+    assert "<list of 256 items>" in repr(monitor)
+    assert repr(keeping) == ("Keeping(data=(<float64 array of shape (256, 784)>, "
+                             "<float64 array of shape (256,)>), thing=<Unprintable>)")
+    assert len(repr(trainer)) < 1000

@@ -65,8 +65,11 @@ class Callback:
         recorded in ``trainer.history``."""
 
     def on_train_end(self, trainer: Trainer, logs: Logs) -> None:
-        """After the last epoch (also after an interruption); ``logs`` are the last
-        completed epoch's ({} when this fit completed none)."""
+        """After the last epoch (also after a Ctrl-C that stopped training after a step);
+        ``logs`` are the last completed epoch's ({} when this fit completed none). Not when
+        ``fit`` raises: an error, a second Ctrl-C, or one before the fit's first step, which
+        ``fit`` raises as ``KeyboardInterrupt`` (release in a ``finally`` of your own what
+        ``on_train_begin`` took)."""
 
     def __repr__(self) -> str:
         return constructor_repr(self)

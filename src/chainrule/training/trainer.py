@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._configurable import constructor_repr
+from .._configurable import Verbatim, constructor_repr
 from .._interrupt import DeferredInterrupt
 from .._random import as_generator
 from .._validation import (
@@ -764,8 +764,8 @@ class Trainer:
     def __repr__(self) -> str:
         # One line: the constructor's arguments (the network in brief, metrics by their logged
         # names; the seed has become a generator, left out).
-        settings = {"net": _Shown(self.net.brief()), "loss": self.loss, "optimizer": self.optimizer,
-                    "batch_size": self.batch_size, "shuffle": self.shuffle,
+        settings = {"net": Verbatim(self.net.brief()), "loss": self.loss,
+                    "optimizer": self.optimizer, "batch_size": self.batch_size, "shuffle": self.shuffle,
                     "metrics": list(self.metrics), "callbacks": self.callbacks,
                     "verbose": self.verbose, "schedule": self.schedule}
         return constructor_repr(self, settings)
@@ -792,13 +792,6 @@ _FIT_STATE = ("encoder", "epoch", "final_epoch", "epoch_in_progress", "stop_trai
 
 #: Keys ``fit`` logs itself, which no metric may be named.
 _RESERVED_KEYS = ("loss", "lr", "seconds", *HISTORY_FIELDS)
-
-
-class _Shown(str):
-    """A text shown as it is in a repr (not quoted)."""
-
-    def __repr__(self) -> str:
-        return str(self)
 
 
 def _resolve_metrics(metrics: Iterable[Any]) -> dict[str, Callable[..., float]]:
