@@ -162,6 +162,20 @@ def test_trainer_draws_its_bars_on_a_terminal_stderr(monkeypatch, capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_a_disabled_bar_gives_way_to_the_epoch_lines(monkeypatch, capsys):
+    """tqdm draws nothing when told so (TQDM_DISABLE=1, read when tqdm is imported, which
+    then disables every bar): the epochs are reported as without tqdm, a line each."""
+    tqdm = pytest.importorskip("tqdm.auto")
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    real = tqdm.tqdm
+    monkeypatch.setattr(tqdm, "tqdm", lambda *a, **k: real(*a, **{**k, "disable": True}))
+    X, y = circles()
+    Trainer(cr.mlp([2, 4, 1], output="sigmoid", seed=0), "bce", batch_size=40, seed=0,
+            verbose=1).fit(X, y, epochs=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" - ")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
+
+
 def test_an_interrupted_epoch_closes_its_bar_and_says_why(monkeypatch, capsys):
     pytest.importorskip("tqdm")
     terminal = Terminal()

@@ -75,6 +75,9 @@ class Progress:
                 dynamic_ncols=True,
             )
             self._last_refresh = 0.0
+            if self._bar.disable:  # TQDM_DISABLE=1, or a terminal of no size: it draws nothing
+                self._bar.close()
+                self._bar = self._tqdm = None  # so the epochs are reported as lines instead
 
     def advance(self, mean_loss: float | None) -> None:
         """One more batch done; ``mean_loss`` is the epoch's so far (None: none yet)."""
