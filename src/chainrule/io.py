@@ -163,11 +163,13 @@ def save(net: Sequential, path: str | os.PathLike[str], *, trainer: Any = None) 
     >>> import tempfile, pathlib
     >>> from chainrule.layers import mlp
     >>> net = mlp([2, 8, 1], activation="relu", output="sigmoid", seed=0)
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.safetensors"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(folder.name) / "model.safetensors"
     >>> save(net, path)
     >>> X = np.ones((3, 2))
     >>> bool(np.array_equal(load(path).forward(X), net.forward(X)))
     True
+    >>> folder.cleanup()
     """
     if not isinstance(net, Sequential):
         raise TypeError(f"net must be a chainrule Sequential, got {type(net).__name__}")
@@ -244,11 +246,13 @@ def load_with_targets(
     --------
     >>> import tempfile, pathlib
     >>> from chainrule.layers import mlp
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.safetensors"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(folder.name) / "model.safetensors"
     >>> save(mlp([2, 3], output="softmax", seed=0), path)
     >>> net, targets = load_with_targets(path)
     >>> net.out_features, targets
     (3, None)
+    >>> folder.cleanup()
     """
     rng = as_generator(seed)
     source = check_path(path)
