@@ -30,6 +30,23 @@ def shared_data() -> Path:
 
 
 @pytest.fixture
+def shared_dataset(shared_data: Path):
+    """``shared_dataset(name)`` is :func:`shared_data`, skipping unless every file of the
+    dataset ``name`` is there (a .gz also counts decompressed): a data folder may hold some
+    datasets only, or a layout of one (a folder made by ``chainrule datasets download``)."""
+    from chainrule.datasets.catalog import get_dataset
+
+    def present(name: str) -> Path:
+        for remote in get_dataset(name).files:
+            path = shared_data / remote.path
+            if not (path.is_file() or (path.suffix == ".gz" and path.with_suffix("").is_file())):
+                pytest.skip(f"{path} is absent")
+        return shared_data
+
+    return present
+
+
+@pytest.fixture
 def refused_url() -> str:
     """``http://127.0.0.1:<port>`` where nothing listens: what an offline machine sees."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -392,6 +392,7 @@ def test_train_into_a_pipe_closed_after_the_first_line_still_writes_the_run(tmp_
     child.stdin.write("go\n")
     child.stdin.close()
     stderr = child.stderr.read()
+    child.stderr.close()
     assert child.wait(timeout=120) == 0, stderr
     assert stderr == ""  # no traceback, no "Exception ignored ... BrokenPipeError"
     assert json.loads((out / "metrics.json").read_text())["epochs"] == 3
@@ -617,7 +618,8 @@ def test_evaluate_on_a_csv_without_a_target_column_says_the_target_was_taken_fro
 
 def test_evaluate_help_names_every_data_file_it_reads(capsys):
     assert main(["evaluate", "--help"]) == 0
-    assert "dataset name, or a .csv/.npz/.npy file" in capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps at $COLUMNS
+    assert "dataset name, or a .csv/.npz/.npy file" in out
 
 
 @pytest.mark.parametrize("command", ["train", "gradcheck", "explain"])
@@ -689,6 +691,19 @@ def test_an_interrupted_training_run_exits_130_after_writing_its_folder(tmp_path
     assert json.loads((out / "metrics.json").read_text())["interrupted"] is True
 
 
+@contextlib.contextmanager
+def _default_termination_signals():
+    """SIGTERM and SIGHUP at their default action while a child is started, whatever the test
+    runner's (``nohup pytest`` ignores SIGHUP, which the run would rightly keep ignoring)."""
+    before = {signum: signal.signal(signum, signal.SIG_DFL)
+              for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows ends a process without a signal")
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
 def test_a_run_ended_by_a_signal_leaves_its_folder_as_it_found_it(tmp_path, name):
@@ -699,13 +714,19 @@ def test_a_run_ended_by_a_signal_leaves_its_folder_as_it_found_it(tmp_path, name
     assert main(["train", *QUICK, "--out", str(out)]) == 0
     earlier = {path.name: path.read_bytes() for path in out.iterdir()}
     for folder, overwrite in ((tmp_path / "new", []), (out, ["--overwrite"])):
-        child = subprocess.Popen(
-            command_line("train", *SMALL_RUN, "--set", "training.epochs=100000", "--out",
-                         str(folder), *overwrite),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        assert child.stdout.readline().startswith("epoch 1/100000")  # training has started
-        child.send_signal(signum := getattr(signal, name))
-        _, stderr = child.communicate(timeout=120)
+        with _default_termination_signals():  # inherited by the child
+            child = subprocess.Popen(
+                command_line("train", *SMALL_RUN, "--set", "training.epochs=100000", "--out",
+                             str(folder), *overwrite),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout.readline().startswith("epoch 1/100000")  # training has started
+            child.send_signal(signum := getattr(signal, name))
+            _, stderr = child.communicate(timeout=120)
+        finally:
+            if child.poll() is None:  # it did not stop: kill it rather than leave it training
+                child.kill()
+                child.communicate()
         assert (child.returncode, stderr) == (128 + signum, f"chainrule: terminated ({name})\n")
     assert not (tmp_path / "new").exists()
     assert {path.name: path.read_bytes() for path in out.iterdir()} == earlier  # no .earlier-*

@@ -280,6 +280,7 @@ def test_a_relative_data_folder_from_the_environment_is_recorded(tmp_path, monke
     small_california(tmp_path / "shared" / "data", rng, monkeypatch)
     project.mkdir()
     monkeypatch.chdir(project)
+    monkeypatch.delenv("CHAINRULE_DATA", raising=False)  # the user's, looked at first
     monkeypatch.setenv("CHAINRULE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv(variable, "../shared/data")
     monkeypatch.setenv("CHAINRULE_DATA_URL", refused_url)  # never the network

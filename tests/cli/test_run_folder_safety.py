@@ -105,6 +105,7 @@ def test_a_run_folder_held_by_another_process_is_refused(tmp_path):
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)
+        holder.stdout.close()
     # The holder exited without releasing the folder (as a killed run would): its lock file
     # is still there, but the lock itself went with the process, so the folder is free.
     assert [path.name for path in out.iterdir()] == [".chainrule-run.lock"]

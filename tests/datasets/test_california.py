@@ -269,10 +269,8 @@ def test_the_files_are_checked_against_the_real_catalog(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def real_root(shared_data):
-    if not (shared_data / "california_housing").is_dir():
-        pytest.skip("california_housing absent")
-    return shared_data
+def real_root(shared_dataset):
+    return shared_dataset("california_housing")  # both layouts' files
 
 
 def test_real_layouts_give_the_same_data(real_root):

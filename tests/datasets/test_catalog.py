@@ -125,9 +125,9 @@ def test_download_without_data_dir_uses_the_cache(
 
 
 def test_download_with_files_in_the_data_directory_fetches_nothing(
-    local_server, shared_data, monkeypatch
+    local_server, shared_dataset, monkeypatch
 ):
-    monkeypatch.setenv("CHAINRULE_DATA", str(shared_data))
+    monkeypatch.setenv("CHAINRULE_DATA", str(shared_dataset("california_housing")))
     paths = download("california_housing", base_url=local_server.url)
     assert {p.name for p in paths} == {"housing.csv", "cal_housing.data", "cal_housing.domain"}
     assert local_server.requests == []
