@@ -31,7 +31,15 @@ def write_atomically(path: Any, data: bytes | Iterable[bytes]) -> None:
     ``path``; the folder is then fsync'ed (POSIX, best effort) so that the rename itself is on
     disk. Any error removes the temporary file. Only a process killed mid-write (SIGKILL, power
     loss) can leave a stray ``.chainrule-<random>.tmp`` beside ``path``; ``path`` is intact
-    then.
+    then. A file being replaced keeps its permissions, and the temporary file has them from
+    its creation, before any byte is written (a private file's new contents are never readable
+    by others); a new file gets those of ``open(path, "wb")`` (0o666 less the umask).
+
+    A symbolic link at ``path`` is replaced by a regular file (the file it pointed to is left
+    unchanged). A ``path`` that is, or links to, something other than a regular file or a
+    folder (a device such as ``/dev/null``, a named pipe) is written in place, as
+    ``open(path, "wb")`` would: renaming over it would replace the device or pipe by a file,
+    and there are no old bytes to keep.
 
     The temporary file's name is short and does not depend on ``path``'s name, so every name
     that is legal for ``path`` works (up to the file system's 255 bytes). An ``OSError`` names
@@ -39,18 +47,17 @@ def write_atomically(path: Any, data: bytes | Iterable[bytes]) -> None:
     (``FileNotFoundError`` for a missing folder, ``IsADirectoryError`` when ``path`` is a
     folder, ``PermissionError``, ...) with ``path`` as its ``filename``.
     """
-    shown, target, directory = _place(path)
-    temporary, fd = _temporary_for(shown, directory)
+    shown, target, directory, existing = _place(path)
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        _write_in_place(shown, target, data)
+        return
+    mode = None if existing is None else stat.S_IMODE(existing.st_mode)
+    temporary, fd = _temporary_for(shown, directory, mode)
     try:
         with os.fdopen(fd, "wb") as file:
-            if isinstance(data, bytes):
-                file.write(data)
-            else:
-                file.writelines(data)
+            _write(file, data)
             file.flush()
             os.fsync(file.fileno())
-        with contextlib.suppress(OSError):  # keep the permissions of a file being replaced
-            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
         os.replace(temporary, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -63,29 +70,58 @@ def write_atomically(path: Any, data: bytes | Iterable[bytes]) -> None:
 
 def check_writable(path: Any) -> None:
     """Raise the ``OSError`` that :func:`write_atomically` would raise for where ``path`` is
-    (a folder; a folder that is missing, not a folder, or not writable), without touching
-    ``path``: for a file written long after it is named (a training checkpoint), so that a
-    wrong path fails at once, not after the first epoch. Creates and removes one temporary
-    file beside ``path``."""
-    shown, _, directory = _place(path)
-    temporary, fd = _temporary_for(shown, directory)
+    (a folder; a folder that is missing, not a folder, or not writable; a device or pipe that
+    is not writable), without touching ``path``: for a file written long after it is named (a
+    training checkpoint), so that a wrong path fails at once, not after the first epoch.
+    Creates and removes one temporary file beside ``path`` (none for a device or pipe, which
+    is not opened: a pipe would block until read)."""
+    shown, target, directory, existing = _place(path)
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        if not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), shown)
+        return
+    temporary, fd = _temporary_for(shown, directory, None)
     os.close(fd)
     os.unlink(temporary)
 
 
-def _place(path: Any) -> tuple[str, str, str]:
-    """``path`` checked: (as given, absolute, its folder); a folder is an IsADirectoryError."""
+def _place(path: Any) -> tuple[str, str, str, os.stat_result | None]:
+    """``path`` checked: (as given, absolute, its folder, what is there now, following a
+    symbolic link, or None); a folder is an IsADirectoryError."""
     shown = check_path(path)
     target = os.path.abspath(shown)
-    if os.path.isdir(target) or shown.endswith(tuple(filter(None, (os.sep, os.altsep)))):
+    try:
+        existing = os.stat(target)
+    except OSError:  # nothing there (or a dangling link): the write's own error tells more
+        existing = None
+    if (existing is not None and stat.S_ISDIR(existing.st_mode)) or shown.endswith(
+        tuple(filter(None, (os.sep, os.altsep)))
+    ):
         raise IsADirectoryError(errno.EISDIR, "Is a directory, not a file path", shown)
-    return shown, target, os.path.dirname(target)
+    return shown, target, os.path.dirname(target), existing
 
 
-def _temporary_for(shown: str, directory: str) -> tuple[str, int]:
+def _write(file: Any, data: bytes | Iterable[bytes]) -> None:
+    if isinstance(data, bytes):
+        file.write(data)
+    else:
+        file.writelines(data)
+
+
+def _write_in_place(shown: str, target: str, data: bytes | Iterable[bytes]) -> None:
+    """Write into the device or pipe ``target``: not atomic (a stream has no old bytes to
+    keep) and not fsync'ed (a pipe cannot be)."""
+    try:
+        with open(target, "wb") as file:
+            _write(file, data)
+    except OSError as exc:
+        raise _about(exc, shown) from None
+
+
+def _temporary_for(shown: str, directory: str, mode: int | None) -> tuple[str, int]:
     """:func:`_create_temporary`, its error naming ``shown``."""
     try:
-        return _create_temporary(directory)
+        return _create_temporary(directory, mode)
     except OSError as exc:
         raise _about(exc, shown) from None
 
@@ -106,20 +142,26 @@ def _about(exc: OSError, shown: str) -> OSError:
 _TEMPORARY = ".chainrule-{}.tmp"
 
 
-def _create_temporary(directory: str) -> tuple[str, int]:
+def _create_temporary(directory: str, mode: int | None) -> tuple[str, int]:
     """A new file ``directory/.chainrule-<random>.tmp`` opened for writing: (its path, its fd).
 
-    Like ``tempfile.mkstemp``, but created with mode 0o666 so that the usual umask applies and
-    a new model file gets the same permissions ``open(path, "wb")`` would give it (mkstemp's
-    0o600 would make it private).
+    Like ``tempfile.mkstemp``, but with the permissions the final file will have: ``mode``
+    (those of the file being replaced) exactly, set before anything is written, or for a new
+    file 0o666 less the umask, as ``open(path, "wb")`` would give it (mkstemp's 0o600 would
+    make it private). Created with ``mode & 0o777`` first, which the umask can only narrow, so
+    that it is never readable by more users than ``mode`` allows, even for an instant.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
         temporary = os.path.join(directory, _TEMPORARY.format(secrets.token_hex(6)))
         try:
-            return temporary, os.open(temporary, flags, 0o666)
+            fd = os.open(temporary, flags, 0o666 if mode is None else mode & 0o777)
         except FileExistsError:
             continue
+        if mode is not None:
+            with contextlib.suppress(OSError):  # what the umask removed (best effort, as before)
+                os.chmod(temporary, mode)
+        return temporary, fd
     raise FileExistsError(errno.EEXIST, "could not create a temporary file", directory)
 
 

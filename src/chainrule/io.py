@@ -125,9 +125,12 @@ def save(net: Sequential, path: str | os.PathLike[str], *, trainer: Any = None) 
     to disk, then renamed onto ``path``. A crash or an error at any moment leaves either the
     previous file at ``path`` or the new one, never a mixture, and an error removes the
     temporary file.
-    A symbolic link at ``path`` is replaced by a regular file (the rename replaces the link
-    itself; the file it pointed to is left unchanged): save to the link's target to update
-    that file.
+    A file being replaced keeps its permissions (a private file stays private while the new
+    one is written). A symbolic link at ``path`` is replaced by a regular file (the rename
+    replaces the link itself; the file it pointed to is left unchanged): save to the link's
+    target to update that file. A ``path`` that is, or links to, a device or a named pipe
+    (``/dev/null``, ``/dev/stdout``) is written in place, not atomically, as
+    ``open(path, "wb")`` would write it: it is never replaced by a regular file.
 
     Parameters
     ----------
@@ -539,6 +542,7 @@ def write_tensors(
         in the same folder, flushed, fsync'ed, then renamed over ``path``): a crash leaves the
         previous file or the new one, and an error removes the temporary file. A symbolic
         link at ``path`` is replaced by a regular file; the file it pointed to is unchanged.
+        A device or named pipe at ``path`` (or linked from it) is written in place.
     tensors : mapping of str to ndarray
         float32 or float64 arrays of any shape (copied as they are; no other dtype is
         stored). Names are non-empty and not ``"__metadata__"``.

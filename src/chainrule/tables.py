@@ -623,7 +623,8 @@ def _target_column(target: int | str, header: list[str] | None, width: int, path
 
 def write_table(path: str | Path, values: np.ndarray, header: list[str] | None = None) -> None:
     """Write predictions as .npy or .csv (by extension), atomically: a failed write leaves an
-    earlier file at ``path`` as it was, and its ``OSError`` names ``path``. A CSV is written a
+    earlier file at ``path`` as it was, and its ``OSError`` names ``path``; a device or named
+    pipe (``/dev/stdout``) is written in place, never replaced by a file. A CSV is written a
     chunk of rows at a time (:func:`write_csv`), never held whole as text."""
     if file_suffix(path) == ".npy":
         buffer = io.BytesIO()

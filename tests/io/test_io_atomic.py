@@ -19,11 +19,13 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from chainrule._atomic import check_writable, write_atomically
 from chainrule.io import load, save
 from chainrule.layers.activations import LeakyReLU, ReLU
 from chainrule.layers.builders import mlp
@@ -282,3 +284,110 @@ def test_sigkill_while_saving_leaves_a_complete_file(tmp_path):
     # A temporary file of the killed write may be left over: accepted, never the destination.
     leftovers = [name for name in os.listdir(tmp_path) if name != path.name]
     assert all(re.fullmatch(r"\.chainrule-[0-9a-f]{12}\.tmp", name) for name in leftovers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths that are not regular files, and the permissions of a file being replaced
+# ---------------------------------------------------------------------------------------------
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+
+
+def _read_in_background(fifo: Path) -> tuple[threading.Thread, list[bytes]]:
+    """A thread that opens ``fifo`` for reading and collects all it receives."""
+    received: list[bytes] = []
+
+    def read():
+        with open(fifo, "rb") as pipe:
+            received.append(pipe.read())
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread, received
+
+
+@needs_fifo
+@pytest.mark.parametrize("through_a_link", [False, True], ids=["fifo", "link to a fifo"])
+def test_a_named_pipe_is_written_in_place_not_replaced(tmp_path, through_a_link):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    path = fifo
+    if through_a_link:
+        path = tmp_path / "link.safetensors"
+        path.symlink_to(fifo.name)
+    thread, received = _read_in_background(fifo)
+    net = mlp([3, 5, 2], seed=0)
+    save(net, path)
+    thread.join(timeout=10)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the pipe, and still linked
+    assert path.is_symlink() == through_a_link
+    assert sorted(os.listdir(tmp_path)) == sorted({fifo.name, path.name})  # no temporary file
+    copy = tmp_path.parent / f"{tmp_path.name}-copy.safetensors"
+    copy.write_bytes(received[0])  # what the reader got is the whole model file
+    assert np.array_equal(load(copy).parameters, net.parameters)
+
+
+@needs_fifo
+def test_a_named_pipe_in_a_read_only_folder_is_written(tmp_path):
+    """Writing in place needs the pipe to be writable, not its folder (as open() does)."""
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe")
+    net = mlp([2, 1], seed=0)
+    save(net, tmp_path / "model.safetensors")  # the bytes a regular file gets
+    folder.chmod(0o555)
+    try:
+        thread, received = _read_in_background(folder / "pipe")
+        save(net, folder / "pipe")
+        thread.join(timeout=10)
+    finally:
+        folder.chmod(0o755)
+    assert received == [(tmp_path / "model.safetensors").read_bytes()]
+    assert stat.S_ISFIFO(os.stat(folder / "pipe").st_mode)
+
+
+@needs_fifo
+def test_checking_a_named_pipe_neither_blocks_nor_replaces_it(tmp_path):
+    """ModelCheckpoint checks its path when training begins: a pipe must not block then."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    check_writable(fifo)  # would block in open() without a reader
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert os.listdir(tmp_path) == ["pipe"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permissions are POSIX")
+@pytest.mark.parametrize("umask", [0o022, 0o077], ids=oct)
+def test_a_private_file_being_replaced_is_never_readable_by_others(tmp_path, umask):
+    path = tmp_path / "secret.safetensors"
+    path.write_bytes(b"old secret")
+    path.chmod(0o600)
+    modes = []
+
+    def parts():
+        yield b"new secret, part 1"
+        (temporary,) = (name for name in os.listdir(tmp_path) if name != path.name)
+        modes.append(stat.S_IMODE(os.stat(tmp_path / temporary).st_mode))
+        yield b", part 2"
+
+    previous = os.umask(umask)
+    try:
+        write_atomically(path, parts())
+    finally:
+        os.umask(previous)
+    assert modes == [0o600]  # while the new contents were being written
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert path.read_bytes() == b"new secret, part 1, part 2"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permissions are POSIX")
+def test_a_replaced_file_keeps_permissions_the_umask_would_remove(tmp_path):
+    path = tmp_path / "shared.csv"
+    path.write_bytes(b"old")
+    path.chmod(0o664)
+    previous = os.umask(0o077)
+    try:
+        write_atomically(path, b"new")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o664

@@ -4,7 +4,9 @@ An optional part of chainrule: it needs matplotlib (``pip install 'chainrule[plo
 is imported only when a plot is drawn, so ``import chainrule.plots`` itself is cheap and works
 without it. Every function draws on a ``matplotlib.figure.Figure`` of its own (never pyplot's
 global state, so it is safe on a headless machine and in threads), returns that figure, and
-saves it when given a ``path``; most can also draw into an existing ``Axes`` (``ax=``).
+saves it when given a ``path`` (atomically: a failed save leaves an earlier file intact; a
+device or named pipe such as ``/dev/stdout`` is written in place, never replaced by a file);
+most can also draw into an existing ``Axes`` (``ax=``).
 
 - :func:`plot_history`: loss and metric curves per epoch, training and validation;
 - :func:`plot_decision_boundary`: a classifier's predictions over a 2-D plane, with the data;

@@ -485,7 +485,8 @@ class ModelCheckpoint(_MonitoringCallback):
     Parameters
     ----------
     path : str or path-like
-        The checkpoint file, replaced atomically each time.
+        The checkpoint file, replaced atomically each time (a device or named pipe is
+        written in place instead, as :func:`chainrule.io.save` does).
     monitor : str, default "val_loss"
         With ``save_best_only``, the logged quantity that decides what "best" is.
     save_best_only : bool, default False
