@@ -70,11 +70,12 @@ def write_atomically(path: Any, data: bytes | Iterable[bytes]) -> None:
 
 def check_writable(path: Any) -> None:
     """Raise the ``OSError`` that :func:`write_atomically` would raise for where ``path`` is
-    (a folder; a folder that is missing, not a folder, or not writable; a device or pipe that
-    is not writable), without touching ``path``: for a file written long after it is named (a
-    training checkpoint), so that a wrong path fails at once, not after the first epoch.
-    Creates and removes one temporary file beside ``path`` (none for a device or pipe, which
-    is not opened: a pipe would block until read)."""
+    (a folder; a folder that is missing, not a folder, or not writable; a file name longer
+    than the folder's file system allows; a device or pipe that is not writable), without
+    touching ``path``: for a file written long after it is named (a training checkpoint), so
+    that a wrong path fails at once, not after the first epoch. Creates and removes one
+    temporary file beside ``path`` (none for a device or pipe, which is not opened: a pipe
+    would block until read)."""
     shown, target, directory, existing = _place(path)
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         if not os.access(target, os.W_OK):
@@ -83,6 +84,7 @@ def check_writable(path: Any) -> None:
     temporary, fd = _temporary_for(shown, directory, None)
     os.close(fd)
     os.unlink(temporary)
+    _check_name(shown, target, directory)
 
 
 def _place(path: Any) -> tuple[str, str, str, os.stat_result | None]:
@@ -116,6 +118,23 @@ def _write_in_place(shown: str, target: str, data: bytes | Iterable[bytes]) -> N
             _write(file, data)
     except OSError as exc:
         raise _about(exc, shown) from None
+
+
+def _check_name(shown: str, target: str, directory: str) -> None:
+    """An ``OSError`` (ENAMETOOLONG) when ``target``'s name is longer than its folder's file
+    system allows: the temporary file's short name cannot tell, only the final rename would.
+    Where the limit is unknown (no ``pathconf``, e.g. Windows), nothing is checked."""
+    try:
+        limit = os.pathconf(directory, "PC_NAME_MAX")
+    except (AttributeError, ValueError, OSError):
+        return
+    size = len(os.fsencode(os.path.basename(target)))
+    if 0 < limit < size:
+        raise OSError(
+            errno.ENAMETOOLONG,
+            f"File name too long ({size} bytes; its file system allows {limit})",
+            shown,
+        )
 
 
 def _temporary_for(shown: str, directory: str, mode: int | None) -> tuple[str, int]:

@@ -391,3 +391,18 @@ def test_a_replaced_file_keeps_permissions_the_umask_would_remove(tmp_path):
     finally:
         os.umask(previous)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o664
+
+
+@pytest.mark.skipif(not hasattr(os, "pathconf"), reason="needs os.pathconf (POSIX)")
+def test_checking_a_name_longer_than_the_file_system_allows_fails(tmp_path, monkeypatch):
+    """The name itself is checked, not only the folder (with a short temporary name)."""
+    import errno
+
+    monkeypatch.setattr(os, "pathconf", lambda path, name: 20)  # a file system of short names
+    check_writable(tmp_path / ("a" * 20))
+    with pytest.raises(OSError, match=r"File name too long \(21 bytes; its file system allows "
+                                      r"20\)") as info:
+        check_writable(tmp_path / ("a" * 21))
+    assert info.value.errno == errno.ENAMETOOLONG
+    assert info.value.filename == str(tmp_path / ("a" * 21))
+    assert os.listdir(tmp_path) == []

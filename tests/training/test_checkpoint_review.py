@@ -179,6 +179,7 @@ def test_an_mlp_classifier_with_an_mt19937_random_state_writes_checkpoints(tmp_p
                                                  r"exist\): '.*missing/c\.safetensors'")),
     ("", IsADirectoryError, r"Is a directory, not a file path"),
     ("a_file/c.safetensors", NotADirectoryError, r"Not a directory: '.*a_file/c\.safetensors'"),
+    ("c" * 250 + ".safetensors", OSError, r"File name too long .*: '.*/c{250}\.safetensors'"),
 ])
 def test_a_checkpoint_path_that_cannot_be_written_fails_before_the_first_epoch(
         tmp_path, where, error, message):

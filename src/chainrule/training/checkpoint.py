@@ -518,8 +518,9 @@ class ModelCheckpoint(_MonitoringCallback):
     :func:`save_checkpoint` raises (bytes class labels; a layer, optimizer or schedule class of
     your own that is not registered under a name: see :data:`chainrule.layers.LAYERS`,
     :data:`chainrule.optim.OPTIMIZERS`, :data:`chainrule.optim.SCHEDULES`), and a path that
-    cannot be written (a folder; a folder that is missing, not a folder or read-only) with the
-    ``OSError`` a write would raise, when training begins, before the first epoch.
+    cannot be written (a folder; a folder that is missing, not a folder or read-only; a file
+    name longer than the file system allows) with the ``OSError`` a write would raise, when
+    training begins, before the first epoch.
 
     Attributes
     ----------
