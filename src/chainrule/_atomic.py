@@ -63,7 +63,7 @@ def write_atomically(path: Any, data: bytes | Iterable[bytes]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         if isinstance(exc, OSError):
-            raise _about(exc, shown) from None
+            raise about_path(exc, shown) from None
         raise
     _fsync_directory(directory)
 
@@ -117,7 +117,7 @@ def _write_in_place(shown: str, target: str, data: bytes | Iterable[bytes]) -> N
         with open(target, "wb") as file:
             _write(file, data)
     except OSError as exc:
-        raise _about(exc, shown) from None
+        raise about_path(exc, shown) from None
 
 
 def _check_name(shown: str, target: str, directory: str) -> None:
@@ -142,10 +142,10 @@ def _temporary_for(shown: str, directory: str, mode: int | None) -> tuple[str, i
     try:
         return _create_temporary(directory, mode)
     except OSError as exc:
-        raise _about(exc, shown) from None
+        raise about_path(exc, shown) from None
 
 
-def _about(exc: OSError, shown: str) -> OSError:
+def about_path(exc: OSError, shown: str) -> OSError:
     """``exc`` told about the caller's ``shown`` path instead of the temporary file, e.g.
     ``[Errno 2] No such file or directory (its folder must exist): 'runs/model.safetensors'``:
     the same ``OSError`` subclass (``OSError(errno, ...)`` picks it from the errno)."""

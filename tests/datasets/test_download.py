@@ -279,3 +279,59 @@ def test_a_failed_download_removes_the_folders_it_made_and_only_those(local_serv
               progress=False)
     assert [p.name for p in tmp_path.iterdir()] == ["kept"]
     assert list((tmp_path / "kept").iterdir()) == []
+
+
+class _DiskFull:
+    """A file whose writes fail like a full disk after the first one."""
+
+    def __init__(self, file):
+        self.file, self.writes = file, 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.file.close()
+
+    def write(self, data):
+        self.writes += 1
+        if self.writes > 1:
+            raise OSError(28, "No space left on device")
+        return self.file.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+@pytest.mark.parametrize("failing", ["write", "fsync"])
+def test_a_full_disk_is_an_oserror_naming_the_destination_not_a_download_error(
+    failing, local_server, tmp_path, monkeypatch
+):
+    import builtins
+    import errno
+    import importlib
+    import os
+    import stat
+
+    if failing == "write":  # (chainrule.datasets.download is also the name of a function)
+        download = importlib.import_module("chainrule.datasets.download")
+        opened = lambda *args: _DiskFull(builtins.open(*args))  # noqa: SIM115 - fetch closes it
+        monkeypatch.setattr(download, "open", opened, raising=False)
+    else:
+        real_fsync = os.fsync
+
+        def fsync(fd):
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(28, "No space left on device")
+            return real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+    local_server.files["f"] = BODY
+    dest = tmp_path / "new" / "f"
+    with pytest.raises(OSError, match=r"No space left on device") as info:
+        fetch(f"{local_server.url}/f", dest, SHA, progress=False)
+    assert not isinstance(info.value, DownloadError)  # the transfer did not fail
+    assert info.value.errno == errno.ENOSPC
+    assert info.value.filename == str(dest)
+    assert list(tmp_path.iterdir()) == []  # neither the .part file nor the folder made for it
+

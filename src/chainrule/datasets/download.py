@@ -15,6 +15,10 @@ Errors
     The transfer finished but the bytes are not the expected ones. It subclasses
     ``DownloadError`` so that one ``except DownloadError`` covers every way a download can fail
     to produce the right file.
+``OSError`` (not a ``DownloadError``)
+    The destination cannot be written: a full disk, a read-only folder, a file name longer
+    than the file system allows. It names the destination and keeps the system's ``errno``
+    (``ENOSPC``, ...).
 
 Only ``https://`` URLs are fetched, plus ``http://`` to the local machine (``127.0.0.1``,
 ``::1``, ``localhost``), which is what the tests and a local mirror use. The rule holds for every
@@ -35,10 +39,11 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .._atomic import about_path
 from .._folders import missing_folders
 
 __all__ = ["ChecksumError", "DownloadError", "fetch"]
@@ -56,7 +61,8 @@ OFFLINE_HINT = (
 
 
 class DownloadError(OSError):
-    """A download failed: no network, an HTTP error, a broken or timed-out connection.
+    """A download failed: no network, an HTTP error, a broken or timed-out connection. (An
+    error writing the downloaded file, such as a full disk, is the ``OSError`` naming it.)
 
     The message names the URL and the cause; when the server could not be reached at all it
     also says how to use local files instead (``CHAINRULE_DATA``).
@@ -108,6 +114,9 @@ def fetch(
         server redirected to a URL the rule above refuses (not followed).
     ChecksumError
         The downloaded bytes do not have the expected SHA-256.
+    OSError
+        ``dest`` cannot be written (a full disk, a read-only folder, ...): the ``OSError`` of
+        the system (its ``errno``) naming ``dest``.
     """
     _check_url(url)
     expected = _check_sha256(sha256)
@@ -124,7 +133,7 @@ def fetch(
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_name(dest)
     try:
-        with open(tmp, "xb") as out:
+        with _writing(dest), open(tmp, "xb") as out:
             actual = _stream(url, out, timeout=timeout, progress=progress, label=dest.name)
             out.flush()
             os.fsync(out.fileno())
@@ -133,7 +142,8 @@ def fetch(
                 f"checksum mismatch for {url}: expected sha256 {expected}, got {actual}; "
                 f"the file was discarded ({dest} was not changed)"
             )
-        os.replace(tmp, dest)
+        with _writing(dest):
+            os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         for folder in created:  # the folders made for dest, deepest first, unless another
@@ -160,9 +170,34 @@ def _temporary_name(dest: Path) -> Path:
     return dest.parent / f".{dest.name}.{token}.part"
 
 
+@contextlib.contextmanager
+def _writing(dest: Path) -> Iterator[None]:
+    """An ``OSError`` of the local file (a full disk) as the same error naming ``dest``, not
+    the hidden temporary file; a :class:`DownloadError` (the transfer's) passes unchanged."""
+    try:
+        yield
+    except DownloadError:
+        raise
+    except OSError as exc:
+        raise about_path(exc, str(dest)) from None
+
+
 def _stream(url: str, out: BinaryIO, *, timeout: float, progress: bool | None, label: str) -> str:
-    """Copy the response body of ``url`` into ``out``; returns the SHA-256 hex digest."""
+    """Copy the response body of ``url`` into ``out``; returns the SHA-256 hex digest. A
+    failed transfer is a :class:`DownloadError`; a failed write is ``out.write``'s own
+    ``OSError`` (the chunks are written here, outside the transfer's error handling)."""
     digest = hashlib.sha256()
+    chunks = _chunks(url, timeout=timeout, progress=progress, label=label)
+    with contextlib.closing(chunks):  # an error writing ends the transfer (and its bar) too
+        for chunk in chunks:
+            out.write(chunk)
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _chunks(url: str, *, timeout: float, progress: bool | None, label: str) -> Iterator[bytes]:
+    """The response body of ``url``, a chunk at a time; every way the transfer can fail is a
+    :class:`DownloadError` naming ``url``."""
     try:
         with _open(url, timeout) as response:
             length = _content_length(response)
@@ -170,8 +205,7 @@ def _stream(url: str, out: BinaryIO, *, timeout: float, progress: bool | None, l
             received = 0
             try:
                 while chunk := response.read(_CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
+                    yield chunk
                     received += len(chunk)
                     update(len(chunk))
             finally:
@@ -187,13 +221,12 @@ def _stream(url: str, out: BinaryIO, *, timeout: float, progress: bool | None, l
         raise DownloadError(
             f"could not connect to {host} to download {url} ({exc.reason}). {OFFLINE_HINT}"
         ) from exc
-    except (http.client.HTTPException, OSError) as exc:  # reset, timeout, TLS, disk full
+    except (http.client.HTTPException, OSError) as exc:  # reset, timeout, TLS
         raise DownloadError(f"downloading {url} failed: {type(exc).__name__}: {exc}") from exc
     if length is not None and received != length:
         raise DownloadError(
             f"downloading {url} was interrupted: received {received} of {length} bytes"
         )
-    return digest.hexdigest()
 
 
 def _open(url: str, timeout: float) -> Any:
