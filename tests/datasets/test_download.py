@@ -335,3 +335,15 @@ def test_a_full_disk_is_an_oserror_naming_the_destination_not_a_download_error(
     assert info.value.filename == str(dest)
     assert list(tmp_path.iterdir()) == []  # neither the .part file nor the folder made for it
 
+
+def test_a_name_too_long_is_refused_before_downloading(local_server, tmp_path):
+    import errno
+
+    local_server.files["f"] = BODY
+    dest = tmp_path / "new" / ("n" * 300)
+    with pytest.raises(OSError, match="File name too long") as info:
+        fetch(f"{local_server.url}/f", dest, SHA, progress=False)
+    assert info.value.errno == errno.ENAMETOOLONG
+    assert info.value.filename == str(dest)
+    assert local_server.requests == []  # nothing was transferred
+    assert list(tmp_path.iterdir()) == []

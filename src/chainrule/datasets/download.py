@@ -18,7 +18,7 @@ Errors
 ``OSError`` (not a ``DownloadError``)
     The destination cannot be written: a full disk, a read-only folder, a file name longer
     than the file system allows. It names the destination and keeps the system's ``errno``
-    (``ENOSPC``, ...).
+    (``ENOSPC``, ...); a name that cannot be created fails before the transfer starts.
 
 Only ``https://`` URLs are fetched, plus ``http://`` to the local machine (``127.0.0.1``,
 ``::1``, ``localhost``), which is what the tests and a local mirror use. The rule holds for every
@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .._atomic import about_path
+from .._atomic import about_path, check_writable
 from .._folders import missing_folders
 
 __all__ = ["ChecksumError", "DownloadError", "fetch"]
@@ -116,7 +116,8 @@ def fetch(
         The downloaded bytes do not have the expected SHA-256.
     OSError
         ``dest`` cannot be written (a full disk, a read-only folder, ...): the ``OSError`` of
-        the system (its ``errno``) naming ``dest``.
+        the system (its ``errno``) naming ``dest``. A folder that is not writable or a file
+        name that is too long fails before anything is downloaded.
     """
     _check_url(url)
     expected = _check_sha256(sha256)
@@ -133,6 +134,7 @@ def fetch(
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_name(dest)
     try:
+        check_writable(dest)  # a name too long for the file system fails now, not at the end
         with _writing(dest), open(tmp, "xb") as out:
             actual = _stream(url, out, timeout=timeout, progress=progress, label=dest.name)
             out.flush()
