@@ -264,7 +264,7 @@ def test_a_dest_below_a_file_is_refused_before_downloading(local_server, tmp_pat
     local_server.files["f"] = BODY
     (tmp_path / "data").write_text("not a folder")
     dest = tmp_path / "data" / "mnist" / "f"
-    message = (rf"dest: cannot create the folder {tmp_path / 'data' / 'mnist'} because "
+    message = (rf"cannot create the folder {tmp_path / 'data' / 'mnist'} for {dest} because "
                rf"{tmp_path / 'data'} exists and is not a folder")
     with pytest.raises(ValueError, match=message):
         fetch(f"{local_server.url}/f", dest, SHA, progress=False)
@@ -347,3 +347,26 @@ def test_a_name_too_long_is_refused_before_downloading(local_server, tmp_path):
     assert info.value.filename == str(dest)
     assert local_server.requests == []  # nothing was transferred
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("variable", ["CHAINRULE_CACHE", None])
+def test_a_cache_that_cannot_hold_the_download_says_where_it_comes_from(
+        local_server, tmp_path, monkeypatch, variable):
+    """CHAINRULE_CACHE pointing at a file (or a home whose ~/.cache is one): the error names
+    the cache and how it was chosen, not fetch's own argument."""
+    from chainrule.datasets import download
+
+    local_server.files["mnist/train-labels-idx1-ubyte.gz"] = BODY
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.delenv("CHAINRULE_DATA", raising=False)
+    if variable:
+        monkeypatch.setenv(variable, str(tmp_path / "file"))
+        where = rf"\(downloading into the cache {tmp_path / 'file'}, \$CHAINRULE_CACHE\)"
+    else:
+        monkeypatch.delenv("CHAINRULE_CACHE", raising=False)
+        monkeypatch.setenv("HOME", str(tmp_path / "file"))
+        where = r"\(downloading into the cache .*/file/\.cache/chainrule; set \$CHAINRULE_CACHE to download elsewhere\)"
+    with pytest.raises(ValueError, match=rf"exists and is not a folder {where}") as caught:
+        download("mnist", base_url=local_server.url, progress=False)
+    assert "dest" not in str(caught.value)
+    assert local_server.requests == []

@@ -129,8 +129,8 @@ def fetch(
     created, nearest = missing_folders(dest.parent)  # deepest first
     if not nearest.is_dir():
         below = f"the folder {created[-1]}" if created else "the file"
-        raise ValueError(f"dest: cannot create {below} because {nearest} exists and is not a "
-                         "folder")
+        raise ValueError(f"cannot create {below} for {dest} because {nearest} exists and is "
+                         "not a folder")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_name(dest)
     try:

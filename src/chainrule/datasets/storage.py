@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .._validation import check_bool
 from ..errors import DataNotFoundError
-from .download import fetch
+from .download import DownloadError, fetch
 
 __all__ = ["RemoteFile", "cache_dir", "file_url", "find", "find_in", "locate", "resolve_data_dir"]
 
@@ -147,6 +147,10 @@ def fetch_into(
         ``remote`` has no download URL.
     DownloadError, ChecksumError
         From :func:`chainrule.datasets.download.fetch`.
+    ValueError, OSError
+        From :func:`chainrule.datasets.download.fetch`: the file cannot be written there (a
+        file where a folder should be, a folder that is not writable, a full disk); the
+        message also says which folder that is and how to choose another.
     """
     url = file_url(remote, base_url)
     if url is None:
@@ -154,7 +158,24 @@ def fetch_into(
             f"{remote.path} has no download URL; place it in a data directory "
             f"(the data_dir argument or ${DATA_ENV})"
         )
-    return fetch(url, Path(root) / remote.path, remote.sha256, progress=progress)
+    try:
+        return fetch(url, Path(root) / remote.path, remote.sha256, progress=progress)
+    except DownloadError:
+        raise
+    except ValueError as exc:
+        raise ValueError(f"{exc} ({_download_folder(Path(root))})") from None
+    except OSError as exc:
+        raise OSError(exc.errno, f"{exc.strerror} ({_download_folder(Path(root))})",
+                      exc.filename) from None
+
+
+def _download_folder(root: Path) -> str:
+    """Which folder a download goes to, and how to choose another (for its errors)."""
+    if root != cache_dir():
+        return f"downloading into the data folder {root}"
+    if _env_path(CACHE_ENV) is not None:
+        return f"downloading into the cache {root}, ${CACHE_ENV}"
+    return f"downloading into the cache {root}; set ${CACHE_ENV} to download elsewhere"
 
 
 def locate(
