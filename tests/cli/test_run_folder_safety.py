@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -19,6 +20,7 @@ import pytest
 from _run_helpers import circles_config, snapshot, with_callback
 
 from chainrule.config import ConfigError
+from chainrule.experiment import folder as folder_module
 from chainrule.experiment import run, runner
 from chainrule.io import load
 from chainrule.training.callbacks import LambdaCallback
@@ -63,8 +65,6 @@ def test_a_run_folder_that_cannot_be_written_is_a_config_error(tmp_path, monkeyp
     """A folder the run may not write into (read-only, another user's) is refused as a config
     mistake naming the folder, and a non-empty one first as not empty, as before the lock; not
     with the OSError of the hidden lock file the user never made."""
-    from chainrule.experiment import folder as folder_module
-
     open_file = os.open
 
     def read_only(path, *args, **kwargs):
@@ -74,9 +74,10 @@ def test_a_run_folder_that_cannot_be_written_is_a_config_error(tmp_path, monkeyp
 
     monkeypatch.setattr(folder_module.os, "open", read_only)
     (tmp_path / "empty").mkdir()
+    lock = tmp_path / "empty" / folder_module.LOCK
     with pytest.raises(ConfigError, match=(
-            rf"^the run folder {tmp_path / 'empty'} cannot be written \(Permission denied\); "
-            r"choose another \(--out\)$")):
+            rf"^the run folder {tmp_path / 'empty'} cannot be written \(Permission denied: "
+            rf"{lock}\); choose another \(--out\)$")):
         run(circles_config(), tmp_path / "empty")
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "notes.txt").write_text("mine")
@@ -84,6 +85,51 @@ def test_a_run_folder_that_cannot_be_written_is_a_config_error(tmp_path, monkeyp
         run(circles_config(), tmp_path / "full")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "full"]
     assert [p.name for p in (tmp_path / "empty").iterdir()] == []
+
+
+@pytest.mark.parametrize("call", ["ftruncate", "write"])
+def test_a_failure_while_claiming_the_folder_gives_it_up(tmp_path, monkeypatch, call):
+    """The disk fills up as the run writes its id into the lock file: the error names that
+    file, the lock is released and the folders the run created are removed, so that the same
+    process (a notebook) can try again once there is room."""
+    out = tmp_path / "new" / "run"
+    monkeypatch.setattr(folder_module.os, call, disk_full)
+    with pytest.raises(ConfigError, match=(
+            rf"^the run folder {out} cannot be written \(No space left on device: "
+            rf"{out / folder_module.LOCK}\); choose another \(--out\)$")):
+        run(circles_config(), out)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    assert run(circles_config(), out).out_dir == out
+
+
+@pytest.mark.parametrize("kind, described", [
+    ("link to a file", "a symbolic link"), ("dangling link", "a symbolic link"),
+    ("folder", "a folder"), ("fifo", "not a regular file")])
+def test_a_lock_file_that_is_not_a_file_is_refused_and_not_followed(tmp_path, kind, described):
+    """A run writes inside its own folder only: a lock file that is a symbolic link is not
+    followed (the user's file it points to is neither emptied nor written, a dangling one
+    creates nothing outside), and one that is no regular file is refused, naming it."""
+    out, mine = tmp_path / "run", tmp_path / "mine.txt"
+    out.mkdir()
+    lock = out / folder_module.LOCK
+    if kind == "link to a file":
+        mine.write_text("my notes")
+    if "link" in kind:
+        lock.symlink_to(mine)
+    elif kind == "folder":
+        lock.mkdir()
+    else:
+        os.mkfifo(lock)
+    with pytest.raises(ConfigError, match=(
+            rf"^the run folder's lock file {re.escape(str(lock))} is {described}, not a file "
+            r"a run may lock: remove it, or choose another folder \(--out\)$")):
+        run(circles_config(), out, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == (
+        ["mine.txt", "run"] if kind == "link to a file" else ["run"])
+    if kind == "link to a file":
+        assert mine.read_text() == "my notes"
+    assert [p.name for p in out.iterdir()] == [folder_module.LOCK]
 
 
 def test_a_run_folder_held_by_another_process_is_refused(tmp_path):

@@ -5,12 +5,15 @@ locked by the operating system (``flock``) and naming the run's process. A secon
 same folder (with ``overwrite`` too) is refused while the first one has not finished, so two
 runs never mix their files. The file is removed when the run completes or fails; a run killed
 outright (SIGKILL, power loss) leaves it behind, but its lock went with the process, so the
-next run takes the folder as if it were not there.
+next run takes the folder as if it were not there. The run writes inside its folder only: a
+lock file that is a symbolic link (to a file elsewhere, or dangling) is never followed, and
+one that is no regular file is refused (a ``ConfigError`` naming it).
 
 A run either completes its folder or leaves it as it found it:
 
-- before training starts (a config error, a failed data load, Ctrl-C while loading), the
-  folders the run created (the run folder, ``runs/`` and other missing parents) are removed;
+- before training starts (a config error, a failed data load, Ctrl-C while loading, a lock
+  file that cannot be written), the folders the run created (the run folder, ``runs/`` and
+  other missing parents) are removed;
 - when training starts, the folder must still hold nothing but the lock (another program may
   have written into it while the data was loaded), and ``config.toml`` is written (so that a
   run killed outright keeps, beside its training checkpoint, how it was built). With
@@ -47,6 +50,7 @@ import contextlib
 import copy
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterable
@@ -298,30 +302,85 @@ def _unchanged(path: Path, status: os.stat_result) -> bool:
 def _claim(folder: Path) -> int:
     """Open and lock ``folder``'s :data:`LOCK` (created if missing) and write this process's
     id into it; returns the open file. A ``ConfigError`` names the process holding it, or
-    says that the folder cannot be written."""
+    says that the folder cannot be written (naming the lock file), or that the lock file is
+    no regular file. On any error nothing is held and the lock file is not left behind."""
     path = folder / LOCK
     while True:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
-        except OSError as exc:  # read-only, another user's
-            raise ConfigError(f"the run folder {folder} cannot be written ({exc.strerror}); "
-                              "choose another (--out)") from exc
+        fd = _open_lock(folder, path)
         try:
             if not _lock(fd):
                 raise ConfigError(
                     f"the run folder {folder} is in use by another run{_holder(path)}, which has "
                     "not finished: wait for it to finish, or choose another folder (--out)")
             with contextlib.suppress(FileNotFoundError):
-                if os.path.samestat(os.fstat(fd), os.stat(path)):
+                if os.path.samestat(os.fstat(fd), os.lstat(path)):
                     break
         except BaseException:
             os.close(fd)
             raise
-        # The run that held it removed it (releasing) after this run opened it: try again.
+        # The run that held it removed it (releasing) after this run opened it (or put
+        # something else in its place): try again.
         os.close(fd)
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+    except BaseException as exc:
+        # This run holds the lock: the file is its own to remove (as _release does).
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(fd)
+        if isinstance(exc, OSError):
+            raise _unwritable(folder, path, exc) from exc
+        raise
     return fd
+
+
+def _open_lock(folder: Path, path: Path) -> int:
+    """Open the lock file ``path`` of ``folder`` for reading and writing (created if missing),
+    never through a symbolic link: the run writes inside its own folder only, so a link there
+    (to a user's file, or dangling) must not be emptied, written or created through. A
+    ``ConfigError`` when it is no regular file, or cannot be opened."""
+    _refuse_odd_lock(path)  # where the system has no O_NOFOLLOW (Windows), before following
+    flags = (os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_BINARY", 0))
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:  # read-only, another user's; a link (ELOOP), a folder (EISDIR)
+        _refuse_odd_lock(path)
+        raise _unwritable(folder, path, exc) from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO, a device
+            raise _odd_lock(path, "not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _refuse_odd_lock(path: Path) -> None:
+    """A ``ConfigError`` when the lock file ``path`` exists and is a symbolic link or a
+    folder."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:  # missing: the run creates it
+        return
+    if stat.S_ISLNK(mode):
+        raise _odd_lock(path, "a symbolic link")
+    if stat.S_ISDIR(mode):
+        raise _odd_lock(path, "a folder")
+
+
+def _odd_lock(path: Path, what: str) -> ConfigError:
+    """The error of a lock file ``path`` that is ``what`` (a symbolic link, a folder ...)."""
+    return ConfigError(f"the run folder's lock file {path} is {what}, not a file a run may "
+                       "lock: remove it, or choose another folder (--out)")
+
+
+def _unwritable(folder: Path, path: Path, exc: OSError) -> ConfigError:
+    """The error of a run folder whose lock file ``path`` could not be created or written."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return ConfigError(f"the run folder {folder} cannot be written ({reason}: {path}); choose "
+                       "another (--out)")
 
 
 def _lock(fd: int) -> bool:
