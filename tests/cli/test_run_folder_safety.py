@@ -276,6 +276,23 @@ def test_a_kept_checkpoint_is_never_overwritten_and_belongs_to_the_earlier_run(t
     assert not [name for name in snapshot(out) if name.startswith("checkpoint")]
 
 
+def test_overwrite_deletes_only_the_failed_checkpoints_a_run_kept(tmp_path, monkeypatch):
+    """A file whose name merely starts like a kept checkpoint's is the user's: a successful
+    overwrite deletes checkpoint.failed.safetensors and checkpoint.failed-2.safetensors (the
+    earlier run's), not these."""
+    out = tmp_path / "run"
+    run(circles_config(), out)
+    mine = ["checkpoint.failed-mine.safetensors", "checkpoint.failed.old.safetensors",
+            "checkpoint.failed-2-copy.safetensors", "checkpoint.failed-02.safetensors"]
+    kept = ["checkpoint.failed.safetensors", "checkpoint.failed-2.safetensors",
+            "checkpoint.failed-10.safetensors"]
+    for name in mine + kept:
+        (out / name).write_text(name)
+    run(circles_config("model.seed=3"), out, overwrite=True)
+    assert [name for name in mine + kept if (out / name).exists()] == mine
+    assert all((out / name).read_text() == name for name in mine)
+
+
 def test_a_ctrl_c_while_a_failed_run_puts_the_earlier_one_back_is_deferred(tmp_path,
                                                                           monkeypatch):
     out = tmp_path / "run"

@@ -49,6 +49,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -80,6 +81,12 @@ LOCK = ".chainrule-run.lock"
 #: Where a failed run's checkpoint is kept when the earlier run's checkpoint comes back
 #: (``{suffix}`` is empty, or ``-2``, ``-3`` ... when the name is taken).
 FAILED_CHECKPOINT = "checkpoint.failed{suffix}.safetensors"
+
+#: The names :meth:`RunFolder._free_failed_checkpoint_name` gives a kept checkpoint
+#: (``{suffix}`` empty, or ``-`` and a number from 2 without leading zeros), and no other: a
+#: user's ``checkpoint.failed-old.safetensors`` is not a run's file.
+_FAILED_CHECKPOINT_NAME = re.compile(re.escape(FAILED_CHECKPOINT).replace(
+    re.escape("{suffix}"), r"(?:-[2-9]|-[1-9][0-9]+)?"))
 
 
 class RunFolder:
@@ -172,7 +179,8 @@ class RunFolder:
         write; those inside the folder are run files too."""
         self._refuse_files("is no longer empty: files appeared while the data was loaded")
         own = [path.name for path in checkpoints if self._holds(path)]
-        kept = [path.name for path in self.path.glob(FAILED_CHECKPOINT.format(suffix="*"))]
+        kept = [entry.name for entry in self.path.iterdir()
+                if _FAILED_CHECKPOINT_NAME.fullmatch(entry.name)]
         self.files = RUN_FILES + tuple(sorted(set(own + kept) - set(RUN_FILES)))
         for name in self.files:
             with contextlib.suppress(FileNotFoundError):
