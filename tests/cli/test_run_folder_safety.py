@@ -293,6 +293,21 @@ def test_overwrite_deletes_only_the_failed_checkpoints_a_run_kept(tmp_path, monk
     assert all((out / name).read_text() == name for name in mine)
 
 
+def test_a_failed_overwrite_keeps_two_names_of_one_file(tmp_path, monkeypatch):
+    """Two of the earlier run's file names that are hard links to one file both stay (each
+    name is the earlier run's, not only the first of them)."""
+    out = tmp_path / "run"
+    run(circles_config(), out)
+    (out / "confusion_matrix.png").unlink()
+    os.link(out / "history.png", out / "confusion_matrix.png")
+    before = snapshot(out)
+    monkeypatch.setattr(runner, "write_plots", disk_full)
+    with pytest.raises(OSError, match="No space left on device"):
+        run(circles_config("model.seed=3"), out, overwrite=True)
+    assert snapshot(out) == before
+    assert os.path.samefile(out / "history.png", out / "confusion_matrix.png")
+
+
 def test_a_ctrl_c_while_a_failed_run_puts_the_earlier_one_back_is_deferred(tmp_path,
                                                                           monkeypatch):
     out = tmp_path / "run"

@@ -185,8 +185,12 @@ class RunFolder:
         for name in self.files:
             with contextlib.suppress(FileNotFoundError):
                 status = os.stat(self.path / name)
-                # Once per file: where case is ignored, two of the names may be one file.
-                if not any(os.path.samestat(status, seen) for seen in self.earlier.values()):
+                # Once per file where case is ignored (macOS, Windows): there two of the names
+                # (checkpoint.safetensors, a config's Checkpoint.safetensors) may be one
+                # name of one file. Two names that differ otherwise (hard links to one file)
+                # are two of the earlier run's files, both kept.
+                if not any(same_name(seen, self.path / name) and os.path.samestat(status, other)
+                           for seen, other in self.earlier.items()):
                     self.earlier[name] = status
         if self.earlier:
             self.backup = _keep_aside(self.path, self.earlier)
