@@ -280,3 +280,26 @@ def test_config_problems_exit_2_before_any_training_and_leave_no_folder(tmp_path
     assert main(argv) == 2
     assert "chainrule: error: " in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("option", ["callbacks.checkpoint.path", "--out", "--out below"])
+def test_a_path_the_system_cannot_look_up_exits_2_naming_it(tmp_path, capsys, option):
+    """A file or folder name over the file system's 255 bytes is a config mistake naming the
+    key (or option) and the path, exit 2 with nothing created; not the OSError of looking it
+    up (exit 1)."""
+    long = tmp_path / ("a" * 300)
+    path = {"callbacks.checkpoint.path": tmp_path / f"{'a' * 300}.safetensors",
+            "--out": long, "--out below": long / "run"}[option]
+    out = path if option.startswith("--out") else tmp_path / "new" / "run"
+    argv = ["train", "--quiet", "--out", str(out)]
+    for override in CIRCLES:
+        argv += ["--set", override]
+    if option == "callbacks.checkpoint.path":
+        argv += ["--set", f"callbacks.checkpoint.path='{path}'"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    key = ('callbacks.checkpoint.path = "' if option == "callbacks.checkpoint.path"
+           else "the run folder (--out)")
+    assert err.startswith(f"chainrule: error: {key}"), err
+    assert f"the path {path} cannot be used (File name too long); choose another" in err
+    assert list(tmp_path.iterdir()) == []

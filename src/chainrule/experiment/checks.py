@@ -17,7 +17,7 @@ from ..layers.sequential import Sequential
 from ..losses import BinaryCrossEntropy, CrossEntropy, Loss
 from ..training.trainer import logged_keys
 from .data import Data
-from .folder import CHECKPOINT, LOCK, RUN_FILES, directly_in, same_name
+from .folder import CHECKPOINT, LOCK, RUN_FILES, directly_in, is_folder, same_name
 
 
 def check_layer_sizes(architecture: list[dict[str, Any]], data: Data) -> None:
@@ -87,9 +87,10 @@ def check_metrics(names: list[str], data: Data, *, auto: bool) -> None:
 
 def check_callbacks(config: dict[str, Any], metrics: list[str], data: Data,
                     out_dir: Path | None = None) -> None:
-    """Each callback monitors a quantity the run logs; a checkpoint's folder exists, and its
-    file is none of the run's own files in ``out_dir`` (the run folder, when known), whatever
-    the case of its name (one file where case is ignored)."""
+    """Each callback monitors a quantity the run logs; a checkpoint's folder exists (a path
+    the system cannot look up, such as a name over 255 bytes, is refused naming the key), and
+    its file is none of the run's own files in ``out_dir`` (the run folder, when known),
+    whatever the case of its name (one file where case is ignored)."""
     logged = logged_keys(metrics, validation=data.X_val is not None)
     for name, options in config.get("callbacks", {}).items():  # names the config check knows
         default = inspect.signature(callback_class(name)).parameters["monitor"].default
@@ -107,9 +108,9 @@ def check_callbacks(config: dict[str, Any], metrics: list[str], data: Data,
         if name == "checkpoint" and "path" in options:
             path = Path(options["path"]).expanduser()
             key = f"callbacks.checkpoint.path = {_toml.inline(options['path'])}"
-            if path.is_dir():
+            if is_folder(path, key):
                 raise ConfigError(f"{key} is a folder; give a file name such as {CHECKPOINT}")
-            if not path.parent.is_dir():
+            if not is_folder(path.parent, key):
                 raise ConfigError(
                     f"{key}: the folder {path.parent} does not exist; create it, or leave the "
                     f"path out to write {CHECKPOINT} into the run folder"

@@ -125,11 +125,11 @@ class RunFolder:
             self.made.insert(0, self.path)
             return True
         self.path = Path(out_dir).expanduser()
-        if self.path.exists() and not self.path.is_dir():
+        if is_folder(self.path, "the run folder (--out)"):
+            return False
+        if self.path.exists():
             raise ConfigError(f"the run folder {self.path} is a file, not a folder; choose "
                               "another (--out)")
-        if self.path.exists():
-            return False
         made, nearest = missing_folders(self.path)
         if not nearest.is_dir():
             raise ConfigError(f"the run folder {self.path} cannot be created: {nearest} is "
@@ -260,6 +260,19 @@ def directly_in(path: Path, folder: Path) -> bool:
         return os.path.samefile(path.expanduser().parent, folder)
     except OSError:  # one of them does not exist
         return path.expanduser().resolve().parent == folder.resolve()
+
+
+def is_folder(path: Path, key: str) -> bool:
+    """Whether ``path`` is a folder (False when it does not exist). A ``ConfigError`` naming
+    ``key`` (what gave the path) and ``path`` when the system cannot look it up (a name over
+    its 255 bytes, a folder on the way that may not be searched), instead of that OSError,
+    which names no key."""
+    try:
+        return path.is_dir()
+    except OSError as exc:  # is_dir() says False for a missing path, raises for the rest
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise ConfigError(f"{key}: the path {path} cannot be used ({reason}); choose "
+                          "another") from None
 
 
 def same_name(name: str, path: Path) -> bool:
