@@ -438,6 +438,7 @@ def _predict(args: argparse.Namespace) -> int:
             f"-o/--output must end in {' or '.join(PREDICTION_FORMATS)} (the format written), "
             f"got {args.output!r}"
         )
+    _check_not_input(args.output, args.input)
     net, targets = load_with_targets(args.model)
     outputs = forward_in_chunks(net, net.check_input(read_features(args.input)))
     if targets is None:  # as evaluate reads the outputs
@@ -448,6 +449,18 @@ def _predict(args: argparse.Namespace) -> int:
     write_table(args.output, values, header)
     _out(f"wrote {len(outputs)} predictions to {args.output}")
     return 0
+
+
+def _check_not_input(output: str, features: str) -> None:
+    """A :class:`UsageError` when ``predict -o`` names its input file, however spelled
+    (``sub/../X.npy``, a link): the predictions would replace the features."""
+    try:
+        same = os.path.samefile(output, features)
+    except OSError:  # one does not exist (a missing input is reported when it is read)
+        same = Path(output).resolve() == Path(features).resolve()
+    if same:
+        raise UsageError(f"-o/--output {output!r} is the input file {features!r}: the "
+                         "predictions would replace the features; choose another output file")
 
 
 def _predictions(targets, outputs: np.ndarray, proba: bool) -> tuple[np.ndarray, list[str]]:

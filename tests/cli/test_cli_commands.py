@@ -133,6 +133,27 @@ def test_predict_csv_and_npy(default_run, tmp_path):
     assert [int(r[0]) for r in rows[1:]] == probabilities.argmax(axis=1).tolist()
 
 
+@pytest.mark.parametrize("spelling", ["same", "through ..", "hard link"])
+def test_predict_refuses_to_write_over_its_input(default_run, tmp_path, capsys, spelling):
+    """``-o`` naming the input file (however it is spelled) would replace the features with
+    the predictions: refused, exit 2, naming both, the input left as it was."""
+    features = tmp_path / "X.npy"
+    np.save(features, np.zeros((3, 64)))
+    before = features.read_bytes()
+    output = {"same": features, "through ..": tmp_path / "sub" / ".." / "X.npy",
+              "hard link": tmp_path / "linked.npy"}[spelling]
+    (tmp_path / "sub").mkdir()
+    if spelling == "hard link":
+        os.link(features, output)
+    assert main(["predict", str(default_run / "model.safetensors"), str(features), "-o",
+                 str(output)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"chainrule: error: -o/--output {str(output)!r} is the input file "
+                   f"{str(features)!r}: the predictions would replace the features; choose "
+                   "another output file\n")
+    assert features.read_bytes() == before
+
+
 def test_predict_and_evaluate_forward_in_chunks(default_run, tmp_path, monkeypatch, capsys):
     # Bounded memory on large inputs: no forward pass of more than EVAL_CHUNK rows, and the
     # same predictions and metrics as with one pass
