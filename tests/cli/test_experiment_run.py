@@ -436,3 +436,39 @@ def test_a_second_ctrl_c_while_the_run_is_written_abandons_it(tmp_path, monkeypa
 
 def test_a_run_without_ctrl_c_was_not_interrupted_while_finishing(tmp_path):
     assert not run(circles_config(), tmp_path / "run").interrupted_while_finishing
+
+
+def test_figures_that_cannot_be_drawn_cost_the_figures_not_the_run(tmp_path, monkeypatch):
+    """A plot that fails: the model, history and metrics are kept, with a warning naming the
+    cause (and the figures drawn before it)."""
+    pytest.importorskip("matplotlib")
+    import chainrule.plots
+
+    def broken(*args, **kwargs):
+        raise ValueError("no room on the canvas")
+
+    monkeypatch.setattr(chainrule.plots, "plot_confusion_matrix", broken)
+    out = tmp_path / "run"
+    with pytest.warns(RuntimeWarning, match="figures .* no room on the canvas"):
+        result = run(circles_config(), out)
+    names = {path.name for path in out.iterdir()}
+    kept = {"config.toml", "model.safetensors", "history.csv", "metrics.json", "history.png"}
+    assert names == kept  # the figures after the failing one are not drawn either
+    assert {path.name for path in result.files} == names
+
+
+def test_a_broken_matplotlib_set_up_costs_the_figures_not_the_run(tmp_path):
+    """MPLBACKEND naming no backend makes ``import matplotlib`` raise ValueError: the run
+    trained, so it is kept, without figures, and says why."""
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "chainrule", "train", "--set", "data.dataset=circles",
+         "--set", "data.options={n_samples=80}", "--set", "training.epochs=2", "--quiet",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "MPLBACKEND": "bogus"})
+    assert done.returncode == 0, done.stderr
+    assert "figures" in done.stderr and "bogus" in done.stderr
+    assert {path.name for path in out.iterdir()} == {"config.toml", "model.safetensors",
+                                                     "history.csv", "metrics.json"}

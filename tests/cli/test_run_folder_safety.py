@@ -363,3 +363,24 @@ def test_a_run_file_that_cannot_be_written_is_named(tmp_path, monkeypatch, name,
     with pytest.raises(OSError, match=rf"No space left on device: '.*run/{name}'"):
         run(circles_config("training.epochs=1"), out)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("out", [None, "new/run"])
+def test_a_run_folder_that_cannot_be_created_is_a_config_error_naming_it(tmp_path, monkeypatch,
+                                                                         out):
+    """``chainrule train`` in a folder the user may not write (``/``, ``/usr``): a config
+    error naming the folder, as for an existing folder that cannot be written, not a raw
+    PermissionError."""
+    monkeypatch.chdir(tmp_path)
+    real_mkdir = Path.mkdir
+
+    def refused(self, *args, **kwargs):
+        if self.name in ("runs", "new"):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    what = "the default folder of runs runs" if out is None else "the run folder new/run"
+    with pytest.raises(ConfigError, match=rf"{what} cannot be created \(Permission denied"):
+        run(circles_config(), out)
+    assert list(tmp_path.iterdir()) == []

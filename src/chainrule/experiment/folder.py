@@ -40,7 +40,8 @@ A run either completes its folder or leaves it as it found it:
   deleted once it succeeds.
 
 A single Ctrl-C during training is no failure: training stops after the current batch and the
-run is evaluated and written as usual. If the process is killed outright (SIGKILL, power loss),
+run is evaluated and written as usual (one before the first step, with nothing trained, abandons
+the run as a second Ctrl-C does). If the process is killed outright (SIGKILL, power loss),
 the earlier run's files that the new one had replaced are still in the hidden folder.
 """
 
@@ -54,7 +55,8 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +122,9 @@ class RunFolder:
             if not nearest.is_dir():
                 raise ConfigError(f"the default folder of runs, {root}, is a file, not a folder; "
                                   "choose a run folder with --out")
-            root.mkdir(parents=True, exist_ok=True)
-            self.path = _new_run_dir(root, dataset)
+            with _creating(root, "the default folder of runs", "choose a run folder with --out"):
+                root.mkdir(parents=True, exist_ok=True)
+                self.path = _new_run_dir(root, dataset)
             self.made.insert(0, self.path)
             return True
         self.path = Path(out_dir).expanduser()
@@ -135,7 +138,8 @@ class RunFolder:
             raise ConfigError(f"the run folder {self.path} cannot be created: {nearest} is "
                               "a file, not a folder; choose another (--out)")
         try:
-            self.path.mkdir(parents=True)
+            with _creating(self.path, "the run folder", "choose another (--out)"):
+                self.path.mkdir(parents=True)
         except FileExistsError:  # another run created it meanwhile: the lock decides
             return False
         self.made = made
@@ -260,6 +264,21 @@ def directly_in(path: Path, folder: Path) -> bool:
         return os.path.samefile(path.expanduser().parent, folder)
     except OSError:  # one of them does not exist
         return path.expanduser().resolve().parent == folder.resolve()
+
+
+@contextlib.contextmanager
+def _creating(path: Path, what: str, advice: str) -> Iterator[None]:
+    """While creating the folder ``path`` (``what``: how a message names it): a ``ConfigError``
+    naming it for an ``OSError`` (a location the user may not write, a full disk), as for a
+    folder that exists but cannot be written. (``FileExistsError`` passes: the caller's.)"""
+    try:
+        yield
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        where = f": {exc.filename}" if exc.filename and str(exc.filename) != str(path) else ""
+        raise ConfigError(f"{what} {path} cannot be created ({reason}{where}); {advice}") from exc
 
 
 def is_folder(path: Path, key: str) -> bool:
@@ -428,7 +447,7 @@ def _lock(fd: int) -> bool:
 def _holder(path: Path) -> str:
     """`` (process 1234)``, the process that wrote ``path``, or nothing when unreadable."""
     with contextlib.suppress(OSError, ValueError):
-        return f" (process {int(path.read_text())})"
+        return f" (process {int(path.read_text(encoding='ascii'))})"
     return ""
 
 
@@ -516,28 +535,50 @@ def write_history(history: Any, path: Path) -> None:
 
 
 def write_plots(trainer: Trainer, data: Data, out: Path) -> list[Path]:
-    """The run's figures, or nothing when matplotlib is not installed. ``history.png`` only
-    when an epoch completed (Ctrl-C during the first epoch leaves no curve to draw)."""
+    """The run's figures (the paths written), or nothing when matplotlib is not installed.
+    ``history.png`` only when an epoch completed (Ctrl-C during the first epoch leaves no
+    curve to draw).
+
+    The figures are extras of a run that has trained: one that cannot be drawn (a broken
+    matplotlib set-up such as ``MPLBACKEND`` naming no backend, a plot that fails) costs that
+    figure and those after it, with a ``RuntimeWarning`` saying why, never the run."""
+    written: list[Path] = []
     try:
         import matplotlib  # noqa: F401
 
         from .. import plots
     except ImportError:
-        return []
-    written = []
+        return written
+    except Exception as exc:  # noqa: BLE001 - matplotlib refusing its own settings
+        _warn_no_figures(exc, written)
+        return written
+    figures = []
     if len(trainer.history):
-        written.append(out / "history.png")
-        plots.plot_history(trainer.history, path=written[0])
+        figures.append(("history.png", plots.plot_history, (trainer.history,), {}))
     if data.task == "classification":
-        written.append(out / "confusion_matrix.png")
         # As class indices named by the classes: labels such as 0.5 and 1.5 would otherwise
         # read as probabilities (see plot_confusion_matrix).
         encoder = trainer.encoder
-        plots.plot_confusion_matrix(
-            encoder.strata(data.y_test), encoder.strata(trainer.predict(data.X_test)),
-            labels=range(len(encoder.classes)),
-            display_labels=[str(label) for label in encoder.classes.tolist()], path=written[-1])
+        figures.append((
+            "confusion_matrix.png", plots.plot_confusion_matrix,
+            (encoder.strata(data.y_test), encoder.strata(trainer.predict(data.X_test))),
+            {"labels": range(len(encoder.classes)),
+             "display_labels": [str(label) for label in encoder.classes.tolist()]}))
         if data.n_features == 2:
-            written.append(out / "decision_boundary.png")
-            plots.plot_decision_boundary(trainer, data.X_test, data.y_test, path=written[-1])
+            figures.append(("decision_boundary.png", plots.plot_decision_boundary,
+                            (trainer, data.X_test, data.y_test), {}))
+    for name, draw, args, kwargs in figures:
+        try:
+            draw(*args, path=out / name, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - a figure is not worth the trained run
+            _warn_no_figures(exc, written)
+            break
+        written.append(out / name)
     return written
+
+
+def _warn_no_figures(exc: Exception, written: list[Path]) -> None:
+    drawn = ", ".join(path.name for path in written) or "none"
+    warnings.warn(
+        f"the run's figures could not all be drawn ({type(exc).__name__}: {exc}); the run is "
+        f"kept without the rest of them (drawn: {drawn})", RuntimeWarning, stacklevel=3)

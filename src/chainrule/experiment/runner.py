@@ -82,7 +82,8 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
     training starts (with ``overwrite`` over an earlier run's, when training ends).
 
     Ctrl-C stops training after the current batch; the run is then evaluated and saved as
-    usual with the weights of that moment, and ``metrics.json`` says so (``"interrupted":
+    usual with the weights of that moment (one before the first step, with nothing trained,
+    abandons the run: ``KeyboardInterrupt``), and ``metrics.json`` says so (``"interrupted":
     true``, ``"epochs"``: the completed epochs, ``"weights"``; when no epoch completed,
     ``"history_plot"`` says why there is no ``history.png``). A Ctrl-C after training, while
     the run is evaluated and its files written, lets them be finished (the result's
