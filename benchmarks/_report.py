@@ -279,7 +279,8 @@ def machine_section(machine: dict, settings: dict, command: str, data_sources: l
              ("- every contender: float32, the same data, widths, batch, Adam(lr="
              f"{_sci(LEARNING_RATE)}, betas "
              "0.9/0.999, eps 1e-8), shuffling each epoch, the last partial batch used; runs "
-             "alternate between contenders after one untimed warm-up each; model construction "
-             "is not timed except inside scikit-learn's `fit`."),
+             "alternate between contenders after one untimed warm-up each, in an order "
+             "rotating each round, each 0.3 s after the one before (OpenBLAS's threads idle "
+             "by then); model construction is not timed except inside scikit-learn's `fit`."),
              ""]
     return lines

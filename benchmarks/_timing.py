@@ -27,6 +27,10 @@ Task = Callable[[], float]
 #: Rejected attempts of one run before it is kept whatever the guard says.
 MAX_RETRIES = 3
 
+#: Seconds of idleness before each timed run (see :func:`alternate`): longer than the 0.1 s
+#: that OpenBLAS's worker threads spin after a product.
+SETTLE = 0.3
+
 
 class RunGuard(Protocol):
     def before(self) -> None:
@@ -98,10 +102,16 @@ def alternate(
 ) -> dict[str, Stats]:
     """Run every task ``repeats`` times in turn, after one warm-up each.
 
+    Each timed run starts :data:`SETTLE` seconds after the previous one ended, so that no
+    library's run pays for the thread pool of the one before: OpenBLAS's worker threads spin
+    for about 0.1 s after a product (NumPy's, so chainrule's and the floor's), and would take
+    a core from the next run. The order rotates from round to round, so that no task always
+    follows the same one.
+
     Parameters
     ----------
     tasks : mapping name -> Task
-        Run in the mapping's order within each round.
+        Run in the mapping's order in the first round, each round starting one later.
     repeats : int
         Timed rounds to keep.
     warmups : mapping name -> callable, optional
@@ -119,9 +129,13 @@ def alternate(
     times: dict[str, list[float]] = {name: [] for name in tasks}
     discarded = dict.fromkeys(tasks, 0)
     noisy = dict.fromkeys(tasks, 0)
+    names = list(tasks)
     for round_ in range(repeats):
-        for name, task in tasks.items():
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            task = tasks[name]
             for attempt in range(MAX_RETRIES + 1):
+                time.sleep(SETTLE)
                 if _guard is not None:
                     _guard.before()
                 seconds = task()
