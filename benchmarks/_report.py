@@ -22,7 +22,7 @@ from _config import (
 )
 from _gemm_floor import epoch_flops
 from _memory import ALLOWANCE_MB
-from _timing import Stats
+from _timing import SETTLE, Stats
 
 OURS = "chainrule"
 FLOOR = "GEMM floor"
@@ -280,7 +280,7 @@ def machine_section(machine: dict, settings: dict, command: str, data_sources: l
              f"{_sci(LEARNING_RATE)}, betas "
              "0.9/0.999, eps 1e-8), shuffling each epoch, the last partial batch used; runs "
              "alternate between contenders after one untimed warm-up each, in an order "
-             "rotating each round, each 0.3 s after the one before (OpenBLAS's threads idle "
-             "by then); model construction is not timed except inside scikit-learn's `fit`."),
+             f"rotating each round, each {SETTLE} s after the one before (OpenBLAS's threads "
+             "idle by then); model construction is not timed except inside scikit-learn's `fit`."),
              ""]
     return lines
