@@ -190,25 +190,28 @@ class Verbatim(str):
     an argument's own short form, e.g. ``Sequential.brief()``."""
 
 
-def _argument_repr(value: Any) -> str:
+def _argument_repr(value: Any, depth: int = 0) -> str:
     """One argument as :func:`constructor_repr` shows it: a short form of a long array, list
-    or tuple, and of any other value whose repr is long or fails (a repr must never raise)."""
+    or tuple (whose items are shown so too, one level down), and of any other value whose repr
+    is very long or fails (a repr must never raise)."""
     if isinstance(value, Verbatim):
         return str(value)
     if isinstance(value, np.dtype):
         return repr(value.name)
     if isinstance(value, np.ndarray) and value.size > _SHOWN_ENTRIES:
         return f"<{value.dtype} array of shape {value.shape}>"
-    if type(value) in (list, tuple):
+    if type(value) in (list, tuple) and depth < 2:  # deeper: repr's own (it stops at cycles)
         if len(value) > _SHOWN_ENTRIES:
             return f"<{type(value).__name__} of {len(value)} items>"
-        items = ", ".join(map(_argument_repr, value))
+        items = ", ".join(_argument_repr(item, depth + 1) for item in value)
         return f"[{items}]" if type(value) is list else f"({items}{',' * (len(value) == 1)})"
     try:
         text = repr(value)
     except Exception:  # noqa: BLE001 - a repr must not raise, whatever a user object does
         return f"<{type(value).__name__}>"
-    return text if len(text) <= _LONGEST_ARGUMENT else f"<{type(value).__name__}>"
+    if len(text) <= _LONGEST_ARGUMENT:
+        return text
+    return f"<{type(value).__name__} whose repr has {len(text):,} characters>"
 
 
 #: What :func:`stored_arguments` finds for an argument stored under no attribute.
@@ -218,9 +221,9 @@ _UNSTORED = object()
 #: summarised).
 _SHOWN_ENTRIES = 8
 
-#: The longest repr of any other argument that a repr shows in full (a longer one is
-#: summarised by its type).
-_LONGEST_ARGUMENT = 200
+#: The longest repr of any other argument that a repr shows in full (a longer one, such as a
+#: probe's data given as nested lists, is summarised by its type and length).
+_LONGEST_ARGUMENT = 1000
 
 
 def a(noun: str) -> str:

@@ -1206,3 +1206,18 @@ def test_a_repr_stays_short_and_never_raises_whatever_the_arguments():
     assert repr(keeping) == ("Keeping(data=(<float64 array of shape (256, 784)>, "
                              "<float64 array of shape (256,)>), thing=<Unprintable>)")
     assert len(repr(trainer)) < 1000
+
+
+def test_a_repr_shows_a_long_checkpoint_path_and_survives_a_list_holding_itself(tmp_path):
+    path = tmp_path / ("experiments-" * 15) / "best-model-weights-by-validation.safetensors"
+    checkpoint = cr.ModelCheckpoint(str(path), monitor="val_accuracy", save_best_only=True)
+    trainer = Trainer(cr.mlp([2, 1], seed=0), "mse", callbacks=[checkpoint], verbose=0)
+    assert f"callbacks=[ModelCheckpoint(path={str(path)!r}, monitor='val_accuracy'" in repr(trainer)
+
+    class Holding(cr.Callback):
+        def __init__(self, items):
+            self.items = items
+
+    cycle = [1]
+    cycle.append(cycle)
+    assert repr(Holding(cycle)) == "Holding(items=[1, [1, [1, [...]]]])"  # no RecursionError
