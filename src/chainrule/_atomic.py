@@ -37,9 +37,10 @@ def write_atomically(path: Any, data: bytes | Iterable[bytes]) -> None:
 
     A symbolic link at ``path`` is replaced by a regular file (the file it pointed to is left
     unchanged). A ``path`` that is, or links to, something other than a regular file or a
-    folder (a device such as ``/dev/null``, a named pipe) is written in place, as
-    ``open(path, "wb")`` would: renaming over it would replace the device or pipe by a file,
-    and there are no old bytes to keep.
+    folder (a device such as ``/dev/null``, a named pipe), or that is or leads through a link
+    in ``/dev`` or ``/proc`` (``/dev/stdout``, also when stdout is redirected to a file), is
+    written in place, as ``open(path, "wb")`` would: renaming over it would replace the device,
+    pipe or link by a file, and a stream has no old bytes to keep.
 
     The temporary file's name is short and does not depend on ``path``'s name, so every name
     that is legal for ``path`` works (up to the file system's 255 bytes). An ``OSError`` names
@@ -48,7 +49,7 @@ def write_atomically(path: Any, data: bytes | Iterable[bytes]) -> None:
     folder, ``PermissionError``, ...) with ``path`` as its ``filename``.
     """
     shown, target, directory, existing = _place(path)
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
+    if _is_stream(target, existing):
         _write_in_place(shown, target, data)
         return
     mode = None if existing is None else stat.S_IMODE(existing.st_mode)
@@ -77,7 +78,7 @@ def check_writable(path: Any) -> None:
     temporary file beside ``path`` (none for a device or pipe, which is not opened: a pipe
     would block until read)."""
     shown, target, directory, existing = _place(path)
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
+    if _is_stream(target, existing):
         if not os.access(target, os.W_OK):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), shown)
         return
@@ -101,6 +102,29 @@ def _place(path: Any) -> tuple[str, str, str, os.stat_result | None]:
     ):
         raise IsADirectoryError(errno.EISDIR, "Is a directory, not a file path", shown)
     return shown, target, os.path.dirname(target), existing
+
+
+#: Folders whose entries are the system's, not files a program replaces: ``/dev/stdout``,
+#: ``/dev/fd/1`` and ``/proc/self/fd/1`` name a process's stream, even where it leads to a
+#: regular file (stdout redirected to one).
+_SYSTEM_FOLDERS = ("/dev/", "/proc/")
+
+
+def _is_stream(target: str, existing: os.stat_result | None) -> bool:
+    """Whether ``target`` (absolute) is to be written in place rather than replaced: it is, or
+    links to, something other than a regular file (a device, a named pipe), or it or a link
+    it leads through lies in :data:`_SYSTEM_FOLDERS` (``/dev/stdout`` redirected to a file:
+    replacing it would mean renaming over ``/dev``'s link)."""
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        return True
+    path = target
+    for _ in range(40):  # the system's own limit on links followed
+        if path.startswith(_SYSTEM_FOLDERS):
+            return True
+        if not os.path.islink(path):
+            return False
+        path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+    return False
 
 
 def _write(file: Any, data: bytes | Iterable[bytes]) -> None:

@@ -406,3 +406,19 @@ def test_checking_a_name_longer_than_the_file_system_allows_fails(tmp_path, monk
     assert info.value.errno == errno.ENAMETOOLONG
     assert info.value.filename == str(tmp_path / ("a" * 21))
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd here")
+def test_a_link_to_a_redirected_stream_is_written_in_place(tmp_path):
+    """``save(net, "/dev/stdout")`` with stdout redirected to a file: ``/dev/stdout`` leads
+    through ``/proc/self/fd/1`` to a regular file, which must get the bytes; renaming over the
+    link would replace it (as root, ``/dev``'s own) and leave the redirected file empty. A
+    link of our own to ``/proc/self/fd/N`` stands in for ``/dev/stdout``."""
+    redirected = tmp_path / "redirected.bin"
+    with open(redirected, "wb") as stream:
+        link = tmp_path / "stdout"
+        link.symlink_to(f"/proc/self/fd/{stream.fileno()}")
+        write_atomically(link, b"model bytes")
+        check_writable(link)
+    assert redirected.read_bytes() == b"model bytes"
+    assert link.is_symlink() and sorted(os.listdir(tmp_path)) == ["redirected.bin", "stdout"]
