@@ -308,6 +308,27 @@ def test_a_failed_overwrite_keeps_two_names_of_one_file(tmp_path, monkeypatch):
     assert os.path.samefile(out / "history.png", out / "confusion_matrix.png")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize("through_a_link", [False, True], ids=["fifo", "link to a fifo"])
+def test_overwrite_refuses_a_run_file_that_is_a_named_pipe(tmp_path, through_a_link):
+    """A named pipe (or a link to one) where a run file goes: written in place it would hang
+    with no reader, or be written and then removed; the run is refused before training, the
+    folder left as it was."""
+    out = tmp_path / "run"
+    run(circles_config(), out)
+    (out / "history.csv").unlink()
+    if through_a_link:
+        os.mkfifo(tmp_path / "pipe")
+        (out / "history.csv").symlink_to(tmp_path / "pipe")
+    else:
+        os.mkfifo(out / "history.csv")
+    before = sorted(os.listdir(out))
+    with pytest.raises(ConfigError, match="the run folder's history.csv is not a regular file"):
+        run(circles_config("model.seed=3"), out, overwrite=True)
+    assert sorted(os.listdir(out)) == before
+    assert stat.S_ISFIFO(os.stat(out / "history.csv").st_mode)
+
+
 def test_a_ctrl_c_while_a_failed_run_puts_the_earlier_one_back_is_deferred(tmp_path,
                                                                           monkeypatch):
     out = tmp_path / "run"
@@ -383,4 +404,31 @@ def test_a_run_folder_that_cannot_be_created_is_a_config_error_naming_it(tmp_pat
     what = "the default folder of runs runs" if out is None else "the run folder new/run"
     with pytest.raises(ConfigError, match=rf"{what} cannot be created \(Permission denied"):
         run(circles_config(), out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_folder_that_cannot_be_created_leaves_no_parent_it_made(tmp_path, monkeypatch):
+    """``--out new/<a name too long>/run``: the error names the folder, and ``new`` (made on
+    the way) is removed, as for every error before training."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="cannot be (created|used)"):
+        run(circles_config(), Path("new") / ("a" * 300) / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name == "nt", reason="flock is POSIX's")
+def test_a_folder_that_cannot_be_locked_says_so_and_leaves_nothing(tmp_path, monkeypatch):
+    """A file system without locks (ENOLCK) is not "in use by another run": the error says
+    the folder cannot be locked, and neither the lock file nor the new folders stay."""
+    import errno
+    import fcntl
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.raises(ConfigError, match=r"cannot be locked \(No locks available: .*"
+                                          r"\.chainrule-run\.lock\)") as caught:
+        run(circles_config(), tmp_path / "new" / "run")
+    assert "in use" not in str(caught.value)
     assert list(tmp_path.iterdir()) == []

@@ -104,8 +104,8 @@ class RunFolder:
         self.files = RUN_FILES  # the run's files (set when training starts)
         self.lock: int | None = None  # the open LOCK file, while this run holds the folder
         self.earlier: dict[str, os.stat_result] = {}  # the earlier run's files (overwrite)
-        new = self._find_or_create(out_dir, dataset)
         try:
+            new = self._find_or_create(out_dir, dataset)
             if not new:  # (again when training starts: another program may write meanwhile)
                 self._refuse_files("is not empty")
             self.lock = _claim(self.path)
@@ -137,12 +137,13 @@ class RunFolder:
         if not nearest.is_dir():
             raise ConfigError(f"the run folder {self.path} cannot be created: {nearest} is "
                               "a file, not a folder; choose another (--out)")
+        self.made = made  # before: a failure midway leaves some of them to remove
         try:
             with _creating(self.path, "the run folder", "choose another (--out)"):
                 self.path.mkdir(parents=True)
         except FileExistsError:  # another run created it meanwhile: the lock decides
+            self.made = []
             return False
-        self.made = made
         return True
 
     def _refuse_files(self, state: str) -> None:
@@ -166,6 +167,8 @@ class RunFolder:
             os.close(self.lock)  # unlocks
             self.lock = None
         for path in self.made:
+            if not os.path.lexists(path):  # not created after all (a failure midway; a name
+                continue  # too long to look up): its parents may have been
             try:
                 path.rmdir()  # only if empty
             except OSError:
@@ -189,6 +192,11 @@ class RunFolder:
         for name in self.files:
             with contextlib.suppress(FileNotFoundError):
                 status = os.stat(self.path / name)
+                if not stat.S_ISREG(status.st_mode):  # a named pipe, a device (or a link to one)
+                    raise ConfigError(
+                        f"the run folder's {name} is not a regular file (a named pipe or a "
+                        "device?): a run writes its files there, so it would write into it "
+                        "and then remove it; remove it, or choose another folder (--out)")
                 # Once per file where case is ignored (macOS, Windows): there two of the names
                 # (checkpoint.safetensors, a config's Checkpoint.safetensors) may be one
                 # name of one file. Two names that differ otherwise (hard links to one file)
@@ -359,6 +367,15 @@ def _claim(folder: Path) -> int:
             with contextlib.suppress(FileNotFoundError):
                 if os.path.samestat(os.fstat(fd), os.lstat(path)):
                     break
+        except OSError as exc:  # no lock to be had here (ENOLCK: a file system without locks)
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                if os.lstat(path).st_size == 0:  # this run's new file: no holder wrote into it
+                    os.unlink(path)
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise ConfigError(f"the run folder {folder} cannot be locked ({reason}: {path}), "
+                              "so two runs could mix their files in it; choose another "
+                              "(--out)") from exc
         except BaseException:
             os.close(fd)
             raise
@@ -439,8 +456,8 @@ def _lock(fd: int) -> bool:
             import fcntl
 
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # BlockingIOError, or PermissionError on Windows
-        return False
+    except (BlockingIOError, PermissionError):  # held (PermissionError: Windows's answer)
+        return False  # other errors (ENOLCK) are the caller's: no lock can be had there
     return True
 
 
