@@ -14,7 +14,8 @@ Files are looked for in ``data_dir`` / ``$CHAINRULE_DATA``, then in the cache
 (``$CHAINRULE_CACHE`` or ``~/.cache/chainrule``), and downloaded into the cache when missing:
 see :mod:`~chainrule.datasets.storage`. ``list_datasets()``, ``dataset_status(name)`` and
 ``download(name)`` drive the catalog; a failed download raises :class:`DownloadError` (:class:`ChecksumError` for a file whose
-SHA-256 is wrong).
+SHA-256 is wrong), and a file that cannot be written where it goes (a full disk, a read-only
+folder) the system's ``OSError`` naming it and the folder.
 """
 
 from .california import CaliforniaHousing, load_california_housing

@@ -295,6 +295,9 @@ def download(
         Unknown ``name``.
     DownloadError, ChecksumError
         A download failed; files completed before it are kept.
+    OSError
+        A downloaded file cannot be written (a full disk, a read-only folder); the message
+        names the folder and how it was chosen.
     """
     info = get_dataset(name)
     root = None if data_dir is None else resolve_data_dir(data_dir)

@@ -81,6 +81,8 @@ def load_mnist(
         A ``FileNotFoundError``: a file is missing and ``download`` is false.
     DownloadError
         A download failed (offline, checksum mismatch, ...).
+    OSError
+        A downloaded file cannot be written (a full disk, a read-only cache folder).
     ValueError
         A file is damaged or not the expected IDX content; the message names it.
     """

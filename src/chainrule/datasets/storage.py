@@ -195,6 +195,8 @@ def locate(
         no URL; it lists the folders searched and says how to fix it.
     DownloadError, ChecksumError
         The download failed.
+    OSError
+        The downloaded file cannot be written into the cache (see :func:`fetch_into`).
     """
     download = check_bool(download, "download")
     path = find(remote, data_dir)

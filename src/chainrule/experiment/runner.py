@@ -60,7 +60,9 @@ def run(config: dict[str, Any], out_dir: str | Path | None = None, *,
     metrics; strict JSON, so a metric that is not finite is the string ``"inf"``, ``"-inf"``
     or ``"nan"``) and, when matplotlib is installed, ``history.png`` plus, for a
     classification, ``confusion_matrix.png`` and (two features) ``decision_boundary.png``.
-    Each file is written atomically, and a write error names the file.
+    Each file is written atomically, and a write error names the file. The figures are
+    extras: one that cannot be drawn (matplotlib refusing its settings, a plot failing) is
+    left out with a ``RuntimeWarning``, with those after it, and the run is kept.
 
     Parameters
     ----------
