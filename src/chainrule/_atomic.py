@@ -37,8 +37,8 @@ def write_atomically(path: Any, data: bytes | Iterable[bytes]) -> None:
 
     A symbolic link at ``path`` is replaced by a regular file (the file it pointed to is left
     unchanged). A ``path`` that is, or links to, something other than a regular file or a
-    folder (a device such as ``/dev/null``, a named pipe), or that is or leads through a link
-    in ``/dev`` or ``/proc`` (``/dev/stdout``, also when stdout is redirected to a file), is
+    folder (a device such as ``/dev/null``, a named pipe), or that names a process's stream
+    (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/1``, also when it is redirected to a file), is
     written in place, as ``open(path, "wb")`` would: renaming over it would replace the device,
     pipe or link by a file, and a stream has no old bytes to keep.
 
@@ -104,22 +104,23 @@ def _place(path: Any) -> tuple[str, str, str, os.stat_result | None]:
     return shown, target, os.path.dirname(target), existing
 
 
-#: Folders whose entries are the system's, not files a program replaces: ``/dev/stdout``,
-#: ``/dev/fd/1`` and ``/proc/self/fd/1`` name a process's stream, even where it leads to a
-#: regular file (stdout redirected to one).
-_SYSTEM_FOLDERS = ("/dev/", "/proc/")
+#: Where a path names a process's stream (``/dev/fd/1``, ``/proc/self/fd/1``, and
+#: ``/dev/stdout``, a link to the latter), even when it leads to a regular file (stdout
+#: redirected to one): not a file a program replaces. (``/dev/shm`` and the like hold
+#: ordinary files.)
+_STREAM_FOLDERS = ("/proc/", "/dev/fd/")
 
 
 def _is_stream(target: str, existing: os.stat_result | None) -> bool:
     """Whether ``target`` (absolute) is to be written in place rather than replaced: it is, or
     links to, something other than a regular file (a device, a named pipe), or it or a link
-    it leads through lies in :data:`_SYSTEM_FOLDERS` (``/dev/stdout`` redirected to a file:
+    it leads through lies in :data:`_STREAM_FOLDERS` (``/dev/stdout`` redirected to a file:
     replacing it would mean renaming over ``/dev``'s link)."""
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         return True
     path = target
     for _ in range(40):  # the system's own limit on links followed
-        if path.startswith(_SYSTEM_FOLDERS):
+        if path.startswith(_STREAM_FOLDERS):
             return True
         if not os.path.islink(path):
             return False

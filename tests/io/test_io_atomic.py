@@ -422,3 +422,16 @@ def test_a_link_to_a_redirected_stream_is_written_in_place(tmp_path):
         check_writable(link)
     assert redirected.read_bytes() == b"model bytes"
     assert link.is_symlink() and sorted(os.listdir(tmp_path)) == ["redirected.bin", "stdout"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm here")
+def test_a_file_in_dev_shm_is_replaced_atomically_as_anywhere(monkeypatch):
+    """/dev/shm holds ordinary files (a tmpfs): they are written as any other, by a rename."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as folder:
+        path = Path(folder) / "model.bin"
+        path.write_bytes(b"old")
+        before = os.stat(path).st_ino
+        write_atomically(path, b"new")
+        assert path.read_bytes() == b"new" and os.stat(path).st_ino != before
