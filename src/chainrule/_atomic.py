@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterable
@@ -104,27 +105,29 @@ def _place(path: Any) -> tuple[str, str, str, os.stat_result | None]:
     return shown, target, os.path.dirname(target), existing
 
 
-#: Where a path names a process's stream (``/dev/fd/1``, ``/proc/self/fd/1``, and
-#: ``/dev/stdout``, a link to the latter), even when it leads to a regular file (stdout
-#: redirected to one): not a file a program replaces. (``/dev/shm`` and the like hold
-#: ordinary files.)
-_STREAM_FOLDERS = ("/proc/", "/dev/fd/")
+#: A path naming a process's stream: ``/dev/stdout`` (and stdin, stderr), ``/dev/fd/1``,
+#: ``/proc/self/fd/1``, even when it leads to a regular file (stdout redirected to one): not a
+#: file a program replaces. Any other path in ``/proc`` or ``/dev`` (``/proc/self/cwd/...``,
+#: ``/dev/shm/...``) is an ordinary one.
+_STREAM = re.compile(r"/dev/std(?:in|out|err)|/dev/fd/[0-9]+|/proc/[^/]+/fd/[0-9]+")
 
 
 def _is_stream(target: str, existing: os.stat_result | None) -> bool:
     """Whether ``target`` (absolute) is to be written in place rather than replaced: it is, or
     links to, something other than a regular file (a device, a named pipe), or it or a link
-    it leads through lies in :data:`_STREAM_FOLDERS` (``/dev/stdout`` redirected to a file:
+    it leads through is one of :data:`_STREAM` (``/dev/stdout`` redirected to a file:
     replacing it would mean renaming over ``/dev``'s link)."""
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         return True
     path = target
     for _ in range(40):  # the system's own limit on links followed
-        if path.startswith(_STREAM_FOLDERS):
+        folder = os.path.realpath(os.path.dirname(path))  # the folder's links resolved
+        path = os.path.join(folder, os.path.basename(path))
+        if _STREAM.fullmatch(path):
             return True
         if not os.path.islink(path):
             return False
-        path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+        path = os.path.join(folder, os.readlink(path))  # relative to the real folder
     return False
 
 

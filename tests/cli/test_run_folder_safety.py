@@ -432,3 +432,33 @@ def test_a_folder_that_cannot_be_locked_says_so_and_leaves_nothing(tmp_path, mon
         run(circles_config(), tmp_path / "new" / "run")
     assert "in use" not in str(caught.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_creation_keeps_a_parent_another_process_made_meanwhile(tmp_path, monkeypatch):
+    """Only the folders this run made are removed: ``shared`` appearing between the look and
+    the creation (another program's) stays."""
+    from chainrule.experiment import folder
+
+    monkeypatch.chdir(tmp_path)
+    look = folder.missing_folders
+
+    def racing(path):
+        missing = look(path)
+        (tmp_path / "shared").mkdir()  # the user's, made just now
+        return missing
+
+    monkeypatch.setattr(folder, "missing_folders", racing)
+    with pytest.raises(ConfigError, match="cannot be created"):
+        run(circles_config(), Path("shared") / ("a" * 300) / "run")
+    assert [path.name for path in tmp_path.iterdir()] == ["shared"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/cwd"), reason="no /proc/self/cwd here")
+def test_overwrite_through_proc_self_cwd_keeps_the_new_run(tmp_path, monkeypatch):
+    """A run folder reached through /proc/self/cwd (Bazel, containers) holds ordinary files:
+    replaced by a rename, so the new run's files are not taken for the earlier run's."""
+    monkeypatch.chdir(tmp_path)
+    out = "/proc/self/cwd/exp"
+    run(circles_config(), out)
+    run(circles_config("model.seed=3"), out, overwrite=True)
+    assert {"model.safetensors", "metrics.json", "config.toml"} <= set(os.listdir("exp"))

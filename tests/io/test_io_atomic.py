@@ -435,3 +435,22 @@ def test_a_file_in_dev_shm_is_replaced_atomically_as_anywhere(monkeypatch):
         before = os.stat(path).st_ino
         write_atomically(path, b"new")
         assert path.read_bytes() == b"new" and os.stat(path).st_ino != before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/cwd"), reason="no /proc/self/cwd here")
+def test_an_ordinary_file_reached_through_proc_is_replaced_atomically(tmp_path, monkeypatch):
+    """``/proc/self/cwd/model.bin`` (Bazel's prefix) is an ordinary file: a failed write keeps
+    its bytes, and a new one can be checked before it exists."""
+    monkeypatch.chdir(tmp_path)
+    path = "/proc/self/cwd/model.bin"
+    write_atomically(path, b"old")
+
+    def parts():
+        yield b"partial"
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_atomically(path, parts())
+    assert (tmp_path / "model.bin").read_bytes() == b"old"
+    check_writable("/proc/self/cwd/new.bin")
+    assert sorted(os.listdir(tmp_path)) == ["model.bin"]

@@ -137,13 +137,15 @@ class RunFolder:
         if not nearest.is_dir():
             raise ConfigError(f"the run folder {self.path} cannot be created: {nearest} is "
                               "a file, not a folder; choose another (--out)")
-        self.made = made  # before: a failure midway leaves some of them to remove
-        try:
-            with _creating(self.path, "the run folder", "choose another (--out)"):
-                self.path.mkdir(parents=True)
-        except FileExistsError:  # another run created it meanwhile: the lock decides
-            self.made = []
-            return False
+        with _creating(self.path, "the run folder", "choose another (--out)"):
+            for folder in reversed(made):  # the outermost first, each recorded once made:
+                try:  # a failure midway leaves the run exactly those to remove
+                    folder.mkdir()
+                except FileExistsError:  # made meanwhile by another process: not this run's
+                    if folder == self.path:  # (another run's: the lock decides)
+                        return False
+                    continue
+                self.made.insert(0, folder)
         return True
 
     def _refuse_files(self, state: str) -> None:
@@ -167,8 +169,6 @@ class RunFolder:
             os.close(self.lock)  # unlocks
             self.lock = None
         for path in self.made:
-            if not os.path.lexists(path):  # not created after all (a failure midway; a name
-                continue  # too long to look up): its parents may have been
             try:
                 path.rmdir()  # only if empty
             except OSError:
