@@ -190,21 +190,26 @@ class Verbatim(str):
     an argument's own short form, e.g. ``Sequential.brief()``."""
 
 
-def _argument_repr(value: Any, depth: int = 0) -> str:
+def _argument_repr(value: Any, shown: frozenset[int] = frozenset()) -> str:
     """One argument as :func:`constructor_repr` shows it: a short form of a long array, list
-    or tuple (whose items are shown so too, one level down), and of any other value whose repr
-    is very long or fails (a repr must never raise)."""
+    or tuple (at any depth; ``shown``: the ids of the lists and tuples it is inside, so that
+    one holding itself is ``[...]``), and of any other value whose repr is very long or fails
+    (a repr must never raise)."""
     if isinstance(value, Verbatim):
         return str(value)
     if isinstance(value, np.dtype):
         return repr(value.name)
     if isinstance(value, np.ndarray) and value.size > _SHOWN_ENTRIES:
         return f"<{value.dtype} array of shape {value.shape}>"
-    if type(value) in (list, tuple) and depth < 2:  # deeper: repr's own (it stops at cycles)
-        if len(value) > _SHOWN_ENTRIES:
+    if type(value) in (list, tuple):
+        brackets = "[]" if type(value) is list else "()"
+        if id(value) in shown:
+            return f"{brackets[0]}...{brackets[1]}"
+        if len(value) > _SHOWN_ENTRIES or len(shown) >= _SHOWN_ENTRIES:
             return f"<{type(value).__name__} of {len(value)} items>"
-        items = ", ".join(_argument_repr(item, depth + 1) for item in value)
-        return f"[{items}]" if type(value) is list else f"({items}{',' * (len(value) == 1)})"
+        inner = shown | {id(value)}
+        items = ", ".join(_argument_repr(item, inner) for item in value)
+        return f"{brackets[0]}{items}{',' * (len(value) == 1 and brackets == '()')}{brackets[1]}"
     try:
         text = repr(value)
     except Exception:  # noqa: BLE001 - a repr must not raise, whatever a user object does
@@ -218,7 +223,7 @@ def _argument_repr(value: Any, depth: int = 0) -> str:
 _UNSTORED = object()
 
 #: The most entries of an array, list or tuple argument that a repr shows (more are
-#: summarised).
+#: summarised), and the most levels of lists within lists.
 _SHOWN_ENTRIES = 8
 
 #: The longest repr of any other argument that a repr shows in full (a longer one, such as a

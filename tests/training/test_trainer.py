@@ -1220,4 +1220,7 @@ def test_a_repr_shows_a_long_checkpoint_path_and_survives_a_list_holding_itself(
 
     cycle = [1]
     cycle.append(cycle)
-    assert repr(Holding(cycle)) == "Holding(items=[1, [1, [1, [...]]]])"  # no RecursionError
+    assert repr(Holding(cycle)) == "Holding(items=[1, [...]])"  # no RecursionError
+    deep = Holding([[[np.zeros((3, 1000)), np.dtype("float32")]]])
+    assert repr(deep) == "Holding(items=[[[<float64 array of shape (3, 1000)>, 'float32']]])"
+    assert repr(Holding([[[0.0] * 2_000_000]])) == "Holding(items=[[<list of 2000000 items>]])"
