@@ -454,3 +454,15 @@ def test_an_ordinary_file_reached_through_proc_is_replaced_atomically(tmp_path, 
     assert (tmp_path / "model.bin").read_bytes() == b"old"
     check_writable("/proc/self/cwd/new.bin")
     assert sorted(os.listdir(tmp_path)) == ["model.bin"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd here")
+def test_a_stream_reached_through_a_linked_folder_is_written_in_place(tmp_path):
+    """``fds -> /proc/self/fd``, then ``fds/N``: the folder's link is resolved before the
+    stream is recognised (the file descriptor's file gets the bytes, nothing is created)."""
+    redirected = tmp_path / "redirected.bin"
+    (tmp_path / "fds").symlink_to("/proc/self/fd")
+    with open(redirected, "wb") as stream:
+        write_atomically(tmp_path / "fds" / str(stream.fileno()), b"model bytes")
+    assert redirected.read_bytes() == b"model bytes"
+    assert sorted(os.listdir(tmp_path)) == ["fds", "redirected.bin"]
