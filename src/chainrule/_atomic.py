@@ -106,10 +106,12 @@ def _place(path: Any) -> tuple[str, str, str, os.stat_result | None]:
 
 
 #: A path naming a process's stream: ``/dev/stdout`` (and stdin, stderr), ``/dev/fd/1``,
-#: ``/proc/self/fd/1``, even when it leads to a regular file (stdout redirected to one): not a
-#: file a program replaces. Any other path in ``/proc`` or ``/dev`` (``/proc/self/cwd/...``,
-#: ``/dev/shm/...``) is an ordinary one.
-_STREAM = re.compile(r"/dev/std(?:in|out|err)|/dev/fd/[0-9]+|/proc/[^/]+/fd/[0-9]+")
+#: ``/proc/self/fd/1``, ``/proc/thread-self/fd/1`` (``/proc/<pid>/task/<tid>/fd/1``), even
+#: when it leads to a regular file (stdout redirected to one): not a file a program replaces.
+#: Any other path in ``/proc`` or ``/dev`` (``/proc/self/cwd/...``, ``/dev/shm/...``) is an
+#: ordinary one.
+_STREAM = re.compile(
+    r"/dev/std(?:in|out|err)|/dev/fd/[0-9]+|/proc/[^/]+(?:/task/[^/]+)?/fd/[0-9]+")
 
 
 def _is_stream(target: str, existing: os.stat_result | None) -> bool:

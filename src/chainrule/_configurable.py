@@ -205,10 +205,13 @@ def _argument_repr(value: Any, shown: frozenset[int] = frozenset()) -> str:
         brackets = "[]" if type(value) is list else "()"
         if id(value) in shown:
             return f"{brackets[0]}...{brackets[1]}"
-        if len(value) > _SHOWN_ENTRIES or len(shown) >= _SHOWN_ENTRIES:
-            return f"<{type(value).__name__} of {len(value)} items>"
+        summary = f"<{type(value).__name__} of {len(value)} item{'s' * (len(value) != 1)}>"
+        if len(value) > _SHOWN_ENTRIES or len(shown) >= _SHOWN_LEVELS:
+            return summary
         inner = shown | {id(value)}
         items = ", ".join(_argument_repr(item, inner) for item in value)
+        if len(items) > _LONGEST_ARGUMENT:
+            return summary
         return f"{brackets[0]}{items}{',' * (len(value) == 1 and brackets == '()')}{brackets[1]}"
     try:
         text = repr(value)
@@ -223,11 +226,15 @@ def _argument_repr(value: Any, shown: frozenset[int] = frozenset()) -> str:
 _UNSTORED = object()
 
 #: The most entries of an array, list or tuple argument that a repr shows (more are
-#: summarised), and the most levels of lists within lists.
+#: summarised).
 _SHOWN_ENTRIES = 8
 
-#: The longest repr of any other argument that a repr shows in full (a longer one, such as a
-#: probe's data given as nested lists, is summarised by its type and length).
+#: The most levels of lists (or tuples) within lists that a repr shows: with at most
+#: :data:`_SHOWN_ENTRIES` items each, at most 512 values are formatted for one argument.
+_SHOWN_LEVELS = 3
+
+#: The longest repr of an argument that a repr shows in full (a longer one, such as a probe's
+#: data given as nested lists, is summarised by its type and length).
 _LONGEST_ARGUMENT = 1000
 
 

@@ -466,3 +466,14 @@ def test_a_stream_reached_through_a_linked_folder_is_written_in_place(tmp_path):
         write_atomically(tmp_path / "fds" / str(stream.fileno()), b"model bytes")
     assert redirected.read_bytes() == b"model bytes"
     assert sorted(os.listdir(tmp_path)) == ["fds", "redirected.bin"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/thread-self/fd"), reason="no /proc/thread-self")
+def test_a_threads_own_stream_path_is_written_in_place(tmp_path):
+    """/proc/thread-self/fd/N resolves to /proc/<pid>/task/<tid>/fd/N: a stream too."""
+    redirected = tmp_path / "redirected.bin"
+    with open(redirected, "wb") as stream:
+        path = f"/proc/thread-self/fd/{stream.fileno()}"
+        check_writable(path)
+        write_atomically(path, b"model bytes")
+    assert redirected.read_bytes() == b"model bytes"

@@ -1224,3 +1224,7 @@ def test_a_repr_shows_a_long_checkpoint_path_and_survives_a_list_holding_itself(
     deep = Holding([[[np.zeros((3, 1000)), np.dtype("float32")]]])
     assert repr(deep) == "Holding(items=[[[<float64 array of shape (3, 1000)>, 'float32']]])"
     assert repr(Holding([[[0.0] * 2_000_000]])) == "Holding(items=[[<list of 2000000 items>]])"
+    assert repr(Holding([[[[[1]]]]])) == "Holding(items=[[[<list of 1 item>]]])"  # 3 levels
+    leaves = [[[0.123456789] * 8] * 8] * 8  # 512 values: their text is too long to show
+    assert repr(Holding(leaves)) == "Holding(items=<list of 8 items>)"
+    assert len(repr(Holding(np.random.default_rng(0).random((8, 8, 8, 8)).tolist()))) < 200
