@@ -171,8 +171,8 @@ def stored_arguments(obj: Any) -> dict[str, Any]:
 
 
 def constructor_repr(obj: Any, arguments: Mapping[str, Any] | None = None) -> str:
-    """``Name(key=value, ...)``, the call that builds ``obj`` again: the optimizers', the
-    schedules', the losses' and the callbacks' ``repr``.
+    """``Name(key=value, ...)``, the call that builds ``obj`` again: the ``repr`` of the
+    optimizers, schedules, losses, callbacks, scalers, the perceptron and the Trainer.
 
     ``arguments`` defaults to :func:`stored_arguments`. A dtype is shown by its name
     (``dtype='float32'``, which every constructor taking a dtype accepts), and an array of

@@ -31,6 +31,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from ._configurable import constructor_repr
 from ._power_of_two import power_of_two_floor
 from ._validation import all_finite, as_float_array, check_number, float_dtype_of, format_shape
 from .errors import NotBuiltError, ShapeError
@@ -182,8 +183,7 @@ class _ColumnScaler:
         """Recompute derived arrays after statistics were set from a config."""
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in self._settings().items())
-        return f"{type(self).__name__}({settings})"
+        return constructor_repr(self, self._settings())
 
 
 def _column_sums(X: np.ndarray, c: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -67,7 +67,7 @@ class Data:
 
     def __repr__(self) -> str:
         # The arrays by dtype and shape: their values would fill a notebook cell's output.
-        return constructor_repr(self, {f.name: getattr(self, f.name) for f in fields(self)})
+        return constructor_repr(self)
 
 
 def load_data(section: dict[str, Any]) -> Data:
