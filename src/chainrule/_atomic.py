@@ -175,11 +175,17 @@ def _temporary_for(shown: str, directory: str, mode: int | None) -> tuple[str, i
         raise about_path(exc, shown) from None
 
 
+def reason_of(exc: OSError) -> str:
+    """What went wrong, in the system's words (``No space left on device``), without the
+    errno and file name an ``OSError``'s own text adds; its text or class when it has none."""
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
 def about_path(exc: OSError, shown: str) -> OSError:
     """``exc`` told about the caller's ``shown`` path instead of the temporary file, e.g.
     ``[Errno 2] No such file or directory (its folder must exist): 'runs/model.safetensors'``:
     the same ``OSError`` subclass (``OSError(errno, ...)`` picks it from the errno)."""
-    reason = exc.strerror or str(exc) or type(exc).__name__
+    reason = reason_of(exc)
     if exc.errno == errno.ENOENT:
         reason += " (its folder must exist)"
     if exc.errno is None:

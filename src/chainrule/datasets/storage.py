@@ -26,6 +26,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._atomic import reason_of
 from .._validation import check_bool
 from ..errors import DataNotFoundError
 from .download import DownloadError, fetch
@@ -165,7 +166,7 @@ def fetch_into(
     except ValueError as exc:
         raise ValueError(f"{exc} ({_download_folder(Path(root))})") from None
     except OSError as exc:
-        raise OSError(exc.errno, f"{exc.strerror} ({_download_folder(Path(root))})",
+        raise OSError(exc.errno, f"{reason_of(exc)} ({_download_folder(Path(root))})",
                       exc.filename) from None
 
 

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config as config_module
-from .._atomic import write_atomically
+from .._atomic import reason_of, write_atomically
 from .._folders import missing_folders
 from ..config import ConfigError
 from ..tables import write_csv
@@ -284,7 +284,7 @@ def _creating(path: Path, what: str, advice: str) -> Iterator[None]:
     except FileExistsError:
         raise
     except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
+        reason = reason_of(exc)
         where = f": {exc.filename}" if exc.filename and str(exc.filename) != str(path) else ""
         raise ConfigError(f"{what} {path} cannot be created ({reason}{where}); {advice}") from exc
 
@@ -297,7 +297,7 @@ def is_folder(path: Path, key: str) -> bool:
     try:
         return path.is_dir()
     except OSError as exc:  # is_dir() says False for a missing path, raises for the rest
-        reason = exc.strerror or str(exc) or type(exc).__name__
+        reason = reason_of(exc)
         raise ConfigError(f"{key}: the path {path} cannot be used ({reason}); choose "
                           "another") from None
 
@@ -372,7 +372,7 @@ def _claim(folder: Path) -> int:
             with contextlib.suppress(OSError):
                 if os.lstat(path).st_size == 0:  # this run's new file: no holder wrote into it
                     os.unlink(path)
-            reason = exc.strerror or str(exc) or type(exc).__name__
+            reason = reason_of(exc)
             raise ConfigError(f"the run folder {folder} cannot be locked ({reason}: {path}), "
                               "so two runs could mix their files in it; choose another "
                               "(--out)") from exc
@@ -439,7 +439,7 @@ def _odd_lock(path: Path, what: str) -> ConfigError:
 
 def _unwritable(folder: Path, path: Path, exc: OSError) -> ConfigError:
     """The error of a run folder whose lock file ``path`` could not be created or written."""
-    reason = exc.strerror or str(exc) or type(exc).__name__
+    reason = reason_of(exc)
     return ConfigError(f"the run folder {folder} cannot be written ({reason}: {path}); choose "
                        "another (--out)")
 
