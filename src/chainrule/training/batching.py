@@ -31,10 +31,11 @@ def batches(
     batch_size : int
         Rows per batch; the last batch holds the remainder (it is used, not dropped).
     shuffle : bool
-        Visit the samples in a random order (a new order on every call).
+        Visit the samples in a random order, drawn from ``seed``.
     seed : int, Generator or None
-        Source of the order. Pass the same Generator to successive calls for a reproducible
-        sequence of epochs.
+        Source of the order. An int gives the same order on every call; pass one Generator to
+        successive calls for a new order each epoch (a reproducible sequence when the Generator
+        was seeded), or ``None`` for fresh entropy each call.
     sample_weight : array of shape (n_samples,), optional
     reuse_buffers : bool
         Gather shuffled batches into two arrays allocated once and yield views of them: no
