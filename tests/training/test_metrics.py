@@ -109,10 +109,29 @@ def test_confusion_matrix_binary_and_n_classes(rng, sk_metrics):
 def test_confusion_matrix_size_limit():
     from chainrule.training.metrics import MAX_MATRIX_CLASSES
 
-    with pytest.raises(ValueError, match=rf"y_true/y_pred hold the label {MAX_MATRIX_CLASSES}: "
-                       rf"a confusion matrix of {MAX_MATRIX_CLASSES + 1} classes is over the "
-                       rf"limit of {MAX_MATRIX_CLASSES}; relabel the classes 0..k-1"):
-        confusion_matrix([0, 1], [0, MAX_MATRIX_CLASSES])
+    n = MAX_MATRIX_CLASSES + 1
+    with pytest.raises(ValueError, match=rf"^y_pred holds the label {n - 1}: a confusion "
+                       rf"matrix of {n} classes is over the limit of {MAX_MATRIX_CLASSES}; "
+                       r"relabel the classes 0\.\.k-1$"):
+        confusion_matrix([0, 1], [0, n - 1])
+    with pytest.raises(ValueError, match=rf"^y_true holds the label {n - 1}: "):
+        confusion_matrix([n - 1, 1], [0, 1])
+
+
+@pytest.mark.parametrize("one_hot_true", [False, True])
+def test_confusion_matrix_size_limit_from_the_columns(one_hot_true):
+    # the count comes from y_pred's columns, not from a label any sample holds: the message
+    # says so (no sample holds the label n - 1 here)
+    from chainrule.training.metrics import MAX_MATRIX_CLASSES
+
+    n = MAX_MATRIX_CLASSES + 1
+    scores = np.zeros((3, n), np.float32)
+    scores[[0, 1, 2], [0, 1, 2]] = 1
+    y_true = np.eye(n, dtype=np.float32)[[0, 1, 2]] if one_hot_true else [0, 1, 2]
+    who = "y_true and y_pred have" if one_hot_true else "y_pred has"
+    with pytest.raises(ValueError, match=rf"^{who} {n} columns, one per class: a confusion "
+                       rf"matrix of {n} classes is over the limit of {MAX_MATRIX_CLASSES}$"):
+        confusion_matrix(y_true, scores)
 
 
 # ------------------------------------------------------------------ log loss

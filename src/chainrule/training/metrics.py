@@ -209,7 +209,8 @@ def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> 
     n_classes : int, optional
         Size of the matrix. By default the number of classes the shapes imply (2 for the binary
         forms, the number of columns for one-hot/score arrays), or the largest label + 1 if that
-        is larger. Labels must be below ``n_classes``.
+        is larger. Labels must be below ``n_classes``, which is at most ``MAX_MATRIX_CLASSES``
+        (4096): a larger matrix is refused with a ``ValueError`` naming what set its size.
 
     Returns
     -------
@@ -227,10 +228,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> 
     if n_classes is None:
         n_classes = needed
         if n_classes > MAX_MATRIX_CLASSES:
-            raise ValueError(
-                f"y_true/y_pred hold the label {needed - 1}: a confusion matrix of {needed} "
-                f"classes is over the limit of {MAX_MATRIX_CLASSES}; relabel the classes 0..k-1"
-            )
+            raise ValueError(_over_the_limit(y_true, y_pred, true, pred, implied))
     else:
         n_classes = check_number(n_classes, "n_classes", low=1, high=MAX_MATRIX_CLASSES,
                                  integer=True)
@@ -241,6 +239,25 @@ def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> 
     # Pair (i, j) -> the flat index i * n_classes + j, counted in one pass.
     counts = np.bincount(true * n_classes + pred, minlength=n_classes * n_classes)
     return counts.reshape(n_classes, n_classes).astype(np.int64)
+
+
+def _over_the_limit(y_true: Any, y_pred: Any, true: np.ndarray, pred: np.ndarray,
+                    implied: int) -> str:
+    """Why the default confusion matrix would have more than ``MAX_MATRIX_CLASSES`` classes,
+    naming what set the count: the columns of one-hot/score arrays (``implied``, which every
+    label is below) or, without such columns, the largest label of ``true`` or ``pred``."""
+    if implied:  # (a binary form implies 2 classes: only columns can imply this many)
+        wide = [name for name, y in (("y_true", y_true), ("y_pred", y_pred))
+                if np.ndim(y) == 2 and np.shape(y)[1] == implied]
+        verb = "have" if len(wide) > 1 else "has"
+        source = f"{' and '.join(wide)} {verb} {implied} columns, one per class"
+        n_classes, advice = implied, ""
+    else:
+        name, labels = max((("y_true", true), ("y_pred", pred)), key=lambda pair: pair[1].max())
+        source = f"{name} holds the label {labels.max()}"
+        n_classes, advice = int(labels.max()) + 1, "; relabel the classes 0..k-1"
+    return (f"{source}: a confusion matrix of {n_classes} classes is over the limit of "
+            f"{MAX_MATRIX_CLASSES}{advice}")
 
 
 @METRICS.register("log_loss")
