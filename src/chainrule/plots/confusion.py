@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_array, check_bool, check_n_samples, largest_magnitude
-from ..training.metrics import confusion_matrix
+from ..training.metrics import MAX_MATRIX_CLASSES, confusion_matrix
 from ._figure import (
     check_optional_path,
     check_title,
@@ -60,7 +60,9 @@ def plot_confusion_matrix(
     Each cell's count (or rate) is written in it up to 30 classes; beyond, the colours alone
     show the values, as the numbers would not fit. Every class is named on the axes up to 40
     classes; beyond, 40 evenly spaced ones are (the first and the last always), since more
-    names would overlap.
+    names would overlap. At most 4096 classes (``MAX_MATRIX_CLASSES`` of
+    :mod:`chainrule.training.metrics`) are shown, the largest confusion matrix: beyond, choose
+    the classes to show with ``labels``.
 
     Parameters
     ----------
@@ -77,9 +79,10 @@ def plot_confusion_matrix(
         ``1990, 2010``); otherwise (probabilities, scores, one-hot rows) they are the class
         indices ``0 .. n_classes-1``.
     labels : sequence, optional
-        The classes to show, in this order: label values when both arguments are labels,
-        class indices otherwise. Samples whose true or predicted class is not listed are
-        left out. Default: every class (see above).
+        The classes to show, in this order: label values when both arguments are labels
+        (a value no sample has gets an empty row and column), class indices
+        ``0 .. n_classes-1`` otherwise. Samples whose true or predicted class is not listed
+        are left out. Default: every class (see above).
     normalize : {False, True, "true", "pred", "all"}, default False
         Write counts (False) or rates: ``"true"`` (or True) divides each row by its total
         (recall per class), ``"pred"`` each column (precision per class), ``"all"`` everything
@@ -108,8 +111,10 @@ def plot_confusion_matrix(
     ShapeError
         ``y_true`` and ``y_pred`` describe different numbers of samples or classes.
     ValueError
-        ``labels`` repeat a class, or no sample falls in the listed classes; ``display_labels``
-        of the wrong length; a bad ``normalize``.
+        ``labels`` repeat a class, list a class index outside ``0 .. n_classes-1`` for
+        probabilities, scores or one-hot rows, or no sample falls in the listed classes; more
+        than 4096 classes to show; ``display_labels`` of the wrong length; a bad
+        ``normalize``.
     TypeError
         String labels in one argument and numbers in the other; ragged arrays; ``labels``
         that cannot be classes (unhashable); ``display_labels`` not a sequence of names;
@@ -189,6 +194,7 @@ def _counts(y_true: Any, y_pred: Any, labels: Sequence[Any] | None) -> tuple[np.
             f"labels must be class values like those of y_true and y_pred ({kind}), got {labels}"
         )
     classes = labels if labels is not None else np.unique(np.concatenate([true, pred])).tolist()
+    _check_class_count(len(classes), labels)
     true_index, pred_index = class_indices(true, classes), class_indices(pred, classes)
     shown = (true_index >= 0) & (pred_index >= 0)
     if not shown.any():
@@ -233,17 +239,33 @@ def _index_counts(y_true: Any, y_pred: Any, labels: list | None) -> tuple[np.nda
     if labels is None:
         return full, list(range(full.shape[0]))
     indices = np.asarray(labels)
-    if indices.dtype.kind not in "biuf" or (indices < 0).any() or (
-        indices != np.round(indices)
-    ).any():
+    if indices.dtype.kind not in "biuf" or (indices != np.round(indices)).any():
         raise ValueError(
             f"labels must be class indices 0, 1, ... for probabilities, scores or one-hot "
             f"rows, got {labels}"
         )
+    # The shapes fix the classes (every label read from them is below full.shape[0]), so an
+    # index past them is no class at all: most likely a label value given with scores.
+    n_classes = full.shape[0]
+    if (indices < 0).any() or (indices >= n_classes).any():
+        raise ValueError(
+            f"labels must be class indices in [0, {n_classes - 1}] for probabilities, scores "
+            f"or one-hot rows: y_true and y_pred of shapes {np.shape(y_true)} and "
+            f"{np.shape(y_pred)} describe {n_classes} classes, got {labels!r:.200}"
+        )
     indices = indices.astype(np.int64)
-    size = max(full.shape[0], int(indices.max()) + 1)  # a listed class may never occur
-    full = np.pad(full, (0, size - full.shape[0]))
     return _nonempty(full[np.ix_(indices, indices)], labels), labels
+
+
+def _check_class_count(n_classes: int, labels: list | None) -> None:
+    """A ``ValueError`` naming where ``n_classes`` came from (``labels``, or the distinct labels
+    of y_true and y_pred) when it is over the largest confusion matrix."""
+    if n_classes > MAX_MATRIX_CLASSES:
+        source = (f"labels lists {n_classes} classes" if labels is not None else
+                  f"y_true and y_pred hold {n_classes} distinct labels")
+        advice = "" if labels is not None else "; choose the classes to show with labels"
+        raise ValueError(f"{source}: a confusion matrix of {n_classes} classes is over the "
+                         f"limit of {MAX_MATRIX_CLASSES}{advice}")
 
 
 def _nonempty(counts: np.ndarray, labels: list) -> np.ndarray:
