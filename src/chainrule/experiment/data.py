@@ -85,7 +85,8 @@ def load_data(section: dict[str, Any]) -> Data:
     ConfigError
         The table does not fit the data: a ``data.train`` / ``data.test`` file that does not
         exist, options the loader does not take or values it refuses (naming
-        ``data.options.<key>``), a single class, a test file of another width or with labels
+        ``data.options.<key>``), a single class (naming ``data.limit`` when the first rows it
+        keeps hold one class of several), a test file of another width or with labels
         the training labels do not have, a split too small for one sample of every class on
         each side (the message names ``data.test_size`` or ``data.validation_size`` and the
         values that work), integer targets that look like regression values while
@@ -140,7 +141,10 @@ def load_data(section: dict[str, Any]) -> Data:
         raise
     except DataNotFoundError as exc:  # the loader's advice, in config keys
         raise exc.renamed(CONFIG_NAMES) from None
+    uncut = None  # the targets before data.limit, when it left rows out (for _classes)
     if limit:
+        if len(y) > limit or (test is not None and len(test[1]) > limit):
+            uncut = (y, test)
         X, y = X[:limit], y[:limit]
         test = None if test is None else (test[0][:limit], test[1][:limit])
     if test is not None:
@@ -150,7 +154,8 @@ def load_data(section: dict[str, Any]) -> Data:
     classes = None
     if task == "classification":
         official = test is not None and name != "files"  # shares the dataset's classes
-        classes = _classes(section, name, np.concatenate([y, test[1]]) if official else y)
+        classes = _classes(section, name, _class_targets(y, test, official),
+                           None if uncut is None else _class_targets(*uncut, official))
         if test is not None and not official:
             _check_test_labels(section, classes, test[1])
     elif test is not None and (text := _text_targets(test[1])):
@@ -313,10 +318,26 @@ def _text_targets(y: np.ndarray) -> str | None:
 _MANY_CLASSES = 20
 
 
-def _classes(section: dict[str, Any], name: str, y: np.ndarray) -> np.ndarray:
+def _class_targets(y: np.ndarray, test: Any, official: bool) -> np.ndarray:
+    """The targets the classes are read from: the training ones ``y``, with those of the
+    ``test`` pair ``(X_test, y_test)`` when it is a dataset's ``official`` test set."""
+    return np.concatenate([y, test[1]]) if official else y
+
+
+def _classes(section: dict[str, Any], name: str, y: np.ndarray,
+             uncut: np.ndarray | None = None) -> np.ndarray:
     """The sorted class labels of ``y`` (the training data's, see :func:`load_data`); at least
-    two."""
+    two. ``uncut``: the same targets before ``data.limit`` left rows out (None when it did
+    not), so that a limit keeping one class of several is named as the cause."""
     classes = np.unique(y)
+    if len(classes) < 2 and uncut is not None and len(all_classes := np.unique(uncut)) > 1:
+        limit = section["limit"]
+        order = " (the rows are kept in the order of data.train)" if name == "files" else ""
+        raise ConfigError(
+            f"data.limit = {limit} keeps the first {limit} rows of the {name} data, and they "
+            f"hold a single class ({classes.tolist()}) where all its rows hold "
+            f"{len(all_classes)} classes: classification needs at least 2; raise data.limit{order}"
+        )
     if len(classes) < 2:
         where = ("check data.train and data.target (the label column)" if name == "files" else
                  f"check data.options = {_toml.inline(section.get('options', {}))}")
