@@ -537,9 +537,12 @@ def _experiment_batch(args: argparse.Namespace):
 
 
 def _add_max_checks(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-checks", type=int, default=50,
+    from .explain import DEFAULT_MAX_CHECKS  # explain's own default: one number for both
+
+    parser.add_argument("--max-checks", type=int, default=DEFAULT_MAX_CHECKS,
                         help="entries compared with finite differences per array, at random "
-                             "(default 50; each costs two forward passes of the batch)")
+                             f"(default {DEFAULT_MAX_CHECKS}; each costs two forward passes of "
+                             "the batch)")
 
 
 def _max_checks(args: argparse.Namespace) -> int:

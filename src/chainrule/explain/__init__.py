@@ -12,12 +12,13 @@ layer-type and loss tables are in :mod:`chainrule.explain.rules`, the naming sch
 """
 
 from .example import Example, two_circles_example
-from .explainer import explain
+from .explainer import DEFAULT_MAX_CHECKS, explain
 from .naming import LayerNames, gradient_name, name_layers
 from .rules import GENERIC_RULE, LAYER_RULES, LOSS_RULES, LayerRule, LossRule
 from .terms import Explanation, FiniteDifferenceCheck, Term, TermGroup
 
 __all__ = [
+    "DEFAULT_MAX_CHECKS",
     "GENERIC_RULE",
     "LAYER_RULES",
     "LOSS_RULES",
