@@ -14,7 +14,8 @@ How the numbers are obtained (so that they are the library's, not a re-derivatio
    layer ``backward(1)`` returns f'(Z) (dX = 1 ⊙ f'(Z)); for softmax, ``backward`` of each
    unit vector gives one column of each row's Jacobian;
 4. :func:`chainrule.gradcheck` confirms every parameter gradient (and ∂L/∂X) with central
-   finite differences. Each term says on what it passed: "matches finite differences" only
+   finite differences, on at most :data:`DEFAULT_MAX_CHECKS` entries of each array chosen at
+   random unless ``max_checks`` says otherwise (``None``: every entry). Each term says on what it passed: "matches finite differences" only
    for a relative error within ``rtol``; gradients no larger than the finite difference's own
    error pass "within the finite-difference error" when every entry agrees within that error,
    and with an explicit ``atol`` "within atol" (see :mod:`chainrule.gradcheck`); the footer
@@ -85,9 +86,9 @@ FOOTER_PARTS = (
     ("failed", "DO NOT MATCH (largest relative error {worst}, tolerance {rtol:g})"),
 )
 
-#: How many entries of each array (each parameter, and X) the ``chainrule explain`` and
-#: ``chainrule gradcheck`` commands compare with finite differences by default (their
-#: ``--max-checks``), chosen at random. Each entry costs two passes of the batch, so checking
+#: How many entries of each array (each parameter, and X) :func:`explain` and the
+#: ``chainrule explain`` and ``chainrule gradcheck`` commands (their ``--max-checks``) compare
+#: with finite differences by default, chosen at random. Each entry costs two passes of the batch, so checking
 #: every entry grows with the network: minutes for the 235,146 parameters of a 784-256-128-10
 #: network on 2 samples, a fraction of a second for 50 per array.
 DEFAULT_MAX_CHECKS = 50
@@ -111,7 +112,7 @@ def explain(
     eps: float = 1e-6,
     rtol: float = 1e-6,
     atol: float = 0.0,
-    max_checks: int | None = None,
+    max_checks: int | None = DEFAULT_MAX_CHECKS,
     seed: Any = 0,
 ) -> Explanation:
     """Run one training pass on a small batch and explain every term of the chain rule.
@@ -148,7 +149,7 @@ def explain(
     net : Sequential
         Not modified: everything runs on a float64 copy.
     X : array of shape (n_samples, in_features)
-        A small batch (every entry is perturbed twice by the finite-difference check).
+        A small batch (each entry checked is perturbed twice by the finite-difference check).
     y : targets, in any form the loss accepts (see :mod:`chainrule.losses`)
     loss : Loss, name or dict
     sample_weight : array of shape (n_samples,), optional
@@ -156,9 +157,14 @@ def explain(
         What ``str(explanation)`` renders.
     check : bool, default True
         Confirm every parameter gradient and ∂L/∂X with :func:`chainrule.gradcheck`.
-    eps, rtol, atol, max_checks, seed
+    max_checks : int or None, default DEFAULT_MAX_CHECKS (50)
+        Compare at most this many entries of each array (each parameter, and X), chosen at
+        random by ``seed``; the footer says how many of how many were probed. Each entry costs
+        two passes of the batch. ``None`` compares every entry: minutes for a network of
+        hundreds of thousands of parameters.
+    eps, rtol, atol, seed
         Passed to :func:`chainrule.gradcheck` (same defaults: ``atol`` 0, no absolute
-        allowance).
+        allowance), with ``max_checks``.
 
     Returns
     -------
