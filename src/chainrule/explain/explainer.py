@@ -12,7 +12,9 @@ How the numbers are obtained (so that they are the library's, not a re-derivatio
    frozen so both passes see the same mask;
 3. a layer's *local* derivative (dA/dZ) is read from the layer itself: for an elementwise
    layer ``backward(1)`` returns f'(Z) (dX = 1 ⊙ f'(Z)); for softmax, ``backward`` of each
-   unit vector gives one column of each row's Jacobian;
+   unit vector gives one column of each row's Jacobian. That array, (n_samples, K, K), is
+   built only when its term's ``value`` is read: the summary printed (norm, min, max) is
+   computed from the probabilities in O(n_samples · K) (:func:`softmax_jacobian_summary`);
 4. :func:`chainrule.gradcheck` confirms every parameter gradient (and ∂L/∂X) with central
    finite differences, on at most :data:`DEFAULT_MAX_CHECKS` entries of each array chosen at
    random unless ``max_checks`` says otherwise (``None``: every entry). Each term says on what it passed: "matches finite differences" only
@@ -24,6 +26,7 @@ How the numbers are obtained (so that they are the library's, not a re-derivatio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,9 +230,10 @@ class _Trace:
     J: float  # L + penalties
     L: float  # the (head) loss
     outputs: dict[int, np.ndarray]  # output of layer i, (n_samples, width_i)
-    # ∂(output)/∂(input) of layer i: (n_samples, width_i) for an elementwise layer,
-    # (n_samples, width_i, width_i) for a softmax (each row's Jacobian); no entry otherwise
-    local: dict[int, np.ndarray]
+    # ∂(output)/∂(input) of layer i: (n_samples, width_i) for an elementwise layer, a
+    # _Jacobian (summary of each row's (width_i, width_i) Jacobian) for a softmax; no entry
+    # for other layers
+    local: dict[int, np.ndarray | _Jacobian]
     # ∂L/∂(input of layer i), what backward returned: (n_samples, width_{i-1})
     downstream: dict[int, np.ndarray]
     grads: dict[str, np.ndarray]  # "0.W" → ∂J/∂W (penalties included), W's shape
@@ -283,7 +287,7 @@ def _replay(
     local, downstream = {}, {}
     for index in range(stop - 1, -1, -1):
         layer = layers[index]
-        local_derivative = _local_derivative(layer, dY.shape)
+        local_derivative = _local_derivative(layer, outputs[index])
         if local_derivative is not None:
             local[index] = local_derivative
         dY = downstream[index] = layer.backward(dY)
@@ -313,25 +317,104 @@ def _targets_sum_to_one(loss: Loss, y: Any, n_outputs: int) -> bool:
     return bool(np.all(np.abs(T.sum(axis=1) - 1.0) <= rounding))
 
 
-def _local_derivative(layer: Layer, shape: tuple[int, ...]) -> np.ndarray | None:
-    """∂Y/∂X as the layer's own backward computes it; None for affine and generic layers.
+@dataclass(frozen=True)
+class _Jacobian:
+    """Each row's softmax Jacobian, (n_samples, K, K), by its summary; the array on demand.
 
-    Elementwise, Y = f(X): backward(1) = 1 ⊙ f'(X) = f'(X), of X's shape. Jacobian (softmax),
-    (n_samples, n_features, n_features) with J[i, j, k] = ∂Y[i, j]/∂X[i, k]: the backward of
-    the unit upstream gradient e_j (for every row) is row j of each sample's Jacobian.
+    ``summary`` is (norm, min, max) over every entry (:func:`softmax_jacobian_summary`);
+    ``compute`` builds the array from the layer's backward (:func:`_jacobian_from_backward`).
+    """
+
+    shape: tuple[int, int, int]
+    summary: tuple[float, float, float]
+    compute: Callable[[], np.ndarray]
+
+
+def _local_derivative(layer: Layer, Y: np.ndarray) -> np.ndarray | _Jacobian | None:
+    """∂Y/∂X of a layer whose last forward returned ``Y`` (n_samples, n_features), as the
+    layer's own backward computes it; None for affine and generic layers.
+
+    Elementwise, Y = f(X): backward(1) = 1 ⊙ f'(X) = f'(X), of X's shape. Jacobian (softmax):
+    its summary, computed from the probabilities Y, and the array on demand (see
+    :class:`_Jacobian`).
     """
     kind = layer_rule(layer).kind
     if kind == "elementwise":
-        return np.array(layer.backward(np.ones(shape)))
+        return np.array(layer.backward(np.ones(Y.shape)))
     if kind == "jacobian":
-        n_samples, width = shape
-        jacobian = np.empty((n_samples, width, width))
-        for j in range(width):
-            unit = np.zeros(shape)
-            unit[:, j] = 1.0
-            jacobian[:, j, :] = layer.backward(unit)
-        return jacobian
+        n_samples, width = Y.shape
+        return _Jacobian(
+            (n_samples, width, width), softmax_jacobian_summary(Y),
+            lambda: _jacobian_from_backward(layer, Y.shape),
+        )
     return None
+
+
+def _jacobian_from_backward(layer: Layer, shape: tuple[int, int]) -> np.ndarray:
+    """(n_samples, n_features, n_features), J[i, j, k] = ∂Y[i, j]/∂X[i, k]: the backward of
+    the unit upstream gradient e_j (for every row) is row j of each sample's Jacobian.
+    ``shape`` is Y's, (n_samples, n_features)."""
+    n_samples, width = shape
+    jacobian = np.empty((n_samples, width, width))
+    for j in range(width):
+        unit = np.zeros(shape)
+        unit[:, j] = 1.0
+        jacobian[:, j, :] = layer.backward(unit)
+    return jacobian
+
+
+def softmax_jacobian_summary(P: np.ndarray) -> tuple[float, float, float]:
+    """(norm, min, max) over every entry of each row's softmax Jacobian, from the
+    probabilities alone: O(n_samples · K) time and memory instead of O(n_samples · K²).
+
+    For one row p = P[i] (K entries), J = diag(p) − p pᵀ, J_jk = p_j (δ_jk − p_k), and
+    ``Softmax.backward`` of the unit vector e_j computes row j as p_k (δ_jk − p_j) (its
+    Σ_k e_jk p_k is exactly p_j), i.e. the floating-point values
+
+    * diagonal J_jj = p_j · (1 − p_j) ≥ 0, computed here the same way;
+    * off-diagonal J_jk = −(p_j · p_k) ≤ 0 for j ≠ k. A rounded product is monotone in each
+      factor, so the most negative one is −(product of the row's two largest p), the least
+      negative −(product of its two smallest p): the very products backward rounds.
+
+    So min and max over the rows are exactly those of the materialised array (up to the sign
+    of a zero). The squared Frobenius norm of one row's Jacobian is ::
+
+        ‖J‖_F² = Σ_j p_j² (1 − p_j)² + Σ_j p_j² Σ_{k≠j} p_k²
+               = Σ_j p_j² − 2 Σ_j p_j³ + (Σ_j p_j²)²
+
+    The expanded form cancels for a nearly one-hot row (1 − 2 + 1, where the answer is of the
+    order of (1 − max p)²), so the first form is used, a sum of non-negative terms: with
+    r_j = ‖p without p_j‖₂ (from running hypot sums from the left and from the right, no
+    subtraction), ‖J‖_F² = Σ_j (p_j (1 − p_j))² + Σ_j (p_j r_j)². The norm over all rows is
+    :func:`frobenius_norm` of the (n_samples, 2K) array [p ⊙ (1 − p), p ⊙ r]: scaled, so
+    entries below 1e-154 count although their squares underflow. It agrees with the
+    materialised array's to rounding (a few units in the K-th place).
+
+    Parameters
+    ----------
+    P : array of shape (n_samples, K)
+        The softmax's output, each row's probabilities.
+
+    Returns
+    -------
+    tuple of float
+        norm, min, max; all 0.0 when P is empty, as :meth:`Term.of` gives for an empty array.
+    """
+    n_samples, width = P.shape
+    if P.size == 0:
+        return 0.0, 0.0, 0.0
+    diagonal = P * (1.0 - P)
+    lows, highs = [diagonal.min()], [diagonal.max()]
+    if width > 1:  # off-diagonal entries
+        ordered = np.partition(P, sorted({1, width - 2}), axis=1)  # two smallest, two largest
+        lows.append(np.min(-(ordered[:, -1] * ordered[:, -2])))
+        highs.append(np.max(-(ordered[:, 0] * ordered[:, 1])))
+    edge = np.zeros((n_samples, 1))
+    before = np.hstack([edge, np.hypot.accumulate(P, axis=1)[:, :-1]])  # ‖p_0 … p_(j−1)‖
+    after = np.hstack([np.hypot.accumulate(P[:, ::-1], axis=1)[:, -2::-1], edge])  # ‖p_(j+1) …‖
+    others = np.hypot(before, after)
+    norm = frobenius_norm(np.hstack([diagonal, P * others]))
+    return norm, float(np.min(lows)), float(np.max(highs))
 
 
 def _fused_reference(
@@ -353,14 +436,15 @@ def _fused_reference(
     dict
         ``"A"`` = f(Z), ``"dA"`` = ∂L/∂A and ``"chained"`` = ∂L/∂Z, each (n_samples,
         n_outputs); ``"local"`` = ∂A/∂Z, (n_samples, n_outputs) for an elementwise f
-        (sigmoid) or (n_samples, n_outputs, n_outputs) for softmax, None for a layer of one's
-        own that a loss of one's own fuses with (no rule reads its local derivative).
+        (sigmoid) or a :class:`_Jacobian` of (n_samples, n_outputs, n_outputs) for softmax,
+        None for a layer of one's own that a loss of one's own fuses with (no rule reads its
+        local derivative).
     """
     last = net.layers[-1]
     A = last.forward(Z, training=True)
     objective.loss.forward(A, y, sample_weight)
     dA = objective.loss.backward()
-    local = _local_derivative(last, dA.shape)
+    local = _local_derivative(last, A)
     chained = last.backward(dA)
     return {"A": A, "dA": dA, "local": local, "chained": chained}
 
@@ -377,6 +461,17 @@ def _same(a: np.ndarray, b: np.ndarray, tolerance: float = REPLAY_TOLERANCE) -> 
 
 
 # ------------------------------------------------------------------------------ the terms
+def _local_term(
+    name: str, formula: str, kind: str, local: np.ndarray | _Jacobian, **extra: Any
+) -> Term:
+    """The term of a local derivative (see :func:`_local_derivative`): a softmax Jacobian by
+    its summary, its array computed only when the term's ``value`` is read."""
+    if isinstance(local, _Jacobian):
+        return Term.summarised(name, formula, kind, local.shape, local.summary, local.compute,
+                               batch=True, **extra)
+    return Term.of(name, formula, kind, local, batch=True, **extra)
+
+
 class _Builder:
     """Turns a :class:`_Trace` into the groups of terms of an :class:`Explanation`."""
 
@@ -593,8 +688,8 @@ class _Builder:
             note = (f"fused {pair}: training computes it from the logits instead of {chain} "
                     f"(here they differ by at most {difference:.1e})")
         else:
-            terms.append(Term.of(f"d{probabilities}/d{logits}", local_formula, "reference",
-                                 reference["local"], batch=True, layer=index, note=not_used))
+            terms.append(_local_term(f"d{probabilities}/d{logits}", local_formula, "reference",
+                                     reference["local"], layer=index, note=not_used))
             if layer_entry.kind == "jacobian":  # softmax: one (K, K) Jacobian per row
                 chain = (
                     f"row by row, dL/d{logits}ᵢ = dL/d{probabilities}ᵢ · (d{probabilities}/"
@@ -657,8 +752,7 @@ class _Builder:
         if rule.kind in ("elementwise", "jacobian"):
             formula = rule.local.format(x=x, y=y) + options_text(entry.layer, rule.options)
             terms.append(
-                Term.of(f"d{y}/d{x}", formula, "local", trace.local[index], batch=True,
-                        layer=index)
+                _local_term(f"d{y}/d{x}", formula, "local", trace.local[index], layer=index)
             )
         for key, name in entry.params.items():
             terms.append(self._parameter_term(entry, key, name, rule.param_grads.get(key), dy))

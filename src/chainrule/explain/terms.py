@@ -10,7 +10,7 @@ layer from the output back to the input.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,8 +150,9 @@ class Term:
     norm, min, max : float
         ‖value‖₂ (Frobenius, computed scaled: finite for any finite array, see
         :func:`chainrule.gradcheck.measures.frobenius_norm`) and the extreme entries.
-    value : ndarray
-        The array itself (a private copy).
+    source : ndarray or callable
+        What :attr:`value` returns: the array (a private copy), or, for a term made by
+        :meth:`summarised`, the function that computes it.
     layer : int or None
         Index of the layer in the Sequential (None for the loss).
     parameter : str or None
@@ -170,7 +171,7 @@ class Term:
     norm: float
     min: float
     max: float
-    value: np.ndarray = field(repr=False, compare=False)
+    source: np.ndarray | Callable[[], np.ndarray] = field(repr=False, compare=False)
     layer: int | None = None
     parameter: str | None = None
     check: FiniteDifferenceCheck | None = None
@@ -192,14 +193,40 @@ class Term:
         ``batch=True`` marks the first axis as the sample axis (named ``n_samples``).
         """
         array = np.array(value, dtype=np.float64)  # a private copy
-        dims = tuple(array.shape)
-        if batch and dims:
-            dims = ("n_samples", *dims[1:])
         if array.size:
             norm, low, high = frobenius_norm(array), float(array.min()), float(array.max())
         else:
             norm = low = high = 0.0
-        return cls(name, formula, kind, dims, tuple(array.shape), norm, low, high, array, **extra)
+        shape = tuple(array.shape)
+        return cls(name, formula, kind, _dims(shape, batch), shape, norm, low, high, array,
+                   **extra)
+
+    @classmethod
+    def summarised(
+        cls,
+        name: str,
+        formula: str,
+        kind: str,
+        shape: tuple[int, ...],
+        summary: tuple[float, float, float],
+        compute: Callable[[], np.ndarray],
+        *,
+        batch: bool,
+        **extra: Any,
+    ) -> Term:
+        """A term of an array too large to keep (a softmax Jacobian, (n_samples, K, K)): its
+        ``summary`` (norm, min, max) is given, and :attr:`value` calls ``compute``, which
+        returns an array of ``shape``, each time it is read."""
+        shape = tuple(int(size) for size in shape)
+        norm, low, high = summary
+        return cls(name, formula, kind, _dims(shape, batch), shape, norm, low, high, compute,
+                   **extra)
+
+    @property
+    def value(self) -> np.ndarray:
+        """The array itself: a private copy, or for a term made by :meth:`summarised` a new
+        array computed on each access."""
+        return self.source() if callable(self.source) else self.source
 
     @property
     def dims_text(self) -> str:
@@ -228,6 +255,11 @@ class Term:
             "check": None if self.check is None else self.check.to_dict(),
             "note": self.note,
         }
+
+
+def _dims(shape: tuple[int, ...], batch: bool) -> tuple[int | str, ...]:
+    """``shape`` with its first axis named ``n_samples`` when ``batch``."""
+    return ("n_samples", *shape[1:]) if batch and shape else shape
 
 
 @dataclass(frozen=True)
