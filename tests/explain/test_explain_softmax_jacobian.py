@@ -93,3 +93,18 @@ def test_a_wide_softmax_never_builds_its_jacobian():
     assert term.max == np.max(P * (1 - P))  # the diagonal: P ⊙ (1 − P)
     assert 0 < term.norm < np.sqrt(n_samples)
     assert "(n_samples, 2000, 2000)" in explanation.to_text()
+
+
+def test_jacobian_value_is_that_of_the_explained_pass_after_later_passes():
+    """The array a term computes on demand comes from the pass it explains, even when the
+    layer runs again before the value is read."""
+    from chainrule.explain.explainer import _jacobian_from_backward, _local_derivative
+    from chainrule.layers.activations import Softmax
+
+    rng = np.random.default_rng(3)
+    layer = Softmax()
+    Y = layer.forward(rng.standard_normal((4, 5)), training=True)
+    expected = _jacobian_from_backward(layer, Y.shape)
+    term = _local_derivative(layer, Y)
+    layer.forward(rng.standard_normal((4, 5)) * 7.0, training=True)  # another pass
+    np.testing.assert_array_equal(term.compute(), expected)

@@ -26,6 +26,7 @@ How the numbers are obtained (so that they are the library's, not a re-derivatio
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -343,9 +344,11 @@ def _local_derivative(layer: Layer, Y: np.ndarray) -> np.ndarray | _Jacobian | N
         return np.array(layer.backward(np.ones(Y.shape)))
     if kind == "jacobian":
         n_samples, width = Y.shape
+        # the layer as this pass left it (its cache): a later pass cannot change the array
+        snapshot = copy.deepcopy(layer)
         return _Jacobian(
             (n_samples, width, width), softmax_jacobian_summary(Y),
-            lambda: _jacobian_from_backward(layer, Y.shape),
+            lambda: _jacobian_from_backward(copy.deepcopy(snapshot), Y.shape),
         )
     return None
 
