@@ -206,6 +206,48 @@ def test_stratified_tie_breaking_does_not_favour_the_first_class():
     assert winners == {0, 1, 2}
 
 
+# The exact rows of these stratified splits, as train_test_split gave them for these seeds
+# before its apportioning was vectorised: a seed's split must not change between versions.
+_IMBALANCED = np.r_[[0] * 12, [1] * 7, [2] * 3, [3] * 2, [4]][np.random.default_rng(1).permutation(25)]
+_BIG_AND_PAIRS = np.r_[[9] * 20, np.repeat([1, 2, 3, 4, 5, 6], 2)]
+
+
+@pytest.mark.parametrize(
+    "y, test_size, seed, train, test",
+    [
+        # one sample left over after the floors, to the class furthest below its share
+        (_IMBALANCED, 0.3, 3, [10, 8, 5, 15, 16, 9, 19, 3, 4, 13, 0, 21, 14, 22, 11, 1, 12],
+         [23, 20, 6, 2, 17, 24, 18, 7]),
+        (np.array(list("aaaaabbbbcccdde")), 4, 11, [14, 0, 13, 7, 11, 6, 9, 3, 5, 2, 1],
+         [12, 4, 8, 10]),
+        # the pairs' one test sample each is more than their share: 3 taken back from the 9s
+        (_BIG_AND_PAIRS, 8, 5,
+         [19, 16, 13, 22, 21, 2, 8, 3, 6, 14, 0, 10, 27, 1, 12, 11, 25, 5, 30, 28, 15, 17, 7,
+          18], [4, 31, 23, 26, 29, 9, 20, 24]),
+        # the pairs have no room above one: the 2 left over both go to the big class
+        (np.where(_BIG_AND_PAIRS == 9, 7, _BIG_AND_PAIRS), 20, 8,
+         [19, 20, 4, 9, 25, 22, 3, 26, 30, 28, 7, 18],
+         [11, 12, 23, 14, 21, 5, 16, 24, 27, 0, 31, 29, 8, 17, 2, 13, 1, 10, 15, 6]),
+        # five equal remainders: the seed's tie-break picks the class of the sixth sample
+        (np.repeat([10, 20, 30, 40, 50], 4), 0.3, 0,
+         [4, 6, 19, 17, 15, 1, 16, 2, 10, 9, 13, 5, 3, 11], [8, 7, 12, 18, 0, 14]),
+    ],
+)
+def test_a_stratified_split_gives_the_same_rows_for_a_seed_as_before(y, test_size, seed,
+                                                                      train, test):
+    got_train, got_test = train_test_split(np.arange(len(y)), test_size=test_size,
+                                           stratify=y, seed=seed)
+    assert got_train.tolist() == train and got_test.tolist() == test
+
+
+def test_a_stratified_three_way_split_gives_the_same_rows_for_a_seed_as_before():
+    y = np.repeat([0, 1, 2], [8, 6, 4])
+    train, val, test = train_val_test_split(np.arange(18), y, val_size=0.2, test_size=0.25,
+                                            seed=4)[:3]
+    assert train.tolist() == [2, 10, 8, 6, 5, 15, 13, 14, 3]
+    assert val.tolist() == [11, 16, 4, 7] and test.tolist() == [0, 12, 9, 1, 17]
+
+
 @pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize(
     "kwargs, error, match",
