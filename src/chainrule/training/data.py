@@ -396,11 +396,14 @@ def _stratified_indices(
             f"{size.advice(low, high)}"
         )
     per_class = _apportion(counts, n_test, rng)
+    # rows grouped by class, each class's rows in increasing order (a stable sort): one sort
+    # instead of one scan of all rows per class
+    by_class = np.split(np.argsort(class_of, kind="stable"), np.cumsum(counts)[:-1])
     train, test = [], []
-    for k in range(len(counts)):
-        members = rng.permutation(np.flatnonzero(class_of == k))
-        test.append(members[: per_class[k]])
-        train.append(members[per_class[k] :])
+    for rows, n_k in zip(by_class, per_class):
+        members = rng.permutation(rows)  # one draw per class, in class order
+        test.append(members[:n_k])
+        train.append(members[n_k:])
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
@@ -413,25 +416,52 @@ def _apportion(counts: np.ndarray, n_test: int, rng: np.random.Generator) -> np.
     (largest-remainder apportionment), or are taken from the class furthest above it. Ties are
     broken by a random order drawn from ``rng``, so no class is favoured by its position.
 
+    One sample at a time, each would be the cheapest step left, by (cost, tiebreak); as a
+    class's later steps cost more than its earlier ones (each one sample further from its
+    ideal share), the steps taken are the ``|missing|`` cheapest of all classes' steps, found
+    by one sort of them (:func:`_steps`) rather than by one search per sample.
+
     ``n_test`` must be within :func:`stratified_bounds` (the caller checks, naming its
     argument).
     """
     ideal = n_test * counts / counts.sum()
     low, high = _class_bounds(counts)
     share = np.clip(np.floor(ideal).astype(np.int64), low, high)
-    tiebreak = rng.permutation(len(counts))  # lexsort's last key is the primary one
-    while (missing := n_test - share.sum()) != 0:
-        gap = ideal - share  # > 0: below the ideal share
-        if missing > 0:
-            k = _best(-gap, share < high, tiebreak)
+    tiebreak = rng.permutation(len(counts))  # drawn even when no step is needed
+    missing = n_test - int(share.sum())
+    if missing == 0:
+        return share
+    step = 1 if missing > 0 else -1
+    k, cost = _steps(ideal, share, high - share if step > 0 else share - low, step, abs(missing))
+    taken = k[np.lexsort((tiebreak[k], cost))[: abs(missing)]]  # lexsort: last key is primary
+    return share + step * np.bincount(taken, minlength=len(counts))
+
+
+def _steps(ideal: np.ndarray, share: np.ndarray, room: np.ndarray, step: int, n_steps: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Every step that can be among the ``n_steps`` cheapest moves of ``step`` (+1 or -1)
+    from ``share`` towards ``ideal`` (both (n_classes,)), class ``k`` having ``room[k]`` such
+    moves: the class of each step kept (n_kept,) and its cost, ``share - ideal`` before a +1,
+    ``ideal - share`` before a -1 (lowest for the class furthest from its ideal share).
+
+    Class ``k``'s ``j``-th step (from 0) costs ``c[k] + j``, with ``c`` in (-1, 1): its share
+    starts less than one sample from the ideal one. A step ``j`` costs more than ``j - 1``,
+    every class's steps ``0 .. j - 3`` less than ``j - 2`` (a margin of 1 that float rounding
+    cannot close), so if step ``j`` is among the cheapest, those ``S(j - 2)`` steps are too,
+    where ``S(t) = sum(min(room, t))``: ``S(j - 2) <= n_steps``. With ``t`` the least with
+    ``S(t) > n_steps``, ``j <= t + 1``: no class takes more than ``t + 2`` steps. Keeping
+    those, at most ``S(t - 1) + 3 * n_classes <= n_steps + 3 * n_classes`` steps are kept, and
+    ``n_steps < n_classes`` (each class starts less than one sample from its ideal share).
+    """
+    lo, hi = 0, int(room.max())  # bisect for t, or the largest room if no t has S(t) > n_steps
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if np.minimum(room, mid).sum() > n_steps:
+            hi = mid
         else:
-            k = _best(gap, share > low, tiebreak)
-        share[k] += 1 if missing > 0 else -1
-    return share
-
-
-def _best(cost: np.ndarray, allowed: np.ndarray, tiebreak: np.ndarray) -> int:
-    """Index of the smallest ``cost`` among ``allowed`` entries, ties by ``tiebreak``."""
-    candidates = np.flatnonzero(allowed)
-    order = np.lexsort((tiebreak[candidates], cost[candidates]))
-    return int(candidates[order[0]])
+            lo = mid + 1
+    kept = np.minimum(room, lo + 2)
+    k = np.repeat(np.arange(len(room)), kept)
+    j = np.arange(len(k)) - np.repeat(np.cumsum(kept) - kept, kept)  # step number within k
+    gap = ideal[k] - (share[k] + step * j)  # float64 minus the int64 share after j steps
+    return k, (-gap if step > 0 else gap)
