@@ -14,7 +14,9 @@ regression     any other loss                         floats (n, n_outputs)     
 Class labels can be any sortable values (ints, strings, booleans). Integer labels that already
 lie in ``[0, n_outputs)`` map to themselves, and booleans of a two-class problem to ``[False,
 True]``, so a batch or split that lacks a class still encodes the others correctly; any other
-labels are sorted and numbered (``classes_``).
+labels are sorted and numbered (``classes_``). An object array (pandas' usual dtype) holds
+strings, booleans or numbers; its integers are kept exactly (int64, else uint64, else float64
+when it holds them all exactly, else refused), as a float64 copy would merge labels past 2**53.
 """
 
 from __future__ import annotations
@@ -210,17 +212,50 @@ def _from_objects(y: np.ndarray, name: str) -> np.ndarray:
         return y.astype(str)
     if all(isinstance(item, bool) for item in items):  # (tolist makes NumPy bools Python's)
         return y.astype(bool)
+    if all(_is_number(item) and isinstance(item, numbers.Integral) for item in items):
+        return _from_integers(y, [int(item) for item in items], name)
     if all(_is_number(item) for item in items):
-        try:
-            return y.astype(np.float64)
-        except OverflowError:  # a Python int beyond the float64 range (about 1.8e308)
-            digits = len(str(abs(int(max(items, key=abs)))))
-            raise ValueError(f"{name} holds a number too large for float64 (beyond ±1.8e308): "
-                             f"an integer of {digits} digits") from None
+        return _as_float64(y, items, name)
     others = [item for item in items
               if not (isinstance(item, (str, bool)) or _is_number(item))]
     found = repr(others[0]) if others else "a mix of them"
     raise TypeError(f"{name} must hold only numbers, only strings or only booleans, got {found}")
+
+
+def _from_integers(y: np.ndarray, values: list[int], name: str) -> np.ndarray:
+    """The integers ``values`` (``y``'s items, in order) kept exactly, in ``y``'s shape: int64
+    when every one fits, else uint64 when every one fits it (as ``numpy.asarray`` stores a
+    list of such ints, so a list and an object array give the same classes); beyond 64 bits,
+    float64 when it holds every one exactly (``10**20``), as
+    :func:`chainrule.tables.read_table` reads whole-number targets, else refused: float64
+    holds integers exactly only up to 2**53, and rounding would merge distinct class labels
+    (``10**20 + 1`` would become ``10**20``)."""
+    low, high = min(values), max(values)
+    for dtype in (np.int64, np.uint64):
+        limits = np.iinfo(dtype)
+        if limits.min <= low and high <= limits.max:
+            return np.array(values, dtype=dtype).reshape(y.shape)
+    floats = _as_float64(y, values, name)
+    rounded = next((i for i, (value, as_float) in enumerate(zip(values, floats.ravel().tolist()))
+                    if int(as_float) != value), None)
+    if rounded is None:
+        return floats
+    raise ValueError(
+        f"{name} holds the integer {values[rounded]}, beyond int64 and uint64 (-2**63 to "
+        f"2**64 - 1), and float64 would round it to {floats.flat[rounded]:.0f}: integers are "
+        "kept exactly or refused; to use such numbers as class labels, make them strings "
+        "(e.g. y.astype(str))"
+    )
+
+
+def _as_float64(y: np.ndarray, items: list[Any], name: str) -> np.ndarray:
+    """``y`` as float64; ``items`` are its numbers (for the message)."""
+    try:
+        return y.astype(np.float64)
+    except OverflowError:  # a Python int beyond the float64 range (about 1.8e308)
+        digits = len(str(abs(int(max(items, key=abs)))))
+        raise ValueError(f"{name} holds a number too large for float64 (beyond ±1.8e308): "
+                         f"an integer of {digits} digits") from None
 
 
 def _is_number(item: Any) -> bool:
