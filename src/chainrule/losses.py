@@ -35,7 +35,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._configurable import Configurable
+from ._power_of_two import power_of_two_floor
 from ._validation import (
+    all_finite,
     as_array,
     as_class_labels,
     as_float_array,
@@ -44,6 +46,7 @@ from ._validation import (
     check_n_samples,
     check_number,
     float_dtype_of,
+    largest_magnitude,
 )
 from .errors import NotBuiltError, ShapeError
 from .layers.activations import Sigmoid, Softmax, sigmoid
@@ -171,14 +174,21 @@ class Loss(Configurable):
         """The loss from the unreduced values of every sample, ``per_sample`` (n_samples,
         values per sample), of predictions of ``shape``; what :meth:`evaluate` returns for
         them. A caller that computes the values in chunks of rows (``_values`` acts row by
-        row) and reduces them all here gets the same number as one :meth:`evaluate`."""
-        if sample_weight is None:
-            total, count = per_sample.sum(), per_sample.size
-        else:
-            total = sample_weight @ per_sample.sum(axis=1)
-            count = sample_weight.sum() * per_sample.shape[1]
+        row) and reduces them all here gets the same number as one :meth:`evaluate`.
+
+        Finite values whose sum passes their dtype's range (1000 squared errors of 9e36 in
+        float32) are summed again without overflow (:func:`_rescaled_total`): the loss is
+        infinite only when it lies beyond the range itself."""
+        with np.errstate(over="ignore"):  # a total past the range is summed again below
+            if sample_weight is None:
+                total, count = per_sample.sum(), per_sample.size
+            else:
+                total = sample_weight @ per_sample.sum(axis=1)
+                count = sample_weight.sum() * per_sample.shape[1]
         scale = 1.0 / count if self.reduction == "mean" else 1.0
         self._state = (shape, sample_weight, scale, per_sample.shape[1])
+        if not np.isfinite(total) and all_finite(per_sample):
+            return _rescaled_total(per_sample, sample_weight, scale)
         return float(total * scale)
 
     __call__ = forward
@@ -258,6 +268,24 @@ class Loss(Configurable):
         :func:`check_sample_weight` with this loss's reduction."""
         return check_sample_weight(sample_weight, n_samples, dtype, reduction=self.reduction,
                                    name=name, samples_of=samples_of)
+
+
+def _rescaled_total(per_sample: np.ndarray, sample_weight: np.ndarray | None,
+                    scale: float) -> float:
+    """``scale · Σ_i w_i Σ_j ℓ_ij`` (what :meth:`Loss.reduce` returns) for finite values
+    ``per_sample`` (n_samples, values per sample) whose sum overflowed their dtype.
+
+    The values are divided by the power of two ``c`` with ``c <= max |ℓ| < 2 c``
+    (:func:`chainrule._power_of_two.power_of_two_floor`: exact while they stay normal, and the
+    few that underflow are too small to change the total), so they lie in (-2, 2) and their
+    sum in float64 cannot overflow; ``scale`` (1/count for the mean) is multiplied in before
+    ``c``, so that a mean within the range stays finite. The result is a number of the
+    values' dtype, infinite only when the loss itself lies beyond its range (a sum)."""
+    c = float(power_of_two_floor(largest_magnitude(per_sample)))
+    rows = (per_sample.astype(np.float64) / c).sum(axis=1)
+    total = rows.sum() if sample_weight is None else sample_weight.astype(np.float64) @ rows
+    with np.errstate(over="ignore"):  # only a loss beyond the range
+        return float(per_sample.dtype.type(total * scale * c))
 
 
 def check_sample_weight(
