@@ -30,6 +30,7 @@ network end without the activation at all.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -187,7 +188,7 @@ class Loss(Configurable):
                 count = sample_weight.sum() * per_sample.shape[1]
         scale = 1.0 / count if self.reduction == "mean" else 1.0
         self._state = (shape, sample_weight, scale, per_sample.shape[1])
-        if not np.isfinite(total) and all_finite(per_sample):
+        if not math.isfinite(total) and all_finite(per_sample):  # (math: a scalar, per step)
             return _rescaled_total(per_sample, sample_weight, scale)
         return float(total * scale)
 
