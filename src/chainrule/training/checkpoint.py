@@ -41,8 +41,11 @@ exceptions to "bit for bit":
   ``EarlyStopping`` and ``ReduceLROnPlateau`` count their patience, and keep their best value,
   from the first epoch of the new ``fit``, unless it is given ``continue_callbacks=True``.
   (The learning-rate reductions already made are kept, in ``lr_factor``.) A
-  :class:`ModelCheckpoint` object keeps its best value over all the fits it sees; a new one
-  (e.g. in the process that resumes) has none, so its first epoch is written.
+  :class:`ModelCheckpoint` with ``save_best_only`` is the exception: in a resumed ``fit`` it
+  starts from the best value of its ``monitor`` in the restored history (a new one, in the
+  process that resumes, included), so it writes only an epoch better than every epoch of the
+  run so far, as it would had training never stopped: a file holding the run's best epoch is
+  not replaced by a worse one.
 
 How the saved fit ended (``History.interrupted``, ``stopped_early``, ``note``) is restored
 with the history and then cleared, as at the start of every ``fit``.
@@ -494,7 +497,13 @@ class ModelCheckpoint(_MonitoringCallback):
         otherwise after every epoch. The best value is kept over the fits of one Trainer, as
         the file keeps the best epoch: a later ``fit`` of it (or scikit-learn ``partial_fit``)
         writes only an epoch better than every earlier one. A fit of another Trainer starts a
-        new run, whose first epoch is written; :meth:`reset` starts one too.
+        new run, whose first epoch is written; :meth:`reset` starts one too. A resumed fit
+        (``fit(..., resume_from=...)``) continues the saved run: the best value starts from
+        the best ``monitor`` value in the restored history (respecting ``mode``; none when
+        it holds no finite one), for a new ModelCheckpoint too, so that the epochs written are
+        those of a run that never stopped and a worse resumed epoch does not replace the run's
+        best epoch in the file. (A file that does not hold that best epoch, e.g. a new path,
+        is written only once an epoch beats it.)
     mode : {"auto", "min", "max"}
         As in :class:`~chainrule.training.EarlyStopping`.
 
@@ -559,10 +568,14 @@ class ModelCheckpoint(_MonitoringCallback):
             self._tracker.check_available(trainer, "ModelCheckpoint")
         _contents(trainer, self.path)  # what cannot be recorded fails now, not after an epoch
         check_writable(self.path)  # as does a wrong path
-        if self._run is None or self._run() is not trainer:  # another Trainer: a new run
+        # Another Trainer starts a new run; a resumed fit the saved run, whose best so far is
+        # in the restored history (the best value stays over this Trainer's other fits).
+        if trainer.resumed or self._run is None or self._run() is not trainer:
             self.reset()
             self._run = weakref.ref(trainer)
-        self.written = False  # the best value stays over this Trainer's fits
+            if trainer.resumed and self.save_best_only:
+                _start_from_history(self._tracker, trainer.history)
+        self.written = False
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         if self.save_best_only and not self._tracker.improved(epoch, logs):
@@ -583,7 +596,26 @@ class ModelCheckpoint(_MonitoringCallback):
         elif self._best_epoch is not None:  # the best epoch of this Trainer's fits, kept
             trainer.history.note += (
                 f"; checkpoint at {self.path} holds the best epoch {self._best_epoch}")
+        elif self._tracker.best_epoch:  # started from the restored history: its best stays
+            trainer.history.note += (
+                f"; no checkpoint was written to {self.path}: no epoch of this fit completed "
+                f"with a better {self._tracker.monitor} than the run's best so far (epoch "
+                f"{self._tracker.best_epoch}, in the restored history)")
         else:
             trainer.history.note += (
                 f"; no checkpoint was written to {self.path}: no epoch of this fit completed "
                 f"with a best {self._tracker.monitor}")
+
+
+def _start_from_history(tracker: _Monitor, history: History) -> None:
+    """Set ``tracker`` as it stands after the epochs of ``history`` (a resumed run's): at the
+    best finite value of its quantity, by its mode, and the first epoch that reached it (an
+    improvement is strict, and ModelCheckpoint's ``min_delta`` is 0). A history without a
+    finite value of it leaves the tracker reset: the next finite value is the best."""
+    values = np.asarray(history.history.get(tracker.monitor, ()), dtype=np.float64)
+    finite = np.flatnonzero(np.isfinite(values))
+    if finite.size == 0:
+        return
+    pick = np.argmax if tracker._maximise() else np.argmin  # the first of equal values
+    index = finite[pick(values[finite])]
+    tracker.best, tracker.best_epoch = float(values[index]), history.epochs[index]

@@ -117,6 +117,10 @@ class Trainer:
     continue_callbacks : bool
         The current (or last) ``fit``'s ``continue_callbacks``: callbacks read it in
         ``on_train_begin`` to tell a new run from the continuation of the previous fit's.
+    resumed : bool
+        Whether the current (or last) ``fit`` resumed from a checkpoint (``resume_from``):
+        callbacks read it in ``on_train_begin``, when the restored history is in place
+        (``ModelCheckpoint`` with ``save_best_only`` starts its best value from it).
 
     Examples
     --------
@@ -191,6 +195,7 @@ class Trainer:
         self.stop_training = False
         self.lr_factor = 1.0
         self.continue_callbacks = False
+        self.resumed = False
         self._has_validation = False
         self._steps_before_fit = 0  # the optimizer's step count when the current fit began
         self._interrupt = DeferredInterrupt()  # Ctrl-C: stop after the current batch
@@ -283,6 +288,7 @@ class Trainer:
         continue_callbacks = check_bool(continue_callbacks, "continue_callbacks")
         restore = self._saved_state()  # put back if this fit fails before its first step
         self.continue_callbacks = continue_callbacks  # read by the callbacks' on_train_begin
+        self.resumed = resume_from is not None  # and this (ModelCheckpoint's)
         try:
             if resume_from is not None:
                 from .checkpoint import load_checkpoint
@@ -788,7 +794,7 @@ def logged_keys(metrics: Iterable[str], validation: bool) -> list[str]:
 #: The Trainer's attributes that a fit or the checkpoint it resumes from change (besides the
 #: weights, optimizer, generators and history): what a fit failing before any step puts back.
 _FIT_STATE = ("encoder", "epoch", "final_epoch", "epoch_in_progress", "stop_training",
-              "lr_factor", "split_seed", "_has_validation", "continue_callbacks")
+              "lr_factor", "split_seed", "_has_validation", "continue_callbacks", "resumed")
 
 #: Keys ``fit`` logs itself, which no metric may be named.
 _RESERVED_KEYS = ("loss", "lr", "seconds", *HISTORY_FIELDS)
