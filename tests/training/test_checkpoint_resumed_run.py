@@ -1,5 +1,5 @@
 """Resuming continues the saved run: a new save_best_only ModelCheckpoint starts from the
-restored history's best."""
+restored history's best, and the batch size, shuffling and loss must be the run's."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.datasets import make_moons
-from chainrule.io import read_tensors
-from chainrule.optim import SGD
+from chainrule.datasets import make_blobs, make_moons
+from chainrule.io import read_tensors, write_tensors
+from chainrule.losses import MSE, CrossEntropy, Huber
+from chainrule.optim import SGD, Adam
 from chainrule.training import LambdaCallback, Trainer
 from chainrule.training.checkpoint import ModelCheckpoint, checkpoint_network
 
@@ -141,3 +142,126 @@ def test_a_resumed_history_without_finite_values_writes_the_first_finite_epoch(t
     history = moons_trainer([checkpoint]).fit(X, y, epochs=1, validation_split=0.3,
                                               resume_from=last)
     assert np.isnan(history["val_loss"][:2]).all() and checkpoint.saved_epochs == [3]
+
+
+# -- the batch size, shuffling and loss of the saved run -------------------------------------------
+
+
+def blobs():
+    return make_blobs(120, centers=3, std=2.0, seed=1)
+
+
+def blobs_trainer(*, lr=0.01, batch_size=16, shuffle=True, loss="cross_entropy", callbacks=()):
+    net = cr.mlp([2, 8, 3], output="softmax", dropout=0.2, seed=5)
+    return Trainer(net, loss, Adam(lr=lr), batch_size=batch_size, shuffle=shuffle, seed=9,
+                   verbose=0, callbacks=list(callbacks))
+
+
+def blobs_checkpoint(tmp_path):
+    path = tmp_path / "c.safetensors"
+    blobs_trainer(callbacks=[ModelCheckpoint(path)]).fit(*blobs(), epochs=2)
+    return path
+
+
+@pytest.mark.parametrize(
+    "settings, differences",
+    [
+        ({"batch_size": 7}, ["batch_size: saved 16, now 7"]),
+        ({"shuffle": False}, ["shuffle: saved True, now False"]),
+        ({"loss": CrossEntropy(label_smoothing=0.3)},
+         ["loss.label_smoothing: saved 0.0, now 0.3"]),
+        ({"loss": CrossEntropy(reduction="sum")}, ["loss.reduction: saved 'mean', now 'sum'"]),
+        ({"lr": 0.02, "batch_size": 8, "shuffle": False},
+         ["optimizer.lr: saved 0.01, now 0.02", "batch_size: saved 16, now 8",
+          "shuffle: saved True, now False"]),
+    ],
+    ids=["batch_size", "shuffle", "label_smoothing", "reduction", "several"],
+)
+def test_resuming_with_another_batch_size_shuffling_or_loss_is_refused(tmp_path, settings,
+                                                                      differences):
+    X, y = blobs()
+    path = blobs_checkpoint(tmp_path)
+    trainer = blobs_trainer(**settings)
+    before = trainer.net.parameters.copy()
+    with pytest.raises(cr.ModelFormatError) as info:
+        trainer.fit(X, y, epochs=1, resume_from=path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: the checkpoint's run used other training settings than "
+                              f"this trainer: {'; '.join(differences)}. ")
+    assert "checkpoint_network(path)" in message and "without resume_from" in message
+    np.testing.assert_array_equal(trainer.net.parameters, before)  # nothing changed
+    assert trainer.epoch == 0 and trainer.encoder is None and not trainer.resumed
+
+
+def line():
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    return X, X @ np.array([1.0, -2.0])
+
+
+def regressor(loss, callbacks=()):
+    return Trainer(cr.mlp([2, 4, 1], seed=0), loss, Adam(), seed=0, verbose=0,
+                   callbacks=list(callbacks))
+
+
+def test_another_loss_class_is_refused_naming_both(tmp_path):
+    """A regression run's checkpoint resumed with another loss: the loss's every setting."""
+    X, y = line()
+    path = tmp_path / "c.safetensors"
+    regressor("mse", [ModelCheckpoint(path)]).fit(X, y, epochs=1)
+    with pytest.raises(cr.ModelFormatError, match=(
+            r"other training settings than this trainer: loss.delta: saved '\(not set\)', now "
+            r"1.0; loss.name: saved 'mse', now 'huber'\. ")):
+        regressor(Huber()).fit(X, y, epochs=1, resume_from=path)
+
+
+def test_the_same_settings_in_new_objects_resume_bit_identically(tmp_path):
+    X, y = blobs()
+    straight = blobs_trainer(loss=CrossEntropy(label_smoothing=0.1), batch_size=12)
+    straight.fit(X, y, epochs=4)
+    path = tmp_path / "c.safetensors"
+    blobs_trainer(loss={"name": "cross_entropy", "label_smoothing": 0.1}, batch_size=12,
+                  callbacks=[ModelCheckpoint(path)]).fit(X, y, epochs=2)
+    record = json.loads(read_tensors(path)[1]["trainer"])
+    assert (record["batch_size"], record["shuffle"], record["loss"]) == (
+        12, True, {"name": "cross_entropy", "from_logits": False, "label_smoothing": 0.1,
+                   "reduction": "mean"})
+    resumed = blobs_trainer(loss=CrossEntropy(label_smoothing=0.1), batch_size=12)
+    resumed.fit(X, y, epochs=2, resume_from=path)
+    assert resumed.net.parameters.tobytes() == straight.net.parameters.tobytes()
+
+
+def test_a_checkpoint_without_these_settings_still_resumes(tmp_path):
+    """Checkpoints written before the batch size, shuffling and loss were recorded lack them:
+    they resume (bit for bit, with the run's settings), those settings unchecked."""
+    X, y = blobs()
+    straight = blobs_trainer()
+    straight.fit(X, y, epochs=4)
+    path = blobs_checkpoint(tmp_path)
+    tensors, metadata = read_tensors(path, check_finite=False)
+    record = json.loads(metadata["trainer"])
+    for field in ("batch_size", "shuffle", "loss"):
+        del record[field]
+    write_tensors(path, tensors, {**metadata, "trainer": json.dumps(record)})
+    resumed = blobs_trainer()
+    assert resumed.fit(X, y, epochs=2, resume_from=path).epochs == [1, 2, 3, 4]
+    assert resumed.net.parameters.tobytes() == straight.net.parameters.tobytes()
+    other = blobs_trainer(batch_size=7, shuffle=False)  # nothing recorded to compare with
+    assert other.fit(X, y, epochs=1, resume_from=path).epochs == [1, 2, 3]
+
+
+def test_an_unregistered_loss_is_recorded_by_its_class(tmp_path):
+    """A loss class of one's own with no registered name has no config: the checkpoint is
+    still written, naming the class, and resuming compares the class."""
+
+    class MyMSE(MSE):
+        pass
+
+    X, y = line()
+    path = tmp_path / "c.safetensors"
+    regressor(MyMSE(), [ModelCheckpoint(path)]).fit(X, y, epochs=1)
+    record = json.loads(read_tensors(path)[1]["trainer"])
+    assert record["loss"] == {"class": f"{MyMSE.__module__}.{MyMSE.__qualname__}"}
+    assert regressor(MyMSE()).fit(X, y, epochs=1, resume_from=path).epochs == [1, 2]
+    with pytest.raises(cr.ModelFormatError,
+                       match=r"loss.class: saved '.*MyMSE', now '\(not set\)'"):
+        regressor("mse").fit(X, y, epochs=1, resume_from=path)

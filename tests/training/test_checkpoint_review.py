@@ -436,8 +436,8 @@ def test_resuming_with_other_settings_is_refused_listing_them(tmp_path, saved, r
     with pytest.raises(cr.ModelFormatError) as info:
         trainer.fit(X, y, epochs=1, resume_from=path)
     message = str(info.value)
-    assert message.startswith(f"{path}: the checkpoint's run used other optimizer or schedule "
-                              f"settings than this trainer: {'; '.join(differences)}. ")
+    assert message.startswith(f"{path}: the checkpoint's run used other training settings "
+                              f"than this trainer: {'; '.join(differences)}. ")
     assert "checkpoint_network(path)" in message and "without resume_from" in message
     np.testing.assert_array_equal(trainer.net.parameters, before[0])  # nothing changed
     assert (trainer.optimizer.lr, trainer.epoch, trainer.encoder) == (*before[1:], None)

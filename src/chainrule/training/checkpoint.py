@@ -10,9 +10,11 @@ A checkpoint is one safetensors file (written atomically with :func:`chainrule.i
 - metadata ``config`` — the network's architecture (JSON, as in a model file), and
   ``trainer`` — JSON with the epoch, whether the file was written in the middle of the next
   one (``partial_epoch``, at Ctrl-C), the optimizer's config, step count and learning rate, the
-  schedule's config, ``lr_factor``, the state of every random generator (the trainer's shuffling,
-  each dropout layer's masks), the validation-split seed, the classes and the history's
-  ``keys`` (in order), ``interrupted``, ``stopped_early`` and ``note``.
+  schedule's config, the loss's config (``loss``; ``{"class": "<module>.<qualname>"}`` for a
+  loss class with no registered name), ``batch_size``, ``shuffle``, ``lr_factor``, the state of
+  every random generator (the trainer's shuffling, each dropout layer's masks), the
+  validation-split seed, the classes and the history's ``keys`` (in order), ``interrupted``,
+  ``stopped_early`` and ``note``.
 
 The history's numbers are tensors because a run rewrites the checkpoint every epoch: as JSON
 they made each save cost O(epochs) in encoding and filled the 16 MiB header a reader accepts
@@ -29,9 +31,12 @@ in the same dtype.
 Resuming restores all of it, so training 10 epochs equals training 5, checkpointing, and
 resuming for 5 more — bit for bit. It continues the saved run, and only that run: the Trainer
 must have the same network architecture, the same optimizer with the same settings (every
-value of ``optimizer.get_config()``, the learning rate included) and the same schedule (or
-none); any difference is refused with a :class:`~chainrule.ModelFormatError` that lists it. To
-train on with other settings (e.g. a lower learning rate), start a new ``fit`` from the
+value of ``optimizer.get_config()``, the learning rate included), the same schedule (or
+none), the same loss with the same settings (every value of ``loss.get_config()``, e.g.
+``label_smoothing``), the same ``batch_size`` and the same ``shuffle``; any difference is
+refused with a :class:`~chainrule.ModelFormatError` that lists it. (A checkpoint written before
+the loss, ``batch_size`` and ``shuffle`` were recorded resumes without those being compared.)
+To train on with other settings (e.g. a lower learning rate), start a new ``fit`` from the
 checkpoint's weights: ``net = checkpoint_network(path)``, then ``Trainer(net, ...)``. Two
 exceptions to "bit for bit":
 
@@ -87,6 +92,7 @@ from .callbacks import _Monitor, _MonitoringCallback
 from .history import HISTORY_FIELDS, History
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..losses import Loss
     from .trainer import Trainer
 
 _MODEL, _OPTIMIZER, _HISTORY = "model.", "optimizer.", "history."
@@ -142,6 +148,7 @@ def _contents(trainer: Trainer, source: str,
             "lr_factor": trainer.lr_factor,
             "optimizer": {"config": configs[0], "step": state["step"], "lr": state["lr"]},
             "schedule": configs[1],
+            **_run_settings(trainer),
             "rng": _state_to_json(trainer.rng.bit_generator.state),
             "split_seed": trainer.split_seed,
             "dropout_rngs": {
@@ -167,7 +174,9 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
 
     The checkpoint is resumed as the run that wrote it, so ``trainer`` must have been built
     with the same architecture, the same optimizer type with the same settings (every value
-    of ``optimizer.get_config()``, ``lr`` included) and the same schedule (or none as well).
+    of ``optimizer.get_config()``, ``lr`` included), the same schedule (or none as well), the
+    same loss with the same settings, the same ``batch_size`` and the same ``shuffle`` (the
+    last three where the checkpoint records them: see the module docstring).
     Everything is read and checked before anything changes: on any error ``trainer`` is left
     as it was.
 
@@ -179,12 +188,12 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
         is not float64 with one value per epoch, epochs that are not increasing integers
         within [1, epoch], classes that are not a valid target record as in a model file; NaN
         or infinity in the weights or the optimizer state, though the history may hold
-        them), or one of another run: another
-        architecture, another optimizer type, other optimizer or schedule settings (the
-        message lists each differing setting with its saved and current value), or another
-        loss (a task the trainer's loss does not train). The message names the file. To
-        train on from a checkpoint with other settings, build a new Trainer around
-        :func:`checkpoint_network` ``(path)`` and call ``fit`` without ``resume_from``.
+        them), or one of another run: another architecture, another optimizer type, other
+        optimizer, schedule or loss settings, another batch size or shuffling (the message
+        lists each differing setting with its saved and current value), or a loss that does
+        not train the saved task. The message names the file. To train on from a checkpoint
+        with other settings, build a new Trainer around :func:`checkpoint_network` ``(path)``
+        and call ``fit`` without ``resume_from``.
     """
     source, tensors, metadata, record = _read(path)
     net, optimizer = trainer.net, trainer.optimizer
@@ -235,11 +244,11 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> None:
 def checkpoint_network(path: str | os.PathLike[str], *, seed: Any = None) -> Sequential:
     """The network stored in a checkpoint, as :func:`chainrule.load` returns a model file's.
 
-    Also the way to train on from a checkpoint with other optimizer or schedule settings than
-    the saved run's (which ``fit(resume_from=...)`` refuses): build a new Trainer around this
-    network and ``fit`` it, which starts a new run from the checkpoint's weights. ``seed``
-    seeds the network's own generator (dropout masks), as :func:`chainrule.load`'s does: give
-    one for a run that repeats bit for bit.
+    Also the way to train on from a checkpoint with other optimizer, schedule, loss or batch
+    settings than the saved run's (which ``fit(resume_from=...)`` refuses): build a new
+    Trainer around this network and ``fit`` it, which starts a new run from the checkpoint's
+    weights. ``seed`` seeds the network's own generator (dropout masks), as
+    :func:`chainrule.load`'s does: give one for a run that repeats bit for bit.
     """
     source, tensors, metadata, _ = _read(path)
     return network_from(metadata["config"], _model_tensors(tensors), source=source, seed=seed)
@@ -251,8 +260,10 @@ def _classes_of(trainer: Trainer) -> np.ndarray | None:
 
 
 def _check_same_settings(trainer: Trainer, record: dict[str, Any], source: str) -> None:
-    """A :class:`ModelFormatError` unless ``trainer``'s optimizer and schedule are the ones
-    the checkpoint's run had, setting by setting (compared as JSON, as they are stored)."""
+    """A :class:`ModelFormatError` unless ``trainer``'s optimizer, schedule, loss, batch size
+    and shuffling are the ones the checkpoint's run had, setting by setting (compared as
+    JSON, as they are stored). The last three are compared where the record holds them: a
+    checkpoint written before they were recorded lacks them."""
     optimizer = record.get("optimizer")
     saved = optimizer.get("config") if isinstance(optimizer, dict) else None
     if not isinstance(saved, dict) or "schedule" not in record:
@@ -268,19 +279,47 @@ def _check_same_settings(trainer: Trainer, record: dict[str, Any], source: str) 
         )
     differences = _differences("optimizer", saved, current)
     schedule = None if trainer.schedule is None else _as_json(trainer.schedule.get_config())
-    if isinstance(record["schedule"], dict) and isinstance(schedule, dict):
-        differences += _differences("schedule", record["schedule"], schedule)
-    elif record["schedule"] != schedule:
-        differences.append(f"schedule: saved {record['schedule']!r:.200}, now {schedule!r:.200}")
+    differences += _setting_differences("schedule", record["schedule"], schedule)
+    for key, value in _run_settings(trainer).items():
+        if key in record:
+            differences += _setting_differences(key, record[key], value)
     if differences:
         raise ModelFormatError(
-            f"{source}: the checkpoint's run used other optimizer or schedule settings than "
-            f"this trainer: {'; '.join(differences)}. Resuming continues the saved run exactly, "
+            f"{source}: the checkpoint's run used other training settings than this "
+            f"trainer: {'; '.join(differences)}. Resuming continues the saved run exactly, "
             "so it needs the same settings: build the Trainer with the saved ones. To train on "
             "with other settings, start a new fit from the checkpoint's weights: net = "
             "chainrule.training.checkpoint.checkpoint_network(path), then "
             "Trainer(net, ...).fit(X, y) without resume_from"
         )
+
+
+def _run_settings(trainer: Trainer) -> dict[str, Any]:
+    """The settings besides the optimizer and the schedule that make a run what it is, as
+    the record stores them: the loss's config, ``batch_size`` (which batches each step sees)
+    and ``shuffle`` (their order, and the shuffling generator's draws)."""
+    return {"loss": _loss_record(trainer.loss), "batch_size": trainer.batch_size,
+            "shuffle": trainer.shuffle}
+
+
+def _loss_record(loss: Loss) -> dict[str, Any]:
+    """``loss.get_config()`` as JSON data (its registered name and every setting), or, for a
+    loss class of one's own with no registered name (or settings that are not JSON data),
+    ``{"class": "<module>.<qualname>"}``: the checkpoint is written whatever the loss (as it
+    was before the loss was recorded), and resuming then compares the class alone."""
+    try:
+        return _as_json(loss.get_config())
+    except (TypeError, ValueError):
+        cls = type(loss)
+        return {"class": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def _setting_differences(what: str, saved: Any, current: Any) -> list[str]:
+    """The differences of one recorded setting: key by key for two configs (dicts, see
+    :func:`_differences`), else the two values whole (``"schedule: saved None, now {...}"``)."""
+    if isinstance(saved, dict) and isinstance(current, dict):
+        return _differences(what, saved, current)
+    return [] if saved == current else [f"{what}: saved {saved!r:.200}, now {current!r:.200}"]
 
 
 def _differences(what: str, saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:

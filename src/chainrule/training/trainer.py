@@ -236,8 +236,9 @@ class Trainer:
             first, and ``epochs`` more epochs are trained, exactly as if training had never
             stopped. This continues the saved run, so the trainer must have its network
             architecture, its optimizer with the same settings (every value of
-            ``optimizer.get_config()``, ``lr`` included) and its schedule (or none); a
-            difference raises :class:`~chainrule.ModelFormatError` listing each differing
+            ``optimizer.get_config()``, ``lr`` included), its schedule (or none), its loss with
+            the same settings (``loss.get_config()``), its ``batch_size`` and its ``shuffle``;
+            a difference raises :class:`~chainrule.ModelFormatError` listing each differing
             setting. To train on with other settings, start a new fit from the checkpoint's
             weights instead: ``Trainer(checkpoint_network(path), ...).fit(X, y)`` (see
             :func:`~chainrule.training.checkpoint.checkpoint_network`).
@@ -263,8 +264,8 @@ class Trainer:
         Raises
         ------
         ModelFormatError
-            ``resume_from`` is not a checkpoint of this network, optimizer and schedule, or is
-            damaged.
+            ``resume_from`` is not a checkpoint of this network, optimizer, schedule, loss,
+            batch size and shuffling, or is damaged.
         ValueError
             Bad data; or the loss is NaN or infinite before the first step of this fit (at
             the weights it started from: the data, not the learning rate, is the cause).
