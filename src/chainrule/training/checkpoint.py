@@ -29,7 +29,8 @@ MT19937, Philox, SFC64): the arrays some of them hold are written as ``{"dtype":
 in the same dtype.
 
 Resuming restores all of it, so training 10 epochs equals training 5, checkpointing, and
-resuming for 5 more — bit for bit. It continues the saved run, and only that run: the Trainer
+resuming for 5 more — bit for bit (on one machine, NumPy/BLAS build and number of BLAS
+threads: a resume with another thread count rounds differently from there on). It continues the saved run, and only that run: the Trainer
 must have the same network architecture, the same optimizer with the same settings (every
 value of ``optimizer.get_config()``, the learning rate included), the same schedule (or
 none), the same loss with the same settings (every value of ``loss.get_config()``, e.g.

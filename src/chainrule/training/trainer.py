@@ -66,7 +66,9 @@ class Trainer:
         Visit the training samples in a new random order every epoch.
     seed : int, Generator or None
         Source of the shuffling and of the validation split. With the network's own seed it
-        makes ``fit`` reproducible bit for bit.
+        makes ``fit`` reproducible bit for bit on one machine, NumPy/BLAS build and number of
+        BLAS threads (the BLAS library's kernels and its split of each product across threads
+        decide the last bits).
     metrics : sequence of str or callable
         Metric names from :data:`chainrule.training.metrics.METRICS` (``"accuracy"``,
         ``"mse"``, ``"mae"``, ``"r2"``, ``"log_loss"``) or functions ``f(y_true, y_pred)``.
