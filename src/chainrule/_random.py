@@ -10,6 +10,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+from numpy.random.bit_generator import ISpawnableSeedSequence
 
 SeedLike = int | np.random.Generator | None
 
@@ -34,5 +35,26 @@ def as_generator(seed: Any, name: str = "seed") -> np.random.Generator:
 
 
 def spawn(rng: np.random.Generator) -> np.random.Generator:
-    """An independent child Generator, so that one consumer's draws never shift another's."""
-    return rng.spawn(1)[0]
+    """An independent child Generator, so that one consumer's draws never shift another's
+    (:func:`spawn_many` of one)."""
+    return spawn_many(rng, 1)[0]
+
+
+def spawn_many(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
+    """``n`` independent child Generators of ``rng``, with its kind of bit generator.
+
+    ``rng.spawn(n)`` where NumPy can spawn: from the SeedSequence that seeded the bit
+    generator, without drawing from ``rng``. A bit generator seeded the legacy way (that of
+    a ``RandomState``, ``np.random.Generator(np.random.RandomState(0)._bit_generator)``) has
+    no SeedSequence, and NumPy's ``spawn`` raises "The underlying SeedSequence does not
+    implement spawning."; the children then come from a SeedSequence seeded with 128 bits
+    drawn from ``rng``: as reproducible (the same state gives the same children) and as
+    independent of one another (SeedSequence's spawning), but ``rng``'s stream moves on.
+    """
+    seed_sequence = rng.bit_generator.seed_seq
+    if isinstance(seed_sequence, ISpawnableSeedSequence):
+        return rng.spawn(n)
+    entropy = rng.integers(2**32, size=4, dtype=np.uint64).tolist()
+    bit_generator = type(rng.bit_generator)
+    return [np.random.Generator(bit_generator(child))
+            for child in np.random.SeedSequence(entropy).spawn(n)]

@@ -40,6 +40,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._random import spawn_many
 from .._validation import (
     all_finite,
     check_bool,
@@ -255,7 +256,7 @@ class BaseMLP(BaseEstimator):
             if y.ndim == 2 and y.shape[1] == 1:  # a column: 1-D, with scikit-learn's warning
                 y = column_or_1d(y, warn=True)
             y = self._encode_targets(y, weights, first_pass, incremental, classes)
-        net_rng, shuffle_rng, split_rng = rng.spawn(3)  # weights, shuffling, split
+        net_rng, shuffle_rng, split_rng = spawn_many(rng, 3)  # weights, shuffling, split
         if first_pass:
             self._build_network(X, settings, net_rng)
             self.__dict__.update(no_improvement_start(self.early_stopping))
