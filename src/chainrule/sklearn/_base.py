@@ -24,6 +24,8 @@ A ``fit`` or ``partial_fit`` that raises before its first optimizer step (bad da
 that cannot be drawn, a callback that refuses, such a loss) leaves the estimator exactly as it
 was: fitted attributes, network, Trainer. One that raises later keeps what it trained, with
 ``n_iter_``, ``loss_curve_`` and ``loss_`` (the last of the curve) telling the epochs done.
+The fit's Generator is drawn from ``random_state`` only once the data passed their checks, so
+a fit that refuses its data does not move a ``RandomState`` (or NumPy's global state) on.
 """
 
 from __future__ import annotations
@@ -72,11 +74,11 @@ from ._translate import (
     DEFAULT_LEARNING_RATE,
     LEARNING_RATES,
     check_solver,
-    generator,
     hidden_activations,
     hidden_sizes,
     network_dtype,
     optimizer_for,
+    random_source,
     set_penalties,
 )
 
@@ -213,15 +215,15 @@ class BaseMLP(BaseEstimator):
         self, X: Any, y: Any, sample_weight: Any, *, incremental: bool, classes: Any = None
     ) -> BaseMLP:
         settings = self._settings()
-        rng = generator(self.random_state)
+        draw_generator = random_source(self.random_state)  # drawn once the data are checked
         optimizer = optimizer_for(self, settings)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         restore = self._saved_state()
         trainer = None  # the Trainer once training starts, and its step count then
         try:
-            train, validation = self._prepare(X, y, sample_weight, settings, optimizer, rng,
-                                              incremental, classes)
+            train, validation = self._prepare(X, y, sample_weight, settings, optimizer,
+                                              draw_generator, incremental, classes)
             trainer, steps = self._trainer, self._trainer.optimizer.n_steps
             epochs = 1 if incremental else settings["max_iter"]
             converged = self._train(train, validation, settings, epochs, incremental)
@@ -242,10 +244,13 @@ class BaseMLP(BaseEstimator):
 
     def _prepare(
         self, X: Any, y: Any, sample_weight: Any, settings: dict[str, Any],
-        optimizer: Optimizer, rng: np.random.Generator, incremental: bool, classes: Any,
+        optimizer: Optimizer, draw_generator: Callable[[], np.random.Generator],
+        incremental: bool, classes: Any,
     ) -> tuple[tuple, tuple | None]:
         """Everything before training: the data checked, the targets encoded (the target
-        attributes set on a first pass), the network built or adapted, the Trainer made or
+        attributes set on a first pass), the fit's Generator drawn (``draw_generator``, from
+        :func:`._translate.random_source`: only now, so that a fit refusing its data leaves
+        ``random_state`` as it was), the network built or adapted, the Trainer made or
         updated; returns the (train, validation) triples ``(X, y, sample_weight)``."""
         first_pass = not self.__sklearn_is_fitted__() or not (self.warm_start or incremental)
         new_trainer = first_pass or not incremental  # every fit gets a fresh optimizer
@@ -256,7 +261,8 @@ class BaseMLP(BaseEstimator):
             if y.ndim == 2 and y.shape[1] == 1:  # a column: 1-D, with scikit-learn's warning
                 y = column_or_1d(y, warn=True)
             y = self._encode_targets(y, weights, first_pass, incremental, classes)
-        net_rng, shuffle_rng, split_rng = spawn_many(rng, 3)  # weights, shuffling, split
+        # weights, shuffling, split
+        net_rng, shuffle_rng, split_rng = spawn_many(draw_generator(), 3)
         if first_pass:
             self._build_network(X, settings, net_rng)
             self.__dict__.update(no_improvement_start(self.early_stopping))
@@ -347,7 +353,7 @@ class BaseMLP(BaseEstimator):
 
         ``batch_size`` is the Trainer's: an int, :data:`._translate.AUTO_BATCH` for
         ``"auto"`` (the Trainer clips it to the number of samples). ``random_state`` and
-        ``optimizer`` are checked by :func:`._translate.generator` and
+        ``optimizer`` are checked by :func:`._translate.random_source` and
         :func:`._translate.optimizer_for`, called right after.
         """
         flags = {name: check_bool(getattr(self, name), name)

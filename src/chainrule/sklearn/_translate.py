@@ -31,7 +31,7 @@ is: ``l1 · ‖W‖₁`` added to every batch's mean loss.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -54,8 +54,12 @@ AUTO_BATCH = 200
 DEFAULT_LEARNING_RATE = 0.001
 
 
-def generator(random_state: Any) -> np.random.Generator:
-    """A ``numpy.random.Generator`` from scikit-learn's ``random_state``.
+def random_source(random_state: Any) -> Callable[[], np.random.Generator]:
+    """``random_state`` checked (as the other hyperparameters, before the data), and a
+    function making the fit's ``numpy.random.Generator`` from it, called once the data passed
+    their checks: a fit that fails on its data (NaN, a single class) draws nothing from a
+    ``RandomState`` or NumPy's global state, so the next fit is the one it would have been,
+    as with scikit-learn's estimators (which draw when they initialise the weights).
 
     A ``RandomState``: one draw from it seeds the Generator (so successive fits differ, as
     scikit-learn's convention for a shared RandomState). ``None`` is NumPy's global
@@ -67,14 +71,16 @@ def generator(random_state: Any) -> np.random.Generator:
     if random_state is None:
         random_state = check_random_state(None)  # np.random.mtrand._rand
     if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(int(random_state.randint(np.iinfo(np.int32).max)))
+        state = random_state
+        return lambda: np.random.default_rng(int(state.randint(np.iinfo(np.int32).max)))
     try:
-        return as_generator(random_state, "random_state")
+        rng = as_generator(random_state, "random_state")
     except TypeError:  # as_generator's message does not list RandomState
         raise TypeError(
             "random_state must be None, a non-negative int, a numpy RandomState or Generator, "
             f"got {random_state!r} ({type(random_state).__name__})"
         ) from None
+    return lambda: rng
 
 
 def hidden_sizes(hidden_layer_sizes: Any) -> list[int]:

@@ -63,7 +63,8 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
         Seeds the weights, the dropout masks, the shuffling and the validation split. None
         draws from NumPy's global RandomState, as scikit-learn does (``np.random.seed``
         makes fits reproducible; each fit moves the global state on); a RandomState is
-        drawn from once per fit. A Generator seeded the legacy way, which cannot spawn, gives
+        drawn from once per fit, after the data passed their checks (a fit that refuses its
+        data draws nothing). A Generator seeded the legacy way, which cannot spawn, gives
         its streams from draws of its own (:func:`chainrule._random.spawn_many`).
     tol : float, default 1e-4
     n_iter_no_change : int, default 10

@@ -17,7 +17,7 @@ from ..perceptron import Perceptron as RosenblattPerceptron
 from ..perceptron import _scores
 from ._base import FLOATS
 from ._data import CheckedScore, sklearn_checks
-from ._translate import generator, network_dtype
+from ._translate import network_dtype, random_source
 
 
 class Perceptron(CheckedScore, ClassifierMixin, BaseEstimator):
@@ -46,7 +46,8 @@ class Perceptron(CheckedScore, ClassifierMixin, BaseEstimator):
         Visit the samples in a new random order every epoch.
     random_state : int, RandomState, Generator or None, default None
         Source of the shuffling. None draws from NumPy's global RandomState, as
-        scikit-learn does (``np.random.seed`` makes fits reproducible).
+        scikit-learn does (``np.random.seed`` makes fits reproducible). A fit that refuses
+        its data draws nothing from it.
     verbose : bool or int >= 0, default False
         Print whether training converged.
     dtype : {None, "float32", "float64"}, default None
@@ -104,7 +105,7 @@ class Perceptron(CheckedScore, ClassifierMixin, BaseEstimator):
         verbose = check_verbose(self.verbose, high=None)
         if self.dtype is not None:
             check_float_dtype(self.dtype)
-        rng = generator(self.random_state)
+        draw_generator = random_source(self.random_state)  # drawn once the data are checked
         with sklearn_checks(X=X, y=y):
             X, y = validate_data(self, X, y, dtype=FLOATS)
             y = column_or_1d(y, warn=True)
@@ -119,7 +120,7 @@ class Perceptron(CheckedScore, ClassifierMixin, BaseEstimator):
                 "least 2 classes"
             )
         rosenblatt = RosenblattPerceptron(
-            lr, epochs, shuffle=shuffle, seed=rng, dtype=network_dtype(self.dtype, X),
+            lr, epochs, shuffle=shuffle, seed=draw_generator(), dtype=network_dtype(self.dtype, X),
             verbose=bool(verbose),
         ).fit(X, y)
         self.classes_ = rosenblatt.classes_
