@@ -380,9 +380,9 @@ def _model_metrics(net, targets, X: np.ndarray, y: np.ndarray, what: str = "y",
 _GUESSES = {
     "multiclass": "class labels (saved without trainer=), so the classes are output indices",
     "binary": "class labels (saved without trainer=), so the classes are 0 and 1 (1 where "
-              "the sigmoid output is >= 0.5)",
+              "the sigmoid output is > 0.5)",
     "multilabel": "labels (saved without trainer=), so each sigmoid output is a yes/no label, "
-                  "1 where that output is >= 0.5 (multilabel)",
+                  "1 where that output is > 0.5 (multilabel)",
 }
 
 

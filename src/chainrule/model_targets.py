@@ -75,8 +75,8 @@ class ModelTargets:
     --------
     >>> targets = ModelTargets("binary", np.array([-1, 1]), n_outputs=1, from_logits=True)
     >>> P = targets.probabilities(np.array([[0.0], [3.0]]))    # sigmoid of the logits
-    >>> targets.encoder().decode(P).tolist()
-    [1, 1]
+    >>> targets.encoder().decode(P).tolist()    # p = 0.5 is the first class
+    [-1, 1]
     """
 
     task: str

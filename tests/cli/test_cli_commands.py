@@ -603,7 +603,7 @@ def test_predict_with_a_sigmoid_model_writes_classes_at_the_half_threshold(tmp_p
     with open(tmp_path / "p.csv") as file:
         rows = list(csv.reader(file))
     assert rows[0] == ["class"]
-    assert [int(r[0]) for r in rows[1:]] == (net.forward(X)[:, 0] >= 0.5).astype(int).tolist()
+    assert [int(r[0]) for r in rows[1:]] == (net.forward(X)[:, 0] > 0.5).astype(int).tolist()
 
 
 def test_predict_and_evaluate_read_and_write_upper_case_suffixes(tmp_path, rng, capsys):
@@ -613,7 +613,7 @@ def test_predict_and_evaluate_read_and_write_upper_case_suffixes(tmp_path, rng, 
         np.save(file, X)
     assert main(["predict", model, str(tmp_path / "X.NPY"), "-o", str(tmp_path / "p.NPY")]) == 0
     with open(tmp_path / "p.NPY", "rb") as file:  # written as .npy, not as CSV text
-        np.testing.assert_array_equal(np.load(file).ravel(), net.forward(X)[:, 0] >= 0.5)
+        np.testing.assert_array_equal(np.load(file).ravel(), net.forward(X)[:, 0] > 0.5)
     data = tmp_path / "TRAIN.CSV"
     with open(data, "w", newline="") as file:
         csv.writer(file).writerows([["a", "b", "label"],

@@ -218,11 +218,11 @@ def test_predict_without_stored_labels_writes_one_column_per_sigmoid_output(tmp_
                  "-o", str(tmp_path / "p.csv")]) == 0
     rows = _read_csv(tmp_path / "p.csv")
     assert rows[0] == ["output_0", "output_1"]  # one name per column, as with stored labels
-    expected = (net.forward(X) >= 0.5).astype(np.int64)
+    expected = (net.forward(X) > 0.5).astype(np.int64)
     assert [[int(v) for v in row] for row in rows[1:]] == expected.tolist()
     err = capsys.readouterr().err
     assert "output indices" not in err
-    assert "does not record its labels" in err and "1 where that output is >= 0.5" in err
+    assert "does not record its labels" in err and "1 where that output is > 0.5" in err
     features, last = read_table(tmp_path / "p.csv")  # chainrule reads it back, every row
     np.testing.assert_array_equal(np.column_stack([features, last]), expected)
 
@@ -243,11 +243,11 @@ def test_evaluate_reads_several_sigmoid_outputs_without_stored_labels_as_predict
     assert _printed_metrics(captured.out) == pytest.approx(
         {"accuracy": metrics.multilabel_accuracy(Y, P),
          "log_loss": metrics.multilabel_log_loss(Y, P)}, abs=1e-4)
-    assert "1 where that output is >= 0.5 (multilabel)" in captured.err  # as predict says
+    assert "1 where that output is > 0.5 (multilabel)" in captured.err  # as predict says
     np.save(tmp_path / "X.npy", X)
     assert main(["predict", model, str(tmp_path / "X.npy"), "-o", str(tmp_path / "p.npy")]) == 0
     predicted = np.load(tmp_path / "p.npy")
-    np.testing.assert_array_equal(predicted, (P >= 0.5).astype(np.int64))
+    np.testing.assert_array_equal(predicted, (P > 0.5).astype(np.int64))
     assert np.all(predicted == Y, axis=1).mean() == pytest.approx(
         metrics.multilabel_accuracy(Y, P))  # the accuracy evaluate reports
 

@@ -5,9 +5,9 @@ task           loss and y                             encoded for the loss      
 =============  =====================================  ==========================  ================
 multiclass     CrossEntropy, labels (n_samples,)      class indices (n_samples,)  argmax → label
                CrossEntropy, targets (n, n_classes)   unchanged                   argmax
-binary         BinaryCrossEntropy, labels (n,),       0/1 column (n_samples, 1)   p ≥ 0.5 → label
+binary         BinaryCrossEntropy, labels (n,),       0/1 column (n_samples, 1)   p > 0.5 → label
                network with one output
-multilabel     BinaryCrossEntropy, (n, n_outputs)     unchanged, values in [0,1]  p ≥ 0.5 → 0/1
+multilabel     BinaryCrossEntropy, (n, n_outputs)     unchanged, values in [0,1]  p > 0.5 → 0/1
 regression     any other loss                         floats (n, n_outputs)       the output
 =============  =====================================  ==========================  ================
 
@@ -157,9 +157,9 @@ class TargetEncoder:
         if self.task == "multiclass":
             return self.classes[np.argmax(probabilities, axis=1)]
         if self.task == "binary":
-            return self.classes[(probabilities[:, 0] >= 0.5).astype(np.int64)]
+            return self.classes[class_one(probabilities[:, 0]).astype(np.int64)]
         if self.task == "multilabel":
-            return (probabilities >= 0.5).astype(np.int64)
+            return class_one(probabilities).astype(np.int64)
         return probabilities.ravel() if self.y_ndim == 1 else probabilities
 
     def strata(self, y: Any) -> np.ndarray | None:
@@ -179,6 +179,22 @@ class TargetEncoder:
                 f"{name} of shape {y.shape} has {y.shape[1]} {what} per sample, but the network "
                 f"has {self.n_outputs} outputs"
             )
+
+
+def class_one(p: np.ndarray, p_other: np.ndarray | None = None) -> np.ndarray:
+    """Where a yes/no decision (a binary class, a multilabel label) is class 1: where its
+    probability ``p`` is above that of class 0, ``p_other`` (an array of ``p``'s shape), ties
+    going to class 0: the argmax of the two with ties to the first, as scikit-learn's. The
+    one rule of the Trainer's and the estimators' predictions.
+
+    Without ``p_other`` (one sigmoid output) class 0's is ``1 − p``, and the rule is
+    ``p > 0.5`` exactly (for ``p ≥ 0.5``, ``1 − p`` is exact; below, it rounds to at least
+    0.5), scikit-learn's threshold: a ``p`` that rounds to 0.5 is class 0, whatever the sign
+    of the logit it came from. ``MLPClassifier`` gives ``p_other``, its ``predict_proba``'s
+    first column (computed from the logit as accurately as ``p``, not as ``1 − p``), so that
+    its classes are the argmax of the probabilities it reports.
+    """
+    return p > (0.5 if p_other is None else p_other)
 
 
 def loss_tasks(loss: Loss) -> tuple[str, ...]:
