@@ -11,7 +11,7 @@ intermediates. A non-finite output is diagnosed as ``Sequential.forward`` diagno
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -40,9 +40,18 @@ def forward_in_chunks(net: Sequential, X: np.ndarray, stop: int | None = None) -
     """The output of ``net.layers[:stop]`` for a checked ``X``, computed by
     :func:`forward_chunks`: the result and one chunk's intermediates in memory, not those of
     the whole ``X`` (which ``net.forward`` holds at once)."""
+    return gather(forward_chunks(net, X, stop), X.shape[0])
+
+
+def gather(chunks: Iterable[tuple[slice, np.ndarray]], n_rows: int) -> np.ndarray | None:
+    """One array (n_rows, ...) of the ``(rows, part)`` pairs of ``chunks`` (each ``part`` of
+    shape (rows, ...), all of one shape after the first axis and one dtype, as
+    :func:`forward_chunks` yields them or what is computed from them chunk by chunk),
+    allocated at the first part: in memory, the result and the chunk being made. None when
+    there are no chunks (no rows)."""
     out = None
-    for rows, scores in forward_chunks(net, X, stop):
+    for rows, part in chunks:
         if out is None:
-            out = np.empty((X.shape[0], scores.shape[1]), scores.dtype)
-        out[rows] = scores
+            out = np.empty((n_rows, *part.shape[1:]), part.dtype)
+        out[rows] = part
     return out

@@ -33,7 +33,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,7 @@ from .._validation import (
 )
 from ..errors import MonitorNotLoggedError, TrainingDivergedError
 from ..layers.dense import Dense
-from ..layers.inference import forward_in_chunks
+from ..layers.inference import forward_chunks, gather
 from ..layers.sequential import Sequential
 from ..losses import Loss, check_sample_weight
 from ..optim import Optimizer
@@ -173,7 +173,8 @@ class BaseMLP(BaseEstimator):
     ) -> float:
         """Accuracy or R² against encoded targets ``y`` of finite ``outputs`` (n_samples,
         n_outputs): the loss's input as the Trainer computes it, i.e. the logits of a
-        classifier (its output layer is fused with its loss), a regressor's predictions."""
+        classifier (its output layer is fused with its loss), a regressor's predictions.
+        ``outputs`` is given away: it may be overwritten."""
         raise NotImplementedError
 
     def _strata(self, y: np.ndarray) -> np.ndarray | None:
@@ -592,17 +593,25 @@ class BaseMLP(BaseEstimator):
         with sklearn_checks(X=X):
             return validate_data(self, X, dtype=FLOATS, reset=False)
 
-    def _network_outputs(self, X: np.ndarray, *, logits: bool = False) -> np.ndarray:
-        """The network's outputs (n_samples, n_outputs) for validated ``X``, or with
-        ``logits=True`` the input of the output activation, computed
-        :data:`~chainrule.layers.inference.EVAL_CHUNK` rows at a time (as ``Trainer.predict``);
-        a ``ValueError`` saying why when they are not finite (``Sequential.check_output``:
-        ``X`` too large for the network's dtype, or weights that are not finite: edited by
-        hand, as ``fit`` keeps them finite), so they are never returned non-finite."""
+    def _network_outputs(self, X: np.ndarray) -> np.ndarray:
+        """The network's outputs (n_samples, n_outputs) for validated ``X``, gathered from
+        :meth:`_output_chunks`: the result and one chunk's intermediates in memory."""
+        return gather(self._output_chunks(X), X.shape[0])
+
+    def _output_chunks(
+        self, X: np.ndarray, *, logits: bool = False
+    ) -> Iterator[tuple[slice, np.ndarray]]:
+        """``(rows, the network's outputs for X[rows])`` (chunk rows, n_outputs) for validated
+        ``X``, :data:`~chainrule.layers.inference.EVAL_CHUNK` rows at a time (as
+        ``Trainer.predict``), each an array of its own; with ``logits=True`` the input of
+        the output activation. A ``ValueError`` saying why when they are not finite
+        (``Sequential.check_output``: ``X`` too large for the network's dtype, or weights that
+        are not finite: edited by hand, as ``fit`` keeps them finite), so they are never
+        given non-finite."""
         net = self._net
         X = net.check_input(X)
         try:
-            return forward_in_chunks(net, X, len(net.layers) - 1 if logits else None)
+            yield from forward_chunks(net, X, len(net.layers) - 1 if logits else None)
         except ValueError:
             if all_finite(net.parameters):
                 raise

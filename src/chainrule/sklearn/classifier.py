@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reprlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,9 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
 from .._validation import as_array
+from ..layers.inference import gather
 from ..losses import CrossEntropy, Loss
+from ..training.targets import class_one
 from ._base import BaseMLP
 from ._data import CheckedScore
 from ._losses import LogLoss
@@ -283,56 +286,81 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
     def _score_outputs(
         self, outputs: np.ndarray, y: np.ndarray, weights: np.ndarray | None
     ) -> float:
-        predicted = self._encoded_from_logits(outputs)
+        predicted = self._decided(self._probabilities_of(outputs))
         return float(accuracy_score(y, predicted, sample_weight=weights))
 
     # ------------------------------------------------------------------ prediction
-    def _logits(self, X: np.ndarray) -> np.ndarray:
-        """The output layer's input Z (n_samples, n_outputs) for validated ``X``, finite (a
-        ``ValueError`` naming ``X`` when it overflows)."""
-        return self._network_outputs(X, logits=True)
-
-    def _encoded_predictions(self, X: np.ndarray) -> np.ndarray:
-        """Class indices (n_samples,), or the 0/1 matrix for multilabel, from validated X.
-
-        Sigmoid outputs predict the positive class where ``p > 0.5`` (scikit-learn's
-        threshold), i.e. where the logit ``z > 0``.
-        """
-        return self._encoded_from_logits(self._logits(X))
-
-    def _encoded_from_logits(self, Z: np.ndarray) -> np.ndarray:
-        """:meth:`_encoded_predictions` from the logits ``Z`` (n_samples, n_outputs)."""
-        if self.out_activation_ == "softmax":
-            return np.argmax(Z, axis=1)
-        if self._label_dtype is not None:
-            return (Z > 0).astype(self._label_dtype)
-        return (Z[:, 0] > 0).astype(np.intp)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Class labels (n_samples,), or a 0/1 matrix (n_samples, n_labels) for multilabel."""
-        encoded = self._encoded_predictions(self._validated(X))
-        return encoded if self._label_dtype is not None else self.classes_[encoded]
-
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """``log(predict_proba(X))``, computed from the logits Z, so never ``log 0``::
+    # Every method goes through the logits chunk by chunk (:meth:`_output_chunks`), so that
+    # it holds its result and one chunk's logits and probabilities, never the (n_samples,
+    # n_classes) logits of the whole X (a thousand classes of 100,000 rows: 800 MB).
+    def _log_probabilities_of(self, Z: np.ndarray) -> np.ndarray:
+        """Log-probabilities (n_samples, n_classes), or (n_samples, n_labels) for multilabel,
+        from the logits ``Z`` (n_samples, n_outputs), so never ``log 0`` (a softmax's are
+        computed in ``Z``, which is overwritten)::
 
             softmax   log p_k = z_k − max z − log Σ_k' exp(z_k' − max z)
             sigmoid   log σ(z) = −log(1 + e^(−z)) = −logaddexp(0, −z)
                       log(1 − σ(z)) = −logaddexp(0, z)
         """
-        Z = self._logits(self._validated(X))
         if self.out_activation_ == "softmax":
             with np.errstate(over="ignore"):  # z_k − max z below -1.8e308: log p_k = -inf, p_k = 0
-                Z = Z - Z.max(axis=1, keepdims=True)
-            return Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+                Z -= Z.max(axis=1, keepdims=True)
+            Z -= np.log(np.exp(Z).sum(axis=1, keepdims=True))
+            return Z
         if self._label_dtype is not None:  # multilabel: P(label j) per column
             return -np.logaddexp(0.0, -Z)
         return np.hstack([-np.logaddexp(0.0, Z), -np.logaddexp(0.0, -Z)])  # binary: 1 − p, p
 
+    def _probabilities_of(self, Z: np.ndarray) -> np.ndarray:
+        """``predict_proba``'s rows for the logits ``Z`` (overwritten): the exponential of
+        :meth:`_log_probabilities_of`, taken in place."""
+        log_p = self._log_probabilities_of(Z)
+        return np.exp(log_p, out=log_p)
+
+    def _probability_chunks(
+        self, X: np.ndarray, *, log: bool = False
+    ) -> Iterator[tuple[slice, np.ndarray]]:
+        """``(rows, probabilities of X[rows])``, or their logarithms, for validated ``X``,
+        chunk by chunk."""
+        for rows, Z in self._output_chunks(X, logits=True):
+            yield rows, self._log_probabilities_of(Z) if log else self._probabilities_of(Z)
+
+    def _decided(self, P: np.ndarray) -> np.ndarray:
+        """Class indices (n_samples,), or the 0/1 matrix for multilabel, from ``predict_proba``'s
+        rows ``P``: the class of the largest probability, the first of tied ones (as
+        ``np.argmax``); for sigmoid outputs :func:`~chainrule.training.targets.class_one`,
+        the Trainer's rule: class 1 where its probability is above class 0's, a label where
+        its probability is above 0.5 (scikit-learn's threshold). So ``predict`` is the argmax
+        of ``predict_proba``: a logit that rounds to probabilities [0.5, 0.5] is the first
+        class, whatever its sign."""
+        if self.out_activation_ == "softmax":
+            return np.argmax(P, axis=1)
+        if self._label_dtype is not None:
+            return class_one(P).astype(self._label_dtype)
+        return class_one(P[:, 1], P[:, 0]).astype(np.intp)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (n_samples,), or a 0/1 matrix (n_samples, n_labels) for multilabel:
+        the classes of the largest probabilities of :meth:`predict_proba` (the first of
+        tied ones), a label where its probability is above 0.5."""
+        X = self._validated(X)
+        chunks = self._probability_chunks(X)
+        encoded = gather(((rows, self._decided(P)) for rows, P in chunks), X.shape[0])
+        return encoded if self._label_dtype is not None else self.classes_[encoded]
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """``log(predict_proba(X))``, computed from the logits, so never ``log 0`` (see
+        :meth:`_log_probabilities_of`)."""
+        X = self._validated(X)
+        return gather(self._probability_chunks(X, log=True), X.shape[0])
+
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities: (n_samples, n_classes) with rows summing to 1 (two columns for a
-        binary problem, as scikit-learn), or (n_samples, n_labels) for multilabel."""
-        return np.exp(self.predict_log_proba(X))
+        binary problem, as scikit-learn), or (n_samples, n_labels) for multilabel. The
+        exponential of :meth:`predict_log_proba`, each column computed from the logits (the
+        first of a binary problem's too, not as one minus the second)."""
+        X = self._validated(X)
+        return gather(self._probability_chunks(X), X.shape[0])
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
