@@ -30,3 +30,13 @@ def test_target_encoder_decodes_one_half_as_the_first_class():
     encoder = TargetEncoder(cr.BinaryCrossEntropy(), 1).fit(np.array(["no", "yes"]))
     P = np.array([[0.5], [np.nextafter(0.5, 1)], [np.nextafter(0.5, 0)]])
     assert encoder.decode(P).tolist() == ["no", "yes", "no"]
+
+
+def test_accuracy_metrics_decide_a_probability_of_one_half_as_predict_does():
+    """accuracy and multilabel_accuracy count p = 0.5 as class 0, the class predict gives."""
+    from chainrule.training.metrics import accuracy, multilabel_accuracy
+
+    assert accuracy([0, 1], [0.5, 0.5]) == 0.5
+    assert accuracy([0], [[0.5]]) == 1.0
+    assert multilabel_accuracy([[0, 1]], [[0.5, 0.75]]) == 1.0
+    assert multilabel_accuracy([[1, 1]], [[0.5, 0.75]]) == 0.0

@@ -60,10 +60,10 @@ def test_accuracy_binary_both_shapes_match_sklearn(rng, sk_metrics):
     n = 300
     y = rng.integers(0, 2, n)
     p = rng.uniform(0.0, 1.0, n)
-    p[:3] = 0.5  # exactly 0.5 predicts class 1
-    want = sk_metrics.accuracy_score(y, (p >= 0.5).astype(int))
+    p[:3] = 0.5  # exactly 0.5 predicts class 0, as predict (and scikit-learn's p > 0.5)
+    want = sk_metrics.accuracy_score(y, (p > 0.5).astype(int))
     for y_true in (y, y[:, None]):
-        for y_pred in (p, p[:, None], (p >= 0.5).astype(np.int64)):
+        for y_pred in (p, p[:, None], (p > 0.5).astype(np.int64)):
             assert accuracy(y_true, y_pred) == want
     # Two-column probabilities are a 2-class score array.
     assert accuracy(y, np.column_stack([1 - p, p])) == sk_metrics.accuracy_score(

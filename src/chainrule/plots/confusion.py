@@ -71,7 +71,7 @@ def plot_confusion_matrix(
         strings), or one-hot rows.
     y_pred : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
         Predicted classes: labels (whole numbers or strings), probabilities of class 1 (floats,
-        thresholded at 0.5) or per-class scores (argmax), read as ``confusion_matrix`` reads
+        class 1 above 0.5) or per-class scores (argmax), read as ``confusion_matrix`` reads
         them. String labels must be used for both arguments or neither.
 
         When both arguments are labels (one whole number or string per sample), the classes

@@ -17,7 +17,8 @@ turned into integer class labels ``0 .. n_classes-1`` as follows.
 ``y_pred``
     - integer (or bool) dtype, ``(n_samples,)`` or ``(n_samples, 1)``: predicted labels;
     - float dtype, ``(n_samples,)`` or ``(n_samples, 1)``: the probability of class 1 (a sigmoid
-      output, in ``[0, 1]``); ``p >= 0.5`` predicts class 1. Logits are refused (apply the
+      output, in ``[0, 1]``); ``p > 0.5`` predicts class 1 (the rule of ``predict``:
+      :func:`~chainrule.training.targets.class_one`). Logits are refused (apply the
       sigmoid first), and so are float arrays of labels (pass them as integers);
     - ``(n_samples, n_classes)`` with ``n_classes >= 2``: scores, probabilities or logits; the
       prediction is the ``argmax`` of each row (the first column on ties).
@@ -52,6 +53,7 @@ from ..errors import ShapeError
 from ..registry import Registry
 from ._r2 import weighted_r2
 from ._scaling import scaled
+from .targets import class_one
 
 METRICS: Registry[Callable[..., float]] = Registry("metric")
 
@@ -126,7 +128,7 @@ def _pred_labels(y_pred: Any) -> tuple[np.ndarray, int]:
         "a float y_pred of shape (n_samples,) or (n_samples, 1) is read as the probability of "
         "class 1 (apply a sigmoid to logits; pass predicted labels as integers)",
     )
-    return (flat >= 0.5).astype(np.int64), 2
+    return class_one(flat).astype(np.int64), 2
 
 
 def _label_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, int]:
@@ -169,7 +171,7 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     y_true : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
         Integer labels, binary labels, or one-hot rows.
     y_pred : array_like, shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
-        Integer predicted labels, probabilities of class 1 (float, thresholded at 0.5), or
+        Integer predicted labels, probabilities of class 1 (float, class 1 above 0.5), or
         per-class scores (argmax).
 
     Returns
@@ -179,7 +181,7 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
 
     Examples
     --------
-    >>> accuracy([1, 0, 1, 1], [0.9, 0.2, 0.4, 0.5])
+    >>> accuracy([1, 0, 1, 1], [0.9, 0.2, 0.4, 0.6])
     0.75
     """
     return _mean(_accuracy_terms(y_true, y_pred))
@@ -369,7 +371,8 @@ def multilabel_accuracy(y_true: Any, y_prob: Any) -> float:
     """Fraction of samples whose labels are all right (exact match, scikit-learn's
     ``accuracy_score`` on label-indicator matrices).
 
-    ``accuracy = (1 / n_samples) Σᵢ Πⱼ [(pᵢⱼ >= 0.5) = (tᵢⱼ >= 0.5)]``
+    ``accuracy = (1 / n_samples) Σᵢ Πⱼ [(pᵢⱼ > 0.5) = (tᵢⱼ >= 0.5)]``: a probability of
+    exactly 0.5 predicts 0, as ``predict`` decides (:func:`~chainrule.training.targets.class_one`)
 
     Parameters
     ----------
@@ -389,7 +392,7 @@ def multilabel_accuracy(y_true: Any, y_prob: Any) -> float:
     0.5
     """
     target, prob = _multilabel_pair(y_true, y_prob)
-    return float(np.mean(np.all((prob >= 0.5) == (target >= 0.5), axis=1)))
+    return float(np.mean(np.all(class_one(prob) == (target >= 0.5), axis=1)))
 
 
 def multilabel_log_loss(y_true: Any, y_prob: Any, eps: float = 1e-15) -> float:
