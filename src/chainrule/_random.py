@@ -49,7 +49,10 @@ def spawn_many(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
     no SeedSequence, and NumPy's ``spawn`` raises "The underlying SeedSequence does not
     implement spawning."; the children then come from a SeedSequence seeded with 128 bits
     drawn from ``rng``: as reproducible (the same state gives the same children) and as
-    independent of one another (SeedSequence's spawning), but ``rng``'s stream moves on.
+    independent of one another (SeedSequence's spawning), but ``rng``'s stream moves on, and
+    the children depend on what was drawn before: ``load(path, seed=rng)`` then gives a
+    dropout network other masks than ``Sequential(layers, seed=rng)``, which drew the initial
+    weights first.
     """
     seed_sequence = rng.bit_generator.seed_seq
     if isinstance(seed_sequence, ISpawnableSeedSequence):

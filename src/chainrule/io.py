@@ -340,7 +340,9 @@ def network_from(
     # is handed the file's tensors as its parameters, which the network copies into its flat
     # buffer (and then makes views of it) instead of drawing initial values only for them to
     # be overwritten. The dropout generators are spawned from rng, whose children do not
-    # depend on how many values were drawn, so they are those of Sequential(..., seed=rng).
+    # depend on how many values were drawn, so they are those of Sequential(..., seed=rng);
+    # except for a Generator on a legacy-seeded bit generator, which cannot spawn: its
+    # children come from draws (chainrule._random.spawn_many), after the weights' there.
     for index, layer in enumerate(layers):
         for spec in layer.parameter_specs():
             layer.params[spec.name] = tensors[f"{index}.{spec.name}"]

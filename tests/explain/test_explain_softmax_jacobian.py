@@ -108,3 +108,17 @@ def test_jacobian_value_is_that_of_the_explained_pass_after_later_passes():
     term = _local_derivative(layer, Y)
     layer.forward(rng.standard_normal((4, 5)) * 7.0, training=True)  # another pass
     np.testing.assert_array_equal(term.compute(), expected)
+
+
+def test_an_explanation_with_a_softmax_jacobian_pickles():
+    """The on-demand array is a picklable function of a snapshot, not a closure."""
+    import pickle
+
+    from chainrule.explain.explainer import _local_derivative
+    from chainrule.layers.activations import Softmax
+
+    layer = Softmax()
+    Y = layer.forward(np.random.default_rng(4).standard_normal((3, 4)), training=True)
+    term = _local_derivative(layer, Y)
+    again = pickle.loads(pickle.dumps(term))
+    np.testing.assert_array_equal(again.compute(), term.compute())

@@ -27,6 +27,7 @@ How the numbers are obtained (so that they are the library's, not a re-derivatio
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -348,9 +349,15 @@ def _local_derivative(layer: Layer, Y: np.ndarray) -> np.ndarray | _Jacobian | N
         snapshot = copy.deepcopy(layer)
         return _Jacobian(
             (n_samples, width, width), softmax_jacobian_summary(Y),
-            lambda: _jacobian_from_backward(copy.deepcopy(snapshot), Y.shape),
+            functools.partial(_jacobian_of_snapshot, snapshot, Y.shape),  # picklable
         )
     return None
+
+
+def _jacobian_of_snapshot(snapshot: Layer, shape: tuple[int, int]) -> np.ndarray:
+    """:func:`_jacobian_from_backward` of a copy of ``snapshot`` (whose cache its backward
+    overwrites), so that the array can be computed again."""
+    return _jacobian_from_backward(copy.deepcopy(snapshot), shape)
 
 
 def _jacobian_from_backward(layer: Layer, shape: tuple[int, int]) -> np.ndarray:

@@ -19,6 +19,10 @@ from ._base import BaseMLP
 from ._data import CheckedScore
 from ._losses import LogLoss
 
+#: Logits this far apart (absolute), or a sigmoid's logit this far from 0, give probabilities
+#: that cannot round to a tie: see ``MLPClassifier._decided_logits``.
+CLOSE_LOGITS = 2.0**-10
+
 
 class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
     """Multi-layer perceptron classifier with scikit-learn's API, trained by chainrule.
@@ -286,7 +290,7 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
     def _score_outputs(
         self, outputs: np.ndarray, y: np.ndarray, weights: np.ndarray | None
     ) -> float:
-        predicted = self._decided(self._probabilities_of(outputs))
+        predicted = self._decided_logits(outputs)
         return float(accuracy_score(y, predicted, sample_weight=weights))
 
     # ------------------------------------------------------------------ prediction
@@ -339,13 +343,45 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
             return class_one(P).astype(self._label_dtype)
         return class_one(P[:, 1], P[:, 0]).astype(np.intp)
 
+    def _decided_logits(self, Z: np.ndarray) -> np.ndarray:
+        """:meth:`_decided` of the probabilities of the logits ``Z`` (n_samples, n_outputs),
+        exactly, from ``Z`` itself: the probabilities are computed only for the rows where
+        rounding could make them tie (``Z`` is overwritten there).
+
+        Each probability is a non-decreasing function of its logit (softmax: p_k =
+        fl(exp(fl(fl(z_k − max z) − lse))), every step rounded monotonically; sigmoid: the
+        same for σ(z) and decreasing for 1 − σ(z)), so the largest logit has the largest
+        probability, and an earlier class can tie with it only when rounding makes their
+        probabilities equal. Logits more than :data:`CLOSE_LOGITS` = 2⁻¹⁰ apart cannot: their
+        arguments of ``exp`` differ by at least that less the rounding of ``lse`` (below 2⁻²⁰,
+        as lse ≤ log n_classes < 16), and ``exp`` then gives values about 2⁻¹⁰ apart relative
+        to each other, thousands of units in the last place of float32. So a row is decided
+        by the argmax of its logits (sigmoid: by z > 0) unless another logit is within
+        ``CLOSE_LOGITS`` of its largest (sigmoid: a logit within it of 0), and those few rows
+        are decided from their probabilities, as :meth:`predict_proba` computes them.
+        """
+        if self.out_activation_ == "softmax":
+            decided = np.argmax(Z, axis=1)
+            rows = np.arange(Z.shape[0])
+            near_top = Z >= (Z[rows, decided] - CLOSE_LOGITS)[:, None]
+            near_top[rows, decided] = False  # another logit near the largest
+            close = near_top.any(axis=1)
+        else:
+            close = np.any(np.abs(Z) < CLOSE_LOGITS, axis=1)
+            positive = Z > 0
+            decided = (positive.astype(self._label_dtype) if self._label_dtype is not None
+                       else positive[:, 0].astype(np.intp))
+        if close.any():
+            decided[close] = self._decided(self._probabilities_of(Z[close]))
+        return decided
+
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (n_samples,), or a 0/1 matrix (n_samples, n_labels) for multilabel:
         the classes of the largest probabilities of :meth:`predict_proba` (the first of
         tied ones), a label where its probability is above 0.5."""
         X = self._validated(X)
-        chunks = self._probability_chunks(X)
-        encoded = gather(((rows, self._decided(P)) for rows, P in chunks), X.shape[0])
+        chunks = self._output_chunks(X, logits=True)
+        encoded = gather(((rows, self._decided_logits(Z)) for rows, Z in chunks), X.shape[0])
         return encoded if self._label_dtype is not None else self.classes_[encoded]
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
