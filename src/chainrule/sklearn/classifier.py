@@ -345,8 +345,9 @@ class MLPClassifier(CheckedScore, ClassifierMixin, BaseMLP):
 
     def _decided_logits(self, Z: np.ndarray) -> np.ndarray:
         """:meth:`_decided` of the probabilities of the logits ``Z`` (n_samples, n_outputs),
-        exactly, from ``Z`` itself: the probabilities are computed only for the rows where
-        rounding could make them tie (``Z`` is overwritten there).
+        exactly, from ``Z`` itself: class indices (n_samples,), or the 0/1 matrix (n_samples,
+        n_labels) for multilabel. The probabilities are computed only for the rows where
+        rounding could make them tie (a copy of those rows).
 
         Each probability is a non-decreasing function of its logit (softmax: p_k =
         fl(exp(fl(fl(z_k − max z) − lse))), every step rounded monotonically; sigmoid: the
